@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds pkg/: the wasm (release, size-optimised), wasm-opt, then wasm-bindgen's JS glue
+# (--target web, which loads in Node and in browsers alike). Run scripts/setup.sh first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+cargo build --quiet --release --target wasm32-unknown-unknown
+mkdir -p target/opt
+# wasm-opt runs before wasm-bindgen: Debian's binaryen 108 breaks the externref table that
+# wasm-bindgen adds. Explicit features, what rustc's wasm32 target emits and no more
+# (--all-features yields a module Node 20 refuses).
+wasm-opt -Oz --strip-debug --strip-producers \
+  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-mutable-globals --enable-multivalue --enable-reference-types \
+  -o target/opt/loyalty_engine.wasm target/wasm32-unknown-unknown/release/loyalty_engine.wasm
+rm -rf pkg
+wasm-bindgen --target web --out-dir pkg target/opt/loyalty_engine.wasm
+# wasm-bindgen writes a `*` .gitignore that would make npm drop pkg/ from the tarball.
+rm -f pkg/.gitignore
+echo "built pkg/loyalty_engine_bg.wasm: $(stat -c %s pkg/loyalty_engine_bg.wasm) bytes"

@@ -1,0 +1,201 @@
+//! Earning on orders and reversing on refunds. The earn is recorded per line with the exact
+//! (unrounded) points, the rate and the rounding that applied; a refund reverses
+//! `earned - points(on what remains)` from that record, never from today's rules, so any
+//! sequence of partial refunds reverses at most what was earned.
+
+use crate::decode::Obj;
+use crate::error::{Error, Result};
+use crate::event::{Order, Refund};
+use crate::program::Program;
+use crate::ratio::{Ratio, Rounding, ZERO};
+use serde::Serialize;
+
+/// What an order earned and what has been refunded since: stored by the host per order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrderRecord {
+    pub id: String,
+    pub customer: String,
+    /// The event that placed it.
+    pub event: String,
+    pub at: i64,
+    pub rate: String,
+    pub multiplier: String,
+    pub rounding: Rounding,
+    /// The fraction carried in from earlier orders (`earn.carry_remainder`).
+    pub carry_in: Ratio,
+    pub lines: Vec<LineEarn>,
+    /// What the customer paid (minor units), the base for refunds by amount.
+    pub total: i64,
+    pub earned: i64,
+    pub reversed: i64,
+    pub refunded_amount: i64,
+    pub cancelled: bool,
+}
+
+/// One line's share of an order's earn. Shipping, when it earns, is a line with id `shipping`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LineEarn {
+    pub id: String,
+    pub quantity: i64,
+    /// The money the points were computed on (minor units, after discounts and tax rules).
+    pub basis: Ratio,
+    /// Exact points before rounding.
+    pub points: Ratio,
+    pub refunded: i64,
+}
+
+pub const SHIPPING_LINE: &str = "shipping";
+
+/// The exact earn of an order: per-line exact points and the money they were computed on.
+pub struct Computed {
+    pub lines: Vec<LineEarn>,
+    pub exact: Ratio,
+    pub total: i64,
+}
+
+fn overflow(path: &str) -> Error {
+    Error::event(path, "amounts are too large to compute points on")
+}
+
+/// Computes the exact points an order (or a cart) earns under the program, before rounding.
+pub fn compute(program: &Program, order: &Order, multiplier: Ratio) -> Result<Computed> {
+    let e = &program.earn;
+    let nets: Vec<i64> = order.lines.iter().map(|l| l.net()).collect();
+    let goods: i64 = nets.iter().sum();
+    let total = goods + order.shipping + if order.taxes_included { 0 } else { order.tax };
+    // Tax is one order-level amount; lines carry it in proportion to their net.
+    let tax_factor = match (order.taxes_included, e.include_tax) {
+        (true, false) if goods > 0 => Ratio::new((goods - order.tax.min(goods)) as i128, goods as i128),
+        (false, true) if goods > 0 => Ratio::new((goods + order.tax) as i128, goods as i128),
+        _ => Some(Ratio::int(1)),
+    }
+    .ok_or_else(|| overflow("tax"))?;
+    // Points per minor unit: rate per major unit scaled by the currency exponent.
+    let per_minor = e
+        .rate
+        .checked_mul(multiplier)
+        .and_then(|r| r.checked_mul(Ratio::new(1, 10i128.pow(program.exponent))?))
+        .ok_or_else(|| overflow("earn"))?;
+    let mut lines = Vec::with_capacity(order.lines.len() + 1);
+    let mut exact = ZERO;
+    for (l, net) in order.lines.iter().zip(nets) {
+        let basis = Ratio::int(net).checked_mul(tax_factor).ok_or_else(|| overflow("order.lines"))?;
+        let points = basis.checked_mul(per_minor).ok_or_else(|| overflow("order.lines"))?;
+        exact = exact.checked_add(points).ok_or_else(|| overflow("order.lines"))?;
+        lines.push(LineEarn { id: l.id.clone(), quantity: l.quantity, basis, points, refunded: 0 });
+    }
+    if e.include_shipping && order.shipping > 0 {
+        let basis = Ratio::int(order.shipping);
+        let points = basis.checked_mul(per_minor).ok_or_else(|| overflow("order.shipping"))?;
+        exact = exact.checked_add(points).ok_or_else(|| overflow("order.shipping"))?;
+        lines.push(LineEarn { id: SHIPPING_LINE.into(), quantity: 1, basis, points, refunded: 0 });
+    }
+    Ok(Computed { lines, exact, total })
+}
+
+impl OrderRecord {
+    /// Reads a stored order record (the JSON `Serialize` writes).
+    pub fn read(v: &serde_json::Value, path: &str) -> Result<OrderRecord> {
+        const FIELDS: &[&str] = &["id", "customer", "event", "at", "rate", "multiplier", "rounding", "carry_in", "lines", "total", "earned", "reversed", "refunded_amount", "cancelled"];
+        let o = Obj::new("invalid_state", v, path, FIELDS)?;
+        let ratio = |o: &Obj, k: &str| o.parsed(k, Ratio::parse_fraction)?.ok_or_else(|| o.err(k, "is required"));
+        let mut lines = Vec::new();
+        for (p, l) in o.list("lines")? {
+            let l = Obj::new("invalid_state", l, &p, &["id", "quantity", "basis", "points", "refunded"])?;
+            let quantity = l.int("quantity")?;
+            let refunded = l.int_or("refunded", 0)?;
+            if quantity <= 0 || !(0..=quantity).contains(&refunded) {
+                return Err(l.err("refunded", "must be within 0..=quantity (and quantity positive)"));
+            }
+            lines.push(LineEarn { id: l.str("id")?, quantity, basis: ratio(&l, "basis")?, points: ratio(&l, "points")?, refunded });
+        }
+        let rec = OrderRecord {
+            id: o.str("id")?,
+            customer: o.str("customer")?,
+            event: o.str("event")?,
+            at: o.int("at")?,
+            rate: o.str("rate")?,
+            multiplier: o.str("multiplier")?,
+            rounding: o.one_of("rounding", crate::program::ROUNDINGS)?.ok_or_else(|| o.err("rounding", "is required"))?,
+            carry_in: o.parsed("carry_in", Ratio::parse_fraction)?.unwrap_or_default(),
+            lines,
+            total: o.int("total")?,
+            earned: o.int("earned")?,
+            reversed: o.int_or("reversed", 0)?,
+            refunded_amount: o.int_or("refunded_amount", 0)?,
+            cancelled: o.bool_or("cancelled", false)?,
+        };
+        if rec.reversed < 0 || rec.reversed > rec.earned {
+            return Err(o.err("reversed", "must be within 0..=earned"));
+        }
+        Ok(rec)
+    }
+
+    /// Exact points on what the customer still keeps: unrefunded units of each line, less
+    /// the share of refunds by amount.
+    fn remaining_exact(&self) -> Option<Ratio> {
+        if self.cancelled {
+            return Some(ZERO);
+        }
+        let mut kept = ZERO;
+        let mut all = ZERO;
+        for l in &self.lines {
+            all = all.checked_add(l.points)?;
+            let share = Ratio::new((l.quantity - l.refunded) as i128, l.quantity as i128)?;
+            kept = kept.checked_add(l.points.checked_mul(share)?)?;
+        }
+        if self.refunded_amount > 0 && self.total > 0 {
+            let share = Ratio::new(self.refunded_amount.min(self.total) as i128, self.total as i128)?;
+            kept = kept.checked_sub(all.checked_mul(share)?)?;
+        }
+        Some(kept.max(ZERO))
+    }
+
+    /// Points the order should hold now, rounded the way it was earned.
+    pub fn points_now(&self) -> Option<i64> {
+        let kept = self.remaining_exact()?;
+        if kept.is_zero() {
+            return Some(0);
+        }
+        kept.checked_add(self.carry_in)?.round(self.rounding)
+    }
+
+    /// Records a refund and returns the points it reverses now (never negative, and all
+    /// reversals together never exceed what was earned).
+    pub fn refund(&mut self, refund: &Refund) -> Result<i64> {
+        match refund {
+            Refund::Lines(lines) => {
+                let mut next = self.lines.clone();
+                for (i, (id, qty)) in lines.iter().enumerate() {
+                    let path = format!("lines[{i}]");
+                    let l = next
+                        .iter_mut()
+                        .find(|l| &l.id == id && l.id != SHIPPING_LINE)
+                        .ok_or_else(|| Error::event(format!("{path}.id"), format!("\"{id}\" is not a line of order {}", self.id)))?;
+                    if l.refunded + qty > l.quantity {
+                        return Err(Error::event(
+                            format!("{path}.quantity"),
+                            format!("{qty} exceeds the {} units of line \"{id}\" not yet refunded", l.quantity - l.refunded),
+                        ));
+                    }
+                    l.refunded += qty;
+                }
+                self.lines = next;
+            }
+            Refund::Amount(a) => self.refunded_amount = self.refunded_amount.saturating_add(*a),
+        }
+        self.settle()
+    }
+
+    pub fn cancel(&mut self) -> Result<i64> {
+        self.cancelled = true;
+        self.settle()
+    }
+
+    fn settle(&mut self) -> Result<i64> {
+        let now = self.points_now().ok_or_else(|| overflow("order"))?;
+        let owed = (self.earned - now - self.reversed).max(0);
+        self.reversed += owed;
+        Ok(owed)
+    }
+}

@@ -1,0 +1,483 @@
+//! The pure function at the heart of it all:
+//! `apply(program, state, event) -> { state, entries, effects }`. No clock, no randomness,
+//! no I/O: all time comes from the event, so cart, webhook, admin preview and a replay of
+//! years of history give the same answer.
+
+use crate::earn::{self, OrderRecord};
+use crate::error::{Error, Result};
+use crate::event::{Body, Event, Order, Refund};
+use crate::expiry;
+use crate::ledger::{Account, CouponStatus, Entry, EntryKind};
+use crate::program::{Channel, NegativeBalance, Program, Trigger};
+use crate::ratio::Ratio;
+use crate::reward::{self, CouponQuote};
+use crate::time::Zone;
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// A program compiled once and applied to many events.
+pub struct Engine {
+    pub program: Program,
+    secret: Vec<u8>,
+}
+
+/// What one event did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub state: Account,
+    /// The order record this event created or changed, for the host to store.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order: Option<OrderRecord>,
+    pub entries: Vec<Entry>,
+    pub effects: Vec<Effect>,
+    /// The event was applied before: nothing changed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub duplicate: bool,
+    /// Why the event changed nothing, when it is a business outcome and not an error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+}
+
+/// What the host must do after committing an event.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type")]
+pub enum Effect {
+    #[serde(rename = "coupon.issued")]
+    CouponIssued { customer: String, reward: String, points: i64, coupon: CouponView },
+    #[serde(rename = "coupon.used")]
+    CouponUsed { customer: String, code: String, order_id: Option<String> },
+    #[serde(rename = "coupon.expired")]
+    CouponExpired { customer: String, code: String },
+    /// `key` is unique per notification, so a dispatcher can deliver each exactly once.
+    #[serde(rename = "notify")]
+    Notify { key: String, trigger: Trigger, customer: String, channels: Vec<Channel>, data: Value },
+}
+
+/// The account as the admin API, the widget and the replay CLI show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct View {
+    pub customer: String,
+    pub balance: i64,
+    pub pending: i64,
+    pub tier: Option<String>,
+    pub next_expiry: Option<NextExpiry>,
+    pub coupons: Vec<CouponView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NextExpiry {
+    pub points: i64,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CouponView {
+    pub code: String,
+    #[serde(rename = "type")]
+    pub kind: crate::program::CouponKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_order: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_discount: Option<String>,
+    pub expires_at: Option<String>,
+    pub status: CouponStatus,
+    pub reward: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Quote {
+    pub points: i64,
+    pub coupons: Vec<CouponQuote>,
+}
+
+/// Many events at once: the changed accounts and orders, and everything they wrote.
+#[derive(Debug, Default, Serialize)]
+pub struct Batch {
+    pub states: HashMap<String, Account>,
+    pub orders: HashMap<String, OrderRecord>,
+    pub entries: Vec<Entry>,
+    pub effects: Vec<Effect>,
+    pub skipped: Vec<Skipped>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Skipped {
+    pub event: String,
+    pub reason: String,
+}
+
+/// One event's work in progress on one account.
+pub struct Tx<'a> {
+    pub program: &'a Program,
+    pub secret: &'a [u8],
+    pub account: Account,
+    pub event_id: String,
+    pub at: i64,
+    pub entries: Vec<Entry>,
+    pub effects: Vec<Effect>,
+    pub coupons_issued: usize,
+}
+
+impl Tx<'_> {
+    pub fn at_text(&self) -> String {
+        self.program.zone.format(self.at)
+    }
+
+    /// Appends a ledger entry after the account has changed, so `balance_after` is exact.
+    pub fn push_entry(&mut self, kind: EntryKind, points: i64, reason: &str, at: String, fill: impl FnOnce(&mut Entry)) {
+        let mut e = Entry {
+            id: format!("{}#{}", self.event_id, self.entries.len()),
+            event: self.event_id.clone(),
+            customer: self.account.customer.clone(),
+            kind,
+            points,
+            balance_after: self.account.balance,
+            at,
+            reason: reason.to_string(),
+            rules: vec![],
+            lots: vec![],
+            order_id: None,
+            coupon: None,
+            forgiven: 0,
+            by: None,
+        };
+        fill(&mut e);
+        self.account.seq += 1;
+        self.entries.push(e);
+    }
+
+    /// Emits a notification if the program sends this trigger on any channel.
+    pub fn notify(&mut self, trigger: Trigger, mut data: Value) {
+        let Some(channels) = self.program.channels(trigger) else { return };
+        if let Value::Object(m) = &mut data {
+            m.insert("customer".into(), self.account.customer.clone().into());
+            m.insert("program".into(), self.program.name.clone().unwrap_or_else(|| self.program.id.clone()).into());
+        }
+        let n = self.effects.iter().filter(|e| matches!(e, Effect::Notify { .. })).count();
+        self.effects.push(Effect::Notify {
+            key: format!("{}:{}:{n}", self.event_id, trigger.name()),
+            trigger,
+            customer: self.account.customer.clone(),
+            channels: channels.to_vec(),
+            data,
+        });
+    }
+
+    pub fn coupon_view(&self, c: &crate::ledger::Coupon) -> CouponView {
+        let amount = |m: Option<i64>| m.map(|m| self.program.format_amount(m));
+        CouponView {
+            code: c.code.clone(),
+            kind: c.kind,
+            value: c.value.clone(),
+            min_order: amount(c.min_order),
+            max_discount: amount(c.max_discount),
+            expires_at: c.expires_at.map(|e| self.program.zone.format(e - 1)),
+            status: c.status,
+            reward: c.reward.clone(),
+        }
+    }
+
+    /// Debits a reversal under the program's negative-balance policy.
+    fn reverse(&mut self, owed: i64, order_id: &str, reason: &str) {
+        if owed == 0 {
+            return;
+        }
+        let allow = self.program.negative_balance == NegativeBalance::Allow;
+        let (takes, forgiven) = self.account.debit(owed, allow);
+        let taken = owed - forgiven;
+        self.account.totals.reversed += taken;
+        self.account.totals.forgiven += forgiven;
+        let at = self.at_text();
+        self.push_entry(EntryKind::Reverse, -taken, reason, at, |e| {
+            e.lots = takes;
+            e.order_id = Some(order_id.to_string());
+            e.forgiven = forgiven;
+        });
+    }
+
+    /// Time-driven work due by `now`: expired lots and coupons.
+    fn advance(&mut self, now: i64) {
+        expiry::expire_due(self, now);
+        reward::expire_coupons(self, now);
+    }
+}
+
+impl Engine {
+    /// Builds an engine from program JSON. `zone` is the offset table of the program's time
+    /// zone (UTC needs none); `secret` keys the coupon codes.
+    pub fn new(program_json: &str, zone: Option<Zone>, secret: &[u8]) -> Result<Engine> {
+        let program = Program::parse(program_json, zone)?;
+        let secret = if secret.is_empty() { program.id.as_bytes().to_vec() } else { secret.to_vec() };
+        Ok(Engine { program, secret })
+    }
+
+    pub fn parse_event(&self, json: &str) -> Result<Event> {
+        Event::parse(json, &self.program)
+    }
+
+    /// Applies one event to an account (None: a new one) and the order it names, if the host
+    /// has a record of it.
+    pub fn apply(&self, state: Option<Account>, order: Option<OrderRecord>, event: &Event) -> Result<Outcome> {
+        let customer = event
+            .customer
+            .clone()
+            .or_else(|| state.as_ref().map(|s| s.customer.clone()))
+            .or_else(|| order.as_ref().map(|o| o.customer.clone()))
+            .ok_or_else(|| Error::event("customer", "is required (no account or order record names one)"))?;
+        let account = state.unwrap_or_else(|| Account::new(&customer));
+        if account.customer != customer {
+            return Err(Error::new("invalid_state", "customer", format!("state is for \"{}\", the event for \"{customer}\"", account.customer)));
+        }
+        account.check().map_err(|m| Error::new("invalid_state", "", m))?;
+        if let Some(o) = &order {
+            if Some(o.id.as_str()) != event.order_id() || o.customer != customer {
+                return Err(Error::new("invalid_state", "order", format!("the record of order \"{}\" for \"{}\" does not belong to this event", o.id, o.customer)));
+            }
+        }
+        if account.seen(&event.id) {
+            return Ok(Outcome { state: account, order: None, entries: vec![], effects: vec![], duplicate: true, skipped: None });
+        }
+        let mut tx = Tx { program: &self.program, secret: &self.secret, account, event_id: event.id.clone(), at: event.at, entries: vec![], effects: vec![], coupons_issued: 0 };
+        let (order, skipped) = self.run(&mut tx, order, event)?;
+        Ok(Outcome { state: tx.account, order, entries: tx.entries, effects: tx.effects, duplicate: false, skipped })
+    }
+
+    /// The rules for one event; returns the changed order record and a skip reason.
+    fn run(&self, tx: &mut Tx, order: Option<OrderRecord>, event: &Event) -> Result<(Option<OrderRecord>, Option<String>)> {
+        let now = tx.account.clock.max(event.at);
+        tx.advance(now);
+        let mut changed = None;
+        let mut skipped = None;
+        match &event.body {
+            Body::OrderPlaced(o) => match order {
+                Some(_) => skipped = Some(format!("order {} is already recorded", o.id)),
+                None => changed = Some(self.earn(tx, o, event)?),
+            },
+            Body::OrderRefunded { order_id, refund } => match order {
+                None => skipped = Some(format!("order {order_id} is not in the ledger: nothing to reverse")),
+                Some(mut rec) => {
+                    let owed = rec.refund(refund)?;
+                    let reason = match refund {
+                        Refund::Lines(_) => "refund of lines",
+                        Refund::Amount(_) => "refund by amount",
+                    };
+                    tx.reverse(owed, order_id, reason);
+                    changed = Some(rec);
+                }
+            },
+            Body::OrderCancelled { order_id } => match order {
+                None => skipped = Some(format!("order {order_id} is not in the ledger: nothing to reverse")),
+                Some(rec) if rec.cancelled => skipped = Some(format!("order {order_id} is already cancelled")),
+                Some(mut rec) => {
+                    let owed = rec.cancel()?;
+                    tx.reverse(owed, order_id, "order cancelled");
+                    changed = Some(rec);
+                }
+            },
+            Body::ActionCompleted { action, .. } => skipped = Some(format!("the program has no earning rule for action \"{action}\"")),
+            Body::PointsAdjusted { points, reason, by } => self.adjust(tx, *points, reason, by)?,
+            Body::RewardRedeemed { reward } => {
+                let r = self.program.rewards.iter().find(|r| &r.id == reward).ok_or_else(|| {
+                    Error::event("reward", format!("unknown reward \"{reward}\" (the catalogue has {})", self.program.rewards.iter().map(|r| r.id.as_str()).collect::<Vec<_>>().join(", ")))
+                })?;
+                if tx.account.debt > 0 || tx.account.spendable() < r.points {
+                    skipped = Some(format!("not enough points: {reward} needs {}, the balance is {}", r.points, tx.account.balance));
+                } else {
+                    reward::issue(tx, r);
+                }
+            }
+            Body::CouponUsed { code, order_id } => {
+                let customer = tx.account.customer.clone();
+                match tx.account.coupons.iter_mut().find(|c| &c.code == code) {
+                    None => skipped = Some(format!("coupon {code} is not one of this customer's")),
+                    Some(c) if c.status != CouponStatus::Issued => skipped = Some(format!("coupon {code} is {}", c.status.name())),
+                    Some(c) => {
+                        c.status = CouponStatus::Used;
+                        c.order_id = order_id.clone();
+                        tx.effects.push(Effect::CouponUsed { customer, code: code.clone(), order_id: order_id.clone() });
+                    }
+                }
+            }
+            Body::ClockTick => {}
+        }
+        reward::issue_thresholds(tx);
+        expiry::warn_due(tx, now);
+        if !matches!(event.body, Body::ClockTick) {
+            tx.account.remember(&event.id);
+        }
+        tx.account.clock = now;
+        tx.account.next_due = [expiry::next_due(tx), reward::next_due(tx)].into_iter().flatten().min();
+        Ok((changed, skipped))
+    }
+
+    fn earn(&self, tx: &mut Tx, o: &Order, event: &Event) -> Result<OrderRecord> {
+        let e = &self.program.earn;
+        let c = earn::compute(&self.program, o, Ratio::int(1))?;
+        let carry_in = if e.carry_remainder { tx.account.carry } else { Ratio::default() };
+        let with_carry = c.exact.checked_add(carry_in).ok_or_else(|| Error::event("order", "too large"))?;
+        let points = with_carry.round(e.rounding).ok_or_else(|| Error::event("order", "earns too many points"))?;
+        if e.carry_remainder {
+            tx.account.carry = with_carry.checked_sub(Ratio::int(points)).unwrap_or_default();
+        }
+        let expires = expiry::on_earn(tx, event.at);
+        if points > 0 {
+            tx.account.credit(&event.id, points, event.at, expires);
+            tx.account.totals.earned += points;
+            let rules = vec![format!("earn:{} points per {}", e.rate_text, self.program.currency), format!("rounding:{}", e.rounding.name())];
+            let at = tx.at_text();
+            tx.push_entry(EntryKind::Earn, points, "order placed", at, |en| {
+                en.order_id = Some(o.id.clone());
+                en.rules = rules;
+            });
+            tx.notify(Trigger::PointsEarned, json!({ "points": points, "order_id": o.id, "balance": tx.account.balance }));
+        }
+        Ok(OrderRecord {
+            id: o.id.clone(),
+            customer: tx.account.customer.clone(),
+            event: event.id.clone(),
+            at: event.at,
+            rate: e.rate_text.clone(),
+            multiplier: "1".into(),
+            rounding: e.rounding,
+            carry_in,
+            lines: c.lines,
+            total: c.total,
+            earned: points,
+            reversed: 0,
+            refunded_amount: 0,
+            cancelled: false,
+        })
+    }
+
+    fn adjust(&self, tx: &mut Tx, points: i64, reason: &str, by: &str) -> Result<()> {
+        let takes = if points > 0 {
+            // A grant is a lot like any other; it does not renew rolling validity (only
+            // orders do), but points never live forever either.
+            let expires = match self.program.expiry.as_ref().map(|x| x.mode) {
+                Some(crate::program::ExpiryMode::Rolling) if tx.account.rolling_until.is_some() => None,
+                _ => expiry::on_earn(tx, tx.at),
+            };
+            tx.account.credit(&tx.event_id.clone(), points, tx.at, expires);
+            vec![]
+        } else {
+            let allow = self.program.negative_balance == NegativeBalance::Allow;
+            if !allow && tx.account.spendable() < -points {
+                return Err(Error::event("points", format!("deducting {} exceeds the balance of {}", -points, tx.account.balance)));
+            }
+            tx.account.debit(-points, allow).0
+        };
+        tx.account.totals.adjusted += points;
+        let at = tx.at_text();
+        tx.push_entry(EntryKind::Adjust, points, reason, at, |e| {
+            e.lots = takes;
+            e.by = Some(by.to_string());
+        });
+        Ok(())
+    }
+
+    /// Applies events in order to many accounts. Accounts and orders the events need come
+    /// from `states` and `orders` (missing ones start empty); a `clock.tick` reaches every
+    /// account in `states` that is due. Fails whole, naming the event, or returns every
+    /// change.
+    pub fn apply_batch(&self, mut states: HashMap<String, Account>, mut orders: HashMap<String, OrderRecord>, events: &[Event]) -> Result<Batch> {
+        let mut out = Batch::default();
+        let mut changed_orders = Vec::new();
+        let mut changed_states = std::collections::HashSet::new();
+        for (i, event) in events.iter().enumerate() {
+            let customers: Vec<String> = match (&event.body, &event.customer) {
+                (_, Some(c)) => vec![c.clone()],
+                (Body::ClockTick, None) => {
+                    let mut due: Vec<String> = states.iter().filter(|(_, s)| s.next_due.is_some_and(|d| d <= event.at)).map(|(k, _)| k.clone()).collect();
+                    due.sort();
+                    due
+                }
+                _ => match event.order_id().and_then(|id| orders.get(id)) {
+                    Some(o) => vec![o.customer.clone()],
+                    None => {
+                        out.skipped.push(Skipped { event: event.id.clone(), reason: "no customer and no known order".into() });
+                        continue;
+                    }
+                },
+            };
+            for customer in customers {
+                let state = states.remove(&customer);
+                let order = event.order_id().and_then(|id| orders.get(id)).filter(|o| o.customer == customer).cloned();
+                let r = self.apply(state, order, event).map_err(|e| e.within(&format!("[{i}]")))?;
+                if let Some(o) = r.order {
+                    changed_orders.push(o.id.clone());
+                    orders.insert(o.id.clone(), o);
+                }
+                if let Some(reason) = r.skipped {
+                    out.skipped.push(Skipped { event: event.id.clone(), reason });
+                }
+                out.entries.extend(r.entries);
+                out.effects.extend(r.effects);
+                changed_states.insert(customer.clone());
+                states.insert(customer, r.state);
+            }
+        }
+        for c in changed_states {
+            if let Some(s) = states.remove(&c) {
+                out.states.insert(c, s);
+            }
+        }
+        for id in changed_orders {
+            if let Some(o) = orders.remove(&id) {
+                out.orders.insert(id, o);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The account view of DESIGN.md.
+    pub fn view(&self, state: &Account) -> View {
+        let tx = self.peek(state);
+        View {
+            customer: state.customer.clone(),
+            balance: state.balance,
+            pending: state.pending,
+            tier: state.tier.clone(),
+            next_expiry: expiry::next(&tx).map(|(end, _, points)| NextExpiry { points, at: self.program.zone.format(end - 1) }),
+            coupons: state.coupons.iter().map(|c| tx.coupon_view(c)).collect(),
+        }
+    }
+
+    /// What a cart would earn and what each of the customer's coupons would take off it,
+    /// by the same code `apply` uses.
+    pub fn quote(&self, state: Option<&Account>, cart_json: &str) -> Result<Quote> {
+        let (at, cart) = crate::event::parse_cart(cart_json, &self.program)?;
+        let e = &self.program.earn;
+        let c = earn::compute(&self.program, &cart, Ratio::int(1)).map_err(|e| Error { code: "invalid_cart", ..e })?;
+        let carry = match state {
+            Some(s) if e.carry_remainder => s.carry,
+            _ => Ratio::default(),
+        };
+        let points = c.exact.checked_add(carry).and_then(|x| x.round(e.rounding)).unwrap_or(0);
+        let coupons = state
+            .map(|s| {
+                s.coupons
+                    .iter()
+                    .filter(|c| c.status == CouponStatus::Issued)
+                    .map(|c| {
+                        let d = reward::discount(c, &cart, at, self.program.exponent);
+                        CouponQuote {
+                            code: c.code.clone(),
+                            kind: c.kind,
+                            usable: d.is_ok(),
+                            discount: self.program.format_amount(*d.as_ref().unwrap_or(&0)),
+                            reason: d.err(),
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Quote { points, coupons })
+    }
+
+    fn peek(&self, state: &Account) -> Tx<'_> {
+        Tx { program: &self.program, secret: &self.secret, account: state.clone(), event_id: String::new(), at: state.clock, entries: vec![], effects: vec![], coupons_issued: 0 }
+    }
+}

@@ -1,0 +1,359 @@
+//! The account and its append-only entries. Earned points form lots; every debit consumes
+//! lots soonest-expiry first, then oldest, and records the lots it took, so an expiry, a
+//! reversal or a redemption always names the points it touched. `balance` is derived from
+//! lots and debt and equals the sum of all entries.
+
+use crate::decode::Obj;
+use crate::error::{Error, Result as Res};
+use crate::program::CouponKind;
+use crate::ratio::Ratio;
+use crate::time::Date;
+use serde::Serialize;
+
+/// One customer's account: what the host stores between events.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Account {
+    pub customer: String,
+    /// Spendable points: the lots' remaining points less the debt.
+    pub balance: i64,
+    /// Points not yet spendable (none in this program version; kept for the view's shape).
+    pub pending: i64,
+    /// Points owed after reversals beyond the balance (policy `allow`); earns repay it first.
+    pub debt: i64,
+    pub lots: Vec<Lot>,
+    /// The shared expiry date of all lots in `rolling` mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rolling_until: Option<Date>,
+    /// Expiry warnings already sent for the coming expiry date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warned: Option<Warned>,
+    pub coupons: Vec<Coupon>,
+    /// Fractional points carried to the next order (`earn.carry_remainder`).
+    #[serde(skip_serializing_if = "no_carry")]
+    pub carry: Ratio,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
+    /// The latest event time seen (UTC ms): time never runs backwards for an account.
+    pub clock: i64,
+    /// How many entries the account has: entry ids are `customer:seq`-free and stable.
+    pub seq: u64,
+    /// The latest event ids applied, newest last, so a redelivery is a no-op.
+    pub recent: Vec<String>,
+    pub totals: Totals,
+    /// When this account next needs a `clock.tick` (UTC ms): the host indexes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_due: Option<i64>,
+}
+
+/// How many event ids an account remembers. Order events are also deduplicated by the
+/// order record and every event by the store's unique event id; this covers the rest.
+pub const RECENT: usize = 32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Totals {
+    pub earned: i64,
+    pub reversed: i64,
+    pub redeemed: i64,
+    pub expired: i64,
+    pub adjusted: i64,
+    pub forgiven: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Lot {
+    /// The id of the event that earned it.
+    pub id: String,
+    pub points: i64,
+    pub remaining: i64,
+    /// When it was earned (UTC ms).
+    pub at: i64,
+    /// Exclusive end of validity in `per_lot` mode (UTC ms); rolling lots use the account's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warned {
+    /// The expiry date the warnings are about.
+    pub until: Date,
+    /// How many of the program's warning offsets (farthest first) are done.
+    pub done: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Coupon {
+    pub code: String,
+    pub reward: String,
+    #[serde(rename = "type")]
+    pub kind: CouponKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_order: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_discount: Option<i64>,
+    pub points: i64,
+    pub issued_at: i64,
+    /// Exclusive end of validity (UTC ms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    pub status: CouponStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CouponStatus {
+    Issued,
+    Used,
+    Expired,
+}
+
+impl CouponStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            CouponStatus::Issued => "issued",
+            CouponStatus::Used => "used",
+            CouponStatus::Expired => "expired",
+        }
+    }
+}
+
+/// An append-only ledger row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    /// `event id` + `#` + position within the event: stable across replays.
+    pub id: String,
+    pub event: String,
+    pub customer: String,
+    #[serde(rename = "type")]
+    pub kind: EntryKind,
+    pub points: i64,
+    pub balance_after: i64,
+    pub at: String,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lots: Vec<Take>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coupon: Option<String>,
+    /// Points a clamped reversal could not take and forgave.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub forgiven: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
+}
+
+fn no_carry(r: &Ratio) -> bool {
+    r.is_zero()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    Earn,
+    Reverse,
+    Redeem,
+    Expire,
+    Adjust,
+}
+
+/// Points taken from one lot by a debit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Take {
+    pub lot: String,
+    pub points: i64,
+}
+
+impl Account {
+    pub fn new(customer: &str) -> Account {
+        Account { customer: customer.to_string(), ..Default::default() }
+    }
+
+    /// Adds a lot, paying any debt first. Returns the points that went to debt.
+    pub fn credit(&mut self, lot_id: &str, points: i64, at: i64, expires_at: Option<i64>) -> i64 {
+        let to_debt = points.min(self.debt).max(0);
+        self.debt -= to_debt;
+        self.balance += points;
+        if points - to_debt > 0 {
+            self.lots.push(Lot { id: lot_id.to_string(), points, remaining: points - to_debt, at, expires_at });
+        }
+        to_debt
+    }
+
+    /// Debits up to `points` from lots, soonest expiry first, then oldest. With `allow_debt`
+    /// the shortfall becomes debt; otherwise it is returned as not taken.
+    pub fn debit(&mut self, points: i64, allow_debt: bool) -> (Vec<Take>, i64) {
+        self.lots.sort_by_key(|l| (l.expires_at.unwrap_or(i64::MAX), l.at));
+        let mut left = points;
+        let mut takes = Vec::new();
+        for lot in self.lots.iter_mut() {
+            if left == 0 {
+                break;
+            }
+            let n = lot.remaining.min(left);
+            if n > 0 {
+                lot.remaining -= n;
+                left -= n;
+                takes.push(Take { lot: lot.id.clone(), points: n });
+            }
+        }
+        self.lots.retain(|l| l.remaining > 0);
+        let taken = points - left;
+        self.balance -= taken;
+        if allow_debt && left > 0 {
+            self.debt += left;
+            self.balance -= left;
+            left = 0;
+        }
+        (takes, left)
+    }
+
+    /// Spendable points held in lots (the balance when there is no debt).
+    pub fn spendable(&self) -> i64 {
+        self.balance.max(0)
+    }
+
+    pub fn remember(&mut self, event_id: &str) {
+        if self.recent.len() >= RECENT {
+            self.recent.remove(0);
+        }
+        self.recent.push(event_id.to_string());
+    }
+
+    pub fn seen(&self, event_id: &str) -> bool {
+        self.recent.iter().any(|e| e == event_id)
+    }
+
+    /// Checks the invariants a stored state must satisfy before rules run on it.
+    pub fn check(&self) -> Result<(), String> {
+        if self.lots.iter().any(|l| l.remaining <= 0 || l.remaining > l.points) {
+            return Err("lots: a lot's remaining points must be within 1..=points".into());
+        }
+        let held: i64 = self.lots.iter().map(|l| l.remaining).sum();
+        if self.debt < 0 || held - self.debt != self.balance {
+            return Err(format!("balance: {} does not equal the lots' {} less debt {}", self.balance, held, self.debt));
+        }
+        Ok(())
+    }
+}
+
+const STATUSES: &[(&str, CouponStatus)] = &[("issued", CouponStatus::Issued), ("used", CouponStatus::Used), ("expired", CouponStatus::Expired)];
+const KINDS: &[(&str, CouponKind)] = &[("percent", CouponKind::Percent), ("fixed", CouponKind::Fixed), ("free_shipping", CouponKind::FreeShipping)];
+
+fn state_err(path: &str, m: String) -> Error {
+    Error::new("invalid_state", path, m)
+}
+
+impl Account {
+    /// Reads a stored account (the JSON `Serialize` writes), checking its invariants.
+    pub fn read(v: &serde_json::Value, path: &str) -> Res<Account> {
+        const FIELDS: &[&str] = &["customer", "balance", "pending", "debt", "lots", "rolling_until", "warned", "coupons", "carry", "tier", "clock", "seq", "recent", "totals", "next_due"];
+        let a = Obj::new("invalid_state", v, path, FIELDS)?;
+        let mut lots = Vec::new();
+        for (p, l) in a.list("lots")? {
+            let l = Obj::new("invalid_state", l, &p, &["id", "points", "remaining", "at", "expires_at"])?;
+            lots.push(Lot { id: l.str("id")?, points: l.int("points")?, remaining: l.int("remaining")?, at: l.int("at")?, expires_at: l.opt_int("expires_at")? });
+        }
+        let mut coupons = Vec::new();
+        for (p, c) in a.list("coupons")? {
+            const CF: &[&str] = &["code", "reward", "type", "value", "min_order", "max_discount", "points", "issued_at", "expires_at", "status", "order_id"];
+            let c = Obj::new("invalid_state", c, &p, CF)?;
+            coupons.push(Coupon {
+                code: c.str("code")?,
+                reward: c.str("reward")?,
+                kind: c.one_of("type", KINDS)?.ok_or_else(|| c.err("type", "is required"))?,
+                value: c.opt_str("value")?,
+                min_order: c.opt_int("min_order")?,
+                max_discount: c.opt_int("max_discount")?,
+                points: c.int("points")?,
+                issued_at: c.int("issued_at")?,
+                expires_at: c.opt_int("expires_at")?,
+                status: c.one_of("status", STATUSES)?.ok_or_else(|| c.err("status", "is required"))?,
+                order_id: c.opt_str("order_id")?,
+            });
+        }
+        let warned = match a.opt_obj("warned", &["until", "done"])? {
+            None => None,
+            Some(w) => Some(Warned {
+                until: w.parsed("until", |s| Date::parse(s).ok_or_else(|| format!("invalid date \"{s}\"")))?.ok_or_else(|| w.err("until", "is required"))?,
+                done: usize::try_from(w.int("done")?).map_err(|_| w.err("done", "must not be negative"))?,
+            }),
+        };
+        let totals = match a.opt_obj("totals", &["earned", "reversed", "redeemed", "expired", "adjusted", "forgiven"])? {
+            None => Totals::default(),
+            Some(t) => Totals {
+                earned: t.int_or("earned", 0)?,
+                reversed: t.int_or("reversed", 0)?,
+                redeemed: t.int_or("redeemed", 0)?,
+                expired: t.int_or("expired", 0)?,
+                adjusted: t.int_or("adjusted", 0)?,
+                forgiven: t.int_or("forgiven", 0)?,
+            },
+        };
+        let account = Account {
+            customer: a.str("customer")?,
+            balance: a.int("balance")?,
+            pending: a.int_or("pending", 0)?,
+            debt: a.int_or("debt", 0)?,
+            lots,
+            rolling_until: a.parsed("rolling_until", |s| Date::parse(s).ok_or_else(|| format!("invalid date \"{s}\"")))?,
+            warned,
+            coupons,
+            carry: a.parsed("carry", Ratio::parse_fraction)?.unwrap_or_default(),
+            tier: a.opt_str("tier")?,
+            clock: a.int_or("clock", 0)?,
+            seq: u64::try_from(a.int_or("seq", 0)?).map_err(|_| a.err("seq", "must not be negative"))?,
+            recent: a.str_list("recent")?,
+            totals,
+            next_due: a.opt_int("next_due")?,
+        };
+        account.check().map_err(|m| state_err(path, m))?;
+        Ok(account)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debits_take_soonest_expiry_then_oldest() {
+        let mut a = Account::new("c1");
+        a.credit("e1", 100, 1, Some(500));
+        a.credit("e2", 100, 2, Some(300));
+        a.credit("e3", 100, 3, None);
+        let (takes, left) = a.debit(150, false);
+        assert_eq!(left, 0);
+        assert_eq!(takes, vec![Take { lot: "e2".into(), points: 100 }, Take { lot: "e1".into(), points: 50 }]);
+        assert_eq!(a.balance, 150);
+        assert!(a.check().is_ok());
+    }
+
+    #[test]
+    fn debt_is_repaid_by_later_earns() {
+        let mut a = Account::new("c1");
+        a.credit("e1", 10, 1, None);
+        let (_, left) = a.debit(25, true);
+        assert_eq!((left, a.balance, a.debt), (0, -15, 15));
+        assert_eq!(a.credit("e2", 20, 2, None), 15);
+        assert_eq!((a.balance, a.debt, a.lots[0].remaining), (5, 0, 5));
+        assert!(a.check().is_ok());
+    }
+
+    #[test]
+    fn clamped_debit_reports_what_it_could_not_take() {
+        let mut a = Account::new("c1");
+        a.credit("e1", 10, 1, None);
+        let (_, left) = a.debit(25, false);
+        assert_eq!((left, a.balance, a.debt), (15, 0, 0));
+    }
+}

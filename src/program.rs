@@ -1,0 +1,305 @@
+//! The merchant's program: parsed once, validated once, then read by every rule. Unknown
+//! keys and impossible values are errors naming the JSON path.
+
+use crate::error::{Error, Result};
+use crate::money;
+use crate::ratio::{Ratio, Rounding};
+use crate::time::{Duration, Zone};
+use crate::decode::Obj;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpiryMode {
+    /// Every order renews the validity of all points.
+    Rolling,
+    /// Each lot expires on its own date.
+    PerLot,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NegativeBalance {
+    /// The balance may go below zero; later earns pay the debt back.
+    Allow,
+    /// Reversals stop at zero and the excess is forgiven (and recorded).
+    Clamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CouponKind {
+    Percent,
+    Fixed,
+    FreeShipping,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    PointsEarned,
+    RewardEarned,
+    PointsExpiring,
+    PointsExpired,
+    TierChanged,
+    Welcome,
+    Referral,
+}
+
+pub const TRIGGERS: &[(&str, Trigger)] = &[
+    ("points_earned", Trigger::PointsEarned),
+    ("reward_earned", Trigger::RewardEarned),
+    ("points_expiring", Trigger::PointsExpiring),
+    ("points_expired", Trigger::PointsExpired),
+    ("tier_changed", Trigger::TierChanged),
+    ("welcome", Trigger::Welcome),
+    ("referral", Trigger::Referral),
+];
+const CHANNELS: &[(&str, Channel)] = &[("email", Channel::Email), ("push", Channel::Push), ("sms", Channel::Sms), ("webhook", Channel::Webhook)];
+const COUPON_KINDS: &[(&str, CouponKind)] = &[("percent", CouponKind::Percent), ("fixed", CouponKind::Fixed), ("free_shipping", CouponKind::FreeShipping)];
+pub const ROUNDINGS: &[(&str, Rounding)] = &[("floor", Rounding::Floor), ("round", Rounding::Round), ("ceil", Rounding::Ceil)];
+const EXPIRY_MODES: &[(&str, ExpiryMode)] = &[("rolling", ExpiryMode::Rolling), ("per_lot", ExpiryMode::PerLot)];
+const NEGATIVE: &[(&str, NegativeBalance)] = &[("allow", NegativeBalance::Allow), ("clamp", NegativeBalance::Clamp)];
+
+impl Trigger {
+    pub fn name(self) -> &'static str {
+        match self {
+            Trigger::PointsEarned => "points_earned",
+            Trigger::RewardEarned => "reward_earned",
+            Trigger::PointsExpiring => "points_expiring",
+            Trigger::PointsExpired => "points_expired",
+            Trigger::TierChanged => "tier_changed",
+            Trigger::Welcome => "welcome",
+            Trigger::Referral => "referral",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Email,
+    Push,
+    Sms,
+    Webhook,
+}
+
+/// The validated program the rules read.
+#[derive(Debug, Clone)]
+pub struct Program {
+    pub id: String,
+    pub name: Option<String>,
+    pub currency: String,
+    pub exponent: u32,
+    pub zone: Zone,
+    pub earn: Earn,
+    pub expiry: Option<Expiry>,
+    pub rewards: Vec<Reward>,
+    pub negative_balance: NegativeBalance,
+    pub notifications: BTreeMap<Trigger, Vec<Channel>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Earn {
+    /// Points per major currency unit, exact.
+    pub rate: Ratio,
+    pub rate_text: String,
+    pub rounding: Rounding,
+    pub include_shipping: bool,
+    pub include_tax: bool,
+    pub carry_remainder: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Expiry {
+    pub mode: ExpiryMode,
+    pub after: Duration,
+    /// Warning offsets sorted farthest first (P2M, P1M, P14D, P7D).
+    pub warn_before: Vec<Duration>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Reward {
+    pub id: String,
+    pub name: Option<String>,
+    pub auto: bool,
+    pub points: i64,
+    pub coupon: CouponRule,
+}
+
+#[derive(Debug, Clone)]
+pub struct CouponRule {
+    pub kind: CouponKind,
+    /// Percent as an exact ratio (10 = 10%), or a fixed amount in minor units.
+    pub percent: Option<Ratio>,
+    pub amount: Option<i64>,
+    pub value_text: Option<String>,
+    pub min_order: Option<i64>,
+    pub max_discount: Option<i64>,
+    pub valid_for: Option<Duration>,
+}
+
+impl Program {
+    /// Parses and validates a program. `zone` is the offset table of `timezone` (UTC needs none).
+    pub fn parse(json: &str, zone: Option<Zone>) -> Result<Program> {
+        let v = crate::decode::parse("invalid_program", json)?;
+        let p = Obj::new("invalid_program", &v, "", &["id", "name", "currency", "timezone", "earn", "expiry", "rewards", "negative_balance", "notifications"])?;
+        let id = p.str("id")?;
+        if id.is_empty() {
+            return Err(p.err("id", "must not be empty"));
+        }
+        let currency = p.str("currency")?;
+        let exponent = money::exponent(&currency).ok_or_else(|| p.err("currency", format!("unknown ISO 4217 currency \"{currency}\"")))?;
+        let timezone = p.str("timezone")?;
+        let zone = match zone {
+            Some(z) if z.name == timezone => {
+                z.validate().map_err(|m| p.err("timezone", m))?;
+                z
+            }
+            Some(z) => return Err(p.err("timezone", format!("\"{timezone}\" but the zone table given is for \"{}\"", z.name))),
+            None if matches!(timezone.as_str(), "UTC" | "Etc/UTC") => Zone { name: timezone.clone(), ..Zone::utc() },
+            None => return Err(p.err("timezone", format!("unknown time zone \"{timezone}\" (no offset table was given for it)"))),
+        };
+        let amount = |o: &Obj, key: &str| o.parsed(key, |s| money::parse_amount(s, exponent));
+        let duration = |o: &Obj, key: &str| o.parsed(key, Duration::parse);
+
+        let e = p.obj("earn", &["points_per_unit", "rounding", "include_shipping", "include_tax", "carry_remainder"])?;
+        let rate_text = e.str("points_per_unit")?;
+        let rate = Ratio::parse_decimal(&rate_text).map_err(|m| e.err("points_per_unit", m))?;
+        let rounding = e.one_of("rounding", ROUNDINGS)?.unwrap_or(Rounding::Floor);
+        let carry_remainder = e.bool_or("carry_remainder", false)?;
+        if carry_remainder && rounding != Rounding::Floor {
+            return Err(e.err("carry_remainder", "needs rounding \"floor\" (the carried remainder is what floor drops)"));
+        }
+        let earn = Earn {
+            rate,
+            rate_text,
+            rounding,
+            include_shipping: e.bool_or("include_shipping", false)?,
+            include_tax: e.bool_or("include_tax", false)?,
+            carry_remainder,
+        };
+
+        let expiry = match p.opt_obj("expiry", &["mode", "after", "warn_before"])? {
+            None => None,
+            Some(x) => {
+                let mode = x.one_of("mode", EXPIRY_MODES)?.ok_or_else(|| x.err("mode", "is required"))?;
+                let after = duration(&x, "after")?.ok_or_else(|| x.err("after", "is required"))?;
+                if after == Duration::default() || after.ms != 0 {
+                    return Err(x.err("after", "must be a whole number of days, months or years"));
+                }
+                let mut warn = Vec::new();
+                for (path, w) in x.list("warn_before")? {
+                    let d = w.as_str().ok_or_else(|| Error::program(&path, "expected a duration string like \"P7D\""))?;
+                    let d = Duration::parse(d).map_err(|m| Error::program(&path, m))?;
+                    if d == Duration::default() || d.ms != 0 {
+                        return Err(Error::program(&path, "must be a whole number of days, weeks or months"));
+                    }
+                    warn.push(d);
+                }
+                // Farthest first: a duration in months is longer than any in days below 28.
+                warn.sort_unstable_by_key(|w| std::cmp::Reverse(w.months * 31 + w.days));
+                warn.dedup();
+                Some(Expiry { mode, after, warn_before: warn })
+            }
+        };
+
+        let mut rewards: Vec<Reward> = Vec::new();
+        for (path, rv) in p.list("rewards")? {
+            let r = Obj::new("invalid_program", rv, &path, &["id", "name", "auto", "points", "coupon"])?;
+            let rid = r.str("id")?;
+            if rid.is_empty() {
+                return Err(r.err("id", "must not be empty"));
+            }
+            if rewards.iter().any(|x| x.id == rid) {
+                return Err(r.err("id", format!("duplicate reward id \"{rid}\"")));
+            }
+            let points = r.int("points")?;
+            if points <= 0 {
+                return Err(r.err("points", "must be a positive number of points"));
+            }
+            let c = r.obj("coupon", &["type", "value", "min_order", "max_discount", "valid_for"])?;
+            let kind = c.one_of("type", COUPON_KINDS)?.ok_or_else(|| c.err("type", "is required"))?;
+            let value_text = c.opt_str("value")?;
+            let (mut percent, mut fixed) = (None, None);
+            match (kind, &value_text) {
+                (CouponKind::Percent, Some(v)) => {
+                    let pc = Ratio::parse_decimal(v).map_err(|m| c.err("value", m))?;
+                    if pc.is_zero() || pc > Ratio::int(100) {
+                        return Err(c.err("value", format!("percent \"{v}\" must be above 0 and at most 100")));
+                    }
+                    percent = Some(pc);
+                }
+                (CouponKind::Fixed, Some(_)) => {
+                    fixed = amount(&c, "value")?;
+                    if fixed == Some(0) {
+                        return Err(c.err("value", "must be above zero"));
+                    }
+                }
+                (CouponKind::FreeShipping, None) => {}
+                (CouponKind::FreeShipping, Some(_)) => return Err(c.err("value", "free_shipping takes no value")),
+                (_, None) => return Err(c.err("value", "is required for percent and fixed coupons")),
+            }
+            rewards.push(Reward {
+                id: rid,
+                name: r.opt_str("name")?,
+                auto: r.bool_or("auto", false)?,
+                points,
+                coupon: CouponRule {
+                    kind,
+                    percent,
+                    amount: fixed,
+                    value_text,
+                    min_order: amount(&c, "min_order")?,
+                    max_discount: amount(&c, "max_discount")?,
+                    valid_for: duration(&c, "valid_for")?,
+                },
+            });
+        }
+        // Auto rewards are tried biggest first, so a balance that reaches two thresholds at
+        // once earns the larger reward.
+        rewards.sort_by_key(|r| std::cmp::Reverse(r.points));
+
+        let mut notifications = BTreeMap::new();
+        if let Some(n) = p.opt_obj("notifications", &TRIGGERS.iter().map(|t| t.0).collect::<Vec<_>>())? {
+            for (name, trigger) in TRIGGERS {
+                let mut channels = Vec::new();
+                for (path, c) in n.list(name)? {
+                    let s = c.as_str().unwrap_or_default();
+                    let ch = CHANNELS.iter().find(|x| x.0 == s).map(|x| x.1).ok_or_else(|| {
+                        Error::program(&path, format!("unknown channel {c}, expected one of email, push, sms, webhook"))
+                    })?;
+                    channels.push(ch);
+                }
+                if !channels.is_empty() {
+                    notifications.insert(*trigger, channels);
+                }
+            }
+        }
+
+        Ok(Program {
+            id,
+            name: p.opt_str("name")?,
+            currency,
+            exponent,
+            zone,
+            earn,
+            expiry,
+            rewards,
+            negative_balance: p.one_of("negative_balance", NEGATIVE)?.unwrap_or(NegativeBalance::Allow),
+            notifications,
+        })
+    }
+
+    pub fn channels(&self, t: Trigger) -> Option<&[Channel]> {
+        self.notifications.get(&t).map(|c| c.as_slice()).filter(|c| !c.is_empty())
+    }
+
+    pub fn amount(&self, s: &str, path: &str) -> Result<i64> {
+        money::parse_amount(s, self.exponent).map_err(|m| Error::event(path, m))
+    }
+
+    pub fn format_amount(&self, minor: i64) -> String {
+        money::format_amount(minor, self.exponent)
+    }
+}

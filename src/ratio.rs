@@ -1,0 +1,178 @@
+//! Exact fractions of points. Earning multiplies money by decimal rates and multipliers;
+//! keeping the exact value per line is what lets a refund reverse precisely what was earned,
+//! and rounding happens once per order, never per line.
+
+use serde::{Serialize, Serializer};
+use std::cmp::Ordering;
+
+/// `num / den` with `den > 0`, always reduced. Serialised as `"num/den"` (JSON numbers would
+/// lose precision in JavaScript).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ratio {
+    num: i128,
+    den: i128,
+}
+
+pub const ZERO: Ratio = Ratio { num: 0, den: 1 };
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rounding {
+    Floor,
+    Round,
+    Ceil,
+}
+
+fn gcd(mut a: i128, mut b: i128) -> i128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a.abs()
+}
+
+impl Rounding {
+    pub fn name(self) -> &'static str {
+        match self {
+            Rounding::Floor => "floor",
+            Rounding::Round => "round",
+            Rounding::Ceil => "ceil",
+        }
+    }
+}
+
+impl Ratio {
+    /// `None` when the denominator is zero or the value overflows.
+    pub fn new(num: i128, den: i128) -> Option<Ratio> {
+        if den == 0 {
+            return None;
+        }
+        let g = gcd(num, den).max(1);
+        let sign = if den < 0 { -1 } else { 1 };
+        Some(Ratio { num: sign * num / g, den: sign * den / g })
+    }
+    pub fn int(n: i64) -> Ratio {
+        Ratio { num: n as i128, den: 1 }
+    }
+    /// Parses a plain non-negative decimal (`"10"`, `"0.01"`, `"1.5"`).
+    pub fn parse_decimal(s: &str) -> Result<Ratio, String> {
+        let (units, frac) = crate::money::parse_decimal(s)?;
+        if units.len() + frac.len() > 30 {
+            return Err(format!("\"{s}\" has too many digits"));
+        }
+        let num: i128 = format!("{units}{frac}").parse().map_err(|_| format!("\"{s}\" is too large"))?;
+        Ratio::new(num, 10i128.pow(frac.len() as u32)).ok_or_else(|| format!("\"{s}\" is invalid"))
+    }
+    /// Parses the stored form `"num/den"` (or a whole number).
+    pub fn parse_fraction(s: &str) -> Result<Ratio, String> {
+        let (n, d) = s.split_once('/').unwrap_or((s, "1"));
+        let bad = || format!("invalid fraction \"{s}\"");
+        Ratio::new(n.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?).ok_or_else(bad)
+    }
+    pub fn is_zero(self) -> bool {
+        self.num == 0
+    }
+    pub fn checked_add(self, o: Ratio) -> Option<Ratio> {
+        let g = gcd(self.den, o.den).max(1);
+        let den = (self.den / g).checked_mul(o.den)?;
+        let num = self.num.checked_mul(o.den / g)?.checked_add(o.num.checked_mul(self.den / g)?)?;
+        Ratio::new(num, den)
+    }
+    pub fn checked_sub(self, o: Ratio) -> Option<Ratio> {
+        self.checked_add(Ratio { num: -o.num, den: o.den })
+    }
+    pub fn checked_mul(self, o: Ratio) -> Option<Ratio> {
+        // Cross-reduce first so the products stay small.
+        let g1 = gcd(self.num, o.den).max(1);
+        let g2 = gcd(o.num, self.den).max(1);
+        let num = (self.num / g1).checked_mul(o.num / g2)?;
+        let den = (self.den / g2).checked_mul(o.den / g1)?;
+        Ratio::new(num, den)
+    }
+    pub fn max(self, o: Ratio) -> Ratio {
+        if self >= o { self } else { o }
+    }
+    pub fn floor(self) -> i128 {
+        self.num.div_euclid(self.den)
+    }
+    pub fn ceil(self) -> i128 {
+        -((-self.num).div_euclid(self.den))
+    }
+    /// Half away from zero, the way shoppers expect 0.5 to round.
+    pub fn round_half_up(self) -> i128 {
+        let twice = Ratio { num: self.num * 2 + self.den, den: self.den * 2 };
+        twice.floor()
+    }
+    pub fn round(self, mode: Rounding) -> Option<i64> {
+        let n = match mode {
+            Rounding::Floor => self.floor(),
+            Rounding::Ceil => self.ceil(),
+            Rounding::Round => self.round_half_up(),
+        };
+        i64::try_from(n).ok()
+    }
+}
+
+impl Default for Ratio {
+    fn default() -> Self {
+        ZERO
+    }
+}
+
+impl PartialOrd for Ratio {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Ratio {
+    fn cmp(&self, o: &Self) -> Ordering {
+        // Values in this engine stay far below the i128 range, so cross products fit.
+        (self.num.saturating_mul(o.den)).cmp(&o.num.saturating_mul(self.den))
+    }
+}
+
+impl std::fmt::Display for Ratio {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.den == 1 { write!(f, "{}", self.num) } else { write!(f, "{}/{}", self.num, self.den) }
+    }
+}
+
+impl Serialize for Ratio {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arithmetic_is_exact() {
+        let a = Ratio::parse_decimal("0.1").unwrap();
+        let b = Ratio::parse_decimal("0.2").unwrap();
+        assert_eq!(a.checked_add(b), Ratio::parse_decimal("0.3").ok());
+        assert_eq!(Ratio::new(10, 4).unwrap().to_string(), "5/2");
+        assert_eq!(Ratio::new(3, -6).unwrap().to_string(), "-1/2");
+    }
+
+    #[test]
+    fn rounding_modes() {
+        let r = |n, d| Ratio::new(n, d).unwrap();
+        assert_eq!(r(5, 2).round(Rounding::Floor), Some(2));
+        assert_eq!(r(5, 2).round(Rounding::Round), Some(3));
+        assert_eq!(r(5, 2).round(Rounding::Ceil), Some(3));
+        assert_eq!(r(9, 4).round(Rounding::Round), Some(2));
+        assert_eq!(r(-5, 2).round(Rounding::Floor), Some(-3));
+        assert_eq!(r(4, 2).round(Rounding::Ceil), Some(2));
+    }
+
+    #[test]
+    fn serde_round_trip() {
+        let r = Ratio::new(7, 3).unwrap();
+        let s = serde_json::to_string(&r).unwrap();
+        assert_eq!(s, "\"7/3\"");
+        assert_eq!(Ratio::parse_fraction("7/3"), Ok(r));
+        assert!(Ratio::parse_fraction("1/0").is_err());
+        assert!(Ratio::parse_fraction("x").is_err());
+    }
+}

@@ -1,0 +1,141 @@
+//! Rewards and their coupons: threshold rewards issued automatically when spendable points
+//! reach them, catalogue rewards on request, deterministic readable codes, and the discount a
+//! coupon gives on a cart.
+
+use crate::engine::{Effect, Tx};
+use crate::event::Order;
+use crate::ledger::{Coupon, CouponStatus, EntryKind};
+use crate::program::{CouponKind, Reward, Trigger};
+use crate::ratio::Ratio;
+use hmac::{Hmac, Mac};
+use serde::Serialize;
+use serde_json::json;
+use sha2::Sha256;
+
+/// Crockford's base32: no I, L, O or U, so a code read aloud or retyped survives.
+const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// `LOY-XXXX-XXXX-XXXX`: HMAC-SHA256 of the program secret over the event id and the
+/// coupon's position in it, so re-applying an event reproduces the code and nobody without
+/// the secret can guess one. 60 bits keep collisions negligible across millions of coupons.
+pub fn code(secret: &[u8], event_id: &str, n: usize) -> String {
+    // HMAC accepts keys of any length, so this never fails.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
+    mac.update(event_id.as_bytes());
+    mac.update(b"\x1f");
+    mac.update(n.to_string().as_bytes());
+    let bytes = mac.finalize().into_bytes();
+    let mut bits = u64::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7]]);
+    let mut out = String::from("LOY");
+    for i in 0..12 {
+        if i % 4 == 0 {
+            out.push('-');
+        }
+        out.push(ALPHABET[(bits >> 59) as usize] as char);
+        bits <<= 5;
+    }
+    out
+}
+
+/// Debits a reward's points and issues its coupon, with the effects the host acts on.
+pub fn issue(tx: &mut Tx, reward: &Reward) {
+    let (takes, _) = tx.account.debit(reward.points, false);
+    tx.account.totals.redeemed += reward.points;
+    tx.coupons_issued += 1;
+    let code = code(tx.secret, &tx.event_id, tx.coupons_issued);
+    let c = &reward.coupon;
+    let expires_at = c.valid_for.map(|d| {
+        let z = &tx.program.zone;
+        if d.ms == 0 { z.end_of_day(z.local_date(tx.at).add(&d, 1)) } else { tx.at + d.ms }
+    });
+    let coupon = Coupon {
+        code: code.clone(),
+        reward: reward.id.clone(),
+        kind: c.kind,
+        value: c.value_text.clone(),
+        min_order: c.min_order,
+        max_discount: c.max_discount,
+        points: reward.points,
+        issued_at: tx.at,
+        expires_at,
+        status: CouponStatus::Issued,
+        order_id: None,
+    };
+    let view = tx.coupon_view(&coupon);
+    tx.account.coupons.push(coupon);
+    let reason = format!("reward {}", reward.id);
+    tx.push_entry(EntryKind::Redeem, -reward.points, &reason, tx.at_text(), |e| {
+        e.lots = takes;
+        e.coupon = Some(code.clone());
+        e.rules = vec![format!("reward:{}:{} points", reward.id, reward.points)];
+    });
+    tx.effects.push(Effect::CouponIssued { customer: tx.account.customer.clone(), reward: reward.id.clone(), points: reward.points, coupon: view.clone() });
+    let name = reward.name.clone().unwrap_or_else(|| reward.id.clone());
+    tx.notify(Trigger::RewardEarned, json!({ "reward": reward.id, "reward_name": name, "coupon": view, "balance": tx.account.balance }));
+}
+
+/// Issues every automatic reward the spendable balance reaches, biggest first.
+pub fn issue_thresholds(tx: &mut Tx) {
+    let program = tx.program;
+    for reward in program.rewards.iter().filter(|r| r.auto) {
+        while tx.account.debt == 0 && tx.account.spendable() >= reward.points {
+            issue(tx, reward);
+        }
+    }
+}
+
+/// Marks coupons whose validity ended by `now` as expired.
+pub fn expire_coupons(tx: &mut Tx, now: i64) {
+    let customer = tx.account.customer.clone();
+    for c in tx.account.coupons.iter_mut() {
+        if c.status == CouponStatus::Issued && c.expires_at.is_some_and(|e| e <= now) {
+            c.status = CouponStatus::Expired;
+            tx.effects.push(Effect::CouponExpired { customer: customer.clone(), code: c.code.clone() });
+        }
+    }
+    // Settled coupons stay visible for 90 days, then live on only in the ledger and the store.
+    let keep_after = now - 90 * 86_400_000;
+    tx.account.coupons.retain(|c| c.status == CouponStatus::Issued || c.expires_at.unwrap_or(i64::MAX) > keep_after);
+}
+
+/// The next instant a coupon expires.
+pub fn next_due(tx: &Tx) -> Option<i64> {
+    tx.account.coupons.iter().filter(|c| c.status == CouponStatus::Issued).filter_map(|c| c.expires_at).min()
+}
+
+/// What a coupon does for a cart: its discount, or why it cannot be used.
+#[derive(Debug, Clone, Serialize)]
+pub struct CouponQuote {
+    pub code: String,
+    #[serde(rename = "type")]
+    pub kind: CouponKind,
+    pub usable: bool,
+    pub discount: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The discount a coupon gives on a cart at `at`, in minor units, or why it gives none.
+pub fn discount(c: &Coupon, cart: &Order, at: i64, exponent: u32) -> Result<i64, String> {
+    match c.status {
+        CouponStatus::Used => return Err("already used".into()),
+        CouponStatus::Expired => return Err("expired".into()),
+        CouponStatus::Issued => {}
+    }
+    if c.expires_at.is_some_and(|e| e <= at) {
+        return Err("expired".into());
+    }
+    let goods: i64 = cart.lines.iter().map(|l| l.net()).sum();
+    if let Some(min) = c.min_order.filter(|m| goods < *m) {
+        return Err(format!("the order must be at least {}", crate::money::format_amount(min, exponent)));
+    }
+    let raw = match c.kind {
+        CouponKind::Percent => {
+            let pct = c.value.as_deref().and_then(|v| Ratio::parse_decimal(v).ok()).unwrap_or_default();
+            Ratio::int(goods).checked_mul(pct).and_then(|r| r.checked_mul(Ratio::new(1, 100)?)).and_then(|r| r.round(crate::ratio::Rounding::Floor)).unwrap_or(0)
+        }
+        CouponKind::Fixed => c.value.as_deref().and_then(|v| crate::money::parse_amount(v, exponent).ok()).unwrap_or(0).min(goods),
+        CouponKind::FreeShipping => cart.shipping,
+    };
+    Ok(c.max_discount.map_or(raw, |m| raw.min(m)))
+}

@@ -1,0 +1,357 @@
+//! Time without a clock: RFC 3339 instants, calendar dates, ISO 8601 durations and the
+//! program's time zone. The zone arrives as a table of UTC-offset changes (the JS shim builds
+//! it with `Intl`), which keeps the wasm free of a time-zone database and the engine pure.
+
+use crate::decode::{self, Obj};
+
+use serde::{Serialize, Serializer};
+
+const MS_PER_DAY: i64 = 86_400_000;
+
+/// A calendar date, as days since 1970-01-01.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date(pub i64);
+
+// Howard Hinnant's civil-from-days algorithms: exact for the proleptic Gregorian calendar.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+impl Date {
+    pub fn from_ymd(y: i64, m: u32, d: u32) -> Option<Date> {
+        if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) || !(1..=9999).contains(&y) {
+            return None;
+        }
+        Some(Date(days_from_civil(y, m, d)))
+    }
+    pub fn ymd(self) -> (i64, u32, u32) {
+        civil_from_days(self.0)
+    }
+    pub fn parse(s: &str) -> Option<Date> {
+        let b = s.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        Date::from_ymd(s[0..4].parse().ok()?, s[5..7].parse().ok()?, s[8..10].parse().ok()?)
+    }
+    /// Adds a duration's calendar part: months first (clamped to the month's last day, so
+    /// Jan 31 + P1M is Feb 28/29), then days.
+    pub fn add(self, d: &Duration, sign: i64) -> Date {
+        let (y, m, day) = self.ymd();
+        let months = y * 12 + (m as i64 - 1) + sign * d.months;
+        let (ny, nm) = (months.div_euclid(12), (months.rem_euclid(12) + 1) as u32);
+        let nd = day.min(days_in_month(ny, nm));
+        Date(days_from_civil(ny, nm, nd) + sign * d.days)
+    }
+    pub fn next(self) -> Date {
+        Date(self.0 + 1)
+    }
+}
+
+impl std::fmt::Display for Date {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (y, m, d) = self.ymd();
+        write!(f, "{y:04}-{m:02}-{d:02}")
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+/// Parses an RFC 3339 instant (`2026-11-24T10:00:00.5+01:00`) into UTC milliseconds.
+/// An offset is required: a time without one means different instants in cart and webhook.
+pub fn parse_instant(s: &str) -> Result<i64, String> {
+    let err = || format!("\"{s}\" is not an RFC 3339 time with offset like \"2026-11-24T10:00:00+01:00\"");
+    let b = s.as_bytes();
+    if b.len() < 20 || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+        return Err(err());
+    }
+    let date = Date::parse(&s[0..10]).ok_or_else(err)?;
+    let num = |r: std::ops::Range<usize>| -> Result<i64, String> {
+        let p = s.get(r).ok_or_else(err)?;
+        if p.bytes().all(|c| c.is_ascii_digit()) { p.parse().map_err(|_| err()) } else { Err(err()) }
+    };
+    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if h > 23 || mi > 59 || sec > 60 {
+        return Err(err());
+    }
+    let mut i = 19;
+    let mut ms = 0;
+    if b[i] == b'.' {
+        let start = i + 1;
+        i = start;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return Err(err());
+        }
+        let frac = &s[start..i.min(start + 3)];
+        ms = frac.parse::<i64>().map_err(|_| err())? * 10i64.pow(3 - frac.len() as u32);
+    }
+    let offset = match &s[i..] {
+        "Z" | "z" => 0,
+        tz if tz.len() == 6 && matches!(&tz[0..1], "+" | "-") && &tz[3..4] == ":" => {
+            let (oh, om) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
+            if oh > 23 || om > 59 {
+                return Err(err());
+            }
+            let o = (oh * 60 + om) * 60_000;
+            if &tz[0..1] == "-" { -o } else { o }
+        }
+        _ => return Err(err()),
+    };
+    let local = date.0 * MS_PER_DAY + ((h * 60 + mi) * 60 + sec.min(59)) * 1000 + ms;
+    Ok(local - offset)
+}
+
+/// Formats UTC milliseconds as RFC 3339 at the given offset (seconds), with milliseconds
+/// only when they are not zero.
+pub fn format_instant(utc_ms: i64, offset_s: i32) -> String {
+    let local = utc_ms + offset_s as i64 * 1000;
+    let date = Date(local.div_euclid(MS_PER_DAY));
+    let t = local.rem_euclid(MS_PER_DAY);
+    let (h, mi, s, ms) = (t / 3_600_000, t / 60_000 % 60, t / 1000 % 60, t % 1000);
+    let frac = if ms == 0 { String::new() } else { format!(".{ms:03}") };
+    let off = if offset_s == 0 {
+        "Z".to_string()
+    } else {
+        let a = offset_s.unsigned_abs() / 60;
+        format!("{}{:02}:{:02}", if offset_s < 0 { '-' } else { '+' }, a / 60, a % 60)
+    };
+    format!("{date}T{h:02}:{mi:02}:{s:02}{frac}{off}")
+}
+
+/// An ISO 8601 duration restricted to what loyalty programs use: years, months, weeks, days
+/// and a time part. Months are calendar months, not 30 days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Duration {
+    pub months: i64,
+    pub days: i64,
+    pub ms: i64,
+}
+
+impl Duration {
+    pub fn parse(s: &str) -> Result<Duration, String> {
+        let err = || format!("\"{s}\" is not an ISO 8601 duration like \"P30D\", \"P2M\" or \"P1Y\"");
+        let rest = s.strip_prefix('P').ok_or_else(err)?;
+        let mut d = Duration::default();
+        let (mut in_time, mut n, mut digits, mut any) = (false, 0i64, 0, false);
+        for c in rest.chars() {
+            match c {
+                '0'..='9' => {
+                    n = n.checked_mul(10).and_then(|n| n.checked_add(c as i64 - '0' as i64)).ok_or_else(err)?;
+                    digits += 1;
+                    if digits > 6 {
+                        return Err(err());
+                    }
+                }
+                'T' if !in_time && digits == 0 => in_time = true,
+                _ if digits == 0 => return Err(err()),
+                'Y' if !in_time => d.months += n * 12,
+                'M' if !in_time => d.months += n,
+                'W' if !in_time => d.days += n * 7,
+                'D' if !in_time => d.days += n,
+                'H' if in_time => d.ms += n * 3_600_000,
+                'M' if in_time => d.ms += n * 60_000,
+                'S' if in_time => d.ms += n * 1000,
+                _ => return Err(err()),
+            }
+            if !c.is_ascii_digit() && c != 'T' {
+                (n, digits, any) = (0, 0, true);
+            }
+        }
+        if !any || digits != 0 {
+            return Err(err());
+        }
+        Ok(d)
+    }
+}
+
+/// A time zone as the UTC offsets it used: `offset` before the first change, then each
+/// `[utc_seconds, offset_seconds]` from that instant on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Zone {
+    pub name: String,
+    pub offset: i32,
+    pub changes: Vec<(i64, i32)>,
+}
+
+impl Zone {
+    /// Reads the table the JS shim builds: `{"name", "offset", "changes": [[t, offset], ...]}`.
+    pub fn parse(json: &str) -> crate::error::Result<Zone> {
+        let v = decode::parse("invalid_zone", json)?;
+        let z = Obj::new("invalid_zone", &v, "", &["name", "offset", "changes"])?;
+        let offset = |n: i64, path: &str| i32::try_from(n).map_err(|_| crate::Error::new("invalid_zone", path, "offset out of range"));
+        let mut changes = Vec::new();
+        for (path, c) in z.list("changes")? {
+            let pair = c.as_array().filter(|a| a.len() == 2);
+            let (t, o) = pair.and_then(|a| Some((a[0].as_i64()?, a[1].as_i64()?))).ok_or_else(|| crate::Error::new("invalid_zone", &path, "expected [utc_seconds, offset_seconds]"))?;
+            changes.push((t, offset(o, &path)?));
+        }
+        Ok(Zone { name: z.str("name")?, offset: offset(z.int("offset")?, "offset")?, changes })
+    }
+    pub fn utc() -> Zone {
+        Zone { name: "UTC".into(), offset: 0, changes: vec![] }
+    }
+    /// Checks the table is usable: sorted changes and offsets within ±18 hours.
+    pub fn validate(&self) -> Result<(), String> {
+        let ok = |o: i32| o.abs() <= 18 * 3600;
+        if !ok(self.offset) || !self.changes.iter().all(|c| ok(c.1)) {
+            return Err("offsets must be within ±18 hours".into());
+        }
+        if !self.changes.windows(2).all(|w| w[0].0 < w[1].0) {
+            return Err("changes must be sorted by time".into());
+        }
+        Ok(())
+    }
+    /// The UTC offset in seconds at a UTC instant.
+    pub fn offset_at(&self, utc_ms: i64) -> i32 {
+        let t = utc_ms.div_euclid(1000);
+        match self.changes.partition_point(|c| c.0 <= t) {
+            0 => self.offset,
+            i => self.changes[i - 1].1,
+        }
+    }
+    pub fn local_date(&self, utc_ms: i64) -> Date {
+        Date((utc_ms + self.offset_at(utc_ms) as i64 * 1000).div_euclid(MS_PER_DAY))
+    }
+    /// The first instant of a local day. Where midnight falls in a DST gap, the day starts
+    /// when the clocks jump forward.
+    pub fn start_of_day(&self, d: Date) -> i64 {
+        let local = d.0 * MS_PER_DAY;
+        let before = self.offset_at(local - MS_PER_DAY) as i64 * 1000;
+        let after = self.offset_at(local + MS_PER_DAY) as i64 * 1000;
+        for off in [before, after] {
+            let t = local - off;
+            if self.offset_at(t) as i64 * 1000 == off {
+                return t;
+            }
+        }
+        local - before
+    }
+    /// The exclusive end of a local day: the start of the next one.
+    pub fn end_of_day(&self, d: Date) -> i64 {
+        self.start_of_day(d.next())
+    }
+    pub fn format(&self, utc_ms: i64) -> String {
+        format_instant(utc_ms, self.offset_at(utc_ms))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Europe/Oslo for 2026-2027: CET (+1), CEST (+2) from the last Sunday of March 01:00 UTC
+    /// to the last Sunday of October 01:00 UTC.
+    pub fn oslo() -> Zone {
+        let at = |s: &str| parse_instant(s).unwrap() / 1000;
+        Zone {
+            name: "Europe/Oslo".into(),
+            offset: 3600,
+            changes: vec![
+                (at("2026-03-29T01:00:00Z"), 7200),
+                (at("2026-10-25T01:00:00Z"), 3600),
+                (at("2027-03-28T01:00:00Z"), 7200),
+                (at("2027-10-31T01:00:00Z"), 3600),
+            ],
+        }
+    }
+
+    #[test]
+    fn civil_dates_round_trip() {
+        for z in [-800_000, -1, 0, 1, 10_957, 20_000, 2_900_000] {
+            let (y, m, d) = civil_from_days(z);
+            assert_eq!(days_from_civil(y, m, d), z);
+        }
+        assert_eq!(Date::parse("2024-02-29").unwrap().to_string(), "2024-02-29");
+        assert!(Date::parse("2023-02-29").is_none());
+        assert!(Date::parse("2023-13-01").is_none());
+    }
+
+    #[test]
+    fn parses_and_formats_instants() {
+        let t = parse_instant("2026-11-24T10:00:00.5+01:00").unwrap();
+        assert_eq!(format_instant(t, 0), "2026-11-24T09:00:00.500Z");
+        assert_eq!(format_instant(t, 3600), "2026-11-24T10:00:00.500+01:00");
+        assert_eq!(parse_instant("2026-11-24T09:00:00.500Z"), Ok(t));
+        assert_eq!(format_instant(parse_instant("2026-01-01T00:00:00-05:30").unwrap(), -19800), "2026-01-01T00:00:00-05:30");
+        for bad in ["2026-11-24", "2026-11-24T10:00:00", "2026-11-24T25:00:00Z", "2026-02-30T10:00:00Z", "2026-11-24T10:00:00+1:00", "x"] {
+            assert!(parse_instant(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(Duration::parse("P30D"), Ok(Duration { days: 30, ..Default::default() }));
+        assert_eq!(Duration::parse("P1Y2M"), Ok(Duration { months: 14, ..Default::default() }));
+        assert_eq!(Duration::parse("P2W"), Ok(Duration { days: 14, ..Default::default() }));
+        assert_eq!(Duration::parse("PT1H30M"), Ok(Duration { ms: 5_400_000, ..Default::default() }));
+        for bad in ["", "P", "30D", "P1", "PT", "P1H", "PD", "P-1D", "P1.5D"] {
+            assert!(Duration::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn month_arithmetic_clamps() {
+        let d = |s| Date::parse(s).unwrap();
+        let m = |n| Duration { months: n, ..Default::default() };
+        assert_eq!(d("2026-01-31").add(&m(1), 1), d("2026-02-28"));
+        assert_eq!(d("2024-02-29").add(&m(12), 1), d("2025-02-28"));
+        assert_eq!(d("2027-03-31").add(&m(1), -1), d("2027-02-28"));
+        assert_eq!(d("2026-11-30").add(&m(12), 1), d("2027-11-30"));
+    }
+
+    #[test]
+    fn local_days_across_dst() {
+        let z = oslo();
+        // The spring-forward day is 23 hours long, the fall-back day 25.
+        let spring = Date::parse("2026-03-29").unwrap();
+        assert_eq!(z.end_of_day(spring) - z.start_of_day(spring), 23 * 3_600_000);
+        let fall = Date::parse("2026-10-25").unwrap();
+        assert_eq!(z.end_of_day(fall) - z.start_of_day(fall), 25 * 3_600_000);
+        assert_eq!(z.format(z.end_of_day(fall) - 1), "2026-10-25T23:59:59.999+01:00");
+        assert_eq!(z.format(z.end_of_day(spring) - 1), "2026-03-29T23:59:59.999+02:00");
+        // 23:30 UTC on Oct 31 is already Nov 1 in Oslo.
+        assert_eq!(z.local_date(parse_instant("2026-10-31T23:30:00Z").unwrap()).to_string(), "2026-11-01");
+    }
+
+    #[test]
+    fn midnight_in_a_gap_starts_when_clocks_jump() {
+        // A zone that springs forward at local midnight (like America/Santiago).
+        let at = parse_instant("2026-09-06T04:00:00Z").unwrap() / 1000;
+        let z = Zone { name: "X".into(), offset: -4 * 3600, changes: vec![(at, -3 * 3600)] };
+        let day = Date::parse("2026-09-06").unwrap();
+        assert_eq!(z.format(z.start_of_day(day)), "2026-09-06T01:00:00-03:00");
+    }
+}
