@@ -87,6 +87,7 @@ impl Event {
             return Err(w.err("id", "must not be empty"));
         }
         let kind = w.str("type")?;
+        let customer = w.opt_str("customer")?;
         let at = w.parsed("at", parse_instant)?.ok_or_else(|| w.err("at", "is required"))?;
         let need = |key: &str| -> Result<String> { w.opt_str(key)?.ok_or_else(|| w.err(key, format!("is required for {kind}"))) };
         let body = match kind.as_str() {
@@ -117,7 +118,6 @@ impl Event {
             "clock.tick" => Body::ClockTick,
             other => return Err(w.err("type", format!("unknown event type \"{other}\", expected one of {TYPES}"))),
         };
-        let customer = w.opt_str("customer")?;
         if customer.as_deref() == Some("") {
             return Err(w.err("customer", "must not be empty"));
         }
