@@ -17,7 +17,7 @@ pub mod reward;
 pub mod time;
 
 #[cfg(target_arch = "wasm32")]
-mod wasm;
+pub mod wasm;
 
 pub use engine::{Engine, Outcome, View};
 pub use error::Error;

@@ -1,0 +1,89 @@
+// Types of the loyalty-engine package. Shapes follow DESIGN.md; amounts are decimal strings
+// in the program currency, points are integers, ids are strings, times RFC 3339.
+
+export type Amount = string;
+export type Duration = string;
+export type Channel = 'email' | 'push' | 'sms' | 'webhook';
+export type Trigger = 'points_earned' | 'reward_earned' | 'points_expiring' | 'points_expired' | 'tier_changed' | 'welcome' | 'referral';
+export type CouponType = 'percent' | 'fixed' | 'free_shipping';
+
+export interface Program {
+  id: string;
+  name?: string;
+  currency: string;
+  timezone: string;
+  earn: { points_per_unit: string; rounding?: 'floor' | 'round' | 'ceil'; include_shipping?: boolean; include_tax?: boolean; carry_remainder?: boolean };
+  expiry?: { mode: 'rolling' | 'per_lot'; after: Duration; warn_before?: Duration[] };
+  rewards?: Array<{ id: string; name?: string; auto?: boolean; points: number;
+    coupon: { type: CouponType; value?: string; min_order?: Amount; max_discount?: Amount; valid_for?: Duration } }>;
+  negative_balance?: 'allow' | 'clamp';
+  notifications?: Partial<Record<Trigger, Channel[]>>;
+}
+
+export interface OrderLine { id: string; sku?: string; product_id?: string; categories?: string[]; quantity: number; unit_price: Amount; discount?: Amount }
+export interface Order { id: string; currency: string; lines: OrderLine[]; shipping?: Amount; tax?: Amount; taxes_included?: boolean; coupon_codes?: string[] }
+export interface Cart extends Omit<Order, 'id'> { id?: string; at: string }
+
+interface EventBase { id: string; at: string; customer?: string }
+export type LoyaltyEvent = EventBase & (
+  | { type: 'order.placed'; customer: string; order: Order }
+  | { type: 'order.refunded'; order_id: string; lines: Array<{ id: string; quantity: number }> }
+  | { type: 'order.refunded'; order_id: string; amount: Amount }
+  | { type: 'order.cancelled'; order_id: string }
+  | { type: 'action.completed'; customer: string; action: string; ref?: string }
+  | { type: 'points.adjusted'; customer: string; points: number; reason: string; by: string }
+  | { type: 'reward.redeemed'; customer: string; reward: string }
+  | { type: 'coupon.used'; customer: string; code: string; order_id?: string }
+  | { type: 'clock.tick' });
+
+/** The stored account: opaque to hosts except for these fields. */
+export interface AccountState { customer: string; balance: number; pending: number; tier?: string; next_due?: number; [k: string]: unknown }
+/** The stored record of what an order earned, for exact reversals. */
+export interface OrderRecord { id: string; customer: string; earned: number; reversed: number; [k: string]: unknown }
+
+export interface Entry {
+  id: string; event: string; customer: string;
+  type: 'earn' | 'reverse' | 'redeem' | 'expire' | 'adjust';
+  points: number; balance_after: number; at: string; reason: string;
+  rules?: string[]; lots?: Array<{ lot: string; points: number }>;
+  order_id?: string; coupon?: string; forgiven?: number; by?: string;
+}
+
+export interface CouponView { code: string; type: CouponType; value?: string; min_order?: Amount; max_discount?: Amount; expires_at: string | null; status: 'issued' | 'used' | 'expired'; reward: string }
+
+export type Effect =
+  | { type: 'coupon.issued'; customer: string; reward: string; points: number; coupon: CouponView }
+  | { type: 'coupon.used'; customer: string; code: string; order_id: string | null }
+  | { type: 'coupon.expired'; customer: string; code: string }
+  | { type: 'notify'; key: string; trigger: Trigger; customer: string; channels: Channel[]; data: Record<string, unknown> };
+
+export interface Outcome { state: AccountState; order?: OrderRecord; entries: Entry[]; effects: Effect[]; duplicate?: true; skipped?: string }
+export interface BatchOutcome { states: Record<string, AccountState>; orders: Record<string, OrderRecord>; entries: Entry[]; effects: Effect[]; skipped: Array<{ event: string; reason: string }> }
+export interface AccountView { customer: string; balance: number; pending: number; tier: string | null; next_expiry: { points: number; at: string } | null; coupons: CouponView[] }
+export interface Quote { points: number; coupons: Array<{ code: string; type: CouponType; usable: boolean; discount: Amount; reason?: string }> }
+
+export interface Engine {
+  program: Program;
+  apply(state: AccountState | null, event: LoyaltyEvent, options?: { order?: OrderRecord | null }): Outcome;
+  applyBatch(events: LoyaltyEvent[], options?: { states?: Record<string, AccountState>; orders?: Record<string, OrderRecord> }): BatchOutcome;
+  quote(state: AccountState | null, cart: Cart): Quote;
+  view(state: AccountState): AccountView;
+  free(): void;
+}
+
+export interface ZoneTable { name: string; offset: number; changes: Array<[number, number]> }
+
+export declare class LoyaltyError extends Error {
+  code: string;
+  path: string;
+  constructor(code: string, path: string, message: string);
+}
+
+/** Compiles a program once: `createEngine(program, { secret })`. */
+export declare function createEngine(program: Program | string, options?: { secret?: string }): Engine;
+export declare function orderIdOf(event: LoyaltyEvent): string | null;
+export declare function zoneTable(name: string): ZoneTable | null;
+export declare function replay(engine: Engine, events: Iterable<LoyaltyEvent>, options?: { onProgress?: (done: number) => void }): {
+  customers: Record<string, AccountView>; effects: Effect[]; skipped: Array<{ event: string; reason: string }>;
+  states: Map<string, AccountState>; orders: Map<string, OrderRecord>;
+};

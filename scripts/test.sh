@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `npm test`: everything, on a fresh machine. Installs what is missing, builds the wasm,
+# then runs the Rust tests (unit, rules, properties, scenarios), the wasm-bindgen tests in
+# Node, and the JS tests (package, CLI, platforms, stores on PGlite and PostgreSQL).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+bash scripts/setup.sh
+bash scripts/build.sh
+
+echo "== cargo test (native)"
+cargo test --quiet
+echo "== cargo test (wasm32, in Node)"
+cargo test --quiet --target wasm32-unknown-unknown --test wasm
+
+if [ -z "${DATABASE_URL:-}" ]; then
+  eval "$(bash scripts/pg.sh start)"
+  trap 'bash scripts/pg.sh stop' EXIT
+fi
+export DATABASE_URL
+
+echo "== node --test"
+node --test --test-concurrency=1 tests/js/

@@ -1,0 +1,102 @@
+// `npm run bench`: wasm size, cold start, and events/s through apply and applyBatch for a
+// 3-line order on an account with a year of history, with native Rust on the same workload
+// in the same run as the baseline of every ratio.
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { execFileSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { createEngine, zoneTable } from '../../js/index.js';
+
+const root = new URL('../../', import.meta.url).pathname;
+const seed = JSON.parse(readFileSync(`${root}presets/seed.json`, 'utf8'));
+const engine = createEngine(seed, { secret: 'bench' });
+const DAY = 86_400_000;
+const iso = (ms) => new Date(ms).toISOString();
+const start = Date.parse('2025-01-06T10:00:00Z');
+
+const order = (n, customer, at) => ({
+  id: `ev-${customer}-${n}`, type: 'order.placed', at: iso(at), customer,
+  order: { id: `o-${customer}-${n}`, currency: 'EUR', shipping: '4.90', lines: [
+    { id: 'l1', sku: 'TEE', product_id: '1001', categories: ['apparel'], quantity: 2, unit_price: '24.90', discount: '2.00' },
+    { id: 'l2', sku: 'MUG', product_id: '1002', categories: ['home'], quantity: 1, unit_price: '12.50' },
+    { id: 'l3', sku: 'CAP', product_id: '1003', categories: ['apparel'], quantity: 3, unit_price: '19.00', discount: '5.70' },
+  ] },
+});
+
+/** An account after `weeks` of weekly orders, a refund every fifth week and the coupons it earned. */
+function history(customer, weeks) {
+  let state = null;
+  const orders = new Map();
+  for (let w = 0; w < weeks; w++) {
+    const at = start + w * 7 * DAY;
+    const out = engine.apply(state, order(w, customer, at));
+    state = out.state;
+    orders.set(out.order.id, out.order);
+    if (w % 5 === 4) {
+      const id = `o-${customer}-${w - 1}`;
+      const r = engine.apply(state, { id: `rf-${customer}-${w}`, type: 'order.refunded', at: iso(at + DAY), order_id: id, lines: [{ id: 'l3', quantity: 1 }] }, { order: orders.get(id) });
+      state = r.state;
+    }
+    state = engine.apply(state, { id: `t-${w}`, type: 'clock.tick', at: iso(at + 2 * DAY), customer }).state;
+  }
+  return { state, end: start + weeks * 7 * DAY };
+}
+
+function rate(fn, n) {
+  for (let i = 0; i < Math.min(n, 2000); i++) fn(i);
+  const t = performance.now();
+  for (let i = 0; i < n; i++) fn(i);
+  return n / ((performance.now() - t) / 1000);
+}
+
+const year = history('c1', 52);
+const events = Array.from({ length: 5000 }, (_, i) => order(1000 + i, 'c1', year.end + i * 60_000));
+
+// One apply per event, objects in and out, against the same year-old account.
+const applyRate = rate((i) => engine.apply(year.state, events[i % events.length]), 50_000);
+
+// History length must not matter: the same apply on a month-old and a three-year-old account.
+const byAge = {};
+for (const [name, weeks] of [['1 month', 4], ['1 year', 52], ['3 years', 156]]) {
+  const h = history('c1', weeks);
+  const evs = events.map((e, i) => ({ ...e, at: iso(h.end + i * 60_000) }));
+  byAge[name] = { stateBytes: JSON.stringify(h.state).length, rate: rate((i) => engine.apply(h.state, evs[i % evs.length]), 20_000) };
+}
+
+// applyBatch: 1,000 events over 100 year-old accounts per call.
+const batchStates = {};
+for (let c = 0; c < 100; c++) batchStates[`c${c}`] = { ...year.state, customer: `c${c}` };
+const batchEvents = Array.from({ length: 1000 }, (_, i) => order(2000 + i, `c${i % 100}`, year.end + i * 60_000));
+const batchRounds = 50;
+const batchRate = rate(() => engine.applyBatch(batchEvents, { states: batchStates }), batchRounds) * 1000;
+
+// Native baseline: the same workload through the same Rust code, compiled for this machine.
+mkdirSync(`${root}target/bench`, { recursive: true });
+const workload = `${root}target/bench/workload.json`;
+writeFileSync(workload, JSON.stringify({ program: seed, zone: zoneTable(seed.timezone), state: year.state, events: batchEvents.map((e, i) => ({ ...e, customer: 'c1', id: `n${i}`, order: { ...e.order, id: `n${i}` } })), batch_states: batchStates }));
+execFileSync('cargo', ['build', '--quiet', '--profile', 'bench-native', '--example', 'bench_native'], { cwd: root, stdio: 'inherit' });
+const native = JSON.parse(execFileSync(`${root}target/bench-native/examples/bench_native`, [workload], { encoding: 'utf8' }));
+
+// Cold start: a fresh Node process from import to the first apply's result.
+const cold = [];
+for (let i = 0; i < 5; i++) {
+  const script = `const t=performance.now();const {createEngine}=await import(${JSON.stringify(`${root}js/index.js`)});` +
+    `const e=createEngine(${JSON.stringify(JSON.stringify(seed))});e.apply(null,${JSON.stringify(events[0])});console.log(performance.now()-t)`;
+  cold.push(Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })));
+}
+cold.sort((a, b) => a - b);
+
+const wasm = readFileSync(`${root}pkg/loyalty_engine_bg.wasm`);
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const rows = [
+  ['wasm size (pkg/loyalty_engine_bg.wasm)', `${fmt(wasm.length)} bytes raw, ${fmt(gzipSync(wasm, { level: 9 }).length)} gzipped`, `${(wasm.length / 256_000 * 100).toFixed(0)}% of the 256,000-byte cap`],
+  ['cold start, import to first apply', `${cold[2].toFixed(1)} ms (median of 5)`, ''],
+  ['native apply, JSON in/out (baseline)', `${fmt(native.apply)} events/s`, '1.00x'],
+  ['wasm apply via JS API, 1 call/event', `${fmt(applyRate)} events/s`, `${(native.apply / applyRate).toFixed(2)}x native time`],
+  ['native applyBatch, 1,000 events/call', `${fmt(native.batch)} events/s`, '1.00x'],
+  ['wasm applyBatch via JS API', `${fmt(batchRate)} events/s`, `${(native.batch / batchRate).toFixed(2)}x native time`],
+  ...Object.entries(byAge).map(([k, v]) => [`wasm apply, account with ${k} of history`, `${fmt(v.rate)} events/s (state ${fmt(v.stateBytes)} B)`, `${(byAge['1 month'].rate / v.rate).toFixed(2)}x the 1-month time`]),
+];
+const w = rows.reduce((m, r) => Math.max(m, r[0].length), 0);
+console.log('\nloyalty-engine bench: 3-line order, seed program, account with a year of history\n');
+for (const [a, b, c] of rows) console.log(`${a.padEnd(w)}  ${b.padEnd(42)} ${c}`);

@@ -1,0 +1,67 @@
+//! Native baseline for `npm run bench`: runs the workload file the JS bench writes through
+//! the same path as the wasm boundary (JSON in, core, JSON out) and prints events/s.
+use loyalty_engine::earn::OrderRecord;
+use loyalty_engine::event::Event;
+use loyalty_engine::ledger::Account;
+use loyalty_engine::time::Zone;
+use loyalty_engine::Engine;
+use serde_json::Value;
+use std::time::Instant;
+
+fn main() {
+    let path = std::env::args().nth(1).expect("usage: bench_native WORKLOAD.json");
+    let w: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let zone = w["zone"].as_object().map(|_| Zone::parse(&w["zone"].to_string()).unwrap());
+    let engine = Engine::new(&w["program"].to_string(), zone, b"bench").unwrap();
+    let state = w["state"].to_string();
+    let events: Vec<String> = w["events"].as_array().unwrap().iter().map(|e| e.to_string()).collect();
+
+    // One call per event, as through the boundary: parse state and event, apply, encode.
+    let apply = |n: usize| {
+        for e in events.iter().cycle().take(n) {
+            let s = Account::read(&serde_json::from_str(&state).unwrap(), "").unwrap();
+            let o: Option<OrderRecord> = None;
+            let ev = Event::parse(e, &engine.program).unwrap();
+            let out = engine.apply(Some(s), o, &ev).unwrap();
+            std::hint::black_box(serde_json::to_string(&out).unwrap());
+        }
+    };
+    apply(2_000);
+    let n = 50_000;
+    let t = Instant::now();
+    apply(n);
+    let apply_rate = n as f64 / t.elapsed().as_secs_f64();
+
+    // Batches of 1,000 events over the accounts of the workload.
+    let states = w["batch_states"].to_string();
+    let batch = Value::Array(w["events"].as_array().unwrap()[..1000].to_vec()).to_string();
+    let run_batch = || {
+        let m = loyalty_engine::decode::map("invalid_state", &serde_json::from_str(&states).unwrap(), "", Account::read).unwrap();
+        let evs = Event::parse_many(&batch, &engine.program).unwrap();
+        let out = engine.apply_batch(m.into_iter().collect(), Default::default(), &evs).unwrap();
+        std::hint::black_box(serde_json::to_string(&out).unwrap());
+    };
+    run_batch();
+    let rounds = 50;
+    let t = Instant::now();
+    for _ in 0..rounds {
+        run_batch();
+    }
+    let batch_rate = (rounds * 1000) as f64 / t.elapsed().as_secs_f64();
+    if std::env::var("BENCH_SPLIT").is_ok() {
+        let ev = Event::parse(&events[0], &engine.program).unwrap();
+        let s = Account::read(&serde_json::from_str(&state).unwrap(), "").unwrap();
+        let time = |name: &str, f: &mut dyn FnMut()| {
+            let t = Instant::now();
+            for _ in 0..20_000 { f(); }
+            eprintln!("{name}: {:.2} us", t.elapsed().as_secs_f64() / 20_000.0 * 1e6);
+        };
+        time("state to Value", &mut || { std::hint::black_box(serde_json::from_str::<Value>(&state).unwrap()); });
+        time("parse state", &mut || { std::hint::black_box(Account::read(&serde_json::from_str(&state).unwrap(), "").unwrap()); });
+        time("parse event", &mut || { std::hint::black_box(Event::parse(&events[0], &engine.program).unwrap()); });
+        time("apply", &mut || { std::hint::black_box(engine.apply(Some(s.clone()), None, &ev).unwrap()); });
+        let out = engine.apply(Some(s.clone()), None, &ev).unwrap();
+        time("encode", &mut || { std::hint::black_box(serde_json::to_string(&out).unwrap()); });
+    }
+    println!("{}", serde_json::json!({ "apply": apply_rate, "batch": batch_rate }));
+}

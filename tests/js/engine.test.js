@@ -1,0 +1,89 @@
+// The engine through the npm package's JS API: objects in and out, LoyaltyError with code
+// and path, time-zone tables from Intl.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, statSync } from 'node:fs';
+import { createEngine, LoyaltyError, zoneTable, replay } from '../../js/index.js';
+
+const seed = JSON.parse(readFileSync(new URL('../../presets/seed.json', import.meta.url), 'utf8'));
+const order = (id, at, customer, lines) => ({
+  id: `ev-${id}`, type: 'order.placed', at, customer,
+  order: { id, currency: 'EUR', lines: lines.map(([lid, quantity, unit_price, discount = '0']) => ({ id: lid, quantity, unit_price, discount })) },
+});
+
+test('earns, rewards and views through the JS API', () => {
+  const engine = createEngine(seed, { secret: 's' });
+  let out = engine.apply(null, order('o1', '2026-11-30T12:00:00+01:00', 'c1', [['a', 2, '129.90', '10.00']]));
+  assert.equal(out.state.balance, 2498);
+  assert.equal(out.order.earned, 2498);
+  out = engine.apply(out.state, order('o2', '2026-11-30T13:00:00+01:00', 'c1', [['a', 1, '300.00']]));
+  assert.deepEqual(out.entries.map((e) => [e.type, e.points, e.balance_after]), [['earn', 3000, 5498], ['redeem', -5000, 498]]);
+  const view = engine.view(out.state);
+  assert.deepEqual(view.next_expiry, { points: 498, at: '2027-11-30T23:59:59.999+01:00' });
+  assert.match(view.coupons[0].code, /^LOY-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/);
+  const q = engine.quote(out.state, { at: '2026-12-01T10:00:00+01:00', currency: 'EUR', lines: [{ id: 'x', quantity: 1, unit_price: '150.00' }] });
+  assert.deepEqual(q.coupons.map((c) => [c.usable, c.discount]), [[true, '15.00']]);
+  assert.equal(q.points, 1500);
+});
+
+test('refunds need the stored order record, as the host keeps it', () => {
+  const engine = createEngine(seed);
+  const placed = engine.apply(null, order('o1', '2026-11-30T12:00:00+01:00', 'c1', [['a', 4, '25.00']]));
+  const refund = { id: 'r1', type: 'order.refunded', at: '2026-12-01T12:00:00+01:00', order_id: 'o1', lines: [{ id: 'a', quantity: 1 }] };
+  const out = engine.apply(placed.state, refund, { order: placed.order });
+  assert.equal(out.entries[0].points, -250);
+  assert.equal(out.order.reversed, 250);
+  const unknown = engine.apply(placed.state, { ...refund, id: 'r2', customer: 'c1' });
+  assert.match(unknown.skipped, /not in the ledger/);
+});
+
+test('bad input throws LoyaltyError naming the field, and the engine keeps working', () => {
+  assert.throws(() => createEngine({ ...seed, rewards: [{ id: 'r', points: 5, coupon: { type: 'percnt', value: '5' } }] }), (err) => {
+    assert.ok(err instanceof LoyaltyError && err instanceof Error);
+    assert.equal(err.code, 'invalid_program');
+    assert.equal(err.path, 'rewards[0].coupon.type');
+    assert.match(err.message, /^rewards\[0\]\.coupon\.type: unknown variant "percnt", expected one of percent, fixed, free_shipping$/);
+    return true;
+  });
+  assert.throws(() => createEngine({ ...seed, timezone: 'Mars/Olympus' }), { code: 'invalid_program', path: 'timezone' });
+  assert.throws(() => createEngine('{not json'), { code: 'invalid_program' });
+  const engine = createEngine(seed);
+  const bad = order('o1', '2026-11-30T12:00:00+01:00', 'c1', [['a', 1, '9.999']]);
+  assert.throws(() => engine.apply(null, bad), { code: 'invalid_event', path: 'order.lines[0].unit_price' });
+  assert.throws(() => engine.apply({ customer: 'c1', balance: 10 }, order('o2', '2026-11-30T12:00:00+01:00', 'c1', [['a', 1, '1.00']])), { code: 'invalid_state' });
+  assert.equal(engine.apply(null, order('o3', '2026-11-30T12:00:00+01:00', 'c1', [['a', 1, '1.00']])).state.balance, 10);
+});
+
+test('zone tables from Intl match the real offsets', () => {
+  const oslo = zoneTable('Europe/Oslo');
+  const at = (iso) => oslo.changes.find(([t]) => t === Date.parse(iso) / 1000)?.[1];
+  assert.equal(at('2026-03-29T01:00:00Z'), 7200, 'CEST from the last Sunday of March, 01:00 UTC');
+  assert.equal(at('2026-10-25T01:00:00Z'), 3600);
+  const kolkata = zoneTable('Asia/Kolkata');
+  assert.deepEqual([kolkata.offset, kolkata.changes], [19800, []], 'half-hour offsets survive');
+  assert.equal(zoneTable('Australia/Adelaide').changes.find(([t]) => t === Date.parse('2026-10-03T16:30:00Z') / 1000)?.[1], 37800);
+  assert.equal(zoneTable('UTC'), null);
+  assert.throws(() => zoneTable('Nowhere/Land'), { code: 'invalid_program', path: 'timezone' });
+  // A zone west of UTC: an order at 23:30 local on Dec 31 expires at the end of that local day.
+  const ny = createEngine({ ...seed, timezone: 'America/New_York', expiry: { mode: 'per_lot', after: 'P1Y' } });
+  const out = ny.apply(null, order('o1', '2027-01-01T04:30:00Z', 'c1', [['a', 1, '1.00']]));
+  assert.equal(ny.view(out.state).next_expiry.at, '2027-12-31T23:59:59.999-05:00');
+});
+
+test('applyBatch and replay give the same accounts as one apply per event', () => {
+  const engine = createEngine(seed, { secret: 's' });
+  const events = [];
+  for (let i = 0; i < 300; i++) events.push(order(`o${i}`, `2026-0${1 + (i % 9)}-1${i % 10}T12:00:00+01:00`, `c${i % 7}`, [['a', 1 + (i % 3), '33.30', '1.00']]));
+  const one = new Map();
+  for (const e of events) one.set(e.customer, engine.apply(one.get(e.customer) ?? null, e).state);
+  const { customers } = replay(engine, events);
+  for (const [c, s] of one) assert.deepEqual(customers[c], engine.view(s), c);
+  const batch = engine.applyBatch(events.slice(0, 10));
+  assert.equal(Object.keys(batch.orders).length, 10);
+  assert.throws(() => engine.applyBatch([events[0], { ...events[1], type: 'order.shiped' }]), { path: '[1].type' });
+});
+
+test('the shipped wasm stays within Shopify Functions\' 256,000-byte cap', () => {
+  const size = statSync(new URL('../../pkg/loyalty_engine_bg.wasm', import.meta.url)).size;
+  assert.ok(size <= 256_000, `pkg/loyalty_engine_bg.wasm is ${size} bytes`);
+});

@@ -1,0 +1,84 @@
+//! The engine through its wasm boundary, run in Node by wasm-bindgen-test: JSON in and out,
+//! errors as real JS `Error`s carrying code and path, and no panic on bad input.
+#![cfg(target_arch = "wasm32")]
+
+use loyalty_engine::wasm::Engine;
+use serde_json::{json, Value};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::*;
+
+const SEED: &str = include_str!("../presets/seed.json");
+
+fn utc_seed() -> String {
+    let mut p: Value = serde_json::from_str(SEED).unwrap();
+    p["timezone"] = json!("UTC");
+    p.to_string()
+}
+
+/// The `{code, path, message}` a boundary error carries, read from a real JS Error.
+fn error_of(e: wasm_bindgen::JsError) -> Value {
+    let v: JsValue = e.into();
+    assert!(v.is_instance_of::<js_sys::Error>(), "errors must be JS Error objects");
+    let msg: String = js_sys::Error::from(v).message().into();
+    serde_json::from_str(&msg).unwrap()
+}
+
+fn order(id: &str, amount: &str) -> String {
+    json!({"id": format!("ev-{id}"), "type": "order.placed", "at": "2026-01-10T12:00:00Z", "customer": "c1",
+           "order": {"id": id, "currency": "EUR", "lines": [{"id": "l1", "quantity": 1, "unit_price": amount}]}})
+    .to_string()
+}
+
+#[wasm_bindgen_test]
+fn applies_events_and_round_trips_state() {
+    let engine = Engine::new(&utc_seed(), "", "secret").unwrap();
+    let out: Value = serde_json::from_str(&engine.apply("", "", &order("o1", "300.00")).unwrap()).unwrap();
+    assert_eq!(out["state"]["balance"], 3000);
+    assert_eq!(out["entries"][0]["points"], 3000);
+    let state = out["state"].to_string();
+    let out: Value = serde_json::from_str(&engine.apply(&state, "", &order("o2", "250.00")).unwrap()).unwrap();
+    assert_eq!(out["state"]["balance"], 500, "5500 reached the 5000 reward");
+    assert_eq!(out["effects"][0]["type"], "coupon.issued");
+    let view: Value = serde_json::from_str(&engine.view(&out["state"].to_string()).unwrap()).unwrap();
+    assert_eq!(view["coupons"][0]["value"], "10");
+    let again: Value = serde_json::from_str(&engine.apply(&out["state"].to_string(), "", &order("o2", "250.00")).unwrap()).unwrap();
+    assert_eq!(again["duplicate"], true);
+}
+
+#[wasm_bindgen_test]
+fn batches_many_events_in_one_call() {
+    let engine = Engine::new(&utc_seed(), "", "secret").unwrap();
+    let events: Vec<Value> = (0..100).map(|i| serde_json::from_str(&order(&format!("o{i}"), "10.00")).unwrap()).collect();
+    let out: Value = serde_json::from_str(&engine.apply_batch("", "", &Value::Array(events).to_string()).unwrap()).unwrap();
+    assert_eq!(out["states"]["c1"]["balance"], 0, "100 x 100 points: two 5000-point rewards");
+    assert_eq!(out["entries"].as_array().unwrap().len(), 102);
+    assert_eq!(out["effects"].as_array().unwrap().iter().filter(|e| e["type"] == "coupon.issued").count(), 2);
+}
+
+#[wasm_bindgen_test]
+fn bad_input_is_a_js_error_with_code_and_path() {
+    let bad = utc_seed().replace("\"percent\"", "\"percnt\"");
+    let e = error_of(Engine::new(&bad, "", "").err().unwrap());
+    assert_eq!(e["code"], "invalid_program");
+    assert_eq!(e["path"], "rewards[0].coupon.type");
+    let e = error_of(Engine::new(SEED, "", "").err().unwrap());
+    assert_eq!(e["path"], "timezone", "Europe/Oslo needs its offset table");
+
+    let engine = Engine::new(&utc_seed(), "", "secret").unwrap();
+    let e = error_of(engine.apply("", "", "{\"id\":1}").unwrap_err());
+    assert_eq!((e["code"].as_str(), e["path"].as_str()), (Some("invalid_event"), Some("id")));
+    let e = error_of(engine.apply("{\"customer\":\"c1\",\"balance\":5}", "", &order("o1", "1.00")).unwrap_err());
+    assert_eq!(e["code"], "invalid_state", "a state whose balance disagrees with its lots is refused");
+    let e = error_of(engine.apply("", "", "not json").unwrap_err());
+    assert_eq!(e["code"], "invalid_event");
+    // After every error the instance still works: nothing panicked.
+    assert!(engine.apply("", "", &order("o9", "1.00")).is_ok());
+}
+
+#[wasm_bindgen_test]
+fn quotes_carts() {
+    let engine = Engine::new(&utc_seed(), "", "secret").unwrap();
+    let cart = json!({"at": "2026-01-10T12:00:00Z", "currency": "EUR", "lines": [{"id": "a", "quantity": 3, "unit_price": "19.99"}]});
+    let q: Value = serde_json::from_str(&engine.quote("", &cart.to_string()).unwrap()).unwrap();
+    assert_eq!(q["points"], 599);
+}
