@@ -1,0 +1,227 @@
+// The durable loyalty engine: every event is applied by the wasm engine inside one store
+// transaction, so the ledger, the outbox, coupons, orders and the account move together,
+// and the event id makes redelivery a no-op that returns the first result.
+import { randomUUID } from 'node:crypto';
+import { createEngine, orderIdOf } from './engine.js';
+import { replay } from './replay.js';
+import { LoyaltyError } from './errors.js';
+
+const NEEDS_ORDER = new Set(['order.refunded', 'order.cancelled']);
+
+function checkCustomer(customer, path = 'customer') {
+  if (typeof customer !== 'string' || customer === '') {
+    throw new LoyaltyError('invalid_event', path, `must be a non-empty string (ids beyond 2^53 lose digits as numbers), got ${typeof customer}`);
+  }
+}
+
+function checkEvent(event) {
+  if (event == null || typeof event !== 'object') throw new LoyaltyError('invalid_event', '', 'must be an object');
+  if (typeof event.id !== 'string' || event.id === '') throw new LoyaltyError('invalid_event', 'id', 'must be a non-empty string');
+  if (event.customer !== undefined) checkCustomer(event.customer);
+}
+
+const toIso = (now) => {
+  const d = now instanceof Date ? now : new Date(now ?? Date.now());
+  if (Number.isNaN(d.getTime())) throw new LoyaltyError('invalid_time', 'now', `not a time: ${now}`);
+  return d.toISOString();
+};
+
+// Key order is not preserved by jsonb: compare states by content.
+const canonical = (v) =>
+  Array.isArray(v) ? `[${v.map(canonical).join(',')}]`
+  : v && typeof v === 'object' ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`
+  : JSON.stringify(v ?? null);
+
+/**
+ * @param {{program: object|string, store: object, secret?: string}} options
+ * @example
+ *   const loyalty = createLoyalty({ program, store: await openPgliteStore({ dataDir }), secret });
+ *   await loyalty.handle({ id: 'e1', type: 'order.placed', at, customer: 'c1', order });
+ */
+export function createLoyalty({ program, store, secret = '' }) {
+  const engine = createEngine(program, { secret });
+  const P = engine.program.id;
+
+  const again = (stored) => ({ ...stored.result, duplicate: true });
+
+  // The body of one transaction. `due` is set for ticks: lock only if still due and free.
+  async function applyIn(tx, event, { due } = {}) {
+    const first = await tx.findEvent(P, event.id);
+    if (first) return again(first);
+    const orderId = orderIdOf(event);
+    let order = null;
+    if (orderId != null) {
+      await tx.lockOrder(P, orderId);
+      order = await tx.findOrder(P, orderId);
+    }
+    const customer = event.customer ?? order?.customer;
+    if (!customer) {
+      if (orderId == null || !NEEDS_ORDER.has(event.type)) engine.apply(null, event, {}); // throws the engine's error
+      // Recorded, so a redelivery gets the same answer and rebuild sees the same skip.
+      const result = { event: event.id, customer: null, entries: [], effects: [], skipped: `order ${orderId} is not in the ledger: no customer to apply it to` };
+      await tx.record(P, { event, customer: null, result });
+      return result;
+    }
+    const row = due ? await tx.lockDue(P, customer, event.at) : await tx.lockAccount(P, customer);
+    if (!row) return null;
+    // Under the account lock: a concurrent delivery of this event has committed by now.
+    const raced = await tx.findEvent(P, event.id);
+    if (raced) return again(raced);
+    // As replay does: an order record of another customer is not this event's order.
+    const record = order?.customer === customer ? order.record : null;
+    const out = engine.apply(row.state, event, { order: record });
+    const result = {
+      event: event.id,
+      customer,
+      balance: out.state.balance,
+      entries: out.entries,
+      effects: out.effects,
+      ...(out.skipped ? { skipped: out.skipped } : {}),
+      ...(out.duplicate ? { skipped: 'already applied to this account' } : {}),
+    };
+    await tx.record(P, { event, customer, result, state: out.state, order: out.order, entries: out.entries, effects: out.effects });
+    return result;
+  }
+
+  async function run(event, options) {
+    try {
+      return await store.transaction((tx) => applyIn(tx, event, options));
+    } catch (err) {
+      // Two deliveries raced past the check (e.g. on different accounts): the loser
+      // rolled back; the winner's result is the answer.
+      if (err?.code === '23505') {
+        const stored = await store.event(P, event.id);
+        if (stored) return again(stored);
+      }
+      throw err;
+    }
+  }
+
+  /** Applies one event durably; a redelivery returns the first result with `duplicate`. */
+  async function handle(event) {
+    checkEvent(event);
+    if (event.type === 'clock.tick' && event.customer === undefined) return tick(event.at);
+    const stored = await store.event(P, event.id);
+    if (stored) return again(stored);
+    return run(event);
+  }
+
+  /**
+   * Ticks every account due by `now`. Candidates come from the (program, next_due) index
+   * in batches; each is applied in its own transaction that locks the row with
+   * SKIP LOCKED and re-checks that it is still due, so several tickers share the work.
+   * Each account gets its own event `tick:<iso now>:<customer>` (with `customer` set),
+   * stored in `events` like any other: entry ids, notification keys and coupon codes all
+   * derive from the event id and must differ per account, and rebuild replays it.
+   */
+  async function tick(now, { batch = 100 } = {}) {
+    const at = toIso(now);
+    const summary = { at, due: 0, ticked: 0, skipped: 0, errors: [] };
+    let after = null;
+    for (;;) {
+      const due = await store.due(P, at, { after, limit: batch });
+      if (due.length === 0) return summary;
+      after = due[due.length - 1];
+      summary.due += due.length;
+      for (const { customer } of due) {
+        const event = { id: `tick:${at}:${customer}`, type: 'clock.tick', at, customer };
+        try {
+          const r = await run(event, { due: true });
+          if (r && !r.duplicate) summary.ticked++;
+          else summary.skipped++;
+        } catch (err) {
+          // One broken account must not stop the others.
+          summary.errors.push({ customer, code: err.code ?? 'error', message: err.message });
+        }
+      }
+    }
+  }
+
+  /** Handles events in order, each in its own transaction; a failure is reported in place. */
+  async function handleMany(events) {
+    const out = [];
+    for (const e of events) {
+      try {
+        out.push(await handle(e));
+      } catch (err) {
+        out.push({ event: e?.id ?? null, error: { code: err.code ?? 'error', path: err.path ?? '', message: err.message } });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Recomputes every account from the stored events with an in-memory replay and lists
+   * the accounts whose stored state differs (or exists on one side only).
+   */
+  async function rebuild() {
+    const bodies = [];
+    for (let after = 0; ;) {
+      const page = await store.events(P, { after });
+      if (page.length === 0) break;
+      for (const e of page) bodies.push(e.body);
+      after = page[page.length - 1].seq;
+    }
+    const { states } = replay(engine, bodies);
+    const differences = [];
+    let accounts = 0;
+    for (let after = ''; ;) {
+      const page = await store.accounts(P, { after });
+      if (page.length === 0) break;
+      for (const a of page) {
+        accounts++;
+        const rebuilt = states.get(a.customer) ?? null;
+        states.delete(a.customer);
+        const fields = diffFields(a.state, rebuilt);
+        if (a.state && a.balance !== a.state.balance) fields.push('balance column');
+        if (fields.length) differences.push({ customer: a.customer, fields, stored: a.state, rebuilt });
+      }
+      after = page[page.length - 1].customer;
+    }
+    for (const [customer, rebuilt] of states) differences.push({ customer, fields: ['missing'], stored: null, rebuilt });
+    return { events: bodies.length, accounts, differences };
+  }
+
+  const quote = async (customer, cart) => {
+    if (customer != null) checkCustomer(customer);
+    return engine.quote(customer == null ? null : await store.account(P, customer), cart);
+  };
+
+  async function account(customer) {
+    checkCustomer(customer);
+    const state = await store.account(P, customer);
+    return state ? engine.view(state) : null;
+  }
+
+  async function history(customer, { cursor = null, limit = 50 } = {}) {
+    checkCustomer(customer);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new LoyaltyError('invalid_request', 'limit', 'must be an integer from 1 to 1000');
+    if (cursor != null && !/^\d+$/.test(String(cursor))) throw new LoyaltyError('invalid_request', 'cursor', 'is not a cursor from a previous page');
+    return store.history(P, customer, { cursor: cursor == null ? null : String(cursor), limit });
+  }
+
+  // Staff and storefront actions become events like any other: id for idempotency, the
+  // host's clock for `at` (the engine has none).
+  function adjust(customer, { points, reason, by, id, at } = {}) {
+    checkCustomer(customer);
+    return handle({ id: id ?? `adjust:${randomUUID()}`, type: 'points.adjusted', at: toIso(at), customer, points, reason, by });
+  }
+
+  function redeem(customer, { reward, id, at } = {}) {
+    checkCustomer(customer);
+    return handle({ id: id ?? `redeem:${randomUUID()}`, type: 'reward.redeemed', at: toIso(at), customer, reward });
+  }
+
+  async function close() {
+    await store.close();
+    engine.free();
+  }
+
+  return { program: engine.program, handle, handleMany, quote, account, history, adjust, redeem, tick, rebuild, close };
+}
+
+function diffFields(stored, rebuilt) {
+  if (!stored || !rebuilt) return stored || rebuilt ? ['missing'] : [];
+  const keys = new Set([...Object.keys(stored), ...Object.keys(rebuilt)]);
+  return [...keys].filter((k) => canonical(stored[k]) !== canonical(rebuilt[k])).sort();
+}

@@ -1,0 +1,134 @@
+// An in-memory store with the SQL store's interface, for unit tests only: nothing
+// survives the process. Transactions run one at a time and their writes are staged, so
+// a throw leaves nothing behind, as a rollback would.
+
+const key = (program, id) => `${program}\u0000${id}`;
+const clone = (v) => (v == null ? v : structuredClone(v));
+
+function duplicate(what) {
+  const err = new Error(`duplicate key value violates unique constraint "${what}"`);
+  err.code = '23505';
+  return err;
+}
+
+export function openMemoryStore() {
+  const accounts = new Map(); // key -> {program, customer, state, version}
+  const events = new Map(); // key -> {seq, customer, body, result}
+  const entries = []; // {seq, program, customer, id, data}
+  const entryIds = new Set();
+  const orders = new Map(); // key -> {customer, record}
+  const coupons = new Map(); // key -> {customer, status, order_id, data}
+  const outbox = [];
+  let seq = 0;
+  let tail = Promise.resolve();
+
+  const findEvent = async (program, id) => {
+    const e = events.get(key(program, id));
+    return e ? { customer: e.customer, result: clone(e.result) } : null;
+  };
+
+  function txOps(staged) {
+    return {
+      findEvent,
+      lockOrder: async () => {},
+      findOrder: async (program, orderId) => clone(orders.get(key(program, orderId)) ?? null),
+      async lockAccount(program, customer) {
+        const a = accounts.get(key(program, customer));
+        return a ? { state: clone(a.state), version: a.version } : { state: null, version: 0 };
+      },
+      async lockDue(program, customer, now) {
+        const a = accounts.get(key(program, customer));
+        const due = a?.state?.next_due != null && a.state.next_due <= Date.parse(now);
+        return due ? { state: clone(a.state), version: a.version } : null;
+      },
+      async record(program, { event, customer, result, state, order, entries: es = [], effects = [] }) {
+        if (events.has(key(program, event.id))) throw duplicate('events_pkey');
+        for (const e of es) if (entryIds.has(key(program, e.id))) throw duplicate('entries_pkey');
+        const copy = clone({ event, result, state, order, es, effects });
+        staged.push(() => {
+          events.set(key(program, event.id), { seq: ++seq, customer, body: copy.event, result: copy.result });
+          if (!customer) return;
+          for (const e of copy.es) {
+            entryIds.add(key(program, e.id));
+            entries.push({ seq: ++seq, program, customer, id: e.id, data: e });
+          }
+          for (const [i, f] of copy.effects.entries()) {
+            outbox.push({ program, key: f.key ?? `${event.id}:${i}`, effect: f });
+            if (f.type === 'coupon.issued') {
+              coupons.set(key(program, f.coupon.code), { customer: f.customer, status: 'issued', data: f.coupon });
+            } else if (f.type === 'coupon.used' || f.type === 'coupon.expired') {
+              const c = coupons.get(key(program, f.code));
+              if (c) Object.assign(c, { status: f.type.slice(7), order_id: f.order_id ?? c.order_id });
+            }
+          }
+          if (copy.order) orders.set(key(program, copy.order.id), { customer: copy.order.customer, record: copy.order });
+          if (copy.state) {
+            const a = accounts.get(key(program, customer));
+            accounts.set(key(program, customer), { program, customer, state: copy.state, version: (a?.version ?? 0) + 1 });
+          }
+        });
+      },
+    };
+  }
+
+  const mine = (program) => [...accounts.values()].filter((a) => a.program === program);
+
+  return {
+    db: null,
+    migrate: async () => [],
+    transaction(fn) {
+      const run = tail.then(async () => {
+        const staged = [];
+        const out = await fn(txOps(staged));
+        for (const write of staged) write();
+        return out;
+      });
+      tail = run.catch(() => {});
+      return run;
+    },
+    event: findEvent,
+    account: async (program, customer) => clone(accounts.get(key(program, customer))?.state ?? null),
+    async history(program, customer, { cursor = null, limit = 50 } = {}) {
+      const rows = entries
+        .filter((e) => e.program === program && e.customer === customer && (cursor == null || e.seq < Number(cursor)))
+        .reverse();
+      const page = rows.slice(0, limit);
+      return { entries: clone(page.map((r) => r.data)), next: rows.length > limit ? String(page[page.length - 1].seq) : null };
+    },
+    async due(program, now, { after = null, limit = 100 } = {}) {
+      const t = Date.parse(now);
+      const cmp = (a, b) => a.state.next_due - b.state.next_due || (a.customer < b.customer ? -1 : a.customer > b.customer ? 1 : 0);
+      const cursor = after && { state: { next_due: Date.parse(after.next_due) }, customer: after.customer };
+      return mine(program)
+        .filter((a) => a.state?.next_due != null && a.state.next_due <= t && (!cursor || cmp(a, cursor) > 0))
+        .sort(cmp)
+        .slice(0, limit)
+        .map((a) => ({ customer: a.customer, next_due: new Date(a.state.next_due).toISOString() }));
+    },
+    async events(program, { after = 0, limit = 5000 } = {}) {
+      return [...events.entries()]
+        .filter(([k, e]) => k.startsWith(key(program, '')) && e.seq > after)
+        .sort((a, b) => a[1].seq - b[1].seq)
+        .slice(0, limit)
+        .map(([, e]) => ({ seq: e.seq, body: clone(e.body) }));
+    },
+    async accounts(program, { after = '', limit = 5000 } = {}) {
+      return mine(program)
+        .filter((a) => a.customer > after)
+        .sort((a, b) => (a.customer < b.customer ? -1 : 1))
+        .slice(0, limit)
+        .map((a) => ({ customer: a.customer, state: clone(a.state), balance: a.state?.balance ?? 0, version: a.version }));
+    },
+    async audit(program, customer) {
+      const mineE = entries.filter((e) => e.program === program && e.customer === customer);
+      const evs = [...events.entries()].filter(([k, e]) => k.startsWith(key(program, '')) && e.customer === customer);
+      return { events: evs.length, entries: mineE.length, points: mineE.reduce((s, e) => s + e.data.points, 0) };
+    },
+    /** Test hook: overwrite a stored state, as a bad migration or manual edit would. */
+    async tamper(program, customer, fn) {
+      const a = accounts.get(key(program, customer));
+      a.state = fn(clone(a.state));
+    },
+    close: async () => {},
+  };
+}

@@ -1,0 +1,30 @@
+// The embedded store: PGlite (PostgreSQL in WebAssembly) in a data folder, or 'memory://'.
+import { PGlite } from '@electric-sql/pglite';
+import { createSqlStore } from './sql.js';
+
+// PGlite is one connection: a query issued while a transaction is open would run inside
+// it. Every query and transaction therefore waits its turn on one promise chain.
+function serial() {
+  let tail = Promise.resolve();
+  return (fn) => {
+    const run = tail.then(fn);
+    tail = run.catch(() => {});
+    return run;
+  };
+}
+
+/**
+ * @param {{dataDir?: string, migrate?: boolean}} [options]
+ * @example const store = await openPgliteStore({ dataDir: './loyalty-data' });
+ */
+export async function openPgliteStore({ dataDir = 'memory://', migrate = true } = {}) {
+  const pg = await PGlite.create(dataDir);
+  const turn = serial();
+  const db = {
+    query: (text, params) => turn(() => pg.query(text, params)),
+    transaction: (fn) => turn(() => pg.transaction((tx) => fn({ query: (text, params) => tx.query(text, params) }))),
+  };
+  const store = createSqlStore(db, { close: () => turn(() => pg.close()) });
+  if (migrate) await store.migrate();
+  return store;
+}

@@ -1,0 +1,36 @@
+// The production store: PostgreSQL through `pg`. Several server processes may share the
+// database; row locks in the transactions keep each account's events in one order.
+import pg from 'pg';
+import { createSqlStore } from './sql.js';
+
+/**
+ * Pass a `connectionString` (the store owns and closes its pool) or your own `pool`.
+ * @param {{connectionString?: string, pool?: import('pg').Pool, max?: number, migrate?: boolean}} options
+ * @example const store = await openPostgresStore({ connectionString: process.env.DATABASE_URL });
+ */
+export async function openPostgresStore({ connectionString, pool, max = 10, migrate = true } = {}) {
+  const owned = !pool;
+  const p = pool ?? new pg.Pool({ connectionString, max });
+  const db = {
+    query: (text, params) => p.query(text, params),
+    async transaction(fn) {
+      const client = await p.connect();
+      let broken;
+      try {
+        await client.query('BEGIN');
+        const out = await fn({ query: (text, params) => client.query(text, params) });
+        await client.query('COMMIT');
+        return out;
+      } catch (err) {
+        // A failed ROLLBACK means the connection is unusable: release it as broken.
+        await client.query('ROLLBACK').catch((e) => (broken = e));
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+    },
+  };
+  const store = createSqlStore(db, { close: () => (owned ? p.end() : undefined) });
+  if (migrate) await store.migrate();
+  return store;
+}

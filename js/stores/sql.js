@@ -1,0 +1,193 @@
+// The one store, in SQL, over a tiny adapter so PGlite and PostgreSQL share every line:
+//   db.query(text, params) -> {rows}
+//   db.transaction(async (tx) => ...) -> commits on return, rolls back on throw; tx.query
+// Row locks order the work: an event locks its order id (advisory), then its account row.
+import { migrate } from './schema.js';
+
+// pg returns bigint as a string, PGlite as a number; points always fit in 2^53 here.
+const int = (v) => (v == null ? v : Number(v));
+const iso = (ms) => (ms == null ? null : new Date(ms).toISOString());
+const json = (v) => (v == null ? null : JSON.stringify(v));
+
+/** Operations that must run inside one transaction (`store.transaction`). */
+function txOps(q) {
+  return {
+    /** The stored outcome of an event id, or null. */
+    findEvent: (program, id) => findEvent(q, program, id),
+
+    /** Serializes every event naming this order, so "refund before the order is known"
+     * and "order placed" cannot commit in an order that replay would not reproduce. */
+    lockOrder: (program, orderId) =>
+      // A hash collision only makes two orders wait for each other.
+      q.query("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))", [program, orderId]),
+
+    /** The order record and the customer it belongs to, or null. */
+    async findOrder(program, orderId) {
+      const { rows } = await q.query('SELECT customer, record FROM orders WHERE program = $1 AND order_id = $2', [program, orderId]);
+      return rows[0] ?? null;
+    },
+
+    /** Locks the customer's row, creating it first if needed: {state|null, version}. */
+    async lockAccount(program, customer) {
+      const lock = () =>
+        q.query('SELECT state, version FROM accounts WHERE program = $1 AND customer = $2 FOR UPDATE', [program, customer]);
+      let { rows } = await lock();
+      if (!rows.length) {
+        // A concurrent creator makes this wait for its commit, then do nothing.
+        await q.query('INSERT INTO accounts (program, customer) VALUES ($1, $2) ON CONFLICT DO NOTHING', [program, customer]);
+        ({ rows } = await lock());
+      }
+      return { state: rows[0].state, version: int(rows[0].version) };
+    },
+
+    /** Locks the account only if it is still due by `now` and nobody else holds it. */
+    async lockDue(program, customer, now) {
+      const { rows } = await q.query(
+        `SELECT state, version FROM accounts
+          WHERE program = $1 AND customer = $2 AND next_due <= $3
+          FOR UPDATE SKIP LOCKED`,
+        [program, customer, now],
+      );
+      return rows[0] ? { state: rows[0].state, version: int(rows[0].version) } : null;
+    },
+
+    /**
+     * Writes everything one event did. The events row goes first: a concurrent duplicate
+     * fails on its primary key (SQLSTATE 23505) before anything else is written.
+     */
+    async record(program, { event, customer, result, state, order, entries = [], effects = [] }) {
+      await q.query(
+        `INSERT INTO events (program, event_id, customer, type, at, body, result)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [program, event.id, customer, event.type, event.at, json(event), json(result)],
+      );
+      if (!customer) return;
+      for (const e of entries) {
+        await q.query(
+          `INSERT INTO entries (program, id, customer, event_id, type, points, balance_after, at, data)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+          [program, e.id, customer, event.id, e.type, e.points, e.balance_after, e.at, json(e)],
+        );
+      }
+      for (const [i, f] of effects.entries()) {
+        await q.query(
+          `INSERT INTO outbox (program, key, event_id, customer, type, effect) VALUES ($1, $2, $3, $4, $5, $6)`,
+          [program, f.key ?? `${event.id}:${i}`, event.id, f.customer ?? customer, f.type, json(f)],
+        );
+        await writeCoupon(q, program, f);
+      }
+      if (order) {
+        await q.query(
+          `INSERT INTO orders (program, order_id, customer, record) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (program, order_id) DO UPDATE SET customer = $3, record = $4, updated_at = now()`,
+          [program, order.id, order.customer, json(order)],
+        );
+      }
+      if (state) {
+        await q.query(
+          `UPDATE accounts SET state = $3, balance = $4, pending = $5, tier = $6, next_due = $7,
+                  version = version + 1, updated_at = now()
+            WHERE program = $1 AND customer = $2`,
+          [program, customer, json(state), state.balance, state.pending, state.tier ?? null, iso(state.next_due)],
+        );
+      }
+    },
+  };
+}
+
+async function writeCoupon(q, program, f) {
+  if (f.type === 'coupon.issued') {
+    await q.query(
+      `INSERT INTO coupons (program, code, customer, reward, status, data) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [program, f.coupon.code, f.customer, f.reward, f.coupon.status ?? 'issued', json(f.coupon)],
+    );
+  } else if (f.type === 'coupon.used' || f.type === 'coupon.expired') {
+    await q.query(
+      `UPDATE coupons SET status = $3, order_id = COALESCE($4, order_id), updated_at = now()
+        WHERE program = $1 AND code = $2`,
+      [program, f.code, f.type === 'coupon.used' ? 'used' : 'expired', f.order_id ?? null],
+    );
+  }
+}
+
+async function findEvent(q, program, id) {
+  const { rows } = await q.query('SELECT customer, result FROM events WHERE program = $1 AND event_id = $2', [program, id]);
+  return rows[0] ?? null;
+}
+
+/**
+ * @param {{query: Function, transaction: Function}} db
+ * @param {{close?: () => Promise<void>}} [options]
+ */
+export function createSqlStore(db, { close } = {}) {
+  return {
+    db,
+    migrate: () => migrate(db),
+    transaction: (fn) => db.transaction((tx) => fn(txOps(tx))),
+
+    event: (program, id) => findEvent(db, program, id),
+
+    /** The stored engine state, or null. */
+    async account(program, customer) {
+      const { rows } = await db.query('SELECT state FROM accounts WHERE program = $1 AND customer = $2', [program, customer]);
+      return rows[0]?.state ?? null;
+    },
+
+    /** Entries newest first; `cursor` is the opaque `next` of the previous page. */
+    async history(program, customer, { cursor = null, limit = 50 } = {}) {
+      const { rows } = await db.query(
+        `SELECT seq, data FROM entries
+          WHERE program = $1 AND customer = $2 AND ($3::bigint IS NULL OR seq < $3::bigint)
+          ORDER BY seq DESC LIMIT $4`,
+        [program, customer, cursor, limit + 1],
+      );
+      const page = rows.slice(0, limit);
+      const next = rows.length > limit ? String(page[page.length - 1].seq) : null;
+      return { entries: page.map((r) => r.data), next };
+    },
+
+    /** Customers due by `now`, by the (program, next_due) index, after a keyset cursor. */
+    async due(program, now, { after = null, limit = 100 } = {}) {
+      const { rows } = await db.query(
+        `SELECT customer, next_due FROM accounts
+          WHERE program = $1 AND next_due <= $2
+            AND ($3::timestamptz IS NULL OR (next_due, customer) > ($3::timestamptz, $4::text))
+          ORDER BY next_due, customer LIMIT $5`,
+        [program, now, after?.next_due ?? null, after?.customer ?? null, limit],
+      );
+      return rows.map((r) => ({ customer: r.customer, next_due: new Date(r.next_due).toISOString() }));
+    },
+
+    /** Raw events in the order they were applied: {seq, body}. */
+    async events(program, { after = 0, limit = 5000 } = {}) {
+      const { rows } = await db.query(
+        'SELECT seq, body FROM events WHERE program = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+        [program, after, limit],
+      );
+      return rows.map((r) => ({ seq: int(r.seq), body: r.body }));
+    },
+
+    /** Stored accounts by customer: {customer, state, balance, version}. */
+    async accounts(program, { after = '', limit = 5000 } = {}) {
+      const { rows } = await db.query(
+        `SELECT customer, state, balance, version FROM accounts
+          WHERE program = $1 AND customer > $2 ORDER BY customer LIMIT $3`,
+        [program, after, limit],
+      );
+      return rows.map((r) => ({ customer: r.customer, state: r.state, balance: int(r.balance), version: int(r.version) }));
+    },
+
+    /** Counts for invariant checks: events and entries stored, and the sum of points. */
+    async audit(program, customer) {
+      const { rows } = await db.query(
+        `SELECT (SELECT count(*) FROM events WHERE program = $1 AND customer = $2) AS events,
+                count(*) AS entries, COALESCE(sum(points), 0) AS points
+           FROM entries WHERE program = $1 AND customer = $2`,
+        [program, customer],
+      );
+      return { events: int(rows[0].events), entries: int(rows[0].entries), points: int(rows[0].points) };
+    },
+
+    close: async () => close?.(),
+  };
+}
