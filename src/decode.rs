@@ -12,10 +12,31 @@ pub fn parse(code: &'static str, json: &str) -> Result<Value> {
     Error::from_json(code, json)
 }
 
+/// Where a value sits in the input, built without allocating and rendered
+/// (`rewards[0].coupon.type`) only when an error needs it.
+#[derive(Clone, Copy)]
+pub enum Path<'p> {
+    Root(&'p str),
+    Key(&'p Path<'p>, &'p str),
+    Item(&'p Path<'p>, &'p str, usize),
+    Index(&'p Path<'p>, usize),
+}
+
+impl Path<'_> {
+    pub fn render(&self) -> String {
+        match self {
+            Path::Root(s) => s.to_string(),
+            Path::Key(p, k) => join_path(&p.render(), k),
+            Path::Item(p, k, i) => format!("{}[{i}]", join_path(&p.render(), k)),
+            Path::Index(p, i) => format!("{}[{i}]", p.render()),
+        }
+    }
+}
+
 /// A JSON object being read, with its path and the error code for its kind of input.
-pub struct Obj<'a> {
+pub struct Obj<'a, 'p> {
     map: &'a Map<String, Value>,
-    path: String,
+    path: Path<'p>,
     code: &'static str,
 }
 
@@ -30,14 +51,14 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-impl<'a> Obj<'a> {
+impl<'a, 'p> Obj<'a, 'p> {
     /// Reads `v` as an object whose keys must all be in `fields`.
-    pub fn new(code: &'static str, v: &'a Value, path: &str, fields: &[&str]) -> Result<Obj<'a>> {
-        let map = v.as_object().ok_or_else(|| Error::new(code, path, format!("expected an object, found {}", type_name(v))))?;
+    pub fn new(code: &'static str, v: &'a Value, path: Path<'p>, fields: &[&str]) -> Result<Obj<'a, 'p>> {
+        let map = v.as_object().ok_or_else(|| Error::new(code, path.render(), format!("expected an object, found {}", type_name(v))))?;
         if let Some(k) = map.keys().find(|k| !fields.contains(&k.as_str())) {
-            return Err(Error::new(code, join_path(path, k), format!("unknown field \"{k}\", expected one of {}", fields.join(", "))));
+            return Err(Error::new(code, join_path(&path.render(), k), format!("unknown field \"{k}\", expected one of {}", fields.join(", "))));
         }
-        Ok(Obj { map, path: path.to_string(), code })
+        Ok(Obj { map, path, code })
     }
 
     pub fn code(&self) -> &'static str {
@@ -45,7 +66,11 @@ impl<'a> Obj<'a> {
     }
 
     pub fn path(&self, key: &str) -> String {
-        join_path(&self.path, key)
+        join_path(&self.path.render(), key)
+    }
+
+    pub fn here(&self) -> Path<'p> {
+        self.path
     }
 
     pub fn err(&self, key: &str, msg: impl Into<String>) -> Error {
@@ -102,15 +127,15 @@ impl<'a> Obj<'a> {
     }
 
     /// The array at `key` (empty when absent), each item with its path.
-    pub fn list(&self, key: &str) -> Result<Vec<(String, &'a Value)>> {
+    pub fn list<'s>(&'s self, key: &'s str) -> Result<Vec<(Path<'s>, &'a Value)>> {
         match self.get(key) {
             None => Ok(vec![]),
-            Some(Value::Array(a)) => Ok(a.iter().enumerate().map(|(i, v)| (format!("{}[{i}]", self.path(key)), v)).collect()),
+            Some(Value::Array(a)) => Ok(a.iter().enumerate().map(|(i, v)| (Path::Item(&self.path, key, i), v)).collect()),
             Some(v) => Err(self.wrong(key, "an array", v)),
         }
     }
 
-    pub fn opt_list(&self, key: &str) -> Result<Option<Vec<(String, &'a Value)>>> {
+    pub fn opt_list<'s>(&'s self, key: &'s str) -> Result<Option<Vec<(Path<'s>, &'a Value)>>> {
         if self.get(key).is_none() {
             return Ok(None);
         }
@@ -120,17 +145,17 @@ impl<'a> Obj<'a> {
     pub fn str_list(&self, key: &str) -> Result<Vec<String>> {
         self.list(key)?
             .into_iter()
-            .map(|(p, v)| v.as_str().map(String::from).ok_or_else(|| Error::new(self.code, p, format!("expected a string, found {}", type_name(v)))))
+            .map(|(p, v)| v.as_str().map(String::from).ok_or_else(|| Error::new(self.code, p.render(), format!("expected a string, found {}", type_name(v)))))
             .collect()
     }
 
     /// A nested object at `key`, if present.
-    pub fn opt_obj(&self, key: &str, fields: &[&str]) -> Result<Option<Obj<'a>>> {
-        self.get(key).map(|v| Obj::new(self.code, v, &self.path(key), fields)).transpose()
+    pub fn opt_obj<'s>(&'s self, key: &'s str, fields: &[&str]) -> Result<Option<Obj<'a, 's>>> {
+        self.get(key).map(|v| Obj::new(self.code, v, Path::Key(&self.path, key), fields)).transpose()
     }
 
-    pub fn obj(&self, key: &str, fields: &[&str]) -> Result<Obj<'a>> {
-        Obj::new(self.code, self.require(key)?, &self.path(key), fields)
+    pub fn obj<'s>(&'s self, key: &'s str, fields: &[&str]) -> Result<Obj<'a, 's>> {
+        Obj::new(self.code, self.require(key)?, Path::Key(&self.path, key), fields)
     }
 
     /// A string that must be one of `names`, mapped to its value.
@@ -154,13 +179,13 @@ impl<'a> Obj<'a> {
 }
 
 /// Reads every item of a JSON array with `f`, or fails naming the item.
-pub fn items<T>(code: &'static str, v: &Value, path: &str, f: impl Fn(&Value, &str) -> Result<T>) -> Result<Vec<T>> {
-    let a = v.as_array().ok_or_else(|| Error::new(code, path, format!("expected an array, found {}", type_name(v))))?;
-    a.iter().enumerate().map(|(i, v)| f(v, &format!("{path}[{i}]"))).collect()
+pub fn items<T>(code: &'static str, v: &Value, path: Path, f: impl Fn(&Value, Path) -> Result<T>) -> Result<Vec<T>> {
+    let a = v.as_array().ok_or_else(|| Error::new(code, path.render(), format!("expected an array, found {}", type_name(v))))?;
+    a.iter().enumerate().map(|(i, v)| f(v, Path::Index(&path, i))).collect()
 }
 
 /// Reads a JSON object of id -> value with `f`.
-pub fn map<T>(code: &'static str, v: &Value, path: &str, f: impl Fn(&Value, &str) -> Result<T>) -> Result<Vec<(String, T)>> {
-    let m = v.as_object().ok_or_else(|| Error::new(code, path, format!("expected an object, found {}", type_name(v))))?;
-    m.iter().map(|(k, v)| f(v, &join_path(path, k)).map(|t| (k.clone(), t))).collect()
+pub fn map<T>(code: &'static str, v: &Value, path: Path, f: impl Fn(&Value, Path) -> Result<T>) -> Result<Vec<(String, T)>> {
+    let m = v.as_object().ok_or_else(|| Error::new(code, path.render(), format!("expected an object, found {}", type_name(v))))?;
+    m.iter().map(|(k, v)| f(v, Path::Key(&path, k)).map(|t| (k.clone(), t))).collect()
 }

@@ -3,7 +3,7 @@
 //! `earned - points(on what remains)` from that record, never from today's rules, so any
 //! sequence of partial refunds reverses at most what was earned.
 
-use crate::decode::Obj;
+use crate::decode::{Obj, Path};
 use crate::error::{Error, Result};
 use crate::event::{Order, Refund};
 use crate::program::Program;
@@ -95,13 +95,13 @@ pub fn compute(program: &Program, order: &Order, multiplier: Ratio) -> Result<Co
 
 impl OrderRecord {
     /// Reads a stored order record (the JSON `Serialize` writes).
-    pub fn read(v: &serde_json::Value, path: &str) -> Result<OrderRecord> {
+    pub fn read(v: &serde_json::Value, path: Path) -> Result<OrderRecord> {
         const FIELDS: &[&str] = &["id", "customer", "event", "at", "rate", "multiplier", "rounding", "carry_in", "lines", "total", "earned", "reversed", "refunded_amount", "cancelled"];
         let o = Obj::new("invalid_state", v, path, FIELDS)?;
         let ratio = |o: &Obj, k: &str| o.parsed(k, Ratio::parse_fraction)?.ok_or_else(|| o.err(k, "is required"));
         let mut lines = Vec::new();
         for (p, l) in o.list("lines")? {
-            let l = Obj::new("invalid_state", l, &p, &["id", "quantity", "basis", "points", "refunded"])?;
+            let l = Obj::new("invalid_state", l, p, &["id", "quantity", "basis", "points", "refunded"])?;
             let quantity = l.int("quantity")?;
             let refunded = l.int_or("refunded", 0)?;
             if quantity <= 0 || !(0..=quantity).contains(&refunded) {

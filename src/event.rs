@@ -4,7 +4,7 @@
 use crate::error::Result;
 use crate::program::Program;
 use crate::time::parse_instant;
-use crate::decode::{self, Obj};
+use crate::decode::{self, Obj, Path};
 use serde_json::Value;
 
 /// An event checked against the program: amounts in minor units, time in UTC milliseconds.
@@ -72,15 +72,15 @@ const LINE_FIELDS: &[&str] = &["id", "sku", "product_id", "categories", "quantit
 
 impl Event {
     pub fn parse(json: &str, program: &Program) -> Result<Event> {
-        Event::read(&decode::parse("invalid_event", json)?, "", program)
+        Event::read(&decode::parse("invalid_event", json)?, Path::Root(""), program)
     }
 
     /// Parses a JSON array of events, naming the index of a bad one (`[3].order.currency`).
     pub fn parse_many(json: &str, program: &Program) -> Result<Vec<Event>> {
-        decode::items("invalid_event", &decode::parse("invalid_event", json)?, "", |v, p| Event::read(v, p, program))
+        decode::items("invalid_event", &decode::parse("invalid_event", json)?, Path::Root(""), |v, p| Event::read(v, p, program))
     }
 
-    fn read(v: &Value, path: &str, program: &Program) -> Result<Event> {
+    fn read(v: &Value, path: Path, program: &Program) -> Result<Event> {
         let w = Obj::new("invalid_event", v, path, EVENT_FIELDS)?;
         let id = w.str("id")?;
         if id.is_empty() {
@@ -142,14 +142,14 @@ fn amount(o: &Obj, key: &str, program: &Program) -> Result<i64> {
     Ok(o.parsed(key, |s| crate::money::parse_amount(s, program.exponent))?.unwrap_or(0))
 }
 
-fn refund_lines(w: &Obj, lines: Vec<(String, &Value)>) -> Result<Vec<(String, i64)>> {
+fn refund_lines(w: &Obj, lines: Vec<(Path, &Value)>) -> Result<Vec<(String, i64)>> {
     if lines.is_empty() {
         return Err(w.err("lines", "must not be empty (use amount for a refund without lines)"));
     }
     lines
         .into_iter()
         .map(|(path, v)| {
-            let l = Obj::new("invalid_event", v, &path, &["id", "quantity"])?;
+            let l = Obj::new("invalid_event", v, path, &["id", "quantity"])?;
             let quantity = l.int("quantity")?;
             if quantity <= 0 {
                 return Err(l.err("quantity", "must be a positive whole number"));
@@ -167,7 +167,7 @@ fn order(o: &Obj, program: &Program) -> Result<Order> {
     }
     let mut lines: Vec<Line> = Vec::new();
     for (path, v) in o.list("lines")? {
-        let l = Obj::new(o.code(), v, &path, LINE_FIELDS)?;
+        let l = Obj::new(o.code(), v, path, LINE_FIELDS)?;
         let quantity = l.int("quantity")?;
         if !(1..=1_000_000).contains(&quantity) {
             return Err(l.err("quantity", "must be a whole number from 1 to 1000000"));
@@ -198,7 +198,7 @@ fn order(o: &Obj, program: &Program) -> Result<Order> {
 /// A cart for `quote`: an order's shape plus the time to quote at.
 pub fn parse_cart(json: &str, program: &Program) -> Result<(i64, Order)> {
     let v = decode::parse("invalid_cart", json)?;
-    let c = Obj::new("invalid_cart", &v, "", CART_FIELDS)?;
+    let c = Obj::new("invalid_cart", &v, Path::Root(""), CART_FIELDS)?;
     let at = c.parsed("at", parse_instant)?.ok_or_else(|| c.err("at", "is required"))?;
     Ok((at, order(&c, program)?))
 }

@@ -3,7 +3,7 @@
 //! reversal or a redemption always names the points it touched. `balance` is derived from
 //! lots and debt and equals the sum of all entries.
 
-use crate::decode::Obj;
+use crate::decode::{Obj, Path};
 use crate::error::{Error, Result as Res};
 use crate::program::CouponKind;
 use crate::ratio::Ratio;
@@ -255,18 +255,18 @@ fn state_err(path: &str, m: String) -> Error {
 
 impl Account {
     /// Reads a stored account (the JSON `Serialize` writes), checking its invariants.
-    pub fn read(v: &serde_json::Value, path: &str) -> Res<Account> {
+    pub fn read(v: &serde_json::Value, path: Path) -> Res<Account> {
         const FIELDS: &[&str] = &["customer", "balance", "pending", "debt", "lots", "rolling_until", "warned", "coupons", "carry", "tier", "clock", "seq", "recent", "totals", "next_due"];
         let a = Obj::new("invalid_state", v, path, FIELDS)?;
         let mut lots = Vec::new();
         for (p, l) in a.list("lots")? {
-            let l = Obj::new("invalid_state", l, &p, &["id", "points", "remaining", "at", "expires_at"])?;
+            let l = Obj::new("invalid_state", l, p, &["id", "points", "remaining", "at", "expires_at"])?;
             lots.push(Lot { id: l.str("id")?, points: l.int("points")?, remaining: l.int("remaining")?, at: l.int("at")?, expires_at: l.opt_int("expires_at")? });
         }
         let mut coupons = Vec::new();
         for (p, c) in a.list("coupons")? {
             const CF: &[&str] = &["code", "reward", "type", "value", "min_order", "max_discount", "points", "issued_at", "expires_at", "status", "order_id"];
-            let c = Obj::new("invalid_state", c, &p, CF)?;
+            let c = Obj::new("invalid_state", c, p, CF)?;
             coupons.push(Coupon {
                 code: c.str("code")?,
                 reward: c.str("reward")?,
@@ -316,7 +316,7 @@ impl Account {
             totals,
             next_due: a.opt_int("next_due")?,
         };
-        account.check().map_err(|m| state_err(path, m))?;
+        account.check().map_err(|m| state_err(&path.render(), m))?;
         Ok(account)
     }
 }

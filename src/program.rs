@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::money;
 use crate::ratio::{Ratio, Rounding};
 use crate::time::{Duration, Zone};
-use crate::decode::Obj;
+use crate::decode::{Obj, Path};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -143,7 +143,7 @@ impl Program {
     /// Parses and validates a program. `zone` is the offset table of `timezone` (UTC needs none).
     pub fn parse(json: &str, zone: Option<Zone>) -> Result<Program> {
         let v = crate::decode::parse("invalid_program", json)?;
-        let p = Obj::new("invalid_program", &v, "", &["id", "name", "currency", "timezone", "earn", "expiry", "rewards", "negative_balance", "notifications"])?;
+        let p = Obj::new("invalid_program", &v, Path::Root(""), &["id", "name", "currency", "timezone", "earn", "expiry", "rewards", "negative_balance", "notifications"])?;
         let id = p.str("id")?;
         if id.is_empty() {
             return Err(p.err("id", "must not be empty"));
@@ -190,10 +190,10 @@ impl Program {
                 }
                 let mut warn = Vec::new();
                 for (path, w) in x.list("warn_before")? {
-                    let d = w.as_str().ok_or_else(|| Error::program(&path, "expected a duration string like \"P7D\""))?;
-                    let d = Duration::parse(d).map_err(|m| Error::program(&path, m))?;
+                    let d = w.as_str().ok_or_else(|| Error::program(path.render(), "expected a duration string like \"P7D\""))?;
+                    let d = Duration::parse(d).map_err(|m| Error::program(path.render(), m))?;
                     if d == Duration::default() || d.ms != 0 {
-                        return Err(Error::program(&path, "must be a whole number of days, weeks or months"));
+                        return Err(Error::program(path.render(), "must be a whole number of days, weeks or months"));
                     }
                     warn.push(d);
                 }
@@ -206,7 +206,7 @@ impl Program {
 
         let mut rewards: Vec<Reward> = Vec::new();
         for (path, rv) in p.list("rewards")? {
-            let r = Obj::new("invalid_program", rv, &path, &["id", "name", "auto", "points", "coupon"])?;
+            let r = Obj::new("invalid_program", rv, path, &["id", "name", "auto", "points", "coupon"])?;
             let rid = r.str("id")?;
             if rid.is_empty() {
                 return Err(r.err("id", "must not be empty"));
@@ -267,7 +267,7 @@ impl Program {
                 for (path, c) in n.list(name)? {
                     let s = c.as_str().unwrap_or_default();
                     let ch = CHANNELS.iter().find(|x| x.0 == s).map(|x| x.1).ok_or_else(|| {
-                        Error::program(&path, format!("unknown channel {c}, expected one of email, push, sms, webhook"))
+                        Error::program(path.render(), format!("unknown channel {c}, expected one of email, push, sms, webhook"))
                     })?;
                     channels.push(ch);
                 }

@@ -23,11 +23,40 @@ pub enum Rounding {
     Ceil,
 }
 
-fn gcd(mut a: i128, mut b: i128) -> i128 {
-    while b != 0 {
-        (a, b) = (b, a % b);
+/// Binary GCD: shifts and subtractions, with a u64 fast path, because 128-bit division is
+/// slow and every earn does a few dozen of these.
+fn gcd(a: i128, b: i128) -> i128 {
+    let (mut a, mut b) = (a.unsigned_abs(), b.unsigned_abs());
+    if a == 0 || b == 0 {
+        return (a | b) as i128;
     }
-    a.abs()
+    if a <= u64::MAX as u128 && b <= u64::MAX as u128 {
+        let (mut x, mut y) = (a as u64, b as u64);
+        let shift = (x | y).trailing_zeros();
+        x >>= x.trailing_zeros();
+        loop {
+            y >>= y.trailing_zeros();
+            if x > y {
+                std::mem::swap(&mut x, &mut y);
+            }
+            y -= x;
+            if y == 0 {
+                return (x << shift) as i128;
+            }
+        }
+    }
+    let shift = (a | b).trailing_zeros();
+    a >>= a.trailing_zeros();
+    loop {
+        b >>= b.trailing_zeros();
+        if a > b {
+            std::mem::swap(&mut a, &mut b);
+        }
+        b -= a;
+        if b == 0 {
+            return (a << shift) as i128;
+        }
+    }
 }
 
 impl Rounding {
@@ -153,6 +182,19 @@ mod tests {
         assert_eq!(a.checked_add(b), Ratio::parse_decimal("0.3").ok());
         assert_eq!(Ratio::new(10, 4).unwrap().to_string(), "5/2");
         assert_eq!(Ratio::new(3, -6).unwrap().to_string(), "-1/2");
+    }
+
+    #[test]
+    fn gcd_matches_euclid() {
+        let euclid = |mut a: i128, mut b: i128| {
+            while b != 0 {
+                (a, b) = (b, a % b);
+            }
+            a.abs()
+        };
+        for (a, b) in [(0, 5), (5, 0), (12, 18), (-12, 18), (1 << 70, 6 << 60), (999_983, 1_000_003), (i64::MAX as i128, 3)] {
+            assert_eq!(gcd(a, b), euclid(a, b), "gcd({a}, {b})");
+        }
     }
 
     #[test]

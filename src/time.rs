@@ -2,7 +2,7 @@
 //! program's time zone. The zone arrives as a table of UTC-offset changes (the JS shim builds
 //! it with `Intl`), which keeps the wasm free of a time-zone database and the engine pure.
 
-use crate::decode::{self, Obj};
+use crate::decode::{self, Obj, Path};
 
 use serde::{Serialize, Serializer};
 
@@ -210,13 +210,13 @@ impl Zone {
     /// Reads the table the JS shim builds: `{"name", "offset", "changes": [[t, offset], ...]}`.
     pub fn parse(json: &str) -> crate::error::Result<Zone> {
         let v = decode::parse("invalid_zone", json)?;
-        let z = Obj::new("invalid_zone", &v, "", &["name", "offset", "changes"])?;
+        let z = Obj::new("invalid_zone", &v, Path::Root(""), &["name", "offset", "changes"])?;
         let offset = |n: i64, path: &str| i32::try_from(n).map_err(|_| crate::Error::new("invalid_zone", path, "offset out of range"));
         let mut changes = Vec::new();
         for (path, c) in z.list("changes")? {
             let pair = c.as_array().filter(|a| a.len() == 2);
-            let (t, o) = pair.and_then(|a| Some((a[0].as_i64()?, a[1].as_i64()?))).ok_or_else(|| crate::Error::new("invalid_zone", &path, "expected [utc_seconds, offset_seconds]"))?;
-            changes.push((t, offset(o, &path)?));
+            let (t, o) = pair.and_then(|a| Some((a[0].as_i64()?, a[1].as_i64()?))).ok_or_else(|| crate::Error::new("invalid_zone", path.render(), "expected [utc_seconds, offset_seconds]"))?;
+            changes.push((t, offset(o, &path.render())?));
         }
         Ok(Zone { name: z.str("name")?, offset: offset(z.int("offset")?, "offset")?, changes })
     }

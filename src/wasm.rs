@@ -4,7 +4,7 @@
 //! `LoyaltyError`. JSON strings cross the boundary because one `JSON.parse` in JS is faster
 //! than building objects field by field, and ids and i64 points survive it unchanged.
 
-use crate::decode;
+use crate::decode::{self, Path};
 use crate::earn::OrderRecord;
 use crate::engine::Engine as Core;
 use crate::error::Error;
@@ -26,16 +26,16 @@ fn encode<T: Serialize>(v: &T) -> Result<String, JsError> {
 }
 
 /// Reads an optional JSON input with `read`: the empty string means "none".
-fn decode<T>(json: &str, read: impl Fn(&Value, &str) -> Result<T, Error>) -> Result<Option<T>, JsError> {
+fn decode<T>(json: &str, read: impl Fn(&Value, Path) -> Result<T, Error>) -> Result<Option<T>, JsError> {
     if json.is_empty() {
         return Ok(None);
     }
     let v = decode::parse("invalid_state", json).map_err(js_error)?;
-    read(&v, "").map(Some).map_err(js_error)
+    read(&v, Path::Root("")).map(Some).map_err(js_error)
 }
 
 /// Reads a JSON object of id -> item (accounts by customer, orders by id).
-fn decode_map<T>(json: &str, read: impl Fn(&Value, &str) -> Result<T, Error>) -> Result<HashMap<String, T>, JsError> {
+fn decode_map<T>(json: &str, read: impl Fn(&Value, Path) -> Result<T, Error>) -> Result<HashMap<String, T>, JsError> {
     decode(json, |v, p| decode::map("invalid_state", v, p, &read)).map(|m| m.unwrap_or_default().into_iter().collect())
 }
 

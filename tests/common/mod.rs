@@ -98,7 +98,7 @@ impl Harness {
         }
         // The stored form reads back to the same account.
         let v = serde_json::to_value(s).unwrap();
-        assert_eq!(&Account::read(&v, "").unwrap(), s, "state must round-trip through JSON");
+        assert_eq!(&Account::read(&v, loyalty_engine::decode::Path::Root("")).unwrap(), s, "state must round-trip through JSON");
     }
 
     pub fn view(&self, customer: &str) -> View {
