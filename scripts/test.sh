@@ -12,7 +12,7 @@ bash scripts/build.sh
 echo "== cargo test (native)"
 cargo test --quiet
 echo "== cargo test (wasm32, in Node)"
-cargo test --quiet --target wasm32-unknown-unknown --test wasm
+cargo test --target wasm32-unknown-unknown --test wasm
 
 if [ -z "${DATABASE_URL:-}" ]; then
   eval "$(bash scripts/pg.sh start)"

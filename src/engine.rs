@@ -304,6 +304,10 @@ impl Engine {
             Body::ClockTick => {}
         }
         reward::issue_thresholds(tx);
+        // A late event (an old webhook) can add points whose validity already ended by the
+        // account's clock: expire them now, so the state is always fully advanced to `now`
+        // and a later redelivery of an old tick finds nothing to do.
+        tx.advance(now);
         expiry::warn_due(tx, now);
         if !matches!(event.body, Body::ClockTick) {
             tx.account.remember(&event.id);
