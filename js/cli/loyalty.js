@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `loyalty` command: replay a history, check a program.
+// The `loyalty` command: replay a history, check a program, run the server, backfill.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createEngine, replay, LoyaltyError } from '../index.js';
@@ -8,7 +8,26 @@ const USAGE = `usage:
   loyalty replay --program P.json --events E.jsonl [--secret S]
       replays events and prints {"customers": {id: account view}, "effects": [...]}
   loyalty check P.json
-      validates a program and prints the first error with its JSON path`;
+      validates a program and prints the first error with its JSON path
+  loyalty serve [--program P.json] [--data DIR] [--port N] [--host H] [--demo]
+      runs the HTTP backend (env: LOYALTY_TOKEN, SHOPIFY_SECRETS, WOO_SECRET, LOYALTY_SECRET,
+      DATABASE_URL, PORT, HOST, LOYALTY_TICK_SECONDS); --demo seeds demo customers
+  loyalty send-sample [--url URL] [--secret S] [--customer C]
+      posts a new signed sample Shopify order (orders/paid) to a running server
+  loyalty import --program P.json --file orders.jsonl|export.json [--data DIR] [--batch N]
+      backfills canonical events (JSONL) or a Shopify orders export ({"orders": [...]})
+  loyalty rebuild --program P.json [--data DIR]
+      recomputes every account from its events; prints differences, exit 1 if any
+  loyalty reconcile --program P.json --since ISO --woo-url URL --woo-key K --woo-secret S [--data DIR]
+      pulls WooCommerce orders modified since ISO and applies what was missed`;
+
+const OPTIONS = {
+  program: { type: 'string' }, events: { type: 'string' }, secret: { type: 'string' },
+  data: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, demo: { type: 'boolean' },
+  url: { type: 'string' }, customer: { type: 'string' },
+  file: { type: 'string' }, batch: { type: 'string' },
+  since: { type: 'string' }, 'woo-url': { type: 'string' }, 'woo-key': { type: 'string' }, 'woo-secret': { type: 'string' },
+};
 
 function readJsonl(path) {
   const events = [];
@@ -23,13 +42,9 @@ function readJsonl(path) {
   return events;
 }
 
-function main(argv) {
+async function main(argv) {
   const [command, ...rest] = argv;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    options: { program: { type: 'string' }, events: { type: 'string' }, secret: { type: 'string' } },
-    allowPositionals: true,
-  });
+  const { values, positionals } = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true });
   const secret = values.secret ?? process.env.LOYALTY_SECRET ?? '';
   switch (command) {
     case 'check': {
@@ -47,14 +62,27 @@ function main(argv) {
       process.stdout.write(JSON.stringify({ customers, effects }, null, 2) + '\n');
       return 0;
     }
+    case 'serve':
+      return (await import('../server/commands.js')).serveCommand(values);
+    case 'send-sample':
+      return (await import('../server/commands.js')).sendSample(values);
+    case 'import':
+      if (!values.file) break;
+      return (await import('../server/backfill.js')).importCommand(values);
+    case 'rebuild':
+      return (await import('../server/backfill.js')).rebuildCommand(values);
+    case 'reconcile':
+      if (!values.since || !values['woo-url'] || !values['woo-key'] || !values['woo-secret']) break;
+      return (await import('../server/backfill.js')).reconcileCommand(values);
   }
   process.stderr.write(USAGE + '\n');
   return 2;
 }
 
 try {
-  process.exitCode = main(process.argv.slice(2));
+  const code = await main(process.argv.slice(2));
+  if (code !== undefined) process.exitCode = code;
 } catch (err) {
-  process.stderr.write(`loyalty: ${err instanceof LoyaltyError ? `${err.code}: ${err.message}` : err.stack}\n`);
+  process.stderr.write(`loyalty: ${err instanceof LoyaltyError || err?.code === 'bad_payload' ? `${err.code}: ${err.message}` : err?.stack ?? err}\n`);
   process.exitCode = 1;
 }

@@ -1,0 +1,53 @@
+// The Fastify app: webhooks (raw body, signatures), the token-protected API, /health,
+// /openapi.json. It owns no resources: the caller opens and closes the store.
+import Fastify from 'fastify';
+import { webhookRoutes } from './webhooks.js';
+import { apiRoutes } from './api.js';
+import { errorHandler } from './errors.js';
+import { openapi } from './openapi.js';
+import { schemas } from './schemas.js';
+
+export const MiB = 1024 * 1024;
+
+/**
+ * @param {{loyalty: object, store?: object, token: string,
+ *          adapters?: {shopify?: object, woocommerce?: object},
+ *          bodyLimit?: number, logger?: boolean|object, now?: () => Date}} options
+ */
+export function buildApp({ loyalty, store, token, adapters = {}, bodyLimit = MiB, logger = false, now }) {
+  const app = Fastify({
+    logger,
+    bodyLimit,
+    // "5" is not a number of points and unknown fields are errors, not silently dropped.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
+    return503OnClosing: true,
+  });
+  // Shutdown: responses to requests still in flight close their keep-alive connection,
+  // or server.close() would wait for the client to hang up (keepAliveTimeout, 72 s).
+  let draining = false;
+  app.addHook('preClose', async () => { draining = true; });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (draining) reply.header('connection', 'close');
+    return payload;
+  });
+  const doc = openapi();
+  app.addHook('onRoute', doc.collect);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: { code: 'not_found', path: '', message: `no route ${request.method} ${request.url}` } }));
+
+  app.get('/health', { schema: schemas.health }, async (request, reply) => {
+    try {
+      await loyalty.account('health-check'); // one query: is the store answering?
+      return { ok: true, program: loyalty.program.id };
+    } catch (err) {
+      request.log.error({ err }, 'health check failed');
+      return reply.code(503).send({ ok: false, program: loyalty.program.id });
+    }
+  });
+  app.get('/openapi.json', { schema: { summary: 'This document' } }, async () => doc.document());
+
+  app.register(webhookRoutes, { loyalty, adapters });
+  app.register(apiRoutes, { loyalty, store, token, now });
+  return app;
+}
