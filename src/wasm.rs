@@ -13,6 +13,7 @@ use crate::ledger::Account;
 use crate::time::Zone;
 use serde::Serialize;
 use serde_json::Value;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use wasm_bindgen::prelude::*;
 
@@ -46,7 +47,75 @@ fn decode_map<T>(json: &str, read: impl Fn(&Value, Path) -> Result<T, Error>) ->
 /// const outcome = JSON.parse(engine.apply("", "", eventJson));
 /// ```
 #[wasm_bindgen]
-pub struct Engine(Core);
+pub struct Engine(Core, RefCell<Cache>);
+
+/// The accounts this engine wrote most recently, keyed by their exact JSON text, so a state
+/// passed back unchanged skips parsing. Content-keyed: a state edited or re-ordered by the
+/// host is simply a miss and is parsed as usual. Bounded: `CACHED` entries, least recently
+/// used first out.
+#[derive(Default)]
+struct Cache(Vec<(u64, String, Account)>);
+
+const CACHED: usize = 64;
+
+fn hash(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ s.len() as u64;
+    let b = s.as_bytes();
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        h = (h ^ u64::from_le_bytes(c.try_into().unwrap())).wrapping_mul(0x0100_0000_01b3).rotate_left(29);
+    }
+    for &x in chunks.remainder() {
+        h = (h ^ x as u64).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+impl Cache {
+    fn get(&mut self, json: &str) -> Option<Account> {
+        let h = hash(json);
+        let i = self.0.iter().rposition(|(k, s, _)| *k == h && s == json)?;
+        let e = self.0.remove(i);
+        let a = e.2.clone();
+        self.0.push(e);
+        Some(a)
+    }
+    fn put(&mut self, json: String, a: &Account) {
+        if a.check().is_err() {
+            return;
+        }
+        if self.0.len() >= CACHED {
+            self.0.remove(0);
+        }
+        self.0.push((hash(&json), json, a.clone()));
+    }
+}
+
+impl Engine {
+    /// A state from JSON text: from the cache when this engine wrote exactly that text.
+    fn state(&self, json: &str) -> Result<Option<Account>, JsError> {
+        if json.is_empty() {
+            return Ok(None);
+        }
+        if let Some(a) = self.1.borrow_mut().get(json) {
+            return Ok(Some(a));
+        }
+        decode(json, Account::read)
+    }
+}
+
+/// `Outcome` without its state, serialised after it: `{"state":…,"order":…}`.
+#[derive(Serialize)]
+struct Rest<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    order: Option<&'a crate::earn::OrderRecord>,
+    entries: &'a [crate::ledger::Entry],
+    effects: &'a [crate::engine::Effect],
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    duplicate: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<&'a str>,
+}
 
 #[wasm_bindgen]
 impl Engine {
@@ -58,7 +127,7 @@ impl Engine {
     #[wasm_bindgen(constructor)]
     pub fn new(program: &str, zone: &str, secret: &str) -> Result<Engine, JsError> {
         let zone = if zone.is_empty() { None } else { Some(Zone::parse(zone).map_err(js_error)?) };
-        Core::new(program, zone, secret.as_bytes()).map(Engine).map_err(js_error)
+        Core::new(program, zone, secret.as_bytes()).map(|c| Engine(c, RefCell::default())).map_err(js_error)
     }
 
     /// Applies one event to an account state ("" for a new account) and the record of the
@@ -68,10 +137,19 @@ impl Engine {
     /// const { state, order, entries, effects } = JSON.parse(engine.apply(stateJson, "", eventJson));
     /// ```
     pub fn apply(&self, state: &str, order: &str, event: &str) -> Result<String, JsError> {
-        let state = decode(state, Account::read)?;
+        let state = self.state(state)?;
         let order = decode(order, OrderRecord::read)?;
         let event = self.0.parse_event(event).map_err(js_error)?;
-        encode(&self.0.apply(state, order, &event).map_err(js_error)?)
+        let out = self.0.apply(state, order, &event).map_err(js_error)?;
+        let state = encode(&out.state)?;
+        let rest = encode(&Rest { order: out.order.as_ref(), entries: &out.entries, effects: &out.effects, duplicate: out.duplicate, skipped: out.skipped.as_deref() })?;
+        let mut json = String::with_capacity(state.len() + rest.len() + 10);
+        json.push_str("{\"state\":");
+        json.push_str(&state);
+        json.push(',');
+        json.push_str(&rest[1..]);
+        self.1.borrow_mut().put(state, &out.state);
+        Ok(json)
     }
 
     /// Applies an array of events to many accounts in one call: `states` maps customer to
@@ -94,7 +172,7 @@ impl Engine {
     /// const { points, coupons } = JSON.parse(engine.quote(stateJson, cartJson));
     /// ```
     pub fn quote(&self, state: &str, cart: &str) -> Result<String, JsError> {
-        let state = decode(state, Account::read)?;
+        let state = self.state(state)?;
         encode(&self.0.quote(state.as_ref(), cart).map_err(js_error)?)
     }
 
@@ -104,7 +182,7 @@ impl Engine {
     /// const view = JSON.parse(engine.view(stateJson));
     /// ```
     pub fn view(&self, state: &str) -> Result<String, JsError> {
-        let state = decode(state, Account::read)?.ok_or_else(|| js_error(Error::new("invalid_state", "", "a state is required")))?;
+        let state = self.state(state)?.ok_or_else(|| js_error(Error::new("invalid_state", "", "a state is required")))?;
         encode(&self.0.view(&state))
     }
 }
