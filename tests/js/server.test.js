@@ -17,6 +17,7 @@ import { createWooAdapter } from '../../js/platforms/woocommerce.js';
 import { createEngine, replay } from '../../js/index.js';
 import { buildApp } from '../../js/server/app.js';
 import { sampleShopifyOrder } from '../../js/server/demo.js';
+import { startScheduler } from '../../js/server/scheduler.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const FIXTURE = readFileSync('/work/shared/fixtures/shopify_orders_create_real_HKD_fixed_code_plus_automatic_discount_with_customer.json');
@@ -287,6 +288,23 @@ test('/openapi.json lists every route with its schemas', async () => {
   assert.deepEqual(adjust.requestBody.content['application/json'].schema.required, ['points', 'reason', 'by']);
   assert.deepEqual(adjust.security, [{ bearer: [] }]);
   assert.equal(doc.paths['/webhooks/shopify'].post.parameters[0].name, 'x-shopify-hmac-sha256');
+});
+
+test('the scheduler ticks due accounts only, and stop() waits for the running tick', async () => {
+  const { loyalty, store } = await setup();
+  await loyalty.adjust('old', { points: 100, reason: 'r', by: 'staff', at: '2024-01-01T00:00:00Z' });
+  await loyalty.adjust('new', { points: 100, reason: 'r', by: 'staff', at: '2026-05-01T00:00:00Z' });
+  const ticks = [];
+  const log = { info: (o) => ticks.push(o.tick), error: (o) => ticks.push(o) };
+  const scheduler = startScheduler({ loyalty, seconds: 0.05, log, now: () => new Date('2026-06-01T00:00:00Z') });
+  while (ticks.length === 0) await new Promise((r) => setTimeout(r, 20));
+  await scheduler.stop();
+  // Points from 2024 expired after 12 months; the recent ones stay.
+  assert.equal((await loyalty.account('old')).balance, 0);
+  assert.equal((await loyalty.account('new')).balance, 100);
+  assert.ok(ticks[0].ticked >= 1 && ticks[0].errors.length === 0, JSON.stringify(ticks[0]));
+  const expired = (await store.history(program.id, 'old', { limit: 10 })).entries.filter((e) => e.type === 'expire');
+  assert.deepEqual(expired.map((e) => e.points), [-100]);
 });
 
 // --- real processes -------------------------------------------------------------------
