@@ -1,6 +1,10 @@
 // Server configuration from flags and the environment, and the store it selects.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { LoyaltyError } from '../errors.js';
+
+// A usage problem: the CLI prints the message, not a stack.
+const configError = (name, message) => new LoyaltyError('config', name, message);
 
 const list = (s) => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 
@@ -14,7 +18,7 @@ export const DEMO = { token: 'demo-token', shopify: 'demo-shopify-secret', woo: 
 export function serverConfig(flags = {}, env = process.env) {
   const demo = flags.demo === true;
   const programPath = flags.program ?? env.LOYALTY_PROGRAM ?? (demo ? new URL('../../presets/seed.json', import.meta.url).pathname : undefined);
-  if (!programPath) throw new Error('--program P.json (or LOYALTY_PROGRAM) is required');
+  if (!programPath) throw configError('program', '--program P.json (or LOYALTY_PROGRAM) is required');
   const config = {
     demo,
     programPath,
@@ -33,9 +37,9 @@ export function serverConfig(flags = {}, env = process.env) {
   };
   if (demo && config.shopifySecrets.length === 0) config.shopifySecrets = [DEMO.shopify];
   if (demo && config.wooSecrets.length === 0) config.wooSecrets = [DEMO.woo];
-  if (!config.token) throw new Error('LOYALTY_TOKEN is required: the admin API has no anonymous access');
-  if (!config.secret) throw new Error('LOYALTY_SECRET is required: it keys the coupon codes');
-  if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) throw new Error(`PORT: not a port: ${config.port}`);
+  if (!config.token) throw configError('LOYALTY_TOKEN', 'is required: the admin API has no anonymous access');
+  if (!config.secret) throw configError('LOYALTY_SECRET', 'is required: it keys the coupon codes');
+  if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) throw configError('PORT', `not a port: ${config.port}`);
   return config;
 }
 
