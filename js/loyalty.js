@@ -1,7 +1,7 @@
 // The durable loyalty engine: every event is applied by the wasm engine inside one store
 // transaction, so the ledger, the outbox, coupons, orders and the account move together,
 // and the event id makes redelivery a no-op that returns the first result.
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { createEngine, orderIdOf } from './engine.js';
 import { replay } from './replay.js';
 import { LoyaltyError } from './errors.js';
@@ -67,9 +67,14 @@ export function createLoyalty({ program, store, secret = '' }) {
     // Under the account lock: a concurrent delivery of this event has committed by now.
     const raced = await tx.findEvent(P, event.id);
     if (raced) return again(raced);
+    return (await applyAndRecord(tx, event, customer, row.state, order)).result;
+  }
+
+  // Applies one event to a locked account and writes everything it did.
+  async function applyAndRecord(tx, event, customer, state, order) {
     // As replay does: an order record of another customer is not this event's order.
     const record = order?.customer === customer ? order.record : null;
-    const out = engine.apply(row.state, event, { order: record });
+    const out = engine.apply(state, event, { order: record });
     const result = {
       event: event.id,
       customer,
@@ -80,7 +85,7 @@ export function createLoyalty({ program, store, secret = '' }) {
       ...(out.duplicate ? { skipped: 'already applied to this account' } : {}),
     };
     await tx.record(P, { event, customer, result, state: out.state, order: out.order, entries: out.entries, effects: out.effects });
-    return result;
+    return { result, state: out.state, order: out.order };
   }
 
   async function run(event, options) {
@@ -212,12 +217,85 @@ export function createLoyalty({ program, store, secret = '' }) {
     return handle({ id: id ?? `redeem:${randomUUID()}`, type: 'reward.redeemed', at: toIso(at), customer, reward });
   }
 
+  /** A coupon by its code: {code, customer, reward, status, order_id, ...as issued}, or null. */
+  async function coupon(code) {
+    if (typeof code !== 'string' || code === '') throw new LoyaltyError('invalid_request', 'code', 'must be a non-empty string');
+    return store.coupon(P, code);
+  }
+
+  // --- compliance (GDPR; Shopify customers/redact, customers/data_request, shop/redact) ---
+  //
+  // What we store about a customer is the platform's opaque customer id plus what the
+  // events carried (canonical events have no names, emails or addresses). Erasure therefore
+  // PSEUDONYMISES: the id is replaced, everywhere, by `anon-<HMAC-SHA256(secret, id)>` (the
+  // program secret keys it, so nobody without it can re-identify the id by hashing
+  // candidates; the same customer always maps to the same anonymous id). The ledger is kept,
+  // balanced, for the merchant's accounting.
+  //
+  // Event ids that embed the customer (ticks: `tick:<at>:<customer>`, or any id with the
+  // customer as a `:`-separated segment) are rewritten too, and the engine derives entry
+  // ids and coupon codes from event ids. So redact does not patch rows: it takes the
+  // customer's events in their order, rewrites them, deletes every row of the customer
+  // (events, entries, outbox, coupons, orders, account) and re-applies the rewritten events
+  // through the engine in the same transaction. `balance == sum(entries)` and `rebuild`
+  // stay exact by construction (accounts are independent, so replaying them after the
+  // others gives the same states). Event ids that did not embed the customer (orders,
+  // refunds) are unchanged, so a late redelivery of an old webhook still dedupes and
+  // awards nothing. Pending notifications are not re-queued: there is nobody to notify.
+  // Free text in `reason` fields is the merchant's; it is kept as written.
+
+  const anonymousId = (customer) => `anon-${createHmac('sha256', `loyalty-redact:${secret}`).update(customer).digest('hex').slice(0, 32)}`;
+
+  function pseudonymise(value, customer, anon) {
+    if (typeof value === 'string') return value === customer ? anon : value;
+    if (Array.isArray(value)) return value.map((v) => pseudonymise(v, customer, anon));
+    if (value && typeof value === 'object') {
+      const out = {};
+      for (const [k, v] of Object.entries(value)) out[k] = pseudonymise(v, customer, anon);
+      return out;
+    }
+    return value;
+  }
+  const rewriteId = (id, customer, anon) => id.split(':').map((part) => (part === customer ? anon : part)).join(':');
+
+  /** Erases a customer's identity, keeping the anonymised ledger. */
+  async function redact(customer) {
+    checkCustomer(customer);
+    const anon = anonymousId(customer);
+    if (anon === customer) return { customer, anonymous: anon, events: 0, balance: null };
+    return store.transaction(async (tx) => {
+      const rows = await tx.eraseCustomer(P, customer); // locks, returns the events in order, deletes
+      if (rows.length === 0) return { customer, anonymous: anon, events: 0, balance: null };
+      let state = (await tx.lockAccount(P, anon)).state;
+      const orders = new Map();
+      for (const body of rows) {
+        const event = { ...pseudonymise(body, customer, anon), id: rewriteId(body.id, customer, anon) };
+        const orderId = orderIdOf(event);
+        const order = orderId == null ? null : orders.get(orderId) ?? (await tx.findOrder(P, orderId));
+        const out = await applyAndRecord(tx, event, anon, state, order);
+        state = out.state;
+        if (out.order) orders.set(out.order.id, { customer: out.order.customer, record: out.order });
+      }
+      return { customer, anonymous: anon, events: rows.length, balance: state?.balance ?? null };
+    });
+  }
+
+  /** Everything stored about a customer: account, entries, coupons, orders, events. */
+  async function dataRequest(customer) {
+    checkCustomer(customer);
+    const data = await store.customerData(P, customer);
+    return { program: P, customer, account: data.state ? engine.view(data.state) : null, ...data };
+  }
+
+  /** Erases every row of this program (Shopify shop/redact): returns rows deleted per table. */
+  const redactShop = () => store.eraseProgram(P);
+
   async function close() {
     await store.close();
     engine.free();
   }
 
-  return { program: engine.program, handle, handleMany, quote, account, history, adjust, redeem, tick, rebuild, close };
+  return { program: engine.program, handle, handleMany, quote, account, history, adjust, redeem, tick, rebuild, coupon, redact, dataRequest, redactShop, close };
 }
 
 function diffFields(stored, rebuilt) {

@@ -5,8 +5,8 @@ import { httpError } from './errors.js';
 
 const notFound = (customer) => httpError(404, 'not_found', 'id', `no account for customer ${customer}`);
 
-/** @param {{loyalty: object, store?: object, token: string, now?: () => Date}} options */
-export async function apiRoutes(app, { loyalty, store, token, now = () => new Date() }) {
+/** @param {{loyalty: object, token: string, now?: () => Date}} options */
+export async function apiRoutes(app, { loyalty, token, now = () => new Date() }) {
   app.addHook('onRequest', bearerAuth(token));
 
   async function existing(customer) {
@@ -46,7 +46,7 @@ export async function apiRoutes(app, { loyalty, store, token, now = () => new Da
 
   app.post('/api/coupons/validate', { schema: schemas.validateCoupon }, async (request) => {
     const { code, cart } = request.body;
-    const customer = request.body.customer ?? (await couponOwner(store, loyalty.program.id, code));
+    const customer = request.body.customer ?? (await loyalty.coupon(code))?.customer;
     const view = customer ? await loyalty.account(customer) : null;
     const coupon = view?.coupons.find((c) => c.code === code);
     if (!coupon) throw httpError(404, 'not_found', 'code', `no coupon ${code}${request.body.customer ? ` for customer ${customer}` : ''}`);
@@ -56,12 +56,4 @@ export async function apiRoutes(app, { loyalty, store, token, now = () => new Da
     const hit = q.coupons.find((c) => c.code === code);
     return { code, customer, valid: hit?.usable === true, discount: hit?.discount ?? '0', ...(hit?.reason ? { reason: hit.reason } : {}), coupon };
   });
-}
-
-// loyalty.js has no lookup by code; the SQL stores keep a coupons table, so ask it directly.
-async function couponOwner(store, program, code) {
-  const db = store?.db;
-  if (!db) return null;
-  const { rows } = await db.query('SELECT customer FROM coupons WHERE program = $1 AND code = $2', [program, code]);
-  return rows[0]?.customer ?? null;
 }

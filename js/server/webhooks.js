@@ -42,13 +42,26 @@ async function apply(loyalty, mapped, log) {
       return { ok: true, ignored: mapped.reason };
     case 'ping':
       return { ok: true, ping: true };
-    case 'redact':
-    case 'shop_redact':
-    case 'data_request':
-      // Mandatory compliance topics must get a 200. The ledger keeps only opaque customer
-      // ids; erasure is not implemented yet, so it is logged for the operator to act on.
-      log.warn({ kind: mapped.kind, customer: mapped.customer }, 'compliance webhook received: handle it manually');
-      return { ok: true, received: mapped.kind };
+    case 'redact': {
+      // customers/redact: the ledger stays, under an anonymous id (see loyalty.redact).
+      const r = await loyalty.redact(mapped.customer);
+      log.info({ kind: mapped.kind, anonymous: r.anonymous, events: r.events }, 'customer redacted');
+      return { ok: true, redacted: { anonymous: r.anonymous, events: r.events } };
+    }
+    case 'shop_redact': {
+      // shop/redact (48 hours after uninstall): every row of this program goes.
+      const deleted = await loyalty.redactShop();
+      log.info({ kind: mapped.kind, deleted }, 'shop redacted');
+      return { ok: true, deleted };
+    }
+    case 'data_request': {
+      // customers/data_request: the merchant hands the data to the customer; Shopify reads
+      // only the status. The export is the response body (loyalty.dataRequest from code);
+      // the log says what was requested, not the data.
+      const data = await loyalty.dataRequest(mapped.customer);
+      log.info({ kind: mapped.kind, customer: mapped.customer, events: data.events.length, entries: data.entries.length }, 'customer data request');
+      return { ok: true, data };
+    }
     default:
       throw new Error(`adapter returned unknown kind ${mapped.kind}`);
   }

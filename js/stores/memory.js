@@ -27,7 +27,7 @@ export function openMemoryStore() {
     return e ? { customer: e.customer, result: clone(e.result) } : null;
   };
 
-  function txOps(staged) {
+  function txOps(staged, undo) {
     return {
       findEvent,
       lockOrder: async () => {},
@@ -41,6 +41,32 @@ export function openMemoryStore() {
         const due = a?.state?.next_due != null && a.state.next_due <= Date.parse(now);
         return due ? { state: clone(a.state), version: a.version } : null;
       },
+      // Deletes at once (redact re-inserts the same event ids in this transaction); `undo`
+      // puts everything back if the transaction throws.
+      async eraseCustomer(program, customer) {
+        const mine = (m) => [...m.entries()].filter(([k, v]) => k.startsWith(key(program, '')) && v.customer === customer);
+        const evs = mine(events).sort((a, b) => a[1].seq - b[1].seq);
+        const removed = { evs, orders: mine(orders), coupons: mine(coupons), account: accounts.get(key(program, customer)) };
+        const keepEntries = entries.filter((e) => !(e.program === program && e.customer === customer));
+        const keepOutbox = outbox.filter((o) => !(o.program === program && o.customer === customer));
+        const oldEntries = entries.splice(0, entries.length, ...keepEntries);
+        const oldOutbox = outbox.splice(0, outbox.length, ...keepOutbox);
+        for (const [k] of evs) events.delete(k);
+        for (const [k] of removed.orders) orders.delete(k);
+        for (const [k] of removed.coupons) coupons.delete(k);
+        accounts.delete(key(program, customer));
+        undo.push(() => {
+          for (const [k, v] of evs) events.set(k, v);
+          for (const [k, v] of removed.orders) orders.set(k, v);
+          for (const [k, v] of removed.coupons) coupons.set(k, v);
+          if (removed.account) accounts.set(key(program, customer), removed.account);
+          entries.splice(0, entries.length, ...oldEntries);
+          outbox.splice(0, outbox.length, ...oldOutbox);
+          for (const e of oldEntries) if (e.program === program && e.customer === customer) entryIds.add(key(program, e.id));
+        });
+        for (const e of oldEntries) if (e.program === program && e.customer === customer) entryIds.delete(key(program, e.id));
+        return evs.map(([, e]) => clone(e.body));
+      },
       async record(program, { event, customer, result, state, order, entries: es = [], effects = [] }) {
         if (events.has(key(program, event.id))) throw duplicate('events_pkey');
         for (const e of es) if (entryIds.has(key(program, e.id))) throw duplicate('entries_pkey');
@@ -53,9 +79,9 @@ export function openMemoryStore() {
             entries.push({ seq: ++seq, program, customer, id: e.id, data: e });
           }
           for (const [i, f] of copy.effects.entries()) {
-            outbox.push({ program, key: f.key ?? `${event.id}:${i}`, effect: f });
+            outbox.push({ program, customer: f.customer ?? customer, key: f.key ?? `${event.id}:${i}`, effect: f });
             if (f.type === 'coupon.issued') {
-              coupons.set(key(program, f.coupon.code), { customer: f.customer, status: 'issued', data: f.coupon });
+              coupons.set(key(program, f.coupon.code), { program, customer: f.customer, reward: f.reward, status: 'issued', data: f.coupon });
             } else if (f.type === 'coupon.used' || f.type === 'coupon.expired') {
               const c = coupons.get(key(program, f.code));
               if (c) Object.assign(c, { status: f.type.slice(7), order_id: f.order_id ?? c.order_id });
@@ -79,9 +105,15 @@ export function openMemoryStore() {
     transaction(fn) {
       const run = tail.then(async () => {
         const staged = [];
-        const out = await fn(txOps(staged));
-        for (const write of staged) write();
-        return out;
+        const undo = [];
+        try {
+          const out = await fn(txOps(staged, undo));
+          for (const write of staged) write();
+          return out;
+        } catch (err) {
+          for (const u of undo.reverse()) u();
+          throw err;
+        }
       });
       tail = run.catch(() => {});
       return run;
@@ -123,6 +155,37 @@ export function openMemoryStore() {
       const mineE = entries.filter((e) => e.program === program && e.customer === customer);
       const evs = [...events.entries()].filter(([k, e]) => k.startsWith(key(program, '')) && e.customer === customer);
       return { events: evs.length, entries: mineE.length, points: mineE.reduce((s, e) => s + e.data.points, 0) };
+    },
+    async coupon(program, code) {
+      const c = coupons.get(key(program, code));
+      return c ? { ...clone(c.data), code, customer: c.customer, reward: c.reward, status: c.status, order_id: c.order_id ?? null } : null;
+    },
+    async customerData(program, customer) {
+      const a = accounts.get(key(program, customer));
+      const evs = [...events.entries()].filter(([k, e]) => k.startsWith(key(program, '')) && e.customer === customer).sort((x, y) => x[1].seq - y[1].seq);
+      return clone({
+        state: a?.state ?? null,
+        entries: entries.filter((e) => e.program === program && e.customer === customer).map((e) => e.data),
+        coupons: [...coupons.entries()].filter(([, c]) => c.program === program && c.customer === customer)
+          .map(([k, c]) => ({ ...c.data, code: k.slice(program.length + 1), reward: c.reward, status: c.status, order_id: c.order_id ?? null })),
+        orders: [...orders.entries()].filter(([k, o]) => k.startsWith(key(program, '')) && o.customer === customer).map(([, o]) => ({ id: o.record.id, record: o.record })),
+        events: evs.map(([, e]) => ({ id: e.body.id, type: e.body.type, at: e.body.at, body: e.body, result: e.result })),
+        notifications: outbox.filter((o) => o.program === program && o.customer === customer).map((o) => ({ key: o.key, type: o.effect.type, effect: o.effect })),
+      });
+    },
+    async eraseProgram(program) {
+      const mineKeys = (m) => [...m.keys()].filter((k) => k.startsWith(key(program, '')));
+      const deleted = { events: 0, entries: 0, outbox: 0, coupons: 0, orders: 0, accounts: 0 };
+      for (const [name, m] of [['events', events], ['coupons', coupons], ['orders', orders], ['accounts', accounts]]) {
+        for (const k of mineKeys(m)) { m.delete(k); deleted[name]++; }
+      }
+      for (const [name, list] of [['entries', entries], ['outbox', outbox]]) {
+        const keep = list.filter((x) => x.program !== program);
+        deleted[name] = list.length - keep.length;
+        list.splice(0, list.length, ...keep);
+      }
+      for (const k of [...entryIds]) if (k.startsWith(key(program, ''))) entryIds.delete(k);
+      return deleted;
     },
     /** Test hook: overwrite a stored state, as a bad migration or manual edit would. */
     async tamper(program, customer, fn) {

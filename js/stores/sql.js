@@ -52,6 +52,20 @@ function txOps(q) {
     },
 
     /**
+     * Compliance: locks the customer's account, deletes every row of the customer (events,
+     * entries, outbox, coupons, orders, account) and returns the event bodies in the order
+     * they were applied, for loyalty.redact to re-apply under an anonymous id.
+     */
+    async eraseCustomer(program, customer) {
+      await q.query('SELECT 1 FROM accounts WHERE program = $1 AND customer = $2 FOR UPDATE', [program, customer]);
+      const { rows } = await q.query('DELETE FROM events WHERE program = $1 AND customer = $2 RETURNING seq, body', [program, customer]);
+      for (const table of ['entries', 'outbox', 'coupons', 'orders', 'accounts']) {
+        await q.query(`DELETE FROM ${table} WHERE program = $1 AND customer = $2`, [program, customer]);
+      }
+      return rows.sort((a, b) => int(a.seq) - int(b.seq)).map((r) => r.body);
+    },
+
+    /**
      * Writes everything one event did. The events row goes first: a concurrent duplicate
      * fails on its primary key (SQLSTATE 23505) before anything else is written.
      */
@@ -176,6 +190,45 @@ export function createSqlStore(db, { close } = {}) {
       );
       return rows.map((r) => ({ customer: r.customer, state: r.state, balance: int(r.balance), version: int(r.version) }));
     },
+
+    /** A coupon by code: {code, customer, reward, status, order_id, ...data}, or null. */
+    async coupon(program, code) {
+      const { rows } = await db.query('SELECT customer, reward, status, order_id, data FROM coupons WHERE program = $1 AND code = $2', [program, code]);
+      const r = rows[0];
+      return r ? { ...r.data, code, customer: r.customer, reward: r.reward, status: r.status, order_id: r.order_id ?? null } : null;
+    },
+
+    /** Compliance (data request): every row stored about one customer, oldest first. */
+    async customerData(program, customer) {
+      const all = (sql) => db.query(sql, [program, customer]).then((r) => r.rows);
+      const [account] = await all(
+        `SELECT state, balance, pending, tier, next_due, version, updated_at FROM accounts WHERE program = $1 AND customer = $2`);
+      const entries = await all('SELECT data FROM entries WHERE program = $1 AND customer = $2 ORDER BY seq');
+      const coupons = await all('SELECT code, reward, status, order_id, data, updated_at FROM coupons WHERE program = $1 AND customer = $2 ORDER BY code');
+      const orders = await all('SELECT order_id, record, updated_at FROM orders WHERE program = $1 AND customer = $2 ORDER BY order_id');
+      const events = await all('SELECT event_id, type, at, body, result, created_at FROM events WHERE program = $1 AND customer = $2 ORDER BY seq');
+      const outbox = await all('SELECT key, type, effect, created_at, delivered_at FROM outbox WHERE program = $1 AND customer = $2 ORDER BY id');
+      const time = (v) => (v == null ? null : new Date(v).toISOString());
+      return {
+        state: account?.state ?? null,
+        entries: entries.map((r) => r.data),
+        coupons: coupons.map((r) => ({ ...r.data, code: r.code, reward: r.reward, status: r.status, order_id: r.order_id ?? null, updated_at: time(r.updated_at) })),
+        orders: orders.map((r) => ({ id: r.order_id, record: r.record, updated_at: time(r.updated_at) })),
+        events: events.map((r) => ({ id: r.event_id, type: r.type, at: time(r.at), body: r.body, result: r.result, received_at: time(r.created_at) })),
+        notifications: outbox.map((r) => ({ key: r.key, type: r.type, effect: r.effect, created_at: time(r.created_at), delivered_at: time(r.delivered_at) })),
+      };
+    },
+
+    /** Compliance (shop redact): deletes every row of a program; returns counts per table. */
+    eraseProgram: (program) =>
+      db.transaction(async (tx) => {
+        const deleted = {};
+        for (const table of ['events', 'entries', 'outbox', 'coupons', 'orders', 'accounts']) {
+          const { rows } = await tx.query(`WITH d AS (DELETE FROM ${table} WHERE program = $1 RETURNING 1) SELECT count(*)::int AS n FROM d`, [program]);
+          deleted[table] = int(rows[0].n);
+        }
+        return deleted;
+      }),
 
     /** Counts for invariant checks: events and entries stored, and the sum of points. */
     async audit(program, customer) {

@@ -270,6 +270,67 @@ function suite(backend) {
     assert.deepEqual((await loyalty.rebuild()).differences, []);
   });
 
+  it('redact keeps the anonymised ledger balanced; dataRequest returns everything; coupon by code', async ({ loyalty, store }) => {
+    const C = 'cust-private-4711';
+    await loyalty.handle(placed('r1', C, 'ro1', [line('l1', 1, '600.00'), line('l2', 2, '20.00')]));
+    await loyalty.handle(refunded('r2', 'ro1', { lines: [{ id: 'l2', quantity: 1 }] }));
+    await loyalty.adjust(C, { points: 50, reason: 'goodwill', by: 'staff-1', id: `adj:${C}`, at: '2026-01-12T10:00:00Z' });
+    await loyalty.handle(placed('r3', 'c2', 'ro2', [line('l1', 1, '80.00')]));
+    // A tick's event id embeds the customer: tick:<at>:<customer>. The coupon expires.
+    await loyalty.tick('2026-03-01T00:00:00Z');
+    await loyalty.handle(placed('r4', C, 'ro3', [line('l1', 1, '30.00')], '2026-03-02T10:00:00+01:00'));
+
+    const [issued] = (await loyalty.account(C)).coupons;
+    const byCode = await loyalty.coupon(issued.code);
+    assert.deepEqual([byCode.customer, byCode.reward, byCode.status, byCode.code], [C, 'threshold-10pct', 'expired', issued.code]);
+    assert.equal(await loyalty.coupon('LOY-NONE'), null);
+
+    const data = await loyalty.dataRequest(C);
+    const balance = (await loyalty.account(C)).balance;
+    assert.equal(data.account.balance, balance);
+    assert.equal(data.state.customer, C);
+    assert.deepEqual(data.events.map((e) => e.id), ['r1', 'r2', `adj:${C}`, `tick:2026-03-01T00:00:00.000Z:${C}`, 'r4']);
+    assert.deepEqual(data.orders.map((o) => o.id).sort(), ['ro1', 'ro3']);
+    assert.equal(data.coupons.length, 1);
+    assert.equal(data.entries.reduce((s, e) => s + e.points, 0), balance);
+    assert.ok(data.notifications.length > 0);
+    const historyBefore = (await loyalty.history(C, { limit: 100 })).entries.map((e) => [e.type, e.points, e.balance_after]);
+
+    const r = await loyalty.redact(C);
+    assert.match(r.anonymous, /^anon-[0-9a-f]{32}$/);
+    assert.deepEqual([r.events, r.balance], [5, balance]);
+    assert.equal(await loyalty.account(C), null);
+    const empty = await loyalty.dataRequest(C);
+    assert.deepEqual([empty.account, empty.entries, empty.coupons, empty.orders, empty.events], [null, [], [], [], []]);
+    // The ledger is kept under the anonymous id, entry for entry, and stays balanced.
+    assert.equal((await loyalty.account(r.anonymous)).balance, balance);
+    assert.deepEqual((await loyalty.history(r.anonymous, { limit: 100 })).entries.map((e) => [e.type, e.points, e.balance_after]), historyBefore);
+    assert.equal((await store.audit(P, r.anonymous)).points, balance);
+    assert.deepEqual((await loyalty.rebuild()).differences, []);
+    // Nothing anywhere still names the customer.
+    assert.doesNotMatch(JSON.stringify(await loyalty.dataRequest(r.anonymous)), new RegExp(C));
+    if (store.db) {
+      for (const t of ['accounts', 'events', 'entries', 'outbox', 'coupons', 'orders']) {
+        const { rows } = await store.db.query(`SELECT count(*)::int AS n FROM ${t} x WHERE x::text LIKE $1`, [`%${C}%`]);
+        assert.equal(rows[0].n, 0, t);
+      }
+    }
+    // A late redelivery of an old order webhook still dedupes: nothing is awarded again.
+    const late = await loyalty.handle(placed('r1', C, 'ro1', [line('l1', 1, '600.00'), line('l2', 2, '20.00')]));
+    assert.equal(late.duplicate, true);
+    assert.equal(await loyalty.account(C), null);
+    // Redacting again, or a customer we never saw, is a no-op; the other customer is untouched.
+    assert.equal((await loyalty.redact(C)).events, 0);
+    assert.equal((await loyalty.account('c2')).balance, 800);
+
+    // shop/redact: every row of the program goes.
+    const deleted = await loyalty.redactShop();
+    assert.equal(deleted.accounts, 2);
+    assert.equal(deleted.events, 6);
+    assert.deepEqual(await loyalty.rebuild(), { events: 0, accounts: 0, differences: [] });
+    assert.equal(await loyalty.account('c2'), null);
+  });
+
   it('rebuild reproduces every account, and finds a tampered one', async ({ loyalty, store }) => {
     await loyalty.handle(placed('m1', 'c1', 'o1', [line('l1', 3, '200.00'), line('l2', 2, '15.50')]));
     await loyalty.handle(placed('m2', 'c2', 'o2', [line('l1', 1, '80.00')]));
@@ -310,6 +371,24 @@ if (!DATABASE_URL && process.env.CI) {
         assert.deepEqual(await store.audit(P, 'c1'), { events: 200, entries: 200, points: 600 });
         const { rows } = await store.db.query('SELECT balance, version FROM accounts WHERE program = $1 AND customer = $2', [P, 'c1']);
         assert.deepEqual([Number(rows[0].balance), Number(rows[0].version)], [600, 200]);
+      }));
+
+    test('1,000 concurrent orders for one customer across two pools: the exact balance', () =>
+      withLoyalty('postgres', async ({ loyalty, store, others: [two] }) => {
+        // 12.30 EUR each: 123 points, 123,000 in all, so the 5000-point reward is taken 24
+        // times and 3,000 points remain, whatever order the orders commit in.
+        const events = Array.from({ length: 1000 }, (_, i) => placed(`k${i}`, 'c1', `ko${i}`, [line('l1', 1, '12.30')]));
+        const results = await Promise.all(events.map((e, i) => (i % 2 ? two.loyalty : loyalty).handle(e)));
+        assert.equal(results.filter((r) => r.duplicate).length, 0);
+        const view = await loyalty.account('c1');
+        assert.equal(view.balance, 3000);
+        assert.equal(view.coupons.length, 24);
+        assert.deepEqual(await store.audit(P, 'c1'), { events: 1000, entries: 1024, points: 3000 });
+        const { rows } = await store.db.query(
+          `SELECT a.balance, a.version, (SELECT sum(points) FROM entries e WHERE e.program = a.program AND e.customer = a.customer) AS sum
+             FROM accounts a WHERE program = $1 AND customer = $2`, [P, 'c1']);
+        assert.deepEqual([Number(rows[0].balance), Number(rows[0].sum), Number(rows[0].version)], [3000, 3000, 1000]);
+        assert.deepEqual((await loyalty.rebuild()).differences, []);
       }));
 
     test('50 concurrent deliveries of one event across two pools award once', () =>
