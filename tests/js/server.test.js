@@ -160,6 +160,39 @@ test('a WooCommerce creation ping gets a 200, and a signed Woo order earns', asy
   assert.equal((await loyalty.account('42')).balance, 180);
 });
 
+test('Shopify compliance webhooks: data_request exports, customers/redact anonymises, shop/redact erases', async () => {
+  const { app, loyalty, store } = await setup();
+  const order = await post(app, '/webhooks/shopify', FIXTURE, shopifyHeaders(FIXTURE));
+  assert.equal(order.statusCode, 200, order.body);
+  await loyalty.adjust('other', { points: 7, reason: 'r', by: 'staff' });
+  const compliance = (topic, body) => {
+    const raw = Buffer.from(JSON.stringify(body));
+    return post(app, '/webhooks/shopify', raw, shopifyHeaders(raw, { topic, id: `${topic}-1` }));
+  };
+  const customer = { id: Number(FIXTURE_CUSTOMER), email: 'someone@example.com', phone: '555-625-1199' };
+  let res = await compliance('customers/data_request', { shop_id: 954889, shop_domain: 'x.myshopify.com', customer, orders_requested: [6200360403244], data_request: { id: 9999 } });
+  assert.equal(res.statusCode, 200, res.body);
+  const { data } = res.json();
+  assert.equal(data.account.balance, FIXTURE_POINTS);
+  assert.deepEqual(data.events.map((e) => e.id), ['shopify:order:6200360403244:placed']);
+  assert.deepEqual(data.orders.map((o) => o.id), ['6200360403244']);
+
+  res = await compliance('customers/redact', { shop_id: 954889, shop_domain: 'x.myshopify.com', customer, orders_to_redact: [6200360403244] });
+  assert.equal(res.statusCode, 200, res.body);
+  const { anonymous } = res.json().redacted;
+  assert.equal(await loyalty.account(FIXTURE_CUSTOMER), null);
+  assert.equal((await loyalty.account(anonymous)).balance, FIXTURE_POINTS);
+  assert.deepEqual((await loyalty.rebuild()).differences, []);
+  const { rows } = await store.db.query('SELECT count(*)::int AS n FROM events x WHERE x::text LIKE $1', [`%${FIXTURE_CUSTOMER}%`]);
+  assert.equal(rows[0].n, 0);
+
+  res = await compliance('shop/redact', { shop_id: 954889, shop_domain: 'x.myshopify.com' });
+  assert.equal(res.statusCode, 200, res.body);
+  assert.equal(res.json().deleted.accounts, 2);
+  assert.equal(await loyalty.account('other'), null);
+  assert.equal((await store.events(program.id)).length, 0);
+});
+
 // --- request validation ---------------------------------------------------------------
 
 test('malformed JSON and wrong types are 400 naming the field', async () => {
@@ -440,6 +473,32 @@ test('SIGKILL mid-load, restart, re-send the unacknowledged: the balances of a c
       assert.deepEqual(await store.audit(program.id, c), { events: 15, entries: 16, points: got.balance });
     }
     assert.deepEqual((await loyalty.rebuild()).differences, []);
+  } finally {
+    await loyalty.close();
+  }
+});
+
+test('the same signed webhook 50 times at once to two server processes on one PostgreSQL awards once', { skip: DATABASE_URL ? false : 'DATABASE_URL is not set' }, async () => {
+  const where = await store4test();
+  const servers = [startServer(where), startServer(where)];
+  try {
+    const urls = await Promise.all(servers.map((s) => s.url));
+    assert.notEqual(urls[0], urls[1]);
+    const send = (i) => fetch(`${urls[i % 2]}/webhooks/shopify`, { method: 'POST', headers: shopifyHeaders(FIXTURE, { id: `two-${i}` }), body: FIXTURE });
+    const all = await Promise.all(Array.from({ length: 50 }, (_, i) => send(i)));
+    assert.deepEqual([...new Set(all.map((r) => r.status))], [200]);
+    const results = await Promise.all(all.map((r) => r.json()));
+    assert.equal(results.filter((r) => r.results[0].duplicate === false).length, 1);
+    for (const r of results) assert.equal(r.results[0].balance, FIXTURE_POINTS);
+  } finally {
+    for (const s of servers) s.child.kill('SIGTERM');
+    for (const s of servers) assert.equal((await s.exited).code, 0);
+  }
+  const store = await openTestStore(where);
+  const loyalty = createLoyalty({ program, store, secret: SECRET });
+  try {
+    assert.equal((await loyalty.account(FIXTURE_CUSTOMER)).balance, FIXTURE_POINTS);
+    assert.deepEqual(await store.audit(program.id, FIXTURE_CUSTOMER), { events: 1, entries: 1, points: FIXTURE_POINTS });
   } finally {
     await loyalty.close();
   }
