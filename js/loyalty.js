@@ -46,14 +46,22 @@ export function createLoyalty({ program, store, secret = '' }) {
 
   // The body of one transaction. `due` is set for ticks: lock only if still due and free.
   async function applyIn(tx, event, { due } = {}) {
-    const first = await tx.findEvent(P, event.id);
-    if (first) return again(first);
     const orderId = orderIdOf(event);
-    let order = null;
-    if (orderId != null) {
-      await tx.lockOrder(P, orderId);
-      order = await tx.findOrder(P, orderId);
+    // SQL stores do the first steps in two round trips (begin, orderAndAccount); the
+    // memory store takes the step-by-step path below.
+    if (tx.begin) {
+      const first = await tx.begin(P, event.id, orderId);
+      if (first) return again(first);
+      if (event.customer !== undefined && !due) {
+        const both = await tx.orderAndAccount(P, orderId, event.customer);
+        if (both) return (await applyAndRecord(tx, event, event.customer, both.account.state, both.order)).result;
+      }
+    } else {
+      const first = await tx.findEvent(P, event.id);
+      if (first) return again(first);
+      if (orderId != null) await tx.lockOrder(P, orderId);
     }
+    const order = orderId == null ? null : await tx.findOrder(P, orderId);
     const customer = event.customer ?? order?.customer;
     if (!customer) {
       if (orderId == null || !NEEDS_ORDER.has(event.type)) engine.apply(null, event, {}); // throws the engine's error
@@ -64,9 +72,8 @@ export function createLoyalty({ program, store, secret = '' }) {
     }
     const row = due ? await tx.lockDue(P, customer, event.at) : await tx.lockAccount(P, customer);
     if (!row) return null;
-    // Under the account lock: a concurrent delivery of this event has committed by now.
-    const raced = await tx.findEvent(P, event.id);
-    if (raced) return again(raced);
+    // A concurrent delivery of this event that committed while we waited for the account
+    // lock makes the events insert fail with 23505; run() then returns its result.
     return (await applyAndRecord(tx, event, customer, row.state, order)).result;
   }
 
@@ -92,12 +99,11 @@ export function createLoyalty({ program, store, secret = '' }) {
     try {
       return await store.transaction((tx) => applyIn(tx, event, options));
     } catch (err) {
-      // Two deliveries raced past the check (e.g. on different accounts): the loser
-      // rolled back; the winner's result is the answer.
-      if (err?.code === '23505') {
-        const stored = await store.event(P, event.id);
-        if (stored) return again(stored);
-      }
+      // Two deliveries raced past the check: the loser rolled back (on the events primary
+      // key, 23505, or on an engine error from applying it to the winner's state); the
+      // winner's result is the answer.
+      const stored = await store.event(P, event.id).catch(() => null);
+      if (stored) return again(stored);
       throw err;
     }
   }
@@ -106,8 +112,7 @@ export function createLoyalty({ program, store, secret = '' }) {
   async function handle(event) {
     checkEvent(event);
     if (event.type === 'clock.tick' && event.customer === undefined) return tick(event.at);
-    const stored = await store.event(P, event.id);
-    if (stored) return again(stored);
+    // The transaction's first statement finds a redelivery: no separate lookup first.
     return run(event);
   }
 

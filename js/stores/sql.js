@@ -21,6 +21,37 @@ function txOps(q) {
       // A hash collision only makes two orders wait for each other.
       q.query("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))", [program, orderId]),
 
+    /**
+     * One round trip for the start of an event: takes the order lock (when the event names
+     * an order) and reads the event's stored outcome. The read needs no lock: a concurrent
+     * first delivery is caught by the events primary key at write time.
+     */
+    async begin(program, id, orderId) {
+      const { rows } = await q.query(
+        `SELECT CASE WHEN $3::text IS NULL THEN NULL ELSE pg_advisory_xact_lock(hashtextextended($1 || '/' || $3, 0))::text END AS locked,
+                (SELECT row_to_json(e) FROM (SELECT customer, result FROM events WHERE program = $1 AND event_id = $2) e) AS found`,
+        [program, id, orderId],
+      );
+      return rows[0].found ?? null;
+    },
+
+    /**
+     * One round trip when the customer is known and has an account: the order record (its
+     * lock is held, so it cannot change under this statement's snapshot) and the account
+     * row, locked: {order, account: {state, version}}. Null when there is no account yet.
+     */
+    async orderAndAccount(program, orderId, customer) {
+      const { rows } = await q.query(
+        `SELECT state, version,
+                (SELECT row_to_json(o) FROM (SELECT customer, record FROM orders WHERE program = $1 AND order_id = $2) o) AS "order"
+           FROM accounts WHERE program = $1 AND customer = $3
+            FOR UPDATE`,
+        [program, orderId, customer],
+      );
+      const r = rows[0];
+      return r ? { order: r.order ?? null, account: { state: r.state, version: int(r.version) } } : null;
+    },
+
     /** The order record and the customer it belongs to, or null. */
     async findOrder(program, orderId) {
       const { rows } = await q.query('SELECT customer, record FROM orders WHERE program = $1 AND order_id = $2', [program, orderId]);
@@ -70,41 +101,41 @@ function txOps(q) {
      * fails on its primary key (SQLSTATE 23505) before anything else is written.
      */
     async record(program, { event, customer, result, state, order, entries = [], effects = [] }) {
+      if (!customer) {
+        await q.query(
+          `INSERT INTO events (program, event_id, customer, type, at, body, result) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+          [program, event.id, customer, event.type, event.at, json(event), json(result)],
+        );
+        return;
+      }
+      // One statement, one round trip: the events row, the entries and the outbox rows
+      // (as JSON arrays), the order record and the account. All run or none; a concurrent
+      // duplicate fails on the events primary key (SQLSTATE 23505) and rolls it all back.
+      const outbox = effects.map((f, i) => ({ key: f.key ?? `${event.id}:${i}`, customer: f.customer ?? customer, type: f.type, effect: f }));
       await q.query(
-        `INSERT INTO events (program, event_id, customer, type, at, body, result)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [program, event.id, customer, event.type, event.at, json(event), json(result)],
+        `WITH ev AS (
+           INSERT INTO events (program, event_id, customer, type, at, body, result) VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ), en AS (
+           INSERT INTO entries (program, id, customer, event_id, type, points, balance_after, at, data)
+           SELECT $1, e->>'id', $3, $2, e->>'type', (e->>'points')::bigint, (e->>'balance_after')::bigint, (e->>'at')::timestamptz, e
+             FROM jsonb_array_elements($8::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY n
+         ), ob AS (
+           INSERT INTO outbox (program, key, event_id, customer, type, effect)
+           SELECT $1, f->>'key', $2, f->>'customer', f->>'type', f->'effect'
+             FROM jsonb_array_elements($9::jsonb) WITH ORDINALITY AS x(f, n) ORDER BY n
+         ), od AS (
+           INSERT INTO orders (program, order_id, customer, record)
+           SELECT $1, $10::jsonb->>'id', $10::jsonb->>'customer', $10::jsonb WHERE $10::jsonb IS NOT NULL
+           ON CONFLICT (program, order_id) DO UPDATE SET customer = EXCLUDED.customer, record = EXCLUDED.record, updated_at = now()
+         )
+         UPDATE accounts SET state = $11, balance = $12, pending = $13, tier = $14, next_due = $15,
+                version = version + 1, updated_at = now()
+          WHERE program = $1 AND customer = $3 AND $11::jsonb IS NOT NULL`,
+        [program, event.id, customer, event.type, event.at, json(event), json(result), json(entries), json(outbox), json(order ?? null),
+          json(state ?? null), state?.balance ?? 0, state?.pending ?? 0, state?.tier ?? null, iso(state?.next_due)],
       );
-      if (!customer) return;
-      for (const e of entries) {
-        await q.query(
-          `INSERT INTO entries (program, id, customer, event_id, type, points, balance_after, at, data)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-          [program, e.id, customer, event.id, e.type, e.points, e.balance_after, e.at, json(e)],
-        );
-      }
-      for (const [i, f] of effects.entries()) {
-        await q.query(
-          `INSERT INTO outbox (program, key, event_id, customer, type, effect) VALUES ($1, $2, $3, $4, $5, $6)`,
-          [program, f.key ?? `${event.id}:${i}`, event.id, f.customer ?? customer, f.type, json(f)],
-        );
-        await writeCoupon(q, program, f);
-      }
-      if (order) {
-        await q.query(
-          `INSERT INTO orders (program, order_id, customer, record) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (program, order_id) DO UPDATE SET customer = $3, record = $4, updated_at = now()`,
-          [program, order.id, order.customer, json(order)],
-        );
-      }
-      if (state) {
-        await q.query(
-          `UPDATE accounts SET state = $3, balance = $4, pending = $5, tier = $6, next_due = $7,
-                  version = version + 1, updated_at = now()
-            WHERE program = $1 AND customer = $2`,
-          [program, customer, json(state), state.balance, state.pending, state.tier ?? null, iso(state.next_due)],
-        );
-      }
+      // Coupons after the rest: a code issued and used by one event must see its own row.
+      for (const f of effects) await writeCoupon(q, program, f);
     },
   };
 }
