@@ -6,3 +6,4 @@ export PATH="$HOME/.cargo/bin:$PATH"
 bash scripts/setup.sh
 bash scripts/build.sh
 node tests/bench/bench.js
+node tests/bench/server-bench.js
