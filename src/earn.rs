@@ -95,7 +95,7 @@ pub fn compute(program: &Program, order: &Order, multiplier: Ratio) -> Result<Co
 
 impl OrderRecord {
     /// Reads a stored order record (the JSON `Serialize` writes).
-    pub fn read(v: &crate::decode::Json, path: Path) -> Result<OrderRecord> {
+    pub fn read(v: &serde_json::Value, path: Path) -> Result<OrderRecord> {
         const FIELDS: &[&str] = &["id", "customer", "event", "at", "rate", "multiplier", "rounding", "carry_in", "lines", "total", "earned", "reversed", "refunded_amount", "cancelled"];
         let o = Obj::new("invalid_state", v, path, FIELDS)?;
         let ratio = |o: &Obj, k: &str| o.parsed(k, Ratio::parse_fraction)?.ok_or_else(|| o.err(k, "is required"));

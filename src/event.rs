@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::program::Program;
 use crate::time::parse_instant;
 use crate::decode::{self, Obj, Path};
-use crate::decode::Json;
+use serde_json::Value;
 
 /// An event checked against the program: amounts in minor units, time in UTC milliseconds.
 #[derive(Debug, Clone)]
@@ -72,15 +72,15 @@ const LINE_FIELDS: &[&str] = &["id", "sku", "product_id", "categories", "quantit
 
 impl Event {
     pub fn parse(json: &str, program: &Program) -> Result<Event> {
-        decode::read("invalid_event", json, |v| Event::read(v, Path::Root(""), program))
+        Event::read(&decode::parse("invalid_event", json)?, Path::Root(""), program)
     }
 
     /// Parses a JSON array of events, naming the index of a bad one (`[3].order.currency`).
     pub fn parse_many(json: &str, program: &Program) -> Result<Vec<Event>> {
-        decode::read("invalid_event", json, |v| decode::items("invalid_event", v, Path::Root(""), |v, p| Event::read(v, p, program)))
+        decode::items("invalid_event", &decode::parse("invalid_event", json)?, Path::Root(""), |v, p| Event::read(v, p, program))
     }
 
-    fn read(v: &Json, path: Path, program: &Program) -> Result<Event> {
+    fn read(v: &Value, path: Path, program: &Program) -> Result<Event> {
         let w = Obj::new("invalid_event", v, path, EVENT_FIELDS)?;
         let id = w.str("id")?;
         if id.is_empty() {
@@ -142,7 +142,7 @@ fn amount(o: &Obj, key: &str, program: &Program) -> Result<i64> {
     Ok(o.parsed(key, |s| crate::money::parse_amount(s, program.exponent))?.unwrap_or(0))
 }
 
-fn refund_lines(w: &Obj, lines: Vec<(Path, &Json)>) -> Result<Vec<(String, i64)>> {
+fn refund_lines(w: &Obj, lines: Vec<(Path, &Value)>) -> Result<Vec<(String, i64)>> {
     if lines.is_empty() {
         return Err(w.err("lines", "must not be empty (use amount for a refund without lines)"));
     }
@@ -197,9 +197,8 @@ fn order(o: &Obj, program: &Program) -> Result<Order> {
 
 /// A cart for `quote`: an order's shape plus the time to quote at.
 pub fn parse_cart(json: &str, program: &Program) -> Result<(i64, Order)> {
-    decode::read("invalid_cart", json, |v| {
-        let c = Obj::new("invalid_cart", v, Path::Root(""), CART_FIELDS)?;
-        let at = c.parsed("at", parse_instant)?.ok_or_else(|| c.err("at", "is required"))?;
-        Ok((at, order(&c, program)?))
-    })
+    let v = decode::parse("invalid_cart", json)?;
+    let c = Obj::new("invalid_cart", &v, Path::Root(""), CART_FIELDS)?;
+    let at = c.parsed("at", parse_instant)?.ok_or_else(|| c.err("at", "is required"))?;
+    Ok((at, order(&c, program)?))
 }

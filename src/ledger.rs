@@ -256,11 +256,6 @@ fn state_err(path: &str, m: String) -> Error {
 impl Account {
     /// Reads a stored account (the JSON `Serialize` writes), checking its invariants.
     pub fn read(v: &serde_json::Value, path: Path) -> Res<Account> {
-        Account::read_json(&crate::decode::Json::from_value(v), path)
-    }
-
-    /// `read` over the engine's own JSON tree (`decode::read`).
-    pub fn read_json(v: &crate::decode::Json, path: Path) -> Res<Account> {
         const FIELDS: &[&str] = &["customer", "balance", "pending", "debt", "lots", "rolling_until", "warned", "coupons", "carry", "tier", "clock", "seq", "recent", "totals", "next_due"];
         let a = Obj::new("invalid_state", v, path, FIELDS)?;
         let mut lots = Vec::new();

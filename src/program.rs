@@ -142,8 +142,7 @@ pub struct CouponRule {
 impl Program {
     /// Parses and validates a program. `zone` is the offset table of `timezone` (UTC needs none).
     pub fn parse(json: &str, zone: Option<Zone>) -> Result<Program> {
-        let raw = crate::decode::parse("invalid_program", json)?;
-        let v = crate::decode::Json::from_value(&raw);
+        let v = crate::decode::parse("invalid_program", json)?;
         let p = Obj::new("invalid_program", &v, Path::Root(""), &["id", "name", "currency", "timezone", "earn", "expiry", "rewards", "negative_balance", "notifications"])?;
         let id = p.str("id")?;
         if id.is_empty() {

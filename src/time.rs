@@ -209,8 +209,7 @@ pub struct Zone {
 impl Zone {
     /// Reads the table the JS shim builds: `{"name", "offset", "changes": [[t, offset], ...]}`.
     pub fn parse(json: &str) -> crate::error::Result<Zone> {
-        let raw = decode::parse("invalid_zone", json)?;
-        let v = decode::Json::from_value(&raw);
+        let v = decode::parse("invalid_zone", json)?;
         let z = Obj::new("invalid_zone", &v, Path::Root(""), &["name", "offset", "changes"])?;
         let offset = |n: i64, path: &str| i32::try_from(n).map_err(|_| crate::Error::new("invalid_zone", path, "offset out of range"));
         let mut changes = Vec::new();

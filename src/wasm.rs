@@ -4,7 +4,7 @@
 //! `LoyaltyError`. JSON strings cross the boundary because one `JSON.parse` in JS is faster
 //! than building objects field by field, and ids and i64 points survive it unchanged.
 
-use crate::decode::{self, Json, Path};
+use crate::decode::{self, Path};
 use crate::earn::OrderRecord;
 use crate::engine::Engine as Core;
 use crate::error::Error;
@@ -12,6 +12,7 @@ use crate::event::Event;
 use crate::ledger::Account;
 use crate::time::Zone;
 use serde::Serialize;
+use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use wasm_bindgen::prelude::*;
@@ -26,15 +27,16 @@ fn encode<T: Serialize>(v: &T) -> Result<String, JsError> {
 }
 
 /// Reads an optional JSON input with `read`: the empty string means "none".
-fn decode<T>(json: &str, read: impl Fn(&Json, Path) -> Result<T, Error>) -> Result<Option<T>, JsError> {
+fn decode<T>(json: &str, read: impl Fn(&Value, Path) -> Result<T, Error>) -> Result<Option<T>, JsError> {
     if json.is_empty() {
         return Ok(None);
     }
-    decode::read("invalid_state", json, |v| read(v, Path::Root(""))).map(Some).map_err(js_error)
+    let v = decode::parse("invalid_state", json).map_err(js_error)?;
+    read(&v, Path::Root("")).map(Some).map_err(js_error)
 }
 
 /// Reads a JSON object of id -> item (accounts by customer, orders by id).
-fn decode_map<T>(json: &str, read: impl Fn(&Json, Path) -> Result<T, Error>) -> Result<HashMap<String, T>, JsError> {
+fn decode_map<T>(json: &str, read: impl Fn(&Value, Path) -> Result<T, Error>) -> Result<HashMap<String, T>, JsError> {
     decode(json, |v, p| decode::map("invalid_state", v, p, &read)).map(|m| m.unwrap_or_default().into_iter().collect())
 }
 
@@ -98,7 +100,7 @@ impl Engine {
         if let Some(a) = self.1.borrow_mut().get(json) {
             return Ok(Some(a));
         }
-        decode(json, Account::read_json)
+        decode(json, Account::read)
     }
 }
 
@@ -158,7 +160,7 @@ impl Engine {
     /// ```
     #[wasm_bindgen(js_name = applyBatch)]
     pub fn apply_batch(&self, states: &str, orders: &str, events: &str) -> Result<String, JsError> {
-        let states = decode_map(states, Account::read_json)?;
+        let states = decode_map(states, Account::read)?;
         let orders = decode_map(orders, OrderRecord::read)?;
         let events = Event::parse_many(events, &self.0.program).map_err(js_error)?;
         encode(&self.0.apply_batch(states, orders, &events).map_err(js_error)?)

@@ -20,7 +20,7 @@ fn main() {
     // One call per event, as through the boundary: parse state and event, apply, encode.
     let apply = |n: usize| {
         for e in events.iter().cycle().take(n) {
-            let s = loyalty_engine::decode::read("invalid_state", &state, |v| Account::read_json(v, Path::Root(""))).unwrap();
+            let s = Account::read(&serde_json::from_str(&state).unwrap(), Path::Root("")).unwrap();
             let o: Option<OrderRecord> = None;
             let ev = Event::parse(e, &engine.program).unwrap();
             let out = engine.apply(Some(s), o, &ev).unwrap();
@@ -37,7 +37,7 @@ fn main() {
     let states = w["batch_states"].to_string();
     let batch = Value::Array(w["events"].as_array().unwrap()[..1000].to_vec()).to_string();
     let run_batch = || {
-        let m = loyalty_engine::decode::read("invalid_state", &states, |v| loyalty_engine::decode::map("invalid_state", v, Path::Root(""), Account::read_json)).unwrap();
+        let m = loyalty_engine::decode::map("invalid_state", &serde_json::from_str(&states).unwrap(), Path::Root(""), Account::read).unwrap();
         let evs = Event::parse_many(&batch, &engine.program).unwrap();
         let out = engine.apply_batch(m.into_iter().collect(), Default::default(), &evs).unwrap();
         std::hint::black_box(serde_json::to_string(&out).unwrap());
@@ -51,14 +51,14 @@ fn main() {
     let batch_rate = (rounds * 1000) as f64 / t.elapsed().as_secs_f64();
     if std::env::var("BENCH_SPLIT").is_ok() {
         let ev = Event::parse(&events[0], &engine.program).unwrap();
-        let s = loyalty_engine::decode::read("invalid_state", &state, |v| Account::read_json(v, Path::Root(""))).unwrap();
+        let s = Account::read(&serde_json::from_str(&state).unwrap(), Path::Root("")).unwrap();
         let time = |name: &str, f: &mut dyn FnMut()| {
             let t = Instant::now();
             for _ in 0..20_000 { f(); }
             eprintln!("{name}: {:.2} us", t.elapsed().as_secs_f64() / 20_000.0 * 1e6);
         };
         time("state to Value", &mut || { std::hint::black_box(serde_json::from_str::<Value>(&state).unwrap()); });
-        time("parse state", &mut || { std::hint::black_box(loyalty_engine::decode::read("invalid_state", &state, |v| Account::read_json(v, Path::Root(""))).unwrap()); });
+        time("parse state", &mut || { std::hint::black_box(Account::read(&serde_json::from_str(&state).unwrap(), Path::Root("")).unwrap()); });
         time("parse event", &mut || { std::hint::black_box(Event::parse(&events[0], &engine.program).unwrap()); });
         time("apply", &mut || { std::hint::black_box(engine.apply(Some(s.clone()), None, &ev).unwrap()); });
         let out = engine.apply(Some(s.clone()), None, &ev).unwrap();
