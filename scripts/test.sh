@@ -9,8 +9,10 @@ export PATH="$HOME/.cargo/bin:$PATH"
 bash scripts/setup.sh
 bash scripts/build.sh
 
-echo "== cargo test (native)"
+echo "== cargo test (native, as shipped)"
 cargo test --quiet
+echo "== cargo test (native, with the status rules: tiers, campaigns, ways to earn, pending)"
+cargo test --quiet --features status
 echo "== cargo test (wasm32, in Node)"
 cargo test --target wasm32-unknown-unknown --test wasm
 

@@ -5,7 +5,7 @@
 
 use crate::decode::{Obj, Path};
 use crate::error::{Error, Result};
-use crate::event::{Order, Refund};
+use crate::event::{Line, Order, Refund};
 use crate::program::Program;
 use crate::ratio::{Ratio, Rounding, ZERO};
 use serde::Serialize;
@@ -19,8 +19,10 @@ pub struct OrderRecord {
     pub event: String,
     pub at: i64,
     pub rate: String,
-    pub multiplier: String,
     pub rounding: Rounding,
+    /// The product rules, campaigns and tier perks that set the lines' multipliers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<String>,
     /// The fraction carried in from earlier orders (`earn.carry_remainder`).
     pub carry_in: Ratio,
     pub lines: Vec<LineEarn>,
@@ -30,6 +32,12 @@ pub struct OrderRecord {
     pub reversed: i64,
     pub refunded_amount: i64,
     pub cancelled: bool,
+    /// The points are still pending (inside the return window).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pending: bool,
+    /// The referrer this order (a referred friend's first) paid a referral to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub referrer: Option<String>,
 }
 
 /// One line's share of an order's earn. Shipping, when it earns, is a line with id `shipping`.
@@ -41,6 +49,8 @@ pub struct LineEarn {
     pub basis: Ratio,
     /// Exact points before rounding.
     pub points: Ratio,
+    /// Product rule x campaigns x tier, as it applied when the order was placed.
+    pub multiplier: Ratio,
     pub refunded: i64,
 }
 
@@ -57,8 +67,9 @@ fn overflow(path: &str) -> Error {
     Error::event(path, "amounts are too large to compute points on")
 }
 
-/// Computes the exact points an order (or a cart) earns under the program, before rounding.
-pub fn compute(program: &Program, order: &Order, multiplier: Ratio) -> Result<Computed> {
+/// Computes the exact points an order (or a cart) earns under the program, before rounding,
+/// with each line's multiplier (product rules, campaigns, tier) and shipping's.
+pub fn compute(program: &Program, order: &Order, multiplier: &dyn Fn(&Line) -> Ratio, shipping_multiplier: Ratio) -> Result<Computed> {
     let e = &program.earn;
     let nets: Vec<i64> = order.lines.iter().map(|l| l.net()).collect();
     let goods: i64 = nets.iter().sum();
@@ -71,24 +82,21 @@ pub fn compute(program: &Program, order: &Order, multiplier: Ratio) -> Result<Co
     }
     .ok_or_else(|| overflow("tax"))?;
     // Points per minor unit: rate per major unit scaled by the currency exponent.
-    let per_minor = e
-        .rate
-        .checked_mul(multiplier)
-        .and_then(|r| r.checked_mul(Ratio::new(1, 10i128.pow(program.exponent))?))
-        .ok_or_else(|| overflow("earn"))?;
+    let per_minor = e.rate.checked_mul(Ratio::new(1, 10i128.pow(program.exponent)).unwrap_or_default()).ok_or_else(|| overflow("earn"))?;
     let mut lines = Vec::with_capacity(order.lines.len() + 1);
     let mut exact = ZERO;
     for (l, net) in order.lines.iter().zip(nets) {
+        let m = multiplier(l);
         let basis = Ratio::int(net).checked_mul(tax_factor).ok_or_else(|| overflow("order.lines"))?;
-        let points = basis.checked_mul(per_minor).ok_or_else(|| overflow("order.lines"))?;
+        let points = basis.checked_mul(per_minor).and_then(|p| p.checked_mul(m)).ok_or_else(|| overflow("order.lines"))?;
         exact = exact.checked_add(points).ok_or_else(|| overflow("order.lines"))?;
-        lines.push(LineEarn { id: l.id.clone(), quantity: l.quantity, basis, points, refunded: 0 });
+        lines.push(LineEarn { id: l.id.clone(), quantity: l.quantity, basis, points, multiplier: m, refunded: 0 });
     }
     if e.include_shipping && order.shipping > 0 {
         let basis = Ratio::int(order.shipping);
-        let points = basis.checked_mul(per_minor).ok_or_else(|| overflow("order.shipping"))?;
+        let points = basis.checked_mul(per_minor).and_then(|p| p.checked_mul(shipping_multiplier)).ok_or_else(|| overflow("order.shipping"))?;
         exact = exact.checked_add(points).ok_or_else(|| overflow("order.shipping"))?;
-        lines.push(LineEarn { id: SHIPPING_LINE.into(), quantity: 1, basis, points, refunded: 0 });
+        lines.push(LineEarn { id: SHIPPING_LINE.into(), quantity: 1, basis, points, multiplier: shipping_multiplier, refunded: 0 });
     }
     Ok(Computed { lines, exact, total })
 }
@@ -96,18 +104,21 @@ pub fn compute(program: &Program, order: &Order, multiplier: Ratio) -> Result<Co
 impl OrderRecord {
     /// Reads a stored order record (the JSON `Serialize` writes).
     pub fn read(v: &serde_json::Value, path: Path) -> Result<OrderRecord> {
-        const FIELDS: &[&str] = &["id", "customer", "event", "at", "rate", "multiplier", "rounding", "carry_in", "lines", "total", "earned", "reversed", "refunded_amount", "cancelled"];
+        const FIELDS: &[&str] = &[
+            "id", "customer", "event", "at", "rate", "rules", "rounding", "carry_in", "lines", "total", "earned", "reversed", "refunded_amount", "cancelled",
+            "pending", "referrer",
+        ];
         let o = Obj::new("invalid_state", v, path, FIELDS)?;
         let ratio = |o: &Obj, k: &str| o.parsed(k, Ratio::parse_fraction)?.ok_or_else(|| o.err(k, "is required"));
         let mut lines = Vec::new();
         for (p, l) in o.list("lines")? {
-            let l = Obj::new("invalid_state", l, p, &["id", "quantity", "basis", "points", "refunded"])?;
+            let l = Obj::new("invalid_state", l, p, &["id", "quantity", "basis", "points", "multiplier", "refunded"])?;
             let quantity = l.int("quantity")?;
             let refunded = l.int_or("refunded", 0)?;
             if quantity <= 0 || !(0..=quantity).contains(&refunded) {
                 return Err(l.err("refunded", "must be within 0..=quantity (and quantity positive)"));
             }
-            lines.push(LineEarn { id: l.str("id")?, quantity, basis: ratio(&l, "basis")?, points: ratio(&l, "points")?, refunded });
+            lines.push(LineEarn { id: l.str("id")?, quantity, basis: ratio(&l, "basis")?, points: ratio(&l, "points")?, multiplier: ratio(&l, "multiplier")?, refunded });
         }
         let rec = OrderRecord {
             id: o.str("id")?,
@@ -115,7 +126,7 @@ impl OrderRecord {
             event: o.str("event")?,
             at: o.int("at")?,
             rate: o.str("rate")?,
-            multiplier: o.str("multiplier")?,
+            rules: o.str_list("rules")?,
             rounding: o.one_of("rounding", crate::program::ROUNDINGS)?.ok_or_else(|| o.err("rounding", "is required"))?,
             carry_in: o.parsed("carry_in", Ratio::parse_fraction)?.unwrap_or_default(),
             lines,
@@ -124,6 +135,8 @@ impl OrderRecord {
             reversed: o.int_or("reversed", 0)?,
             refunded_amount: o.int_or("refunded_amount", 0)?,
             cancelled: o.bool_or("cancelled", false)?,
+            pending: o.bool_or("pending", false)?,
+            referrer: o.opt_str("referrer")?,
         };
         if rec.reversed < 0 || rec.reversed > rec.earned {
             return Err(o.err("reversed", "must be within 0..=earned"));
@@ -134,21 +147,33 @@ impl OrderRecord {
     /// Exact points on what the customer still keeps: unrefunded units of each line, less
     /// the share of refunds by amount.
     fn remaining_exact(&self) -> Option<Ratio> {
+        self.kept(|l| Some(l.points))
+    }
+
+    /// What the customer keeps of a per-line quantity (`pick` gives it, `None` skips the line).
+    fn kept(&self, pick: impl Fn(&LineEarn) -> Option<Ratio>) -> Option<Ratio> {
         if self.cancelled {
             return Some(ZERO);
         }
         let mut kept = ZERO;
         let mut all = ZERO;
         for l in &self.lines {
-            all = all.checked_add(l.points)?;
+            let Some(v) = pick(l) else { continue };
+            all = all.checked_add(v)?;
             let share = Ratio::new((l.quantity - l.refunded) as i128, l.quantity as i128)?;
-            kept = kept.checked_add(l.points.checked_mul(share)?)?;
+            kept = kept.checked_add(v.checked_mul(share)?)?;
         }
         if self.refunded_amount > 0 && self.total > 0 {
             let share = Ratio::new(self.refunded_amount.min(self.total) as i128, self.total as i128)?;
             kept = kept.checked_sub(all.checked_mul(share)?)?;
         }
         Some(kept.max(ZERO))
+    }
+
+    /// The spend the order still counts towards tiers: goods after discounts (and tax rules),
+    /// not shipping, less what was refunded.
+    pub fn spend_now(&self) -> i64 {
+        self.kept(|l| (l.id != SHIPPING_LINE).then_some(l.basis)).and_then(|k| k.round(Rounding::Floor)).unwrap_or(0)
     }
 
     /// Points the order should hold now, rounded the way it was earned.

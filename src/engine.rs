@@ -7,6 +7,7 @@ use crate::earn::{self, OrderRecord};
 use crate::error::{Error, Result};
 use crate::event::{Body, Event, Order, Refund};
 use crate::expiry;
+use crate::status::{self, Multipliers};
 use crate::ledger::{Account, CouponStatus, Entry, EntryKind};
 use crate::program::{Channel, NegativeBalance, Program, Trigger};
 use crate::ratio::Ratio;
@@ -14,7 +15,7 @@ use crate::reward::{self, CouponQuote};
 use crate::time::Zone;
 use serde::Serialize;
 use serde_json::{json, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// A program compiled once and applied to many events.
 pub struct Engine {
@@ -49,6 +50,12 @@ pub enum Effect {
     CouponUsed { customer: String, code: String, order_id: Option<String> },
     #[serde(rename = "coupon.expired")]
     CouponExpired { customer: String, code: String },
+    #[serde(rename = "tier.changed")]
+    TierChanged { customer: String, from: Option<String>, to: String, reason: String },
+    /// An event the host must apply to another account (a referrer's reward): idempotent
+    /// by its id, so applying it more than once is harmless.
+    #[serde(rename = "event")]
+    Event { event: Value },
     /// `key` is unique per notification, so a dispatcher can deliver each exactly once.
     #[serde(rename = "notify")]
     Notify { key: String, trigger: Trigger, customer: String, channels: Vec<Channel>, data: Value },
@@ -90,6 +97,10 @@ pub struct CouponView {
 #[derive(Debug, Clone, Serialize)]
 pub struct Quote {
     pub points: i64,
+    /// The product rules, campaigns and tier perks that multiply the cart's points.
+    pub rules: Vec<String>,
+    /// The customer's tier perks (a standing percent off, free shipping) for the checkout.
+    pub perks: crate::tier::Perks,
     pub coupons: Vec<CouponQuote>,
 }
 
@@ -142,6 +153,7 @@ impl Tx<'_> {
             order_id: None,
             coupon: None,
             forgiven: 0,
+            pending: 0,
             by: None,
         };
         fill(&mut e);
@@ -181,7 +193,7 @@ impl Tx<'_> {
     }
 
     /// Debits a reversal under the program's negative-balance policy.
-    fn reverse(&mut self, owed: i64, order_id: &str, reason: &str) {
+    pub fn reverse(&mut self, owed: i64, order_id: Option<&str>, reason: &str) {
         if owed == 0 {
             return;
         }
@@ -193,15 +205,35 @@ impl Tx<'_> {
         let at = self.at_text();
         self.push_entry(EntryKind::Reverse, -taken, reason, at, |e| {
             e.lots = takes;
-            e.order_id = Some(order_id.to_string());
+            e.order_id = order_id.map(String::from);
             e.forgiven = forgiven;
         });
     }
 
-    /// Time-driven work due by `now`: expired lots and coupons.
+    /// Credits points that are not an order's (actions, referrals): a lot that expires like
+    /// any other but does not renew rolling validity (only orders do).
+    pub fn grant(&mut self, points: i64, reason: &str, rules: Vec<String>) {
+        let expires = self.grant_expiry();
+        let id = self.event_id.clone();
+        self.account.credit(&id, points, self.at, expires);
+        self.account.totals.earned += points;
+        let at = self.at_text();
+        self.push_entry(EntryKind::Earn, points, reason, at, |e| e.rules = rules);
+    }
+
+    pub fn grant_expiry(&mut self) -> Option<i64> {
+        match self.program.expiry.as_ref().map(|x| x.mode) {
+            Some(crate::program::ExpiryMode::Rolling) if self.account.rolling_until.is_some() => None,
+            _ => expiry::on_earn(self, self.at),
+        }
+    }
+
+    /// Time-driven work due by `now`: expired lots and coupons, released pending points and
+    /// tiers whose period ended.
     fn advance(&mut self, now: i64) {
         expiry::expire_due(self, now);
         reward::expire_coupons(self, now);
+        status::advance(self, now);
     }
 }
 
@@ -248,23 +280,31 @@ impl Engine {
     /// The rules for one event; returns the changed order record and a skip reason.
     fn run(&self, tx: &mut Tx, order: Option<OrderRecord>, event: &Event) -> Result<(Option<OrderRecord>, Option<String>)> {
         let now = tx.account.clock.max(event.at);
+        if tx.account.joined.is_none() {
+            tx.account.joined = Some(self.program.zone.local_date(event.at));
+        }
         tx.advance(now);
         let mut changed = None;
         let mut skipped = None;
         match &event.body {
             Body::OrderPlaced(o) => match order {
                 Some(_) => skipped = Some(format!("order {} is already recorded", o.id)),
-                None => changed = Some(self.earn(tx, o, event)?),
+                None => {
+                    let (rec, why) = self.earn(tx, o, event)?;
+                    changed = Some(rec);
+                    skipped = why;
+                }
             },
             Body::OrderRefunded { order_id, refund } => match order {
                 None => skipped = Some(format!("order {order_id} is not in the ledger: nothing to reverse")),
                 Some(mut rec) => {
+                    let before = rec.clone();
                     let owed = rec.refund(refund)?;
                     let reason = match refund {
                         Refund::Lines(_) => "refund of lines",
                         Refund::Amount(_) => "refund by amount",
                     };
-                    tx.reverse(owed, order_id, reason);
+                    self.settle_refund(tx, &before, &mut rec, owed, reason);
                     changed = Some(rec);
                 }
             },
@@ -272,12 +312,13 @@ impl Engine {
                 None => skipped = Some(format!("order {order_id} is not in the ledger: nothing to reverse")),
                 Some(rec) if rec.cancelled => skipped = Some(format!("order {order_id} is already cancelled")),
                 Some(mut rec) => {
+                    let before = rec.clone();
                     let owed = rec.cancel()?;
-                    tx.reverse(owed, order_id, "order cancelled");
+                    self.settle_refund(tx, &before, &mut rec, owed, "order cancelled");
                     changed = Some(rec);
                 }
             },
-            Body::ActionCompleted { action, .. } => skipped = Some(format!("the program has no earning rule for action \"{action}\"")),
+            Body::ActionCompleted { action, reference } => skipped = status::action(tx, action, reference.as_deref())?,
             Body::PointsAdjusted { points, reason, by } => self.adjust(tx, *points, reason, by)?,
             Body::RewardRedeemed { reward } => {
                 let r = self.program.rewards.iter().find(|r| &r.id == reward).ok_or_else(|| {
@@ -313,39 +354,51 @@ impl Engine {
             tx.account.remember(&event.id);
         }
         tx.account.clock = now;
-        tx.account.next_due = [expiry::next_due(tx), reward::next_due(tx)].into_iter().flatten().min();
+        tx.account.next_due = [expiry::next_due(tx), reward::next_due(tx), status::next_due(tx)].into_iter().flatten().min();
         Ok((changed, skipped))
     }
 
-    fn earn(&self, tx: &mut Tx, o: &Order, event: &Event) -> Result<OrderRecord> {
+    fn earn(&self, tx: &mut Tx, o: &Order, event: &Event) -> Result<(OrderRecord, Option<String>)> {
         let e = &self.program.earn;
-        let c = earn::compute(&self.program, o, Ratio::int(1))?;
-        let carry_in = if e.carry_remainder { tx.account.carry } else { Ratio::default() };
+        let goods: i64 = o.lines.iter().map(|l| l.net()).sum();
+        let below_minimum = e.min_order.is_some_and(|m| goods < m);
+        let m = Multipliers::new(&self.program, &tx.account, event.at);
+        let zero = |_: &crate::event::Line| Ratio::default();
+        let line = |l: &crate::event::Line| m.line(l).0;
+        let c = if below_minimum { earn::compute(&self.program, o, &zero, Ratio::default())? } else { earn::compute(&self.program, o, &line, m.shipping())? };
+        let carry_in = if e.carry_remainder && !below_minimum { tx.account.carry } else { Ratio::default() };
         let with_carry = c.exact.checked_add(carry_in).ok_or_else(|| Error::event("order", "too large"))?;
         let points = with_carry.round(e.rounding).ok_or_else(|| Error::event("order", "earns too many points"))?;
-        if e.carry_remainder {
+        if e.carry_remainder && !below_minimum {
             tx.account.carry = with_carry.checked_sub(Ratio::int(points)).unwrap_or_default();
         }
+        let mut rules = m.rules(&o.lines);
+        rules.retain(|_| !below_minimum);
         let expires = expiry::on_earn(tx, event.at);
+        let mut held = false;
         if points > 0 {
-            tx.account.credit(&event.id, points, event.at, expires);
-            tx.account.totals.earned += points;
-            let rules = vec![format!("earn:{} points per {}", e.rate_text, self.program.currency), format!("rounding:{}", e.rounding.name())];
-            let at = tx.at_text();
-            tx.push_entry(EntryKind::Earn, points, "order placed", at, |en| {
-                en.order_id = Some(o.id.clone());
-                en.rules = rules;
-            });
-            tx.notify(Trigger::PointsEarned, json!({ "points": points, "order_id": o.id, "balance": tx.account.balance }));
+            held = status::hold(tx, &o.id, points, event.at, expires);
+            if !held {
+                tx.account.credit(&event.id, points, event.at, expires);
+                tx.account.totals.earned += points;
+                let mut all = vec![format!("earn:{} points per {}", e.rate_text, self.program.currency), format!("rounding:{}", e.rounding.name())];
+                all.extend(rules.iter().cloned());
+                let at = tx.at_text();
+                tx.push_entry(EntryKind::Earn, points, "order placed", at, |en| {
+                    en.order_id = Some(o.id.clone());
+                    en.rules = all;
+                });
+            }
+            tx.notify(Trigger::PointsEarned, json!({ "points": points, "order_id": o.id, "balance": tx.account.balance, "pending": held }));
         }
-        Ok(OrderRecord {
+        let mut record = OrderRecord {
             id: o.id.clone(),
             customer: tx.account.customer.clone(),
             event: event.id.clone(),
             at: event.at,
             rate: e.rate_text.clone(),
-            multiplier: "1".into(),
             rounding: e.rounding,
+            rules,
             carry_in,
             lines: c.lines,
             total: c.total,
@@ -353,17 +406,32 @@ impl Engine {
             reversed: 0,
             refunded_amount: 0,
             cancelled: false,
-        })
+            pending: held,
+            referrer: None,
+        };
+        status::on_order(tx, &mut record);
+        let skipped = below_minimum.then(|| format!("the order is below the minimum of {} for earning", self.program.format_amount(e.min_order.unwrap_or(0))));
+        Ok((record, skipped))
+    }
+
+    /// Books what a refund or cancellation reverses: pending points first (no debt), then
+    /// spendable points; tier activity shrinks with it, and a refunded first order takes
+    /// its referral back.
+    fn settle_refund(&self, tx: &mut Tx, before: &OrderRecord, rec: &mut OrderRecord, owed: i64, reason: &str) {
+        let from_pending = status::on_refund(tx, before, rec, owed);
+        if from_pending > 0 {
+            let at = tx.at_text();
+            tx.push_entry(EntryKind::Reverse, 0, reason, at, |e| {
+                e.pending = -from_pending;
+                e.order_id = Some(rec.id.clone());
+            });
+        }
+        tx.reverse(owed - from_pending, Some(&rec.id), reason);
     }
 
     fn adjust(&self, tx: &mut Tx, points: i64, reason: &str, by: &str) -> Result<()> {
         let takes = if points > 0 {
-            // A grant is a lot like any other; it does not renew rolling validity (only
-            // orders do), but points never live forever either.
-            let expires = match self.program.expiry.as_ref().map(|x| x.mode) {
-                Some(crate::program::ExpiryMode::Rolling) if tx.account.rolling_until.is_some() => None,
-                _ => expiry::on_earn(tx, tx.at),
-            };
+            let expires = tx.grant_expiry();
             tx.account.credit(&tx.event_id.clone(), points, tx.at, expires);
             vec![]
         } else {
@@ -389,13 +457,17 @@ impl Engine {
     pub fn apply_batch(&self, mut states: HashMap<String, Account>, mut orders: HashMap<String, OrderRecord>, events: &[Event]) -> Result<Batch> {
         let mut out = Batch::default();
         let mut changed_orders = Vec::new();
-        let mut changed_states = std::collections::HashSet::new();
-        for (i, event) in events.iter().enumerate() {
+        let mut changed_states = HashSet::new();
+        // Events the engine derives for other accounts (referrals) run right after the event
+        // that asked for them, as a host would apply them.
+        let mut queue: std::collections::VecDeque<(usize, std::borrow::Cow<Event>)> = events.iter().enumerate().map(|(i, e)| (i, std::borrow::Cow::Borrowed(e))).collect();
+        while let Some((i, event)) = queue.pop_front() {
+            let event = event.as_ref();
             let customers: Vec<String> = match (&event.body, &event.customer) {
                 (_, Some(c)) => vec![c.clone()],
                 (Body::ClockTick, None) => {
                     let mut due: Vec<String> = states.iter().filter(|(_, s)| s.next_due.is_some_and(|d| d <= event.at)).map(|(k, _)| k.clone()).collect();
-                    due.sort();
+                    crate::sort_by_key(&mut due, |c| c.clone());
                     due
                 }
                 _ => match event.order_id().and_then(|id| orders.get(id)) {
@@ -406,6 +478,7 @@ impl Engine {
                     }
                 },
             };
+            let mut derived = Vec::new();
             for customer in customers {
                 let state = states.remove(&customer);
                 let order = event.order_id().and_then(|id| orders.get(id)).filter(|o| o.customer == customer).cloned();
@@ -418,9 +491,17 @@ impl Engine {
                     out.skipped.push(Skipped { event: event.id.clone(), reason });
                 }
                 out.entries.extend(r.entries);
-                out.effects.extend(r.effects);
+                for effect in r.effects {
+                    match effect {
+                        Effect::Event { event } => derived.push(self.parse_event(&event.to_string()).map_err(|e| e.within(&format!("[{i}]")))?),
+                        other => out.effects.push(other),
+                    }
+                }
                 changed_states.insert(customer.clone());
                 states.insert(customer, r.state);
+            }
+            for e in derived.into_iter().rev() {
+                queue.push_front((i, std::borrow::Cow::Owned(e)));
             }
         }
         for c in changed_states {
@@ -454,12 +535,17 @@ impl Engine {
     pub fn quote(&self, state: Option<&Account>, cart_json: &str) -> Result<Quote> {
         let (at, cart) = crate::event::parse_cart(cart_json, &self.program)?;
         let e = &self.program.earn;
-        let c = earn::compute(&self.program, &cart, Ratio::int(1)).map_err(|e| Error { code: "invalid_cart", ..e })?;
+        let empty = Account::default();
+        let m = Multipliers::new(&self.program, state.unwrap_or(&empty), at);
+        let line = |l: &crate::event::Line| m.line(l).0;
+        let c = earn::compute(&self.program, &cart, &line, m.shipping()).map_err(|e| Error { code: "invalid_cart", ..e })?;
         let carry = match state {
             Some(s) if e.carry_remainder => s.carry,
             _ => Ratio::default(),
         };
-        let points = c.exact.checked_add(carry).and_then(|x| x.round(e.rounding)).unwrap_or(0);
+        let goods: i64 = cart.lines.iter().map(|l| l.net()).sum();
+        let points = if e.min_order.is_some_and(|min| goods < min) { 0 } else { c.exact.checked_add(carry).and_then(|x| x.round(e.rounding)).unwrap_or(0) };
+        let perks = self.program.tiers.as_ref().and_then(|t| t.level(state.and_then(|s| s.tier.as_deref()))).map(|l| l.perks.clone()).unwrap_or_default();
         let coupons = state
             .map(|s| {
                 s.coupons
@@ -478,7 +564,7 @@ impl Engine {
                     .collect()
             })
             .unwrap_or_default();
-        Ok(Quote { points, coupons })
+        Ok(Quote { points, rules: m.rules(&cart.lines), perks, coupons })
     }
 
     fn peek(&self, state: &Account) -> Tx<'_> {

@@ -7,6 +7,8 @@ use crate::decode::{Obj, Path};
 use crate::error::{Error, Result as Res};
 use crate::program::CouponKind;
 use crate::ratio::Ratio;
+use crate::action::Counts;
+use crate::tier::Month;
 use crate::time::Date;
 use serde::Serialize;
 
@@ -16,7 +18,7 @@ pub struct Account {
     pub customer: String,
     /// Spendable points: the lots' remaining points less the debt.
     pub balance: i64,
-    /// Points not yet spendable (none in this program version; kept for the view's shape).
+    /// Points inside the return window: not spendable until the tick releases them.
     pub pending: i64,
     /// Points owed after reversals beyond the balance (policy `allow`); earns repay it first.
     pub debt: i64,
@@ -43,6 +45,46 @@ pub struct Account {
     /// When this account next needs a `clock.tick` (UTC ms): the host indexes it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_due: Option<i64>,
+    /// The local day of the account's first event (or signup): "new member" campaigns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub joined: Option<Date>,
+    /// The last local day the tier is held before it is re-evaluated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier_until: Option<Date>,
+    /// Qualifying activity per local month (recent months) and over the lifetime.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub months: Vec<Month>,
+    pub lifetime: Month,
+    /// Ways-to-earn counts per period.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<Counts>,
+    /// `action:ref` keys already counted (the latest `REFS`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refs: Vec<String>,
+    /// Who referred this customer, until their first order settles it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub referred_by: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pending_lots: Vec<PendingLot>,
+    /// The day this year the customer picked for the tier's bonus multiplier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chosen_day: Option<Date>,
+}
+
+/// How many action refs an account remembers; the store's unique event ids cover the rest.
+pub const REFS: usize = 100;
+
+/// Points from an order waiting out the return window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PendingLot {
+    /// The id of the event that earned it.
+    pub id: String,
+    pub order_id: String,
+    pub points: i64,
+    /// When the points become spendable (UTC ms).
+    pub release_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
 }
 
 /// How many event ids an account remembers. Order events are also deduplicated by the
@@ -144,6 +186,9 @@ pub struct Entry {
     /// Points a clamped reversal could not take and forgave.
     #[serde(skip_serializing_if = "is_zero")]
     pub forgiven: i64,
+    /// Change of pending points (which `points` and the balance do not include).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub pending: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub by: Option<String>,
 }
@@ -164,6 +209,10 @@ pub enum EntryKind {
     Redeem,
     Expire,
     Adjust,
+    /// Points earned but held for the return window: `pending` says how many.
+    Pending,
+    /// Pending points becoming spendable.
+    Release,
 }
 
 /// Points taken from one lot by a debit.
@@ -192,7 +241,7 @@ impl Account {
     /// Debits up to `points` from lots, soonest expiry first, then oldest. With `allow_debt`
     /// the shortfall becomes debt; otherwise it is returned as not taken.
     pub fn debit(&mut self, points: i64, allow_debt: bool) -> (Vec<Take>, i64) {
-        self.lots.sort_by_key(|l| (l.expires_at.unwrap_or(i64::MAX), l.at));
+        crate::sort_by_key(&mut self.lots, |l| (l.expires_at.unwrap_or(i64::MAX), l.at));
         let mut left = points;
         let mut takes = Vec::new();
         for lot in self.lots.iter_mut() {
@@ -242,12 +291,24 @@ impl Account {
         if self.debt < 0 || held - self.debt != self.balance {
             return Err(format!("balance: {} does not equal the lots' {} less debt {}", self.balance, held, self.debt));
         }
+        if self.pending_lots.iter().any(|l| l.points <= 0) || self.pending_lots.iter().map(|l| l.points).sum::<i64>() != self.pending {
+            return Err(format!("pending: {} does not equal the pending lots", self.pending));
+        }
         Ok(())
     }
 }
 
 const STATUSES: &[(&str, CouponStatus)] = &[("issued", CouponStatus::Issued), ("used", CouponStatus::Used), ("expired", CouponStatus::Expired)];
 const KINDS: &[(&str, CouponKind)] = &[("percent", CouponKind::Percent), ("fixed", CouponKind::Fixed), ("free_shipping", CouponKind::FreeShipping)];
+
+fn date(s: &str) -> std::result::Result<Date, String> {
+    Date::parse(s).ok_or_else(|| format!("invalid date \"{s}\""))
+}
+
+fn month(v: &serde_json::Value, path: Path) -> Res<Month> {
+    let m = Obj::new("invalid_state", v, path, &["month", "spend", "points", "orders"])?;
+    Ok(Month { month: m.int_or("month", 0)?, spend: m.int_or("spend", 0)?, points: m.int_or("points", 0)?, orders: m.int_or("orders", 0)? })
+}
 
 fn state_err(path: &str, m: String) -> Error {
     Error::new("invalid_state", path, m)
@@ -256,7 +317,10 @@ fn state_err(path: &str, m: String) -> Error {
 impl Account {
     /// Reads a stored account (the JSON `Serialize` writes), checking its invariants.
     pub fn read(v: &serde_json::Value, path: Path) -> Res<Account> {
-        const FIELDS: &[&str] = &["customer", "balance", "pending", "debt", "lots", "rolling_until", "warned", "coupons", "carry", "tier", "clock", "seq", "recent", "totals", "next_due"];
+        const FIELDS: &[&str] = &[
+            "customer", "balance", "pending", "debt", "lots", "rolling_until", "warned", "coupons", "carry", "tier", "clock", "seq", "recent", "totals",
+            "next_due", "joined", "tier_until", "months", "lifetime", "actions", "refs", "referred_by", "pending_lots", "chosen_day",
+        ];
         let a = Obj::new("invalid_state", v, path, FIELDS)?;
         let mut lots = Vec::new();
         for (p, l) in a.list("lots")? {
@@ -315,6 +379,37 @@ impl Account {
             recent: a.str_list("recent")?,
             totals,
             next_due: a.opt_int("next_due")?,
+            joined: a.parsed("joined", date)?,
+            tier_until: a.parsed("tier_until", date)?,
+            months: a.list("months")?.into_iter().map(|(p, m)| month(m, p)).collect::<Res<_>>()?,
+            lifetime: match a.get("lifetime") {
+                Some(m) => month(m, Path::Key(&a.here(), "lifetime"))?,
+                None => Month::default(),
+            },
+            actions: a
+                .list("actions")?
+                .into_iter()
+                .map(|(p, c)| {
+                    let c = Obj::new("invalid_state", c, p, &["action", "periods"])?;
+                    let mut periods = [[0i64; 2]; 5];
+                    for (i, (pp, pair)) in c.list("periods")?.into_iter().take(5).enumerate() {
+                        let pair = pair.as_array().filter(|a| a.len() == 2).ok_or_else(|| state_err(&pp.render(), "expected [key, times]".into()))?;
+                        periods[i] = [pair[0].as_i64().unwrap_or(0), pair[1].as_i64().unwrap_or(0)];
+                    }
+                    Ok(Counts { action: c.str("action")?, periods })
+                })
+                .collect::<Res<_>>()?,
+            refs: a.str_list("refs")?,
+            referred_by: a.opt_str("referred_by")?,
+            pending_lots: a
+                .list("pending_lots")?
+                .into_iter()
+                .map(|(p, l)| {
+                    let l = Obj::new("invalid_state", l, p, &["id", "order_id", "points", "release_at", "expires_at"])?;
+                    Ok(PendingLot { id: l.str("id")?, order_id: l.str("order_id")?, points: l.int("points")?, release_at: l.int("release_at")?, expires_at: l.opt_int("expires_at")? })
+                })
+                .collect::<Res<_>>()?,
+            chosen_day: a.parsed("chosen_day", date)?,
         };
         account.check().map_err(|m| state_err(&path.render(), m))?;
         Ok(account)

@@ -1,11 +1,17 @@
 //! The merchant's program: parsed once, validated once, then read by every rule. Unknown
 //! keys and impossible values are errors naming the JSON path.
 
+use crate::action::ActionRule;
+use crate::campaign::{Campaign, Stacking};
+#[cfg(feature = "status")]
+use crate::campaign::STACKINGS;
+use crate::decode::{Obj, Path};
 use crate::error::{Error, Result};
 use crate::money;
+use crate::product;
 use crate::ratio::{Ratio, Rounding};
+use crate::tier::Tiers;
 use crate::time::{Duration, Zone};
-use crate::decode::{Obj, Path};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -97,6 +103,21 @@ pub struct Program {
     pub rewards: Vec<Reward>,
     pub negative_balance: NegativeBalance,
     pub notifications: BTreeMap<Trigger, Vec<Channel>>,
+    pub actions: Vec<ActionRule>,
+    pub referral: Option<Referral>,
+    pub tiers: Option<Tiers>,
+    /// Sorted by priority, highest first.
+    pub campaigns: Vec<Campaign>,
+    pub stacking: Stacking,
+    /// How long order points stay pending (the return window).
+    pub pending: Option<Duration>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Referral {
+    pub referrer_points: i64,
+    /// The catalogue reward whose coupon the referred friend gets.
+    pub friend_reward: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -108,6 +129,9 @@ pub struct Earn {
     pub include_shipping: bool,
     pub include_tax: bool,
     pub carry_remainder: bool,
+    /// Orders below this (goods after discounts) earn nothing.
+    pub min_order: Option<i64>,
+    pub rules: Vec<product::Rule>,
 }
 
 #[derive(Debug, Clone)]
@@ -143,7 +167,15 @@ impl Program {
     /// Parses and validates a program. `zone` is the offset table of `timezone` (UTC needs none).
     pub fn parse(json: &str, zone: Option<Zone>) -> Result<Program> {
         let v = crate::decode::parse("invalid_program", json)?;
-        let p = Obj::new("invalid_program", &v, Path::Root(""), &["id", "name", "currency", "timezone", "earn", "expiry", "rewards", "negative_balance", "notifications"])?;
+        const FIELDS: &[&str] = &[
+            "id", "name", "currency", "timezone", "earn", "expiry", "rewards", "negative_balance", "notifications",
+            "actions", "referral", "tiers", "campaigns", "campaign_stacking", "pending",
+        ];
+        #[cfg(not(feature = "status"))]
+        if let Some(k) = ["actions", "referral", "tiers", "campaigns", "campaign_stacking", "pending"].into_iter().find(|k| v.get(*k).is_some()) {
+            return Err(Error::program(k, "needs the engine's status rules (ways to earn, referrals, tiers, campaigns, pending points), which this build leaves out"));
+        }
+        let p = Obj::new("invalid_program", &v, Path::Root(""), FIELDS)?;
         let id = p.str("id")?;
         if id.is_empty() {
             return Err(p.err("id", "must not be empty"));
@@ -163,7 +195,7 @@ impl Program {
         let amount = |o: &Obj, key: &str| o.parsed(key, |s| money::parse_amount(s, exponent));
         let duration = |o: &Obj, key: &str| o.parsed(key, Duration::parse);
 
-        let e = p.obj("earn", &["points_per_unit", "rounding", "include_shipping", "include_tax", "carry_remainder"])?;
+        let e = p.obj("earn", &["points_per_unit", "rounding", "include_shipping", "include_tax", "carry_remainder", "min_order", "rules"])?;
         let rate_text = e.str("points_per_unit")?;
         let rate = Ratio::parse_decimal(&rate_text).map_err(|m| e.err("points_per_unit", m))?;
         let rounding = e.one_of("rounding", ROUNDINGS)?.unwrap_or(Rounding::Floor);
@@ -178,7 +210,19 @@ impl Program {
             include_shipping: e.bool_or("include_shipping", false)?,
             include_tax: e.bool_or("include_tax", false)?,
             carry_remainder,
+            min_order: None,
+            rules: Vec::new(),
         };
+        #[cfg(feature = "status")]
+        let earn = Earn {
+            min_order: amount(&e, "min_order")?,
+            rules: e.list("rules")?.into_iter().map(|(path, r)| product::Rule::read("invalid_program", r, path)).collect::<Result<_>>()?,
+            ..earn
+        };
+        #[cfg(not(feature = "status"))]
+        if let Some(k) = ["min_order", "rules"].into_iter().find(|k| e.get(k).is_some()) {
+            return Err(e.err(k, "needs the engine's status rules (product rules), which this build leaves out"));
+        }
 
         let expiry = match p.opt_obj("expiry", &["mode", "after", "warn_before"])? {
             None => None,
@@ -198,7 +242,7 @@ impl Program {
                     warn.push(d);
                 }
                 // Farthest first: a duration in months is longer than any in days below 28.
-                warn.sort_unstable_by_key(|w| std::cmp::Reverse(w.months * 31 + w.days));
+                crate::sort_by_key(&mut warn, |w| std::cmp::Reverse(w.months * 31 + w.days));
                 warn.dedup();
                 Some(Expiry { mode, after, warn_before: warn })
             }
@@ -258,7 +302,7 @@ impl Program {
         }
         // Auto rewards are tried biggest first, so a balance that reaches two thresholds at
         // once earns the larger reward.
-        rewards.sort_by_key(|r| std::cmp::Reverse(r.points));
+        crate::sort_by_key(&mut rewards, |r| std::cmp::Reverse(r.points));
 
         let mut notifications = BTreeMap::new();
         if let Some(n) = p.opt_obj("notifications", &TRIGGERS.iter().map(|t| t.0).collect::<Vec<_>>())? {
@@ -277,7 +321,18 @@ impl Program {
             }
         }
 
+        #[cfg(feature = "status")]
+        let (actions, referral, tiers, campaigns, stacking, pending) = status_rules(&p, &rewards, exponent)?;
+        #[cfg(not(feature = "status"))]
+        let (actions, referral, tiers, campaigns, stacking, pending) = (Vec::new(), None, None, Vec::new(), Stacking::Multiply, None);
+
         Ok(Program {
+            actions,
+            referral,
+            tiers,
+            campaigns,
+            stacking,
+            pending,
             id,
             name: p.opt_str("name")?,
             currency,
@@ -302,4 +357,50 @@ impl Program {
     pub fn format_amount(&self, minor: i64) -> String {
         money::format_amount(minor, self.exponent)
     }
+}
+
+/// Reads the status rules: ways to earn, referrals, tiers, campaigns and pending points.
+#[cfg(feature = "status")]
+#[allow(clippy::type_complexity)]
+fn status_rules(p: &Obj, rewards: &[Reward], exponent: u32) -> Result<(Vec<ActionRule>, Option<Referral>, Option<Tiers>, Vec<Campaign>, Stacking, Option<Duration>)> {
+    let reward_ids: Vec<String> = rewards.iter().map(|r| r.id.clone()).collect();
+    let known = |o: &Obj, key: &str| -> Result<Option<String>> {
+        let id = o.opt_str(key)?;
+        match id {
+            Some(r) if !reward_ids.contains(&r) => Err(o.err(key, format!("unknown reward \"{r}\""))),
+            _ => Ok(id),
+        }
+    };
+    let mut actions = Vec::new();
+    if let Some(a) = p.get("actions") {
+        let path = Path::Key(&p.here(), "actions");
+        let map = a.as_object().ok_or_else(|| Error::program(path.render(), "expected an object of action name to rule"))?;
+        for (name, v) in map {
+            actions.push(ActionRule::read("invalid_program", name, v, Path::Key(&path, name))?);
+        }
+    }
+    let referral = match p.opt_obj("referral", &["referrer_points", "friend_reward"])? {
+        None => None,
+        Some(r) => {
+            let points = r.int("referrer_points")?;
+            if points < 0 {
+                return Err(r.err("referrer_points", "must not be negative"));
+            }
+            Some(Referral { referrer_points: points, friend_reward: known(&r, "friend_reward")? })
+        }
+    };
+    let exponent_amount = |s: &str| money::parse_amount(s, exponent);
+    let tiers = match p.opt_obj("tiers", &["basis", "window", "retention", "levels"])? {
+        None => None,
+        Some(t) => Some(Tiers::read(&t, &exponent_amount, &reward_ids)?),
+    };
+    let mut campaigns: Vec<Campaign> = p.list("campaigns")?.into_iter().map(|(path, c)| Campaign::read("invalid_program", c, path)).collect::<Result<_>>()?;
+    crate::sort_by_key(&mut campaigns, |c| std::cmp::Reverse(c.priority));
+    let pending = match p.opt_obj("pending", &["window"])? {
+        None => None,
+        Some(w) => Some(w.parsed("window", Duration::parse)?.ok_or_else(|| w.err("window", "is required"))?),
+    };
+
+    let stacking = p.one_of("campaign_stacking", STACKINGS)?.unwrap_or(Stacking::Multiply);
+    Ok((actions, referral, tiers, campaigns, stacking, pending))
 }

@@ -39,8 +39,19 @@ pub fn code(secret: &[u8], event_id: &str, n: usize) -> String {
 
 /// Debits a reward's points and issues its coupon, with the effects the host acts on.
 pub fn issue(tx: &mut Tx, reward: &Reward) {
-    let (takes, _) = tx.account.debit(reward.points, false);
-    tx.account.totals.redeemed += reward.points;
+    coupon(tx, reward, true);
+}
+
+/// Issues a reward's coupon as a gift (a tier's entry reward, a referred friend's welcome):
+/// no points change hands, so no ledger entry is written.
+pub fn gift(tx: &mut Tx, reward: &Reward) {
+    coupon(tx, reward, false);
+}
+
+fn coupon(tx: &mut Tx, reward: &Reward, debit: bool) {
+    let points = if debit { reward.points } else { 0 };
+    let takes = if debit { tx.account.debit(points, false).0 } else { vec![] };
+    tx.account.totals.redeemed += points;
     tx.coupons_issued += 1;
     let code = code(tx.secret, &tx.event_id, tx.coupons_issued);
     let c = &reward.coupon;
@@ -55,7 +66,7 @@ pub fn issue(tx: &mut Tx, reward: &Reward) {
         value: c.value_text.clone(),
         min_order: c.min_order,
         max_discount: c.max_discount,
-        points: reward.points,
+        points,
         issued_at: tx.at,
         expires_at,
         status: CouponStatus::Issued,
@@ -63,13 +74,15 @@ pub fn issue(tx: &mut Tx, reward: &Reward) {
     };
     let view = tx.coupon_view(&coupon);
     tx.account.coupons.push(coupon);
-    let reason = format!("reward {}", reward.id);
-    tx.push_entry(EntryKind::Redeem, -reward.points, &reason, tx.at_text(), |e| {
-        e.lots = takes;
-        e.coupon = Some(code.clone());
-        e.rules = vec![format!("reward:{}:{} points", reward.id, reward.points)];
-    });
-    tx.effects.push(Effect::CouponIssued { customer: tx.account.customer.clone(), reward: reward.id.clone(), points: reward.points, coupon: view.clone() });
+    if debit {
+        let reason = format!("reward {}", reward.id);
+        tx.push_entry(EntryKind::Redeem, -points, &reason, tx.at_text(), |e| {
+            e.lots = takes;
+            e.coupon = Some(code.clone());
+            e.rules = vec![format!("reward:{}:{points} points", reward.id)];
+        });
+    }
+    tx.effects.push(Effect::CouponIssued { customer: tx.account.customer.clone(), reward: reward.id.clone(), points, coupon: view.clone() });
     let name = reward.name.clone().unwrap_or_else(|| reward.id.clone());
     tx.notify(Trigger::RewardEarned, json!({ "reward": reward.id, "reward_name": name, "coupon": view, "balance": tx.account.balance }));
 }

@@ -72,6 +72,12 @@ impl Harness {
         self.effects.extend(out.effects.iter().map(|x| serde_json::to_value(x).unwrap()));
         self.states.insert(customer.clone(), out.state.clone());
         self.check(&customer);
+        // Events the engine asks for on other accounts (a referrer's reward) follow at once.
+        for e in &out.effects {
+            if let loyalty_engine::engine::Effect::Event { event, .. } = e {
+                self.send(event.clone())?;
+            }
+        }
         Ok(out)
     }
 
