@@ -113,7 +113,13 @@ export function createLoyalty({ program, store, secret = '' }) {
     checkEvent(event);
     if (event.type === 'clock.tick' && event.customer === undefined) return tick(event.at);
     // The transaction's first statement finds a redelivery: no separate lookup first.
-    return run(event);
+    const result = await run(event);
+    // Events the engine derived for other accounts (a referrer's reward) follow in their
+    // own transactions; each is idempotent by its id, so a retry after a crash is safe.
+    for (const effect of result?.effects ?? []) {
+      if (effect.type === 'event' && !result.duplicate) await handle(effect.event);
+    }
+    return result;
   }
 
   /**
