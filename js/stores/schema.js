@@ -3,6 +3,7 @@
 //
 // Every table is keyed by `program` first, so several programs share a database and a
 // deployment that outgrows one PostgreSQL can shard by (program, customer).
+import { kpiMigration } from './kpi-schema.js';
 
 export const migrations = [
   // 1: the ledger.
@@ -94,6 +95,8 @@ export const migrations = [
     PRIMARY KEY (program, order_id)
   );
   `,
+  // 2: indexes for the admin KPIs and customer search.
+  kpiMigration,
 ];
 
 // pg's extended protocol (and PGlite's query) takes one statement at a time. Our SQL has

@@ -1,0 +1,275 @@
+// The admin panel: GET /admin (a page that loads <loyalty-admin>), its static assets (the
+// widget modules, Lit through an import map, the wasm for the browser under /pkg), and the
+// admin API routes the widget needs beyond api.js: customer search, coupon cancel, the
+// customer's coupon rows and the KPIs. The page carries no token: the browser takes it from
+// a login form (or ?token=, removed from the address bar at once) into sessionStorage.
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bearerAuth } from './auth.js';
+import { httpError } from './errors.js';
+import { kpis, searchCustomers, markCancelled } from '../stores/kpi.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const jsDir = join(here, '..');
+const widgetDir = join(jsDir, 'widget');
+const pkgDir = join(jsDir, '..', 'pkg');
+
+// The browser module graph: Lit's packages, found the way Node would (walking up to any
+// node_modules that holds them, so it works installed as a dependency too).
+const VENDOR = { 'lit': 'index.js', 'lit-html': 'lit-html.js', 'lit-element': 'lit-element.js', '@lit/reactive-element': 'reactive-element.js' };
+
+function packageDir(name) {
+  for (let dir = jsDir; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+    if (dirname(dir) === dir) return null;
+  }
+}
+
+export const importMap = () => {
+  const imports = {};
+  for (const [name, main] of Object.entries(VENDOR)) {
+    imports[name] = `/admin/vendor/${name}/${main}`;
+    imports[`${name}/`] = `/admin/vendor/${name}/`;
+  }
+  return { imports };
+};
+
+const TYPES = { '.js': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm', '.map': 'application/json', '.css': 'text/css; charset=utf-8', '.png': 'image/png' };
+const typeOf = (file) => TYPES[file.slice(file.lastIndexOf('.'))] ?? null;
+
+// A file under `root` by a URL path, or null: no `..`, no dotfiles, known types only.
+function fileUnder(root, rel) {
+  if (!root || typeof rel !== 'string' || rel === '' || rel.includes('\0')) return null;
+  const full = normalize(join(root, rel));
+  if (!full.startsWith(root + sep) || /(^|[\\/])\./.test(rel)) return null;
+  if (!typeOf(full) || !existsSync(full) || !statSync(full).isFile()) return null;
+  return full;
+}
+
+function sendFile(reply, full, { cache = 'no-cache' } = {}) {
+  return reply.header('content-type', typeOf(full)).header('cache-control', cache).send(readFileSync(full));
+}
+
+export function adminPage({ title = 'Loyalty admin' } = {}) {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+<script type="importmap">${JSON.stringify(importMap())}</script>
+<style>
+  body { font: 14px/1.45 system-ui, sans-serif; margin: 0; background: #f4f5f7; color: #1d2330; }
+  header { background: #1d2330; color: #fff; padding: 10px 20px; display: flex; gap: 16px; align-items: center; }
+  header h1 { font-size: 16px; margin: 0; flex: 1; }
+  main { max-width: 1100px; margin: 20px auto; padding: 0 16px; }
+  #login { background: #fff; padding: 20px; border-radius: 8px; max-width: 420px; }
+  #login input { width: 100%; box-sizing: border-box; padding: 8px; margin: 8px 0; }
+  button { cursor: pointer; }
+</style>
+</head>
+<body>
+<header><h1>${title}</h1><button id="logout" hidden>Sign out</button></header>
+<main>
+  <form id="login" hidden>
+    <label for="token">Admin API token</label>
+    <input id="token" name="token" type="password" autocomplete="current-password" required>
+    <button type="submit">Sign in</button>
+  </form>
+  <div id="app"></div>
+</main>
+<script type="module">
+  import '/admin/assets/index.js';
+  const KEY = 'loyalty-admin-token';
+  const url = new URL(location.href);
+  // A token in the address bar is taken once and removed from it (and from history).
+  if (url.searchParams.has('token')) {
+    sessionStorage.setItem(KEY, url.searchParams.get('token'));
+    url.searchParams.delete('token');
+    history.replaceState(null, '', url.pathname + url.search + url.hash);
+  }
+  const login = document.getElementById('login');
+  const app = document.getElementById('app');
+  const logout = document.getElementById('logout');
+  function show() {
+    const token = sessionStorage.getItem(KEY);
+    app.replaceChildren();
+    login.hidden = !!token;
+    logout.hidden = !token;
+    if (!token) return;
+    const el = document.createElement('loyalty-admin');
+    el.token = token;
+    el.addEventListener('unauthorized', () => { sessionStorage.removeItem(KEY); show(); });
+    app.append(el);
+  }
+  login.addEventListener('submit', (e) => {
+    e.preventDefault();
+    sessionStorage.setItem(KEY, login.token.value.trim());
+    login.reset();
+    show();
+  });
+  logout.addEventListener('click', () => { sessionStorage.removeItem(KEY); show(); });
+  show();
+</script>
+</body>
+</html>
+`;
+}
+
+const codeParams = { type: 'object', required: ['code'], properties: { code: { type: 'string', minLength: 1, maxLength: 100 } } };
+const customerParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 200 } } };
+const error = { type: 'object', additionalProperties: true };
+const anyObject = { type: 'object', additionalProperties: true };
+const bearer = [{ bearer: [] }];
+
+export const adminSchemas = {
+  search: {
+    summary: 'Customers whose id starts with `q` (at most `limit`, default 20)',
+    security: bearer,
+    querystring: {
+      type: 'object',
+      properties: { q: { type: 'string', maxLength: 200 }, limit: { type: 'string', pattern: '^[0-9]{1,3}$' } },
+      additionalProperties: false,
+    },
+    response: { 200: anyObject, 400: error, 401: error },
+  },
+  cancelCoupon: {
+    summary: 'Cancel an issued coupon (staff), with a reason; recorded as an event',
+    security: bearer,
+    params: codeParams,
+    body: {
+      type: 'object',
+      required: ['reason', 'by'],
+      properties: { reason: { type: 'string', minLength: 1, maxLength: 500 }, by: { type: 'string', minLength: 1, maxLength: 200 } },
+      additionalProperties: false,
+    },
+    response: { 200: anyObject, 400: error, 401: error, 404: error, 409: error },
+  },
+  coupons: {
+    summary: "A customer's coupons as stored (status issued, used, expired or cancelled)",
+    security: bearer,
+    params: customerParams,
+    response: { 200: anyObject, 401: error, 404: error },
+  },
+  kpis: {
+    summary: 'Program KPIs over [from, to) (default: the last 30 days)',
+    security: bearer,
+    querystring: {
+      type: 'object',
+      properties: { from: { type: 'string', minLength: 1 }, to: { type: 'string', minLength: 1 } },
+      additionalProperties: false,
+    },
+    response: { 200: anyObject, 400: error, 401: error, 501: error },
+  },
+};
+
+const time = (value, name, fallback) => {
+  if (value === undefined) return fallback;
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) throw httpError(400, 'invalid_request', name, `${name}: not a time: ${value}`);
+  return d;
+};
+
+/**
+ * Fastify plugin. Register with `app.register(import('./admin-routes.js'), {loyalty, store, token, now})`.
+ * @param {{loyalty: object, store?: object, token: string, now?: () => Date}} options
+ */
+export default async function adminRoutes(app, { loyalty, store, token, now = () => new Date() }) {
+  const program = loyalty.program;
+  const db = store?.db ?? null;
+  const sqlOnly = () => {
+    if (!db) throw httpError(501, 'not_implemented', '', 'needs a SQL store (PGlite or PostgreSQL)');
+    return db;
+  };
+
+  // --- the page and its static files: no token (they hold none) ---
+  app.get('/admin', { schema: { hide: true } }, async (_request, reply) =>
+    reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store')
+      .header('referrer-policy', 'no-referrer')
+      .send(adminPage({ title: `${program.name ?? program.id} · loyalty admin` })));
+
+  app.get('/admin/assets/*', { schema: { hide: true } }, async (request, reply) => {
+    const full = fileUnder(widgetDir, request.params['*']);
+    if (!full) throw httpError(404, 'not_found', '', `no asset ${request.params['*']}`);
+    return sendFile(reply, full);
+  });
+
+  // The engine's time-zone table and errors, imported by the widget as ../zone.js.
+  for (const name of ['zone.js', 'errors.js']) {
+    app.get(`/admin/${name}`, { schema: { hide: true } }, async (_request, reply) => sendFile(reply, join(jsDir, name)));
+  }
+
+  const vendorDirs = Object.fromEntries(Object.keys(VENDOR).map((name) => [name, packageDir(name)]));
+  app.get('/admin/vendor/*', { schema: { hide: true } }, async (request, reply) => {
+    const rest = request.params['*'];
+    const name = Object.keys(VENDOR).find((n) => rest.startsWith(`${n}/`));
+    const full = name && fileUnder(vendorDirs[name], rest.slice(name.length + 1));
+    if (!full) throw httpError(404, 'not_found', '', `no module ${rest}`);
+    return sendFile(reply, full, { cache: 'public, max-age=3600' });
+  });
+
+  app.get('/pkg/*', { schema: { hide: true } }, async (request, reply) => {
+    const rel = request.params['*'];
+    const full = /^loyalty_engine(_bg\.wasm|\.js)$/.test(rel) ? fileUnder(pkgDir, rel) : null;
+    if (!full) throw httpError(404, 'not_found', '', `no file ${rel}`);
+    return sendFile(reply, full);
+  });
+
+  // --- the admin API: bearer token, in its own scope ---
+  app.register(async (api) => {
+    api.addHook('onRequest', bearerAuth(token));
+
+    // The program (no secrets in it: the coupon secret is separate), for the widgets'
+    // labels and the browser engine.
+    api.get('/api/program', { schema: { summary: 'The program configuration', security: bearer, response: { 200: anyObject, 401: error } } },
+      async () => program);
+
+    api.get('/api/customers', { schema: adminSchemas.search }, async (request) => {
+      const { q = '', limit } = request.query;
+      const n = limit === undefined ? 20 : Number(limit);
+      if (n < 1 || n > 100) throw httpError(400, 'invalid_request', 'limit', 'limit: must be from 1 to 100');
+      return { customers: await searchCustomers(sqlOnly(), program, q, { limit: n }) };
+    });
+
+    api.get('/api/customers/:id/coupons', { schema: adminSchemas.coupons }, async (request) => {
+      const { id } = request.params;
+      if (!(await loyalty.account(id))) throw httpError(404, 'not_found', 'id', `no account for customer ${id}`);
+      const { rows } = await sqlOnly().query(
+        'SELECT code, reward, status, order_id, data FROM coupons WHERE program = $1 AND customer = $2 ORDER BY code',
+        [program.id, id]);
+      return { coupons: rows.map((r) => ({ ...r.data, code: r.code, reward: r.reward, status: r.status, order_id: r.order_id ?? null })) };
+    });
+
+    // The engine has no "cancelled" coupon status: a cancel is the event `coupon.used`
+    // with order_id "cancelled" (so the engine stops offering it and a rebuild reproduces
+    // it), and the coupons row is marked cancelled with who and why. The event id is
+    // derived from the code, so a retried cancel is a no-op.
+    api.post('/api/coupons/:code/cancel', { schema: adminSchemas.cancelCoupon }, async (request) => {
+      const { code } = request.params;
+      const { reason, by } = request.body;
+      const coupon = await loyalty.coupon(code);
+      if (!coupon) throw httpError(404, 'not_found', 'code', `no coupon ${code}`);
+      if (coupon.status === 'cancelled') return { code, customer: coupon.customer, status: 'cancelled', duplicate: true, account: await loyalty.account(coupon.customer) };
+      if (coupon.status !== 'issued') throw httpError(409, 'conflict', 'code', `coupon ${code} is ${coupon.status}`);
+      const at = now().toISOString();
+      const result = await loyalty.handle({ id: `coupon-cancel:${code}`, type: 'coupon.used', at, customer: coupon.customer, code, order_id: 'cancelled' });
+      if (result.skipped) throw httpError(409, 'conflict', 'code', result.skipped);
+      if (db) await markCancelled(db, program, code, { reason, by, at });
+      return { code, customer: coupon.customer, status: 'cancelled', reason, by, at, account: await loyalty.account(coupon.customer) };
+    });
+
+    api.get('/api/kpis', { schema: adminSchemas.kpis }, async (request) => {
+      const to = time(request.query.to, 'to', now());
+      const from = time(request.query.from, 'from', new Date(to.getTime() - 30 * 86_400_000));
+      if (from >= to) throw httpError(400, 'invalid_request', 'from', 'from: must be before to');
+      return kpis(sqlOnly(), program, { from, to });
+    });
+  });
+}
+
+export { adminRoutes };
+
+// Widget files listed, for tests and the package check.
+export const widgetFiles = () => (existsSync(widgetDir) ? readdirSync(widgetDir).filter((f) => f.endsWith('.js')) : []);

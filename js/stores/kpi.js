@@ -1,0 +1,191 @@
+// Program KPIs for the admin dashboard, in SQL over the ledger tables (PGlite and
+// PostgreSQL alike). Definitions, for the window [from, to):
+//
+// - members: accounts of the program (now).
+// - active_members: customers with a purchase (an `earn` entry) in the 90 days up to `to`.
+// - buyers / repeat_buyers / repeat_purchase_rate: customers with at least one purchase in
+//   the window, those with two or more distinct purchase events, and the share.
+// - earned, redeemed, expired, reversed, adjusted: points in the window by entry type
+//   (debits as positive numbers; adjusted is the net of grants and deductions).
+// - redemption_rate = redeemed / earned; breakage = expired / earned (null if nothing earned).
+// - liability: outstanding points (sum of positive balances), pending points, and their
+//   money value at `point_value` (see pointValue) in the program currency.
+// - coupons: coupons by status (all time).
+// - days: earned / redeemed / expired per local day in the program's time zone.
+
+const int = (v) => (v == null ? 0 : Number(v));
+const ratio = (a, b) => (b > 0 ? Math.round((a / b) * 10000) / 10000 : null);
+const DAY = 86_400_000;
+
+/** Digits after the decimal point for an ISO 4217 currency (EUR 2, JPY 0, KWD 3). */
+export function currencyDigits(currency) {
+  try {
+    return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits;
+  } catch {
+    return 2;
+  }
+}
+
+const toMinor = (amount, digits) => {
+  const [whole, frac = ''] = String(amount).split('.');
+  return BigInt(whole + (frac + '0'.repeat(digits)).slice(0, digits));
+};
+const fromMinor = (minor, digits) => {
+  const neg = minor < 0n;
+  const s = (neg ? -minor : minor).toString().padStart(digits + 1, '0');
+  const out = digits ? `${s.slice(0, -digits)}.${s.slice(-digits)}` : s;
+  return neg ? `-${out}` : out;
+};
+
+/**
+ * What one point is worth to the customer, as {minor, points} (minor units per `points`
+ * points), from the catalogue: a fixed coupon is worth its value, a percent coupon its
+ * percent of its minimum order; the best rate a customer can get counts (the liability is
+ * what the merchant may have to give). Null when no reward has a money value.
+ */
+export function pointValue(program) {
+  const digits = currencyDigits(program.currency);
+  let best = null;
+  for (const r of program.rewards ?? []) {
+    const c = r.coupon;
+    if (!c || !(r.points > 0)) continue;
+    let minor = null;
+    if (c.type === 'fixed' && c.value != null) minor = toMinor(c.value, digits);
+    else if (c.type === 'percent' && c.value != null && c.min_order != null) {
+      // value% of min_order, in minor units (value may carry decimals: scale by 10^4).
+      minor = (toMinor(c.min_order, digits) * toMinor(c.value, 4)) / 1_000_000n;
+    }
+    if (minor == null) continue;
+    // Compare minor/points fractions without floats.
+    if (!best || minor * BigInt(best.points) > best.minor * BigInt(r.points)) best = { minor, points: r.points };
+  }
+  return best;
+}
+
+const iso = (t, name) => {
+  const d = t instanceof Date ? t : new Date(t);
+  if (Number.isNaN(d.getTime())) throw Object.assign(new Error(`${name}: not a time: ${t}`), { code: 'invalid_request', path: name });
+  return d;
+};
+
+// Every local day of [from, to) in `tz`, with zeros where the ledger has nothing.
+function everyDay(from, to, tz, rows) {
+  const local = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' });
+  const first = local.format(from);
+  const last = local.format(new Date(to.getTime() - 1));
+  const have = new Map(rows.map((d) => [d.day, d]));
+  const out = [];
+  for (let d = new Date(`${first}T00:00:00Z`); out.length < 3700; d = new Date(d.getTime() + DAY)) {
+    const key = d.toISOString().slice(0, 10);
+    if (key > last) break;
+    const r = have.get(key);
+    out.push({ day: key, earned: int(r?.earned), redeemed: int(r?.redeemed), expired: int(r?.expired) });
+  }
+  return out;
+}
+
+/**
+ * @param {{query: Function}} db  the store's db (store.db)
+ * @param {object} program
+ * @param {{from: Date|string, to: Date|string}} window
+ */
+export async function kpis(db, program, { from, to }) {
+  const P = program.id;
+  const f = iso(from, 'from');
+  const t = iso(to, 'to');
+  const tz = program.timezone ?? 'UTC';
+  const activeFrom = new Date(t.getTime() - 90 * DAY);
+  const q = (text, params) => db.query(text, params).then((r) => r.rows);
+
+  // Independent statements: on PostgreSQL they run on separate pool connections at once.
+  const [[accounts], [sums], days, [buyers], [active], coupons] = await Promise.all([
+    q(`SELECT count(*) AS members,
+              COALESCE(sum(balance) FILTER (WHERE balance > 0), 0) AS outstanding,
+              COALESCE(sum(pending), 0) AS pending
+         FROM accounts WHERE program = $1`, [P]),
+    q(`SELECT COALESCE(sum(points) FILTER (WHERE type = 'earn'), 0) AS earned,
+              COALESCE(-sum(points) FILTER (WHERE type = 'redeem'), 0) AS redeemed,
+              COALESCE(-sum(points) FILTER (WHERE type = 'expire'), 0) AS expired,
+              COALESCE(-sum(points) FILTER (WHERE type = 'reverse'), 0) AS reversed,
+              COALESCE(sum(points) FILTER (WHERE type = 'adjust'), 0) AS adjusted
+         FROM entries WHERE program = $1 AND at >= $2 AND at < $3`, [P, f, t]),
+    q(`SELECT to_char(at AT TIME ZONE $4, 'YYYY-MM-DD') AS day,
+              COALESCE(sum(points) FILTER (WHERE type = 'earn'), 0) AS earned,
+              COALESCE(-sum(points) FILTER (WHERE type = 'redeem'), 0) AS redeemed,
+              COALESCE(-sum(points) FILTER (WHERE type = 'expire'), 0) AS expired
+         FROM entries WHERE program = $1 AND at >= $2 AND at < $3
+        GROUP BY 1 ORDER BY 1`, [P, f, t, tz]),
+    q(`SELECT count(*) AS buyers, count(*) FILTER (WHERE n >= 2) AS repeat
+         FROM (SELECT customer, count(DISTINCT event_id) AS n FROM entries
+                WHERE program = $1 AND type = 'earn' AND at >= $2 AND at < $3
+                GROUP BY customer) b`, [P, f, t]),
+    q(`SELECT count(DISTINCT customer) AS active FROM entries
+        WHERE program = $1 AND type = 'earn' AND at >= $2 AND at < $3`, [P, activeFrom, t]),
+    q(`SELECT status, count(*) AS n FROM coupons WHERE program = $1 GROUP BY status`, [P]),
+  ]);
+
+  const earned = int(sums.earned);
+  const redeemed = int(sums.redeemed);
+  const expired = int(sums.expired);
+  const outstanding = int(accounts.outstanding);
+  const digits = currencyDigits(program.currency);
+  const pv = pointValue(program);
+  const value = (points) => (pv ? fromMinor((BigInt(points) * pv.minor) / BigInt(pv.points), digits) : null);
+  const byStatus = { issued: 0, used: 0, expired: 0, cancelled: 0 };
+  for (const r of coupons) byStatus[r.status] = int(r.n);
+
+  return {
+    program: P,
+    from: f.toISOString(),
+    to: t.toISOString(),
+    timezone: tz,
+    members: int(accounts.members),
+    active_members: int(active.active),
+    active_since: activeFrom.toISOString(),
+    buyers: int(buyers.buyers),
+    repeat_buyers: int(buyers.repeat),
+    repeat_purchase_rate: ratio(int(buyers.repeat), int(buyers.buyers)),
+    earned,
+    redeemed,
+    expired,
+    reversed: int(sums.reversed),
+    adjusted: int(sums.adjusted),
+    redemption_rate: ratio(redeemed, earned),
+    breakage: ratio(expired, earned),
+    liability: {
+      points: outstanding,
+      pending: int(accounts.pending),
+      value: value(outstanding),
+      currency: program.currency,
+      point_value: pv ? { minor_units: Number(pv.minor), per_points: pv.points } : null,
+    },
+    coupons: byStatus,
+    days: everyDay(f, t, tz, days),
+  };
+}
+
+/** Accounts whose id starts with `q` (case-sensitive; ids are the platform's), by id. */
+export async function searchCustomers(db, program, q, { limit = 20 } = {}) {
+  const prefix = String(q ?? '');
+  // A range on the text_pattern_ops index (byte order): [prefix, prefix with its last
+  // character incremented); left() keeps the match exact whatever the bytes.
+  const upper = prefix === '' ? null : prefix.slice(0, -1) + String.fromCodePoint(prefix.codePointAt(prefix.length - 1) + 1);
+  const { rows } = await db.query(
+    `SELECT customer, balance, pending, tier FROM accounts
+      WHERE program = $1 AND customer ~>=~ $2 AND ($3::text IS NULL OR customer ~<~ $3::text)
+        AND left(customer, length($2)) = $2 AND state IS NOT NULL
+      ORDER BY customer USING ~<~ LIMIT $4`,
+    [program.id, prefix, upper, limit],
+  );
+  return rows.map((r) => ({ customer: r.customer, balance: int(r.balance), pending: int(r.pending), tier: r.tier ?? null }));
+}
+
+/** Marks a coupon cancelled in the coupons table, with who and why. */
+export async function markCancelled(db, program, code, { reason, by, at }) {
+  await db.query(
+    `UPDATE coupons SET status = 'cancelled', updated_at = now(),
+            data = data || jsonb_build_object('cancelled', jsonb_build_object('reason', $3::text, 'by', $4::text, 'at', $5::text))
+      WHERE program = $1 AND code = $2`,
+    [program.id, code, reason, by, at],
+  );
+}

@@ -1,0 +1,102 @@
+// <loyalty-balance>: the storefront account page's loyalty box: balance, pending, tier,
+// progress to the next reward, coupons and the next expiry. Give it the account view
+// (`.account = view`, e.g. rendered by the host from GET /api/customers/:id), or a
+// `customer` with `base` (a host endpoint proxying that route) and optionally `token`.
+// With a `.program` and a `.cart` it also previews the cart's points with the wasm engine
+// in the browser (the server's numbers, no round trip).
+import { LitElement, html, css, nothing } from 'lit';
+import { createClient } from './api.js';
+import { createBrowserEngine } from './browser-engine.js';
+
+const fmt = new Intl.NumberFormat('en');
+
+export class LoyaltyBalance extends LitElement {
+  static properties = {
+    customer: { type: String },
+    base: { type: String },
+    token: { type: String },
+    account: { attribute: false },
+    program: { attribute: false },
+    cart: { attribute: false },
+    state: { attribute: false },
+    _quote: { state: true },
+    _error: { state: true },
+  };
+
+  static styles = css`
+    :host { display: block; font: 14px/1.45 system-ui, sans-serif; border: 1px solid #dde1e8; border-radius: 8px; padding: 14px; max-width: 420px; }
+    .balance { font-size: 28px; font-weight: 700; font-variant-numeric: tabular-nums; }
+    .muted { color: #5a6272; font-size: 12px; }
+    progress { width: 100%; }
+    ul { padding-left: 18px; margin: 6px 0; }
+    code { background: #f4f5f7; padding: 1px 4px; border-radius: 3px; }
+    .err { color: #b3261e; }
+  `;
+
+  constructor() {
+    super();
+    this.base = '';
+    this.token = '';
+  }
+
+  /** The engine for local quotes, loaded once per program. */
+  async engine() {
+    if (!this.program) throw new Error('loyalty-balance: set .program to quote in the browser');
+    if (this._engineFor !== this.program) {
+      this._engineFor = this.program;
+      this._engine = createBrowserEngine(this.program);
+    }
+    return this._engine;
+  }
+
+  /** Quotes a cart locally: {points, rules, perks, coupons}, as POST /api/quote answers. */
+  async quote(cart, state = this.state ?? null) {
+    return (await this.engine()).quote(state, { ...cart, at: cart.at ?? new Date().toISOString() });
+  }
+
+  async updated(changed) {
+    if ((changed.has('customer') || changed.has('base')) && this.customer && !changed.has('account')) {
+      try {
+        this.account = await createClient({ base: this.base, token: this.token }).account(this.customer);
+      } catch (err) {
+        this._error = err.message;
+      }
+    }
+    if ((changed.has('cart') || changed.has('program') || changed.has('state')) && this.cart && this.program) {
+      try {
+        this._quote = await this.quote(this.cart);
+        this.dispatchEvent(new CustomEvent('quote', { detail: this._quote }));
+      } catch (err) {
+        this._error = err.message;
+      }
+    }
+  }
+
+  nextReward() {
+    const a = this.account;
+    const rewards = (this.program?.rewards ?? []).filter((r) => r.points > 0).sort((x, y) => x.points - y.points);
+    return a ? rewards.find((r) => r.points > a.balance) ?? rewards[rewards.length - 1] ?? null : null;
+  }
+
+  render() {
+    const a = this.account;
+    const q = this._quote;
+    const next = this.nextReward();
+    const coupons = (a?.coupons ?? []).filter((c) => c.status === 'issued');
+    return html`
+      ${this._error ? html`<div class="err">${this._error}</div>` : nothing}
+      ${a ? html`
+        <div class="muted">Your points</div>
+        <div class="balance" id="balance">${fmt.format(a.balance)}</div>
+        ${a.pending ? html`<div class="muted" id="pending">${fmt.format(a.pending)} pending</div>` : nothing}
+        ${a.tier ? html`<div id="tier">Tier: <b>${a.tier}</b></div>` : nothing}
+        ${next ? html`<div id="progress"><progress max=${next.points} value=${Math.min(a.balance, next.points)}></progress>
+          <div class="muted">${a.balance >= next.points ? `Enough for ${next.name ?? next.id}` : `${fmt.format(next.points - a.balance)} points to ${next.name ?? next.id}`}</div></div>` : nothing}
+        ${a.next_expiry ? html`<div id="expiry" class="muted">${fmt.format(a.next_expiry.points)} points expire ${a.next_expiry.at.slice(0, 10)}</div>` : nothing}
+        ${coupons.length ? html`<div>Your coupons:</div><ul id="coupons">${coupons.map((c) => html`<li><code>${c.code}</code>
+          ${c.type === 'percent' ? `${c.value}% off` : c.type === 'fixed' ? `${c.value} off` : c.type}${c.min_order ? ` orders from ${c.min_order}` : ''}, until ${String(c.expires_at).slice(0, 10)}</li>`)}</ul>` : nothing}
+      ` : nothing}
+      ${q ? html`<div id="quote">This cart earns <b id="quote-points">${fmt.format(q.points)}</b> points</div>` : nothing}
+    `;
+  }
+}
