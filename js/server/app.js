@@ -50,6 +50,6 @@ export function buildApp({ loyalty, store, token, adapters = {}, bodyLimit = MiB
   app.register(webhookRoutes, { loyalty, adapters });
   app.register(apiRoutes, { loyalty, store, token, now });
   app.register(import('./admin-routes.js'), { loyalty, store, token, now }); // /admin, its assets, search, coupon cancel, KPIs
-  app.register(import('./admin-routes.js'), { loyalty, store, token, now }); // /admin, its assets, search, coupon cancel, KPIs
+  app.register(import('./notify-routes.js'), { loyalty, store, token, now }); // notification templates, contacts, opt-outs, dead letters
   return app;
 }

@@ -6,6 +6,7 @@ import { createWooAdapter } from '../platforms/woocommerce.js';
 import { buildApp } from './app.js';
 import { startScheduler } from './scheduler.js';
 import { openStore } from './config.js';
+import { startNotifier } from '../notify/index.js';
 
 /** Starts a server from a serverConfig(); resolves once it listens. */
 export async function serve(config, { logger = true } = {}) {
@@ -16,12 +17,14 @@ export async function serve(config, { logger = true } = {}) {
   if (config.wooSecrets.length) adapters.woocommerce = createWooAdapter({ secrets: config.wooSecrets });
   const app = buildApp({ loyalty, store, token: config.token, adapters, bodyLimit: config.bodyLimit, logger });
   let scheduler;
+  let notifier;
   let closing;
   async function close() {
     // Idempotent: a second signal waits for the first shutdown instead of racing it.
     closing ??= (async () => {
       await app.close(); // stops accepting, waits for in-flight requests
       await scheduler?.stop();
+      await notifier?.stop();
       await loyalty.close();
     })();
     return closing;
@@ -30,6 +33,7 @@ export async function serve(config, { logger = true } = {}) {
     if (config.onReady) await config.onReady({ loyalty, store });
     const url = await app.listen({ port: config.port, host: config.host });
     scheduler = startScheduler({ loyalty, seconds: config.tickSeconds, log: app.log });
+    notifier = startNotifier({ loyalty, store, env: config.env ?? process.env, log: app.log }); // outbox -> email, push, SMS, webhooks
     return { app, loyalty, store, url, close };
   } catch (err) {
     await close().catch(() => {});

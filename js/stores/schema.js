@@ -4,6 +4,7 @@
 // Every table is keyed by `program` first, so several programs share a database and a
 // deployment that outgrows one PostgreSQL can shard by (program, customer).
 import { kpiMigration } from './kpi-schema.js';
+import { notifyMigrations } from './notify-schema.js';
 
 export const migrations = [
   // 1: the ledger.
@@ -97,6 +98,8 @@ export const migrations = [
   `,
   // 2: indexes for the admin KPIs and customer search.
   kpiMigration,
+  // 3: notifications (templates, contacts, push subscriptions, deliveries, outbox leases).
+  ...notifyMigrations,
 ];
 
 // pg's extended protocol (and PGlite's query) takes one statement at a time. Our SQL has

@@ -1,0 +1,30 @@
+// Notifications: the engine emits `notify` effects into the outbox (in the ledger's
+// transaction); this dispatcher renders and delivers them. See dispatcher.js.
+import { notifyConfig } from './config.js';
+import { providersFrom } from './providers.js';
+import { createDispatcher } from './dispatcher.js';
+
+export { notifyConfig } from './config.js';
+export { createDispatcher, resolveTemplate, backoff } from './dispatcher.js';
+export { smtpProvider, webPushProvider, httpSmsProvider, logSmsProvider, webhookProvider, signWebhook, messageId, pushTopic, providersFrom } from './providers.js';
+export { render, check, TemplateError } from './render.js';
+export { TRIGGERS, CHANNELS, FIELDS, LOCALES, shippedTemplate, localeChain, sampleData } from './templates.js';
+export { notifyStore } from './store.js';
+
+/**
+ * Starts the dispatcher loop for `loyalty serve` (NOTIFY_SECONDS, default 5; 0 disables).
+ * Null with a store that is not SQL. -> {dispatcher, stop()}
+ */
+export function startNotifier({ loyalty, store, env = process.env, log = console, config = notifyConfig(env) }) {
+  if (!store?.db || !(config.seconds > 0)) return null;
+  const providers = providersFrom(config, { log });
+  const dispatcher = createDispatcher({ store, program: loyalty.program.id, providers, config, log });
+  dispatcher.start(config.seconds);
+  return {
+    dispatcher,
+    async stop() {
+      await dispatcher.stop();
+      for (const p of Object.values(providers)) await p.close?.();
+    },
+  };
+}
