@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
-cargo build --quiet --release --target wasm32-unknown-unknown
+cargo build --quiet --release --target wasm32-unknown-unknown "$@"
 mkdir -p target/opt
 # wasm-opt runs before wasm-bindgen: Debian's binaryen 108 breaks the externref table that
 # wasm-bindgen adds. Explicit features, what rustc's wasm32 target emits and no more

@@ -7,9 +7,8 @@ use crate::engine::Tx;
 use crate::error::{Error, Result};
 use crate::ledger::REFS;
 use crate::program::Trigger;
-use serde_json::{json, Value as Json};
+use crate::json::{Value as Json, D};
 use crate::time::Date;
-use serde::Serialize;
 
 #[derive(Debug, Clone)]
 pub struct ActionRule {
@@ -51,7 +50,7 @@ impl ActionRule {
 }
 
 /// How often a customer did an action, per current period.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Counts {
     pub action: String,
     /// `[period key, times]` for day, week, month and year, then `[0, lifetime times]`.
@@ -123,7 +122,7 @@ pub fn complete(tx: &mut Tx, action: &str, reference: Option<&str>) -> Result<Op
             if let Some(r) = referral.friend_reward.and_then(|id| tx.program.rewards.iter().find(|r| r.id == id)) {
                 crate::reward::gift(tx, r);
             }
-            tx.notify(Trigger::Referral, json!({ "referrer": referrer, "role": "friend" }));
+            tx.notify(Trigger::Referral, vec![("referrer", D::Str(referrer)), ("role", D::Str("friend"))]);
             Ok(None)
         }
         "referral_qualified" | "referral_reversed" => {
@@ -140,7 +139,7 @@ pub fn complete(tx: &mut Tx, action: &str, reference: Option<&str>) -> Result<Op
             }
             if action == "referral_qualified" {
                 tx.grant(points, &format!("referral: {friend}'s first order"), vec!["referral".into()]);
-                tx.notify(Trigger::Referral, json!({ "friend": friend, "role": "referrer", "points": points }));
+                tx.notify(Trigger::Referral, vec![("friend", D::Str(friend)), ("role", D::Str("referrer")), ("points", D::Int(points))]);
             } else {
                 tx.reverse(points, None, &format!("referral: {friend}'s first order refunded"));
             }
@@ -197,16 +196,18 @@ fn remember(tx: &mut Tx, key: String) {
 
 /// The event a referred friend's first order sends to the referrer's account (or, when it
 /// is refunded, the one that takes the referral back).
-pub fn referral_event(tx: &Tx, referrer: &str, reversed: bool) -> serde_json::Value {
+pub fn referral_event(tx: &Tx, referrer: &str, reversed: bool) -> String {
     let (what, action) = if reversed { ("reversed", "referral_reversed") } else { ("qualified", "referral_qualified") };
-    json!({
-        "id": format!("referral:{}:{what}", tx.account.customer),
-        "type": "action.completed",
-        "at": tx.at_text(),
-        "customer": referrer,
-        "action": action,
-        "ref": tx.account.customer,
-    })
+    let id = format!("referral:{}:{what}", tx.account.customer);
+    let at = tx.at_text();
+    crate::json::sorted_object(&mut [
+        ("id", D::Str(&id)),
+        ("type", D::Str("action.completed")),
+        ("at", D::Str(&at)),
+        ("customer", D::Str(referrer)),
+        ("action", D::Str(action)),
+        ("ref", D::Str(&tx.account.customer)),
+    ])
 }
 
 #[cfg(test)]

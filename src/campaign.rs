@@ -48,7 +48,7 @@ fn minutes(s: &str) -> std::result::Result<i64, String> {
 }
 
 impl Campaign {
-    pub fn read(code: &'static str, v: &serde_json::Value, path: Path) -> Result<Campaign> {
+    pub fn read(code: &'static str, v: &crate::json::Value, path: Path) -> Result<Campaign> {
         const FIELDS: &[&str] = &["id", "multiplier", "from", "until", "weekdays", "hours", "tiers", "match", "joined_within_days", "priority", "exclusive"];
         let c = Obj::new(code, v, path, FIELDS)?;
         let text = c.str("multiplier")?;

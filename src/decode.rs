@@ -1,14 +1,17 @@
 //! Reading JSON input field by field, with the JSON path of every field at hand. serde's
 //! derived deserializers cost several KB of wasm per type (over 100 KB for this engine);
-//! these few non-generic readers over `serde_json::Value` cost almost nothing per field and
-//! name the exact path in every error (`rewards[0].coupon.type: unknown variant "percnt",
-//! expected one of percent, fixed, free_shipping`). Output still uses serde's `Serialize`.
+//! these few non-generic readers over the engine's own `json::Value` cost almost nothing per
+//! field and name the exact path in every error (`rewards[0].coupon.type: unknown variant
+//! "percnt", expected one of percent, fixed, free_shipping`). Output is `json::ToJson`.
 
 use crate::error::{join_path, Error, Result};
-use serde_json::{Map, Value};
+pub use crate::json::Value;
+use std::borrow::Cow;
+
+type Map<'a> = [(Cow<'a, str>, Value<'a>)];
 
 /// Parses JSON text; a syntax error names the path where it happened.
-pub fn parse(code: &'static str, json: &str) -> Result<Value> {
+pub fn parse<'t>(code: &'static str, json: &'t str) -> Result<Value<'t>> {
     Error::from_json(code, json)
 }
 
@@ -35,7 +38,7 @@ impl Path<'_> {
 
 /// A JSON object being read, with its path and the error code for its kind of input.
 pub struct Obj<'a, 'p> {
-    map: &'a Map<String, Value>,
+    map: &'a Map<'a>,
     path: Path<'p>,
     code: &'static str,
 }
@@ -44,8 +47,8 @@ fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
+        Value::Int(_) | Value::Number(_) => "a number",
+        Value::Str(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     }
@@ -53,9 +56,9 @@ fn type_name(v: &Value) -> &'static str {
 
 impl<'a, 'p> Obj<'a, 'p> {
     /// Reads `v` as an object whose keys must all be in `fields`.
-    pub fn new(code: &'static str, v: &'a Value, path: Path<'p>, fields: &[&str]) -> Result<Obj<'a, 'p>> {
-        let map = v.as_object().ok_or_else(|| Error::new(code, path.render(), format!("expected an object, found {}", type_name(v))))?;
-        if let Some(k) = map.keys().find(|k| !fields.contains(&k.as_str())) {
+    pub fn new(code: &'static str, v: &'a Value<'a>, path: Path<'p>, fields: &[&str]) -> Result<Obj<'a, 'p>> {
+        let Some(map) = v.as_object() else { return Err(not_a(code, path, "an object", v)) };
+        if let Some((k, _)) = map.iter().find(|(k, _)| !fields.contains(&k.as_ref())) {
             return Err(Error::new(code, join_path(&path.render(), k), format!("unknown field \"{k}\", expected one of {}", fields.join(", "))));
         }
         Ok(Obj { map, path, code })
@@ -82,18 +85,20 @@ impl<'a, 'p> Obj<'a, 'p> {
     }
 
     /// The value at `key`, treating null as absent.
-    pub fn get(&self, key: &str) -> Option<&'a Value> {
-        self.map.get(key).filter(|v| !v.is_null())
+    pub fn get(&self, key: &str) -> Option<&'a Value<'a>> {
+        let m = self.map;
+        // Objects are few keys: a scan beats a binary search.
+        m.iter().find(|(k, _)| k.as_ref() == key).map(|(_, v)| v).filter(|v| !v.is_null())
     }
 
-    pub fn require(&self, key: &str) -> Result<&'a Value> {
+    pub fn require(&self, key: &str) -> Result<&'a Value<'a>> {
         self.get(key).ok_or_else(|| self.err(key, "is required"))
     }
 
     pub fn opt_str(&self, key: &str) -> Result<Option<String>> {
         match self.get(key) {
             None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::Str(s)) => Ok(Some(String::from(s.as_ref()))),
             Some(v) => Err(self.wrong(key, "a string", v)),
         }
     }
@@ -105,7 +110,8 @@ impl<'a, 'p> Obj<'a, 'p> {
     pub fn opt_int(&self, key: &str) -> Result<Option<i64>> {
         match self.get(key) {
             None => Ok(None),
-            Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| self.err(key, format!("expected a whole number, found {n}"))),
+            Some(Value::Int(n)) => Ok(Some(*n)),
+            Some(n @ Value::Number(_)) => Err(self.err(key, format!("expected a whole number, found {}", crate::json::number_text(n)))),
             Some(v) => Err(self.wrong(key, "a whole number", v)),
         }
     }
@@ -127,7 +133,7 @@ impl<'a, 'p> Obj<'a, 'p> {
     }
 
     /// The array at `key` (empty when absent), each item with its path.
-    pub fn list<'s>(&'s self, key: &'s str) -> Result<Vec<(Path<'s>, &'a Value)>> {
+    pub fn list<'s>(&'s self, key: &'s str) -> Result<Vec<(Path<'s>, &'a Value<'a>)>> {
         match self.get(key) {
             None => Ok(vec![]),
             Some(Value::Array(a)) => Ok(a.iter().enumerate().map(|(i, v)| (Path::Item(&self.path, key, i), v)).collect()),
@@ -135,7 +141,7 @@ impl<'a, 'p> Obj<'a, 'p> {
         }
     }
 
-    pub fn opt_list<'s>(&'s self, key: &'s str) -> Result<Option<Vec<(Path<'s>, &'a Value)>>> {
+    pub fn opt_list<'s>(&'s self, key: &'s str) -> Result<Option<Vec<(Path<'s>, &'a Value<'a>)>>> {
         if self.get(key).is_none() {
             return Ok(None);
         }
@@ -145,7 +151,7 @@ impl<'a, 'p> Obj<'a, 'p> {
     pub fn str_list(&self, key: &str) -> Result<Vec<String>> {
         self.list(key)?
             .into_iter()
-            .map(|(p, v)| v.as_str().map(String::from).ok_or_else(|| Error::new(self.code, p.render(), format!("expected a string, found {}", type_name(v)))))
+            .map(|(p, v)| v.as_str().map(String::from).ok_or_else(|| not_a(self.code, p, "a string", v)))
             .collect()
     }
 
@@ -173,19 +179,32 @@ impl<'a, 'p> Obj<'a, 'p> {
     }
 
     /// The object's entries (a JSON map of ids to values).
-    pub fn entries(&self) -> impl Iterator<Item = (&'a String, &'a Value)> {
-        self.map.iter()
+    pub fn entries(&self) -> impl Iterator<Item = (&'a str, &'a Value<'a>)> {
+        self.map.iter().map(|(k, v)| (k.as_ref(), v))
     }
 }
 
+/// "expected an object, found a string" at `path`.
+pub fn not_a(code: &'static str, path: Path, expected: &str, v: &Value) -> Error {
+    Error::new(code, path.render(), format!("expected {expected}, found {}", type_name(v)))
+}
+
 /// Reads every item of a JSON array with `f`, or fails naming the item.
-pub fn items<T>(code: &'static str, v: &Value, path: Path, f: impl Fn(&Value, Path) -> Result<T>) -> Result<Vec<T>> {
-    let a = v.as_array().ok_or_else(|| Error::new(code, path.render(), format!("expected an array, found {}", type_name(v))))?;
-    a.iter().enumerate().map(|(i, v)| f(v, Path::Index(&path, i))).collect()
+pub fn items<'a, T>(code: &'static str, v: &'a Value<'a>, path: Path, f: impl Fn(&'a Value<'a>, Path) -> Result<T>) -> Result<Vec<T>> {
+    let Some(a) = v.as_array() else { return Err(not_a(code, path, "an array", v)) };
+    let mut out = Vec::with_capacity(a.len());
+    for (i, v) in a.iter().enumerate() {
+        out.push(f(v, Path::Index(&path, i))?);
+    }
+    Ok(out)
 }
 
 /// Reads a JSON object of id -> value with `f`.
-pub fn map<T>(code: &'static str, v: &Value, path: Path, f: impl Fn(&Value, Path) -> Result<T>) -> Result<Vec<(String, T)>> {
-    let m = v.as_object().ok_or_else(|| Error::new(code, path.render(), format!("expected an object, found {}", type_name(v))))?;
-    m.iter().map(|(k, v)| f(v, Path::Key(&path, k)).map(|t| (k.clone(), t))).collect()
+pub fn map<'a, T>(code: &'static str, v: &'a Value<'a>, path: Path, f: impl Fn(&'a Value<'a>, Path) -> Result<T>) -> Result<Vec<(String, T)>> {
+    let Some(m) = v.as_object() else { return Err(not_a(code, path, "an object", v)) };
+    let mut out = Vec::with_capacity(m.len());
+    for (k, v) in m {
+        out.push((String::from(k.as_ref()), f(v, Path::Key(&path, k))?));
+    }
+    Ok(out)
 }

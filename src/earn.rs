@@ -8,10 +8,9 @@ use crate::error::{Error, Result};
 use crate::event::{Line, Order, Refund};
 use crate::program::Program;
 use crate::ratio::{Ratio, Rounding, ZERO};
-use serde::Serialize;
 
 /// What an order earned and what has been refunded since: stored by the host per order.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OrderRecord {
     pub id: String,
     pub customer: String,
@@ -21,7 +20,6 @@ pub struct OrderRecord {
     pub rate: String,
     pub rounding: Rounding,
     /// The product rules, campaigns and tier perks that set the lines' multipliers.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<String>,
     /// The fraction carried in from earlier orders (`earn.carry_remainder`).
     pub carry_in: Ratio,
@@ -33,15 +31,13 @@ pub struct OrderRecord {
     pub refunded_amount: i64,
     pub cancelled: bool,
     /// The points are still pending (inside the return window).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub pending: bool,
     /// The referrer this order (a referred friend's first) paid a referral to.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub referrer: Option<String>,
 }
 
 /// One line's share of an order's earn. Shipping, when it earns, is a line with id `shipping`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LineEarn {
     pub id: String,
     pub quantity: i64,
@@ -103,7 +99,7 @@ pub fn compute(program: &Program, order: &Order, multiplier: &dyn Fn(&Line) -> R
 
 impl OrderRecord {
     /// Reads a stored order record (the JSON `Serialize` writes).
-    pub fn read(v: &serde_json::Value, path: Path) -> Result<OrderRecord> {
+    pub fn read(v: &crate::json::Value, path: Path) -> Result<OrderRecord> {
         const FIELDS: &[&str] = &[
             "id", "customer", "event", "at", "rate", "rules", "rounding", "carry_in", "lines", "total", "earned", "reversed", "refunded_amount", "cancelled",
             "pending", "referrer",

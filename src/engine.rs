@@ -13,8 +13,7 @@ use crate::program::{Channel, NegativeBalance, Program, Trigger};
 use crate::ratio::Ratio;
 use crate::reward::{self, CouponQuote};
 use crate::time::Zone;
-use serde::Serialize;
-use serde_json::{json, Value};
+use crate::json::D;
 use std::collections::{HashMap, HashSet};
 
 /// A program compiled once and applied to many events.
@@ -24,45 +23,35 @@ pub struct Engine {
 }
 
 /// What one event did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Outcome {
     pub state: Account,
     /// The order record this event created or changed, for the host to store.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub order: Option<OrderRecord>,
     pub entries: Vec<Entry>,
     pub effects: Vec<Effect>,
     /// The event was applied before: nothing changed.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub duplicate: bool,
     /// Why the event changed nothing, when it is a business outcome and not an error.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
 }
 
 /// What the host must do after committing an event.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "type")]
+#[derive(Debug, Clone)]
 pub enum Effect {
-    #[serde(rename = "coupon.issued")]
     CouponIssued { customer: String, reward: String, points: i64, coupon: CouponView },
-    #[serde(rename = "coupon.used")]
     CouponUsed { customer: String, code: String, order_id: Option<String> },
-    #[serde(rename = "coupon.expired")]
     CouponExpired { customer: String, code: String },
-    #[serde(rename = "tier.changed")]
     TierChanged { customer: String, from: Option<String>, to: String, reason: String },
     /// An event the host must apply to another account (a referrer's reward): idempotent
     /// by its id, so applying it more than once is harmless.
-    #[serde(rename = "event")]
-    Event { event: Value },
+    Event { event: String },
     /// `key` is unique per notification, so a dispatcher can deliver each exactly once.
-    #[serde(rename = "notify")]
-    Notify { key: String, trigger: Trigger, customer: String, channels: Vec<Channel>, data: Value },
+    Notify { key: String, trigger: Trigger, customer: String, channels: Vec<Channel>, data: String },
 }
 
 /// The account as the admin API, the widget and the replay CLI show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct View {
     pub customer: String,
     pub balance: i64,
@@ -72,29 +61,25 @@ pub struct View {
     pub coupons: Vec<CouponView>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct NextExpiry {
     pub points: i64,
     pub at: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CouponView {
     pub code: String,
-    #[serde(rename = "type")]
     pub kind: crate::program::CouponKind,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub min_order: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_discount: Option<String>,
     pub expires_at: Option<String>,
     pub status: CouponStatus,
     pub reward: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Quote {
     pub points: i64,
     /// The product rules, campaigns and tier perks that multiply the cart's points.
@@ -105,7 +90,7 @@ pub struct Quote {
 }
 
 /// Many events at once: the changed accounts and orders, and everything they wrote.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default)]
 pub struct Batch {
     pub states: HashMap<String, Account>,
     pub orders: HashMap<String, OrderRecord>,
@@ -114,7 +99,7 @@ pub struct Batch {
     pub skipped: Vec<Skipped>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct Skipped {
     pub event: String,
     pub reason: String,
@@ -162,12 +147,13 @@ impl Tx<'_> {
     }
 
     /// Emits a notification if the program sends this trigger on any channel.
-    pub fn notify(&mut self, trigger: Trigger, mut data: Value) {
+    /// `data` is written as `json!` did, keys sorted, with `customer` and `program` added.
+    pub fn notify(&mut self, trigger: Trigger, mut data: Vec<(&str, D<'_>)>) {
         let Some(channels) = self.program.channels(trigger) else { return };
-        if let Value::Object(m) = &mut data {
-            m.insert("customer".into(), self.account.customer.clone().into());
-            m.insert("program".into(), self.program.name.clone().unwrap_or_else(|| self.program.id.clone()).into());
-        }
+        let mut all: Vec<(&str, D<'_>)> = std::mem::take(&mut data);
+        all.push(("customer", D::Str(&self.account.customer)));
+        all.push(("program", D::Str(self.program.name.as_deref().unwrap_or(&self.program.id))));
+        let data = crate::json::sorted_object(&mut all);
         let n = self.effects.iter().filter(|e| matches!(e, Effect::Notify { .. })).count();
         self.effects.push(Effect::Notify {
             key: format!("{}:{}:{n}", self.event_id, trigger.name()),
@@ -389,7 +375,8 @@ impl Engine {
                     en.rules = all;
                 });
             }
-            tx.notify(Trigger::PointsEarned, json!({ "points": points, "order_id": o.id, "balance": tx.account.balance, "pending": held }));
+            let balance = tx.account.balance;
+            tx.notify(Trigger::PointsEarned, vec![("points", D::Int(points)), ("order_id", D::Str(&o.id)), ("balance", D::Int(balance)), ("pending", D::Bool(held))]);
         }
         let mut record = OrderRecord {
             id: o.id.clone(),
@@ -493,7 +480,7 @@ impl Engine {
                 out.entries.extend(r.entries);
                 for effect in r.effects {
                     match effect {
-                        Effect::Event { event } => derived.push(self.parse_event(&event.to_string()).map_err(|e| e.within(&format!("[{i}]")))?),
+                        Effect::Event { event } => derived.push(self.parse_event(&event).map_err(|e| e.within(&format!("[{i}]")))?),
                         other => out.effects.push(other),
                     }
                 }

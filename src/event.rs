@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::program::Program;
 use crate::time::parse_instant;
 use crate::decode::{self, Obj, Path};
-use serde_json::Value;
+use crate::json::Value;
 
 /// An event checked against the program: amounts in minor units, time in UTC milliseconds.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@ use crate::engine::Tx;
 use crate::ledger::{EntryKind, Warned};
 use crate::program::{ExpiryMode, Trigger};
 use crate::time::Date;
-use serde_json::json;
+use crate::json::D;
 
 /// Sets the expiry of points earned at `at`: per lot, or renewing the account's rolling date.
 /// Returns the lot's own expiry (per_lot only).
@@ -69,7 +69,8 @@ pub fn expire_due(tx: &mut Tx, now: i64) {
         }
         let at = tx.program.zone.format(end - 1);
         tx.push_entry(EntryKind::Expire, -points, "points expired", at.clone(), |e| e.lots = takes);
-        tx.notify(Trigger::PointsExpired, json!({ "points": points, "expired_at": at, "balance": tx.account.balance }));
+        let balance = tx.account.balance;
+        tx.notify(Trigger::PointsExpired, vec![("points", D::Int(points)), ("expired_at", D::Str(&at)), ("balance", D::Int(balance))]);
     }
 }
 
@@ -96,10 +97,8 @@ pub fn warn_due(tx: &mut Tx, now: i64) {
     tx.account.warned = Some(Warned { until: date, done: passed.map_or(done, |i| i + 1) });
     if passed.is_some() {
         let expires_at = tx.program.zone.format(end - 1);
-        tx.notify(
-            Trigger::PointsExpiring,
-            json!({ "points": points, "expires_at": expires_at, "expires_on": date.to_string(), "balance": tx.account.balance }),
-        );
+        let (on, balance) = (date.text(), tx.account.balance);
+        tx.notify(Trigger::PointsExpiring, vec![("points", D::Int(points)), ("expires_at", D::Str(&expires_at)), ("expires_on", D::Str(&on)), ("balance", D::Int(balance))]);
     }
 }
 

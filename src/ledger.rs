@@ -10,10 +10,9 @@ use crate::ratio::Ratio;
 use crate::action::Counts;
 use crate::tier::Month;
 use crate::time::Date;
-use serde::Serialize;
 
 /// One customer's account: what the host stores between events.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Account {
     pub customer: String,
     /// Spendable points: the lots' remaining points less the debt.
@@ -24,16 +23,12 @@ pub struct Account {
     pub debt: i64,
     pub lots: Vec<Lot>,
     /// The shared expiry date of all lots in `rolling` mode.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rolling_until: Option<Date>,
     /// Expiry warnings already sent for the coming expiry date.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub warned: Option<Warned>,
     pub coupons: Vec<Coupon>,
     /// Fractional points carried to the next order (`earn.carry_remainder`).
-    #[serde(skip_serializing_if = "no_carry")]
     pub carry: Ratio,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tier: Option<String>,
     /// The latest event time seen (UTC ms): time never runs backwards for an account.
     pub clock: i64,
@@ -43,31 +38,22 @@ pub struct Account {
     pub recent: Vec<String>,
     pub totals: Totals,
     /// When this account next needs a `clock.tick` (UTC ms): the host indexes it.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_due: Option<i64>,
     /// The local day of the account's first event (or signup): "new member" campaigns.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub joined: Option<Date>,
     /// The last local day the tier is held before it is re-evaluated.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tier_until: Option<Date>,
     /// Qualifying activity per local month (recent months) and over the lifetime.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub months: Vec<Month>,
     pub lifetime: Month,
     /// Ways-to-earn counts per period.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<Counts>,
     /// `action:ref` keys already counted (the latest `REFS`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub refs: Vec<String>,
     /// Who referred this customer, until their first order settles it.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub referred_by: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pending_lots: Vec<PendingLot>,
     /// The day this year the customer picked for the tier's bonus multiplier.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub chosen_day: Option<Date>,
 }
 
@@ -75,7 +61,7 @@ pub struct Account {
 pub const REFS: usize = 100;
 
 /// Points from an order waiting out the return window.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingLot {
     /// The id of the event that earned it.
     pub id: String,
@@ -83,7 +69,6 @@ pub struct PendingLot {
     pub points: i64,
     /// When the points become spendable (UTC ms).
     pub release_at: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
 }
 
@@ -91,7 +76,7 @@ pub struct PendingLot {
 /// order record and every event by the store's unique event id; this covers the rest.
 pub const RECENT: usize = 32;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Totals {
     pub earned: i64,
     pub reversed: i64,
@@ -101,7 +86,7 @@ pub struct Totals {
     pub forgiven: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lot {
     /// The id of the event that earned it.
     pub id: String,
@@ -110,11 +95,10 @@ pub struct Lot {
     /// When it was earned (UTC ms).
     pub at: i64,
     /// Exclusive end of validity in `per_lot` mode (UTC ms); rolling lots use the account's.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warned {
     /// The expiry date the warnings are about.
     pub until: Date,
@@ -122,30 +106,23 @@ pub struct Warned {
     pub done: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Coupon {
     pub code: String,
     pub reward: String,
-    #[serde(rename = "type")]
     pub kind: CouponKind,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub min_order: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_discount: Option<i64>,
     pub points: i64,
     pub issued_at: i64,
     /// Exclusive end of validity (UTC ms).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
     pub status: CouponStatus,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CouponStatus {
     Issued,
     Used,
@@ -163,46 +140,30 @@ impl CouponStatus {
 }
 
 /// An append-only ledger row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     /// `event id` + `#` + position within the event: stable across replays.
     pub id: String,
     pub event: String,
     pub customer: String,
-    #[serde(rename = "type")]
     pub kind: EntryKind,
     pub points: i64,
     pub balance_after: i64,
     pub at: String,
     pub reason: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub lots: Vec<Take>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub coupon: Option<String>,
     /// Points a clamped reversal could not take and forgave.
-    #[serde(skip_serializing_if = "is_zero")]
     pub forgiven: i64,
     /// Change of pending points (which `points` and the balance do not include).
-    #[serde(skip_serializing_if = "is_zero")]
     pub pending: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub by: Option<String>,
 }
 
-fn is_zero(n: &i64) -> bool {
-    *n == 0
-}
 
-fn no_carry(r: &Ratio) -> bool {
-    r.is_zero()
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntryKind {
     Earn,
     Reverse,
@@ -216,7 +177,7 @@ pub enum EntryKind {
 }
 
 /// Points taken from one lot by a debit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Take {
     pub lot: String,
     pub points: i64,
@@ -305,7 +266,7 @@ fn date(s: &str) -> std::result::Result<Date, String> {
     Date::parse(s).ok_or_else(|| format!("invalid date \"{s}\""))
 }
 
-fn month(v: &serde_json::Value, path: Path) -> Res<Month> {
+fn month(v: &crate::json::Value, path: Path) -> Res<Month> {
     let m = Obj::new("invalid_state", v, path, &["month", "spend", "points", "orders"])?;
     Ok(Month { month: m.int_or("month", 0)?, spend: m.int_or("spend", 0)?, points: m.int_or("points", 0)?, orders: m.int_or("orders", 0)? })
 }
@@ -316,7 +277,7 @@ fn state_err(path: &str, m: String) -> Error {
 
 impl Account {
     /// Reads a stored account (the JSON `Serialize` writes), checking its invariants.
-    pub fn read(v: &serde_json::Value, path: Path) -> Res<Account> {
+    pub fn read(v: &crate::json::Value, path: Path) -> Res<Account> {
         const FIELDS: &[&str] = &[
             "customer", "balance", "pending", "debt", "lots", "rolling_until", "warned", "coupons", "carry", "tier", "clock", "seq", "recent", "totals",
             "next_due", "joined", "tier_until", "months", "lifetime", "actions", "refs", "referred_by", "pending_lots", "chosen_day",

@@ -6,11 +6,13 @@
 pub mod action;
 pub mod campaign;
 pub mod decode;
+pub mod encode;
 pub mod earn;
 pub mod engine;
 pub mod error;
 pub mod event;
 pub mod expiry;
+pub mod json;
 pub mod ledger;
 pub mod money;
 pub mod multiplier;

@@ -49,7 +49,7 @@ pub const MATCH_FIELDS: &[&str] = &["sku", "product_id", "category"];
 
 impl Rule {
     /// Reads `{name?, match: {sku, product_id, category}, multiplier | exclude: true}`.
-    pub fn read(code: &'static str, v: &serde_json::Value, path: Path) -> Result<Rule> {
+    pub fn read(code: &'static str, v: &crate::json::Value, path: Path) -> Result<Rule> {
         let r = Obj::new(code, v, path, &["name", "match", "multiplier", "exclude"])?;
         let matches = Match::read(&r.obj("match", MATCH_FIELDS)?)?;
         let exclude = r.bool_or("exclude", false)?;

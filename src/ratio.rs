@@ -2,7 +2,6 @@
 //! keeping the exact value per line is what lets a refund reverse precisely what was earned,
 //! and rounding happens once per order, never per line.
 
-use serde::{Serialize, Serializer};
 use std::cmp::Ordering;
 
 /// `num / den` with `den > 0`, always reduced. Serialised as `"num/den"` (JSON numbers would
@@ -15,8 +14,7 @@ pub struct Ratio {
 
 pub const ZERO: Ratio = Ratio { num: 0, den: 1 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rounding {
     Floor,
     Round,
@@ -165,9 +163,19 @@ impl std::fmt::Display for Ratio {
     }
 }
 
-impl Serialize for Ratio {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+impl Ratio {
+    /// The stored form (`Display`), without the formatting machinery in the common case.
+    pub fn text(&self) -> String {
+        match (i64::try_from(self.num), i64::try_from(self.den)) {
+            (Ok(n), Ok(1)) => crate::json::int_text(n),
+            (Ok(n), Ok(d)) => {
+                let mut s = crate::json::int_text(n);
+                s.push('/');
+                s.push_str(&crate::json::int_text(d));
+                s
+            }
+            _ => self.to_string(),
+        }
     }
 }
 
@@ -209,10 +217,10 @@ mod tests {
     }
 
     #[test]
-    fn serde_round_trip() {
+    fn text_round_trip() {
         let r = Ratio::new(7, 3).unwrap();
-        let s = serde_json::to_string(&r).unwrap();
-        assert_eq!(s, "\"7/3\"");
+        assert_eq!(r.text(), "7/3");
+        assert_eq!(Ratio::new(-14, 2).unwrap().text(), "-7");
         assert_eq!(Ratio::parse_fraction("7/3"), Ok(r));
         assert!(Ratio::parse_fraction("1/0").is_err());
         assert!(Ratio::parse_fraction("x").is_err());

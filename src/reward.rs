@@ -8,8 +8,7 @@ use crate::ledger::{Coupon, CouponStatus, EntryKind};
 use crate::program::{CouponKind, Reward, Trigger};
 use crate::ratio::Ratio;
 use hmac::{Hmac, Mac};
-use serde::Serialize;
-use serde_json::json;
+use crate::json::D;
 use sha2::Sha256;
 
 /// Crockford's base32: no I, L, O or U, so a code read aloud or retyped survives.
@@ -84,7 +83,8 @@ fn coupon(tx: &mut Tx, reward: &Reward, debit: bool) {
     }
     tx.effects.push(Effect::CouponIssued { customer: tx.account.customer.clone(), reward: reward.id.clone(), points, coupon: view.clone() });
     let name = reward.name.clone().unwrap_or_else(|| reward.id.clone());
-    tx.notify(Trigger::RewardEarned, json!({ "reward": reward.id, "reward_name": name, "coupon": view, "balance": tx.account.balance }));
+    let balance = tx.account.balance;
+    tx.notify(Trigger::RewardEarned, vec![("reward", D::Str(&reward.id)), ("reward_name", D::Str(&name)), ("coupon", D::Raw(view.sorted_json())), ("balance", D::Int(balance))]);
 }
 
 /// Issues every automatic reward the spendable balance reaches, biggest first.
@@ -117,14 +117,12 @@ pub fn next_due(tx: &Tx) -> Option<i64> {
 }
 
 /// What a coupon does for a cart: its discount, or why it cannot be used.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct CouponQuote {
     pub code: String,
-    #[serde(rename = "type")]
     pub kind: CouponKind,
     pub usable: bool,
     pub discount: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 

@@ -6,11 +6,10 @@
 use crate::decode::Obj;
 use crate::engine::{Effect, Tx};
 use crate::program::Trigger;
-use serde_json::json;
+use crate::json::D;
 use crate::error::Result;
 use crate::ratio::Ratio;
 use crate::time::{Date, Duration};
-use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Basis {
@@ -46,18 +45,13 @@ pub struct Level {
     pub perks: Perks,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct Perks {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub multiplier: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub percent_off: Option<String>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub free_shipping: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub entry_reward: Option<String>,
     /// Multiplier on the one day a year the customer picks (`action.completed` `choose_day`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub chosen_day_multiplier: Option<String>,
 }
 
@@ -157,7 +151,7 @@ impl Tiers {
 }
 
 /// Qualifying activity per local month, so any window can be summed without the ledger.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Month {
     /// `yyyy * 12 + (month - 1)`.
     pub month: i64,
@@ -255,7 +249,7 @@ fn change(tx: &mut Tx, to: usize, on: Date, reason: &str) {
         return;
     }
     tx.effects.push(Effect::TierChanged { customer: tx.account.customer.clone(), from: from.clone(), to: level.name.clone(), reason: reason.to_string() });
-    tx.notify(Trigger::TierChanged, json!({ "from": from, "to": level.name, "reason": reason, "perks": level.perks }));
+    tx.notify(Trigger::TierChanged, vec![("from", D::OptStr(from.as_deref())), ("to", D::Str(&level.name)), ("reason", D::Str(reason)), ("perks", D::Raw(level.perks.sorted_json()))]);
     let up = from.as_deref().and_then(|f| t.rank(f)).is_none_or(|r| r < to);
     if let (true, Some(id)) = (up, level.perks.entry_reward.as_ref()) {
         if let Some(r) = tx.program.rewards.iter().find(|r| &r.id == id) {

@@ -4,7 +4,6 @@
 
 use crate::decode::{self, Obj, Path};
 
-use serde::{Serialize, Serializer};
 
 const MS_PER_DAY: i64 = 86_400_000;
 
@@ -82,11 +81,7 @@ impl std::fmt::Display for Date {
     }
 }
 
-impl Serialize for Date {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
+
 /// Parses an RFC 3339 instant (`2026-11-24T10:00:00.5+01:00`) into UTC milliseconds.
 /// An offset is required: a time without one means different instants in cart and webhook.
 pub fn parse_instant(s: &str) -> Result<i64, String> {

@@ -11,23 +11,22 @@ use crate::error::Error;
 use crate::event::Event;
 use crate::ledger::Account;
 use crate::time::Zone;
-use serde::Serialize;
-use serde_json::Value;
+use crate::json::{ToJson, Value, D};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use wasm_bindgen::prelude::*;
 
 fn js_error(e: Error) -> JsError {
-    let body = serde_json::json!({ "code": e.code, "path": e.path, "message": e.message });
-    JsError::new(&body.to_string())
+    let body = crate::json::sorted_object(&mut [("code", D::Str(e.code)), ("path", D::Str(&e.path)), ("message", D::Str(&e.message))]);
+    JsError::new(&body)
 }
 
-fn encode<T: Serialize>(v: &T) -> Result<String, JsError> {
-    serde_json::to_string(v).map_err(|e| js_error(Error::new("internal", "", e.to_string())))
+fn encode<T: ToJson>(v: &T) -> Result<String, JsError> {
+    Ok(v.to_json())
 }
 
 /// Reads an optional JSON input with `read`: the empty string means "none".
-fn decode<T>(json: &str, read: impl Fn(&Value, Path) -> Result<T, Error>) -> Result<Option<T>, JsError> {
+fn decode<T>(json: &str, read: impl Fn(&Value<'_>, Path) -> Result<T, Error>) -> Result<Option<T>, JsError> {
     if json.is_empty() {
         return Ok(None);
     }
@@ -36,7 +35,7 @@ fn decode<T>(json: &str, read: impl Fn(&Value, Path) -> Result<T, Error>) -> Res
 }
 
 /// Reads a JSON object of id -> item (accounts by customer, orders by id).
-fn decode_map<T>(json: &str, read: impl Fn(&Value, Path) -> Result<T, Error>) -> Result<HashMap<String, T>, JsError> {
+fn decode_map<T>(json: &str, read: impl Fn(&Value<'_>, Path) -> Result<T, Error>) -> Result<HashMap<String, T>, JsError> {
     decode(json, |v, p| decode::map("invalid_state", v, p, &read)).map(|m| m.unwrap_or_default().into_iter().collect())
 }
 
@@ -104,19 +103,6 @@ impl Engine {
     }
 }
 
-/// `Outcome` without its state, serialised after it: `{"state":…,"order":…}`.
-#[derive(Serialize)]
-struct Rest<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    order: Option<&'a crate::earn::OrderRecord>,
-    entries: &'a [crate::ledger::Entry],
-    effects: &'a [crate::engine::Effect],
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    duplicate: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    skipped: Option<&'a str>,
-}
-
 #[wasm_bindgen]
 impl Engine {
     /// Validates the program; `zone` is the offset table of its time zone ("" for UTC).
@@ -141,15 +127,15 @@ impl Engine {
         let order = decode(order, OrderRecord::read)?;
         let event = self.0.parse_event(event).map_err(js_error)?;
         let out = self.0.apply(state, order, &event).map_err(js_error)?;
-        let state = encode(&out.state)?;
-        let rest = encode(&Rest { order: out.order.as_ref(), entries: &out.entries, effects: &out.effects, duplicate: out.duplicate, skipped: out.skipped.as_deref() })?;
-        let mut json = String::with_capacity(state.len() + rest.len() + 10);
-        json.push_str("{\"state\":");
-        json.push_str(&state);
-        json.push(',');
-        json.push_str(&rest[1..]);
+        let mut o = crate::json::Out::new();
+        o.open();
+        o.key("state");
+        let start = o.0.len();
+        out.state.write_json(&mut o);
+        let state = o.0[start..].to_string();
+        out.write_rest(&mut o);
         self.1.borrow_mut().put(state, &out.state);
-        Ok(json)
+        Ok(o.0)
     }
 
     /// Applies an array of events to many accounts in one call: `states` maps customer to

@@ -5,6 +5,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 mod common;
 
+use loyalty_engine::json::ToJson;
 use common::*;
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -157,7 +158,7 @@ proptest! {
             again.ok(e);
         }
         for (c, s) in &h.states {
-            prop_assert_eq!(serde_json::to_string(s).unwrap(), serde_json::to_string(&again.states[c]).unwrap());
+            prop_assert_eq!(s.to_json(), again.states[c].to_json());
         }
     }
 }

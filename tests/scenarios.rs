@@ -2,6 +2,7 @@
 //! natively here, and through the npm package's CLI in tests/js/cli.test.js.
 mod common;
 
+use loyalty_engine::json::ToJson;
 use loyalty_engine::event::Event;
 use serde_json::Value;
 
@@ -15,8 +16,8 @@ fn seed_scenario_matches_its_expected_output() {
     let out = engine.apply_batch(Default::default(), Default::default(), &events).unwrap();
     let expected: Value = serde_json::from_str(include_str!("scenarios/seed.expected.json")).unwrap();
     for (customer, view) in expected["customers"].as_object().unwrap() {
-        let got = serde_json::to_value(engine.view(&out.states[customer])).unwrap();
+        let got = serde_json::from_str::<Value>(&engine.view(&out.states[customer]).to_json()).unwrap();
         assert_eq!(&got, view, "{customer}");
     }
-    assert_eq!(serde_json::to_value(&out.effects).unwrap(), expected["effects"]);
+    assert_eq!(serde_json::from_str::<Value>(&out.effects.to_json()).unwrap(), expected["effects"]);
 }

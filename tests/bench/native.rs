@@ -5,6 +5,7 @@ use loyalty_engine::earn::OrderRecord;
 use loyalty_engine::event::Event;
 use loyalty_engine::ledger::Account;
 use loyalty_engine::time::Zone;
+use loyalty_engine::json::ToJson;
 use loyalty_engine::Engine;
 use serde_json::Value;
 use std::time::Instant;
@@ -20,11 +21,11 @@ fn main() {
     // One call per event, as through the boundary: parse state and event, apply, encode.
     let apply = |n: usize| {
         for e in events.iter().cycle().take(n) {
-            let s = Account::read(&serde_json::from_str(&state).unwrap(), Path::Root("")).unwrap();
+            let s = Account::read(&loyalty_engine::decode::parse("invalid_state", &state).unwrap(), Path::Root("")).unwrap();
             let o: Option<OrderRecord> = None;
             let ev = Event::parse(e, &engine.program).unwrap();
             let out = engine.apply(Some(s), o, &ev).unwrap();
-            std::hint::black_box(serde_json::to_string(&out).unwrap());
+            std::hint::black_box(out.to_json());
         }
     };
     apply(2_000);
@@ -37,10 +38,10 @@ fn main() {
     let states = w["batch_states"].to_string();
     let batch = Value::Array(w["events"].as_array().unwrap()[..1000].to_vec()).to_string();
     let run_batch = || {
-        let m = loyalty_engine::decode::map("invalid_state", &serde_json::from_str(&states).unwrap(), Path::Root(""), Account::read).unwrap();
+        let m = loyalty_engine::decode::map("invalid_state", &loyalty_engine::decode::parse("invalid_state", &states).unwrap(), Path::Root(""), Account::read).unwrap();
         let evs = Event::parse_many(&batch, &engine.program).unwrap();
         let out = engine.apply_batch(m.into_iter().collect(), Default::default(), &evs).unwrap();
-        std::hint::black_box(serde_json::to_string(&out).unwrap());
+        std::hint::black_box(out.to_json());
     };
     run_batch();
     let rounds = 50;
@@ -51,18 +52,18 @@ fn main() {
     let batch_rate = (rounds * 1000) as f64 / t.elapsed().as_secs_f64();
     if std::env::var("BENCH_SPLIT").is_ok() {
         let ev = Event::parse(&events[0], &engine.program).unwrap();
-        let s = Account::read(&serde_json::from_str(&state).unwrap(), Path::Root("")).unwrap();
+        let s = Account::read(&loyalty_engine::decode::parse("invalid_state", &state).unwrap(), Path::Root("")).unwrap();
         let time = |name: &str, f: &mut dyn FnMut()| {
             let t = Instant::now();
             for _ in 0..20_000 { f(); }
             eprintln!("{name}: {:.2} us", t.elapsed().as_secs_f64() / 20_000.0 * 1e6);
         };
         time("state to Value", &mut || { std::hint::black_box(serde_json::from_str::<Value>(&state).unwrap()); });
-        time("parse state", &mut || { std::hint::black_box(Account::read(&serde_json::from_str(&state).unwrap(), Path::Root("")).unwrap()); });
+        time("parse state", &mut || { std::hint::black_box(Account::read(&loyalty_engine::decode::parse("invalid_state", &state).unwrap(), Path::Root("")).unwrap()); });
         time("parse event", &mut || { std::hint::black_box(Event::parse(&events[0], &engine.program).unwrap()); });
         time("apply", &mut || { std::hint::black_box(engine.apply(Some(s.clone()), None, &ev).unwrap()); });
         let out = engine.apply(Some(s.clone()), None, &ev).unwrap();
-        time("encode", &mut || { std::hint::black_box(serde_json::to_string(&out).unwrap()); });
+        time("encode", &mut || { std::hint::black_box(out.to_json()); });
     }
     println!("{}", serde_json::json!({ "apply": apply_rate, "batch": batch_rate }));
 }

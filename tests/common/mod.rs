@@ -2,6 +2,7 @@
 //! records, the ledger), checking the ledger invariants after every event.
 #![allow(dead_code)]
 
+use loyalty_engine::json::ToJson;
 use loyalty_engine::earn::OrderRecord;
 use loyalty_engine::ledger::{Account, Entry};
 use loyalty_engine::time::{parse_instant, Date, Zone};
@@ -69,13 +70,13 @@ impl Harness {
             self.orders.insert(o.id.clone(), o.clone());
         }
         self.ledger.extend(out.entries.iter().cloned());
-        self.effects.extend(out.effects.iter().map(|x| serde_json::to_value(x).unwrap()));
+        self.effects.extend(out.effects.iter().map(|x| serde_json::from_str::<Value>(&x.to_json()).unwrap()));
         self.states.insert(customer.clone(), out.state.clone());
         self.check(&customer);
         // Events the engine asks for on other accounts (a referrer's reward) follow at once.
         for e in &out.effects {
             if let loyalty_engine::engine::Effect::Event { event, .. } = e {
-                self.send(event.clone())?;
+                self.send(serde_json::from_str(event).unwrap())?;
             }
         }
         Ok(out)
@@ -103,8 +104,12 @@ impl Harness {
             assert!(o.reversed >= 0 && o.reversed <= o.earned, "order {} reversed {} of {}", o.id, o.reversed, o.earned);
         }
         // The stored form reads back to the same account.
-        let v = serde_json::to_value(s).unwrap();
+        let text = s.to_json();
+        let v = loyalty_engine::decode::parse("invalid_state", &text).unwrap();
         assert_eq!(&Account::read(&v, loyalty_engine::decode::Path::Root("")).unwrap(), s, "state must round-trip through JSON");
+        // And the text is what serde_json would read and write back unchanged.
+        let again: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(serde_json::to_string(&again).unwrap().len(), text.len());
     }
 
     pub fn view(&self, customer: &str) -> View {

@@ -1,0 +1,949 @@
+//! The engine's own JSON, replacing serde and serde_json: a reader into a borrowed tree and a
+//! compact writer. Both are non-generic, so they cost a few KB of wasm where serde's derived
+//! code and serde_json's generic parser cost over 50 KB. What they accept and write matches
+//! serde_json's defaults: objects read sorted by key with the last of duplicate keys winning,
+//! whole numbers as `i64`, anything else numeric kept for the error message, its syntax
+//! error messages, and its string escaping on output.
+
+use std::borrow::Cow;
+
+/// A parsed JSON value; strings borrow from the text unless they had escapes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value<'a> {
+    Null,
+    Bool(bool),
+    /// A whole number in the `i64` range.
+    Int(i64),
+    /// Any other number, as written (fractions, exponents, whole numbers beyond `i64`, `-0`):
+    /// the engine only reads whole numbers, so this is kept for the error message.
+    Number(&'a str),
+    Str(Cow<'a, str>),
+    Array(Vec<Value<'a>>),
+    /// Members sorted by key, duplicate keys resolved to the last value.
+    Object(Vec<(Cow<'a, str>, Value<'a>)>),
+}
+
+impl<'a> Value<'a> {
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Int(n) => Some(*n),
+            _ => None,
+        }
+    }
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn as_array(&self) -> Option<&[Value<'a>]> {
+        match self {
+            Value::Array(a) => Some(a),
+            _ => None,
+        }
+    }
+    pub fn as_object(&self) -> Option<&[(Cow<'a, str>, Value<'a>)]> {
+        match self {
+            Value::Object(m) => Some(m),
+            _ => None,
+        }
+    }
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+    /// The member `key` of an object.
+    pub fn get(&self, key: &str) -> Option<&Value<'a>> {
+        let m = self.as_object()?;
+        m.binary_search_by(|(k, _)| k.as_ref().cmp(key)).ok().map(|i| &m[i].1)
+    }
+}
+
+impl ToJson for Value<'_> {
+    fn write_json(&self, o: &mut Out) {
+        match self {
+            Value::Null => o.null(),
+            Value::Bool(b) => o.bool(*b),
+            Value::Int(n) => o.int(*n),
+            Value::Number(_) => o.raw(&number_text(self)),
+            Value::Str(s) => o.str(s),
+            Value::Array(a) => o.list(a),
+            Value::Object(m) => {
+                o.open();
+                for (k, v) in m {
+                    o.key_escaped(k);
+                    v.write_json(o);
+                }
+                o.close();
+            }
+        }
+    }
+}
+
+/// Compact JSON, as serde_json's `Value` displays.
+impl std::fmt::Display for Value<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_json())
+    }
+}
+
+/// A number as serde_json displays it (`1.5`, `1e20`, `18446744073709551615`, `-0.0`).
+pub fn number_text(v: &Value) -> String {
+    match v {
+        Value::Int(n) => int_text(*n),
+        Value::Number(t) => {
+            let whole = !t.contains(['.', 'e', 'E']);
+            // A whole number in u64 is serde_json's `u64`, shown as written.
+            if whole && !t.starts_with('-') && t.len() <= 20 && t.parse::<u64>().is_ok() {
+                return t.to_string();
+            }
+            float_text(t)
+        }
+        _ => String::new(),
+    }
+}
+
+/// Significant digits of a JSON number (leading and trailing zeros stripped, rounded to 17
+/// digits) and the position of the decimal point: `value = 0.DIGITS * 10^point`.
+fn decimal(t: &str) -> (bool, Vec<u8>, i64) {
+    let b = t.as_bytes();
+    let neg = b.first() == Some(&b'-');
+    let body = if neg { &b[1..] } else { b };
+    let mant_end = body.iter().position(|c| matches!(c, b'e' | b'E')).unwrap_or(body.len());
+    let mut exp: i64 = 0;
+    if mant_end < body.len() {
+        let e = &body[mant_end + 1..];
+        let (eneg, e) = match e.first() {
+            Some(b'-') => (true, &e[1..]),
+            Some(b'+') => (false, &e[1..]),
+            _ => (false, e),
+        };
+        for &c in e {
+            exp = (exp * 10 + (c - b'0') as i64).min(1_000_000);
+        }
+        if eneg {
+            exp = -exp;
+        }
+    }
+    let mut digits = Vec::new();
+    let mut point: i64 = 0;
+    let mut seen_point = false;
+    for &c in &body[..mant_end] {
+        if c == b'.' {
+            seen_point = true;
+            continue;
+        }
+        if !seen_point {
+            point += 1;
+        }
+        if digits.is_empty() && c == b'0' {
+            point -= 1;
+            continue;
+        }
+        digits.push(c);
+    }
+    if digits.is_empty() {
+        return (neg, digits, 0);
+    }
+    point += exp;
+    if digits.len() > 17 {
+        let up = digits[17] >= b'5';
+        digits.truncate(17);
+        if up {
+            let mut i = 17;
+            loop {
+                if i == 0 {
+                    digits.insert(0, b'1');
+                    digits.pop();
+                    point += 1;
+                    break;
+                }
+                i -= 1;
+                if digits[i] == b'9' {
+                    digits[i] = b'0';
+                } else {
+                    digits[i] += 1;
+                    break;
+                }
+            }
+        }
+    }
+    while digits.last() == Some(&b'0') {
+        digits.pop();
+    }
+    (neg, digits, point)
+}
+
+/// Whether a JSON number is beyond f64's range, which serde_json rejects.
+fn out_of_range(t: &str) -> bool {
+    let (_, d, point) = decimal(t);
+    !d.is_empty() && (point > 309 || (point == 309 && d.as_slice() > b"17976931348623157".as_slice()))
+}
+
+/// ryu's layout (serde_json's float output) of the shortest digits of a number. The digits
+/// come from the decimal text, so numbers of more than 15 significant digits may show one
+/// digit more or less than serde_json would (only in an error message).
+pub fn float_text(t: &str) -> String {
+    let (neg, digits, point) = decimal(t);
+    let mut s = String::new();
+    if neg {
+        s.push('-');
+    }
+    if digits.is_empty() || point < -323 {
+        s.push_str("0.0");
+        return s;
+    }
+    let digits = std::str::from_utf8(&digits).unwrap_or("0");
+    let kk = point;
+    let len = digits.len() as i64;
+    let k = kk - len;
+    if k >= 0 && kk <= 16 {
+        s.push_str(digits);
+        (0..k).for_each(|_| s.push('0'));
+        s.push_str(".0");
+    } else if 0 < kk && kk <= 16 {
+        s.push_str(&digits[..kk as usize]);
+        s.push('.');
+        s.push_str(&digits[kk as usize..]);
+    } else if -5 < kk && kk <= 0 {
+        s.push_str("0.");
+        (0..-kk).for_each(|_| s.push('0'));
+        s.push_str(digits);
+    } else {
+        s.push_str(&digits[..1]);
+        if len > 1 {
+            s.push('.');
+            s.push_str(&digits[1..]);
+        }
+        s.push('e');
+        s.push_str(&int_text(kk - 1));
+    }
+    s
+}
+
+/// A syntax error: serde_json's message and where (1-based line, column of the last byte read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub message: &'static str,
+    pub line: usize,
+    pub column: usize,
+}
+
+const DEPTH: usize = 128;
+
+struct Reader<'a> {
+    text: &'a str,
+    b: &'a [u8],
+    i: usize,
+    depth: usize,
+}
+
+type R<T> = Result<T, SyntaxError>;
+
+/// Parses a whole JSON text (whitespace around it allowed, nothing else).
+pub fn parse(text: &str) -> R<Value<'_>> {
+    let mut r = Reader { text, b: text.as_bytes(), i: 0, depth: 0 };
+    let v = r.value()?;
+    r.ws();
+    if r.i < r.b.len() {
+        return Err(r.err_at(r.i + 1, "trailing characters"));
+    }
+    Ok(v)
+}
+
+impl<'a> Reader<'a> {
+    /// An error after `at` bytes have been read.
+    fn err_at(&self, at: usize, message: &'static str) -> SyntaxError {
+        let at = at.min(self.b.len());
+        let before = &self.b[..at];
+        let line = 1 + before.iter().filter(|&&c| c == b'\n').count();
+        let column = at - before.iter().rposition(|&c| c == b'\n').map_or(0, |p| p + 1);
+        SyntaxError { message, line, column }
+    }
+    /// An error at the byte about to be read.
+    fn peek_err(&self, message: &'static str) -> SyntaxError {
+        self.err_at(self.i + 1, message)
+    }
+    fn eof(&self, message: &'static str) -> SyntaxError {
+        self.err_at(self.b.len(), message)
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.b.get(self.i) {
+            self.i += 1;
+        }
+    }
+
+    fn value(&mut self) -> R<Value<'a>> {
+        self.ws();
+        let Some(&c) = self.b.get(self.i) else { return Err(self.eof("EOF while parsing a value")) };
+        match c {
+            b'n' => self.ident(b"null", Value::Null),
+            b't' => self.ident(b"true", Value::Bool(true)),
+            b'f' => self.ident(b"false", Value::Bool(false)),
+            b'-' | b'0'..=b'9' => self.number(),
+            b'"' => {
+                self.i += 1;
+                Ok(Value::Str(self.string()?))
+            }
+            b'[' => {
+                self.enter()?;
+                self.i += 1;
+                let mut items = Vec::new();
+                self.ws();
+                if self.b.get(self.i) == Some(&b']') {
+                    self.i += 1;
+                } else {
+                    loop {
+                        items.push(self.value()?);
+                        self.ws();
+                        match self.b.get(self.i) {
+                            None => return Err(self.eof("EOF while parsing a list")),
+                            Some(b',') => {
+                                self.i += 1;
+                                self.ws();
+                                if self.b.get(self.i) == Some(&b']') {
+                                    return Err(self.peek_err("trailing comma"));
+                                }
+                            }
+                            Some(b']') => {
+                                self.i += 1;
+                                break;
+                            }
+                            Some(_) => return Err(self.peek_err("expected `,` or `]`")),
+                        }
+                    }
+                }
+                self.depth -= 1;
+                Ok(Value::Array(items))
+            }
+            b'{' => {
+                self.enter()?;
+                self.i += 1;
+                let mut members: Vec<(Cow<'a, str>, Value<'a>)> = Vec::new();
+                self.ws();
+                if self.b.get(self.i) == Some(&b'}') {
+                    self.i += 1;
+                } else {
+                    loop {
+                        self.ws();
+                        match self.b.get(self.i) {
+                            None => return Err(self.eof("EOF while parsing an object")),
+                            Some(b'"') => self.i += 1,
+                            Some(_) => return Err(self.peek_err("key must be a string")),
+                        }
+                        let key = self.string()?;
+                        self.ws();
+                        match self.b.get(self.i) {
+                            None => return Err(self.eof("EOF while parsing an object")),
+                            Some(b':') => self.i += 1,
+                            Some(_) => return Err(self.peek_err("expected `:`")),
+                        }
+                        let v = self.value()?;
+                        // Sorted as it goes, the last duplicate winning: serde_json's BTreeMap.
+                        match members.binary_search_by(|(k, _)| k.as_ref().cmp(key.as_ref())) {
+                            Ok(i) => members[i].1 = v,
+                            Err(i) => members.insert(i, (key, v)),
+                        }
+                        self.ws();
+                        match self.b.get(self.i) {
+                            None => return Err(self.eof("EOF while parsing an object")),
+                            Some(b',') => {
+                                self.i += 1;
+                                self.ws();
+                                if self.b.get(self.i) == Some(&b'}') {
+                                    return Err(self.peek_err("trailing comma"));
+                                }
+                            }
+                            Some(b'}') => {
+                                self.i += 1;
+                                break;
+                            }
+                            Some(_) => return Err(self.peek_err("expected `,` or `}`")),
+                        }
+                    }
+                }
+                self.depth -= 1;
+                Ok(Value::Object(members))
+            }
+            _ => Err(self.peek_err("expected value")),
+        }
+    }
+
+    fn enter(&mut self) -> R<()> {
+        self.depth += 1;
+        if self.depth > DEPTH {
+            return Err(self.peek_err("recursion limit exceeded"));
+        }
+        Ok(())
+    }
+
+    fn ident(&mut self, word: &[u8], v: Value<'a>) -> R<Value<'a>> {
+        self.i += 1;
+        for &w in &word[1..] {
+            match self.b.get(self.i) {
+                None => return Err(self.eof("EOF while parsing a value")),
+                Some(&c) if c == w => self.i += 1,
+                Some(_) => return Err(self.peek_err("expected ident")),
+            }
+        }
+        Ok(v)
+    }
+
+    fn number(&mut self) -> R<Value<'a>> {
+        let start = self.i;
+        let neg = self.b[self.i] == b'-';
+        if neg {
+            self.i += 1;
+        }
+        let digits = self.i;
+        match self.b.get(self.i) {
+            None => return Err(self.eof("EOF while parsing a value")),
+            Some(b'0') => {
+                self.i += 1;
+                if let Some(b'0'..=b'9') = self.b.get(self.i) {
+                    return Err(self.peek_err("invalid number"));
+                }
+            }
+            Some(b'1'..=b'9') => {
+                while let Some(b'0'..=b'9') = self.b.get(self.i) {
+                    self.i += 1;
+                }
+            }
+            Some(_) => return Err(self.peek_err("invalid number")),
+        }
+        let int_end = self.i;
+        let mut float = false;
+        if self.b.get(self.i) == Some(&b'.') {
+            float = true;
+            self.i += 1;
+            self.digits()?;
+        }
+        if let Some(b'e' | b'E') = self.b.get(self.i) {
+            float = true;
+            self.i += 1;
+            if let Some(b'+' | b'-') = self.b.get(self.i) {
+                self.i += 1;
+            }
+            self.digits()?;
+        }
+        let text = &self.text[start..self.i];
+        if !float {
+            let mut mag: u64 = 0;
+            let mut fits = true;
+            for &c in &self.b[digits..int_end] {
+                match mag.checked_mul(10).and_then(|m| m.checked_add((c - b'0') as u64)) {
+                    Some(m) => mag = m,
+                    None => {
+                        fits = false;
+                        break;
+                    }
+                }
+            }
+            if fits {
+                return Ok(if !neg {
+                    if mag <= i64::MAX as u64 { Value::Int(mag as i64) } else { Value::Number(text) }
+                } else {
+                    // serde_json: a negative whose negation is not negative is a float (-0).
+                    let n = (mag as i64).wrapping_neg();
+                    if n >= 0 { Value::Number(text) } else { Value::Int(n) }
+                });
+            }
+        }
+        if out_of_range(text) {
+            return Err(self.err_at(self.i, "number out of range"));
+        }
+        Ok(Value::Number(text))
+    }
+
+    fn digits(&mut self) -> R<()> {
+        match self.b.get(self.i) {
+            None => return Err(self.eof("EOF while parsing a value")),
+            Some(b'0'..=b'9') => {}
+            Some(_) => return Err(self.peek_err("invalid number")),
+        }
+        while let Some(b'0'..=b'9') = self.b.get(self.i) {
+            self.i += 1;
+        }
+        Ok(())
+    }
+
+    /// A string's content, after its opening quote.
+    fn string(&mut self) -> R<Cow<'a, str>> {
+        let start = self.i;
+        // The common case: no escapes, borrowed.
+        loop {
+            match self.b.get(self.i) {
+                None => return Err(self.eof("EOF while parsing a string")),
+                Some(b'"') => {
+                    self.i += 1;
+                    return Ok(Cow::Borrowed(&self.text[start..self.i - 1]));
+                }
+                Some(b'\\') => break,
+                Some(&c) if c < 0x20 => return Err(self.peek_err("control character (\\u0000-\\u001F) found while parsing a string")),
+                Some(_) => self.i += 1,
+            }
+        }
+        let mut s = String::from(&self.text[start..self.i]);
+        loop {
+            let run = self.i;
+            loop {
+                match self.b.get(self.i) {
+                    None => return Err(self.eof("EOF while parsing a string")),
+                    Some(b'"' | b'\\') => break,
+                    Some(&c) if c < 0x20 => return Err(self.peek_err("control character (\\u0000-\\u001F) found while parsing a string")),
+                    Some(_) => self.i += 1,
+                }
+            }
+            s.push_str(&self.text[run..self.i]);
+            if self.b[self.i] == b'"' {
+                self.i += 1;
+                return Ok(Cow::Owned(s));
+            }
+            self.i += 1;
+            let Some(&e) = self.b.get(self.i) else { return Err(self.eof("EOF while parsing a string")) };
+            self.i += 1;
+            match e {
+                b'"' => s.push('"'),
+                b'\\' => s.push('\\'),
+                b'/' => s.push('/'),
+                b'b' => s.push('\u{8}'),
+                b'f' => s.push('\u{c}'),
+                b'n' => s.push('\n'),
+                b'r' => s.push('\r'),
+                b't' => s.push('\t'),
+                b'u' => {
+                    let n = self.hex()?;
+                    let c = match n {
+                        0xD800..=0xDBFF => {
+                            for want in [b'\\', b'u'] {
+                                match self.b.get(self.i) {
+                                    None => return Err(self.eof("EOF while parsing a string")),
+                                    Some(&c) if c == want => self.i += 1,
+                                    Some(_) => return Err(self.err_at(self.i + 1, "unexpected end of hex escape")),
+                                }
+                            }
+                            let n2 = self.hex()?;
+                            if !(0xDC00..=0xDFFF).contains(&n2) {
+                                return Err(self.err_at(self.i, "lone leading surrogate in hex escape"));
+                            }
+                            0x10000 + (((n - 0xD800) as u32) << 10) + (n2 - 0xDC00) as u32
+                        }
+                        0xDC00..=0xDFFF => return Err(self.err_at(self.i, "lone leading surrogate in hex escape")),
+                        n => n as u32,
+                    };
+                    s.push(char::from_u32(c).unwrap_or('\u{fffd}'));
+                }
+                _ => return Err(self.err_at(self.i, "invalid escape")),
+            }
+        }
+    }
+
+    fn hex(&mut self) -> R<u16> {
+        let mut n: u16 = 0;
+        for _ in 0..4 {
+            let Some(&c) = self.b.get(self.i) else { return Err(self.eof("EOF while parsing a string")) };
+            self.i += 1;
+            let d = match c {
+                b'0'..=b'9' => c - b'0',
+                b'a'..=b'f' => c - b'a' + 10,
+                b'A'..=b'F' => c - b'A' + 10,
+                _ => return Err(self.err_at(self.i, "invalid escape")),
+            };
+            n = n * 16 + d as u16;
+        }
+        Ok(n)
+    }
+}
+
+/// `n` in decimal, without the formatting machinery.
+pub fn int_text(n: i64) -> String {
+    let mut o = Out::default();
+    o.int(n);
+    o.0
+}
+
+/// Compact JSON output, written as serde_json writes it. The caller places the commas:
+/// `key` and `item` do, for objects and arrays opened with `open`/`open_array`.
+#[derive(Default)]
+pub struct Out(pub String, bool);
+
+impl Out {
+    pub fn new() -> Out {
+        Out(String::with_capacity(256), false)
+    }
+    fn comma(&mut self) {
+        if self.1 {
+            self.0.push(',');
+        }
+        self.1 = true;
+    }
+    pub fn open(&mut self) {
+        self.0.push('{');
+        self.1 = false;
+    }
+    pub fn close(&mut self) {
+        self.0.push('}');
+        self.1 = true;
+    }
+    pub fn open_array(&mut self) {
+        self.0.push('[');
+        self.1 = false;
+    }
+    pub fn close_array(&mut self) {
+        self.0.push(']');
+        self.1 = true;
+    }
+    /// Starts an object member: the comma if needed, the key and the colon.
+    pub fn key(&mut self, k: &str) {
+        self.comma();
+        self.0.push('"');
+        self.0.push_str(k);
+        self.0.push_str("\":");
+        self.1 = false;
+    }
+    /// Starts an object member whose key is data (an id), escaped.
+    pub fn key_escaped(&mut self, k: &str) {
+        self.comma();
+        self.str(k);
+        self.0.push(':');
+        self.1 = false;
+    }
+    /// Starts an array item.
+    pub fn item(&mut self) {
+        self.comma();
+        self.1 = false;
+    }
+    pub fn str(&mut self, s: &str) {
+        let b = s.as_bytes();
+        self.0.push('"');
+        let mut start = 0;
+        for (i, &c) in b.iter().enumerate() {
+            let esc: &str = match c {
+                b'"' => "\\\"",
+                b'\\' => "\\\\",
+                b'\n' => "\\n",
+                b'\r' => "\\r",
+                b'\t' => "\\t",
+                0x08 => "\\b",
+                0x0c => "\\f",
+                0..=0x1f => "",
+                _ => continue,
+            };
+            self.0.push_str(&s[start..i]);
+            if esc.is_empty() {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                self.0.push_str("\\u00");
+                self.0.push(HEX[(c >> 4) as usize] as char);
+                self.0.push(HEX[(c & 15) as usize] as char);
+            } else {
+                self.0.push_str(esc);
+            }
+            start = i + 1;
+        }
+        self.0.push_str(&s[start..]);
+        self.0.push('"');
+        self.1 = true;
+    }
+    pub fn int(&mut self, n: i64) {
+        let mut buf = [0u8; 20];
+        let mut i = buf.len();
+        let mut m = n.unsigned_abs();
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (m % 10) as u8;
+            m /= 10;
+            if m == 0 {
+                break;
+            }
+        }
+        if n < 0 {
+            self.0.push('-');
+        }
+        // Only ASCII digits were written.
+        self.0.push_str(std::str::from_utf8(&buf[i..]).unwrap_or(""));
+        self.1 = true;
+    }
+    pub fn bool(&mut self, b: bool) {
+        self.0.push_str(if b { "true" } else { "false" });
+        self.1 = true;
+    }
+    pub fn null(&mut self) {
+        self.0.push_str("null");
+        self.1 = true;
+    }
+    /// Already-encoded JSON.
+    pub fn raw(&mut self, json: &str) {
+        self.0.push_str(json);
+        self.1 = true;
+    }
+    pub fn opt_str(&mut self, s: Option<&str>) {
+        match s {
+            Some(s) => self.str(s),
+            None => self.null(),
+        }
+    }
+
+    // Members, for brevity in the writers.
+    pub fn k_str(&mut self, k: &str, s: &str) {
+        self.key(k);
+        self.str(s);
+    }
+    pub fn k_int(&mut self, k: &str, n: i64) {
+        self.key(k);
+        self.int(n);
+    }
+    pub fn k_bool(&mut self, k: &str, b: bool) {
+        self.key(k);
+        self.bool(b);
+    }
+    /// `k: s` or `k: null`.
+    pub fn k_opt_str(&mut self, k: &str, s: Option<&str>) {
+        self.key(k);
+        self.opt_str(s);
+    }
+    /// `k: s`, left out when `None`.
+    pub fn k_some_str(&mut self, k: &str, s: Option<&str>) {
+        if let Some(s) = s {
+            self.k_str(k, s);
+        }
+    }
+    pub fn k_some_int(&mut self, k: &str, n: Option<i64>) {
+        if let Some(n) = n {
+            self.k_int(k, n);
+        }
+    }
+    pub fn k_strs(&mut self, k: &str, v: &[String]) {
+        self.key(k);
+        self.open_array();
+        for s in v {
+            self.item();
+            self.str(s);
+        }
+        self.close_array();
+    }
+    /// `k: [items]` written by `write_json`.
+    pub fn k_list<T: ToJson>(&mut self, k: &str, v: &[T]) {
+        self.key(k);
+        self.list(v);
+    }
+    pub fn list<T: ToJson>(&mut self, v: &[T]) {
+        self.open_array();
+        for x in v {
+            self.item();
+            x.write_json(self);
+        }
+        self.close_array();
+    }
+}
+
+/// A type the engine writes as JSON.
+pub trait ToJson {
+    fn write_json(&self, o: &mut Out);
+    fn to_json(&self) -> String {
+        let mut o = Out::new();
+        self.write_json(&mut o);
+        o.0
+    }
+}
+
+impl<T: ToJson + ?Sized> ToJson for &T {
+    fn write_json(&self, o: &mut Out) {
+        (**self).write_json(o)
+    }
+}
+
+impl<T: ToJson> ToJson for [T] {
+    fn write_json(&self, o: &mut Out) {
+        o.list(self)
+    }
+}
+
+impl<T: ToJson> ToJson for Vec<T> {
+    fn write_json(&self, o: &mut Out) {
+        o.list(self)
+    }
+}
+
+/// A value of a notification's `data`.
+pub enum D<'a> {
+    Int(i64),
+    Str(&'a str),
+    OptStr(Option<&'a str>),
+    Bool(bool),
+    /// Already-encoded JSON.
+    Raw(String),
+}
+
+/// An object with its keys sorted, as serde_json's `json!` writes them.
+pub fn sorted_object(fields: &mut [(&str, D)]) -> String {
+    for i in 1..fields.len() {
+        let mut j = i;
+        while j > 0 && fields[j - 1].0 > fields[j].0 {
+            fields.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+    let mut o = Out::new();
+    o.open();
+    for (k, v) in fields.iter() {
+        o.key(k);
+        match v {
+            D::Int(n) => o.int(*n),
+            D::Str(s) => o.str(s),
+            D::OptStr(s) => o.opt_str(*s),
+            D::Bool(b) => o.bool(*b),
+            D::Raw(r) => o.raw(r),
+        }
+    }
+    o.close();
+    o.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(s: &str) -> &'static str {
+        parse(s).unwrap_err().message
+    }
+
+    #[test]
+    fn reads_values() {
+        let v = parse(" {\"b\": [1, -2, true, false, null], \"a\": \"x\", \"c\": {}} ").unwrap();
+        let m = v.as_object().unwrap();
+        assert_eq!(m.iter().map(|(k, _)| k.as_ref()).collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!(v.get("b").unwrap().as_array().unwrap(), &[Value::Int(1), Value::Int(-2), Value::Bool(true), Value::Bool(false), Value::Null]);
+        assert_eq!(v.get("a").unwrap().as_str(), Some("x"));
+        assert!(matches!(v.get("a").unwrap(), Value::Str(Cow::Borrowed(_))));
+        assert_eq!(parse("\t\r\n 7 \n").unwrap(), Value::Int(7));
+    }
+
+    #[test]
+    fn duplicate_keys_keep_the_last() {
+        let v = parse(r#"{"a":1,"b":2,"a":3}"#).unwrap();
+        assert_eq!(v.as_object().unwrap().len(), 2);
+        assert_eq!(v.get("a"), Some(&Value::Int(3)));
+    }
+
+    #[test]
+    fn strings_and_escapes() {
+        let v = parse(r#""a\"b\\c\/d\b\f\n\r\t\u00e9\u20AC\ud83d\ude00""#).unwrap();
+        assert_eq!(v.as_str().unwrap(), "a\"b\\c/d\u{8}\u{c}\n\r\té€😀");
+        assert_eq!(parse("\"é😀\"").unwrap().as_str(), Some("é😀"));
+        assert_eq!(err(r#""\ud83d""#), "unexpected end of hex escape");
+        assert_eq!(err(r#""\ud83dx""#), "unexpected end of hex escape");
+        assert_eq!(err(r#""\ud83d"#), "EOF while parsing a string");
+        assert_eq!(err(r#""\ud83d\u0041""#), "lone leading surrogate in hex escape");
+        assert_eq!(err(r#""\ude00""#), "lone leading surrogate in hex escape");
+        assert_eq!(err(r#""\q""#), "invalid escape");
+        assert_eq!(err(r#""\u12G4""#), "invalid escape");
+        assert_eq!(err("\"a\nb\""), "control character (\\u0000-\\u001F) found while parsing a string");
+        assert_eq!(err("\"abc"), "EOF while parsing a string");
+        assert_eq!(err("\"ab\\"), "EOF while parsing a string");
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse("9223372036854775807").unwrap(), Value::Int(i64::MAX));
+        assert_eq!(parse("-9223372036854775808").unwrap(), Value::Int(i64::MIN));
+        assert_eq!(parse("9223372036854775808").unwrap(), Value::Number("9223372036854775808"));
+        assert_eq!(number_text(&parse("9223372036854775808").unwrap()), "9223372036854775808");
+        assert_eq!(number_text(&parse("100e-2").unwrap()), "1.0");
+        assert_eq!(number_text(&parse("0.30000000000000000001").unwrap()), "0.3");
+        assert_eq!(number_text(&parse("1e-400").unwrap()), "0.0");
+        assert_eq!(number_text(&parse("1.7976931348623157e308").unwrap()), "1.7976931348623157e308");
+        assert_eq!(err("1.8e308"), "number out of range");
+        assert_eq!(number_text(&parse("99999999999999999999").unwrap()), "1e20");
+        assert_eq!(number_text(&parse("0.5").unwrap()), "0.5");
+        assert_eq!(number_text(&parse("-12.5e1").unwrap()), "-125.0");
+        assert_eq!(number_text(&parse("18446744073709551615").unwrap()), "18446744073709551615");
+        // Beyond u64, beyond i64 when negative: a float, shown in ryu's layout; past 15
+        // significant digits the last digit may differ from serde_json's (error text only).
+        assert!(number_text(&parse("18446744073709551616").unwrap()).starts_with("1.844674407370955"));
+        assert!(number_text(&parse("-9223372036854775809").unwrap()).starts_with("-9.22337203685477"));
+        assert_eq!(number_text(&parse("-9223372036854775809").unwrap()).split_once('e').unwrap().1, "18");
+        assert_eq!(number_text(&parse("-0").unwrap()), "-0.0");
+        assert_eq!(number_text(&parse("1.5").unwrap()), "1.5");
+        assert_eq!(number_text(&parse("1.0").unwrap()), "1.0");
+        assert_eq!(number_text(&parse("1e20").unwrap()), "1e20");
+        assert_eq!(number_text(&parse("1e15").unwrap()), "1000000000000000.0");
+        assert_eq!(number_text(&parse("1.25e16").unwrap()), "1.25e16");
+        assert_eq!(number_text(&parse("0.0001").unwrap()), "0.0001");
+        assert_eq!(number_text(&parse("0.00001").unwrap()), "0.00001");
+        assert_eq!(number_text(&parse("0.000001").unwrap()), "1e-6");
+        assert_eq!(number_text(&parse("-123.456E-2").unwrap()), "-1.23456");
+        assert_eq!(err("01"), "invalid number");
+        assert_eq!(err("-"), "EOF while parsing a value");
+        assert_eq!(err("-x"), "invalid number");
+        assert_eq!(err("1."), "EOF while parsing a value");
+        assert_eq!(err("1.e5"), "invalid number");
+        assert_eq!(err("1e400"), "number out of range");
+    }
+
+    #[test]
+    fn syntax_errors() {
+        assert_eq!(err(""), "EOF while parsing a value");
+        assert_eq!(err("   "), "EOF while parsing a value");
+        assert_eq!(err("{"), "EOF while parsing an object");
+        assert_eq!(err("[1"), "EOF while parsing a list");
+        assert_eq!(err("[1 2]"), "expected `,` or `]`");
+        assert_eq!(err(r#"{"a" 1}"#), "expected `:`");
+        assert_eq!(err(r#"{"a":1 "b":2}"#), "expected `,` or `}`");
+        assert_eq!(err("{1:2}"), "key must be a string");
+        assert_eq!(err(r#"{"a":1,}"#), "trailing comma");
+        assert_eq!(err("[1,]"), "trailing comma");
+        assert_eq!(err("x"), "expected value");
+        assert_eq!(err("tru"), "EOF while parsing a value");
+        assert_eq!(err("trux"), "expected ident");
+        assert_eq!(err("1 2"), "trailing characters");
+        assert_eq!(err("{} x"), "trailing characters");
+        let e = parse("{\n  \"a\": x}").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 8));
+    }
+
+    #[test]
+    fn nesting_is_limited_like_serde_json() {
+        let ok = "[".repeat(128) + &"]".repeat(128);
+        assert!(parse(&ok).is_ok());
+        let deep = "[".repeat(129) + &"]".repeat(129);
+        assert_eq!(err(&deep), "recursion limit exceeded");
+        let objs = "{\"a\":".repeat(129) + "1" + &"}".repeat(129);
+        assert_eq!(err(&objs), "recursion limit exceeded");
+    }
+
+    #[test]
+    fn writes_like_serde_json() {
+        let mut o = Out::new();
+        o.open();
+        o.k_str("s", "q\"b\\s\n\r\t\u{8}\u{c}\u{1}\u{1f}\u{7f}é😀");
+        o.k_int("n", i64::MIN);
+        o.k_int("m", i64::MAX);
+        o.k_int("z", 0);
+        o.k_bool("t", true);
+        o.key("a");
+        o.open_array();
+        o.item();
+        o.null();
+        o.item();
+        o.open();
+        o.close();
+        o.item();
+        o.open_array();
+        o.close_array();
+        o.close_array();
+        o.close();
+        assert_eq!(o.0, r#"{"s":"q\"b\\s\n\r\t\b\f\u0001\u001f"#.to_string() + "\u{7f}é😀" + r#"","n":-9223372036854775808,"m":9223372036854775807,"z":0,"t":true,"a":[null,{},[]]}"#);
+    }
+
+    #[test]
+    fn round_trips() {
+        let s = "a\"\\/\u{0}\u{1f} é€😀\u{ffff}";
+        let mut o = Out::new();
+        o.str(s);
+        assert_eq!(parse(&o.0).unwrap().as_str(), Some(s));
+        for n in [0, 1, -1, 42, i64::MAX, i64::MIN] {
+            assert_eq!(parse(&int_text(n)).unwrap(), Value::Int(n));
+        }
+        assert_eq!(sorted_object(&mut [("b", D::Int(1)), ("a", D::OptStr(None)), ("c", D::Bool(false)), ("aa", D::Raw("[]".into()))]), r#"{"a":null,"aa":[],"b":1,"c":false}"#);
+    }
+}
