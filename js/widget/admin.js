@@ -127,6 +127,10 @@ export class LoyaltyAdmin extends LitElement {
       ]);
       this._account = account;
       this._history = history;
+      // Keep the search results in step with what was just loaded.
+      if (this._results?.some((r) => r.customer === customer)) {
+        this._results = this._results.map((r) => (r.customer === customer ? { ...r, balance: account.balance, pending: account.pending, tier: account.tier } : r));
+      }
       this._coupons = coupons?.coupons ?? account.coupons;
     });
   }
