@@ -30,7 +30,8 @@ async function post(url, body, headers, timeoutMs) {
 
 /** Email over SMTP. `url` is an SMTP URL (smtp://user:pass@host:587, smtps://...). */
 export function smtpProvider({ url, from, domain, transport }) {
-  const t = transport ?? nodemailer.createTransport(url);
+  // Timeouts well inside the dispatcher's lease (60 s), so a hung server cannot outlive it.
+  const t = transport ?? nodemailer.createTransport({ url, connectionTimeout: 10000, greetingTimeout: 10000, socketTimeout: 30000 });
   const mailDomain = domain ?? (from?.match(/@([^>\s]+)/)?.[1] ?? 'loyalty.invalid');
   return {
     channel: 'email',

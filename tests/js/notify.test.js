@@ -496,6 +496,56 @@ function suite(backend) {
       }
     }));
 
+  test('SMS and merchant webhooks; a channel that failed is retried alone, the ones sent are not sent again', () =>
+    withStore(backend, async ({ store, ns }) => {
+      const all = { ...program, notifications: { reward_earned: ['email', 'sms', 'webhook'] } };
+      const loyalty = createLoyalty({ program: all, store, secret: SECRET });
+      const smtp = await smtpSink();
+      let smsUp = false;
+      const sms = await httpSink(() => (smsUp ? 200 : 503));
+      const hook = await httpSink(() => 204);
+      try {
+        await ns.putContact(P, 'per', { email: 'per@example.com', phone: '+4790000000', locale: 'nb' });
+        const code = couponOf(await loyalty.handle(reward('e-per', 'per')));
+        let clock = new Date('2030-01-01T00:00:00Z').getTime();
+        const providers = {
+          email: smtpProvider({ url: smtp.url, from: 'rewards@shop.example' }),
+          sms: (await import('../../js/notify/providers.js')).httpSmsProvider({ url: `${sms.origin}/sms` }),
+          webhook: webhookProvider({ url: `${hook.origin}/hook`, secret: 'k', now: () => clock }),
+        };
+        const d = createDispatcher({ store, program: P, providers, config: fast, log: quiet, now: () => new Date(clock), jitter: 0 });
+        const first = await d.drain();
+        assert.equal(first.retry, 1, 'the notify row waits for its SMS');
+        assert.equal(smtp.accepted.length, 1);
+        const notifyHooks = () => hook.requests.filter((r) => JSON.parse(r.body).type === 'notify');
+        assert.equal(notifyHooks().length, 1);
+        smsUp = true;
+        clock += 1000;
+        await d.drain();
+        assert.equal(smtp.accepted.length, 1, 'the email is not sent again');
+        assert.equal(notifyHooks().length, 1, 'the webhook is not sent again');
+        assert.equal(sms.requests.length, 2);
+        const text = JSON.parse(sms.requests[1].body);
+        assert.equal(text.to, '+4790000000');
+        assert.ok(text.text.includes(code) && text.text.startsWith('Demo rewards: Du har fått'));
+        assert.equal(sms.requests[1].headers['idempotency-key'], `${P}/e-per:reward_earned:0`);
+        const wh = notifyHooks()[0];
+        const body = JSON.parse(wh.body);
+        assert.deepEqual([body.id, body.trigger, body.customer, body.data.coupon.code], ['e-per:reward_earned:0', 'reward_earned', 'per', code]);
+        assert.equal(wh.headers['x-loyalty-event-id'], body.id);
+        assert.equal(wh.headers['x-loyalty-timestamp'], String(Math.floor(new Date('2030-01-01T00:00:00Z').getTime() / 1000)));
+        assert.equal(wh.headers['x-loyalty-signature'], `sha256=${signWebhook('k', wh.headers['x-loyalty-timestamp'], wh.body.toString())}`);
+        const row = (await outboxRows(store)).find((r) => r.key === 'e-per:reward_earned:0');
+        assert.equal(row.status, 'delivered');
+        assert.deepEqual((await ns.deliveries(Number(row.id))).map((x) => [x.channel, x.status, x.attempts]),
+          [['email', 'sent', 1], ['sms', 'sent', 2], ['webhook', 'sent', 1]]);
+      } finally {
+        await smtp.close();
+        await sms.close();
+        await hook.close();
+      }
+    }));
+
   test('a dispatcher killed mid-batch and restarted delivers each notification exactly once per channel', { timeout: 120000 }, () =>
     withStore(backend, async ({ loyalty, ns, env, close }) => {
       const N = 12;
