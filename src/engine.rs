@@ -125,7 +125,13 @@ impl Tx<'_> {
     /// Appends a ledger entry after the account has changed, so `balance_after` is exact.
     pub fn push_entry(&mut self, kind: EntryKind, points: i64, reason: &str, at: String, fill: impl FnOnce(&mut Entry)) {
         let mut e = Entry {
-            id: format!("{}#{}", self.event_id, self.entries.len()),
+            id: {
+                let mut id = String::with_capacity(self.event_id.len() + 3);
+                id.push_str(&self.event_id);
+                id.push('#');
+                id.push_str(&crate::json::int_text(self.entries.len() as i64));
+                id
+            },
             event: self.event_id.clone(),
             customer: self.account.customer.clone(),
             kind,
