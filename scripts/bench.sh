@@ -7,3 +7,4 @@ bash scripts/setup.sh
 bash scripts/build.sh
 node tests/bench/bench.js
 node tests/bench/server-bench.js
+node tests/bench/kpi-bench.js

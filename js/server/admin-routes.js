@@ -52,6 +52,15 @@ function sendFile(reply, full, { cache = 'no-cache' } = {}) {
   return reply.header('content-type', typeOf(full)).header('cache-control', cache).send(readFileSync(full));
 }
 
+// The whole module graph, fetched in parallel instead of as an import waterfall.
+const PRELOAD = [
+  '/admin/assets/index.js', '/admin/assets/admin.js', '/admin/assets/balance.js', '/admin/assets/api.js',
+  '/admin/assets/browser-engine.js', '/admin/zone.js', '/admin/errors.js', '/pkg/loyalty_engine.js',
+  '/admin/vendor/lit/index.js', '/admin/vendor/lit-element/lit-element.js', '/admin/vendor/lit-html/lit-html.js',
+  '/admin/vendor/lit-html/is-server.js', '/admin/vendor/@lit/reactive-element/reactive-element.js',
+  '/admin/vendor/@lit/reactive-element/css-tag.js',
+];
+
 export function adminPage({ title = 'Loyalty admin' } = {}) {
   return `<!doctype html>
 <html lang="en">
@@ -60,6 +69,7 @@ export function adminPage({ title = 'Loyalty admin' } = {}) {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title>
 <script type="importmap">${JSON.stringify(importMap())}</script>
+${PRELOAD.map((href) => `<link rel="modulepreload" href="${href}">`).join('\n')}
 <style>
   body { font: 14px/1.45 system-ui, sans-serif; margin: 0; background: #f4f5f7; color: #1d2330; }
   header { background: #1d2330; color: #fff; padding: 10px 20px; display: flex; gap: 16px; align-items: center; }
@@ -101,6 +111,8 @@ export function adminPage({ title = 'Loyalty admin' } = {}) {
     if (!token) return;
     const el = document.createElement('loyalty-admin');
     el.token = token;
+    // /admin#dashboard (or #templates) opens on that tab.
+    if (['customers', 'dashboard', 'templates'].includes(location.hash.slice(1))) el.tab = location.hash.slice(1);
     el.addEventListener('unauthorized', () => { sessionStorage.removeItem(KEY); show(); });
     app.append(el);
   }

@@ -98,31 +98,34 @@ export async function kpis(db, program, { from, to }) {
   const q = (text, params) => db.query(text, params).then((r) => r.rows);
 
   // Independent statements: on PostgreSQL they run on separate pool connections at once.
-  const [[accounts], [sums], days, [buyers], [active], coupons] = await Promise.all([
+  // Each aggregate hashes (DISTINCT in a subquery, not count(DISTINCT), which sorts).
+  const [[accounts], days, [buyers], [active], coupons] = await Promise.all([
     q(`SELECT count(*) AS members,
               COALESCE(sum(balance) FILTER (WHERE balance > 0), 0) AS outstanding,
               COALESCE(sum(pending), 0) AS pending
          FROM accounts WHERE program = $1`, [P]),
-    q(`SELECT COALESCE(sum(points) FILTER (WHERE type = 'earn'), 0) AS earned,
-              COALESCE(-sum(points) FILTER (WHERE type = 'redeem'), 0) AS redeemed,
-              COALESCE(-sum(points) FILTER (WHERE type = 'expire'), 0) AS expired,
-              COALESCE(-sum(points) FILTER (WHERE type = 'reverse'), 0) AS reversed,
-              COALESCE(sum(points) FILTER (WHERE type = 'adjust'), 0) AS adjusted
-         FROM entries WHERE program = $1 AND at >= $2 AND at < $3`, [P, f, t]),
-    q(`SELECT to_char(at AT TIME ZONE $4, 'YYYY-MM-DD') AS day,
-              COALESCE(sum(points) FILTER (WHERE type = 'earn'), 0) AS earned,
-              COALESCE(-sum(points) FILTER (WHERE type = 'redeem'), 0) AS redeemed,
-              COALESCE(-sum(points) FILTER (WHERE type = 'expire'), 0) AS expired
-         FROM entries WHERE program = $1 AND at >= $2 AND at < $3
-        GROUP BY 1 ORDER BY 1`, [P, f, t, tz]),
+    q(`SELECT to_char(d, 'YYYY-MM-DD') AS day, earned, redeemed, expired, reversed, adjusted
+         FROM (SELECT (at AT TIME ZONE $4)::date AS d,
+                      COALESCE(sum(points) FILTER (WHERE type = 'earn'), 0) AS earned,
+                      COALESCE(-sum(points) FILTER (WHERE type = 'redeem'), 0) AS redeemed,
+                      COALESCE(-sum(points) FILTER (WHERE type = 'expire'), 0) AS expired,
+                      COALESCE(-sum(points) FILTER (WHERE type = 'reverse'), 0) AS reversed,
+                      COALESCE(sum(points) FILTER (WHERE type = 'adjust'), 0) AS adjusted
+                 FROM entries WHERE program = $1 AND at >= $2 AND at < $3
+                GROUP BY 1) x
+        ORDER BY 1`, [P, f, t, tz]),
     q(`SELECT count(*) AS buyers, count(*) FILTER (WHERE n >= 2) AS repeat
-         FROM (SELECT customer, count(DISTINCT event_id) AS n FROM entries
-                WHERE program = $1 AND type = 'earn' AND at >= $2 AND at < $3
+         FROM (SELECT customer, count(*) AS n
+                 FROM (SELECT DISTINCT customer, event_id FROM entries
+                        WHERE program = $1 AND type = 'earn' AND at >= $2 AND at < $3) o
                 GROUP BY customer) b`, [P, f, t]),
-    q(`SELECT count(DISTINCT customer) AS active FROM entries
-        WHERE program = $1 AND type = 'earn' AND at >= $2 AND at < $3`, [P, activeFrom, t]),
+    q(`SELECT count(*) AS active
+         FROM (SELECT DISTINCT customer FROM entries
+                WHERE program = $1 AND type = 'earn' AND at >= $2 AND at < $3) a`, [P, activeFrom, t]),
     q(`SELECT status, count(*) AS n FROM coupons WHERE program = $1 GROUP BY status`, [P]),
   ]);
+  const total = (field) => days.reduce((s, d) => s + int(d[field]), 0);
+  const sums = { earned: total('earned'), redeemed: total('redeemed'), expired: total('expired'), reversed: total('reversed'), adjusted: total('adjusted') };
 
   const earned = int(sums.earned);
   const redeemed = int(sums.redeemed);

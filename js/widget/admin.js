@@ -84,6 +84,12 @@ export class LoyaltyAdmin extends LitElement {
     this._templatesReady = null;
   }
 
+  connectedCallback() {
+    super.connectedCallback();
+    // Opened straight on a tab (tab="dashboard"): load what it shows.
+    if (this.tab !== 'customers') this.setTab(this.tab);
+  }
+
   get api() {
     if (!this._api || this._api.token !== this.token || this._api.base !== this.base) {
       this._api = { token: this.token, base: this.base, client: createClient({ token: this.token, base: this.base }) };
