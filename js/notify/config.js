@@ -7,6 +7,7 @@
 //   NOTIFY_SECONDS (poll, default 5; 0 disables), NOTIFY_MAX_ATTEMPTS (8), NOTIFY_LEASE_SECONDS (60),
 //   NOTIFY_BATCH (50), NOTIFY_BACKOFF_SECONDS (30: the first retry; doubles, capped at 6 h)
 //   NOTIFY_LOCALE            the program's default locale (en)
+//   NOTIFY_MAX_AGE_HOURS     notifications about events older than this expire unsent (168; 0: no limit)
 import { LoyaltyError } from '../errors.js';
 
 const num = (v, d) => (v === undefined || v === '' ? d : Number(v));
@@ -27,6 +28,7 @@ export function notifyConfig(env = process.env) {
     leaseMs: num(env.NOTIFY_LEASE_SECONDS, 60) * 1000,
     batch: num(env.NOTIFY_BATCH, 50),
     backoffMs: num(env.NOTIFY_BACKOFF_SECONDS, 30) * 1000,
+    maxAgeMs: num(env.NOTIFY_MAX_AGE_HOURS, 168) * 3600 * 1000,
   };
   if (env.VAPID_PUBLIC_KEY || env.VAPID_PRIVATE_KEY) {
     if (!env.VAPID_PUBLIC_KEY || !env.VAPID_PRIVATE_KEY) throw new LoyaltyError('config', 'VAPID_PRIVATE_KEY', 'VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY go together');

@@ -50,7 +50,7 @@ export function createDispatcher({ store, program, providers = {}, config = {}, 
   if (!store?.db) throw new TypeError('the notification dispatcher needs a SQL store (PGlite or PostgreSQL)');
   const ns = notifyStore(store.db);
   const {
-    maxAttempts = 8, leaseMs = 60000, batch = 50, backoffMs = 30000,
+    maxAttempts = 8, leaseMs = 60000, batch = 50, backoffMs = 30000, maxAgeMs = 7 * 24 * 3600 * 1000,
     publicUrl = 'http://localhost:8787', discountsPath = '/account/discounts', defaultLocale = 'en',
   } = config;
 
@@ -129,6 +129,12 @@ export function createDispatcher({ store, program, providers = {}, config = {}, 
 
   async function deliverRow(row) {
     const t = now();
+    // A notification about an event long past (an import of old orders, a backlog after an
+    // outage) is not news any more: it expires unsent. Merchant webhooks still go out.
+    if (row.type === 'notify' && maxAgeMs > 0 && row.event_at && t.getTime() - Date.parse(row.event_at) > maxAgeMs) {
+      await ns.finish(row.id, owner, { status: 'expired', now: t, last_error: `event at ${row.event_at} is older than the notification max age` });
+      return 'expired';
+    }
     // Events for other accounts are applied by createLoyalty itself; nothing to send.
     const channels = row.type === 'notify' ? (row.effect.channels ?? []) : row.type === 'event' ? [] : providers.webhook ? ['webhook'] : [];
     const recorded = await ns.deliveries(row.id);
@@ -163,10 +169,10 @@ export function createDispatcher({ store, program, providers = {}, config = {}, 
     return 'retry';
   }
 
-  /** Claims one batch and delivers it: {claimed, delivered, retry, dead, lost}. */
+  /** Claims one batch and delivers it: {claimed, delivered, retry, dead, expired, lost}. */
   async function runOnce({ limit = batch } = {}) {
     const rows = await ns.claim(program, owner, now(), leaseMs, limit);
-    const summary = { claimed: rows.length, delivered: 0, retry: 0, dead: 0, lost: 0 };
+    const summary = { claimed: rows.length, delivered: 0, retry: 0, dead: 0, expired: 0, lost: 0 };
     for (const row of rows) {
       try {
         summary[await deliverRow(row)]++;
@@ -182,7 +188,7 @@ export function createDispatcher({ store, program, providers = {}, config = {}, 
 
   /** Runs batches until none is due (or `max` batches): the totals. */
   async function drain({ max = Infinity } = {}) {
-    const total = { claimed: 0, delivered: 0, retry: 0, dead: 0, lost: 0 };
+    const total = { claimed: 0, delivered: 0, retry: 0, dead: 0, expired: 0, lost: 0 };
     for (let i = 0; i < max; i++) {
       const s = await runOnce();
       for (const k of Object.keys(total)) total[k] += s[k];

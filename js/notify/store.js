@@ -114,9 +114,9 @@ export function notifyStore(db) {
                           AND (lease_until IS NULL OR lease_until <= $3)
                         ORDER BY id LIMIT $5
                         FOR UPDATE SKIP LOCKED)
-          RETURNING *`,
+          RETURNING *, (SELECT e.at FROM events e WHERE e.program = outbox.program AND e.event_id = outbox.event_id) AS event_at`,
         [program, owner, iso(now), leaseMs, limit]);
-      return rows.map(outboxView).sort((a, b) => a.id - b.id);
+      return rows.map((r) => ({ ...outboxView(r), event_at: iso(r.event_at) })).sort((a, b) => a.id - b.id);
     },
 
     /** Extends the lease if `owner` still holds it; false when it was lost. */

@@ -3,7 +3,7 @@
 export const notifyMigrations = [
   // notifications.
   `
-  -- Delivery state on the outbox: pending -> delivered | dead. A dispatcher claims a row by
+  -- Delivery state on the outbox: pending -> delivered | dead | expired (too old to send). A dispatcher claims a row by
   -- setting lease_until (FOR UPDATE SKIP LOCKED), so two dispatchers never take one row;
   -- a crashed dispatcher's lease runs out and another picks the row up.
   ALTER TABLE outbox ADD COLUMN status text NOT NULL DEFAULT 'pending';

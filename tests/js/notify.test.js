@@ -182,7 +182,7 @@ async function httpSink(respond = () => 201) {
   return { origin: `http://127.0.0.1:${server.address().port}`, requests, close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }) };
 }
 
-const fast = { maxAttempts: 3, leaseMs: 30000, batch: 20, backoffMs: 1000, publicUrl: PUBLIC_URL, discountsPath: '/account/discounts' };
+const fast = { maxAgeMs: 0, maxAttempts: 3, leaseMs: 30000, batch: 20, backoffMs: 1000, publicUrl: PUBLIC_URL, discountsPath: '/account/discounts' };
 const quiet = { info() {}, warn() {}, error() {} };
 const outboxRows = async (store) => (await store.db.query(`SELECT id, key, type, status, attempts FROM outbox WHERE program = $1 ORDER BY id`, [P])).rows;
 
@@ -496,6 +496,79 @@ function suite(backend) {
       }
     }));
 
+  test('emails warn before points expire, in the customer locale', () =>
+    withStore(backend, async ({ store, loyalty, ns }) => {
+      const smtp = await smtpSink();
+      try {
+        await ns.putContact(P, 'ana', { email: 'ana@example.com', locale: 'es-ES' });
+        await loyalty.handle({ ...reward('e-ana', 'ana'), order: { ...reward('e-ana', 'ana').order, lines: [{ id: 'l1', quantity: 1, unit_price: '120.00', discount: '0.00' }] } });
+        // 1200 points valid 12 months; the first warning is due two months before.
+        await loyalty.tick('2026-11-15T12:00:00Z');
+        await createDispatcher({ store, program: P, providers: { email: smtpProvider({ url: smtp.url, from: 'rewards@shop.example' }) }, config: fast, log: quiet }).drain();
+        assert.equal(smtp.accepted.length, 1);
+        assert.equal(smtp.accepted[0].subject, '1200 puntos caducan pronto');
+        assert.match(smtp.accepted[0].text, /1200 de tus puntos caducan el 2027-01-10/);
+      } finally {
+        await smtp.close();
+      }
+    }));
+
+  test('a notification about an event older than the max age expires unsent (an import of old orders)', () =>
+    withStore(backend, async ({ store, loyalty, ns }) => {
+      const smtp = await smtpSink();
+      try {
+        await ns.putContact(P, 'old', { email: 'old@example.com' });
+        await ns.putContact(P, 'new', { email: 'new@example.com' });
+        const daysAgo = (n) => new Date(Date.now() - n * 24 * 3600 * 1000).toISOString();
+        await loyalty.handle(reward('e-old', 'old', daysAgo(10)));
+        await loyalty.handle(reward('e-new', 'new', daysAgo(1)));
+        const config = { ...fast, maxAgeMs: 3 * 24 * 3600 * 1000 };
+        const summary = await createDispatcher({ store, program: P, providers: { email: smtpProvider({ url: smtp.url, from: 'r@shop.example' }) }, config, log: quiet }).drain();
+        assert.equal(summary.expired, 1);
+        assert.deepEqual(smtp.accepted.map((m) => m.envelope[0]), ['new@example.com']);
+        const old = (await outboxRows(store)).find((r) => r.key === 'e-old:reward_earned:0');
+        assert.equal(old.status, 'expired');
+      } finally {
+        await smtp.close();
+      }
+    }));
+
+  test('contact, push subscription and VAPID key routes', () =>
+    withStore(backend, async ({ store, loyalty }) => {
+      const app = buildApp({ loyalty, store, token: TOKEN });
+      const auth = { authorization: `Bearer ${TOKEN}` };
+      try {
+        const sub = subscriber('https://updates.push.services.mozilla.com/wpush/v2/abc').subscription;
+        let res = await app.inject({ method: 'POST', url: '/api/customers/c1/push-subscriptions', headers: auth, payload: sub });
+        assert.equal(res.statusCode, 201, res.body);
+        assert.deepEqual(res.json().subscriptions, [sub]);
+        res = await app.inject({ method: 'POST', url: '/api/customers/c1/push-subscriptions', headers: auth, payload: { ...sub, endpoint: 'http://insecure.example/x' } });
+        assert.equal(res.statusCode, 400, 'push endpoints are https');
+        res = await app.inject({ method: 'PUT', url: '/api/customers/c1/contact', headers: auth, payload: { email: 'c1@example.com', locale: 'sv', opt_out: ['sms'] } });
+        assert.deepEqual(res.json(), { customer: 'c1', email: 'c1@example.com', phone: null, name: null, locale: 'sv', opt_out: ['sms'] });
+        res = await app.inject({ method: 'PUT', url: '/api/customers/c1/contact', headers: auth, payload: { name: 'Siv' } });
+        assert.deepEqual([res.json().email, res.json().name, res.json().locale], ['c1@example.com', 'Siv', 'sv'], 'fields left out are kept');
+        res = await app.inject({ method: 'PUT', url: '/api/customers/c1/contact', headers: auth, payload: { email: 'not an address' } });
+        assert.equal(res.statusCode, 400);
+        res = await app.inject({ method: 'DELETE', url: '/api/customers/c1/push-subscriptions', headers: auth, payload: { endpoint: sub.endpoint } });
+        assert.deepEqual(res.json(), { deleted: true });
+        res = await app.inject({ method: 'GET', url: '/api/customers/c1/push-subscriptions', headers: auth });
+        assert.deepEqual(res.json(), { subscriptions: [] });
+        const saved = process.env.VAPID_PUBLIC_KEY;
+        process.env.VAPID_PUBLIC_KEY = 'BPublicKeyForTheStorefront';
+        const keyed = buildApp({ loyalty, store, token: TOKEN });
+        try {
+          res = await keyed.inject({ method: 'GET', url: '/api/notify/vapid-public-key', headers: auth });
+          assert.deepEqual(res.json(), { publicKey: 'BPublicKeyForTheStorefront' });
+        } finally {
+          if (saved === undefined) delete process.env.VAPID_PUBLIC_KEY; else process.env.VAPID_PUBLIC_KEY = saved;
+          await keyed.close();
+        }
+      } finally {
+        await app.close();
+      }
+    }));
+
   test('SMS and merchant webhooks; a channel that failed is retried alone, the ones sent are not sent again', () =>
     withStore(backend, async ({ store, ns }) => {
       const all = { ...program, notifications: { reward_earned: ['email', 'sms', 'webhook'] } };
@@ -581,7 +654,7 @@ function suite(backend) {
         const childEnv = {
           ...process.env, ...env, LOYALTY_PROGRAM: programPath, SMTP_URL: smtp.url, MAIL_FROM: 'rewards@shop.example',
           MERCHANT_WEBHOOK_URL: `${hook.origin}/hooks`, MERCHANT_WEBHOOK_SECRET: secret, PUBLIC_URL,
-          NOTIFY_LEASE_SECONDS: '1', NOTIFY_BATCH: '4', NOTIFY_SECONDS: '0.1',
+          NOTIFY_LEASE_SECONDS: '1', NOTIFY_BATCH: '4', NOTIFY_MAX_AGE_HOURS: '0', NOTIFY_SECONDS: '0.1',
         };
         delete childEnv.VAPID_PUBLIC_KEY;
         delete childEnv.VAPID_PRIVATE_KEY;
