@@ -18,6 +18,8 @@ import { createLoyalty } from '../../js/loyalty.js';
 import { openPgliteStore } from '../../js/stores/pglite.js';
 import { openPostgresStore } from '../../js/stores/postgres.js';
 import { buildApp } from '../../js/server/app.js';
+import { serve } from '../../js/server/serve.js';
+import { serverConfig } from '../../js/server/config.js';
 import {
   createDispatcher, notifyStore, smtpProvider, webPushProvider, webhookProvider, signWebhook, messageId,
   render, TRIGGERS, FIELDS, LOCALES, shippedTemplate, sampleData, localeChain, backoff,
@@ -706,6 +708,30 @@ function suite(backend) {
 }
 
 describe('pglite', () => suite('pglite'));
+
+test('loyalty serve runs the dispatcher: an order posted to the API becomes an email', async () => {
+  const smtp = await smtpSink();
+  const dir = await pgliteDir();
+  const env = { LOYALTY_TOKEN: TOKEN, LOYALTY_SECRET: SECRET, SMTP_URL: smtp.url, MAIL_FROM: 'rewards@shop.example', NOTIFY_SECONDS: '0.1', PUBLIC_URL };
+  const config = { ...serverConfig({ program: programPath, data: dir, port: 0 }, env), env };
+  const server = await serve(config, { logger: false });
+  try {
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    let res = await server.app.inject({ method: 'PUT', url: '/api/customers/web/contact', headers: auth, payload: { email: 'web@example.com', locale: 'sv' } });
+    assert.equal(res.statusCode, 200);
+    const at = new Date().toISOString();
+    res = await server.app.inject({ method: 'POST', url: '/api/events', headers: auth, payload: reward('e-web', 'web', at) });
+    assert.equal(res.statusCode, 200, res.body);
+    const code = couponOf(res.json());
+    for (let i = 0; i < 100 && smtp.accepted.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(smtp.accepted.length, 1);
+    assert.match(smtp.accepted[0].subject, /^Din belöning är här/);
+    assert.ok(smtp.accepted[0].html.includes(code));
+  } finally {
+    await server.close();
+    await smtp.close();
+  }
+});
 
 // PostgreSQL: required in CI, optional on a laptop without a server.
 if (!DATABASE_URL && process.env.CI) {
