@@ -12,13 +12,27 @@ export interface Program {
   name?: string;
   currency: string;
   timezone: string;
-  earn: { points_per_unit: string; rounding?: 'floor' | 'round' | 'ceil'; include_shipping?: boolean; include_tax?: boolean; carry_remainder?: boolean };
+  earn: { points_per_unit: string; rounding?: 'floor' | 'round' | 'ceil'; include_shipping?: boolean; include_tax?: boolean; carry_remainder?: boolean;
+    min_order?: Amount; rules?: Array<{ name?: string; match: ProductMatch; multiplier?: string; exclude?: boolean }> };
   expiry?: { mode: 'rolling' | 'per_lot'; after: Duration; warn_before?: Duration[] };
   rewards?: Array<{ id: string; name?: string; auto?: boolean; points: number;
     coupon: { type: CouponType; value?: string; min_order?: Amount; max_discount?: Amount; valid_for?: Duration } }>;
   negative_balance?: 'allow' | 'clamp';
   notifications?: Partial<Record<Trigger, Channel[]>>;
+  /** Ways to earn by action name (signup, newsletter, review, birthday, social_follow, ... or your own). */
+  actions?: Record<string, { points: number; limits?: Partial<Record<'day' | 'week' | 'month' | 'year' | 'lifetime', number>> }>;
+  referral?: { referrer_points: number; friend_reward?: string };
+  tiers?: { basis: 'spend' | 'points' | 'orders'; window?: 'lifetime' | 'calendar_year' | 'rolling_12m';
+    retention?: { periods?: number; grace_days?: number };
+    levels: Array<{ name: string; threshold: Amount | number; perks?: TierPerks }> };
+  campaigns?: Array<{ id: string; multiplier: string; from?: string; until?: string; weekdays?: number[];
+    hours?: { from: string; until: string }; tiers?: string[]; match?: ProductMatch; joined_within_days?: number; priority?: number; exclusive?: boolean }>;
+  campaign_stacking?: 'multiply' | 'best_of';
+  pending?: { window: Duration };
 }
+
+export interface ProductMatch { sku?: string[]; product_id?: string[]; category?: string[] }
+export interface TierPerks { multiplier?: string; percent_off?: string; free_shipping?: boolean; entry_reward?: string; chosen_day_multiplier?: string }
 
 export interface OrderLine { id: string; sku?: string; product_id?: string; categories?: string[]; quantity: number; unit_price: Amount; discount?: Amount }
 export interface Order { id: string; currency: string; lines: OrderLine[]; shipping?: Amount; tax?: Amount; taxes_included?: boolean; coupon_codes?: string[] }
@@ -43,10 +57,10 @@ export interface OrderRecord { id: string; customer: string; earned: number; rev
 
 export interface Entry {
   id: string; event: string; customer: string;
-  type: 'earn' | 'reverse' | 'redeem' | 'expire' | 'adjust';
+  type: 'earn' | 'reverse' | 'redeem' | 'expire' | 'adjust' | 'pending' | 'release';
   points: number; balance_after: number; at: string; reason: string;
   rules?: string[]; lots?: Array<{ lot: string; points: number }>;
-  order_id?: string; coupon?: string; forgiven?: number; by?: string;
+  order_id?: string; coupon?: string; forgiven?: number; pending?: number; by?: string;
 }
 
 export interface CouponView { code: string; type: CouponType; value?: string; min_order?: Amount; max_discount?: Amount; expires_at: string | null; status: 'issued' | 'used' | 'expired'; reward: string }
@@ -55,12 +69,15 @@ export type Effect =
   | { type: 'coupon.issued'; customer: string; reward: string; points: number; coupon: CouponView }
   | { type: 'coupon.used'; customer: string; code: string; order_id: string | null }
   | { type: 'coupon.expired'; customer: string; code: string }
+  | { type: 'tier.changed'; customer: string; from: string | null; to: string; reason: string }
+  /** An event for another account (a referrer's reward): apply it too; it is idempotent by id. */
+  | { type: 'event'; event: LoyaltyEvent }
   | { type: 'notify'; key: string; trigger: Trigger; customer: string; channels: Channel[]; data: Record<string, unknown> };
 
 export interface Outcome { state: AccountState; order?: OrderRecord; entries: Entry[]; effects: Effect[]; duplicate?: true; skipped?: string }
 export interface BatchOutcome { states: Record<string, AccountState>; orders: Record<string, OrderRecord>; entries: Entry[]; effects: Effect[]; skipped: Array<{ event: string; reason: string }> }
 export interface AccountView { customer: string; balance: number; pending: number; tier: string | null; next_expiry: { points: number; at: string } | null; coupons: CouponView[] }
-export interface Quote { points: number; coupons: Array<{ code: string; type: CouponType; usable: boolean; discount: Amount; reason?: string }> }
+export interface Quote { points: number; rules: string[]; perks: TierPerks; coupons: Array<{ code: string; type: CouponType; usable: boolean; discount: Amount; reason?: string }> }
 
 export interface Engine {
   program: Program;
