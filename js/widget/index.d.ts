@@ -1,0 +1,67 @@
+// Types for loyalty-engine/widget.
+import type { LitElement } from 'lit';
+
+export interface AccountView {
+  customer: string;
+  balance: number;
+  pending: number;
+  tier: string | null;
+  next_expiry: { points: number; at: string } | null;
+  coupons: Array<{ code: string; type: string; value?: string; min_order?: string | null; expires_at?: string | null; status: string; reward?: string }>;
+}
+
+export interface Quote {
+  points: number;
+  rules: string[];
+  perks: Record<string, unknown>;
+  coupons: Array<{ code: string; type: string; usable: boolean; discount?: string; reason?: string }>;
+}
+
+export interface BrowserEngine {
+  program: object;
+  quote(state: object | null, cart: object): Quote;
+  view(state: object): AccountView;
+  free(): void;
+}
+
+/** Loads pkg/ (the server's wasm) in the browser and compiles the program. */
+export function createBrowserEngine(program: object | string, options?: { wasmUrl?: string | URL }): Promise<BrowserEngine>;
+
+export class ApiError extends Error {
+  status: number;
+  code: string;
+  path: string;
+  body: unknown;
+}
+
+export function createClient(options?: { base?: string; token?: string; fetch?: typeof fetch }): {
+  call(method: string, path: string, body?: unknown): Promise<any>;
+  [route: string]: (...args: any[]) => Promise<any>;
+};
+
+/** <loyalty-admin token base by>: customer lookup, grant form, coupons, history, KPIs, templates. */
+export class LoyaltyAdmin extends LitElement {
+  token: string;
+  base: string;
+  by: string;
+  tab: 'customers' | 'dashboard' | 'templates';
+}
+
+/** <loyalty-balance>: balance, pending, tier, progress to the next reward, coupons, next expiry, cart preview. */
+export class LoyaltyBalance extends LitElement {
+  customer?: string;
+  base: string;
+  token: string;
+  account?: AccountView;
+  program?: object;
+  cart?: object;
+  state?: object | null;
+  quote(cart: object, state?: object | null): Promise<Quote>;
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'loyalty-admin': LoyaltyAdmin;
+    'loyalty-balance': LoyaltyBalance;
+  }
+}
