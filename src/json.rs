@@ -179,9 +179,10 @@ fn out_of_range(t: &str) -> bool {
     !d.is_empty() && (point > 309 || (point == 309 && d.as_slice() > b"17976931348623157".as_slice()))
 }
 
-/// ryu's layout (serde_json's float output) of the shortest digits of a number. The digits
-/// come from the decimal text, so numbers of more than 15 significant digits may show one
-/// digit more or less than serde_json would (only in an error message).
+/// serde_json's float output (`1.5`, `1e+20`, `1e-7`, `-0.0`) for a number, from its decimal
+/// text: no float parsing or printing is compiled in. Where serde_json's own parse is off by
+/// a unit in the last place, or past 15 significant digits, the last digit may differ from
+/// serde_json's (this only ever shows in an error message).
 pub fn float_text(t: &str) -> String {
     let (neg, digits, point) = decimal(t);
     let mut s = String::new();
@@ -215,6 +216,9 @@ pub fn float_text(t: &str) -> String {
             s.push_str(&digits[1..]);
         }
         s.push('e');
+        if kk > 1 {
+            s.push('+');
+        }
         s.push_str(&int_text(kk - 1));
     }
     s
@@ -228,7 +232,8 @@ pub struct SyntaxError {
     pub column: usize,
 }
 
-const DEPTH: usize = 128;
+/// serde_json fails at the 128th level of nesting.
+const DEPTH: usize = 127;
 
 struct Reader<'a> {
     text: &'a str,
@@ -290,6 +295,9 @@ impl<'a> Reader<'a> {
                 self.i += 1;
                 let mut items = Vec::new();
                 self.ws();
+                if self.i == self.b.len() {
+                    return Err(self.eof("EOF while parsing a list"));
+                }
                 if self.b.get(self.i) == Some(&b']') {
                     self.i += 1;
                 } else {
@@ -539,10 +547,11 @@ impl<'a> Reader<'a> {
     }
 
     fn hex(&mut self) -> R<u16> {
+        // serde_json reads all four bytes before it checks them.
+        let Some(four) = self.b.get(self.i..self.i + 4) else { return Err(self.eof("EOF while parsing a string")) };
+        self.i += 4;
         let mut n: u16 = 0;
-        for _ in 0..4 {
-            let Some(&c) = self.b.get(self.i) else { return Err(self.eof("EOF while parsing a string")) };
-            self.i += 1;
+        for &c in four {
             let d = match c {
                 b'0'..=b'9' => c - b'0',
                 b'a'..=b'f' => c - b'a' + 10,
@@ -851,9 +860,9 @@ mod tests {
         assert_eq!(number_text(&parse("100e-2").unwrap()), "1.0");
         assert_eq!(number_text(&parse("0.30000000000000000001").unwrap()), "0.3");
         assert_eq!(number_text(&parse("1e-400").unwrap()), "0.0");
-        assert_eq!(number_text(&parse("1.7976931348623157e308").unwrap()), "1.7976931348623157e308");
+        assert_eq!(number_text(&parse("1.7976931348623157e308").unwrap()), "1.7976931348623157e+308");
         assert_eq!(err("1.8e308"), "number out of range");
-        assert_eq!(number_text(&parse("99999999999999999999").unwrap()), "1e20");
+        assert_eq!(number_text(&parse("99999999999999999999").unwrap()), "1e+20");
         assert_eq!(number_text(&parse("0.5").unwrap()), "0.5");
         assert_eq!(number_text(&parse("-12.5e1").unwrap()), "-125.0");
         assert_eq!(number_text(&parse("18446744073709551615").unwrap()), "18446744073709551615");
@@ -861,13 +870,13 @@ mod tests {
         // significant digits the last digit may differ from serde_json's (error text only).
         assert!(number_text(&parse("18446744073709551616").unwrap()).starts_with("1.844674407370955"));
         assert!(number_text(&parse("-9223372036854775809").unwrap()).starts_with("-9.22337203685477"));
-        assert_eq!(number_text(&parse("-9223372036854775809").unwrap()).split_once('e').unwrap().1, "18");
+        assert_eq!(number_text(&parse("-9223372036854775809").unwrap()).split_once('e').unwrap().1, "+18");
         assert_eq!(number_text(&parse("-0").unwrap()), "-0.0");
         assert_eq!(number_text(&parse("1.5").unwrap()), "1.5");
         assert_eq!(number_text(&parse("1.0").unwrap()), "1.0");
-        assert_eq!(number_text(&parse("1e20").unwrap()), "1e20");
+        assert_eq!(number_text(&parse("1e+20").unwrap()), "1e+20");
         assert_eq!(number_text(&parse("1e15").unwrap()), "1000000000000000.0");
-        assert_eq!(number_text(&parse("1.25e16").unwrap()), "1.25e16");
+        assert_eq!(number_text(&parse("1.25e+16").unwrap()), "1.25e+16");
         assert_eq!(number_text(&parse("0.0001").unwrap()), "0.0001");
         assert_eq!(number_text(&parse("0.00001").unwrap()), "0.00001");
         assert_eq!(number_text(&parse("0.000001").unwrap()), "1e-6");
@@ -903,11 +912,11 @@ mod tests {
 
     #[test]
     fn nesting_is_limited_like_serde_json() {
-        let ok = "[".repeat(128) + &"]".repeat(128);
+        let ok = "[".repeat(127) + &"]".repeat(127);
         assert!(parse(&ok).is_ok());
-        let deep = "[".repeat(129) + &"]".repeat(129);
+        let deep = "[".repeat(128) + &"]".repeat(128);
         assert_eq!(err(&deep), "recursion limit exceeded");
-        let objs = "{\"a\":".repeat(129) + "1" + &"}".repeat(129);
+        let objs = "{\"a\":".repeat(128) + "1" + &"}".repeat(128);
         assert_eq!(err(&objs), "recursion limit exceeded");
     }
 
@@ -945,5 +954,56 @@ mod tests {
             assert_eq!(parse(&int_text(n)).unwrap(), Value::Int(n));
         }
         assert_eq!(sorted_object(&mut [("b", D::Int(1)), ("a", D::OptStr(None)), ("c", D::Bool(false)), ("aa", D::Raw("[]".into()))]), r#"{"a":null,"aa":[],"b":1,"c":false}"#);
+    }
+}
+
+/// The reader against serde_json itself (a dev-dependency): same acceptance, same messages,
+/// same positions, same numbers in error text.
+#[cfg(test)]
+mod against_serde_json {
+    use super::*;
+
+    fn serde(s: &str) -> Result<serde_json::Value, (String, usize, usize)> {
+        serde_json::from_str::<serde_json::Value>(s).map_err(|e| {
+            let m = e.to_string();
+            let m = m[..m.rfind(" at line ").unwrap_or(m.len())].to_string();
+            (m, e.line(), e.column())
+        })
+    }
+
+    #[test]
+    fn same_errors_and_positions() {
+        let deep = |n: usize| "[".repeat(n) + &"]".repeat(n);
+        let cases: Vec<String> = [
+            "", " ", "{", "[", "[1", "[1,", "[1 2]", "{\"a\" 1}", "{\"a\":1 \"b\":2}", "{1:2}", "{\"a\":1,}", "[1,]", "x", "tru", "trux",
+            "nul", "1 2", "{} x", "\"abc", "\"a\\q\"", "\"\\u12G4\"", "\"\\ud83d\"", "\"\\ud83dx\"", "\"\\ud83d\\u0041\"", "\"\\ude00\"",
+            "\"a\nb\"", "01", "-", "-x", "1.", "1.e5", "1e", "1e+", "1e400", "-1e400", "{\"a\":\n  [1,\n  x]}", "{\n\"a\": 1,\n\"b\" 2}",
+            "[\"a\", {\"b\": [1, 2, {\"c\": }]}]", "{\"a\":1}}", "\u{feff}{}",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([deep(127), deep(128), deep(129)])
+        .collect();
+        let mut bad = Vec::new();
+        for s in &cases {
+            match (serde(s), parse(s)) {
+                (Ok(_), Ok(_)) => {}
+                (Err((m, l, c)), Err(e)) if (m.as_str(), l, c) == (e.message, e.line, e.column) => {}
+                (a, b) => bad.push(format!("{:?}: serde_json {a:?}, ours {b:?}", &s[..s.len().min(20)])),
+            }
+        }
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
+
+    #[test]
+    fn same_values_and_number_text() {
+        for s in [
+            r#"{"b":[1,-2,true,null,"x\"y\u00e9\ud83d\ude00"],"a":{"z":1,"y":2,"z":3},"c":"\/\b\f\n\r\t"}"#,
+            "[0, -0, 1.5, 1.0, 1e20, 1E-7, 0.0001, 123456789012345, -9223372036854775808, 9223372036854775807, 9223372036854775808, 18446744073709551615, 100e-2, 2.5e+3, 1e16, 1.25e16, 1e15, 0.00001, 0.000001, -2.5e-300, 1e308, 99999999999999999999, 123.456e5, 5e-324]",
+        ] {
+            let theirs = serde(s).unwrap();
+            let ours = parse(s).unwrap();
+            assert_eq!(ours.to_json(), theirs.to_string(), "{s}");
+        }
     }
 }
