@@ -103,7 +103,7 @@ async function seed(db, now) {
          FROM generate_series($2::int, $3::int) g,
               LATERAL (SELECT 'bench:' || g AS e,
                               'cust-' || lpad((1 + (g::bigint * 48271) % $5::int)::text, 6, '0') AS c,
-                              $4::timestamptz - ((g::bigint * 104729) % (365 * 24 * 3600)) * interval '1 second' AS at,
+                              $4::timestamptz - ((hashint4(g)::bigint & 2147483647) % (365 * 24 * 3600)) * interval '1 second' AS at,
                               g % 100 AS k) a,
               LATERAL (SELECT CASE WHEN k < 70 THEN 'earn' WHEN k < 80 THEN 'redeem' WHEN k < 88 THEN 'expire' WHEN k < 95 THEN 'reverse' ELSE 'adjust' END AS t) b,
               LATERAL (SELECT CASE t WHEN 'earn' THEN 50 + (g % 2000) WHEN 'redeem' THEN -5000 WHEN 'expire' THEN -(g % 900) - 1
