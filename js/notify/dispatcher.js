@@ -178,9 +178,12 @@ export function createDispatcher({ store, program, providers = {}, config = {}, 
         summary[await deliverRow(row)]++;
       } catch (err) {
         if (err instanceof LeaseLost) { summary.lost++; continue; }
-        // A store failure: the lease runs out and the row is tried again.
+        // A store failure: the lease runs out and the row is tried again, up to maxAttempts.
         summary.lost++;
         log.error?.({ err, outbox: row.id }, 'notification dispatch failed');
+        if (row.attempts >= maxAttempts) {
+          await ns.finish(row.id, owner, { status: 'dead', now: now(), last_error: String(err.message ?? err).slice(0, 1000) }).catch(() => {});
+        }
       }
     }
     return summary;
