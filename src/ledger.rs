@@ -283,12 +283,15 @@ impl Account {
             "next_due", "joined", "tier_until", "months", "lifetime", "actions", "refs", "referred_by", "pending_lots", "chosen_day",
         ];
         let a = Obj::new("invalid_state", v, path, FIELDS)?;
-        let mut lots = Vec::new();
+        // Filled field by field, in the order errors are reported, rather than as one struct
+        // literal: a literal's every `?` drops the fields built so far, which cost ~5 KB of wasm.
+        let mut account = Account::default();
+        let lots = &mut account.lots;
         for (p, l) in a.list("lots")? {
             let l = Obj::new("invalid_state", l, p, &["id", "points", "remaining", "at", "expires_at"])?;
             lots.push(Lot { id: l.str("id")?, points: l.int("points")?, remaining: l.int("remaining")?, at: l.int("at")?, expires_at: l.opt_int("expires_at")? });
         }
-        let mut coupons = Vec::new();
+        let coupons = &mut account.coupons;
         for (p, c) in a.list("coupons")? {
             const CF: &[&str] = &["code", "reward", "type", "value", "min_order", "max_discount", "points", "issued_at", "expires_at", "status", "order_id"];
             let c = Obj::new("invalid_state", c, p, CF)?;
@@ -306,14 +309,14 @@ impl Account {
                 order_id: c.opt_str("order_id")?,
             });
         }
-        let warned = match a.opt_obj("warned", &["until", "done"])? {
+        account.warned = match a.opt_obj("warned", &["until", "done"])? {
             None => None,
             Some(w) => Some(Warned {
                 until: w.parsed("until", |s| Date::parse(s).ok_or_else(|| format!("invalid date \"{s}\"")))?.ok_or_else(|| w.err("until", "is required"))?,
                 done: usize::try_from(w.int("done")?).map_err(|_| w.err("done", "must not be negative"))?,
             }),
         };
-        let totals = match a.opt_obj("totals", &["earned", "reversed", "redeemed", "expired", "adjusted", "forgiven"])? {
+        account.totals = match a.opt_obj("totals", &["earned", "reversed", "redeemed", "expired", "adjusted", "forgiven"])? {
             None => Totals::default(),
             Some(t) => Totals {
                 earned: t.int_or("earned", 0)?,
@@ -324,54 +327,48 @@ impl Account {
                 forgiven: t.int_or("forgiven", 0)?,
             },
         };
-        let account = Account {
-            customer: a.str("customer")?,
-            balance: a.int("balance")?,
-            pending: a.int_or("pending", 0)?,
-            debt: a.int_or("debt", 0)?,
-            lots,
-            rolling_until: a.parsed("rolling_until", |s| Date::parse(s).ok_or_else(|| format!("invalid date \"{s}\"")))?,
-            warned,
-            coupons,
-            carry: a.parsed("carry", Ratio::parse_fraction)?.unwrap_or_default(),
-            tier: a.opt_str("tier")?,
-            clock: a.int_or("clock", 0)?,
-            seq: u64::try_from(a.int_or("seq", 0)?).map_err(|_| a.err("seq", "must not be negative"))?,
-            recent: a.str_list("recent")?,
-            totals,
-            next_due: a.opt_int("next_due")?,
-            joined: a.parsed("joined", date)?,
-            tier_until: a.parsed("tier_until", date)?,
-            months: a.list("months")?.into_iter().map(|(p, m)| month(m, p)).collect::<Res<_>>()?,
-            lifetime: match a.get("lifetime") {
-                Some(m) => month(m, Path::Key(&a.here(), "lifetime"))?,
-                None => Month::default(),
-            },
-            actions: a
-                .list("actions")?
-                .into_iter()
-                .map(|(p, c)| {
-                    let c = Obj::new("invalid_state", c, p, &["action", "periods"])?;
-                    let mut periods = [[0i64; 2]; 5];
-                    for (i, (pp, pair)) in c.list("periods")?.into_iter().take(5).enumerate() {
-                        let pair = pair.as_array().filter(|a| a.len() == 2).ok_or_else(|| state_err(&pp.render(), "expected [key, times]".into()))?;
-                        periods[i] = [pair[0].as_i64().unwrap_or(0), pair[1].as_i64().unwrap_or(0)];
-                    }
-                    Ok(Counts { action: c.str("action")?, periods })
-                })
-                .collect::<Res<_>>()?,
-            refs: a.str_list("refs")?,
-            referred_by: a.opt_str("referred_by")?,
-            pending_lots: a
-                .list("pending_lots")?
-                .into_iter()
-                .map(|(p, l)| {
-                    let l = Obj::new("invalid_state", l, p, &["id", "order_id", "points", "release_at", "expires_at"])?;
-                    Ok(PendingLot { id: l.str("id")?, order_id: l.str("order_id")?, points: l.int("points")?, release_at: l.int("release_at")?, expires_at: l.opt_int("expires_at")? })
-                })
-                .collect::<Res<_>>()?,
-            chosen_day: a.parsed("chosen_day", date)?,
+        account.customer = a.str("customer")?;
+        account.balance = a.int("balance")?;
+        account.pending = a.int_or("pending", 0)?;
+        account.debt = a.int_or("debt", 0)?;
+        account.rolling_until = a.parsed("rolling_until", |s| Date::parse(s).ok_or_else(|| format!("invalid date \"{s}\"")))?;
+        account.carry = a.parsed("carry", Ratio::parse_fraction)?.unwrap_or_default();
+        account.tier = a.opt_str("tier")?;
+        account.clock = a.int_or("clock", 0)?;
+        account.seq = u64::try_from(a.int_or("seq", 0)?).map_err(|_| a.err("seq", "must not be negative"))?;
+        account.recent = a.str_list("recent")?;
+        account.next_due = a.opt_int("next_due")?;
+        account.joined = a.parsed("joined", date)?;
+        account.tier_until = a.parsed("tier_until", date)?;
+        account.months = a.list("months")?.into_iter().map(|(p, m)| month(m, p)).collect::<Res<_>>()?;
+        account.lifetime = match a.get("lifetime") {
+            Some(m) => month(m, Path::Key(&a.here(), "lifetime"))?,
+            None => Month::default(),
         };
+        account.actions = a
+            .list("actions")?
+            .into_iter()
+            .map(|(p, c)| {
+                let c = Obj::new("invalid_state", c, p, &["action", "periods"])?;
+                let mut periods = [[0i64; 2]; 5];
+                for (i, (pp, pair)) in c.list("periods")?.into_iter().take(5).enumerate() {
+                    let pair = pair.as_array().filter(|a| a.len() == 2).ok_or_else(|| state_err(&pp.render(), "expected [key, times]".into()))?;
+                    periods[i] = [pair[0].as_i64().unwrap_or(0), pair[1].as_i64().unwrap_or(0)];
+                }
+                Ok(Counts { action: c.str("action")?, periods })
+            })
+            .collect::<Res<_>>()?;
+        account.refs = a.str_list("refs")?;
+        account.referred_by = a.opt_str("referred_by")?;
+        account.pending_lots = a
+            .list("pending_lots")?
+            .into_iter()
+            .map(|(p, l)| {
+                let l = Obj::new("invalid_state", l, p, &["id", "order_id", "points", "release_at", "expires_at"])?;
+                Ok(PendingLot { id: l.str("id")?, order_id: l.str("order_id")?, points: l.int("points")?, release_at: l.int("release_at")?, expires_at: l.opt_int("expires_at")? })
+            })
+            .collect::<Res<_>>()?;
+        account.chosen_day = a.parsed("chosen_day", date)?;
         account.check().map_err(|m| state_err(&path.render(), m))?;
         Ok(account)
     }
