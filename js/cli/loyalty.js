@@ -18,6 +18,9 @@ const USAGE = `usage:
       backfills canonical events (JSONL) or a Shopify orders export ({"orders": [...]})
   loyalty rebuild --program P.json [--data DIR]
       recomputes every account from its events; prints differences, exit 1 if any
+  loyalty notify --program P.json [--data DIR] [--once]
+      delivers the outbox (email, push, SMS, merchant webhooks) apart from the web servers
+      (env: SMTP_URL, VAPID_*, SMS_WEBHOOK_URL, MERCHANT_WEBHOOK_URL, DATABASE_URL)
   loyalty reconcile --program P.json --since ISO --woo-url URL --woo-key K --woo-secret S [--data DIR]
       pulls WooCommerce orders modified since ISO and applies what was missed`;
 
@@ -27,6 +30,7 @@ const OPTIONS = {
   url: { type: 'string' }, customer: { type: 'string' },
   file: { type: 'string' }, batch: { type: 'string' },
   since: { type: 'string' }, 'woo-url': { type: 'string' }, 'woo-key': { type: 'string' }, 'woo-secret': { type: 'string' },
+  once: { type: 'boolean' },
 };
 
 function readJsonl(path) {
@@ -71,6 +75,14 @@ async function main(argv) {
       return (await import('../server/backfill.js')).importCommand(values);
     case 'rebuild':
       return (await import('../server/backfill.js')).rebuildCommand(values);
+    case 'notify': {
+      // The dispatcher as its own process (js/notify/main.js reads its settings from env).
+      process.env.LOYALTY_PROGRAM = values.program ?? process.env.LOYALTY_PROGRAM ?? 'presets/seed.json';
+      if (values.data) process.env.LOYALTY_DATA = values.data;
+      if (values.once) process.argv.push('--once');
+      await import('../notify/main.js');
+      return undefined;
+    }
     case 'reconcile':
       if (!values.since || !values['woo-url'] || !values['woo-key'] || !values['woo-secret']) break;
       return (await import('../server/backfill.js')).reconcileCommand(values);

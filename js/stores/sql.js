@@ -90,7 +90,9 @@ function txOps(q) {
     async eraseCustomer(program, customer) {
       await q.query('SELECT 1 FROM accounts WHERE program = $1 AND customer = $2 FOR UPDATE', [program, customer]);
       const { rows } = await q.query('DELETE FROM events WHERE program = $1 AND customer = $2 RETURNING seq, body', [program, customer]);
-      for (const table of ['entries', 'outbox', 'coupons', 'orders', 'accounts']) {
+      // Deleting outbox rows cascades to their delivery records; contacts and push
+      // subscriptions hold the customer's email, phone and devices.
+      for (const table of ['entries', 'outbox', 'coupons', 'orders', 'accounts', 'notify_contacts', 'push_subscriptions']) {
         await q.query(`DELETE FROM ${table} WHERE program = $1 AND customer = $2`, [program, customer]);
       }
       return rows.sort((a, b) => int(a.seq) - int(b.seq)).map((r) => r.body);
@@ -239,6 +241,8 @@ export function createSqlStore(db, { close } = {}) {
       const orders = await all('SELECT order_id, record, updated_at FROM orders WHERE program = $1 AND customer = $2 ORDER BY order_id');
       const events = await all('SELECT event_id, type, at, body, result, created_at FROM events WHERE program = $1 AND customer = $2 ORDER BY seq');
       const outbox = await all('SELECT key, type, effect, created_at, delivered_at FROM outbox WHERE program = $1 AND customer = $2 ORDER BY id');
+      const contact = (await all('SELECT email, phone, name, locale, opt_out FROM notify_contacts WHERE program = $1 AND customer = $2'))[0] ?? null;
+      const devices = await all('SELECT endpoint, created_at FROM push_subscriptions WHERE program = $1 AND customer = $2 ORDER BY created_at');
       const time = (v) => (v == null ? null : new Date(v).toISOString());
       return {
         state: account?.state ?? null,
@@ -247,6 +251,8 @@ export function createSqlStore(db, { close } = {}) {
         orders: orders.map((r) => ({ id: r.order_id, record: r.record, updated_at: time(r.updated_at) })),
         events: events.map((r) => ({ id: r.event_id, type: r.type, at: time(r.at), body: r.body, result: r.result, received_at: time(r.created_at) })),
         notifications: outbox.map((r) => ({ key: r.key, type: r.type, effect: r.effect, created_at: time(r.created_at), delivered_at: time(r.delivered_at) })),
+        contact,
+        push_subscriptions: devices.map((r) => ({ endpoint: r.endpoint, created_at: time(r.created_at) })),
       };
     },
 
@@ -254,7 +260,7 @@ export function createSqlStore(db, { close } = {}) {
     eraseProgram: (program) =>
       db.transaction(async (tx) => {
         const deleted = {};
-        for (const table of ['events', 'entries', 'outbox', 'coupons', 'orders', 'accounts']) {
+        for (const table of ['events', 'entries', 'outbox', 'coupons', 'orders', 'accounts', 'notify_contacts', 'push_subscriptions', 'notify_templates']) {
           const { rows } = await tx.query(`WITH d AS (DELETE FROM ${table} WHERE program = $1 RETURNING 1) SELECT count(*)::int AS n FROM d`, [program]);
           deleted[table] = int(rows[0].n);
         }

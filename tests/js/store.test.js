@@ -285,7 +285,16 @@ function suite(backend) {
     assert.deepEqual([byCode.customer, byCode.reward, byCode.status, byCode.code], [C, 'threshold-10pct', 'expired', issued.code]);
     assert.equal(await loyalty.coupon('LOY-NONE'), null);
 
+    if (store.db) {
+      // Contact details and devices the notification dispatcher keeps are personal data too.
+      await store.db.query(`INSERT INTO notify_contacts (program, customer, email, name) VALUES ($1, $2, 'ann@example.com', 'Ann')`, [P, C]);
+      await store.db.query(`INSERT INTO push_subscriptions (program, customer, endpoint, keys) VALUES ($1, $2, 'https://push.example/1', '{}')`, [P, C]);
+    }
     const data = await loyalty.dataRequest(C);
+    if (store.db) {
+      assert.equal(data.contact.email, 'ann@example.com');
+      assert.deepEqual(data.push_subscriptions.map((d) => d.endpoint), ['https://push.example/1']);
+    }
     const balance = (await loyalty.account(C)).balance;
     assert.equal(data.account.balance, balance);
     assert.equal(data.state.customer, C);
@@ -310,7 +319,7 @@ function suite(backend) {
     // Nothing anywhere still names the customer.
     assert.doesNotMatch(JSON.stringify(await loyalty.dataRequest(r.anonymous)), new RegExp(C));
     if (store.db) {
-      for (const t of ['accounts', 'events', 'entries', 'outbox', 'coupons', 'orders']) {
+      for (const t of ['accounts', 'events', 'entries', 'outbox', 'coupons', 'orders', 'notify_contacts', 'push_subscriptions', 'notify_deliveries']) {
         const { rows } = await store.db.query(`SELECT count(*)::int AS n FROM ${t} x WHERE x::text LIKE $1`, [`%${C}%`]);
         assert.equal(rows[0].n, 0, t);
       }
