@@ -12,9 +12,10 @@ import { createLoyalty } from '../../js/loyalty.js';
 import { openPgliteStore } from '../../js/stores/pglite.js';
 import { createWooAdapter } from '../../js/platforms/woocommerce.js';
 import { createEngine, replay } from '../../js/index.js';
+import { FIXTURES } from './fixtures.js';
 
 const root = new URL('../../', import.meta.url).pathname;
-const fixtures = '/work/shared/fixtures';
+const fixtures = FIXTURES;
 const seed = JSON.parse(readFileSync(join(root, 'presets/seed.json'), 'utf8'));
 const scratch = mkdtempSync(join(tmpdir(), 'loyalty-import-test-'));
 let template;

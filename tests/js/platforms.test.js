@@ -1,4 +1,4 @@
-// Platform adapters against every real fixture in /work/shared/fixtures.
+// Platform adapters against every real fixture in shared/fixtures.
 // Expected events are written out in full: ids exact beyond 2^53, amounts as strings.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,8 +10,9 @@ import { createWooAdapter } from '../../js/platforms/woocommerce.js';
 import { parseBody } from '../../js/platforms/json.js';
 import { sum, subtract, abs, splitUnitPrice } from '../../js/platforms/amounts.js';
 import { verifyHmac, wpSpecialcharsDecode } from '../../js/platforms/signature.js';
+import { FIXTURES } from './fixtures.js';
 
-const DIR = process.env.FIXTURES_DIR ?? '/work/shared/fixtures';
+const DIR = FIXTURES;
 const raw = (name) => readFileSync(`${DIR}/${name}`, 'utf8');
 
 // Envelopes {headers, body, topic}: re-serialise the body losslessly, so the numbers

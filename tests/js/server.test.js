@@ -18,9 +18,10 @@ import { createEngine, replay } from '../../js/index.js';
 import { buildApp } from '../../js/server/app.js';
 import { sampleShopifyOrder } from '../../js/server/demo.js';
 import { startScheduler } from '../../js/server/scheduler.js';
+import { FIXTURES } from './fixtures.js';
 
 const root = new URL('../../', import.meta.url).pathname;
-const FIXTURE = readFileSync('/work/shared/fixtures/shopify_orders_create_real_HKD_fixed_code_plus_automatic_discount_with_customer.json');
+const FIXTURE = readFileSync(`${FIXTURES}/shopify_orders_create_real_HKD_fixed_code_plus_automatic_discount_with_customer.json`);
 const FIXTURE_CUSTOMER = '8658316394796';
 // 99.00 - 8.20 + 100.00 - 3.40 + 100.00 - 3.40 = 284.00 HKD, shipping and tax excluded, 10 per unit.
 const FIXTURE_POINTS = 2840;
@@ -152,7 +153,7 @@ test('a WooCommerce creation ping gets a 200, and a signed Woo order earns', asy
   const ping = await app.inject({ method: 'POST', url: '/webhooks/woocommerce', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'webhook_id=17' });
   assert.equal(ping.statusCode, 200);
   assert.equal(ping.json().ping, true);
-  const order = JSON.parse(readFileSync('/work/shared/fixtures/woocommerce_order_official_docs_v3_727_created.json', 'utf8'));
+  const order = JSON.parse(readFileSync(`${FIXTURES}/woocommerce_order_official_docs_v3_727_created.json`, 'utf8'));
   const body = Buffer.from(JSON.stringify({ ...order, customer_id: 42, currency: 'HKD', status: 'processing' }));
   const res = await post(app, '/webhooks/woocommerce', body, { 'x-wc-webhook-topic': 'order.created', 'x-wc-webhook-signature': sign(WOO, body) });
   assert.equal(res.statusCode, 200, res.body);
