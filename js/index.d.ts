@@ -76,7 +76,9 @@ export type Effect =
 
 export interface Outcome { state: AccountState; order?: OrderRecord; entries: Entry[]; effects: Effect[]; duplicate?: true; skipped?: string }
 export interface BatchOutcome { states: Record<string, AccountState>; orders: Record<string, OrderRecord>; entries: Entry[]; effects: Effect[]; skipped: Array<{ event: string; reason: string }> }
-export interface AccountView { customer: string; balance: number; pending: number; tier: string | null; next_expiry: { points: number; at: string } | null; coupons: CouponView[] }
+export interface AccountView { customer: string; balance: number; pending: number; tier: string | null; next_expiry: { points: number; at: string } | null; coupons: CouponView[];
+  /** Towards the next tier: amounts (decimal strings) for a spend basis, counts for points and orders. */
+  tier_progress: { basis: 'spend' | 'points' | 'orders'; current: string | number; next_tier: string | null; needed: string | number } | null }
 export interface Quote { points: number; rules: string[]; perks: TierPerks; coupons: Array<{ code: string; type: CouponType; usable: boolean; discount: Amount; reason?: string }> }
 
 export interface Engine {

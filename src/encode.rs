@@ -429,6 +429,23 @@ impl ToJson for View {
             }
         }
         o.k_list("coupons", &self.coupons);
+        o.key("tier_progress");
+        match &self.tier_progress {
+            None => o.null(),
+            Some(p) => {
+                o.open();
+                o.k_str("basis", p.basis);
+                // Spend is money: decimal strings like every amount; points and orders count.
+                let amount = |o: &mut Out, k: &str, v: i64| match p.exponent {
+                    Some(exp) => o.k_str(k, &crate::money::format_amount(v, exp)),
+                    None => o.k_int(k, v),
+                };
+                amount(o, "current", p.current);
+                o.k_opt_str("next_tier", p.next_tier.as_deref());
+                amount(o, "needed", p.needed);
+                o.close();
+            }
+        }
         o.close();
     }
 }

@@ -59,6 +59,20 @@ pub struct View {
     pub tier: Option<String>,
     pub next_expiry: Option<NextExpiry>,
     pub coupons: Vec<CouponView>,
+    /// Where the customer stands towards the next tier, when the program has tiers.
+    pub tier_progress: Option<TierProgress>,
+}
+
+/// Qualifying activity in the tier window as of the account's last event, and what the
+/// next level needs: amounts as decimal strings for spend, counts for points and orders.
+#[derive(Debug, Clone)]
+pub struct TierProgress {
+    pub basis: &'static str,
+    pub current: i64,
+    pub next_tier: Option<String>,
+    pub needed: i64,
+    /// The currency exponent when the basis is spend (money), to print amounts.
+    pub exponent: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -520,7 +534,22 @@ impl Engine {
             tier: state.tier.clone(),
             next_expiry: expiry::next(&tx).map(|(end, _, points)| NextExpiry { points, at: self.program.zone.format(end - 1) }),
             coupons: state.coupons.iter().map(|c| tx.coupon_view(c)).collect(),
+            tier_progress: self.tier_progress(state),
         }
+    }
+
+    fn tier_progress(&self, state: &Account) -> Option<TierProgress> {
+        let t = self.program.tiers.as_ref()?;
+        let on = self.program.zone.local_date(state.clock);
+        let current = crate::tier::value(t, &state.months, &state.lifetime, on);
+        let next = t.levels.iter().find(|l| l.threshold > current);
+        let basis = match t.basis {
+            crate::tier::Basis::Spend => "spend",
+            crate::tier::Basis::Points => "points",
+            crate::tier::Basis::Orders => "orders",
+        };
+        let exponent = (basis == "spend").then_some(self.program.exponent);
+        Some(TierProgress { basis, current, next_tier: next.map(|l| l.name.clone()), needed: next.map_or(0, |l| l.threshold - current), exponent })
     }
 
     /// What a cart would earn and what each of the customer's coupons would take off it,

@@ -142,8 +142,11 @@ fn tiers_upgrade_at_once_and_earn_at_the_tier_of_the_time() {
     let r = h.ok(refund_all("x3", "2026-03-03T10:00:00+01:00", "o3"));
     assert_eq!(r.entries[0].points, -1500);
     assert_eq!(h.view("c1").tier.as_deref(), Some("Silver"), "a refund does not drop the tier mid-period");
+    let p = h.view("c1").tier_progress.unwrap();
+    assert_eq!((p.current, p.next_tier.as_deref(), p.needed), (60_000, Some("Gold"), 90_000), "600.00 spent, 900.00 to Gold");
     h.ok(eur("o4", "2026-04-01T10:00:00+01:00", "c1", "1000.00"));
     assert_eq!(h.view("c1").tier.as_deref(), Some("Gold"));
+    assert_eq!(h.view("c1").tier_progress.unwrap().next_tier, None, "the top");
     assert_eq!(h.view("c1").coupons.iter().filter(|c| c.reward == "gold-gift").count(), 1, "entry reward on reaching Gold");
 }
 

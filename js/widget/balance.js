@@ -10,6 +10,12 @@ import { createBrowserEngine } from './browser-engine.js';
 
 const fmt = new Intl.NumberFormat('en');
 
+// What the next tier still needs, in the tier's terms (money, points or orders).
+function tierNeeded({ basis, needed }) {
+  if (basis === 'spend') return `Spend ${needed} more`;
+  return `${fmt.format(needed)} more ${basis === 'orders' ? (needed === 1 ? 'order' : 'orders') : 'points'}`;
+}
+
 export class LoyaltyBalance extends LitElement {
   static properties = {
     customer: { type: String },
@@ -90,6 +96,7 @@ export class LoyaltyBalance extends LitElement {
         <div class="balance" id="balance">${fmt.format(a.balance)}</div>
         ${a.pending ? html`<div class="muted" id="pending">${fmt.format(a.pending)} pending</div>` : nothing}
         ${a.tier ? html`<div id="tier">Tier: <b>${a.tier}</b></div>` : nothing}
+        ${a.tier_progress?.next_tier ? html`<div id="tier-progress" class="muted">${tierNeeded(a.tier_progress)} to ${a.tier_progress.next_tier}</div>` : nothing}
         ${next ? html`<div id="progress"><progress max=${next.points} value=${Math.min(a.balance, next.points)}></progress>
           <div class="muted">${a.balance >= next.points ? `Enough for ${next.name ?? next.id}` : `${fmt.format(next.points - a.balance)} points to ${next.name ?? next.id}`}</div></div>` : nothing}
         ${a.next_expiry ? html`<div id="expiry" class="muted">${fmt.format(a.next_expiry.points)} points expire ${a.next_expiry.at.slice(0, 10)}</div>` : nothing}

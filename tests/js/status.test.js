@@ -23,6 +23,9 @@ test('tiers upgrade at once, multiply later orders and show their perks in quote
   const engine = createEngine(program, { secret: 's' });
   let out = engine.apply(null, order('o1', '2026-03-01T10:00:00+01:00', 'c1', [['a', 1, '600.00']]));
   assert.equal(engine.view(out.state).tier, 'Gold');
+  assert.deepEqual(engine.view(out.state).tier_progress, { basis: 'spend', current: '600.00', next_tier: null, needed: '0.00' });
+  const bronze = engine.apply(null, order('o0', '2026-03-01T10:00:00+01:00', 'c2', [['a', 1, '120.00']])).state;
+  assert.deepEqual(engine.view(bronze).tier_progress, { basis: 'spend', current: '120.00', next_tier: 'Gold', needed: '380.00' });
   assert.ok(out.effects.some((e) => e.type === 'tier.changed' && e.to === 'Gold'));
   assert.ok(out.state.coupons.some((c) => c.reward === 'gold-gift'), 'entry reward');
   out = engine.apply(out.state, order('o2', '2026-03-02T10:00:00+01:00', 'c1', [['a', 1, '10.00']]));

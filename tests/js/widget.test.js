@@ -260,6 +260,14 @@ test('<loyalty-balance> shows the account, and quotes carts in the browser with 
   assert.equal(await page.textContent('loyalty-balance >> #balance'), new Intl.NumberFormat('en').format(account.balance));
   assert.match(await page.textContent('loyalty-balance >> #progress'), new RegExp(`${new Intl.NumberFormat('en').format(5000 - account.balance)} points to 10% off your next order`));
   assert.match(await page.textContent('loyalty-balance >> #expiry'), new RegExp(`${new Intl.NumberFormat('en').format(account.next_expiry.points)} points expire ${account.next_expiry.at.slice(0, 10)}`));
+  // Tier progress, as the engine's view gives it for a program with tiers.
+  const tierText = await page.evaluate(async (account) => {
+    const el = document.querySelector('loyalty-balance');
+    el.account = { ...account, tier: 'Silver', tier_progress: { basis: 'spend', current: '120.00', next_tier: 'Gold', needed: '380.00' } };
+    await el.updateComplete;
+    return el.shadowRoot.querySelector('#tier-progress').textContent;
+  }, account);
+  assert.equal(tierText, 'Spend 380.00 more to Gold');
   await page.locator('loyalty-balance').screenshot({ path: join(artifacts, 'storefront-balance.png') });
   assert.deepEqual(page.errors, []);
   await page.close();
