@@ -191,7 +191,7 @@ async function seedAccounts(db, total, due) {
   const dueState = templateState('2025-01-10T10:00:00Z'); // expired by NOW: the tick expires it
   const freshState = templateState('2026-05-20T10:00:00Z'); // next work months after NOW
   if (!(dueState.next_due <= Date.parse(NOW)) || !(freshState.next_due > Date.parse(NOW))) throw new Error('templates are not due / not due as planned');
-  await db.query('TRUNCATE accounts, events, entries, outbox, coupons, orders');
+  await db.query('TRUNCATE accounts, events, entries, outbox, coupons, orders CASCADE');
   // Every 1/fraction-th account is due; all copies of a template differ only in customer.
   const every = Math.round(total / due);
   await db.query(
