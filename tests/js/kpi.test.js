@@ -3,55 +3,28 @@
 // DATABASE_URL is set (required in CI).
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
+import { readFileSync, rmSync } from 'node:fs';
 import { createLoyalty } from '../../js/loyalty.js';
 import { openPgliteStore } from '../../js/stores/pglite.js';
 import { openPostgresStore } from '../../js/stores/postgres.js';
 import { kpis, pointValue, currencyDigits } from '../../js/stores/kpi.js';
 import { buildApp } from '../../js/server/app.js';
+import { testDatabases, DATABASE_URL } from './databases.js';
 
 const program = JSON.parse(readFileSync(new URL('../../presets/seed.json', import.meta.url), 'utf8'));
 const TOKEN = 'kpi-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
 
-// --- backends (as in store.test.js) -----------------------------------------------------
-const scratch = mkdtempSync(join(tmpdir(), 'loyalty-kpi-test-'));
-let template;
-let copies = 0;
-const DATABASE_URL = process.env.DATABASE_URL;
-let admin;
-const databases = [];
-const runTag = `loyalty_kpi_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-
-after(async () => {
-  if (admin) {
-    for (const name of databases) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-  rmSync(scratch, { recursive: true, force: true });
-});
+// --- backends ------------------------------------------------------------------------
+const db = testDatabases('kpi');
 
 const backends = {
   async pglite() {
-    if (!template) {
-      template = join(scratch, 'template');
-      await (await openPgliteStore({ dataDir: template })).close();
-    }
-    const dir = join(scratch, `db-${++copies}`);
-    cpSync(template, dir, { recursive: true });
+    const dir = await db.pgliteDir();
     return { store: await openPgliteStore({ dataDir: dir }), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
   },
   async postgres() {
-    admin ??= new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
-    const name = `${runTag}_${databases.length}`;
-    await admin.query(`CREATE DATABASE ${name}`);
-    databases.push(name);
-    const url = new URL(DATABASE_URL);
-    url.pathname = `/${name}`;
-    return { store: await openPostgresStore({ connectionString: url.toString(), max: 6 }) };
+    return { store: await openPostgresStore({ connectionString: await db.postgresUrl(), max: 6 }) };
   },
 };
 

@@ -4,14 +4,11 @@
 // retries, dead letters, opt-outs, and exactly-once delivery across a dispatcher crash.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { spawn } from 'node:child_process';
 import { createECDH, createHmac, createDecipheriv, createPublicKey, verify, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import webpush from 'web-push';
 import { createLoyalty } from '../../js/loyalty.js';
@@ -24,6 +21,7 @@ import {
   createDispatcher, notifyStore, smtpProvider, webPushProvider, webhookProvider, signWebhook, messageId,
   render, TRIGGERS, FIELDS, LOCALES, shippedTemplate, sampleData, localeChain, backoff,
 } from '../../js/notify/index.js';
+import { testDatabases, DATABASE_URL } from './databases.js';
 
 const programPath = new URL('../../presets/seed.json', import.meta.url).pathname;
 const program = JSON.parse(readFileSync(programPath, 'utf8'));
@@ -40,47 +38,17 @@ const reward = (id, customer, at = '2026-01-10T10:00:00+01:00') => ({
 });
 const couponOf = (result) => result.effects.find((e) => e.type === 'coupon.issued').coupon.code;
 
-// --- backends (the store.test.js pattern) --------------------------------------------------
-const scratch = mkdtempSync(join(tmpdir(), 'loyalty-notify-test-'));
-after(() => rmSync(scratch, { recursive: true, force: true }));
-let template;
-let copies = 0;
-async function pgliteDir() {
-  if (!template) {
-    template = join(scratch, 'template');
-    await (await openPgliteStore({ dataDir: template })).close();
-  }
-  const dir = join(scratch, `db-${++copies}`);
-  cpSync(template, dir, { recursive: true });
-  return dir;
-}
-const DATABASE_URL = process.env.DATABASE_URL;
-let admin;
-const databases = [];
-const runTag = `loyalty_notify_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-async function freshDatabase() {
-  admin ??= new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
-  const name = `${runTag}_${databases.length}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  databases.push(name);
-  const url = new URL(DATABASE_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-after(async () => {
-  if (!admin) return;
-  for (const name of databases) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.end();
-});
+// --- backends ----------------------------------------------------------------------------
+const db = testDatabases('notify');
 
 /** {store, open(), env, cleanup}: env locates the same database for a child process. */
 const backends = {
   async pglite() {
-    const dir = await pgliteDir();
+    const dir = await db.pgliteDir();
     return { open: () => openPgliteStore({ dataDir: dir }), env: { LOYALTY_DATA: dir } };
   },
   async postgres() {
-    const url = await freshDatabase();
+    const url = await db.postgresUrl();
     return { open: () => openPostgresStore({ connectionString: url, max: 4 }), env: { DATABASE_URL: url } };
   },
 };
@@ -711,7 +679,7 @@ describe('pglite', () => suite('pglite'));
 
 test('loyalty serve runs the dispatcher: an order posted to the API becomes an email', async () => {
   const smtp = await smtpSink();
-  const dir = await pgliteDir();
+  const dir = await db.pgliteDir();
   const env = { LOYALTY_TOKEN: TOKEN, LOYALTY_SECRET: SECRET, SMTP_URL: smtp.url, MAIL_FROM: 'rewards@shop.example', NOTIFY_SECONDS: '0.1', PUBLIC_URL };
   const config = { ...serverConfig({ program: programPath, data: dir, port: 0 }, env), env };
   const server = await serve(config, { logger: false });

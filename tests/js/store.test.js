@@ -3,15 +3,13 @@
 // excluded, an automatic 10% coupon at 5000 points, points valid 12 months (rolling).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
+import { readFileSync, rmSync } from 'node:fs';
 import { createLoyalty } from '../../js/loyalty.js';
 import { openMemoryStore } from '../../js/stores/memory.js';
 import { openPgliteStore } from '../../js/stores/pglite.js';
 import { openPostgresStore } from '../../js/stores/postgres.js';
 import { LoyaltyError } from '../../js/errors.js';
+import { testDatabases, DATABASE_URL } from './databases.js';
 
 const program = JSON.parse(readFileSync(new URL('../../presets/seed.json', import.meta.url), 'utf8'));
 const P = program.id;
@@ -40,42 +38,7 @@ async function pool(items, n, fn) {
 }
 
 // --- backends ---------------------------------------------------------------------------
-// PGlite: creating a database costs seconds and hundreds of MB, reopening a folder well
-// under one, so one migrated template is made once and copied per test.
-let template;
-const scratch = mkdtempSync(join(tmpdir(), 'loyalty-store-test-'));
-after(() => rmSync(scratch, { recursive: true, force: true }));
-
-async function pgliteTemplate() {
-  if (!template) {
-    template = join(scratch, 'template');
-    const store = await openPgliteStore({ dataDir: template });
-    await store.close();
-  }
-  return template;
-}
-
-let copies = 0;
-const DATABASE_URL = process.env.DATABASE_URL;
-let admin;
-const databases = [];
-const runTag = `loyalty_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-
-async function freshDatabase() {
-  admin ??= new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
-  const name = `${runTag}_${databases.length}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  databases.push(name);
-  const url = new URL(DATABASE_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-after(async () => {
-  if (!admin) return;
-  for (const name of databases) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.end();
-});
+const db = testDatabases('store');
 
 const backends = {
   memory: async () => {
@@ -83,13 +46,12 @@ const backends = {
     return { stores: [store], open: async () => store };
   },
   pglite: async () => {
-    const dir = join(scratch, `db-${++copies}`);
-    cpSync(await pgliteTemplate(), dir, { recursive: true });
+    const dir = await db.pgliteDir();
     const store = await openPgliteStore({ dataDir: dir });
     return { stores: [store], cleanup: () => rmSync(dir, { recursive: true, force: true }) };
   },
   postgres: async () => {
-    const url = await freshDatabase();
+    const url = await db.postgresUrl();
     const store = await openPostgresStore({ connectionString: url, max: 10 });
     // A second pool on the same database: a second server process.
     const other = await openPostgresStore({ connectionString: url, max: 10 });
