@@ -84,11 +84,11 @@ pub fn count(counts: &mut Vec<Counts>, action: &str, on: Date) {
             counts.last_mut().unwrap_or_else(|| unreachable!())
         }
     };
-    for i in 0..5 {
-        if c.periods[i][0] != k[i] {
-            c.periods[i] = [k[i], 0];
+    for (period, key) in c.periods.iter_mut().zip(k) {
+        if period[0] != key {
+            *period = [key, 0];
         }
-        c.periods[i][1] += 1;
+        period[1] += 1;
     }
 }
 

@@ -378,8 +378,7 @@ impl Engine {
         if e.carry_remainder && !below_minimum {
             tx.account.carry = with_carry.checked_sub(Ratio::int(points)).unwrap_or_default();
         }
-        let mut rules = m.rules(&o.lines);
-        rules.retain(|_| !below_minimum);
+        let rules = if below_minimum { Vec::new() } else { m.rules(&o.lines) };
         let expires = expiry::on_earn(tx, event.at);
         let mut held = false;
         if points > 0 {

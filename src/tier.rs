@@ -266,7 +266,7 @@ pub fn settle(tx: &mut Tx, now: i64) {
     if tx.account.tier.is_none() {
         return upgrade(tx, today);
     }
-    if !tx.account.tier_until.is_some_and(|u| tx.program.zone.end_of_day(u) <= now) {
+    if tx.account.tier_until.is_none_or(|u| tx.program.zone.end_of_day(u) > now) {
         return;
     }
     let q = t.qualifying(value(t, &tx.account.months, &tx.account.lifetime, today));
