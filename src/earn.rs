@@ -110,45 +110,46 @@ impl OrderRecord {
             "pending", "referrer", "points_spent", "points_returned", "member",
         ];
         let o = Obj::new("invalid_state", v, path, FIELDS)?;
-        let ratio = |o: &Obj, k: &str| o.parsed(k, Ratio::parse_fraction)?.ok_or_else(|| o.err(k, "is required"));
+        let s = crate::sink::Sink::default();
+        let ratio = |o: &Obj, k: &str| s.take(o.parsed(k, Ratio::parse_fraction)).ok_or_else(|| s.first_or(o.err(k, "is required")));
         let mut lines = Vec::new();
-        for (p, l) in o.list("lines")? {
+        for (p, l) in s.take(o.list("lines")) {
             let l = Obj::new("invalid_state", l, p, &["id", "quantity", "basis", "points", "multiplier", "refunded"])?;
-            let quantity = l.int("quantity")?;
-            let refunded = l.int_or("refunded", 0)?;
+            let quantity = s.take(l.int("quantity"));
+            let refunded = s.take(l.int_or("refunded", 0));
             if quantity <= 0 || !(0..=quantity).contains(&refunded) {
-                return Err(l.err("refunded", "must be within 0..=quantity (and quantity positive)"));
+                return Err(s.first_or(l.err("refunded", "must be within 0..=quantity (and quantity positive)")));
             }
-            lines.push(LineEarn { id: l.str("id")?, quantity, basis: ratio(&l, "basis")?, points: ratio(&l, "points")?, multiplier: ratio(&l, "multiplier")?, refunded });
+            lines.push(LineEarn { id: s.take(l.str("id")), quantity, basis: ratio(&l, "basis")?, points: ratio(&l, "points")?, multiplier: ratio(&l, "multiplier")?, refunded });
         }
         let rec = OrderRecord {
-            id: o.str("id")?,
-            customer: o.str("customer")?,
-            event: o.str("event")?,
-            at: o.int("at")?,
-            rate: o.str("rate")?,
-            rules: o.str_list("rules")?,
-            rounding: o.one_of("rounding", crate::program::ROUNDINGS)?.ok_or_else(|| o.err("rounding", "is required"))?,
-            carry_in: o.parsed("carry_in", Ratio::parse_fraction)?.unwrap_or_default(),
+            id: s.take(o.str("id")),
+            customer: s.take(o.str("customer")),
+            event: s.take(o.str("event")),
+            at: s.take(o.int("at")),
+            rate: s.take(o.str("rate")),
+            rules: s.take(o.str_list("rules")),
+            rounding: s.take(o.one_of("rounding", crate::program::ROUNDINGS)).ok_or_else(|| s.first_or(o.err("rounding", "is required")))?,
+            carry_in: s.take(o.parsed("carry_in", Ratio::parse_fraction)).unwrap_or_default(),
             lines,
-            total: o.int("total")?,
-            earned: o.int("earned")?,
-            reversed: o.int_or("reversed", 0)?,
-            refunded_amount: o.int_or("refunded_amount", 0)?,
-            cancelled: o.bool_or("cancelled", false)?,
-            pending: o.bool_or("pending", false)?,
-            referrer: o.opt_str("referrer")?,
-            points_spent: o.int_or("points_spent", 0)?,
-            points_returned: o.int_or("points_returned", 0)?,
-            member: o.bool_or("member", false)?,
+            total: s.take(o.int("total")),
+            earned: s.take(o.int("earned")),
+            reversed: s.take(o.int_or("reversed", 0)),
+            refunded_amount: s.take(o.int_or("refunded_amount", 0)),
+            cancelled: s.take(o.bool_or("cancelled", false)),
+            pending: s.take(o.bool_or("pending", false)),
+            referrer: s.take(o.opt_str("referrer")),
+            points_spent: s.take(o.int_or("points_spent", 0)),
+            points_returned: s.take(o.int_or("points_returned", 0)),
+            member: s.take(o.bool_or("member", false)),
         };
         if !(0..=rec.points_spent).contains(&rec.points_returned) {
-            return Err(o.err("points_returned", "must be within 0..=points_spent"));
+            return Err(s.first_or(o.err("points_returned", "must be within 0..=points_spent")));
         }
         if rec.reversed < 0 || rec.reversed > rec.earned {
-            return Err(o.err("reversed", "must be within 0..=earned"));
+            return Err(s.first_or(o.err("reversed", "must be within 0..=earned")));
         }
-        Ok(rec)
+        s.finish(rec)
     }
 
     /// Exact points on what the customer still keeps: unrefunded units of each line, less

@@ -90,18 +90,20 @@ impl Event {
 
     fn read(v: &Value, path: Path, program: &Program) -> Result<Event> {
         let w = Obj::new("invalid_event", v, path, EVENT_FIELDS)?;
-        let id = w.str("id")?;
+        let s = crate::sink::Sink::default();
+        let id = s.take(w.str("id"));
         if id.is_empty() {
-            return Err(w.err("id", "must not be empty"));
+            return Err(s.first_or(w.err("id", "must not be empty")));
         }
-        let kind = w.str("type")?;
-        let customer = w.opt_str("customer")?;
-        let at = w.parsed("at", parse_instant)?.ok_or_else(|| w.err("at", "is required"))?;
-        let need = |key: &str| -> Result<String> { w.opt_str(key)?.ok_or_else(|| w.err(key, format!("is required for {kind}"))) };
+        let kind = s.take(w.str("type"));
+        let customer = s.take(w.opt_str("customer"));
+        let at = s.take(w.parsed("at", parse_instant)).ok_or_else(|| s.first_or(w.err("at", "is required")))?;
+        let need = |key: &str| -> Result<String> { s.take(w.opt_str(key)).ok_or_else(|| s.first_or(w.err(key, format!("is required for {kind}")))) };
+        s.check()?;
         let body = match kind.as_str() {
             "order.placed" => Body::OrderPlaced(order(&w.obj("order", ORDER_FIELDS)?, program)?),
             "order.refunded" => {
-                let refund = match (w.opt_list("lines")?, w.opt_str("amount")?) {
+                let refund = match (s.take(w.opt_list("lines")), s.take(w.opt_str("amount"))) {
                     (Some(lines), None) => Refund::Lines(refund_lines(&w, lines)?),
                     (None, Some(_)) => Refund::Amount(amount(&w, "amount", program)?),
                     _ => return Err(w.err("lines", "order.refunded needs either lines or amount")),
@@ -109,28 +111,28 @@ impl Event {
                 Body::OrderRefunded { order_id: need("order_id")?, refund }
             }
             "order.cancelled" => Body::OrderCancelled { order_id: need("order_id")? },
-            "action.completed" => Body::ActionCompleted { action: need("action")?, reference: w.opt_str("ref")? },
+            "action.completed" => Body::ActionCompleted { action: need("action")?, reference: s.take(w.opt_str("ref")) },
             "points.adjusted" => {
-                let points = w.opt_int("points")?.ok_or_else(|| w.err("points", "is required for points.adjusted"))?;
+                let points = s.take(w.opt_int("points")).ok_or_else(|| s.first_or(w.err("points", "is required for points.adjusted")))?;
                 if points == 0 {
-                    return Err(w.err("points", "must not be zero"));
+                    return Err(s.first_or(w.err("points", "must not be zero")));
                 }
                 let reason = need("reason")?;
                 if reason.trim().is_empty() {
-                    return Err(w.err("reason", "must not be empty"));
+                    return Err(s.first_or(w.err("reason", "must not be empty")));
                 }
                 Body::PointsAdjusted { points, reason, by: need("by")? }
             }
             "reward.redeemed" => Body::RewardRedeemed { reward: need("reward")? },
-            "coupon.used" => Body::CouponUsed { code: need("code")?, order_id: w.opt_str("order_id")? },
+            "coupon.used" => Body::CouponUsed { code: need("code")?, order_id: s.take(w.opt_str("order_id")) },
             "coupon.cancelled" => Body::CouponCancelled { code: need("code")? },
             "membership.started" => Body::Membership { kind: "membership.started", plan: need("plan")? },
             "membership.renewed" => Body::Membership { kind: "membership.renewed", plan: need("plan")? },
             "membership.cancelled" => Body::Membership { kind: "membership.cancelled", plan: need("plan")? },
             "points.donated" => {
-                let points = w.opt_int("points")?.ok_or_else(|| w.err("points", "is required for points.donated"))?;
+                let points = s.take(w.opt_int("points")).ok_or_else(|| s.first_or(w.err("points", "is required for points.donated")))?;
                 if points <= 0 {
-                    return Err(w.err("points", "must be a positive number of points"));
+                    return Err(s.first_or(w.err("points", "must be a positive number of points")));
                 }
                 Body::PointsDonated { charity: need("charity")?, points }
             }
@@ -138,13 +140,13 @@ impl Event {
             other => return Err(w.err("type", format!("unknown event type \"{other}\", expected one of {TYPES}"))),
         };
         if customer.as_deref() == Some("") {
-            return Err(w.err("customer", "must not be empty"));
+            return Err(s.first_or(w.err("customer", "must not be empty")));
         }
         let needs_customer = !matches!(body, Body::ClockTick | Body::OrderRefunded { .. } | Body::OrderCancelled { .. });
         if needs_customer && customer.is_none() {
-            return Err(w.err("customer", format!("is required for {kind}")));
+            return Err(s.first_or(w.err("customer", format!("is required for {kind}"))));
         }
-        Ok(Event { id, at, customer, body })
+        s.finish(Event { id, at, customer, body })
     }
 
     /// The order this event reads or writes, which the host loads for it.
@@ -180,44 +182,45 @@ fn refund_lines(w: &Obj, lines: Vec<(Path, &Value)>) -> Result<Vec<(String, i64)
 
 /// Checks an order or cart against the program currency and converts its amounts.
 fn order(o: &Obj, program: &Program) -> Result<Order> {
-    let currency = o.str("currency")?;
+    let s = crate::sink::Sink::default();
+    let currency = s.take(o.str("currency"));
     if currency != program.currency {
-        return Err(o.err("currency", format!("\"{currency}\" but the program is in {}", program.currency)));
+        return Err(s.first_or(o.err("currency", format!("\"{currency}\" but the program is in {}", program.currency))));
     }
     let mut lines: Vec<Line> = Vec::new();
-    for (path, v) in o.list("lines")? {
+    for (path, v) in s.take(o.list("lines")) {
         let l = Obj::new(o.code(), v, path, LINE_FIELDS)?;
-        let quantity = l.int("quantity")?;
+        let quantity = s.take(l.int("quantity"));
         if !(1..=1_000_000).contains(&quantity) {
-            return Err(l.err("quantity", "must be a whole number from 1 to 1000000"));
+            return Err(s.first_or(l.err("quantity", "must be a whole number from 1 to 1000000")));
         }
-        let unit_price = l.parsed("unit_price", |s| crate::money::parse_amount(s, program.exponent))?.ok_or_else(|| l.err("unit_price", "is required"))?;
+        let unit_price = s.take(l.parsed("unit_price", |s| crate::money::parse_amount(s, program.exponent))).ok_or_else(|| s.first_or(l.err("unit_price", "is required")))?;
         let discount = amount(&l, "discount", program)?;
-        let gross = unit_price.checked_mul(quantity).ok_or_else(|| l.err("unit_price", "is too large"))?;
+        let gross = unit_price.checked_mul(quantity).ok_or_else(|| s.first_or(l.err("unit_price", "is too large")))?;
         if discount > gross {
-            return Err(l.err("discount", "is larger than the line's price times quantity"));
+            return Err(s.first_or(l.err("discount", "is larger than the line's price times quantity")));
         }
-        let id = l.str("id")?;
+        let id = s.take(l.str("id"));
         if lines.iter().any(|x| x.id == id) {
-            return Err(l.err("id", format!("duplicate line id \"{id}\"")));
+            return Err(s.first_or(l.err("id", format!("duplicate line id \"{id}\""))));
         }
-        lines.push(Line { id, sku: l.opt_str("sku")?, product_id: l.opt_str("product_id")?, categories: l.str_list("categories")?, quantity, unit_price, discount });
+        lines.push(Line { id, sku: s.take(l.opt_str("sku")), product_id: s.take(l.opt_str("product_id")), categories: s.take(l.str_list("categories")), quantity, unit_price, discount });
     }
-    Ok(Order {
-        id: o.opt_str("id")?.unwrap_or_else(|| "cart".into()),
+    s.finish(Order {
+        id: s.take(o.opt_str("id")).unwrap_or_else(|| "cart".into()),
         lines,
         shipping: amount(o, "shipping", program)?,
         tax: amount(o, "tax", program)?,
-        taxes_included: o.bool_or("taxes_included", false)?,
-        coupon_codes: o.str_list("coupon_codes")?,
-        brand: match o.opt_str("brand")? {
+        taxes_included: s.take(o.bool_or("taxes_included", false)),
+        coupon_codes: s.take(o.str_list("coupon_codes")),
+        brand: match s.take(o.opt_str("brand")) {
             Some(b) if !program.brands.iter().any(|x| x.id == b) => {
                 let known: Vec<&str> = program.brands.iter().map(|x| x.id.as_str()).collect();
-                return Err(o.err("brand", format!("unknown brand \"{b}\" (the program has {})", if known.is_empty() { "no brands".to_string() } else { known.join(", ") })));
+                return Err(s.first_or(o.err("brand", format!("unknown brand \"{b}\" (the program has {})", if known.is_empty() { "no brands".to_string() } else { known.join(", ") }))));
             }
             b => b,
         },
-        points_spent: match o.opt_int("points_spent")? {
+        points_spent: match s.take(o.opt_int("points_spent")) {
             Some(n) if n < 0 => return Err(o.err("points_spent", "must not be negative")),
             n => n.unwrap_or(0),
         },

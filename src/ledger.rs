@@ -317,103 +317,105 @@ impl Account {
             "membership", "offers", "bought", "last_order",
         ];
         let a = Obj::new("invalid_state", v, path, FIELDS)?;
+        let s = crate::sink::Sink::default();
         // Filled field by field, in the order errors are reported, rather than as one struct
         // literal: a literal's every `?` drops the fields built so far, which cost ~5 KB of wasm.
         let mut account = Account::default();
         let lots = &mut account.lots;
-        for (p, l) in a.list("lots")? {
+        for (p, l) in s.take(a.list("lots")) {
             let l = Obj::new("invalid_state", l, p, &["id", "points", "remaining", "at", "expires_at"])?;
-            lots.push(Lot { id: l.str("id")?, points: l.int("points")?, remaining: l.int("remaining")?, at: l.int("at")?, expires_at: l.opt_int("expires_at")? });
+            lots.push(Lot { id: s.take(l.str("id")), points: s.take(l.int("points")), remaining: s.take(l.int("remaining")), at: s.take(l.int("at")), expires_at: s.take(l.opt_int("expires_at")) });
         }
         let coupons = &mut account.coupons;
-        for (p, c) in a.list("coupons")? {
+        for (p, c) in s.take(a.list("coupons")) {
             const CF: &[&str] = &["code", "reward", "type", "value", "min_order", "max_discount", "points", "issued_at", "expires_at", "status", "order_id"];
             let c = Obj::new("invalid_state", c, p, CF)?;
             coupons.push(Coupon {
-                code: c.str("code")?,
-                reward: c.str("reward")?,
-                kind: c.one_of("type", crate::program::COUPON_KINDS)?.ok_or_else(|| c.err("type", "is required"))?,
-                value: c.opt_str("value")?,
-                min_order: c.opt_int("min_order")?,
-                max_discount: c.opt_int("max_discount")?,
-                points: c.int("points")?,
-                issued_at: c.int("issued_at")?,
-                expires_at: c.opt_int("expires_at")?,
-                status: c.one_of("status", STATUSES)?.ok_or_else(|| c.err("status", "is required"))?,
-                order_id: c.opt_str("order_id")?,
+                code: s.take(c.str("code")),
+                reward: s.take(c.str("reward")),
+                kind: s.take(c.one_of("type", crate::program::COUPON_KINDS)).ok_or_else(|| s.first_or(c.err("type", "is required")))?,
+                value: s.take(c.opt_str("value")),
+                min_order: s.take(c.opt_int("min_order")),
+                max_discount: s.take(c.opt_int("max_discount")),
+                points: s.take(c.int("points")),
+                issued_at: s.take(c.int("issued_at")),
+                expires_at: s.take(c.opt_int("expires_at")),
+                status: s.take(c.one_of("status", STATUSES)).ok_or_else(|| s.first_or(c.err("status", "is required")))?,
+                order_id: s.take(c.opt_str("order_id")),
             });
         }
-        account.warned = match a.opt_obj("warned", &["until", "done"])? {
+        account.warned = match s.take(a.opt_obj("warned", &["until", "done"])) {
             None => None,
             Some(w) => Some(Warned {
-                until: w.parsed("until", |s| Date::parse(s).ok_or_else(|| format!("invalid date \"{s}\"")))?.ok_or_else(|| w.err("until", "is required"))?,
-                done: usize::try_from(w.int("done")?).map_err(|_| w.err("done", "must not be negative"))?,
+                until: s.take(w.parsed("until", date)).ok_or_else(|| s.first_or(w.err("until", "is required")))?,
+                done: usize::try_from(s.take(w.int("done"))).map_err(|_| s.first_or(w.err("done", "must not be negative")))?,
             }),
         };
-        account.totals = match a.opt_obj("totals", &["earned", "reversed", "redeemed", "expired", "adjusted", "forgiven", "donated", "restored"])? {
+        account.totals = match s.take(a.opt_obj("totals", &["earned", "reversed", "redeemed", "expired", "adjusted", "forgiven", "donated", "restored"])) {
             None => Totals::default(),
             Some(t) => Totals {
-                earned: t.int_or("earned", 0)?,
-                reversed: t.int_or("reversed", 0)?,
-                redeemed: t.int_or("redeemed", 0)?,
-                expired: t.int_or("expired", 0)?,
-                adjusted: t.int_or("adjusted", 0)?,
-                forgiven: t.int_or("forgiven", 0)?,
-                donated: t.int_or("donated", 0)?,
-                restored: t.int_or("restored", 0)?,
+                earned: s.take(t.int_or("earned", 0)),
+                reversed: s.take(t.int_or("reversed", 0)),
+                redeemed: s.take(t.int_or("redeemed", 0)),
+                expired: s.take(t.int_or("expired", 0)),
+                adjusted: s.take(t.int_or("adjusted", 0)),
+                forgiven: s.take(t.int_or("forgiven", 0)),
+                donated: s.take(t.int_or("donated", 0)),
+                restored: s.take(t.int_or("restored", 0)),
             },
         };
-        account.customer = a.str("customer")?;
-        account.balance = a.int("balance")?;
-        account.pending = a.int_or("pending", 0)?;
-        account.debt = a.int_or("debt", 0)?;
-        account.rolling_until = a.parsed("rolling_until", |s| Date::parse(s).ok_or_else(|| format!("invalid date \"{s}\"")))?;
-        account.carry = a.parsed("carry", Ratio::parse_fraction)?.unwrap_or_default();
-        account.tier = a.opt_str("tier")?;
-        account.clock = a.int_or("clock", 0)?;
-        account.seq = u64::try_from(a.int_or("seq", 0)?).map_err(|_| a.err("seq", "must not be negative"))?;
-        account.recent = a.str_list("recent")?;
-        account.next_due = a.opt_int("next_due")?;
-        account.joined = a.parsed("joined", date)?;
-        account.tier_until = a.parsed("tier_until", date)?;
-        account.months = a.list("months")?.into_iter().map(|(p, m)| month(m, p)).collect::<Res<_>>()?;
+        account.customer = s.take(a.str("customer"));
+        account.balance = s.take(a.int("balance"));
+        account.pending = s.take(a.int_or("pending", 0));
+        account.debt = s.take(a.int_or("debt", 0));
+        account.rolling_until = s.take(a.parsed("rolling_until", date));
+        account.carry = s.take(a.parsed("carry", Ratio::parse_fraction)).unwrap_or_default();
+        account.tier = s.take(a.opt_str("tier"));
+        account.clock = s.take(a.int_or("clock", 0));
+        account.seq = u64::try_from(s.take(a.int_or("seq", 0))).map_err(|_| s.first_or(a.err("seq", "must not be negative")))?;
+        account.recent = s.take(a.str_list("recent"));
+        account.next_due = s.take(a.opt_int("next_due"));
+        account.joined = s.take(a.parsed("joined", date));
+        account.tier_until = s.take(a.parsed("tier_until", date));
+        account.months = s.take(a.list("months")).into_iter().map(|(p, m)| month(m, p)).collect::<Res<_>>()?;
         account.lifetime = match a.get("lifetime") {
             Some(m) => month(m, Path::Key(&a.here(), "lifetime"))?,
             None => Month::default(),
         };
         account.actions = counts(&a, "actions")?;
         account.redeemed = counts(&a, "redeemed")?;
-        account.membership = match a.opt_obj("membership", &["plan", "status", "since", "until", "gift_at", "year", "spend", "fees"])? {
+        account.membership = match s.take(a.opt_obj("membership", &["plan", "status", "since", "until", "gift_at", "year", "spend", "fees"])) {
             None => None,
             Some(m) => Some(crate::membership::Membership {
-                plan: m.str("plan")?,
-                status: m.one_of("status", crate::membership::STATUSES)?.ok_or_else(|| m.err("status", "is required"))?,
-                since: m.int("since")?,
-                until: m.opt_int("until")?,
-                gift_at: m.opt_int("gift_at")?,
-                year: m.int("year")?,
-                spend: m.int_or("spend", 0)?,
-                fees: m.int_or("fees", 0)?,
+                plan: s.take(m.str("plan")),
+                status: s.take(m.one_of("status", crate::membership::STATUSES)).ok_or_else(|| s.first_or(m.err("status", "is required")))?,
+                since: s.take(m.int("since")),
+                until: s.take(m.opt_int("until")),
+                gift_at: s.take(m.opt_int("gift_at")),
+                year: s.take(m.int("year")),
+                spend: s.take(m.int_or("spend", 0)),
+                fees: s.take(m.int_or("fees", 0)),
             }),
         };
-        account.offers = a.str_list("offers")?;
-        for (p, b) in a.list("bought")? {
-            let pair = b.as_array().filter(|x| x.len() == 2).ok_or_else(|| state_err(&p.render(), "expected [offer, units]".into()))?;
+        account.offers = s.take(a.str_list("offers"));
+        for (p, b) in s.take(a.list("bought")) {
+            let pair = b.as_array().filter(|x| x.len() == 2).ok_or_else(|| s.first_or(state_err(&p.render(), "expected [offer, units]".into())))?;
             account.bought.push((pair[0].as_str().unwrap_or_default().to_string(), pair[1].as_i64().unwrap_or(0)));
         }
-        account.last_order = a.opt_int("last_order")?;
-        account.refs = a.str_list("refs")?;
-        account.referred_by = a.opt_str("referred_by")?;
+        account.last_order = s.take(a.opt_int("last_order"));
+        account.refs = s.take(a.str_list("refs"));
+        account.referred_by = s.take(a.opt_str("referred_by"));
         account.pending_lots = a
             .list("pending_lots")?
             .into_iter()
             .map(|(p, l)| {
                 let l = Obj::new("invalid_state", l, p, &["id", "order_id", "points", "release_at", "expires_at"])?;
-                Ok(PendingLot { id: l.str("id")?, order_id: l.str("order_id")?, points: l.int("points")?, release_at: l.int("release_at")?, expires_at: l.opt_int("expires_at")? })
+                Ok(PendingLot { id: s.take(l.str("id")), order_id: s.take(l.str("order_id")), points: s.take(l.int("points")), release_at: s.take(l.int("release_at")), expires_at: s.take(l.opt_int("expires_at")) })
             })
             .collect::<Res<_>>()?;
-        account.chosen_day = a.parsed("chosen_day", date)?;
-        account.check().map_err(|m| state_err(&path.render(), m))?;
+        account.chosen_day = s.take(a.parsed("chosen_day", date));
+        let account = s.finish(account)?;
+        account.check().map_err(|m| s.first_or(state_err(&path.render(), m)))?;
         Ok(account)
     }
 }

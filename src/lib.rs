@@ -25,6 +25,7 @@ pub mod pending;
 pub mod program;
 pub mod ratio;
 pub mod reward;
+pub mod sink;
 pub mod status;
 pub mod tier;
 pub mod time;

@@ -126,6 +126,12 @@ fn period_end(tx: &Tx, from: i64, period: Period) -> Option<i64> {
     Some(z.start_of_day(z.local_date(from).add(&months(n), 1)))
 }
 
+/// The end of the day a paid period ends on: renewals are billed that day.
+fn grace_end(tx: &Tx, until: i64) -> i64 {
+    let z = &tx.program.zone;
+    z.start_of_day(z.local_date(until).next())
+}
+
 fn year_of(tx: &Tx, at: i64) -> i64 {
     tx.program.zone.local_date(at).ymd().0
 }
@@ -143,7 +149,9 @@ pub fn change(tx: &mut Tx, kind: &str, plan_id: &str) -> Result<Option<String>> 
         crate::error::Error::event("plan", format!("unknown plan \"{plan_id}\" (the program has {})", known.join(", ")))
     })?;
     let at = tx.at;
-    let current = tx.account.membership.clone().filter(|m| m.plan == plan.id && active(tx.program, Some(m), at).is_some());
+    // Until it lapses (the day after the paid period, a day's grace for the renewal to
+    // arrive) a membership is current: a renewal extends it from its end.
+    let current = tx.account.membership.clone().filter(|m| m.plan == plan.id && m.status != Status::Lapsed);
     match (kind, current) {
         ("membership.cancelled", None) => return Ok(Some(format!("no running membership of {plan_id} to cancel"))),
         ("membership.cancelled", Some(m)) if m.status == Status::Cancelled => return Ok(Some(format!("{plan_id} is already cancelled"))),
@@ -233,7 +241,7 @@ pub fn advance(tx: &mut Tx, now: i64) {
         }
         (m.year, m.spend) = (year, 0);
     }
-    let lapse = m.status != Status::Lapsed && m.until.is_some_and(|u| u <= now);
+    let lapse = m.status != Status::Lapsed && m.until.is_some_and(|u| grace_end(tx, u) <= now);
     if lapse {
         m.status = Status::Lapsed;
     }
@@ -272,7 +280,7 @@ pub fn next_due(tx: &Tx) -> Option<i64> {
     // A lapsed member still gets the dividend of the year's member spend.
     let new_year = (plan.dividend.is_some() && m.spend > 0).then(|| z.start_of_day(Date::from_ymd(m.year + 1, 1, 1).unwrap_or(Date(0))));
     let gift = m.gift_at.filter(|_| running && plan.monthly_reward.is_some());
-    [gift, new_year, m.until.filter(|_| running)].into_iter().flatten().min()
+    [gift, new_year, m.until.filter(|_| running).map(|u| grace_end(tx, u))].into_iter().flatten().min()
 }
 
 /// The checkout perks of a tier and a plan together: the larger percent off, free shipping

@@ -192,16 +192,17 @@ impl Program {
             return Err(Error::program(k, "needs the engine's status rules (ways to earn, referrals, tiers, campaigns, pending points), which this build leaves out"));
         }
         let p = Obj::new("invalid_program", &v, Path::Root(""), FIELDS)?;
-        let id = p.str("id")?;
+        let s = crate::sink::Sink::default();
+        let id = s.take(p.str("id"));
         if id.is_empty() {
-            return Err(p.err("id", "must not be empty"));
+            return Err(s.first_or(p.err("id", "must not be empty")));
         }
-        let currency = p.str("currency")?;
-        let exponent = money::exponent(&currency).ok_or_else(|| p.err("currency", format!("unknown ISO 4217 currency \"{currency}\"")))?;
-        let timezone = p.str("timezone")?;
+        let currency = s.take(p.str("currency"));
+        let exponent = money::exponent(&currency).ok_or_else(|| s.first_or(p.err("currency", format!("unknown ISO 4217 currency \"{currency}\""))))?;
+        let timezone = s.take(p.str("timezone"));
         let zone = match zone {
             Some(z) if z.name == timezone => {
-                z.validate().map_err(|m| p.err("timezone", m))?;
+                z.validate().map_err(|m| s.first_or(p.err("timezone", m)))?;
                 z
             }
             Some(z) => return Err(p.err("timezone", format!("\"{timezone}\" but the zone table given is for \"{}\"", z.name))),
@@ -212,19 +213,19 @@ impl Program {
         let duration = |o: &Obj, key: &str| o.parsed(key, Duration::parse);
 
         let e = p.obj("earn", &["points_per_unit", "rounding", "include_shipping", "include_tax", "carry_remainder", "min_order", "rules"])?;
-        let rate_text = e.str("points_per_unit")?;
-        let rate = Ratio::parse_decimal(&rate_text).map_err(|m| e.err("points_per_unit", m))?;
-        let rounding = e.one_of("rounding", ROUNDINGS)?.unwrap_or(Rounding::Floor);
-        let carry_remainder = e.bool_or("carry_remainder", false)?;
+        let rate_text = s.take(e.str("points_per_unit"));
+        let rate = Ratio::parse_decimal(&rate_text).map_err(|m| s.first_or(e.err("points_per_unit", m)))?;
+        let rounding = s.take(e.one_of("rounding", ROUNDINGS)).unwrap_or(Rounding::Floor);
+        let carry_remainder = s.take(e.bool_or("carry_remainder", false));
         if carry_remainder && rounding != Rounding::Floor {
-            return Err(e.err("carry_remainder", "needs rounding \"floor\" (the carried remainder is what floor drops)"));
+            return Err(s.first_or(e.err("carry_remainder", "needs rounding \"floor\" (the carried remainder is what floor drops)")));
         }
         let earn = Earn {
             rate,
             rate_text,
             rounding,
-            include_shipping: e.bool_or("include_shipping", false)?,
-            include_tax: e.bool_or("include_tax", false)?,
+            include_shipping: s.take(e.bool_or("include_shipping", false)),
+            include_tax: s.take(e.bool_or("include_tax", false)),
             carry_remainder,
             min_order: None,
             rules: Vec::new(),
@@ -232,28 +233,28 @@ impl Program {
         #[cfg(feature = "status")]
         let earn = Earn {
             min_order: amount(&e, "min_order")?,
-            rules: e.list("rules")?.into_iter().map(|(path, r)| product::Rule::read("invalid_program", r, path)).collect::<Result<_>>()?,
+            rules: s.take(e.list("rules")).into_iter().map(|(path, r)| product::Rule::read("invalid_program", r, path)).collect::<Result<_>>()?,
             ..earn
         };
         #[cfg(not(feature = "status"))]
         if let Some(k) = ["min_order", "rules"].into_iter().find(|k| e.get(k).is_some()) {
-            return Err(e.err(k, "needs the engine's status rules (product rules), which this build leaves out"));
+            return Err(s.first_or(e.err(k, "needs the engine's status rules (product rules), which this build leaves out")));
         }
 
-        let expiry = match p.opt_obj("expiry", &["mode", "after", "warn_before"])? {
+        let expiry = match s.take(p.opt_obj("expiry", &["mode", "after", "warn_before"])) {
             None => None,
             Some(x) => {
-                let mode = x.one_of("mode", EXPIRY_MODES)?.ok_or_else(|| x.err("mode", "is required"))?;
-                let after = duration(&x, "after")?.ok_or_else(|| x.err("after", "is required"))?;
+                let mode = s.take(x.one_of("mode", EXPIRY_MODES)).ok_or_else(|| s.first_or(x.err("mode", "is required")))?;
+                let after = duration(&x, "after")?.ok_or_else(|| s.first_or(x.err("after", "is required")))?;
                 if after == Duration::default() || after.ms != 0 {
-                    return Err(x.err("after", "must be a whole number of days, months or years"));
+                    return Err(s.first_or(x.err("after", "must be a whole number of days, months or years")));
                 }
                 let mut warn = Vec::new();
-                for (path, w) in x.list("warn_before")? {
-                    let d = w.as_str().ok_or_else(|| Error::program(path.render(), "expected a duration string like \"P7D\""))?;
-                    let d = Duration::parse(d).map_err(|m| Error::program(path.render(), m))?;
+                for (path, w) in s.take(x.list("warn_before")) {
+                    let d = w.as_str().ok_or_else(|| s.first_or(Error::program(path.render(), "expected a duration string like \"P7D\"")))?;
+                    let d = Duration::parse(d).map_err(|m| s.first_or(Error::program(path.render(), m)))?;
                     if d == Duration::default() || d.ms != 0 {
-                        return Err(Error::program(path.render(), "must be a whole number of days, weeks or months"));
+                        return Err(s.first_or(Error::program(path.render(), "must be a whole number of days, weeks or months")));
                     }
                     warn.push(d);
                 }
@@ -265,58 +266,58 @@ impl Program {
         };
 
         let mut rewards: Vec<Reward> = Vec::new();
-        for (path, rv) in p.list("rewards")? {
+        for (path, rv) in s.take(p.list("rewards")) {
             let r = Obj::new("invalid_program", rv, path, &["id", "name", "auto", "points", "coupon", "stock", "limit"])?;
-            let rid = r.str("id")?;
+            let rid = s.take(r.str("id"));
             if rid.is_empty() {
-                return Err(r.err("id", "must not be empty"));
+                return Err(s.first_or(r.err("id", "must not be empty")));
             }
             if rewards.iter().any(|x| x.id == rid) {
-                return Err(r.err("id", format!("duplicate reward id \"{rid}\"")));
+                return Err(s.first_or(r.err("id", format!("duplicate reward id \"{rid}\""))));
             }
-            let points = r.int("points")?;
+            let points = s.take(r.int("points"));
             if points <= 0 {
-                return Err(r.err("points", "must be a positive number of points"));
+                return Err(s.first_or(r.err("points", "must be a positive number of points")));
             }
             let c = r.obj("coupon", &["type", "value", "min_order", "max_discount", "valid_for", "product"])?;
-            let kind = c.one_of("type", COUPON_KINDS)?.ok_or_else(|| c.err("type", "is required"))?;
-            let value_text = c.opt_str("value")?;
+            let kind = s.take(c.one_of("type", COUPON_KINDS)).ok_or_else(|| s.first_or(c.err("type", "is required")))?;
+            let value_text = s.take(c.opt_str("value"));
             let (mut percent, mut fixed) = (None, None);
             match (kind, &value_text) {
                 (CouponKind::Percent, Some(v)) => {
-                    let pc = Ratio::parse_decimal(v).map_err(|m| c.err("value", m))?;
+                    let pc = Ratio::parse_decimal(v).map_err(|m| s.first_or(c.err("value", m)))?;
                     if pc.is_zero() || pc > Ratio::int(100) {
-                        return Err(c.err("value", format!("percent \"{v}\" must be above 0 and at most 100")));
+                        return Err(s.first_or(c.err("value", format!("percent \"{v}\" must be above 0 and at most 100"))));
                     }
                     percent = Some(pc);
                 }
                 (CouponKind::Fixed, Some(_)) => {
                     fixed = amount(&c, "value")?;
                     if fixed == Some(0) {
-                        return Err(c.err("value", "must be above zero"));
+                        return Err(s.first_or(c.err("value", "must be above zero")));
                     }
                 }
                 (CouponKind::FreeShipping | CouponKind::FreeProduct, None) => {}
                 (CouponKind::FreeShipping | CouponKind::FreeProduct, Some(_)) => return Err(c.err("value", "free_shipping and free_product take no value")),
                 (_, None) => return Err(c.err("value", "is required for percent and fixed coupons")),
             }
-            let product = c.opt_str("product")?;
+            let product = s.take(c.opt_str("product"));
             if (kind == CouponKind::FreeProduct) != product.is_some() {
-                return Err(c.err("product", "is required for free_product coupons, and only for them"));
+                return Err(s.first_or(c.err("product", "is required for free_product coupons, and only for them")));
             }
-            let stock = r.opt_int("stock")?;
+            let stock = s.take(r.opt_int("stock"));
             if stock.is_some_and(|n| n < 0) {
-                return Err(r.err("stock", "must not be negative"));
+                return Err(s.first_or(r.err("stock", "must not be negative")));
             }
-            let limit = match r.opt_obj("limit", &["count", "per"])? {
+            let limit = match s.take(r.opt_obj("limit", &["count", "per"])) {
                 None => None,
                 Some(l) => {
-                    let count = l.int("count")?;
+                    let count = s.take(l.int("count"));
                     if count <= 0 {
-                        return Err(l.err("count", "must be a positive number of times"));
+                        return Err(s.first_or(l.err("count", "must be a positive number of times")));
                     }
-                    let per = l.str("per")?;
-                    let i = crate::action::PERIODS.iter().position(|p| *p == per).ok_or_else(|| l.err("per", format!("unknown period \"{per}\", expected one of day, week, month, year, lifetime")))?;
+                    let per = s.take(l.str("per"));
+                    let i = crate::action::PERIODS.iter().position(|p| *p == per).ok_or_else(|| s.first_or(l.err("per", format!("unknown period \"{per}\", expected one of day, week, month, year, lifetime"))))?;
                     let mut limits = [None; 5];
                     limits[i] = Some(count);
                     Some(crate::action::ActionRule { name: rid.clone(), points: 0, limits })
@@ -326,8 +327,8 @@ impl Program {
                 stock,
                 limit,
                 id: rid,
-                name: r.opt_str("name")?,
-                auto: r.bool_or("auto", false)?,
+                name: s.take(r.opt_str("name")),
+                auto: s.take(r.bool_or("auto", false)),
                 points,
                 coupon: CouponRule {
                     kind,
@@ -346,14 +347,14 @@ impl Program {
         crate::sort_by_key(&mut rewards, |r| std::cmp::Reverse(r.points));
 
         let mut notifications = BTreeMap::new();
-        if let Some(n) = p.opt_obj("notifications", &TRIGGERS.iter().map(|t| t.0).collect::<Vec<_>>())? {
+        if let Some(n) = s.take(p.opt_obj("notifications", &TRIGGERS.iter().map(|t| t.0).collect::<Vec<_>>())) {
             for (name, trigger) in TRIGGERS {
                 let mut channels = Vec::new();
-                for (path, c) in n.list(name)? {
-                    let s = c.as_str().unwrap_or_default();
-                    let ch = CHANNELS.iter().find(|x| x.0 == s).map(|x| x.1).ok_or_else(|| {
+                for (path, c) in s.take(n.list(name)) {
+                    let name = c.as_str().unwrap_or_default();
+                    let ch = CHANNELS.iter().find(|x| x.0 == name).map(|x| x.1).ok_or_else(|| s.first_or({
                         Error::program(path.render(), format!("unknown channel {c}, expected one of email, push, sms, webhook"))
-                    })?;
+                    }))?;
                     channels.push(ch);
                 }
                 if !channels.is_empty() {
@@ -369,40 +370,40 @@ impl Program {
 
         let reward_ids: Vec<&str> = rewards.iter().map(|r| r.id.as_str()).collect();
         let known = |o: &Obj, key: &str| -> Result<Option<String>> {
-            match o.opt_str(key)? {
+            match s.take(o.opt_str(key)) {
                 Some(r) if !reward_ids.contains(&r.as_str()) => Err(o.err(key, format!("unknown reward \"{r}\""))),
                 id => Ok(id),
             }
         };
-        let pay_with_points = match p.opt_obj("pay_with_points", crate::pay::FIELDS)? {
+        let pay_with_points = match s.take(p.opt_obj("pay_with_points", crate::pay::FIELDS)) {
             None => None,
             Some(o) => Some(crate::pay::PayWithPoints::read(&o, exponent)?),
         };
-        let plans = p.list("memberships")?.into_iter().map(|(path, v)| crate::membership::Plan::read(v, path, exponent, &known)).collect::<Result<Vec<_>>>()?;
+        let plans = s.take(p.list("memberships")).into_iter().map(|(path, v)| crate::membership::Plan::read(v, path, exponent, &known)).collect::<Result<Vec<_>>>()?;
         if let Some(i) = (1..plans.len()).find(|&i| plans[..i].iter().any(|x| x.id == plans[i].id)) {
-            return Err(Error::program(format!("memberships[{i}].id"), format!("duplicate plan id \"{}\"", plans[i].id)));
+            return Err(s.first_or(Error::program(format!("memberships[{i}].id"), format!("duplicate plan id \"{}\"", plans[i].id))));
         }
-        let donations = match p.opt_obj("donations", &["charities", "min_points"])? {
+        let donations = match s.take(p.opt_obj("donations", &["charities", "min_points"])) {
             None => None,
             Some(o) => Some(crate::donation::Donations::read(&o)?),
         };
-        let offers = p.list("offers")?.into_iter().map(|(path, v)| crate::offer::Offer::read(v, path, &known)).collect::<Result<Vec<_>>>()?;
+        let offers = s.take(p.list("offers")).into_iter().map(|(path, v)| crate::offer::Offer::read(v, path, &known)).collect::<Result<Vec<_>>>()?;
         let mut brands: Vec<Brand> = Vec::new();
-        for (path, v) in p.list("brands")? {
+        for (path, v) in s.take(p.list("brands")) {
             let b = Obj::new("invalid_program", v, path, &["id", "name", "points_per_unit"])?;
-            let id = b.str("id")?;
+            let id = s.take(b.str("id"));
             if id.is_empty() || brands.iter().any(|x| x.id == id) {
-                return Err(b.err("id", format!("must be a unique, non-empty brand id (\"{id}\")")));
+                return Err(s.first_or(b.err("id", format!("must be a unique, non-empty brand id (\"{id}\")"))));
             }
-            b.opt_str("name")?;
-            let rate = match b.opt_str("points_per_unit")? {
+            s.take(b.opt_str("name"));
+            let rate = match s.take(b.opt_str("points_per_unit")) {
                 None => None,
-                Some(t) => Some((Ratio::parse_decimal(&t).map_err(|m| b.err("points_per_unit", m))?, t)),
+                Some(t) => Some((Ratio::parse_decimal(&t).map_err(|m| s.first_or(b.err("points_per_unit", m)))?, t)),
             };
             brands.push(Brand { id, rate });
         }
 
-        Ok(Program {
+        s.finish(Program {
             pay_with_points,
             plans,
             donations,
@@ -415,14 +416,14 @@ impl Program {
             stacking,
             pending,
             id,
-            name: p.opt_str("name")?,
+            name: s.take(p.opt_str("name")),
             currency,
             exponent,
             zone,
             earn,
             expiry,
             rewards,
-            negative_balance: p.one_of("negative_balance", NEGATIVE)?.unwrap_or(NegativeBalance::Allow),
+            negative_balance: s.take(p.one_of("negative_balance", NEGATIVE)).unwrap_or(NegativeBalance::Allow),
             notifications,
         })
     }

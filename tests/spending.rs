@@ -223,9 +223,14 @@ fn a_monthly_membership_gives_perks_and_a_reward_each_month_then_lapses() {
     let cart = json!({"at": "2026-01-21T10:00:00Z", "currency": "EUR", "lines": [{"id": "l1", "quantity": 1, "unit_price": "10.00"}]}).to_string();
     let q = h.engine.quote(Some(&h.states["c1"]), &cart).unwrap();
     assert_eq!((q.perks.percent_off.as_deref(), q.perks.free_shipping, q.points), (Some("10"), true, 200));
-    // The paid month ends at the start of 2026-02-15 in Oslo; the tick after it: second
-    // reward at the anniversary, then the lapse (no renewal came).
+    // The paid month ends at the start of 2026-02-15 in Oslo; a renewal may still come that
+    // day, and the perks stop meanwhile.
     h.tick("2026-02-15T12:00:00Z");
+    assert_eq!(h.states["c1"].membership.as_ref().unwrap().status, loyalty_engine::membership::Status::Active);
+    let q = h.engine.quote(Some(&h.states["c1"]), &cart.replace("2026-01-21", "2026-02-15")).unwrap();
+    assert_eq!(q.points, 100);
+    // None came: it lapses at the end of that day, with no reward for a month not paid.
+    h.tick("2026-02-15T23:00:00Z");
     let s = &h.states["c1"];
     assert_eq!(s.coupons.len(), 1, "no reward at the anniversary of a period that ended");
     assert_eq!(s.membership.as_ref().unwrap().status, loyalty_engine::membership::Status::Lapsed);
@@ -251,6 +256,8 @@ fn renewing_across_the_period_boundary_extends_from_the_end_and_keeps_the_reward
     h.ok(eur("o1", "2026-03-20T10:00:00Z", "c1", "10.00"));
     assert_eq!(h.balance("c1"), 200);
     h.tick("2026-03-28T10:00:00Z");
+    assert_eq!(h.states["c1"].membership.as_ref().unwrap().status, loyalty_engine::membership::Status::Cancelled);
+    h.tick("2026-03-28T23:00:00Z");
     assert_eq!(h.states["c1"].membership.as_ref().unwrap().status, loyalty_engine::membership::Status::Lapsed);
     // Renewing a lapsed membership starts a new period now.
     h.ok(member("m4", "renewed", "2026-04-02T10:00:00Z", "c1", "plus"));

@@ -42,7 +42,7 @@ test('bad input throws LoyaltyError naming the field, and the engine keeps worki
     assert.ok(err instanceof LoyaltyError && err instanceof Error);
     assert.equal(err.code, 'invalid_program');
     assert.equal(err.path, 'rewards[0].coupon.type');
-    assert.match(err.message, /^rewards\[0\]\.coupon\.type: unknown variant "percnt", expected one of percent, fixed, free_shipping$/);
+    assert.match(err.message, /^rewards\[0\]\.coupon\.type: unknown variant "percnt", expected one of percent, fixed, free_shipping, free_product$/);
     return true;
   });
   assert.throws(() => createEngine({ ...seed, timezone: 'Mars/Olympus' }), { code: 'invalid_program', path: 'timezone' });
