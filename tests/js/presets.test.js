@@ -1,0 +1,86 @@
+// The ready programs in presets/: each one passes `loyalty check`, and replaying its
+// canonical history (presets/<name>.events.jsonl) with `loyalty replay` gives exactly the
+// headline numbers presets/README.md states for it. A preset without a README section, an
+// events file or an entry in HEADLINES below fails the first test, so none is added silently.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('../../', import.meta.url).pathname;
+const dir = join(root, 'presets');
+const loyalty = (...args) => spawnSync(process.execPath, [join(root, 'js/cli/loyalty.js'), ...args], { cwd: root, encoding: 'utf8' });
+
+const presets = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+const readme = readFileSync(join(dir, 'README.md'), 'utf8');
+
+function replay(name) {
+  const r = loyalty('replay', '--program', `presets/${name}.json`, '--events', `presets/${name}.events.jsonl`, '--secret', 'presets-test');
+  assert.equal(r.status, 0, `loyalty replay of presets/${name}.json failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** The coupons of one customer as [reward, type, value, status] rows, in issue order. */
+const coupons = (out, customer) => out.customers[customer].coupons.map((c) => [c.reward, c.type, c.value ?? null, c.status]);
+/** Coupon-issued effects of one customer as [reward, points debited, value]. */
+const issued = (out, customer) =>
+  out.effects.filter((e) => e.type === 'coupon.issued' && e.customer === customer).map((e) => [e.reward, e.points, e.coupon.value ?? null]);
+
+// Each function asserts the numbers presets/README.md states for the preset of that name.
+const HEADLINES = {
+  seed(out) {
+    // 10 points per euro on goods (520.00, shipping excluded) = 5200 points; 5000 of them
+    // become a 10% coupon for orders of at least 100.00, valid 30 local days.
+    const c1 = out.customers.c1;
+    assert.equal(c1.balance, 200);
+    assert.deepEqual(c1.coupons.map((c) => [c.reward, c.type, c.value, c.min_order, c.expires_at, c.status]), [
+      ['threshold-10pct', 'percent', '10', '100.00', '2026-06-03T23:59:59.999+02:00', 'issued'],
+    ]);
+    assert.deepEqual(c1.next_expiry, { points: 200, at: '2027-05-04T23:59:59.999+02:00' });
+    // 24.95 earns 249 points (floor), below the threshold: no coupon.
+    assert.equal(out.customers.c2.balance, 249);
+    assert.deepEqual(out.customers.c2.coupons, []);
+  },
+
+  dicks(out) {
+    // $300.00 of merchandise in one order (tax not counted) = 300 points = one $10 reward.
+    assert.equal(out.customers.alex.balance, 0);
+    assert.deepEqual(coupons(out, 'alex'), [['scorecard-10', 'fixed', '10.00', 'issued']]);
+    assert.deepEqual(issued(out, 'alex'), [['scorecard-10', 300, '10.00']]);
+    // MOVE: 100 for joining, 3 for a daily goal, once per local day (the second goal on
+    // May 1 earns nothing): 106; then $194.99 of shoes earns 194 and the $25 gift card
+    // nothing, 300 in all, so a $10 reward and a balance of 0.
+    assert.equal(out.customers.sam.balance, 0);
+    assert.deepEqual(issued(out, 'sam'), [['scorecard-10', 300, '10.00']]);
+    // 2 x 29.99 + (89.99 - 9.00) = 140.97 earns 140; returning one ball takes back 30
+    // (140 - floor(110.98)), leaving 110, valid 12 months from the last order.
+    assert.equal(out.customers.jo.balance, 110);
+    assert.deepEqual(out.customers.jo.next_expiry, { points: 110, at: '2027-06-20T23:59:59.999-04:00' });
+    assert.deepEqual(out.customers.jo.coupons, []);
+  },
+};
+
+test('every preset has a README section, a canonical history and a headline test', () => {
+  assert.ok(presets.length >= 7, `expected the seed and six retailer presets, found ${presets.join(', ')}`);
+  for (const name of presets) {
+    assert.ok(existsSync(join(dir, `${name}.events.jsonl`)), `presets/${name}.events.jsonl is missing`);
+    assert.match(readme, new RegExp(`^## .*\`presets/${name}\\.json\``, 'm'), `presets/README.md has no "## ... \`presets/${name}.json\`" section`);
+    assert.equal(typeof HEADLINES[name], 'function', `tests/js/presets.test.js has no headline test for ${name}`);
+  }
+  assert.deepEqual(Object.keys(HEADLINES).sort(), presets, 'a headline test names a preset that does not exist');
+});
+
+for (const name of presets) {
+  test(`${name}: loyalty check accepts presets/${name}.json`, () => {
+    const r = loyalty('check', `presets/${name}.json`);
+    assert.equal(r.status, 0, r.stderr);
+    const program = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8'));
+    assert.ok(r.stdout.startsWith(`ok: program ${program.id} (${program.currency}, ${program.timezone}, `), r.stdout);
+  });
+
+  test(`${name}: replaying its history gives the numbers presets/README.md states`, () => {
+    assert.equal(typeof HEADLINES[name], 'function', `no headline test for ${name}`);
+    HEADLINES[name](replay(name));
+  });
+}
