@@ -59,6 +59,29 @@ const HEADLINES = {
     assert.deepEqual(out.customers.jo.next_expiry, { points: 110, at: '2027-06-20T23:59:59.999-04:00' });
     assert.deepEqual(out.customers.jo.coupons, []);
   },
+
+  bodyshop(out) {
+    // CA$150.00 of goods (shipping and tax not counted) = 150 points = one CA$10.00 voucher,
+    // valid 3 months, and 50 points over; giving 30 of them to The Body Shop Foundation
+    // leaves 20, still valid 12 months after the order.
+    const mia = out.customers.mia;
+    assert.deepEqual(mia.coupons.map((c) => [c.reward, c.value, c.expires_at, c.status]), [
+      ['lybc-10', '10.00', '2026-05-10T23:59:59.999-04:00', 'issued'],
+    ]);
+    assert.equal(mia.balance, 20);
+    assert.deepEqual(mia.next_expiry, { points: 20, at: '2027-02-10T23:59:59.999-05:00' });
+    // The birthday on its local date gives 100 points, at once a CA$10.00 voucher; a second
+    // birthday event the same year gives nothing.
+    const leo = out.customers.leo;
+    assert.equal(leo.balance, 0);
+    assert.deepEqual(leo.coupons.map((c) => [c.reward, c.value, c.expires_at, c.status]), [
+      ['lybc-10', '10.00', '2026-06-14T23:59:59.999-04:00', 'issued'],
+    ]);
+    // 2 x CA$40.00 earns 80; returning one takes back 40.
+    assert.equal(out.customers.ana.balance, 40);
+    assert.deepEqual(out.customers.ana.next_expiry, { points: 40, at: '2027-04-02T23:59:59.999-04:00' });
+    assert.deepEqual(out.customers.ana.coupons, []);
+  },
 };
 
 test('every preset has a README section, a canonical history and a headline test', () => {
