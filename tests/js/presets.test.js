@@ -82,6 +82,38 @@ const HEADLINES = {
     assert.deepEqual(out.customers.ana.next_expiry, { points: 40, at: '2027-04-02T23:59:59.999-04:00' });
     assert.deepEqual(out.customers.ana.coupons, []);
   },
+
+  cvs(out) {
+    // 2% back: 2 points per dollar, 100 points = $1 of ExtraBucks. $262.40 of eligible goods
+    // (the $45.00 prescription and the tax earn nothing) = 524 points: one $5.00 ExtraBucks
+    // (500 points) and 24 points towards the next.
+    assert.equal(out.customers.kim.balance, 24);
+    assert.deepEqual(coupons(out, 'kim'), [['extrabucks-5', 'fixed', '5.00', 'issued']]);
+    assert.deepEqual(issued(out, 'kim'), [['extrabucks-5', 500, '5.00']]);
+    // ExtraCare Plus monthly ($5.00): a $10.00 reward when it starts (Jan 15) and another on
+    // the renewal at the monthly anniversary (Feb 15), gifts that debit no points, each valid
+    // one month (the January one has expired by March 5). $50.00 of sunscreen earns 100
+    // points = $1.00 ExtraBucks.
+    const raj = out.customers.raj;
+    assert.deepEqual(raj.coupons.map((c) => [c.reward, c.value, c.expires_at, c.status]), [
+      ['plus-monthly-10', '10.00', '2026-02-15T23:59:59.999-05:00', 'expired'],
+      ['plus-monthly-10', '10.00', '2026-03-15T23:59:59.999-04:00', 'issued'],
+      ['extrabucks-1', '1.00', null, 'issued'],
+    ]);
+    assert.deepEqual(issued(out, 'raj'), [['plus-monthly-10', 0, '10.00'], ['plus-monthly-10', 0, '10.00'], ['extrabucks-1', 100, '1.00']]);
+    assert.equal(raj.balance, 0);
+    assert.equal(raj.membership.plan, 'plus');
+    assert.equal(raj.membership.status, 'active');
+    assert.match(raj.membership.until, /^2026-03-15/);
+    // ExtraCare Plus annual ($48.00): the same $10.00 every month, Jan 5, Feb 5 and Mar 5.
+    const lee = out.customers.lee;
+    assert.deepEqual(issued(out, 'lee'), [['plus-monthly-10', 0, '10.00'], ['plus-monthly-10', 0, '10.00'], ['plus-monthly-10', 0, '10.00']]);
+    assert.deepEqual(lee.coupons.map((c) => c.status), ['expired', 'issued', 'issued']);
+    assert.equal(lee.balance, 0);
+    assert.equal(lee.membership.plan, 'plus-annual');
+    assert.equal(lee.membership.status, 'active');
+    assert.match(lee.membership.until, /^2027-01-05/);
+  },
 };
 
 test('every preset has a README section, a canonical history and a headline test', () => {
