@@ -114,6 +114,26 @@ const HEADLINES = {
     assert.equal(lee.membership.status, 'active');
     assert.match(lee.membership.until, /^2027-01-05/);
   },
+
+  bn(out) {
+    // A stamp is 0.1 point per dollar rounded down per purchase, so 1 stamp per full $10 in
+    // one purchase: $49.99 gives 4, $29.99 gives 2, $109.95 gives 10; at 10 stamps a $5.00
+    // reward is issued (16 - 10 = 6 left), and stamps last 12 months from the last purchase.
+    const eve = out.customers.eve;
+    assert.equal(eve.balance, 6);
+    assert.deepEqual(coupons(out, 'eve'), [['bn-5', 'fixed', '5.00', 'issued']]);
+    assert.deepEqual(issued(out, 'eve'), [['bn-5', 10, '5.00']]);
+    assert.equal(eve.coupons[0].expires_at, null);
+    assert.deepEqual(eve.next_expiry, { points: 6, at: '2027-03-15T23:59:59.999-04:00' });
+    // Premium ($39.99 a year): active for a year from 2026-01-20; $100.00 of books less the
+    // 10% member discount ($10.00) is $90.00 paid, 9 stamps.
+    const max = out.customers.max;
+    assert.equal(max.balance, 9);
+    assert.deepEqual(max.coupons, []);
+    assert.equal(max.membership.plan, 'premium');
+    assert.equal(max.membership.status, 'active');
+    assert.match(max.membership.until, /^2027-01-20/);
+  },
 };
 
 test('every preset has a README section, a canonical history and a headline test', () => {
