@@ -134,6 +134,25 @@ const HEADLINES = {
     assert.equal(max.membership.status, 'active');
     assert.match(max.membership.until, /^2027-01-20/);
   },
+
+  rei(out) {
+    // The $30.00 lifetime membership starts 2026-03-01; goods bought while a member in 2026
+    // ($250.00 + $80.00, tax not counted; the $100.00 bought in February, before joining, not
+    // at all) give a 10% dividend: one $33.00 coupon on the first tick of 2027 (local time).
+    const pat = out.customers.pat;
+    assert.deepEqual(coupons(out, 'pat'), [['dividend:coop', 'fixed', '33.00', 'issued']]);
+    assert.deepEqual(issued(out, 'pat'), [['dividend:coop', 0, '33.00']]);
+    const dividend = out.effects.find((e) => e.type === 'coupon.issued' && e.customer === 'pat');
+    assert.ok(dividend, 'no dividend coupon');
+    assert.equal(pat.balance, 0);
+    assert.equal(pat.membership.plan, 'coop');
+    assert.equal(pat.membership.status, 'active');
+    assert.equal(pat.membership.until ?? null, null, 'a lifetime membership has no end');
+    // No points in this program, and no dividend without membership.
+    assert.equal(out.customers.dana.balance, 0);
+    assert.deepEqual(out.customers.dana.coupons, []);
+    assert.deepEqual(issued(out, 'dana'), []);
+  },
 };
 
 test('every preset has a README section, a canonical history and a headline test', () => {
