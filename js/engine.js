@@ -36,9 +36,9 @@ export function createEngine(program, { secret = '' } = {}) {
   const inner = call(() => new Engine(text, json(zone), secret));
   return {
     program: parsed,
-    apply: (state, event, { order } = {}) => JSON.parse(call(() => inner.apply(json(state), json(order), json(event)))),
-    applyBatch: (events, { states, orders } = {}) =>
-      JSON.parse(call(() => inner.applyBatch(json(states), json(orders), json(events)))),
+    apply: (state, event, { order, stock } = {}) => JSON.parse(call(() => inner.apply(json(state), json(order), json(event), json(stock)))),
+    applyBatch: (events, { states, orders, stock } = {}) =>
+      JSON.parse(call(() => inner.applyBatch(json(states), json(orders), json(events), json(stock)))),
     quote: (state, cart) => JSON.parse(call(() => inner.quote(json(state), json(cart)))),
     view: (state) => JSON.parse(call(() => inner.view(json(state)))),
     free: () => inner.free(),

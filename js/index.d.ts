@@ -5,7 +5,8 @@ export type Amount = string;
 export type Duration = string;
 export type Channel = 'email' | 'push' | 'sms' | 'webhook';
 export type Trigger = 'points_earned' | 'reward_earned' | 'points_expiring' | 'points_expired' | 'tier_changed' | 'welcome' | 'referral';
-export type CouponType = 'percent' | 'fixed' | 'free_shipping';
+export type CouponType = 'percent' | 'fixed' | 'free_shipping' | 'free_product';
+export type Period = 'day' | 'week' | 'month' | 'year' | 'lifetime';
 
 export interface Program {
   id: string;
@@ -15,8 +16,10 @@ export interface Program {
   earn: { points_per_unit: string; rounding?: 'floor' | 'round' | 'ceil'; include_shipping?: boolean; include_tax?: boolean; carry_remainder?: boolean;
     min_order?: Amount; rules?: Array<{ name?: string; match: ProductMatch; multiplier?: string; exclude?: boolean }> };
   expiry?: { mode: 'rolling' | 'per_lot'; after: Duration; warn_before?: Duration[] };
-  rewards?: Array<{ id: string; name?: string; auto?: boolean; points: number;
-    coupon: { type: CouponType; value?: string; min_order?: Amount; max_discount?: Amount; valid_for?: Duration } }>;
+  /** Threshold (`auto`) and catalogue rewards; `stock` is program-wide, `limit` per customer. */
+  rewards?: Array<{ id: string; name?: string; auto?: boolean; points: number; stock?: number; limit?: { count: number; per: Period };
+    /** `product` (a SKU or product id) for `free_product` coupons, which take no value. */
+    coupon: { type: CouponType; value?: string; min_order?: Amount; max_discount?: Amount; valid_for?: Duration; product?: string } }>;
   negative_balance?: 'allow' | 'clamp';
   notifications?: Partial<Record<Trigger, Channel[]>>;
   /** Ways to earn by action name (signup, newsletter, review, birthday, social_follow, ... or your own). */
@@ -29,14 +32,29 @@ export interface Program {
     hours?: { from: string; until: string }; tiers?: string[]; match?: ProductMatch; joined_within_days?: number; priority?: number; exclusive?: boolean }>;
   campaign_stacking?: 'multiply' | 'best_of';
   pending?: { window: Duration };
+  /** `points` points are worth `value`, spent in whole steps; `max_share` is a percent of the goods. */
+  pay_with_points?: { points: number; value: Amount; min_points?: number; max_points?: number; max_share?: string };
+  memberships?: Array<{ id: string; name?: string; fee: Amount; period: 'month' | 'year' | 'lifetime';
+    perks?: { percent_off?: string; free_shipping?: boolean; multiplier?: string; monthly_reward?: string };
+    dividend?: { percent: string; valid_for?: Duration } }>;
+  donations?: { charities: Array<{ id: string; name?: string }>; min_points?: number };
+  /** Targeted coupons (a reward's, given) issued once per customer when `when` first holds. */
+  offers?: Array<{ id: string; reward: string;
+    when: { bought: { sku?: string; product_id?: string; category?: string; times?: number } } | { no_order_for: Duration } | { nth_order: number } }>;
+  /** Coalition: one balance across brands, each with its own earn rate. */
+  brands?: Array<{ id: string; name?: string; points_per_unit?: string }>;
 }
 
 export interface ProductMatch { sku?: string[]; product_id?: string[]; category?: string[] }
 export interface TierPerks { multiplier?: string; percent_off?: string; free_shipping?: boolean; entry_reward?: string; chosen_day_multiplier?: string }
 
 export interface OrderLine { id: string; sku?: string; product_id?: string; categories?: string[]; quantity: number; unit_price: Amount; discount?: Amount }
-export interface Order { id: string; currency: string; lines: OrderLine[]; shipping?: Amount; tax?: Amount; taxes_included?: boolean; coupon_codes?: string[] }
-export interface Cart extends Omit<Order, 'id'> { id?: string; at: string }
+export interface Order { id: string; currency: string; lines: OrderLine[]; shipping?: Amount; tax?: Amount; taxes_included?: boolean; coupon_codes?: string[];
+  /** The coalition brand the order was placed with. */
+  brand?: string;
+  /** Points the customer paid with (pay with points), debited by the order. */
+  points_spent?: number }
+export interface Cart extends Omit<Order, 'id' | 'points_spent'> { id?: string; at: string }
 
 interface EventBase { id: string; at: string; customer?: string }
 export type LoyaltyEvent = EventBase & (
@@ -48,6 +66,10 @@ export type LoyaltyEvent = EventBase & (
   | { type: 'points.adjusted'; customer: string; points: number; reason: string; by: string }
   | { type: 'reward.redeemed'; customer: string; reward: string }
   | { type: 'coupon.used'; customer: string; code: string; order_id?: string }
+  /** Withdraws an unused coupon: its points come back. */
+  | { type: 'coupon.cancelled'; customer: string; code: string }
+  | { type: 'membership.started' | 'membership.renewed' | 'membership.cancelled'; customer: string; plan: string }
+  | { type: 'points.donated'; customer: string; charity: string; points: number }
   | { type: 'clock.tick' });
 
 /** The stored account: opaque to hosts except for these fields. */
@@ -57,18 +79,20 @@ export interface OrderRecord { id: string; customer: string; earned: number; rev
 
 export interface Entry {
   id: string; event: string; customer: string;
-  type: 'earn' | 'reverse' | 'redeem' | 'expire' | 'adjust' | 'pending' | 'release';
+  type: 'earn' | 'reverse' | 'redeem' | 'expire' | 'adjust' | 'pending' | 'release' | 'donate' | 'restore';
   points: number; balance_after: number; at: string; reason: string;
   rules?: string[]; lots?: Array<{ lot: string; points: number }>;
-  order_id?: string; coupon?: string; forgiven?: number; pending?: number; by?: string;
+  order_id?: string; coupon?: string; forgiven?: number; pending?: number; by?: string; charity?: string;
 }
 
-export interface CouponView { code: string; type: CouponType; value?: string; min_order?: Amount; max_discount?: Amount; expires_at: string | null; status: 'issued' | 'used' | 'expired'; reward: string }
+export interface CouponView { code: string; type: CouponType; value?: string; min_order?: Amount; max_discount?: Amount; expires_at: string | null; status: 'issued' | 'used' | 'expired' | 'cancelled'; reward: string }
 
 export type Effect =
   | { type: 'coupon.issued'; customer: string; reward: string; points: number; coupon: CouponView }
   | { type: 'coupon.used'; customer: string; code: string; order_id: string | null }
   | { type: 'coupon.expired'; customer: string; code: string }
+  | { type: 'coupon.cancelled'; customer: string; code: string; reward: string; points: number }
+  | { type: 'membership.changed'; customer: string; plan: string; status: 'active' | 'cancelled' | 'lapsed'; until: string | null; fee: Amount }
   | { type: 'tier.changed'; customer: string; from: string | null; to: string; reason: string }
   /** An event for another account (a referrer's reward): apply it too; it is idempotent by id. */
   | { type: 'event'; event: LoyaltyEvent }
@@ -78,13 +102,18 @@ export interface Outcome { state: AccountState; order?: OrderRecord; entries: En
 export interface BatchOutcome { states: Record<string, AccountState>; orders: Record<string, OrderRecord>; entries: Entry[]; effects: Effect[]; skipped: Array<{ event: string; reason: string }> }
 export interface AccountView { customer: string; balance: number; pending: number; tier: string | null; next_expiry: { points: number; at: string } | null; coupons: CouponView[];
   /** Towards the next tier: amounts (decimal strings) for a spend basis, counts for points and orders. */
-  tier_progress: { basis: 'spend' | 'points' | 'orders'; current: string | number; next_tier: string | null; needed: string | number } | null }
-export interface Quote { points: number; rules: string[]; perks: TierPerks; coupons: Array<{ code: string; type: CouponType; usable: boolean; discount: Amount; reason?: string }> }
+  tier_progress: { basis: 'spend' | 'points' | 'orders'; current: string | number; next_tier: string | null; needed: string | number } | null;
+  membership?: { plan: string; status: 'active' | 'cancelled' | 'lapsed'; until: string | null } }
+export interface Quote { points: number; rules: string[]; perks: TierPerks; coupons: Array<{ code: string; type: CouponType; usable: boolean; discount: Amount; reason?: string }>;
+  /** The most points the customer can pay with on this cart (0 with a reason when none). */
+  pay_with_points?: { points: number; discount: Amount; reason?: string } }
+/** Coupons issued so far per stock-limited reward, program-wide, as the host counts them. */
+export type Stock = Record<string, number>;
 
 export interface Engine {
   program: Program;
-  apply(state: AccountState | null, event: LoyaltyEvent, options?: { order?: OrderRecord | null }): Outcome;
-  applyBatch(events: LoyaltyEvent[], options?: { states?: Record<string, AccountState>; orders?: Record<string, OrderRecord> }): BatchOutcome;
+  apply(state: AccountState | null, event: LoyaltyEvent, options?: { order?: OrderRecord | null; stock?: Stock }): Outcome;
+  applyBatch(events: LoyaltyEvent[], options?: { states?: Record<string, AccountState>; orders?: Record<string, OrderRecord>; stock?: Stock }): BatchOutcome;
   quote(state: AccountState | null, cart: Cart): Quote;
   view(state: AccountState): AccountView;
   free(): void;

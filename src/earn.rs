@@ -34,6 +34,11 @@ pub struct OrderRecord {
     pub pending: bool,
     /// The referrer this order (a referred friend's first) paid a referral to.
     pub referrer: Option<String>,
+    /// Points the customer paid with, and how many came back on refunds.
+    pub points_spent: i64,
+    pub points_returned: i64,
+    /// The goods counted towards a membership dividend.
+    pub member: bool,
 }
 
 /// One line's share of an order's earn. Shipping, when it earns, is a line with id `shipping`.
@@ -65,7 +70,7 @@ fn overflow(path: &str) -> Error {
 
 /// Computes the exact points an order (or a cart) earns under the program, before rounding,
 /// with each line's multiplier (product rules, campaigns, tier) and shipping's.
-pub fn compute(program: &Program, order: &Order, multiplier: &dyn Fn(&Line) -> Ratio, shipping_multiplier: Ratio) -> Result<Computed> {
+pub fn compute(program: &Program, order: &Order, rate: Ratio, multiplier: &dyn Fn(&Line) -> Ratio, shipping_multiplier: Ratio) -> Result<Computed> {
     let e = &program.earn;
     let nets: Vec<i64> = order.lines.iter().map(|l| l.net()).collect();
     let goods: i64 = nets.iter().sum();
@@ -78,7 +83,7 @@ pub fn compute(program: &Program, order: &Order, multiplier: &dyn Fn(&Line) -> R
     }
     .ok_or_else(|| overflow("tax"))?;
     // Points per minor unit: rate per major unit scaled by the currency exponent.
-    let per_minor = e.rate.checked_mul(Ratio::new(1, 10i128.pow(program.exponent)).unwrap_or_default()).ok_or_else(|| overflow("earn"))?;
+    let per_minor = rate.checked_mul(Ratio::new(1, 10i128.pow(program.exponent)).unwrap_or_default()).ok_or_else(|| overflow("earn"))?;
     let mut lines = Vec::with_capacity(order.lines.len() + 1);
     let mut exact = ZERO;
     for (l, net) in order.lines.iter().zip(nets) {
@@ -102,7 +107,7 @@ impl OrderRecord {
     pub fn read(v: &crate::json::Value, path: Path) -> Result<OrderRecord> {
         const FIELDS: &[&str] = &[
             "id", "customer", "event", "at", "rate", "rules", "rounding", "carry_in", "lines", "total", "earned", "reversed", "refunded_amount", "cancelled",
-            "pending", "referrer",
+            "pending", "referrer", "points_spent", "points_returned", "member",
         ];
         let o = Obj::new("invalid_state", v, path, FIELDS)?;
         let ratio = |o: &Obj, k: &str| o.parsed(k, Ratio::parse_fraction)?.ok_or_else(|| o.err(k, "is required"));
@@ -133,7 +138,13 @@ impl OrderRecord {
             cancelled: o.bool_or("cancelled", false)?,
             pending: o.bool_or("pending", false)?,
             referrer: o.opt_str("referrer")?,
+            points_spent: o.int_or("points_spent", 0)?,
+            points_returned: o.int_or("points_returned", 0)?,
+            member: o.bool_or("member", false)?,
         };
+        if !(0..=rec.points_spent).contains(&rec.points_returned) {
+            return Err(o.err("points_returned", "must be within 0..=points_spent"));
+        }
         if rec.reversed < 0 || rec.reversed > rec.earned {
             return Err(o.err("reversed", "must be within 0..=earned"));
         }
@@ -170,6 +181,16 @@ impl OrderRecord {
     /// not shipping, less what was refunded.
     pub fn spend_now(&self) -> i64 {
         self.kept(|l| (l.id != SHIPPING_LINE).then_some(l.basis)).and_then(|k| k.round(Rounding::Floor)).unwrap_or(0)
+    }
+
+    /// The share of the order's goods the customer keeps after refunds (0 when cancelled).
+    pub fn goods_share_kept(&self) -> Option<Ratio> {
+        let all = self.lines.iter().filter(|l| l.id != SHIPPING_LINE).try_fold(ZERO, |a, l| a.checked_add(l.basis))?.round(Rounding::Floor)?;
+        match (all, self.cancelled) {
+            (_, true) => Some(ZERO),
+            (0, false) => Some(Ratio::int(1)),
+            _ => Ratio::new(self.spend_now() as i128, all as i128),
+        }
     }
 
     /// Points the order should hold now, rounded the way it was earned.

@@ -18,6 +18,7 @@ pub fn coupon_kind(k: CouponKind) -> &'static str {
         CouponKind::Percent => "percent",
         CouponKind::Fixed => "fixed",
         CouponKind::FreeShipping => "free_shipping",
+        CouponKind::FreeProduct => "free_product",
     }
 }
 
@@ -30,6 +31,8 @@ fn entry_kind(k: EntryKind) -> &'static str {
         EntryKind::Adjust => "adjust",
         EntryKind::Pending => "pending",
         EntryKind::Release => "release",
+        EntryKind::Donate => "donate",
+        EntryKind::Restore => "restore",
     }
 }
 
@@ -116,6 +119,13 @@ impl ToJson for Account {
         o.k_int("expired", t.expired);
         o.k_int("adjusted", t.adjusted);
         o.k_int("forgiven", t.forgiven);
+        // Written only when used, so states from before spending existed stay byte for byte.
+        if t.donated != 0 {
+            o.k_int("donated", t.donated);
+        }
+        if t.restored != 0 {
+            o.k_int("restored", t.restored);
+        }
         o.close();
         o.k_some_int("next_due", self.next_due);
         k_date(o, "joined", self.joined);
@@ -126,27 +136,7 @@ impl ToJson for Account {
         o.key("lifetime");
         self.lifetime.write_json(o);
         if !self.actions.is_empty() {
-            o.key("actions");
-            o.open_array();
-            for c in &self.actions {
-                o.item();
-                o.open();
-                o.k_str("action", &c.action);
-                o.key("periods");
-                o.open_array();
-                for p in &c.periods {
-                    o.item();
-                    o.open_array();
-                    o.item();
-                    o.int(p[0]);
-                    o.item();
-                    o.int(p[1]);
-                    o.close_array();
-                }
-                o.close_array();
-                o.close();
-            }
-            o.close_array();
+            k_counts(o, "actions", &self.actions);
         }
         if !self.refs.is_empty() {
             o.k_strs("refs", &self.refs);
@@ -156,8 +146,66 @@ impl ToJson for Account {
             o.k_list("pending_lots", &self.pending_lots);
         }
         k_date(o, "chosen_day", self.chosen_day);
+        if !self.redeemed.is_empty() {
+            k_counts(o, "redeemed", &self.redeemed);
+        }
+        if let Some(m) = &self.membership {
+            o.key("membership");
+            o.open();
+            o.k_str("plan", &m.plan);
+            o.k_str("status", m.status.name());
+            o.k_int("since", m.since);
+            o.k_some_int("until", m.until);
+            o.k_some_int("gift_at", m.gift_at);
+            o.k_int("year", m.year);
+            o.k_int("spend", m.spend);
+            o.k_int("fees", m.fees);
+            o.close();
+        }
+        if !self.offers.is_empty() {
+            o.k_strs("offers", &self.offers);
+        }
+        if !self.bought.is_empty() {
+            o.key("bought");
+            o.open_array();
+            for (id, n) in &self.bought {
+                o.item();
+                o.open_array();
+                o.item();
+                o.str(id);
+                o.item();
+                o.int(*n);
+                o.close_array();
+            }
+            o.close_array();
+        }
+        o.k_some_int("last_order", self.last_order);
         o.close();
     }
+}
+
+fn k_counts(o: &mut Out, k: &str, counts: &[crate::action::Counts]) {
+    o.key(k);
+    o.open_array();
+    for c in counts {
+        o.item();
+        o.open();
+        o.k_str("action", &c.action);
+        o.key("periods");
+        o.open_array();
+        for p in &c.periods {
+            o.item();
+            o.open_array();
+            o.item();
+            o.int(p[0]);
+            o.item();
+            o.int(p[1]);
+            o.close_array();
+        }
+        o.close_array();
+        o.close();
+    }
+    o.close_array();
 }
 
 impl ToJson for Month {
@@ -248,6 +296,7 @@ impl ToJson for Entry {
             o.k_int("pending", self.pending);
         }
         o.k_some_str("by", self.by.as_deref());
+        o.k_some_str("charity", self.charity.as_deref());
         o.close();
     }
 }
@@ -275,6 +324,13 @@ impl ToJson for OrderRecord {
             o.k_bool("pending", true);
         }
         o.k_some_str("referrer", self.referrer.as_deref());
+        if self.points_spent != 0 {
+            o.k_int("points_spent", self.points_spent);
+            o.k_int("points_returned", self.points_returned);
+        }
+        if self.member {
+            o.k_bool("member", true);
+        }
         o.close();
     }
 }
@@ -379,6 +435,21 @@ impl ToJson for Effect {
                 o.k_str("customer", customer);
                 o.k_str("code", code);
             }
+            Effect::CouponCancelled { customer, code, reward, points } => {
+                o.k_str("type", "coupon.cancelled");
+                o.k_str("customer", customer);
+                o.k_str("code", code);
+                o.k_str("reward", reward);
+                o.k_int("points", *points);
+            }
+            Effect::MembershipChanged { customer, plan, status, until, fee } => {
+                o.k_str("type", "membership.changed");
+                o.k_str("customer", customer);
+                o.k_str("plan", plan);
+                o.k_str("status", status.name());
+                o.k_opt_str("until", until.as_deref());
+                o.k_str("fee", fee);
+            }
             Effect::TierChanged { customer, from, to, reason } => {
                 o.k_str("type", "tier.changed");
                 o.k_str("customer", customer);
@@ -446,6 +517,14 @@ impl ToJson for View {
                 o.close();
             }
         }
+        if let Some((plan, status, until)) = &self.membership {
+            o.key("membership");
+            o.open();
+            o.k_str("plan", plan);
+            o.k_str("status", status);
+            o.k_opt_str("until", until.as_deref());
+            o.close();
+        }
         o.close();
     }
 }
@@ -470,6 +549,14 @@ impl ToJson for Quote {
         o.key("perks");
         self.perks.write_json(o);
         o.k_list("coupons", &self.coupons);
+        if let Some(p) = &self.pay_with_points {
+            o.key("pay_with_points");
+            o.open();
+            o.k_int("points", p.points);
+            o.k_str("discount", &crate::money::format_amount(p.discount, self.exponent));
+            o.k_some_str("reason", p.reason.as_deref());
+            o.close();
+        }
         o.close();
     }
 }

@@ -42,6 +42,9 @@ pub enum Effect {
     CouponIssued { customer: String, reward: String, points: i64, coupon: CouponView },
     CouponUsed { customer: String, code: String, order_id: Option<String> },
     CouponExpired { customer: String, code: String },
+    /// An unused coupon withdrawn: its `points` came back, and the reward's stock with it.
+    CouponCancelled { customer: String, code: String, reward: String, points: i64 },
+    MembershipChanged { customer: String, plan: String, status: crate::membership::Status, until: Option<String>, fee: String },
     TierChanged { customer: String, from: Option<String>, to: String, reason: String },
     /// An event the host must apply to another account (a referrer's reward): idempotent
     /// by its id, so applying it more than once is harmless.
@@ -61,6 +64,8 @@ pub struct View {
     pub coupons: Vec<CouponView>,
     /// Where the customer stands towards the next tier, when the program has tiers.
     pub tier_progress: Option<TierProgress>,
+    /// `(plan, status, paid until)`.
+    pub membership: Option<(String, &'static str, Option<String>)>,
 }
 
 /// Qualifying activity in the tier window as of the account's last event, and what the
@@ -101,6 +106,10 @@ pub struct Quote {
     /// The customer's tier perks (a standing percent off, free shipping) for the checkout.
     pub perks: crate::tier::Perks,
     pub coupons: Vec<CouponQuote>,
+    /// The most points the customer can pay with on this cart, when the program allows it.
+    pub pay_with_points: Option<crate::pay::Allowance>,
+    /// The currency exponent, to write the discount as an amount.
+    pub exponent: u32,
 }
 
 /// Many events at once: the changed accounts and orders, and everything they wrote.
@@ -129,6 +138,9 @@ pub struct Tx<'a> {
     pub entries: Vec<Entry>,
     pub effects: Vec<Effect>,
     pub coupons_issued: usize,
+    /// Coupons issued so far per stock-limited reward, program-wide, as the host counts them;
+    /// `None` when the host gave no counts.
+    pub stock: Option<&'a HashMap<String, i64>>,
 }
 
 impl Tx<'_> {
@@ -138,14 +150,19 @@ impl Tx<'_> {
 
     /// Appends a ledger entry after the account has changed, so `balance_after` is exact.
     pub fn push_entry(&mut self, kind: EntryKind, points: i64, reason: &str, at: String, fill: impl FnOnce(&mut Entry)) {
-        let mut e = Entry {
-            id: {
-                let mut id = String::with_capacity(self.event_id.len() + 3);
-                id.push_str(&self.event_id);
-                id.push('#');
-                id.push_str(&crate::json::int_text(self.entries.len() as i64));
-                id
-            },
+        fill(self.entry(kind, points, reason, at));
+    }
+
+    /// The body of `push_entry`, kept out of its per-closure copies (each copy cost ~500 bytes
+    /// of wasm).
+    #[inline(never)]
+    fn entry(&mut self, kind: EntryKind, points: i64, reason: &str, at: String) -> &mut Entry {
+        let mut id = String::with_capacity(self.event_id.len() + 3);
+        id.push_str(&self.event_id);
+        id.push('#');
+        id.push_str(&crate::json::int_text(self.entries.len() as i64));
+        self.entries.push(Entry {
+            id,
             event: self.event_id.clone(),
             customer: self.account.customer.clone(),
             kind,
@@ -160,10 +177,13 @@ impl Tx<'_> {
             forgiven: 0,
             pending: 0,
             by: None,
-        };
-        fill(&mut e);
+            charity: None,
+        });
         self.account.seq += 1;
-        self.entries.push(e);
+        match self.entries.last_mut() {
+            Some(e) => e,
+            None => unreachable!(),
+        }
     }
 
     /// Emits a notification if the program sends this trigger on any channel.
@@ -240,6 +260,8 @@ impl Tx<'_> {
         expiry::expire_due(self, now);
         reward::expire_coupons(self, now);
         status::advance(self, now);
+        crate::membership::advance(self, now);
+        crate::offer::advance(self, now);
     }
 }
 
@@ -259,6 +281,11 @@ impl Engine {
     /// Applies one event to an account (None: a new one) and the order it names, if the host
     /// has a record of it.
     pub fn apply(&self, state: Option<Account>, order: Option<OrderRecord>, event: &Event) -> Result<Outcome> {
+        self.apply_with(state, order, event, None)
+    }
+
+    /// `apply` with the program-wide count of coupons issued per stock-limited reward.
+    pub fn apply_with(&self, state: Option<Account>, order: Option<OrderRecord>, event: &Event, stock: Option<&HashMap<String, i64>>) -> Result<Outcome> {
         let customer = event
             .customer
             .clone()
@@ -278,7 +305,7 @@ impl Engine {
         if account.seen(&event.id) {
             return Ok(Outcome { state: account, order: None, entries: vec![], effects: vec![], duplicate: true, skipped: None });
         }
-        let mut tx = Tx { program: &self.program, secret: &self.secret, account, event_id: event.id.clone(), at: event.at, entries: vec![], effects: vec![], coupons_issued: 0 };
+        let mut tx = Tx { program: &self.program, secret: &self.secret, account, event_id: event.id.clone(), at: event.at, entries: vec![], effects: vec![], coupons_issued: 0, stock };
         let (order, skipped) = self.run(&mut tx, order, event)?;
         Ok(Outcome { state: tx.account, order, entries: tx.entries, effects: tx.effects, duplicate: false, skipped })
     }
@@ -326,16 +353,10 @@ impl Engine {
             },
             Body::ActionCompleted { action, reference } => skipped = status::action(tx, action, reference.as_deref())?,
             Body::PointsAdjusted { points, reason, by } => self.adjust(tx, *points, reason, by)?,
-            Body::RewardRedeemed { reward } => {
-                let r = self.program.rewards.iter().find(|r| &r.id == reward).ok_or_else(|| {
-                    Error::event("reward", format!("unknown reward \"{reward}\" (the catalogue has {})", self.program.rewards.iter().map(|r| r.id.as_str()).collect::<Vec<_>>().join(", ")))
-                })?;
-                if tx.account.debt > 0 || tx.account.spendable() < r.points {
-                    skipped = Some(format!("not enough points: {reward} needs {}, the balance is {}", r.points, tx.account.balance));
-                } else {
-                    reward::issue(tx, r);
-                }
-            }
+            Body::RewardRedeemed { reward } => skipped = reward::redeem(tx, reward)?,
+            Body::CouponCancelled { code } => skipped = reward::cancel(tx, code),
+            Body::Membership { kind, plan } => skipped = crate::membership::change(tx, kind, plan)?,
+            Body::PointsDonated { charity, points } => skipped = crate::donation::donate(tx, charity, *points)?,
             Body::CouponUsed { code, order_id } => {
                 let customer = tx.account.customer.clone();
                 match tx.account.coupons.iter_mut().find(|c| &c.code == code) {
@@ -360,7 +381,10 @@ impl Engine {
             tx.account.remember(&event.id);
         }
         tx.account.clock = now;
-        tx.account.next_due = [expiry::next_due(tx), reward::next_due(tx), status::next_due(tx)].into_iter().flatten().min();
+        tx.account.next_due = [expiry::next_due(tx), reward::next_due(tx), status::next_due(tx), crate::membership::next_due(tx), crate::offer::next_due(tx)]
+            .into_iter()
+            .flatten()
+            .min();
         Ok((changed, skipped))
     }
 
@@ -371,7 +395,31 @@ impl Engine {
         let m = Multipliers::new(&self.program, &tx.account, event.at);
         let zero = |_: &crate::event::Line| Ratio::default();
         let line = |l: &crate::event::Line| m.line(l).0;
-        let c = if below_minimum { earn::compute(&self.program, o, &zero, Ratio::default())? } else { earn::compute(&self.program, o, &line, m.shipping())? };
+        let (rate, rate_text) = self.rate(o);
+        let c = if below_minimum { earn::compute(&self.program, o, rate, &zero, Ratio::default())? } else { earn::compute(&self.program, o, rate, &line, m.shipping())? };
+        let mut record = OrderRecord {
+            id: o.id.clone(),
+            customer: tx.account.customer.clone(),
+            event: event.id.clone(),
+            at: event.at,
+            rate: rate_text.to_string(),
+            rounding: e.rounding,
+            rules: Vec::new(),
+            carry_in: Ratio::default(),
+            lines: Vec::new(),
+            total: c.total,
+            earned: 0,
+            reversed: 0,
+            refunded_amount: 0,
+            cancelled: false,
+            pending: false,
+            referrer: None,
+            points_spent: 0,
+            points_returned: 0,
+            member: false,
+        };
+        // Points paid with are debited before the order's own points arrive.
+        crate::pay::spend(tx, &mut record, o.points_spent, goods)?;
         let carry_in = if e.carry_remainder && !below_minimum { tx.account.carry } else { Ratio::default() };
         let with_carry = c.exact.checked_add(carry_in).ok_or_else(|| Error::event("order", "too large"))?;
         let points = with_carry.round(e.rounding).ok_or_else(|| Error::event("order", "earns too many points"))?;
@@ -386,7 +434,7 @@ impl Engine {
             if !held {
                 tx.account.credit(&event.id, points, event.at, expires);
                 tx.account.totals.earned += points;
-                let mut all = vec![format!("earn:{} points per {}", e.rate_text, self.program.currency), format!("rounding:{}", e.rounding.name())];
+                let mut all = vec![format!("earn:{rate_text} points per {}", self.program.currency), format!("rounding:{}", e.rounding.name())];
                 all.extend(rules.iter().cloned());
                 let at = tx.at_text();
                 tx.push_entry(EntryKind::Earn, points, "order placed", at, |en| {
@@ -397,25 +445,10 @@ impl Engine {
             let balance = tx.account.balance;
             tx.notify(Trigger::PointsEarned, vec![("points", D::Int(points)), ("order_id", D::Str(&o.id)), ("balance", D::Int(balance)), ("pending", D::Bool(held))]);
         }
-        let mut record = OrderRecord {
-            id: o.id.clone(),
-            customer: tx.account.customer.clone(),
-            event: event.id.clone(),
-            at: event.at,
-            rate: e.rate_text.clone(),
-            rounding: e.rounding,
-            rules,
-            carry_in,
-            lines: c.lines,
-            total: c.total,
-            earned: points,
-            reversed: 0,
-            refunded_amount: 0,
-            cancelled: false,
-            pending: held,
-            referrer: None,
-        };
+        (record.rules, record.carry_in, record.lines, record.earned, record.pending) = (rules, carry_in, c.lines, points, held);
         status::on_order(tx, &mut record);
+        record.member = crate::membership::on_order(tx, record.spend_now());
+        crate::offer::on_order(tx, o);
         let skipped = below_minimum.then(|| format!("the order is below the minimum of {} for earning", self.program.format_amount(e.min_order.unwrap_or(0))));
         Ok((record, skipped))
     }
@@ -433,6 +466,16 @@ impl Engine {
             });
         }
         tx.reverse(owed - from_pending, Some(&rec.id), reason);
+        crate::pay::give_back(tx, rec);
+        if rec.member {
+            crate::membership::on_refund(tx, rec.at, before.spend_now() - rec.spend_now());
+        }
+    }
+
+    /// The earn rate of an order: its brand's in a coalition, else the program's.
+    fn rate<'s>(&'s self, o: &Order) -> (Ratio, &'s str) {
+        let brand = self.program.brands.iter().find(|b| Some(&b.id) == o.brand.as_ref()).and_then(|b| b.rate.as_ref());
+        brand.map_or((self.program.earn.rate, self.program.earn.rate_text.as_str()), |(r, t)| (*r, t.as_str()))
     }
 
     fn adjust(&self, tx: &mut Tx, points: i64, reason: &str, by: &str) -> Result<()> {
@@ -460,7 +503,13 @@ impl Engine {
     /// from `states` and `orders` (missing ones start empty); a `clock.tick` reaches every
     /// account in `states` that is due. Fails whole, naming the event, or returns every
     /// change.
-    pub fn apply_batch(&self, mut states: HashMap<String, Account>, mut orders: HashMap<String, OrderRecord>, events: &[Event]) -> Result<Batch> {
+    pub fn apply_batch(&self, states: HashMap<String, Account>, orders: HashMap<String, OrderRecord>, events: &[Event]) -> Result<Batch> {
+        self.apply_batch_with(states, orders, events, HashMap::new())
+    }
+
+    /// `apply_batch` starting from the program-wide count of coupons issued per
+    /// stock-limited reward (missing rewards count from zero), kept up to date as it goes.
+    pub fn apply_batch_with(&self, mut states: HashMap<String, Account>, mut orders: HashMap<String, OrderRecord>, events: &[Event], mut stock: HashMap<String, i64>) -> Result<Batch> {
         let mut out = Batch::default();
         let mut changed_orders = Vec::new();
         let mut changed_states = HashSet::new();
@@ -488,7 +537,8 @@ impl Engine {
             for customer in customers {
                 let state = states.remove(&customer);
                 let order = event.order_id().and_then(|id| orders.get(id)).filter(|o| o.customer == customer).cloned();
-                let r = self.apply(state, order, event).map_err(|e| e.within(&format!("[{i}]")))?;
+                let r = self.apply_with(state, order, event, Some(&stock)).map_err(|e| e.within(&format!("[{i}]")))?;
+                reward::count_stock(&self.program, &mut stock, &r.effects);
                 if let Some(o) = r.order {
                     changed_orders.push(o.id.clone());
                     orders.insert(o.id.clone(), o);
@@ -534,6 +584,7 @@ impl Engine {
             next_expiry: expiry::next(&tx).map(|(end, _, points)| NextExpiry { points, at: self.program.zone.format(end - 1) }),
             coupons: state.coupons.iter().map(|c| tx.coupon_view(c)).collect(),
             tier_progress: self.tier_progress(state),
+            membership: state.membership.as_ref().map(|m| (m.plan.clone(), m.status.name(), m.until.map(|u| self.program.zone.format(u - 1)))),
         }
     }
 
@@ -559,14 +610,20 @@ impl Engine {
         let empty = Account::default();
         let m = Multipliers::new(&self.program, state.unwrap_or(&empty), at);
         let line = |l: &crate::event::Line| m.line(l).0;
-        let c = earn::compute(&self.program, &cart, &line, m.shipping()).map_err(|e| Error { code: "invalid_cart", ..e })?;
+        let c = earn::compute(&self.program, &cart, self.rate(&cart).0, &line, m.shipping()).map_err(|e| Error { code: "invalid_cart", ..e })?;
         let carry = match state {
             Some(s) if e.carry_remainder => s.carry,
             _ => Ratio::default(),
         };
         let goods: i64 = cart.lines.iter().map(|l| l.net()).sum();
         let points = if e.min_order.is_some_and(|min| goods < min) { 0 } else { c.exact.checked_add(carry).and_then(|x| x.round(e.rounding)).unwrap_or(0) };
-        let perks = self.program.tiers.as_ref().and_then(|t| t.level(state.and_then(|s| s.tier.as_deref()))).map(|l| l.perks.clone()).unwrap_or_default();
+        let tier = self.program.tiers.as_ref().and_then(|t| t.level(state.and_then(|s| s.tier.as_deref()))).map(|l| &l.perks);
+        let plan = crate::membership::active(&self.program, state.and_then(|s| s.membership.as_ref()), at).map(|p| &p.perks);
+        let perks = crate::membership::best_perks(tier, plan);
+        let pay_with_points = self.program.pay_with_points.as_ref().map(|p| {
+            let spendable = state.filter(|s| s.debt == 0).map_or(0, |s| s.spendable());
+            p.allowance(spendable, goods)
+        });
         let coupons = state
             .map(|s| {
                 s.coupons
@@ -585,10 +642,10 @@ impl Engine {
                     .collect()
             })
             .unwrap_or_default();
-        Ok(Quote { points, rules: m.rules(&cart.lines), perks, coupons })
+        Ok(Quote { points, rules: m.rules(&cart.lines), perks, coupons, pay_with_points, exponent: self.program.exponent })
     }
 
     fn peek(&self, state: &Account) -> Tx<'_> {
-        Tx { program: &self.program, secret: &self.secret, account: state.clone(), event_id: String::new(), at: state.clock, entries: vec![], effects: vec![], coupons_issued: 0 }
+        Tx { program: &self.program, secret: &self.secret, account: state.clone(), event_id: String::new(), at: state.clock, entries: vec![], effects: vec![], coupons_issued: 0, stock: None }
     }
 }

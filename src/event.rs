@@ -25,6 +25,10 @@ pub enum Body {
     PointsAdjusted { points: i64, reason: String, by: String },
     RewardRedeemed { reward: String },
     CouponUsed { code: String, order_id: Option<String> },
+    CouponCancelled { code: String },
+    /// `membership.started`, `.renewed` or `.cancelled` (the event type).
+    Membership { kind: &'static str, plan: String },
+    PointsDonated { charity: String, points: i64 },
     ClockTick,
 }
 
@@ -43,6 +47,10 @@ pub struct Order {
     pub tax: i64,
     pub taxes_included: bool,
     pub coupon_codes: Vec<String>,
+    /// Coalition programs: the brand (shop) the order was placed with.
+    pub brand: Option<String>,
+    /// Points the customer paid with (pay with points).
+    pub points_spent: i64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -63,11 +71,11 @@ impl Line {
     }
 }
 
-pub const TYPES: &str = "order.placed, order.refunded, order.cancelled, action.completed, points.adjusted, reward.redeemed, coupon.used, clock.tick";
+pub const TYPES: &str = "order.placed, order.refunded, order.cancelled, action.completed, points.adjusted, reward.redeemed, coupon.used, coupon.cancelled, membership.started, membership.renewed, membership.cancelled, points.donated, clock.tick";
 
-const EVENT_FIELDS: &[&str] = &["id", "type", "at", "customer", "order", "order_id", "lines", "amount", "action", "ref", "points", "reason", "by", "reward", "code"];
-const ORDER_FIELDS: &[&str] = &["id", "currency", "lines", "shipping", "tax", "taxes_included", "coupon_codes"];
-const CART_FIELDS: &[&str] = &["at", "id", "currency", "lines", "shipping", "tax", "taxes_included", "coupon_codes"];
+const EVENT_FIELDS: &[&str] = &["id", "type", "at", "customer", "order", "order_id", "lines", "amount", "action", "ref", "points", "reason", "by", "reward", "code", "plan", "charity"];
+const ORDER_FIELDS: &[&str] = &["id", "currency", "lines", "shipping", "tax", "taxes_included", "coupon_codes", "brand", "points_spent"];
+const CART_FIELDS: &[&str] = &["at", "id", "currency", "lines", "shipping", "tax", "taxes_included", "coupon_codes", "brand"];
 const LINE_FIELDS: &[&str] = &["id", "sku", "product_id", "categories", "quantity", "unit_price", "discount"];
 
 impl Event {
@@ -115,6 +123,17 @@ impl Event {
             }
             "reward.redeemed" => Body::RewardRedeemed { reward: need("reward")? },
             "coupon.used" => Body::CouponUsed { code: need("code")?, order_id: w.opt_str("order_id")? },
+            "coupon.cancelled" => Body::CouponCancelled { code: need("code")? },
+            "membership.started" => Body::Membership { kind: "membership.started", plan: need("plan")? },
+            "membership.renewed" => Body::Membership { kind: "membership.renewed", plan: need("plan")? },
+            "membership.cancelled" => Body::Membership { kind: "membership.cancelled", plan: need("plan")? },
+            "points.donated" => {
+                let points = w.opt_int("points")?.ok_or_else(|| w.err("points", "is required for points.donated"))?;
+                if points <= 0 {
+                    return Err(w.err("points", "must be a positive number of points"));
+                }
+                Body::PointsDonated { charity: need("charity")?, points }
+            }
             "clock.tick" => Body::ClockTick,
             other => return Err(w.err("type", format!("unknown event type \"{other}\", expected one of {TYPES}"))),
         };
@@ -191,6 +210,17 @@ fn order(o: &Obj, program: &Program) -> Result<Order> {
         tax: amount(o, "tax", program)?,
         taxes_included: o.bool_or("taxes_included", false)?,
         coupon_codes: o.str_list("coupon_codes")?,
+        brand: match o.opt_str("brand")? {
+            Some(b) if !program.brands.iter().any(|x| x.id == b) => {
+                let known: Vec<&str> = program.brands.iter().map(|x| x.id.as_str()).collect();
+                return Err(o.err("brand", format!("unknown brand \"{b}\" (the program has {})", if known.is_empty() { "no brands".to_string() } else { known.join(", ") })));
+            }
+            b => b,
+        },
+        points_spent: match o.opt_int("points_spent")? {
+            Some(n) if n < 0 => return Err(o.err("points_spent", "must not be negative")),
+            n => n.unwrap_or(0),
+        },
     })
 }
 

@@ -55,6 +55,14 @@ pub struct Account {
     pub pending_lots: Vec<PendingLot>,
     /// The day this year the customer picked for the tier's bonus multiplier.
     pub chosen_day: Option<Date>,
+    /// Catalogue redemptions per period, for rewards with a per-customer limit.
+    pub redeemed: Vec<Counts>,
+    pub membership: Option<crate::membership::Membership>,
+    /// Offers already issued (each once per customer).
+    pub offers: Vec<String>,
+    /// Units bought so far towards `bought` offers: `(offer id, units)`.
+    pub bought: Vec<(String, i64)>,
+    pub last_order: Option<i64>,
 }
 
 /// How many action refs an account remembers; the store's unique event ids cover the rest.
@@ -84,6 +92,8 @@ pub struct Totals {
     pub expired: i64,
     pub adjusted: i64,
     pub forgiven: i64,
+    pub donated: i64,
+    pub restored: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +137,7 @@ pub enum CouponStatus {
     Issued,
     Used,
     Expired,
+    Cancelled,
 }
 
 impl CouponStatus {
@@ -135,6 +146,7 @@ impl CouponStatus {
             CouponStatus::Issued => "issued",
             CouponStatus::Used => "used",
             CouponStatus::Expired => "expired",
+            CouponStatus::Cancelled => "cancelled",
         }
     }
 }
@@ -160,6 +172,7 @@ pub struct Entry {
     /// Change of pending points (which `points` and the balance do not include).
     pub pending: i64,
     pub by: Option<String>,
+    pub charity: Option<String>,
 }
 
 
@@ -174,6 +187,10 @@ pub enum EntryKind {
     Pending,
     /// Pending points becoming spendable.
     Release,
+    /// Points given to a charity (`charity` names it).
+    Donate,
+    /// Points given back: a cancelled coupon, a returned order's points.
+    Restore,
 }
 
 /// Points taken from one lot by a debit.
@@ -259,8 +276,8 @@ impl Account {
     }
 }
 
-const STATUSES: &[(&str, CouponStatus)] = &[("issued", CouponStatus::Issued), ("used", CouponStatus::Used), ("expired", CouponStatus::Expired)];
-const KINDS: &[(&str, CouponKind)] = &[("percent", CouponKind::Percent), ("fixed", CouponKind::Fixed), ("free_shipping", CouponKind::FreeShipping)];
+const STATUSES: &[(&str, CouponStatus)] =
+    &[("issued", CouponStatus::Issued), ("used", CouponStatus::Used), ("expired", CouponStatus::Expired), ("cancelled", CouponStatus::Cancelled)];
 
 fn date(s: &str) -> std::result::Result<Date, String> {
     Date::parse(s).ok_or_else(|| format!("invalid date \"{s}\""))
@@ -269,6 +286,22 @@ fn date(s: &str) -> std::result::Result<Date, String> {
 fn month(v: &crate::json::Value, path: Path) -> Res<Month> {
     let m = Obj::new("invalid_state", v, path, &["month", "spend", "points", "orders"])?;
     Ok(Month { month: m.int_or("month", 0)?, spend: m.int_or("spend", 0)?, points: m.int_or("points", 0)?, orders: m.int_or("orders", 0)? })
+}
+
+/// Reads per-period counts (ways to earn, catalogue redemptions).
+fn counts(a: &Obj, key: &str) -> Res<Vec<Counts>> {
+    a.list(key)?
+        .into_iter()
+        .map(|(p, c)| {
+            let c = Obj::new("invalid_state", c, p, &["action", "periods"])?;
+            let mut periods = [[0i64; 2]; 5];
+            for (i, (pp, pair)) in c.list("periods")?.into_iter().take(5).enumerate() {
+                let pair = pair.as_array().filter(|a| a.len() == 2).ok_or_else(|| state_err(&pp.render(), "expected [key, times]".into()))?;
+                periods[i] = [pair[0].as_i64().unwrap_or(0), pair[1].as_i64().unwrap_or(0)];
+            }
+            Ok(Counts { action: c.str("action")?, periods })
+        })
+        .collect::<Res<_>>()
 }
 
 fn state_err(path: &str, m: String) -> Error {
@@ -280,7 +313,8 @@ impl Account {
     pub fn read(v: &crate::json::Value, path: Path) -> Res<Account> {
         const FIELDS: &[&str] = &[
             "customer", "balance", "pending", "debt", "lots", "rolling_until", "warned", "coupons", "carry", "tier", "clock", "seq", "recent", "totals",
-            "next_due", "joined", "tier_until", "months", "lifetime", "actions", "refs", "referred_by", "pending_lots", "chosen_day",
+            "next_due", "joined", "tier_until", "months", "lifetime", "actions", "refs", "referred_by", "pending_lots", "chosen_day", "redeemed",
+            "membership", "offers", "bought", "last_order",
         ];
         let a = Obj::new("invalid_state", v, path, FIELDS)?;
         // Filled field by field, in the order errors are reported, rather than as one struct
@@ -298,7 +332,7 @@ impl Account {
             coupons.push(Coupon {
                 code: c.str("code")?,
                 reward: c.str("reward")?,
-                kind: c.one_of("type", KINDS)?.ok_or_else(|| c.err("type", "is required"))?,
+                kind: c.one_of("type", crate::program::COUPON_KINDS)?.ok_or_else(|| c.err("type", "is required"))?,
                 value: c.opt_str("value")?,
                 min_order: c.opt_int("min_order")?,
                 max_discount: c.opt_int("max_discount")?,
@@ -316,7 +350,7 @@ impl Account {
                 done: usize::try_from(w.int("done")?).map_err(|_| w.err("done", "must not be negative"))?,
             }),
         };
-        account.totals = match a.opt_obj("totals", &["earned", "reversed", "redeemed", "expired", "adjusted", "forgiven"])? {
+        account.totals = match a.opt_obj("totals", &["earned", "reversed", "redeemed", "expired", "adjusted", "forgiven", "donated", "restored"])? {
             None => Totals::default(),
             Some(t) => Totals {
                 earned: t.int_or("earned", 0)?,
@@ -325,6 +359,8 @@ impl Account {
                 expired: t.int_or("expired", 0)?,
                 adjusted: t.int_or("adjusted", 0)?,
                 forgiven: t.int_or("forgiven", 0)?,
+                donated: t.int_or("donated", 0)?,
+                restored: t.int_or("restored", 0)?,
             },
         };
         account.customer = a.str("customer")?;
@@ -345,19 +381,27 @@ impl Account {
             Some(m) => month(m, Path::Key(&a.here(), "lifetime"))?,
             None => Month::default(),
         };
-        account.actions = a
-            .list("actions")?
-            .into_iter()
-            .map(|(p, c)| {
-                let c = Obj::new("invalid_state", c, p, &["action", "periods"])?;
-                let mut periods = [[0i64; 2]; 5];
-                for (i, (pp, pair)) in c.list("periods")?.into_iter().take(5).enumerate() {
-                    let pair = pair.as_array().filter(|a| a.len() == 2).ok_or_else(|| state_err(&pp.render(), "expected [key, times]".into()))?;
-                    periods[i] = [pair[0].as_i64().unwrap_or(0), pair[1].as_i64().unwrap_or(0)];
-                }
-                Ok(Counts { action: c.str("action")?, periods })
-            })
-            .collect::<Res<_>>()?;
+        account.actions = counts(&a, "actions")?;
+        account.redeemed = counts(&a, "redeemed")?;
+        account.membership = match a.opt_obj("membership", &["plan", "status", "since", "until", "gift_at", "year", "spend", "fees"])? {
+            None => None,
+            Some(m) => Some(crate::membership::Membership {
+                plan: m.str("plan")?,
+                status: m.one_of("status", crate::membership::STATUSES)?.ok_or_else(|| m.err("status", "is required"))?,
+                since: m.int("since")?,
+                until: m.opt_int("until")?,
+                gift_at: m.opt_int("gift_at")?,
+                year: m.int("year")?,
+                spend: m.int_or("spend", 0)?,
+                fees: m.int_or("fees", 0)?,
+            }),
+        };
+        account.offers = a.str_list("offers")?;
+        for (p, b) in a.list("bought")? {
+            let pair = b.as_array().filter(|x| x.len() == 2).ok_or_else(|| state_err(&p.render(), "expected [offer, units]".into()))?;
+            account.bought.push((pair[0].as_str().unwrap_or_default().to_string(), pair[1].as_i64().unwrap_or(0)));
+        }
+        account.last_order = a.opt_int("last_order")?;
         account.refs = a.str_list("refs")?;
         account.referred_by = a.opt_str("referred_by")?;
         account.pending_lots = a

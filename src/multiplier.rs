@@ -39,6 +39,10 @@ impl<'p> Multipliers<'p> {
                 }
             }
         }
+        if let Some(plan) = crate::membership::active(program, account.membership.as_ref(), at).filter(|p| p.perks.multiplier.is_some()) {
+            base = times(base, plan.perks.multiplier.as_deref().unwrap_or("1"));
+            base_rules.push(format!("membership:{}", plan.id));
+        }
         Multipliers { program, running, base, base_rules }
     }
 

@@ -35,6 +35,7 @@ pub enum CouponKind {
     Percent,
     Fixed,
     FreeShipping,
+    FreeProduct,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -58,7 +59,8 @@ pub const TRIGGERS: &[(&str, Trigger)] = &[
     ("referral", Trigger::Referral),
 ];
 const CHANNELS: &[(&str, Channel)] = &[("email", Channel::Email), ("push", Channel::Push), ("sms", Channel::Sms), ("webhook", Channel::Webhook)];
-const COUPON_KINDS: &[(&str, CouponKind)] = &[("percent", CouponKind::Percent), ("fixed", CouponKind::Fixed), ("free_shipping", CouponKind::FreeShipping)];
+pub const COUPON_KINDS: &[(&str, CouponKind)] =
+    &[("percent", CouponKind::Percent), ("fixed", CouponKind::Fixed), ("free_shipping", CouponKind::FreeShipping), ("free_product", CouponKind::FreeProduct)];
 pub const ROUNDINGS: &[(&str, Rounding)] = &[("floor", Rounding::Floor), ("round", Rounding::Round), ("ceil", Rounding::Ceil)];
 const EXPIRY_MODES: &[(&str, ExpiryMode)] = &[("rolling", ExpiryMode::Rolling), ("per_lot", ExpiryMode::PerLot)];
 const NEGATIVE: &[(&str, NegativeBalance)] = &[("allow", NegativeBalance::Allow), ("clamp", NegativeBalance::Clamp)];
@@ -106,6 +108,18 @@ pub struct Program {
     pub stacking: Stacking,
     /// How long order points stay pending (the return window).
     pub pending: Option<Duration>,
+    pub pay_with_points: Option<crate::pay::PayWithPoints>,
+    pub plans: Vec<crate::membership::Plan>,
+    pub donations: Option<crate::donation::Donations>,
+    pub offers: Vec<crate::offer::Offer>,
+    /// Coalition brands, each with its own earn rate (the program's when `None`).
+    pub brands: Vec<Brand>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Brand {
+    pub id: String,
+    pub rate: Option<(Ratio, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -144,6 +158,10 @@ pub struct Reward {
     pub auto: bool,
     pub points: i64,
     pub coupon: CouponRule,
+    /// Coupons the program may issue for it in all, across customers.
+    pub stock: Option<i64>,
+    /// How often one customer may redeem it per period (day, week, month, year, lifetime).
+    pub limit: Option<crate::action::ActionRule>,
 }
 
 #[derive(Debug, Clone)]
@@ -156,6 +174,8 @@ pub struct CouponRule {
     pub min_order: Option<i64>,
     pub max_discount: Option<i64>,
     pub valid_for: Option<Duration>,
+    /// The SKU or product id a `free_product` coupon gives one unit of.
+    pub product: Option<String>,
 }
 
 impl Program {
@@ -164,7 +184,8 @@ impl Program {
         let v = crate::decode::parse("invalid_program", json)?;
         const FIELDS: &[&str] = &[
             "id", "name", "currency", "timezone", "earn", "expiry", "rewards", "negative_balance", "notifications",
-            "actions", "referral", "tiers", "campaigns", "campaign_stacking", "pending",
+            "actions", "referral", "tiers", "campaigns", "campaign_stacking", "pending", "pay_with_points", "memberships", "donations", "offers",
+            "brands",
         ];
         #[cfg(not(feature = "status"))]
         if let Some(k) = ["actions", "referral", "tiers", "campaigns", "campaign_stacking", "pending"].into_iter().find(|k| v.get(*k).is_some()) {
@@ -245,7 +266,7 @@ impl Program {
 
         let mut rewards: Vec<Reward> = Vec::new();
         for (path, rv) in p.list("rewards")? {
-            let r = Obj::new("invalid_program", rv, path, &["id", "name", "auto", "points", "coupon"])?;
+            let r = Obj::new("invalid_program", rv, path, &["id", "name", "auto", "points", "coupon", "stock", "limit"])?;
             let rid = r.str("id")?;
             if rid.is_empty() {
                 return Err(r.err("id", "must not be empty"));
@@ -257,7 +278,7 @@ impl Program {
             if points <= 0 {
                 return Err(r.err("points", "must be a positive number of points"));
             }
-            let c = r.obj("coupon", &["type", "value", "min_order", "max_discount", "valid_for"])?;
+            let c = r.obj("coupon", &["type", "value", "min_order", "max_discount", "valid_for", "product"])?;
             let kind = c.one_of("type", COUPON_KINDS)?.ok_or_else(|| c.err("type", "is required"))?;
             let value_text = c.opt_str("value")?;
             let (mut percent, mut fixed) = (None, None);
@@ -275,11 +296,35 @@ impl Program {
                         return Err(c.err("value", "must be above zero"));
                     }
                 }
-                (CouponKind::FreeShipping, None) => {}
-                (CouponKind::FreeShipping, Some(_)) => return Err(c.err("value", "free_shipping takes no value")),
+                (CouponKind::FreeShipping | CouponKind::FreeProduct, None) => {}
+                (CouponKind::FreeShipping | CouponKind::FreeProduct, Some(_)) => return Err(c.err("value", "free_shipping and free_product take no value")),
                 (_, None) => return Err(c.err("value", "is required for percent and fixed coupons")),
             }
+            let product = c.opt_str("product")?;
+            if (kind == CouponKind::FreeProduct) != product.is_some() {
+                return Err(c.err("product", "is required for free_product coupons, and only for them"));
+            }
+            let stock = r.opt_int("stock")?;
+            if stock.is_some_and(|n| n < 0) {
+                return Err(r.err("stock", "must not be negative"));
+            }
+            let limit = match r.opt_obj("limit", &["count", "per"])? {
+                None => None,
+                Some(l) => {
+                    let count = l.int("count")?;
+                    if count <= 0 {
+                        return Err(l.err("count", "must be a positive number of times"));
+                    }
+                    let per = l.str("per")?;
+                    let i = crate::action::PERIODS.iter().position(|p| *p == per).ok_or_else(|| l.err("per", format!("unknown period \"{per}\", expected one of day, week, month, year, lifetime")))?;
+                    let mut limits = [None; 5];
+                    limits[i] = Some(count);
+                    Some(crate::action::ActionRule { name: rid.clone(), points: 0, limits })
+                }
+            };
             rewards.push(Reward {
+                stock,
+                limit,
                 id: rid,
                 name: r.opt_str("name")?,
                 auto: r.bool_or("auto", false)?,
@@ -292,6 +337,7 @@ impl Program {
                     min_order: amount(&c, "min_order")?,
                     max_discount: amount(&c, "max_discount")?,
                     valid_for: duration(&c, "valid_for")?,
+                    product,
                 },
             });
         }
@@ -321,7 +367,47 @@ impl Program {
         #[cfg(not(feature = "status"))]
         let (actions, referral, tiers, campaigns, stacking, pending) = (Vec::new(), None, None, Vec::new(), Stacking::Multiply, None);
 
+        let reward_ids: Vec<&str> = rewards.iter().map(|r| r.id.as_str()).collect();
+        let known = |o: &Obj, key: &str| -> Result<Option<String>> {
+            match o.opt_str(key)? {
+                Some(r) if !reward_ids.contains(&r.as_str()) => Err(o.err(key, format!("unknown reward \"{r}\""))),
+                id => Ok(id),
+            }
+        };
+        let pay_with_points = match p.opt_obj("pay_with_points", crate::pay::FIELDS)? {
+            None => None,
+            Some(o) => Some(crate::pay::PayWithPoints::read(&o, exponent)?),
+        };
+        let plans = p.list("memberships")?.into_iter().map(|(path, v)| crate::membership::Plan::read(v, path, exponent, &known)).collect::<Result<Vec<_>>>()?;
+        if let Some(i) = (1..plans.len()).find(|&i| plans[..i].iter().any(|x| x.id == plans[i].id)) {
+            return Err(Error::program(format!("memberships[{i}].id"), format!("duplicate plan id \"{}\"", plans[i].id)));
+        }
+        let donations = match p.opt_obj("donations", &["charities", "min_points"])? {
+            None => None,
+            Some(o) => Some(crate::donation::Donations::read(&o)?),
+        };
+        let offers = p.list("offers")?.into_iter().map(|(path, v)| crate::offer::Offer::read(v, path, &known)).collect::<Result<Vec<_>>>()?;
+        let mut brands: Vec<Brand> = Vec::new();
+        for (path, v) in p.list("brands")? {
+            let b = Obj::new("invalid_program", v, path, &["id", "name", "points_per_unit"])?;
+            let id = b.str("id")?;
+            if id.is_empty() || brands.iter().any(|x| x.id == id) {
+                return Err(b.err("id", format!("must be a unique, non-empty brand id (\"{id}\")")));
+            }
+            b.opt_str("name")?;
+            let rate = match b.opt_str("points_per_unit")? {
+                None => None,
+                Some(t) => Some((Ratio::parse_decimal(&t).map_err(|m| b.err("points_per_unit", m))?, t)),
+            };
+            brands.push(Brand { id, rate });
+        }
+
         Ok(Program {
+            pay_with_points,
+            plans,
+            donations,
+            offers,
+            brands,
             actions,
             referral,
             tiers,

@@ -62,7 +62,8 @@ fn coupon(tx: &mut Tx, reward: &Reward, debit: bool) {
         code: code.clone(),
         reward: reward.id.clone(),
         kind: c.kind,
-        value: c.value_text.clone(),
+        // A free product coupon's value is the product it gives.
+        value: c.value_text.clone().or_else(|| c.product.clone()),
         min_order: c.min_order,
         max_discount: c.max_discount,
         points,
@@ -85,6 +86,65 @@ fn coupon(tx: &mut Tx, reward: &Reward, debit: bool) {
     let name = reward.name.clone().unwrap_or_else(|| reward.id.clone());
     let balance = tx.account.balance;
     tx.notify(Trigger::RewardEarned, vec![("reward", D::Str(&reward.id)), ("reward_name", D::Str(&name)), ("coupon", D::Raw(view.sorted_json())), ("balance", D::Int(balance))]);
+}
+
+/// `reward.redeemed`: issues a catalogue reward for its points, within the customer's limit
+/// and the program's stock; returns why not, if so.
+pub fn redeem(tx: &mut Tx, id: &str) -> crate::error::Result<Option<String>> {
+    let program = tx.program;
+    let r = program.rewards.iter().find(|r| r.id == id).ok_or_else(|| {
+        crate::error::Error::event("reward", format!("unknown reward \"{id}\" (the catalogue has {})", program.rewards.iter().map(|r| r.id.as_str()).collect::<Vec<_>>().join(", ")))
+    })?;
+    let on = program.zone.local_date(tx.at);
+    if let Some(why) = r.limit.as_ref().and_then(|l| crate::action::limit_reached(&tx.account.redeemed, l, on)) {
+        return Ok(Some(why));
+    }
+    if let Some(stock) = r.stock {
+        let issued = tx.stock.ok_or_else(|| crate::error::Error::new("invalid_context", "stock", format!("reward \"{id}\" has a stock: the count of its coupons issued is required")))?;
+        if issued.get(id).copied().unwrap_or(0) >= stock {
+            return Ok(Some(format!("out of stock: all {stock} of {id} are taken")));
+        }
+    }
+    if tx.account.debt > 0 || tx.account.spendable() < r.points {
+        return Ok(Some(format!("not enough points: {id} needs {}, the balance is {}", r.points, tx.account.balance)));
+    }
+    if r.limit.is_some() {
+        crate::action::count(&mut tx.account.redeemed, id, on);
+    }
+    issue(tx, r);
+    Ok(None)
+}
+
+/// `coupon.cancelled`: withdraws an unused coupon and gives its points back.
+pub fn cancel(tx: &mut Tx, code: &str) -> Option<String> {
+    let customer = tx.account.customer.clone();
+    let c = tx.account.coupons.iter_mut().find(|c| c.code == code);
+    let c = match c {
+        None => return Some(format!("coupon {code} is not one of this customer's")),
+        Some(c) if c.status != CouponStatus::Issued => return Some(format!("coupon {code} is {}", c.status.name())),
+        Some(c) => c,
+    };
+    c.status = CouponStatus::Cancelled;
+    let (points, reward) = (c.points, c.reward.clone());
+    if points > 0 {
+        crate::pay::restore(tx, points, "coupon cancelled", |e| e.coupon = Some(code.to_string()));
+    }
+    tx.effects.push(Effect::CouponCancelled { customer, code: code.to_string(), reward, points });
+    None
+}
+
+/// Keeps the program-wide count of stock-limited rewards' coupons up to date.
+pub fn count_stock(program: &crate::program::Program, stock: &mut std::collections::HashMap<String, i64>, effects: &[Effect]) {
+    for e in effects {
+        let (reward, n) = match e {
+            Effect::CouponIssued { reward, .. } => (reward, 1),
+            Effect::CouponCancelled { reward, .. } => (reward, -1),
+            _ => continue,
+        };
+        if program.rewards.iter().any(|r| &r.id == reward && r.stock.is_some()) {
+            *stock.entry(reward.clone()).or_insert(0) += n;
+        }
+    }
 }
 
 /// Issues every automatic reward the spendable balance reaches, biggest first.
@@ -131,6 +191,7 @@ pub fn discount(c: &Coupon, cart: &Order, at: i64, exponent: u32) -> Result<i64,
     match c.status {
         CouponStatus::Used => return Err("already used".into()),
         CouponStatus::Expired => return Err("expired".into()),
+        CouponStatus::Cancelled => return Err("cancelled".into()),
         CouponStatus::Issued => {}
     }
     if c.expires_at.is_some_and(|e| e <= at) {
@@ -147,6 +208,12 @@ pub fn discount(c: &Coupon, cart: &Order, at: i64, exponent: u32) -> Result<i64,
         }
         CouponKind::Fixed => c.value.as_deref().and_then(|v| crate::money::parse_amount(v, exponent).ok()).unwrap_or(0).min(goods),
         CouponKind::FreeShipping => cart.shipping,
+        // One unit of the cheapest matching line, at what the customer pays for it.
+        CouponKind::FreeProduct => {
+            let p = c.value.as_deref();
+            let unit = cart.lines.iter().filter(|l| l.sku.as_deref() == p || l.product_id.as_deref() == p).map(|l| l.net() / l.quantity).min();
+            unit.ok_or_else(|| format!("the cart has no {}", p.unwrap_or_default()))?
+        }
     };
     Ok(c.max_discount.map_or(raw, |m| raw.min(m)))
 }

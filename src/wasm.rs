@@ -39,6 +39,11 @@ fn decode_map<T>(json: &str, read: impl Fn(&Value<'_>, Path) -> Result<T, Error>
     decode(json, |v, p| decode::map("invalid_state", v, p, &read)).map(|m| m.unwrap_or_default().into_iter().collect())
 }
 
+/// A count in a map of reward id to coupons issued.
+fn count(v: &Value<'_>, path: Path) -> Result<i64, Error> {
+    v.as_i64().filter(|n| *n >= 0).ok_or_else(|| Error::new("invalid_context", path.render(), "expected a count of coupons (a whole number, not negative)"))
+}
+
 /// A loyalty program compiled once. Use it through `createEngine` in `loyalty-engine`.
 ///
 /// ```js
@@ -117,16 +122,18 @@ impl Engine {
     }
 
     /// Applies one event to an account state ("" for a new account) and the record of the
-    /// order the event names ("" if none). Returns the outcome JSON.
+    /// order the event names ("" if none); `stock` maps stock-limited reward ids to the
+    /// coupons issued so far program-wide ("" if not counted). Returns the outcome JSON.
     ///
     /// ```js
-    /// const { state, order, entries, effects } = JSON.parse(engine.apply(stateJson, "", eventJson));
+    /// const { state, order, entries, effects } = JSON.parse(engine.apply(stateJson, "", eventJson, ""));
     /// ```
-    pub fn apply(&self, state: &str, order: &str, event: &str) -> Result<String, JsError> {
+    pub fn apply(&self, state: &str, order: &str, event: &str, stock: &str) -> Result<String, JsError> {
         let state = self.state(state)?;
         let order = decode(order, OrderRecord::read)?;
         let event = self.0.parse_event(event).map_err(js_error)?;
-        let out = self.0.apply(state, order, &event).map_err(js_error)?;
+        let stock = (!stock.is_empty()).then(|| decode_map(stock, count)).transpose()?;
+        let out = self.0.apply_with(state, order, &event, stock.as_ref()).map_err(js_error)?;
         let mut o = crate::json::Out::new();
         o.open();
         o.key("state");
@@ -139,17 +146,19 @@ impl Engine {
     }
 
     /// Applies an array of events to many accounts in one call: `states` maps customer to
-    /// state, `orders` maps order id to record (both "" when empty).
+    /// state, `orders` maps order id to record, `stock` reward id to coupons issued (all ""
+    /// when empty).
     ///
     /// ```js
-    /// const { states, orders, entries, effects } = JSON.parse(engine.applyBatch("", "", eventsJson));
+    /// const { states, orders, entries, effects } = JSON.parse(engine.applyBatch("", "", eventsJson, ""));
     /// ```
     #[wasm_bindgen(js_name = applyBatch)]
-    pub fn apply_batch(&self, states: &str, orders: &str, events: &str) -> Result<String, JsError> {
+    pub fn apply_batch(&self, states: &str, orders: &str, events: &str, stock: &str) -> Result<String, JsError> {
         let states = decode_map(states, Account::read)?;
         let orders = decode_map(orders, OrderRecord::read)?;
+        let stock = decode_map(stock, count)?;
         let events = Event::parse_many(events, &self.0.program).map_err(js_error)?;
-        encode(&self.0.apply_batch(states, orders, &events).map_err(js_error)?)
+        encode(&self.0.apply_batch_with(states, orders, &events, stock).map_err(js_error)?)
     }
 
     /// What a cart would earn and what the customer's coupons take off it.

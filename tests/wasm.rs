@@ -32,16 +32,16 @@ fn order(id: &str, amount: &str) -> String {
 #[wasm_bindgen_test]
 fn applies_events_and_round_trips_state() {
     let engine = Engine::new(&utc_seed(), "", "secret").unwrap();
-    let out: Value = serde_json::from_str(&engine.apply("", "", &order("o1", "300.00")).unwrap()).unwrap();
+    let out: Value = serde_json::from_str(&engine.apply("", "", &order("o1", "300.00"), "").unwrap()).unwrap();
     assert_eq!(out["state"]["balance"], 3000);
     assert_eq!(out["entries"][0]["points"], 3000);
     let state = out["state"].to_string();
-    let out: Value = serde_json::from_str(&engine.apply(&state, "", &order("o2", "250.00")).unwrap()).unwrap();
+    let out: Value = serde_json::from_str(&engine.apply(&state, "", &order("o2", "250.00"), "").unwrap()).unwrap();
     assert_eq!(out["state"]["balance"], 500, "5500 reached the 5000 reward");
     assert_eq!(out["effects"][0]["type"], "coupon.issued");
     let view: Value = serde_json::from_str(&engine.view(&out["state"].to_string()).unwrap()).unwrap();
     assert_eq!(view["coupons"][0]["value"], "10");
-    let again: Value = serde_json::from_str(&engine.apply(&out["state"].to_string(), "", &order("o2", "250.00")).unwrap()).unwrap();
+    let again: Value = serde_json::from_str(&engine.apply(&out["state"].to_string(), "", &order("o2", "250.00"), "").unwrap()).unwrap();
     assert_eq!(again["duplicate"], true);
 }
 
@@ -65,14 +65,14 @@ fn bad_input_is_a_js_error_with_code_and_path() {
     assert_eq!(e["path"], "timezone", "Europe/Oslo needs its offset table");
 
     let engine = Engine::new(&utc_seed(), "", "secret").unwrap();
-    let e = error_of(engine.apply("", "", "{\"id\":1}").unwrap_err());
+    let e = error_of(engine.apply("", "", "{\"id\":1}", "").unwrap_err());
     assert_eq!((e["code"].as_str(), e["path"].as_str()), (Some("invalid_event"), Some("id")));
-    let e = error_of(engine.apply("{\"customer\":\"c1\",\"balance\":5}", "", &order("o1", "1.00")).unwrap_err());
+    let e = error_of(engine.apply("{\"customer\":\"c1\",\"balance\":5}", "", &order("o1", "1.00"), "").unwrap_err());
     assert_eq!(e["code"], "invalid_state", "a state whose balance disagrees with its lots is refused");
-    let e = error_of(engine.apply("", "", "not json").unwrap_err());
+    let e = error_of(engine.apply("", "", "not json", "").unwrap_err());
     assert_eq!(e["code"], "invalid_event");
     // After every error the instance still works: nothing panicked.
-    assert!(engine.apply("", "", &order("o9", "1.00")).is_ok());
+    assert!(engine.apply("", "", &order("o9", "1.00"), "").is_ok());
 }
 
 #[wasm_bindgen_test]

@@ -49,11 +49,13 @@ pub struct Harness {
     pub orders: HashMap<String, OrderRecord>,
     pub ledger: Vec<Entry>,
     pub effects: Vec<Value>,
+    /// Coupons issued per stock-limited reward, as a host counts them.
+    pub stock: HashMap<String, i64>,
 }
 
 impl Harness {
     pub fn new(program: &Value) -> Harness {
-        Harness { engine: engine(program).expect("program is valid"), states: HashMap::new(), orders: HashMap::new(), ledger: vec![], effects: vec![] }
+        Harness { engine: engine(program).expect("program is valid"), states: HashMap::new(), orders: HashMap::new(), ledger: vec![], effects: vec![], stock: HashMap::new() }
     }
     pub fn seed() -> Harness {
         Harness::new(&seed_program())
@@ -65,7 +67,8 @@ impl Harness {
         let order = e.order_id().and_then(|id| self.orders.get(id)).cloned();
         let customer = e.customer.clone().or_else(|| order.as_ref().map(|o| o.customer.clone())).expect("customer");
         let before = self.states.get(&customer).cloned();
-        let out = self.engine.apply(before, order, &e)?;
+        let out = self.engine.apply_with(before, order, &e, Some(&self.stock))?;
+        loyalty_engine::reward::count_stock(&self.engine.program, &mut self.stock, &out.effects);
         if let Some(o) = &out.order {
             self.orders.insert(o.id.clone(), o.clone());
         }

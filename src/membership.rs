@@ -1,0 +1,290 @@
+//! Paid memberships: plans with a fee and a period (month, year, lifetime) whose perks apply
+//! while the membership runs: percent off and free shipping at checkout, a points multiplier,
+//! a monthly reward, and an annual dividend (a share of the calendar year's spend made as a
+//! member, back as a coupon). Billing is the platform's; the events say what happened.
+
+use crate::decode::{Obj, Path};
+use crate::engine::{Effect, Tx};
+use crate::error::Result;
+use crate::json::Value;
+use crate::program::{CouponKind, CouponRule, Reward};
+use crate::ratio::{Ratio, Rounding};
+use crate::time::{Date, Duration};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    Month,
+    Year,
+    Lifetime,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub id: String,
+    pub name: Option<String>,
+    pub fee: i64,
+    pub period: Period,
+    pub perks: crate::tier::Perks,
+    pub monthly_reward: Option<String>,
+    /// Percent of the year's member spend paid back.
+    pub dividend: Option<Ratio>,
+    pub dividend_valid_for: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Active,
+    /// Paid through `until`, then it ends: no renewal will come.
+    Cancelled,
+    Lapsed,
+}
+
+pub const STATUSES: &[(&str, Status)] = &[("active", Status::Active), ("cancelled", Status::Cancelled), ("lapsed", Status::Lapsed)];
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        STATUSES.iter().find(|s| s.1 == self).map_or("", |s| s.0)
+    }
+}
+
+/// A customer's membership.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub plan: String,
+    pub status: Status,
+    pub since: i64,
+    /// The end of the paid period (UTC ms, exclusive); `None` for lifetime plans.
+    pub until: Option<i64>,
+    /// When the next monthly reward is due.
+    pub gift_at: Option<i64>,
+    /// The local year whose member spend `spend` counts towards the dividend.
+    pub year: i64,
+    pub spend: i64,
+    /// Fees paid so far, in minor units.
+    pub fees: i64,
+}
+
+const PERIODS: &[(&str, Period)] = &[("month", Period::Month), ("year", Period::Year), ("lifetime", Period::Lifetime)];
+
+impl Plan {
+    pub fn read(v: &Value, path: Path, exponent: u32, known: &dyn Fn(&Obj, &str) -> Result<Option<String>>) -> Result<Plan> {
+        let p = Obj::new("invalid_program", v, path, &["id", "name", "fee", "period", "perks", "dividend"])?;
+        let id = p.str("id")?;
+        if id.is_empty() {
+            return Err(p.err("id", "must not be empty"));
+        }
+        let fee = p.parsed("fee", |s| crate::money::parse_amount(s, exponent))?.ok_or_else(|| p.err("fee", "is required"))?;
+        let period = p.one_of("period", PERIODS)?.ok_or_else(|| p.err("period", "is required"))?;
+        let mut perks = crate::tier::Perks::default();
+        let mut monthly_reward = None;
+        if let Some(k) = p.opt_obj("perks", &["percent_off", "free_shipping", "multiplier", "monthly_reward"])? {
+            let percent = |key: &str, max: i64| -> Result<Option<String>> {
+                let t = k.opt_str(key)?;
+                if let Some(t) = &t {
+                    let r = Ratio::parse_decimal(t).map_err(|m| k.err(key, m))?;
+                    if r.is_zero() || r > Ratio::int(max) {
+                        return Err(k.err(key, format!("must be above 0 and at most {max}")));
+                    }
+                }
+                Ok(t)
+            };
+            perks.percent_off = percent("percent_off", 100)?;
+            perks.multiplier = percent("multiplier", 1000)?;
+            #[cfg(not(feature = "status"))]
+            if perks.multiplier.is_some() {
+                return Err(k.err("multiplier", "needs the engine's status rules (multipliers), which this build leaves out"));
+            }
+            perks.free_shipping = k.bool_or("free_shipping", false)?;
+            monthly_reward = known(&k, "monthly_reward")?;
+        }
+        let (mut dividend, mut dividend_valid_for) = (None, None);
+        if let Some(d) = p.opt_obj("dividend", &["percent", "valid_for"])? {
+            let r = d.parsed("percent", Ratio::parse_decimal)?.ok_or_else(|| d.err("percent", "is required"))?;
+            if r.is_zero() || r > Ratio::int(100) {
+                return Err(d.err("percent", "must be above 0 and at most 100"));
+            }
+            dividend = Some(r);
+            dividend_valid_for = d.parsed("valid_for", Duration::parse)?;
+        }
+        Ok(Plan { id, name: p.opt_str("name")?, fee, period, perks, monthly_reward, dividend, dividend_valid_for })
+    }
+}
+
+fn months(n: i64) -> Duration {
+    Duration { months: n, ..Duration::default() }
+}
+
+/// The end of a period that starts at `from`: the start of the same local day a month or a
+/// year later.
+fn period_end(tx: &Tx, from: i64, period: Period) -> Option<i64> {
+    let n = match period {
+        Period::Month => 1,
+        Period::Year => 12,
+        Period::Lifetime => return None,
+    };
+    let z = &tx.program.zone;
+    Some(z.start_of_day(z.local_date(from).add(&months(n), 1)))
+}
+
+fn year_of(tx: &Tx, at: i64) -> i64 {
+    tx.program.zone.local_date(at).ymd().0
+}
+
+/// The plan the customer is a member of at `at`, with its perks.
+pub fn active<'p>(program: &'p crate::program::Program, m: Option<&Membership>, at: i64) -> Option<&'p Plan> {
+    let m = m.filter(|m| m.status != Status::Lapsed && m.until.is_none_or(|u| at < u))?;
+    program.plans.iter().find(|p| p.id == m.plan)
+}
+
+/// `membership.started`, `.renewed` and `.cancelled`: returns why nothing changed, if so.
+pub fn change(tx: &mut Tx, kind: &str, plan_id: &str) -> Result<Option<String>> {
+    let plan = tx.program.plans.iter().find(|p| p.id == plan_id).ok_or_else(|| {
+        let known: Vec<&str> = tx.program.plans.iter().map(|p| p.id.as_str()).collect();
+        crate::error::Error::event("plan", format!("unknown plan \"{plan_id}\" (the program has {})", known.join(", ")))
+    })?;
+    let at = tx.at;
+    let current = tx.account.membership.clone().filter(|m| m.plan == plan.id && active(tx.program, Some(m), at).is_some());
+    match (kind, current) {
+        ("membership.cancelled", None) => return Ok(Some(format!("no running membership of {plan_id} to cancel"))),
+        ("membership.cancelled", Some(m)) if m.status == Status::Cancelled => return Ok(Some(format!("{plan_id} is already cancelled"))),
+        ("membership.cancelled", Some(mut m)) => {
+            m.status = Status::Cancelled;
+            tx.account.membership = Some(m);
+        }
+        ("membership.renewed", Some(m)) if m.until.is_none() => return Ok(Some(format!("{plan_id} is a lifetime membership"))),
+        ("membership.renewed", Some(mut m)) => {
+            // A renewal extends the paid period from its end, so renewing early loses nothing.
+            m.until = m.until.and_then(|u| period_end(tx, u, plan.period));
+            m.status = Status::Active;
+            m.fees += plan.fee;
+            tx.account.membership = Some(m);
+        }
+        ("membership.started", Some(_)) => return Ok(Some(format!("already a member of {plan_id}"))),
+        // Starting, or renewing a lapsed membership, begins a new period now.
+        (_, None) => {
+            let year = year_of(tx, at);
+            let old = tx.account.membership.take();
+            let (y, spend) = old.as_ref().map_or((year, 0), |o| (o.year, o.spend));
+            tx.account.membership = Some(Membership {
+                plan: plan.id.clone(),
+                status: Status::Active,
+                since: at,
+                until: period_end(tx, at, plan.period),
+                gift_at: plan.monthly_reward.as_ref().map(|_| at),
+                year: y,
+                spend,
+                fees: old.map_or(0, |o| o.fees) + plan.fee,
+            });
+        }
+        _ => {}
+    }
+    changed(tx);
+    advance(tx, at);
+    Ok(None)
+}
+
+fn changed(tx: &mut Tx) {
+    if let Some(m) = &tx.account.membership {
+        let until = m.until.map(|u| tx.program.zone.format(u - 1));
+        let fee = tx.program.plans.iter().find(|p| p.id == m.plan).map_or(0, |p| p.fee);
+        tx.effects.push(Effect::MembershipChanged { customer: tx.account.customer.clone(), plan: m.plan.clone(), status: m.status, until, fee: tx.program.format_amount(fee) });
+    }
+}
+
+/// Time-driven membership work up to `now`: monthly rewards, the dividend of a year that
+/// ended, and the lapse of a period that ended without renewal.
+pub fn advance(tx: &mut Tx, now: i64) {
+    let Some(m) = tx.account.membership.clone() else { return };
+    let program = tx.program;
+    let Some(plan) = program.plans.iter().find(|p| p.id == m.plan) else { return };
+    let mut m = m;
+    if let (Some(r), Some(mut at)) = (plan.monthly_reward.as_ref().and_then(|id| program.rewards.iter().find(|x| &x.id == id)), m.gift_at) {
+        while at <= now && m.until.is_none_or(|u| at < u) && m.status != Status::Lapsed {
+            crate::reward::gift(tx, r);
+            at = period_end(tx, at, Period::Month).unwrap_or(i64::MAX);
+        }
+        m.gift_at = Some(at);
+    }
+    let year = year_of(tx, now);
+    if m.year < year {
+        if let Some(pct) = plan.dividend {
+            let amount = Ratio::int(m.spend).checked_mul(pct).and_then(|r| r.checked_mul(Ratio::new(1, 100)?)).and_then(|r| r.round(Rounding::Floor)).unwrap_or(0);
+            if amount > 0 {
+                let reward = Reward {
+                    id: format!("dividend:{}:{}", plan.id, m.year),
+                    name: Some(format!("{} dividend {}", plan.name.as_deref().unwrap_or(&plan.id), m.year)),
+                    auto: false,
+                    points: 0,
+                    coupon: CouponRule {
+                        kind: CouponKind::Fixed,
+                        percent: None,
+                        amount: Some(amount),
+                        value_text: Some(program.format_amount(amount)),
+                        min_order: None,
+                        max_discount: None,
+                        valid_for: plan.dividend_valid_for,
+                        product: None,
+                    },
+                    stock: None,
+                    limit: None,
+                };
+                crate::reward::gift(tx, &reward);
+            }
+        }
+        (m.year, m.spend) = (year, 0);
+    }
+    let lapse = m.status != Status::Lapsed && m.until.is_some_and(|u| u <= now);
+    if lapse {
+        m.status = Status::Lapsed;
+    }
+    tx.account.membership = Some(m);
+    if lapse {
+        changed(tx);
+    }
+}
+
+/// Counts an order's goods towards the year's dividend while a member; true if it counted.
+pub fn on_order(tx: &mut Tx, goods: i64) -> bool {
+    let at = tx.at;
+    if active(tx.program, tx.account.membership.as_ref(), at).is_none_or(|p| p.dividend.is_none()) {
+        return false;
+    }
+    if let Some(m) = tx.account.membership.as_mut() {
+        m.spend += goods;
+    }
+    true
+}
+
+/// A refund of a member order placed this dividend year takes its spend back out.
+pub fn on_refund(tx: &mut Tx, order_at: i64, spend_refunded: i64) {
+    let year = year_of(tx, order_at);
+    if let Some(m) = tx.account.membership.as_mut().filter(|m| m.year == year) {
+        m.spend = (m.spend - spend_refunded).max(0);
+    }
+}
+
+/// When the membership next needs a tick: a monthly reward, the new year, the lapse.
+pub fn next_due(tx: &Tx) -> Option<i64> {
+    let m = tx.account.membership.as_ref()?;
+    let plan = tx.program.plans.iter().find(|p| p.id == m.plan)?;
+    let z = &tx.program.zone;
+    let running = m.status != Status::Lapsed;
+    // A lapsed member still gets the dividend of the year's member spend.
+    let new_year = (plan.dividend.is_some() && m.spend > 0).then(|| z.start_of_day(Date::from_ymd(m.year + 1, 1, 1).unwrap_or(Date(0))));
+    let gift = m.gift_at.filter(|_| running && plan.monthly_reward.is_some());
+    [gift, new_year, m.until.filter(|_| running)].into_iter().flatten().min()
+}
+
+/// The checkout perks of a tier and a plan together: the larger percent off, free shipping
+/// from either, and the tier's other perks.
+pub fn best_perks(tier: Option<&crate::tier::Perks>, plan: Option<&crate::tier::Perks>) -> crate::tier::Perks {
+    let mut p = tier.cloned().unwrap_or_default();
+    if let Some(m) = plan {
+        let pct = |t: &Option<String>| t.as_deref().and_then(|v| Ratio::parse_decimal(v).ok()).unwrap_or_default();
+        if pct(&m.percent_off) > pct(&p.percent_off) {
+            p.percent_off = m.percent_off.clone();
+        }
+        p.free_shipping |= m.free_shipping;
+    }
+    p
+}
