@@ -577,6 +577,31 @@ pub fn int_text(n: i64) -> String {
     o.0
 }
 
+/// Appends the decimal digits of `m`, zero-padded to at least `width` digits: without
+/// core::fmt, which is slow in wasm and whose padding and 128-bit paths cost KBs.
+pub fn push_digits(s: &mut String, m: u128, width: usize) {
+    let mut buf = [b'0'; 40];
+    let mut i = buf.len();
+    // u64 arithmetic for every value the engine writes; u128 only beyond.
+    let mut big = m;
+    while big > u64::MAX as u128 {
+        i -= 1;
+        buf[i] = b'0' + (big % 10) as u8;
+        big /= 10;
+    }
+    let mut m = big as u64;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (m % 10) as u8;
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    let start = i.min(buf.len() - width.min(buf.len()));
+    s.extend(buf[start..].iter().map(|&c| c as char));
+}
+
 /// Compact JSON output, written as serde_json writes it. The caller places the commas:
 /// `key` and `item` do, for objects and arrays opened with `open`/`open_array`.
 #[derive(Default)]
@@ -660,22 +685,10 @@ impl Out {
         self.1 = true;
     }
     pub fn int(&mut self, n: i64) {
-        let mut buf = [0u8; 20];
-        let mut i = buf.len();
-        let mut m = n.unsigned_abs();
-        loop {
-            i -= 1;
-            buf[i] = b'0' + (m % 10) as u8;
-            m /= 10;
-            if m == 0 {
-                break;
-            }
-        }
         if n < 0 {
             self.0.push('-');
         }
-        // Only ASCII digits were written.
-        self.0.push_str(std::str::from_utf8(&buf[i..]).unwrap_or(""));
+        push_digits(&mut self.0, n.unsigned_abs() as u128, 1);
         self.1 = true;
     }
     pub fn bool(&mut self, b: bool) {

@@ -76,8 +76,18 @@ impl Date {
 
 impl std::fmt::Display for Date {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `{y:04}-{m:02}-{d:02}`, without core::fmt's padding code.
         let (y, m, d) = self.ymd();
-        write!(f, "{y:04}-{m:02}-{d:02}")
+        let mut s = String::with_capacity(10);
+        if y < 0 {
+            s.push('-');
+        }
+        crate::json::push_digits(&mut s, y.unsigned_abs() as u128, if y < 0 { 3 } else { 4 });
+        s.push('-');
+        crate::json::push_digits(&mut s, m as u128, 2);
+        s.push('-');
+        crate::json::push_digits(&mut s, d as u128, 2);
+        f.write_str(&s)
     }
 }
 
@@ -320,6 +330,10 @@ mod tests {
         assert_eq!(format_instant(t, 0), "2026-11-24T09:00:00.500Z");
         assert_eq!(format_instant(t - 495, 0), "2026-11-24T09:00:00.005Z");
         assert_eq!(format_instant(t - 450, -(9 * 3600 + 30 * 60)), "2026-11-23T23:30:00.050-09:30");
+        for days in [0, 1, -1, 59, 365 * 3000, 800 * 365, -719_000, -720_000, -800_000, 3_000_000, -3_000_000] {
+            let (y, m, d) = Date(days).ymd();
+            assert_eq!(Date(days).to_string(), format!("{y:04}-{m:02}-{d:02}"));
+        }
         let far = 300_000 * 365;
         assert!(format_instant(far * 86_400_000, 0).starts_with(&(Date(far).to_string() + "T00:00:00Z")));
         assert_eq!(format_instant(t, 3600), "2026-11-24T10:00:00.500+01:00");
