@@ -7,6 +7,12 @@
 
 use std::borrow::Cow;
 
+/// `&s[r]` for a range known to fall on char boundaries (next to ASCII bytes), without the
+/// panicking path: its message formatting (`{:?}` of chars) costs several KB of wasm.
+pub fn sub<R: std::slice::SliceIndex<str, Output = str>>(s: &str, r: R) -> &str {
+    s.get(r).unwrap_or("")
+}
+
 /// A parsed JSON value; strings borrow from the text unless they had escapes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value<'a> {
@@ -202,18 +208,18 @@ pub fn float_text(t: &str) -> String {
         (0..k).for_each(|_| s.push('0'));
         s.push_str(".0");
     } else if 0 < kk && kk <= 16 {
-        s.push_str(&digits[..kk as usize]);
+        s.push_str(sub(digits, ..kk as usize));
         s.push('.');
-        s.push_str(&digits[kk as usize..]);
+        s.push_str(sub(digits, kk as usize..));
     } else if -5 < kk && kk <= 0 {
         s.push_str("0.");
         (0..-kk).for_each(|_| s.push('0'));
         s.push_str(digits);
     } else {
-        s.push_str(&digits[..1]);
+        s.push_str(sub(digits, ..1));
         if len > 1 {
             s.push('.');
-            s.push_str(&digits[1..]);
+            s.push_str(sub(digits, 1..));
         }
         s.push('e');
         if kk > 1 {
@@ -434,7 +440,7 @@ impl<'a> Reader<'a> {
             }
             self.digits()?;
         }
-        let text = &self.text[start..self.i];
+        let text = sub(self.text, start..self.i);
         if !float {
             let mut mag: u64 = 0;
             let mut fits = true;
@@ -484,14 +490,14 @@ impl<'a> Reader<'a> {
                 None => return Err(self.eof("EOF while parsing a string")),
                 Some(b'"') => {
                     self.i += 1;
-                    return Ok(Cow::Borrowed(&self.text[start..self.i - 1]));
+                    return Ok(Cow::Borrowed(sub(self.text, start..self.i - 1)));
                 }
                 Some(b'\\') => break,
                 Some(&c) if c < 0x20 => return Err(self.peek_err("control character (\\u0000-\\u001F) found while parsing a string")),
                 Some(_) => self.i += 1,
             }
         }
-        let mut s = String::from(&self.text[start..self.i]);
+        let mut s = String::from(sub(self.text, start..self.i));
         loop {
             let run = self.i;
             loop {
@@ -502,7 +508,7 @@ impl<'a> Reader<'a> {
                     Some(_) => self.i += 1,
                 }
             }
-            s.push_str(&self.text[run..self.i]);
+            s.push_str(sub(self.text, run..self.i));
             if self.b[self.i] == b'"' {
                 self.i += 1;
                 return Ok(Cow::Owned(s));
@@ -569,6 +575,31 @@ pub fn int_text(n: i64) -> String {
     let mut o = Out::default();
     o.int(n);
     o.0
+}
+
+/// Appends the decimal digits of `m`, zero-padded to at least `width` digits: without
+/// core::fmt, which is slow in wasm and whose padding and 128-bit paths cost KBs.
+pub fn push_digits(s: &mut String, m: u128, width: usize) {
+    let mut buf = [b'0'; 40];
+    let mut i = buf.len();
+    // u64 arithmetic for every value the engine writes; u128 only beyond.
+    let mut big = m;
+    while big > u64::MAX as u128 {
+        i -= 1;
+        buf[i] = b'0' + (big % 10) as u8;
+        big /= 10;
+    }
+    let mut m = big as u64;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (m % 10) as u8;
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    let start = i.min(buf.len() - width.min(buf.len()));
+    s.extend(buf[start..].iter().map(|&c| c as char));
 }
 
 /// Compact JSON output, written as serde_json writes it. The caller places the commas:
@@ -638,7 +669,7 @@ impl Out {
                 0..=0x1f => "",
                 _ => continue,
             };
-            self.0.push_str(&s[start..i]);
+            self.0.push_str(sub(s, start..i));
             if esc.is_empty() {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
                 self.0.push_str("\\u00");
@@ -649,27 +680,15 @@ impl Out {
             }
             start = i + 1;
         }
-        self.0.push_str(&s[start..]);
+        self.0.push_str(sub(s, start..));
         self.0.push('"');
         self.1 = true;
     }
     pub fn int(&mut self, n: i64) {
-        let mut buf = [0u8; 20];
-        let mut i = buf.len();
-        let mut m = n.unsigned_abs();
-        loop {
-            i -= 1;
-            buf[i] = b'0' + (m % 10) as u8;
-            m /= 10;
-            if m == 0 {
-                break;
-            }
-        }
         if n < 0 {
             self.0.push('-');
         }
-        // Only ASCII digits were written.
-        self.0.push_str(std::str::from_utf8(&buf[i..]).unwrap_or(""));
+        push_digits(&mut self.0, n.unsigned_abs() as u128, 1);
         self.1 = true;
     }
     pub fn bool(&mut self, b: bool) {

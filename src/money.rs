@@ -41,20 +41,41 @@ pub fn parse_amount(s: &str, exp: u32) -> Result<i64, String> {
     if scale > exp {
         return Err(format!("\"{s}\" has {scale} decimals, the currency allows {exp}"));
     }
-    let digits = format!("{units}{minor}");
-    let n: i64 = digits.parse().map_err(|_| format!("\"{s}\" is too large"))?;
-    n.checked_mul(10i64.pow(exp - scale)).ok_or_else(|| format!("\"{s}\" is too large"))
+    let n = digits_value(&[units, minor]).and_then(|n| i64::try_from(n).ok()).ok_or_else(|| too_large(s))?;
+    n.checked_mul(10i64.pow(exp - scale)).ok_or_else(|| too_large(s))
+}
+
+fn too_large(s: &str) -> String {
+    ["\"", s, "\" is too large"].concat()
+}
+
+/// The number the digit strings spell one after the other (`["129", "90"]` is 12990),
+/// `None` beyond u128. The parts must be ASCII digits (`parse_decimal` checked them).
+pub fn digits_value(parts: &[&str]) -> Option<u128> {
+    let mut n: u128 = 0;
+    for c in parts.iter().flat_map(|p| p.bytes()) {
+        let d = (c - b'0') as u128;
+        // In u64 while it fits: a 128-bit multiply is a slow libcall in wasm.
+        n = match u64::try_from(n) {
+            Ok(m) if m <= u64::MAX / 10 => (m * 10) as u128 + d,
+            _ => n.checked_mul(10)?.checked_add(d)?,
+        };
+    }
+    Some(n)
 }
 
 /// Formats minor units back as a decimal string with exactly `exp` decimals.
 pub fn format_amount(minor: i64, exp: u32) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let abs = minor.unsigned_abs();
-    if exp == 0 {
-        return format!("{sign}{abs}");
+    let mut s = String::new();
+    if minor < 0 {
+        s.push('-');
     }
-    let p = 10u64.pow(exp);
-    format!("{sign}{}.{:0width$}", abs / p, abs % p, width = exp as usize)
+    // At least one digit before the point: 5 at exponent 2 is "0.05".
+    crate::json::push_digits(&mut s, minor.unsigned_abs() as u128, exp as usize + 1);
+    if exp > 0 {
+        s.insert(s.len() - exp as usize, '.');
+    }
+    s
 }
 
 /// Splits a plain non-negative decimal (`"12"`, `"0.01"`) into its integer and fraction digits.
@@ -110,5 +131,18 @@ mod tests {
         assert_eq!(format_amount(-5, 2), "-0.05");
         assert_eq!(format_amount(23600, 0), "23600");
         assert_eq!(format_amount(1250, 3), "1.250");
+        // The same text as the `format!` it replaces, at the edges too.
+        for m in [0, 1, -1, 9, 10, 99, 100, 12345, -12345, i64::MAX, i64::MIN] {
+            for exp in [0u32, 1, 2, 3, 4] {
+                let (sign, abs, p) = (if m < 0 { "-" } else { "" }, m.unsigned_abs(), 10u64.pow(exp));
+                let want = if exp == 0 { format!("{sign}{abs}") } else { format!("{sign}{}.{:0w$}", abs / p, abs % p, w = exp as usize) };
+                assert_eq!(format_amount(m, exp), want);
+            }
+        }
+        assert_eq!(parse_amount("9223372036854775807", 0), Ok(i64::MAX));
+        assert!(parse_amount("9223372036854775808", 0).is_err());
+        assert_eq!(digits_value(&["340282366920938463463374607431768211455"]), Some(u128::MAX));
+        assert_eq!(digits_value(&["340282366920938463463374607431768211456"]), None);
+        assert_eq!(digits_value(&["18446744073709551615", "9"]), Some(184467440737095516159));
     }
 }

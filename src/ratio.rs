@@ -57,6 +57,29 @@ fn gcd(a: i128, b: i128) -> i128 {
     }
 }
 
+/// `str::parse::<i128>` (an optional sign, then digits), without its generic code.
+fn parse_i128(s: &str) -> Option<i128> {
+    let (neg, digits) = match s.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        b => (false, b),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: i128 = 0;
+    for &c in digits {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        // Built on the sign's side so that i128::MIN parses.
+        n = n.checked_mul(10)?;
+        n = if neg { n.checked_sub(d as i128)? } else { n.checked_add(d as i128)? };
+    }
+    Some(n)
+}
+
 impl Rounding {
     pub fn name(self) -> &'static str {
         match self {
@@ -86,14 +109,15 @@ impl Ratio {
         if units.len() + frac.len() > 30 {
             return Err(format!("\"{s}\" has too many digits"));
         }
-        let num: i128 = format!("{units}{frac}").parse().map_err(|_| format!("\"{s}\" is too large"))?;
-        Ratio::new(num, 10i128.pow(frac.len() as u32)).ok_or_else(|| format!("\"{s}\" is invalid"))
+        let num = crate::money::digits_value(&[units, frac]).and_then(|n| i128::try_from(n).ok());
+        let num = num.ok_or_else(|| ["\"", s, "\" is too large"].concat())?;
+        Ratio::new(num, 10i128.pow(frac.len() as u32)).ok_or_else(|| ["\"", s, "\" is invalid"].concat())
     }
     /// Parses the stored form `"num/den"` (or a whole number).
     pub fn parse_fraction(s: &str) -> Result<Ratio, String> {
         let (n, d) = s.split_once('/').unwrap_or((s, "1"));
-        let bad = || format!("invalid fraction \"{s}\"");
-        Ratio::new(n.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?).ok_or_else(bad)
+        let bad = || ["invalid fraction \"", s, "\""].concat();
+        Ratio::new(parse_i128(n).ok_or_else(bad)?, parse_i128(d).ok_or_else(bad)?).ok_or_else(bad)
     }
     pub fn is_zero(self) -> bool {
         self.num == 0
@@ -159,23 +183,23 @@ impl Ord for Ratio {
 
 impl std::fmt::Display for Ratio {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.den == 1 { write!(f, "{}", self.num) } else { write!(f, "{}/{}", self.num, self.den) }
+        f.write_str(&self.text())
     }
 }
 
 impl Ratio {
-    /// The stored form (`Display`), without the formatting machinery in the common case.
+    /// The stored form (`Display`): `num` or `num/den`, without the formatting machinery.
     pub fn text(&self) -> String {
-        match (i64::try_from(self.num), i64::try_from(self.den)) {
-            (Ok(n), Ok(1)) => crate::json::int_text(n),
-            (Ok(n), Ok(d)) => {
-                let mut s = crate::json::int_text(n);
-                s.push('/');
-                s.push_str(&crate::json::int_text(d));
-                s
-            }
-            _ => self.to_string(),
+        let mut s = String::new();
+        if self.num < 0 {
+            s.push('-');
         }
+        crate::json::push_digits(&mut s, self.num.unsigned_abs(), 1);
+        if self.den != 1 {
+            s.push('/');
+            crate::json::push_digits(&mut s, self.den.unsigned_abs(), 1);
+        }
+        s
     }
 }
 
@@ -224,5 +248,21 @@ mod tests {
         assert_eq!(Ratio::parse_fraction("7/3"), Ok(r));
         assert!(Ratio::parse_fraction("1/0").is_err());
         assert!(Ratio::parse_fraction("x").is_err());
+        // parse_i128 accepts exactly what `str::parse::<i128>` does.
+        let max = i128::MAX.to_string();
+        let min = i128::MIN.to_string();
+        let over = "170141183460469231731687303715884105728";
+        for t in ["0", "7", "+7", "-7", "-0", "007", "", "+", "-", "+-1", "1 ", " 1", "1e3", "1.0", "x", &max, &min, over, "-170141183460469231731687303715884105729"] {
+            assert_eq!(parse_i128(t), t.parse::<i128>().ok(), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn text_is_display_of_num_and_den() {
+        for (n, d) in [(0, 1), (5, 1), (-5, 1), (7, 3), (-7, 3), (i128::MAX, 1), (i128::MIN + 1, 1), (i128::MAX, 2), (-(1i128 << 100), 3)] {
+            let r = Ratio::new(n, d).unwrap();
+            let want = if r.den == 1 { format!("{}", r.num) } else { format!("{}/{}", r.num, r.den) };
+            assert_eq!((r.text(), r.to_string()), (want.clone(), want));
+        }
     }
 }

@@ -58,7 +58,7 @@ impl Date {
         if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
             return None;
         }
-        Date::from_ymd(s[0..4].parse().ok()?, s[5..7].parse().ok()?, s[8..10].parse().ok()?)
+        Date::from_ymd(s.get(0..4)?.parse().ok()?, s.get(5..7)?.parse().ok()?, s.get(8..10)?.parse().ok()?)
     }
     /// Adds a duration's calendar part: months first (clamped to the month's last day, so
     /// Jan 31 + P1M is Feb 28/29), then days.
@@ -76,8 +76,18 @@ impl Date {
 
 impl std::fmt::Display for Date {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `{y:04}-{m:02}-{d:02}`, without core::fmt's padding code.
         let (y, m, d) = self.ymd();
-        write!(f, "{y:04}-{m:02}-{d:02}")
+        let mut s = String::with_capacity(10);
+        if y < 0 {
+            s.push('-');
+        }
+        crate::json::push_digits(&mut s, y.unsigned_abs() as u128, if y < 0 { 3 } else { 4 });
+        s.push('-');
+        crate::json::push_digits(&mut s, m as u128, 2);
+        s.push('-');
+        crate::json::push_digits(&mut s, d as u128, 2);
+        f.write_str(&s)
     }
 }
 
@@ -90,7 +100,7 @@ pub fn parse_instant(s: &str) -> Result<i64, String> {
     if b.len() < 20 || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
         return Err(err());
     }
-    let date = Date::parse(&s[0..10]).ok_or_else(err)?;
+    let date = s.get(0..10).and_then(Date::parse).ok_or_else(err)?;
     let num = |r: std::ops::Range<usize>| -> Result<i64, String> {
         let p = s.get(r).ok_or_else(err)?;
         if p.bytes().all(|c| c.is_ascii_digit()) { p.parse().map_err(|_| err()) } else { Err(err()) }
@@ -110,18 +120,19 @@ pub fn parse_instant(s: &str) -> Result<i64, String> {
         if i == start {
             return Err(err());
         }
-        let frac = &s[start..i.min(start + 3)];
+        let frac = s.get(start..i.min(start + 3)).unwrap_or("");
         ms = frac.parse::<i64>().map_err(|_| err())? * 10i64.pow(3 - frac.len() as u32);
     }
-    let offset = match &s[i..] {
-        "Z" | "z" => 0,
-        tz if tz.len() == 6 && matches!(&tz[0..1], "+" | "-") && &tz[3..4] == ":" => {
+    // Compared as bytes: slicing `tz` could split a multi-byte character and panic.
+    let offset = match &b[i..] {
+        b"Z" | b"z" => 0,
+        tz if tz.len() == 6 && matches!(tz[0], b'+' | b'-') && tz[3] == b':' => {
             let (oh, om) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
             if oh > 23 || om > 59 {
                 return Err(err());
             }
             let o = (oh * 60 + om) * 60_000;
-            if &tz[0..1] == "-" { -o } else { o }
+            if tz[0] == b'-' { -o } else { o }
         }
         _ => return Err(err()),
     };
@@ -319,12 +330,16 @@ mod tests {
         assert_eq!(format_instant(t, 0), "2026-11-24T09:00:00.500Z");
         assert_eq!(format_instant(t - 495, 0), "2026-11-24T09:00:00.005Z");
         assert_eq!(format_instant(t - 450, -(9 * 3600 + 30 * 60)), "2026-11-23T23:30:00.050-09:30");
+        for days in [0, 1, -1, 59, 365 * 3000, 800 * 365, -719_000, -720_000, -800_000, 3_000_000, -3_000_000] {
+            let (y, m, d) = Date(days).ymd();
+            assert_eq!(Date(days).to_string(), format!("{y:04}-{m:02}-{d:02}"));
+        }
         let far = 300_000 * 365;
         assert!(format_instant(far * 86_400_000, 0).starts_with(&(Date(far).to_string() + "T00:00:00Z")));
         assert_eq!(format_instant(t, 3600), "2026-11-24T10:00:00.500+01:00");
         assert_eq!(parse_instant("2026-11-24T09:00:00.500Z"), Ok(t));
         assert_eq!(format_instant(parse_instant("2026-01-01T00:00:00-05:30").unwrap(), -19800), "2026-01-01T00:00:00-05:30");
-        for bad in ["2026-11-24", "2026-11-24T10:00:00", "2026-11-24T25:00:00Z", "2026-02-30T10:00:00Z", "2026-11-24T10:00:00+1:00", "x"] {
+        for bad in ["2026-11-24", "2026-11-24T10:00:00", "2026-11-24T25:00:00Z", "2026-02-30T10:00:00Z", "2026-11-24T10:00:00+1:00", "x", "2026-11-24T10:00:00é0:00"] {
             assert!(parse_instant(bad).is_err(), "{bad}");
         }
     }
