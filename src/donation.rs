@@ -16,24 +16,25 @@ pub struct Donations {
 
 impl Donations {
     pub fn read(o: &Obj) -> Result<Donations> {
+        let s = crate::sink::Sink::default();
         let mut charities: Vec<(String, String)> = Vec::new();
-        for (path, v) in o.list("charities")? {
+        for (path, v) in s.take(o.list("charities")) {
             let c = Obj::new("invalid_program", v, path, &["id", "name"])?;
-            let id = c.str("id")?;
+            let id = s.take(c.str("id"));
             if id.is_empty() || charities.iter().any(|x| x.0 == id) {
-                return Err(c.err("id", format!("must be a unique, non-empty charity id (\"{id}\")")));
+                return Err(s.first_or(c.err("id", format!("must be a unique, non-empty charity id (\"{id}\")"))));
             }
-            let name = c.opt_str("name")?.unwrap_or_else(|| id.clone());
+            let name = s.take(c.opt_str("name")).unwrap_or_else(|| id.clone());
             charities.push((id, name));
         }
         if charities.is_empty() {
-            return Err(Error::program(Path::Key(&o.here(), "charities").render(), "must list at least one charity"));
+            return Err(s.first_or(Error::program(Path::Key(&o.here(), "charities").render(), "must list at least one charity")));
         }
-        let min_points = o.int_or("min_points", 1)?;
+        let min_points = s.take(o.int_or("min_points", 1));
         if min_points <= 0 {
-            return Err(o.err("min_points", "must be a positive number of points"));
+            return Err(s.first_or(o.err("min_points", "must be a positive number of points")));
         }
-        Ok(Donations { charities, min_points })
+        s.finish(Donations { charities, min_points })
     }
 }
 

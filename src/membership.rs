@@ -69,21 +69,22 @@ const PERIODS: &[(&str, Period)] = &[("month", Period::Month), ("year", Period::
 impl Plan {
     pub fn read(v: &Value, path: Path, exponent: u32, known: &dyn Fn(&Obj, &str) -> Result<Option<String>>) -> Result<Plan> {
         let p = Obj::new("invalid_program", v, path, &["id", "name", "fee", "period", "perks", "dividend"])?;
-        let id = p.str("id")?;
+        let s = crate::sink::Sink::default();
+        let id = s.take(p.str("id"));
         if id.is_empty() {
-            return Err(p.err("id", "must not be empty"));
+            return Err(s.first_or(p.err("id", "must not be empty")));
         }
-        let fee = p.parsed("fee", |s| crate::money::parse_amount(s, exponent))?.ok_or_else(|| p.err("fee", "is required"))?;
-        let period = p.one_of("period", PERIODS)?.ok_or_else(|| p.err("period", "is required"))?;
+        let fee = s.take(p.parsed("fee", |s| crate::money::parse_amount(s, exponent))).ok_or_else(|| s.first_or(p.err("fee", "is required")))?;
+        let period = s.take(p.one_of("period", PERIODS)).ok_or_else(|| s.first_or(p.err("period", "is required")))?;
         let mut perks = crate::tier::Perks::default();
         let mut monthly_reward = None;
-        if let Some(k) = p.opt_obj("perks", &["percent_off", "free_shipping", "multiplier", "monthly_reward"])? {
+        if let Some(k) = s.take(p.opt_obj("perks", &["percent_off", "free_shipping", "multiplier", "monthly_reward"])) {
             let percent = |key: &str, max: i64| -> Result<Option<String>> {
-                let t = k.opt_str(key)?;
+                let t = s.take(k.opt_str(key));
                 if let Some(t) = &t {
-                    let r = Ratio::parse_decimal(t).map_err(|m| k.err(key, m))?;
+                    let r = Ratio::parse_decimal(t).map_err(|m| s.first_or(k.err(key, m)))?;
                     if r.is_zero() || r > Ratio::int(max) {
-                        return Err(k.err(key, format!("must be above 0 and at most {max}")));
+                        return Err(s.first_or(k.err(key, format!("must be above 0 and at most {max}"))));
                     }
                 }
                 Ok(t)
@@ -92,21 +93,21 @@ impl Plan {
             perks.multiplier = percent("multiplier", 1000)?;
             #[cfg(not(feature = "status"))]
             if perks.multiplier.is_some() {
-                return Err(k.err("multiplier", "needs the engine's status rules (multipliers), which this build leaves out"));
+                return Err(s.first_or(k.err("multiplier", "needs the engine's status rules (multipliers), which this build leaves out")));
             }
-            perks.free_shipping = k.bool_or("free_shipping", false)?;
+            perks.free_shipping = s.take(k.bool_or("free_shipping", false));
             monthly_reward = known(&k, "monthly_reward")?;
         }
         let (mut dividend, mut dividend_valid_for) = (None, None);
-        if let Some(d) = p.opt_obj("dividend", &["percent", "valid_for"])? {
-            let r = d.parsed("percent", Ratio::parse_decimal)?.ok_or_else(|| d.err("percent", "is required"))?;
+        if let Some(d) = s.take(p.opt_obj("dividend", &["percent", "valid_for"])) {
+            let r = s.take(d.parsed("percent", Ratio::parse_decimal)).ok_or_else(|| s.first_or(d.err("percent", "is required")))?;
             if r.is_zero() || r > Ratio::int(100) {
-                return Err(d.err("percent", "must be above 0 and at most 100"));
+                return Err(s.first_or(d.err("percent", "must be above 0 and at most 100")));
             }
             dividend = Some(r);
-            dividend_valid_for = d.parsed("valid_for", Duration::parse)?;
+            dividend_valid_for = s.take(d.parsed("valid_for", Duration::parse));
         }
-        Ok(Plan { id, name: p.opt_str("name")?, fee, period, perks, monthly_reward, dividend, dividend_valid_for })
+        s.finish(Plan { id, name: s.take(p.opt_str("name")), fee, period, perks, monthly_reward, dividend, dividend_valid_for })
     }
 }
 

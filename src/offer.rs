@@ -27,32 +27,33 @@ pub enum When {
 impl Offer {
     pub fn read(v: &Value, path: Path, known: &dyn Fn(&Obj, &str) -> Result<Option<String>>) -> Result<Offer> {
         let o = Obj::new("invalid_program", v, path, &["id", "when", "reward"])?;
-        let id = o.str("id")?;
+        let s = crate::sink::Sink::default();
+        let id = s.take(o.str("id"));
         if id.is_empty() {
-            return Err(o.err("id", "must not be empty"));
+            return Err(s.first_or(o.err("id", "must not be empty")));
         }
-        let reward = known(&o, "reward")?.ok_or_else(|| o.err("reward", "is required"))?;
+        let reward = known(&o, "reward")?.ok_or_else(|| s.first_or(o.err("reward", "is required")))?;
         let w = o.obj("when", &["bought", "no_order_for", "nth_order"])?;
         let mut rules = Vec::new();
-        if let Some(b) = w.opt_obj("bought", &["sku", "product_id", "category", "times"])? {
+        if let Some(b) = s.take(w.opt_obj("bought", &["sku", "product_id", "category", "times"])) {
             let keys = ["sku", "product_id", "category"];
             let set: Vec<&str> = keys.into_iter().filter(|k| b.get(k).is_some()).collect();
             let [field] = set[..] else { return Err(b.err("sku", "give exactly one of sku, product_id, category")) };
-            let times = b.int_or("times", 1)?;
+            let times = s.take(b.int_or("times", 1));
             if times <= 0 {
-                return Err(b.err("times", "must be a positive number"));
+                return Err(s.first_or(b.err("times", "must be a positive number")));
             }
-            rules.push(When::Bought { field, value: b.str(field)?, times });
+            rules.push(When::Bought { field, value: s.take(b.str(field)), times });
         }
-        if let Some(d) = w.parsed("no_order_for", Duration::parse)? {
+        if let Some(d) = s.take(w.parsed("no_order_for", Duration::parse)) {
             if d == Duration::default() {
-                return Err(w.err("no_order_for", "must be longer than zero"));
+                return Err(s.first_or(w.err("no_order_for", "must be longer than zero")));
             }
             rules.push(When::NoOrderFor(d));
         }
-        if let Some(n) = w.opt_int("nth_order")? {
+        if let Some(n) = s.take(w.opt_int("nth_order")) {
             if n <= 0 {
-                return Err(w.err("nth_order", "must be a positive number"));
+                return Err(s.first_or(w.err("nth_order", "must be a positive number")));
             }
             rules.push(When::NthOrder(n));
         }
@@ -60,7 +61,7 @@ impl Offer {
             1 => rules.remove(0),
             _ => return Err(w.err("bought", "give exactly one of bought, no_order_for, nth_order")),
         };
-        Ok(Offer { id, when, reward })
+        s.finish(Offer { id, when, reward })
     }
 }
 

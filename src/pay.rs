@@ -33,24 +33,25 @@ pub struct Allowance {
 
 impl PayWithPoints {
     pub fn read(o: &Obj, exponent: u32) -> Result<PayWithPoints> {
-        let points = o.int("points")?;
+        let s = crate::sink::Sink::default();
+        let points = s.take(o.int("points"));
         if points <= 0 {
-            return Err(o.err("points", "must be a positive number of points"));
+            return Err(s.first_or(o.err("points", "must be a positive number of points")));
         }
-        let value = o.parsed("value", |s| crate::money::parse_amount(s, exponent))?.ok_or_else(|| o.err("value", "is required"))?;
+        let value = s.take(o.parsed("value", |s| crate::money::parse_amount(s, exponent))).ok_or_else(|| s.first_or(o.err("value", "is required")))?;
         if value <= 0 {
-            return Err(o.err("value", "must be above zero"));
+            return Err(s.first_or(o.err("value", "must be above zero")));
         }
-        let min_points = o.int_or("min_points", 0)?;
-        let max_points = o.opt_int("max_points")?;
+        let min_points = s.take(o.int_or("min_points", 0));
+        let max_points = s.take(o.opt_int("max_points"));
         if min_points < 0 || max_points.is_some_and(|m| m < min_points.max(points)) {
-            return Err(o.err("max_points", "must be at least min_points and one step of points"));
+            return Err(s.first_or(o.err("max_points", "must be at least min_points and one step of points")));
         }
-        let max_share = o.parsed("max_share", Ratio::parse_decimal)?;
+        let max_share = s.take(o.parsed("max_share", Ratio::parse_decimal));
         if max_share.is_some_and(|s| s.is_zero() || s > Ratio::int(100)) {
-            return Err(o.err("max_share", "must be a percent above 0 and at most 100"));
+            return Err(s.first_or(o.err("max_share", "must be a percent above 0 and at most 100")));
         }
-        Ok(PayWithPoints { points, value, min_points, max_points, max_share })
+        s.finish(PayWithPoints { points, value, min_points, max_points, max_share })
     }
 
     /// The most points a customer with `spendable` points may spend on `goods` (minor units).
