@@ -14,7 +14,7 @@ use crate::ratio::Ratio;
 use crate::reward::{self, CouponQuote};
 use crate::time::Zone;
 use crate::json::D;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// A program compiled once and applied to many events.
 pub struct Engine {
@@ -512,7 +512,9 @@ impl Engine {
     pub fn apply_batch_with(&self, mut states: HashMap<String, Account>, mut orders: HashMap<String, OrderRecord>, events: &[Event], mut stock: HashMap<String, i64>) -> Result<Batch> {
         let mut out = Batch::default();
         let mut changed_orders = Vec::new();
-        let mut changed_states = HashSet::new();
+        // The customers whose state changed. A map of the type `stock` already is, not a
+        // HashSet: each hash table type costs ~1.5 KB of wasm.
+        let mut changed_states: HashMap<String, i64> = HashMap::new();
         // Events the engine derives for other accounts (referrals) run right after the event
         // that asked for them, as a host would apply them.
         let mut queue: std::collections::VecDeque<(usize, std::borrow::Cow<Event>)> = events.iter().enumerate().map(|(i, e)| (i, std::borrow::Cow::Borrowed(e))).collect();
@@ -553,14 +555,14 @@ impl Engine {
                         other => out.effects.push(other),
                     }
                 }
-                changed_states.insert(customer.clone());
+                changed_states.insert(customer.clone(), 0);
                 states.insert(customer, r.state);
             }
             for e in derived.into_iter().rev() {
                 queue.push_front((i, std::borrow::Cow::Owned(e)));
             }
         }
-        for c in changed_states {
+        for (c, _) in changed_states {
             if let Some(s) = states.remove(&c) {
                 out.states.insert(c, s);
             }

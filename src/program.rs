@@ -12,7 +12,6 @@ use crate::product;
 use crate::ratio::{Ratio, Rounding};
 use crate::tier::Tiers;
 use crate::time::{Duration, Zone};
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExpiryMode {
@@ -99,7 +98,8 @@ pub struct Program {
     pub expiry: Option<Expiry>,
     pub rewards: Vec<Reward>,
     pub negative_balance: NegativeBalance,
-    pub notifications: BTreeMap<Trigger, Vec<Channel>>,
+    /// Channels per trigger, for the triggers the program sends.
+    pub notifications: Vec<(Trigger, Vec<Channel>)>,
     pub actions: Vec<ActionRule>,
     pub referral: Option<Referral>,
     pub tiers: Option<Tiers>,
@@ -346,7 +346,7 @@ impl Program {
         // once earns the larger reward.
         crate::sort_by_key(&mut rewards, |r| std::cmp::Reverse(r.points));
 
-        let mut notifications = BTreeMap::new();
+        let mut notifications = Vec::new();
         if let Some(n) = s.take(p.opt_obj("notifications", &TRIGGERS.iter().map(|t| t.0).collect::<Vec<_>>())) {
             for (name, trigger) in TRIGGERS {
                 let mut channels = Vec::new();
@@ -358,7 +358,7 @@ impl Program {
                     channels.push(ch);
                 }
                 if !channels.is_empty() {
-                    notifications.insert(*trigger, channels);
+                    notifications.push((*trigger, channels));
                 }
             }
         }
@@ -429,7 +429,7 @@ impl Program {
     }
 
     pub fn channels(&self, t: Trigger) -> Option<&[Channel]> {
-        self.notifications.get(&t).map(|c| c.as_slice()).filter(|c| !c.is_empty())
+        self.notifications.iter().find(|n| n.0 == t).map(|n| n.1.as_slice())
     }
 
     pub fn amount(&self, s: &str, path: &str) -> Result<i64> {
