@@ -516,50 +516,56 @@ impl Engine {
         // HashSet: each hash table type costs ~1.5 KB of wasm.
         let mut changed_states: HashMap<String, i64> = HashMap::new();
         // Events the engine derives for other accounts (referrals) run right after the event
-        // that asked for them, as a host would apply them.
-        let mut queue: std::collections::VecDeque<(usize, std::borrow::Cow<Event>)> = events.iter().enumerate().map(|(i, e)| (i, std::borrow::Cow::Borrowed(e))).collect();
-        while let Some((i, event)) = queue.pop_front() {
-            let event = event.as_ref();
-            let customers: Vec<String> = match (&event.body, &event.customer) {
-                (_, Some(c)) => vec![c.clone()],
-                (Body::ClockTick, None) => {
-                    let mut due: Vec<String> = states.iter().filter(|(_, s)| s.next_due.is_some_and(|d| d <= event.at)).map(|(k, _)| k.clone()).collect();
-                    crate::sort_by_key(&mut due, |c| c.clone());
-                    due
-                }
-                _ => match event.order_id().and_then(|id| orders.get(id)) {
-                    Some(o) => vec![o.customer.clone()],
-                    None => {
-                        out.skipped.push(Skipped { event: event.id.clone(), reason: "no customer and no known order".into() });
-                        continue;
+        // that asked for them, as a host would apply them: a stack, next on top.
+        let mut stack: Vec<Event> = Vec::new();
+        for (i, input) in events.iter().enumerate() {
+            let mut next: Option<Event> = None;
+            loop {
+                let owned = next.take();
+                let event = owned.as_ref().unwrap_or(input);
+                let customers: Vec<String> = match (&event.body, &event.customer) {
+                    (_, Some(c)) => vec![c.clone()],
+                    (Body::ClockTick, None) => {
+                        let mut due: Vec<String> = states.iter().filter(|(_, s)| s.next_due.is_some_and(|d| d <= event.at)).map(|(k, _)| k.clone()).collect();
+                        crate::sort_by_key(&mut due, |c| c.clone());
+                        due
                     }
-                },
-            };
-            let mut derived = Vec::new();
-            for customer in customers {
-                let state = states.remove(&customer);
-                let order = event.order_id().and_then(|id| orders.get(id)).filter(|o| o.customer == customer).cloned();
-                let r = self.apply_with(state, order, event, Some(&stock)).map_err(|e| e.within(&format!("[{i}]")))?;
-                reward::count_stock(&self.program, &mut stock, &r.effects);
-                if let Some(o) = r.order {
-                    changed_orders.push(o.id.clone());
-                    orders.insert(o.id.clone(), o);
-                }
-                if let Some(reason) = r.skipped {
-                    out.skipped.push(Skipped { event: event.id.clone(), reason });
-                }
-                out.entries.extend(r.entries);
-                for effect in r.effects {
-                    match effect {
-                        Effect::Event { event } => derived.push(self.parse_event(&event).map_err(|e| e.within(&format!("[{i}]")))?),
-                        other => out.effects.push(other),
+                    _ => match event.order_id().and_then(|id| orders.get(id)) {
+                        Some(o) => vec![o.customer.clone()],
+                        None => {
+                            out.skipped.push(Skipped { event: event.id.clone(), reason: "no customer and no known order".into() });
+                            vec![]
+                        }
+                    },
+                };
+                let mut derived = Vec::new();
+                for customer in customers {
+                    let state = states.remove(&customer);
+                    let order = event.order_id().and_then(|id| orders.get(id)).filter(|o| o.customer == customer).cloned();
+                    let r = self.apply_with(state, order, event, Some(&stock)).map_err(|e| e.within(&format!("[{i}]")))?;
+                    reward::count_stock(&self.program, &mut stock, &r.effects);
+                    if let Some(o) = r.order {
+                        changed_orders.push(o.id.clone());
+                        orders.insert(o.id.clone(), o);
                     }
+                    if let Some(reason) = r.skipped {
+                        out.skipped.push(Skipped { event: event.id.clone(), reason });
+                    }
+                    out.entries.extend(r.entries);
+                    for effect in r.effects {
+                        match effect {
+                            Effect::Event { event } => derived.push(self.parse_event(&event).map_err(|e| e.within(&format!("[{i}]")))?),
+                            other => out.effects.push(other),
+                        }
+                    }
+                    changed_states.insert(customer.clone(), 0);
+                    states.insert(customer, r.state);
                 }
-                changed_states.insert(customer.clone(), 0);
-                states.insert(customer, r.state);
-            }
-            for e in derived.into_iter().rev() {
-                queue.push_front((i, std::borrow::Cow::Owned(e)));
+                stack.extend(derived.into_iter().rev());
+                next = stack.pop();
+                if next.is_none() {
+                    break;
+                }
             }
         }
         for (c, _) in changed_states {
