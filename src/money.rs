@@ -1,36 +1,24 @@
 //! Money as integer minor units. Amounts arrive as decimal strings in the program currency
 //! and are parsed by the ISO 4217 exponent; nothing here ever touches a float.
 
-/// ISO 4217 active codes with their minor-unit exponent, sorted for binary search.
-const CURRENCIES: &[(&str, u32)] = &[
-    ("AED", 2), ("AFN", 2), ("ALL", 2), ("AMD", 2), ("ANG", 2), ("AOA", 2), ("ARS", 2),
-    ("AUD", 2), ("AWG", 2), ("AZN", 2), ("BAM", 2), ("BBD", 2), ("BDT", 2), ("BGN", 2),
-    ("BHD", 3), ("BIF", 0), ("BMD", 2), ("BND", 2), ("BOB", 2), ("BRL", 2), ("BSD", 2),
-    ("BTN", 2), ("BWP", 2), ("BYN", 2), ("BZD", 2), ("CAD", 2), ("CDF", 2), ("CHF", 2),
-    ("CLF", 4), ("CLP", 0), ("CNY", 2), ("COP", 2), ("CRC", 2), ("CUP", 2), ("CVE", 2),
-    ("CZK", 2), ("DJF", 0), ("DKK", 2), ("DOP", 2), ("DZD", 2), ("EGP", 2), ("ERN", 2),
-    ("ETB", 2), ("EUR", 2), ("FJD", 2), ("FKP", 2), ("GBP", 2), ("GEL", 2), ("GHS", 2),
-    ("GIP", 2), ("GMD", 2), ("GNF", 0), ("GTQ", 2), ("GYD", 2), ("HKD", 2), ("HNL", 2),
-    ("HTG", 2), ("HUF", 2), ("IDR", 2), ("ILS", 2), ("INR", 2), ("IQD", 3), ("IRR", 2),
-    ("ISK", 0), ("JMD", 2), ("JOD", 3), ("JPY", 0), ("KES", 2), ("KGS", 2), ("KHR", 2),
-    ("KMF", 0), ("KPW", 2), ("KRW", 0), ("KWD", 3), ("KYD", 2), ("KZT", 2), ("LAK", 2),
-    ("LBP", 2), ("LKR", 2), ("LRD", 2), ("LSL", 2), ("LYD", 3), ("MAD", 2), ("MDL", 2),
-    ("MGA", 2), ("MKD", 2), ("MMK", 2), ("MNT", 2), ("MOP", 2), ("MRU", 2), ("MUR", 2),
-    ("MVR", 2), ("MWK", 2), ("MXN", 2), ("MYR", 2), ("MZN", 2), ("NAD", 2), ("NGN", 2),
-    ("NIO", 2), ("NOK", 2), ("NPR", 2), ("NZD", 2), ("OMR", 3), ("PAB", 2), ("PEN", 2),
-    ("PGK", 2), ("PHP", 2), ("PKR", 2), ("PLN", 2), ("PYG", 0), ("QAR", 2), ("RON", 2),
-    ("RSD", 2), ("RUB", 2), ("RWF", 0), ("SAR", 2), ("SBD", 2), ("SCR", 2), ("SDG", 2),
-    ("SEK", 2), ("SGD", 2), ("SHP", 2), ("SLE", 2), ("SOS", 2), ("SRD", 2), ("SSP", 2),
-    ("STN", 2), ("SVC", 2), ("SYP", 2), ("SZL", 2), ("THB", 2), ("TJS", 2), ("TMT", 2),
-    ("TND", 3), ("TOP", 2), ("TRY", 2), ("TTD", 2), ("TWD", 2), ("TZS", 2), ("UAH", 2),
-    ("UGX", 0), ("USD", 2), ("UYI", 0), ("UYU", 2), ("UYW", 4), ("UZS", 2), ("VED", 2),
-    ("VES", 2), ("VND", 0), ("VUV", 0), ("WST", 2), ("XAF", 0), ("XCD", 2), ("XCG", 2),
-    ("XOF", 0), ("XPF", 0), ("YER", 2), ("ZAR", 2), ("ZMW", 2), ("ZWG", 2),
-];
+/// ISO 4217 active codes, each followed by its minor-unit exponent, sorted for binary search.
+/// One string of 4-byte records: a table of `(&str, u32)` pairs cost ~2 KB more wasm data.
+const CURRENCIES: &str = concat!(
+    "AED2AFN2ALL2AMD2ANG2AOA2ARS2AUD2AWG2AZN2BAM2BBD2BDT2BGN2BHD3BIF0BMD2BND2BOB2BRL2BSD2",
+    "BTN2BWP2BYN2BZD2CAD2CDF2CHF2CLF4CLP0CNY2COP2CRC2CUP2CVE2CZK2DJF0DKK2DOP2DZD2EGP2ERN2",
+    "ETB2EUR2FJD2FKP2GBP2GEL2GHS2GIP2GMD2GNF0GTQ2GYD2HKD2HNL2HTG2HUF2IDR2ILS2INR2IQD3IRR2",
+    "ISK0JMD2JOD3JPY0KES2KGS2KHR2KMF0KPW2KRW0KWD3KYD2KZT2LAK2LBP2LKR2LRD2LSL2LYD3MAD2MDL2",
+    "MGA2MKD2MMK2MNT2MOP2MRU2MUR2MVR2MWK2MXN2MYR2MZN2NAD2NGN2NIO2NOK2NPR2NZD2OMR3PAB2PEN2",
+    "PGK2PHP2PKR2PLN2PYG0QAR2RON2RSD2RUB2RWF0SAR2SBD2SCR2SDG2SEK2SGD2SHP2SLE2SOS2SRD2SSP2",
+    "STN2SVC2SYP2SZL2THB2TJS2TMT2TND3TOP2TRY2TTD2TWD2TZS2UAH2UGX0USD2UYI0UYU2UYW4UZS2VED2",
+    "VES2VND0VUV0WST2XAF0XCD2XCG2XOF0XPF0YER2ZAR2ZMW2ZWG2",
+);
 
 /// The minor-unit exponent of an ISO 4217 code (`EUR` 2, `JPY` 0, `KWD` 3).
 pub fn exponent(code: &str) -> Option<u32> {
-    CURRENCIES.binary_search_by(|(c, _)| (*c).cmp(code)).ok().map(|i| CURRENCIES[i].1)
+    let (records, _) = CURRENCIES.as_bytes().as_chunks::<4>();
+    let i = records.binary_search_by(|r| r[..3].cmp(code.as_bytes())).ok()?;
+    Some((records[i][3] - b'0') as u32)
 }
 
 /// Parses a non-negative decimal string into minor units: `"129.90"` at exponent 2 is 12990.
@@ -102,7 +90,14 @@ mod tests {
         assert_eq!(exponent("JPY"), Some(0));
         assert_eq!(exponent("KWD"), Some(3));
         assert_eq!(exponent("XXX"), None);
-        assert!(CURRENCIES.windows(2).all(|w| w[0].0 < w[1].0), "table must stay sorted");
+        assert_eq!((exponent("AED"), exponent("ZWG"), exponent("CLF"), exponent("UYW")), (Some(2), Some(2), Some(4), Some(4)));
+        for bad in ["", "EU", "EURO", "eur", "AE", "ZZZ", "AAA"] {
+            assert_eq!(exponent(bad), None, "{bad}");
+        }
+        let (records, rest) = CURRENCIES.as_bytes().as_chunks::<4>();
+        assert!(rest.is_empty() && records.len() > 150);
+        assert!(records.iter().all(|r| r[..3].iter().all(u8::is_ascii_uppercase) && r[3].is_ascii_digit()));
+        assert!(records.windows(2).all(|w| w[0][..3] < w[1][..3]), "table must stay sorted");
     }
 
     #[test]
