@@ -35,7 +35,7 @@ function failOnce(store, n) {
     transaction((q) =>
       fn({
         query(text, params) {
-          if (text.includes('INSERT INTO events') && text.includes('unnest')) chunks++;
+          if (/^\s*INSERT INTO events/.test(text)) chunks++; // a chunk's flush (one event's record starts WITH)
           if (text.includes('UPDATE accounts a SET') && chunks === n) throw new Error('connection lost');
           return q.query(text, params);
         },
