@@ -4,6 +4,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { createEngine, orderIdOf } from './engine.js';
 import { replay } from './replay.js';
+import { importEvents } from './import.js';
 import { LoyaltyError } from './errors.js';
 
 const NEEDS_ORDER = new Set(['order.refunded', 'order.cancelled']);
@@ -166,6 +167,25 @@ export function createLoyalty({ program, store, secret = '' }) {
     return out;
   }
 
+  // One event and the events it derives, inside a caller's transaction (a bulk import's
+  // chunk), in the order handle applies them.
+  async function applyOne(tx, event) {
+    checkEvent(event);
+    const result = await applyIn(tx, event);
+    for (const effect of result?.effects ?? []) {
+      if (effect.type === 'event' && !result.duplicate) await applyOne(tx, effect.event);
+    }
+    return result;
+  }
+
+  /**
+   * Imports a history at bulk speed: chunks of events, one transaction each, with the
+   * outcome handle gives event by event (see import.js for chunks and bad events).
+   * @param {object[]} events
+   * @param {{chunk?: number, onError?: 'stop'|'skip', onProgress?: (done: number) => void}} [options]
+   */
+  const importMany = (events, options) => importEvents({ store, program: P, applyOne, handle, tick }, events, options);
+
   /**
    * Recomputes every account from the stored events with an in-memory replay and lists
    * the accounts whose stored state differs (or exists on one side only).
@@ -306,7 +326,7 @@ export function createLoyalty({ program, store, secret = '' }) {
     engine.free();
   }
 
-  return { program: engine.program, handle, handleMany, quote, account, history, adjust, redeem, tick, rebuild, coupon, redact, dataRequest, redactShop, close };
+  return { program: engine.program, handle, handleMany, importMany, quote, account, history, adjust, redeem, tick, rebuild, coupon, redact, dataRequest, redactShop, close };
 }
 
 function diffFields(stored, rebuilt) {

@@ -14,8 +14,10 @@ const USAGE = `usage:
       DATABASE_URL, PORT, HOST, LOYALTY_TICK_SECONDS); --demo seeds demo customers
   loyalty send-sample [--url URL] [--secret S] [--customer C]
       posts a new signed sample Shopify order (orders/paid) to a running server
-  loyalty import --program P.json --file orders.jsonl|export.json [--data DIR] [--batch N]
-      backfills canonical events (JSONL) or a Shopify orders export ({"orders": [...]})
+  loyalty import --program P.json --file orders.jsonl|export.json [--data DIR] [--batch N] [--skip-invalid]
+      backfills canonical events (JSONL) or a Shopify orders export ({"orders": [...]}) in
+      chunks of N events (2000), one transaction each; stops at a bad event (reported by line
+      and field; fix it and run again) unless --skip-invalid
   loyalty rebuild --program P.json [--data DIR]
       recomputes every account from its events; prints differences, exit 1 if any
   loyalty notify --program P.json [--data DIR] [--once]
@@ -28,7 +30,7 @@ const OPTIONS = {
   program: { type: 'string' }, events: { type: 'string' }, secret: { type: 'string' },
   data: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, demo: { type: 'boolean' },
   url: { type: 'string' }, customer: { type: 'string' },
-  file: { type: 'string' }, batch: { type: 'string' },
+  file: { type: 'string' }, batch: { type: 'string' }, 'skip-invalid': { type: 'boolean' },
   since: { type: 'string' }, 'woo-url': { type: 'string' }, 'woo-key': { type: 'string' }, 'woo-secret': { type: 'string' },
   once: { type: 'boolean' },
 };

@@ -1,6 +1,7 @@
 // `loyalty import`, `loyalty rebuild` and `loyalty reconcile`: bulk paths into the same
-// durable ledger the server writes, through loyalty.handleMany, so every event id still
-// dedupes (an import or reconcile run twice changes nothing).
+// durable ledger the server writes. Import goes through loyalty.importMany (chunks of
+// events, one transaction each), reconcile through loyalty.handleMany; either way every
+// event id dedupes, so a run repeated changes nothing.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse, stringify } from 'lossless-json';
@@ -17,7 +18,10 @@ const rawOf = (obj) => Buffer.from(stringify(obj));
 // Shopify financial states that are not a purchase (yet): nothing to earn.
 const UNPAID = new Set(['pending', 'authorized', 'voided', 'expired']);
 
-/** Canonical events from a file: JSONL of events, or a Shopify export {orders: [...]}. */
+/**
+ * Canonical events from a file: JSONL of events, or a Shopify export {orders: [...]}.
+ * `where[i]` says where event i came from: {line} in JSONL, {source: "orders[3]"} in an export.
+ */
 export function eventsFromFile(path) {
   const text = readFileSync(path, 'utf8');
   const head = text.trimStart();
@@ -31,29 +35,34 @@ export function eventsFromFile(path) {
     if (doc && Array.isArray(doc.orders)) return { format: 'shopify-export', ...shopifyExportEvents(doc.orders) };
   }
   const events = [];
+  const where = [];
   text.split('\n').forEach((line, i) => {
     if (!line.trim()) return;
     try {
       events.push(JSON.parse(line));
+      where.push({ line: i + 1 });
     } catch (err) {
       throw new LoyaltyError('invalid_event', `line ${i + 1}`, `not JSON: ${err.message}`);
     }
   });
-  return { format: 'jsonl', events, ignored: 0 };
+  return { format: 'jsonl', events, where, ignored: 0 };
 }
 
 /** Each exported order through the webhook mapping: the purchase, then its refunds. */
 export function shopifyExportEvents(orders) {
   const adapter = createShopifyAdapter({ secrets: ['import'], earnOn: 'orders/create' });
   const events = [];
+  const where = [];
   let ignored = 0;
   orders.forEach((order, i) => {
     if (UNPAID.has(order.financial_status)) return void ignored++;
     const map = (topic, body, path) => {
       try {
         const out = adapter.toEvents({ 'x-shopify-topic': topic }, rawOf(body));
-        if (out.kind === 'events') events.push(...out.events);
-        else ignored++;
+        if (out.kind === 'events') {
+          events.push(...out.events);
+          where.push(...out.events.map(() => ({ source: `orders[${i}]${path}` })));
+        } else ignored++;
       } catch (err) {
         if (err.code === 'bad_payload') throw new LoyaltyError('bad_payload', `orders[${i}]${path}.${err.field}`, err.message);
         throw err;
@@ -63,7 +72,7 @@ export function shopifyExportEvents(orders) {
     const customer = order.customer;
     (order.refunds ?? []).forEach((r, j) => map('refunds/create', { ...r, order_id: r.order_id ?? order.id, customer }, `.refunds[${j}]`));
   });
-  return { events, ignored };
+  return { events, where, ignored };
 }
 
 /** A progress bar on a TTY, nothing otherwise. */
@@ -111,16 +120,23 @@ async function withLoyalty(flags, fn) {
 
 const print = (obj) => process.stdout.write(JSON.stringify(obj, null, 2) + '\n');
 
+/**
+ * `loyalty import`: a bad event stops the import there (the events before it are kept; fix
+ * it and run again), or with --skip-invalid is reported and left out. Exit 1 if any.
+ */
 export async function importCommand(flags) {
-  const { format, events, ignored } = eventsFromFile(flags.file);
-  const batch = Number(flags.batch ?? 500);
-  if (!Number.isInteger(batch) || batch < 1) throw new LoyaltyError('usage', 'batch', 'must be a positive integer');
+  const { format, events, where, ignored } = eventsFromFile(flags.file);
+  const chunk = Number(flags.batch ?? 2000);
+  if (!Number.isInteger(chunk) || chunk < 1) throw new LoyaltyError('usage', 'batch', 'must be a positive integer');
   return withLoyalty(flags, async (loyalty) => {
     const bar = progressBar(events.length);
-    const summary = await applyInBatches(loyalty, events, { batch, onProgress: bar.update });
+    const s = await loyalty.importMany(events, { chunk, onError: flags['skip-invalid'] ? 'skip' : 'stop', onProgress: bar.update });
     bar.done();
-    print({ format, ignored, ...summary, errors: summary.errors.slice(0, 20), error_count: summary.errors.length });
-    return summary.errors.length ? 1 : 0;
+    // Each error names its place in the file: {line} or {source}, then the event and field.
+    const located = ({ index, ...e }) => ({ ...where[index], ...e });
+    const errors = s.errors.map(located);
+    print({ format, ignored, ...s, stopped: s.stopped && located(s.stopped), errors: errors.slice(0, 20), error_count: errors.length });
+    return errors.length ? 1 : 0;
   });
 }
 

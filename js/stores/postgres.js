@@ -11,6 +11,10 @@ import { createSqlStore } from './sql.js';
 export async function openPostgresStore({ connectionString, pool, max = 10, migrate = true } = {}) {
   const owned = !pool;
   const p = pool ?? new pg.Pool({ connectionString, max });
+  // An idle connection the server drops (a restart, pg_terminate_backend, a dropped
+  // database) is an 'error' on the pool; unheard it would crash the process. The pool has
+  // already discarded that client, and the next query opens a new one.
+  if (owned) p.on('error', () => {});
   const db = {
     query: (text, params) => p.query(text, params),
     async transaction(fn) {

@@ -3,6 +3,7 @@
 //   db.transaction(async (tx) => ...) -> commits on return, rolls back on throw; tx.query
 // Row locks order the work: an event locks its order id (advisory), then its account row.
 import { migrate } from './schema.js';
+import { openChunk } from './chunk.js';
 
 // pg returns bigint as a string, PGlite as a number; points always fit in 2^53 here.
 const int = (v) => (v == null ? v : Number(v));
@@ -171,6 +172,19 @@ export function createSqlStore(db, { close } = {}) {
     db,
     migrate: () => migrate(db),
     transaction: (fn) => db.transaction((tx) => fn(txOps(tx))),
+
+    /**
+     * Bulk import: one transaction for a chunk of events. `fn` gets the transaction
+     * operations (see chunk.js: locks and rows preloaded, writes kept until the end) and
+     * everything it recorded is written with multi-row statements before commit.
+     */
+    chunk: (program, events, fn) =>
+      db.transaction(async (q) => {
+        const c = await openChunk(q, program, events);
+        const out = await fn(c.tx);
+        await c.flush();
+        return out;
+      }),
 
     event: (program, id) => findEvent(db, program, id),
 

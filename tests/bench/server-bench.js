@@ -5,9 +5,9 @@
 //    latency counts from the scheduled send time, so a stall is not hidden);
 //  - the tick over 100,000 accounts of which 1% are due, against 0.1% due: the cost must
 //    follow the due accounts, not the total;
-//  - import of 100,000 orders through loyalty.handleMany (20,000 on PGlite, to keep the
-//    whole bench near 5 minutes), against the engine's replay
-//    (applyBatch in memory) on the same events.
+//  - import of 100,000 orders through loyalty.importMany (chunks of 2,000 events, one
+//    transaction each), on PostgreSQL and PGlite, against the engine's replay (applyBatch
+//    in memory) on the same events. LOYALTY_BENCH_ONLY=import runs only this part.
 // Baselines are measured in the same run: the raw engine apply rate for the webhook's
 // order, PostgreSQL for PGlite, replay for import.
 // PostgreSQL: DATABASE_URL if set (a fresh database is created in it), else a throwaway
@@ -29,6 +29,7 @@ import { sampleShopifyOrder } from '../../js/server/demo.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const QUICK = process.env.LOYALTY_BENCH_QUICK === '1';
+const ONLY = process.env.LOYALTY_BENCH_ONLY; // webhooks | tick | import: one part only
 const seedText = readFileSync(join(root, 'presets/seed.json'), 'utf8');
 const seed = JSON.parse(seedText);
 const SHOPIFY = 'bench-shopify-secret';
@@ -238,17 +239,14 @@ function importEvents(n) {
   });
 }
 
-async function importBench(store, events, batch = 500) {
+async function importBench(store, events) {
   const loyalty = createLoyalty({ program: seed, store, secret: SECRET });
   try {
     const t0 = performance.now();
-    let errors = 0;
-    for (let i = 0; i < events.length; i += batch) {
-      for (const r of await loyalty.handleMany(events.slice(i, i + batch))) if (r.error) errors++;
-    }
-    const s = (performance.now() - t0) / 1000;
-    if (errors) throw new Error(`import: ${errors} errors`);
-    return { rate: events.length / s, seconds: s };
+    const s = await loyalty.importMany(events);
+    const seconds = (performance.now() - t0) / 1000;
+    if (s.errors.length || s.applied !== events.length) throw new Error(`import: ${JSON.stringify({ ...s, errors: s.errors.slice(0, 3) })}`);
+    return { rate: events.length / seconds, seconds };
   } finally {
     await loyalty.close();
   }
@@ -273,36 +271,42 @@ try {
   const engineRate = 2000 / ((performance.now() - tb) / 1000);
   report('engine apply, webhook order (baseline)', `${fmt(engineRate)} events/s`, '1.00x');
 
-  console.error('webhooks, PostgreSQL ...');
-  const onPg = await webhookBench('PostgreSQL', { databaseUrl: await db.fresh() }, 0);
-  console.error('webhooks, PGlite ...');
-  const onLite = await webhookBench('PGlite', { dataDir: join(scratch, 'pglite') }, 0);
-  for (const r of [onPg, onLite]) {
-    report(`signed webhooks/s at saturation, ${r.name} (32 conns)`, `${fmt(r.rate)} orders/s (${fmt(r.done)} sent)`, `${(r.rate / engineRate).toFixed(3)}x engine rate`);
-    report(`  latency at 200 req/s, ${r.name}`, `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`, `max ${r.max.toFixed(1)} ms`);
+  if (!ONLY || ONLY === 'webhooks') {
+    console.error('webhooks, PostgreSQL ...');
+    const onPg = await webhookBench('PostgreSQL', { databaseUrl: await db.fresh() }, 0);
+    console.error('webhooks, PGlite ...');
+    const onLite = await webhookBench('PGlite', { dataDir: join(scratch, 'pglite') }, 0);
+    for (const r of [onPg, onLite]) {
+      report(`signed webhooks/s at saturation, ${r.name} (32 conns)`, `${fmt(r.rate)} orders/s (${fmt(r.done)} sent)`, `${(r.rate / engineRate).toFixed(3)}x engine rate`);
+      report(`  latency at 200 req/s, ${r.name}`, `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`, `max ${r.max.toFixed(1)} ms`);
+    }
+    report('PGlite webhook rate vs PostgreSQL', `${(onLite.rate / onPg.rate).toFixed(2)}x`, '');
   }
-  report('PGlite webhook rate vs PostgreSQL', `${(onLite.rate / onPg.rate).toFixed(2)}x`, '');
 
-  console.error('tick ...');
-  const tick = await tickBench(await db.fresh());
-  for (const label of ['1%', '0.1%']) {
-    const r = tick[label];
-    report(`tick, ${fmt(tick.total)} accounts, ${label} due (${fmt(r.due)})`, `${fmt(r.ms)} ms, ${r.perDue.toFixed(2)} ms per due account`, `then idle tick ${r.idleMs.toFixed(1)} ms`);
+  if (!ONLY || ONLY === 'tick') {
+    console.error('tick ...');
+    const tick = await tickBench(await db.fresh());
+    for (const label of ['1%', '0.1%']) {
+      const r = tick[label];
+      report(`tick, ${fmt(tick.total)} accounts, ${label} due (${fmt(r.due)})`, `${fmt(r.ms)} ms, ${r.perDue.toFixed(2)} ms per due account`, `then idle tick ${r.idleMs.toFixed(1)} ms`);
+    }
+    report('tick time 1% / 0.1% due (10 if cost follows due, 1 if total)', `${(tick['1%'].ms / tick['0.1%'].ms).toFixed(2)}x`, `seeding ${fmt(tick['1%'].seeding)} ms per 100k (bulk SQL)`);
   }
-  report('tick time 1% / 0.1% due (10 if cost follows due, 1 if total)', `${(tick['1%'].ms / tick['0.1%'].ms).toFixed(2)}x`, `seeding ${fmt(tick['1%'].seeding)} ms per 100k (bulk SQL)`);
 
-  console.error('import ...');
-  const n = QUICK ? 5000 : Number(process.env.LOYALTY_BENCH_IMPORT ?? 100_000);
-  const events = importEvents(n);
-  const tr = performance.now();
-  replay(createEngine(seed, { secret: SECRET }), events);
-  const replayRate = n / ((performance.now() - tr) / 1000);
-  report(`replay (engine applyBatch, in memory), ${fmt(n)} orders (baseline)`, `${fmt(replayRate)} orders/s`, '1.00x');
-  const imPg = await importBench(await openPostgresStore({ connectionString: await db.fresh() }), events);
-  report(`import via handleMany, PostgreSQL, ${fmt(n)} orders`, `${fmt(imPg.rate)} orders/s (${imPg.seconds.toFixed(1)} s)`, `${(replayRate / imPg.rate).toFixed(1)}x replay time`);
-  const liteN = Math.min(n, QUICK ? 5000 : Number(process.env.LOYALTY_BENCH_IMPORT_PGLITE ?? 20_000));
-  const imLite = await importBench(await openPgliteStore({ dataDir: join(scratch, 'import-lite') }), events.slice(0, liteN));
-  report(`import via handleMany, PGlite, ${fmt(liteN)} orders`, `${fmt(imLite.rate)} orders/s (${imLite.seconds.toFixed(1)} s)`, `${(replayRate / imLite.rate).toFixed(1)}x replay time`);
+  if (!ONLY || ONLY === 'import') {
+    console.error('import ...');
+    const n = QUICK ? 5000 : Number(process.env.LOYALTY_BENCH_IMPORT ?? 100_000);
+    const events = importEvents(n);
+    const tr = performance.now();
+    replay(createEngine(seed, { secret: SECRET }), events);
+    const replayRate = n / ((performance.now() - tr) / 1000);
+    report(`replay (engine applyBatch, in memory), ${fmt(n)} orders (baseline)`, `${fmt(replayRate)} orders/s`, '1.00x');
+    const imPg = await importBench(await openPostgresStore({ connectionString: await db.fresh() }), events);
+    report(`import via importMany, PostgreSQL, ${fmt(n)} orders`, `${fmt(imPg.rate)} orders/s (${imPg.seconds.toFixed(1)} s)`, `${(replayRate / imPg.rate).toFixed(2)}x replay time`);
+    const liteN = Math.min(n, QUICK ? 5000 : Number(process.env.LOYALTY_BENCH_IMPORT_PGLITE ?? 100_000));
+    const imLite = await importBench(await openPgliteStore({ dataDir: join(scratch, 'import-lite') }), events.slice(0, liteN));
+    report(`import via importMany, PGlite, ${fmt(liteN)} orders`, `${fmt(imLite.rate)} orders/s (${imLite.seconds.toFixed(1)} s)`, `${(replayRate / imLite.rate).toFixed(2)}x replay time`);
+  }
 } finally {
   await db.close().catch((e) => console.error(e));
   rmSync(scratch, { recursive: true, force: true });

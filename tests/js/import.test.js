@@ -86,6 +86,41 @@ test('import of canonical JSONL gives the replay balances; again changes nothing
   assert.deepEqual(JSON.parse(r.stdout).differences, []);
 });
 
+test('import stops at a bad line, naming line and field; fixed, a re-run completes it; --skip-invalid goes on', async () => {
+  const lines = readFileSync(join(root, 'tests/scenarios/seed.jsonl'), 'utf8').trim().split('\n');
+  const bad = lines.map((l, i) => (i === 3 ? l.replace('"unit_price":"1250.00"', '"unit_price":"1250.001"') : l));
+  assert.notEqual(bad[3], lines[3]);
+  const file = join(scratch, 'bad.jsonl');
+  writeFileSync(file, `${bad.slice(0, 2).join('\n')}\n\n${bad.slice(2).join('\n')}\n`); // a blank line: line numbers count it
+  const data = freshDir();
+  const args = ['import', '--program', 'presets/seed.json', '--file', file, '--data', data, '--secret', 'demo-secret', '--batch', '2'];
+  let r = await loyalty(args);
+  assert.equal(r.status, 1, r.stderr);
+  let out = JSON.parse(r.stdout);
+  assert.deepEqual([out.stopped.line, out.stopped.event, out.stopped.path, out.done], [5, 'ev-o2', 'order.lines[0].unit_price', 3]);
+  assert.match(out.stopped.message, /1250\.001/);
+  await withLoyalty(data, seed, async (l, store) => {
+    assert.deepEqual((await store.events(seed.id)).map((e) => e.body.id), ['ev-o4', 'ev-o1'], 'the lines before it, nothing after');
+    assert.equal(await l.account('c2'), null);
+  });
+
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  r = await loyalty(args);
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  out = JSON.parse(r.stdout);
+  assert.deepEqual([out.duplicates, out.error_count, out.stopped], [3, 0, null]);
+  const expected = JSON.parse(readFileSync(join(root, 'tests/scenarios/seed.expected.json'), 'utf8')).customers;
+  await withLoyalty(data, seed, async (l) => {
+    for (const [c, view] of Object.entries(expected)) assert.deepEqual(await l.account(c), view, c);
+  });
+
+  writeFileSync(file, `${bad.join('\n')}\n`);
+  r = await loyalty([...args.slice(0, 5), file, '--data', freshDir(), '--skip-invalid']);
+  assert.equal(r.status, 1, r.stderr);
+  out = JSON.parse(r.stdout);
+  assert.deepEqual([out.stopped, out.error_count, out.errors[0].line, out.done], [null, 1, 4, bad.length]);
+});
+
 test('rebuild reports a tampered account and exits 1', async () => {
   const data = freshDir();
   await withLoyalty(data, seed, async (l, store) => {
