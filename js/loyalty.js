@@ -42,6 +42,8 @@ const canonical = (v) =>
 export function createLoyalty({ program, store, secret = '' }) {
   const engine = createEngine(program, { secret });
   const P = engine.program.id;
+  // Rewards with a program-wide stock: redeeming one needs the count issued so far.
+  const stocked = new Set((engine.program.rewards ?? []).filter((r) => r.stock != null).map((r) => r.id));
 
   const again = (stored) => ({ ...stored.result, duplicate: true });
 
@@ -82,7 +84,8 @@ export function createLoyalty({ program, store, secret = '' }) {
   async function applyAndRecord(tx, event, customer, state, order) {
     // As replay does: an order record of another customer is not this event's order.
     const record = order?.customer === customer ? order.record : null;
-    const out = engine.apply(state, event, { order: record });
+    const stock = event.type === 'reward.redeemed' && stocked.has(event.reward) ? { [event.reward]: await tx.rewardStock(P, event.reward) } : undefined;
+    const out = engine.apply(state, event, { order: record, stock });
     const result = {
       event: event.id,
       customer,
@@ -254,6 +257,12 @@ export function createLoyalty({ program, store, secret = '' }) {
     return store.coupon(P, code);
   }
 
+  /** Points donated per charity, for payout: [{charity, name, points, donations}]. */
+  async function donations() {
+    const names = new Map((engine.program.donations?.charities ?? []).map((c) => [c.id, c.name ?? c.id]));
+    return (await store.donations(P)).map((d) => ({ ...d, name: names.get(d.charity) ?? d.charity }));
+  }
+
   // --- compliance (GDPR; Shopify customers/redact, customers/data_request, shop/redact) ---
   //
   // What we store about a customer is the platform's opaque customer id plus what the
@@ -326,7 +335,7 @@ export function createLoyalty({ program, store, secret = '' }) {
     engine.free();
   }
 
-  return { program: engine.program, handle, handleMany, importMany, quote, account, history, adjust, redeem, tick, rebuild, coupon, redact, dataRequest, redactShop, close };
+  return { program: engine.program, handle, handleMany, importMany, quote, account, history, adjust, redeem, tick, rebuild, coupon, donations, redact, dataRequest, redactShop, close };
 }
 
 function diffFields(stored, rebuilt) {

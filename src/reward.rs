@@ -115,7 +115,8 @@ pub fn redeem(tx: &mut Tx, id: &str) -> crate::error::Result<Option<String>> {
     Ok(None)
 }
 
-/// `coupon.cancelled`: withdraws an unused coupon and gives its points back.
+/// `coupon.cancelled`: withdraws an unused coupon and gives a catalogue reward's points back.
+/// A threshold (`auto`) reward's are not: they would reach the threshold and issue it again.
 pub fn cancel(tx: &mut Tx, code: &str) -> Option<String> {
     let customer = tx.account.customer.clone();
     let c = tx.account.coupons.iter_mut().find(|c| c.code == code);
@@ -126,6 +127,8 @@ pub fn cancel(tx: &mut Tx, code: &str) -> Option<String> {
     };
     c.status = CouponStatus::Cancelled;
     let (points, reward) = (c.points, c.reward.clone());
+    let auto = tx.program.rewards.iter().any(|r| r.id == reward && r.auto);
+    let points = if auto { 0 } else { points };
     if points > 0 {
         crate::pay::restore(tx, points, "coupon cancelled", |e| e.coupon = Some(code.to_string()));
     }

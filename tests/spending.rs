@@ -416,3 +416,14 @@ fn bad_spending_programs_name_the_path() {
         assert_eq!(err.path, path, "{patch}: {}", err.message);
     }
 }
+
+#[test]
+fn cancelling_a_threshold_coupon_gives_no_points_back() {
+    let mut h = Harness::new(&catalogue());
+    h.ok(adjust("a1", "2026-01-05T10:00:00Z", "c1", 5200));
+    assert_eq!(h.balance("c1"), 200, "the 10% threshold reward took 5000");
+    let code = h.states["c1"].coupons[0].code.clone();
+    let out = h.ok(event("x1", "coupon.cancelled", "2026-01-06T10:00:00Z", "c1", json!({"code": code})));
+    assert!(out.entries.is_empty());
+    assert_eq!((h.balance("c1"), h.states["c1"].coupons.len()), (200, 1), "no points back, no new coupon");
+}

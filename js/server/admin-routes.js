@@ -254,10 +254,9 @@ export default async function adminRoutes(app, { loyalty, store, token, now = ()
       return { coupons: rows.map((r) => ({ ...r.data, code: r.code, reward: r.reward, status: r.status, order_id: r.order_id ?? null })) };
     });
 
-    // The engine has no "cancelled" coupon status: a cancel is the event `coupon.used`
-    // with order_id "cancelled" (so the engine stops offering it and a rebuild reproduces
-    // it), and the coupons row is marked cancelled with who and why. The event id is
-    // derived from the code, so a retried cancel is a no-op.
+    // A cancel is the event `coupon.cancelled`: the engine withdraws the coupon and gives its
+    // points back (a rebuild reproduces it), and the coupons row records who and why. The
+    // event id is derived from the code, so a retried cancel is a no-op.
     api.post('/api/coupons/:code/cancel', { schema: adminSchemas.cancelCoupon }, async (request) => {
       const { code } = request.params;
       const { reason, by } = request.body;
@@ -266,11 +265,14 @@ export default async function adminRoutes(app, { loyalty, store, token, now = ()
       if (coupon.status === 'cancelled') return { code, customer: coupon.customer, status: 'cancelled', duplicate: true, account: await loyalty.account(coupon.customer) };
       if (coupon.status !== 'issued') throw httpError(409, 'conflict', 'code', `coupon ${code} is ${coupon.status}`);
       const at = now().toISOString();
-      const result = await loyalty.handle({ id: `coupon-cancel:${code}`, type: 'coupon.used', at, customer: coupon.customer, code, order_id: 'cancelled' });
+      const result = await loyalty.handle({ id: `coupon-cancel:${code}`, type: 'coupon.cancelled', at, customer: coupon.customer, code });
       if (result.skipped) throw httpError(409, 'conflict', 'code', result.skipped);
       if (db) await markCancelled(db, program, code, { reason, by, at });
       return { code, customer: coupon.customer, status: 'cancelled', reason, by, at, account: await loyalty.account(coupon.customer) };
     });
+
+    api.get('/api/donations', { schema: { summary: 'Points donated per charity, for payout', security: bearer, response: { 200: anyObject, 401: error } } },
+      async () => ({ charities: await loyalty.donations() }));
 
     api.get('/api/kpis', { schema: adminSchemas.kpis }, async (request) => {
       const to = time(request.query.to, 'to', now());

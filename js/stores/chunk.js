@@ -10,6 +10,7 @@
 // each set in sorted order, so a live webhook for the same customer or order waits for
 // the chunk to commit (or the chunk for it) and two importers cannot deadlock.
 import { orderIdOf } from '../engine.js';
+import { COUPON_STATUS, rewardStock } from './sql.js';
 
 const int = (v) => (v == null ? v : Number(v));
 const iso = (ms) => (ms == null ? null : new Date(ms).toISOString());
@@ -26,6 +27,10 @@ export async function openChunk(q, program, events) {
   const accounts = new Map(); // customer -> {state, version}
   const created = new Set(); // customers whose row this chunk inserted (state NULL until flush)
   const w = { events: [], entries: [], outbox: [], orders: new Map(), accounts: new Map(), couponsNew: new Map(), couponsSet: new Map() };
+  // Stock-limited rewards: the stored count (read once, under its lock) and this chunk's
+  // coupons issued less cancelled, per reward.
+  const stored = new Map();
+  const issued = new Map();
 
   async function lockOrders(ids) {
     if (ids.length === 0) return;
@@ -92,6 +97,10 @@ export async function openChunk(q, program, events) {
     async lockOrder(_program, orderId) {
       if (!orders.has(orderId)) await lockOrders([orderId]);
     },
+    async rewardStock(_program, reward) {
+      if (!stored.has(reward)) stored.set(reward, await rewardStock(q, program, reward));
+      return stored.get(reward) + (issued.get(reward) ?? 0);
+    },
     async findOrder(_program, orderId) {
       if (!orders.has(orderId)) await lockOrders([orderId]);
       return orders.get(orderId);
@@ -111,9 +120,11 @@ export async function openChunk(q, program, events) {
         if (f.type === 'coupon.issued') {
           if (w.couponsNew.has(f.coupon.code)) throw Object.assign(new Error(`coupon ${f.coupon.code} is issued twice`), { code: '23505' });
           w.couponsNew.set(f.coupon.code, { customer: f.customer, reward: f.reward, status: f.coupon.status ?? 'issued', order_id: null, data: f.coupon });
-        } else if (f.type === 'coupon.used' || f.type === 'coupon.expired') {
-          setCoupon(f.code, f.type === 'coupon.used' ? 'used' : 'expired', f.order_id ?? null);
+        } else if (COUPON_STATUS[f.type]) {
+          setCoupon(f.code, COUPON_STATUS[f.type], f.order_id ?? null);
         }
+        const delta = f.type === 'coupon.issued' ? 1 : f.type === 'coupon.cancelled' ? -1 : 0;
+        if (delta) issued.set(f.reward, (issued.get(f.reward) ?? 0) + delta);
       });
       if (order) {
         orders.set(order.id, { customer: order.customer, record: order });

@@ -188,7 +188,7 @@ export async function markCancelled(db, program, code, { reason, by, at }) {
   await db.query(
     `UPDATE coupons SET status = 'cancelled', updated_at = now(),
             data = data || jsonb_build_object('cancelled', jsonb_build_object('reason', $3::text, 'by', $4::text, 'at', $5::text))
-      WHERE program = $1 AND code = $2 AND status <> 'cancelled'`,
+      WHERE program = $1 AND code = $2 AND NOT data ? 'cancelled'`,
     [program.id, code, reason, by, at],
   );
 }

@@ -31,6 +31,7 @@ export function openMemoryStore() {
     return {
       findEvent,
       lockOrder: async () => {},
+      rewardStock: async (program, reward) => [...coupons.values()].filter((c) => c.program === program && c.reward === reward && c.status !== 'cancelled').length,
       findOrder: async (program, orderId) => clone(orders.get(key(program, orderId)) ?? null),
       async lockAccount(program, customer) {
         const a = accounts.get(key(program, customer));
@@ -82,7 +83,7 @@ export function openMemoryStore() {
             outbox.push({ program, customer: f.customer ?? customer, key: f.key ?? `${event.id}:${i}`, effect: f });
             if (f.type === 'coupon.issued') {
               coupons.set(key(program, f.coupon.code), { program, customer: f.customer, reward: f.reward, status: 'issued', data: f.coupon });
-            } else if (f.type === 'coupon.used' || f.type === 'coupon.expired') {
+            } else if (['coupon.used', 'coupon.expired', 'coupon.cancelled'].includes(f.type)) {
               const c = coupons.get(key(program, f.code));
               if (c) Object.assign(c, { status: f.type.slice(7), order_id: f.order_id ?? c.order_id });
             }
@@ -155,6 +156,17 @@ export function openMemoryStore() {
       const mineE = entries.filter((e) => e.program === program && e.customer === customer);
       const evs = [...events.entries()].filter(([k, e]) => k.startsWith(key(program, '')) && e.customer === customer);
       return { events: evs.length, entries: mineE.length, points: mineE.reduce((s, e) => s + e.data.points, 0) };
+    },
+    async donations(program) {
+      const per = new Map();
+      for (const { program: p, data: e } of entries) {
+        if (p !== program || e.type !== 'donate') continue;
+        const d = per.get(e.charity) ?? { charity: e.charity, points: 0, donations: 0 };
+        d.points -= e.points;
+        d.donations += 1;
+        per.set(e.charity, d);
+      }
+      return [...per.values()].sort((a, b) => (a.charity < b.charity ? -1 : 1));
     },
     async coupon(program, code) {
       const c = coupons.get(key(program, code));

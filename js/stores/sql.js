@@ -10,9 +10,24 @@ const int = (v) => (v == null ? v : Number(v));
 const iso = (ms) => (ms == null ? null : new Date(ms).toISOString());
 const json = (v) => (v == null ? null : JSON.stringify(v));
 
+/** The coupon status each effect sets. */
+export const COUPON_STATUS = { 'coupon.used': 'used', 'coupon.expired': 'expired', 'coupon.cancelled': 'cancelled' };
+
+/**
+ * Coupons of a stock-limited reward issued so far (not cancelled), under a lock held to the
+ * end of the transaction: two customers taking the last one serialize here.
+ */
+export async function rewardStock(q, program, reward) {
+  await q.query("SELECT pg_advisory_xact_lock(hashtextextended('stock/' || $1 || '/' || $2, 0))", [program, reward]);
+  const { rows } = await q.query("SELECT count(*) AS n FROM coupons WHERE program = $1 AND reward = $2 AND status <> 'cancelled'", [program, reward]);
+  return int(rows[0].n);
+}
+
 /** Operations that must run inside one transaction (`store.transaction`). */
 function txOps(q) {
   return {
+    rewardStock: (program, reward) => rewardStock(q, program, reward),
+
     /** The stored outcome of an event id, or null. */
     findEvent: (program, id) => findEvent(q, program, id),
 
@@ -149,11 +164,11 @@ async function writeCoupon(q, program, f) {
       `INSERT INTO coupons (program, code, customer, reward, status, data) VALUES ($1, $2, $3, $4, $5, $6)`,
       [program, f.coupon.code, f.customer, f.reward, f.coupon.status ?? 'issued', json(f.coupon)],
     );
-  } else if (f.type === 'coupon.used' || f.type === 'coupon.expired') {
+  } else if (COUPON_STATUS[f.type]) {
     await q.query(
       `UPDATE coupons SET status = $3, order_id = COALESCE($4, order_id), updated_at = now()
         WHERE program = $1 AND code = $2`,
-      [program, f.code, f.type === 'coupon.used' ? 'used' : 'expired', f.order_id ?? null],
+      [program, f.code, COUPON_STATUS[f.type], f.order_id ?? null],
     );
   }
 }
@@ -236,6 +251,16 @@ export function createSqlStore(db, { close } = {}) {
         [program, after, limit],
       );
       return rows.map((r) => ({ customer: r.customer, state: r.state, balance: int(r.balance), version: int(r.version) }));
+    },
+
+    /** Points donated per charity (from the `donate` ledger entries): [{charity, points, donations}]. */
+    async donations(program) {
+      const { rows } = await db.query(
+        `SELECT data->>'charity' AS charity, -sum(points) AS points, count(*) AS donations FROM entries
+          WHERE program = $1 AND type = 'donate' GROUP BY 1 ORDER BY 1`,
+        [program],
+      );
+      return rows.map((r) => ({ charity: r.charity, points: int(r.points), donations: int(r.donations) }));
     },
 
     /** A coupon by code: {code, customer, reward, status, order_id, ...data}, or null. */

@@ -158,9 +158,14 @@ function suite(backend) {
         assert.equal((await loyalty.quote('b', cart)).coupons[0].usable, true);
         const cancel = (body) => app.inject({ method: 'POST', url: `/api/coupons/${coupon.code}/cancel`, headers: auth, payload: body });
         assert.equal((await cancel({ by: 'staff' })).statusCode, 400); // a reason is required
+        const before = (await loyalty.account('b')).balance;
         res = await cancel({ reason: 'issued by mistake', by: 'staff' });
         assert.equal(res.statusCode, 200, res.body);
         assert.equal(res.json().status, 'cancelled');
+        // A threshold reward's points do not come back (they would issue it again at once);
+        // a catalogue reward's do (tests/spending.rs).
+        assert.equal(res.json().account.balance, before);
+        assert.notEqual((await loyalty.history('b')).entries[0].type, 'restore');
         const stored = (await get('/api/customers/b/coupons')).json().coupons[0];
         assert.equal(stored.status, 'cancelled');
         assert.deepEqual(stored.cancelled, { reason: 'issued by mistake', by: 'staff', at: '2026-02-01T12:00:00.000Z' });
