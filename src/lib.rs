@@ -21,6 +21,7 @@ pub mod pending;
 pub mod program;
 pub mod ratio;
 pub mod reward;
+pub mod simulate;
 pub mod status;
 pub mod tier;
 pub mod time;

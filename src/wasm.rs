@@ -90,6 +90,12 @@ impl Cache {
     }
 }
 
+/// The engine of a program JSON, its zone table JSON ("" for UTC) and the coupon secret.
+fn core(program: &str, zone: &str, secret: &str) -> Result<Core, Error> {
+    let zone = if zone.is_empty() { None } else { Some(Zone::parse(zone)?) };
+    Core::new(program, zone, secret.as_bytes())
+}
+
 impl Engine {
     /// A state from JSON text: from the cache when this engine wrote exactly that text.
     fn state(&self, json: &str) -> Result<Option<Account>, JsError> {
@@ -112,8 +118,7 @@ impl Engine {
     /// ```
     #[wasm_bindgen(constructor)]
     pub fn new(program: &str, zone: &str, secret: &str) -> Result<Engine, JsError> {
-        let zone = if zone.is_empty() { None } else { Some(Zone::parse(zone).map_err(js_error)?) };
-        Core::new(program, zone, secret.as_bytes()).map(|c| Engine(c, RefCell::default())).map_err(js_error)
+        core(program, zone, secret).map(|c| Engine(c, RefCell::default())).map_err(js_error)
     }
 
     /// Applies one event to an account state ("" for a new account) and the record of the
@@ -170,5 +175,36 @@ impl Engine {
     pub fn view(&self, state: &str) -> Result<String, JsError> {
         let state = self.state(state)?.ok_or_else(|| js_error(Error::new("invalid_state", "", "a state is required")))?;
         encode(&self.0.view(&state))
+    }
+}
+
+/// A history replayed under one program, kept in memory: feed it the raw bytes of a JSONL
+/// file in chunks of any size (lines may straddle chunks), then `finish` for the totals.
+/// Use it through `simulate` in `loyalty-engine`.
+///
+/// ```js
+/// const sim = new Simulation(programJson, zoneJson, "coupon-secret");
+/// for await (const chunk of createReadStream("history.jsonl")) sim.feed(chunk);
+/// const report = JSON.parse(sim.finish()); // { points: { issued, redeemed, ... }, rewards, ... }
+/// ```
+#[wasm_bindgen]
+pub struct Simulation(crate::simulate::Simulation);
+
+#[wasm_bindgen]
+impl Simulation {
+    /// Validates the program as `new Engine` does.
+    #[wasm_bindgen(constructor)]
+    pub fn new(program: &str, zone: &str, secret: &str) -> Result<Simulation, JsError> {
+        core(program, zone, secret).map(|c| Simulation(crate::simulate::Simulation::new(c))).map_err(js_error)
+    }
+
+    /// Applies the complete lines in `bytes`; returns how many events were read so far.
+    pub fn feed(&mut self, bytes: &[u8]) -> Result<f64, JsError> {
+        self.0.feed(bytes).map(|n| n as f64).map_err(js_error)
+    }
+
+    /// Applies a last line without a newline; returns the report JSON.
+    pub fn finish(&mut self) -> Result<String, JsError> {
+        self.0.finish().map_err(js_error)
     }
 }
