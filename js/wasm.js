@@ -1,7 +1,7 @@
 // Loads the wasm module once, synchronously, in Node.
 import { readFileSync } from 'node:fs';
-import { initSync, Engine } from '../pkg/loyalty_engine.js';
+import { initSync, Engine, Simulation } from '../pkg/loyalty_engine.js';
 
 initSync({ module: readFileSync(new URL('../pkg/loyalty_engine_bg.wasm', import.meta.url)) });
 
-export { Engine };
+export { Engine, Simulation };

@@ -163,6 +163,16 @@ impl Simulation {
         if let Some(d) = out.state.next_due.filter(|_| moved) {
             self.due.push(Reverse((d, customer.clone())));
         }
+        // Stale entries pile up (each order moves a rolling expiry): rebuild the index from
+        // the accounts once they outnumber them, so memory stays in proportion.
+        if self.due.len() > 2 * self.accounts.len() + 1024 {
+            self.due.clear();
+            for a in self.accounts.values() {
+                if let Some(d) = a.next_due {
+                    self.due.push(Reverse((d, a.customer.clone())));
+                }
+            }
+        }
         self.accounts.insert(customer.clone(), out.state);
         Ok(())
     }
