@@ -78,6 +78,11 @@ fn history(customers: usize, days: i64) -> Vec<Value> {
     out
 }
 
+fn iso(ms: i64) -> String {
+    let s = ms / 1000;
+    format!("{}T{:02}:{:02}:{:02}Z", loyalty_engine::time::Date(s.div_euclid(86_400)), s.rem_euclid(86_400) / 3600, s % 3600 / 60, s % 60)
+}
+
 fn jsonl(events: &[Value]) -> Vec<u8> {
     events.iter().map(|e| e.to_string() + "\n").collect::<String>().into_bytes()
 }
@@ -184,6 +189,20 @@ fn a_tick_without_a_customer_reaches_the_due_accounts_only() {
     assert_eq!((&p["issued"], &p["expired"], &p["outstanding"]), (&json!(300), &json!(100), &json!(200)));
     // Applied: two orders, and the tick once, on c1 (c2 is not due).
     assert_eq!(r["applied"], 3);
+}
+
+#[test]
+fn a_tick_still_reaches_an_account_after_the_due_index_is_rebuilt() {
+    // Daily orders move c0's rolling expiry and leave stale index entries; past 1,026 the
+    // index is rebuilt from the accounts, here during the last order, c0's own event.
+    let day = ms("2026-01-10T12:00:00Z");
+    let mut events: Vec<Value> = (0..1097).map(|i| eur(&format!("o{i}"), &iso(day + i * 86_400_000), "c0", "1.00")).collect();
+    events.push(json!({"id": "t1", "type": "clock.tick", "at": "2031-01-01T00:00:00Z"}));
+    let r = report(&seed_program(), &events);
+    let p = &r["points"];
+    let n = events.len() as i64 - 1;
+    assert_eq!((&p["issued"], &p["redeemed"]), (&json!(n * 10), &json!(n * 10 / 5000 * 5000)));
+    assert_eq!((&p["expired"], &p["outstanding"]), (&json!(n * 10 % 5000), &json!(0)), "the tick reached c0: {r}");
 }
 
 #[cfg(feature = "status")]
