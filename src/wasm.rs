@@ -188,18 +188,26 @@ impl Engine {
 /// const report = JSON.parse(sim.finish()); // { points: { issued, redeemed, ... }, rewards, ... }
 /// ```
 #[wasm_bindgen]
-pub struct Simulation(crate::simulate::Simulation);
+pub struct Simulation(crate::simulate::Simulation, usize);
 
 #[wasm_bindgen]
 impl Simulation {
     /// Validates the program as `new Engine` does.
     #[wasm_bindgen(constructor)]
     pub fn new(program: &str, zone: &str, secret: &str) -> Result<Simulation, JsError> {
-        core(program, zone, secret).map(|c| Simulation(crate::simulate::Simulation::new(c))).map_err(js_error)
+        core(program, zone, secret).map(|c| Simulation(crate::simulate::Simulation::new(c), 0)).map_err(js_error)
     }
 
     /// Applies the complete lines in `bytes`; returns how many events were read so far.
     pub fn feed(&mut self, bytes: &[u8]) -> Result<f64, JsError> {
+        // V8 runs a full GC after every growth of a wasm memory, and the allocator grows it a
+        // few pages at a time: once it has grown, 64 MB allocated and freed at once leave it
+        // room for the next few million allocations.
+        let pages = core::arch::wasm32::memory_size(0);
+        if pages != self.1 {
+            drop(Vec::<u8>::with_capacity(64 << 20));
+            self.1 = core::arch::wasm32::memory_size(0);
+        }
         self.0.feed(bytes).map(|n| n as f64).map_err(js_error)
     }
 
