@@ -135,3 +135,31 @@ export declare function replay(engine: Engine, events: Iterable<LoyaltyEvent>, o
   customers: Record<string, AccountView>; effects: Effect[]; skipped: Array<{ event: string; reason: string }>;
   states: Map<string, AccountState>; orders: Map<string, OrderRecord>;
 };
+
+/** What a history did under one program (`loyalty simulate --json` prints one per program). */
+export interface SimulationReport {
+  program: string;
+  currency: string;
+  /** Non-blank lines read; `applied` counts a tick once per account it reached. */
+  events: number;
+  applied: number;
+  skipped: number;
+  customers: number;
+  /** Totals over every account at the end; `outstanding` is the points held, net of debt. */
+  points: { issued: number; adjusted: number; redeemed: number; expired: number; reversed: number;
+            forgiven: number; outstanding: number; pending: number };
+  /** Coupons issued per reward id, and in all. */
+  rewards: Record<string, number>;
+  coupons: number;
+  /** The outstanding points and their money value at the program's `pay_with_points` rate (null without one). */
+  liability: { points: number; value: string | null };
+}
+
+/**
+ * Replays a JSONL file of canonical events under `program` and, when given, `vs`, each in its
+ * own worker thread: `simulate({ program, vs, events: 'history.jsonl' })`.
+ */
+export declare function simulate(options: {
+  program: Program | string; vs?: Program | string; events: string; secret?: string;
+  onProgress?: (p: { bytes: number; total: number; events: number }) => void;
+}): Promise<{ program: SimulationReport; vs?: SimulationReport }>;

@@ -8,3 +8,4 @@ bash scripts/build.sh
 node tests/bench/bench.js
 node tests/bench/server-bench.js
 node tests/bench/kpi-bench.js
+node tests/bench/simulate-bench.js

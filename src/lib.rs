@@ -26,6 +26,8 @@ pub mod program;
 pub mod ratio;
 pub mod reward;
 pub mod sink;
+#[cfg(any(feature = "simulate", not(target_arch = "wasm32")))]
+pub mod simulate;
 pub mod status;
 pub mod tier;
 pub mod time;

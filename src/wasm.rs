@@ -95,6 +95,13 @@ impl Cache {
     }
 }
 
+/// The engine of a program JSON, its zone table JSON ("" for UTC) and the coupon secret.
+#[cfg(feature = "simulate")]
+fn core(program: &str, zone: &str, secret: &str) -> Result<Core, Error> {
+    let zone = if zone.is_empty() { None } else { Some(Zone::parse(zone)?) };
+    Core::new(program, zone, secret.as_bytes())
+}
+
 impl Engine {
     /// A state from JSON text: from the cache when this engine wrote exactly that text.
     fn state(&self, json: &str) -> Result<Option<Account>, JsError> {
@@ -179,5 +186,50 @@ impl Engine {
     pub fn view(&self, state: &str) -> Result<String, JsError> {
         let state = self.state(state)?.ok_or_else(|| js_error(Error::new("invalid_state", "", "a state is required")))?;
         encode(&self.0.view(&state))
+    }
+}
+
+/// A history replayed under one program, kept in memory: feed it the raw bytes of a JSONL
+/// file in chunks of any size (lines may straddle chunks), then `finish` for the totals.
+/// Use it through `simulate` in `loyalty-engine`.
+///
+/// ```js
+/// const sim = new Simulation(programJson, zoneJson, "coupon-secret");
+/// for await (const chunk of createReadStream("history.jsonl")) sim.feed(chunk);
+/// const report = JSON.parse(sim.finish()); // { points: { issued, redeemed, ... }, rewards, ... }
+/// ```
+///
+/// Built only with the `simulate` feature, into its own module (`pkg/sim/`) for
+/// `loyalty simulate`: the module that runs in checkouts stays under Shopify Functions'
+/// 256,000-byte cap without it.
+#[cfg(feature = "simulate")]
+#[wasm_bindgen]
+pub struct Simulation(crate::simulate::Simulation, usize);
+
+#[cfg(feature = "simulate")]
+#[wasm_bindgen]
+impl Simulation {
+    /// Validates the program as `new Engine` does.
+    #[wasm_bindgen(constructor)]
+    pub fn new(program: &str, zone: &str, secret: &str) -> Result<Simulation, JsError> {
+        core(program, zone, secret).map(|c| Simulation(crate::simulate::Simulation::new(c), 0)).map_err(js_error)
+    }
+
+    /// Applies the complete lines in `bytes`; returns how many events were read so far.
+    pub fn feed(&mut self, bytes: &[u8]) -> Result<f64, JsError> {
+        // V8 runs a full GC after every growth of a wasm memory, and the allocator grows it a
+        // few pages at a time: once it has grown, 64 MB allocated and freed at once leave it
+        // room for the next few million allocations.
+        let pages = core::arch::wasm32::memory_size(0);
+        if pages != self.1 {
+            drop(Vec::<u8>::with_capacity(64 << 20));
+            self.1 = core::arch::wasm32::memory_size(0);
+        }
+        self.0.feed(bytes).map(|n| n as f64).map_err(js_error)
+    }
+
+    /// Applies a last line without a newline; returns the report JSON.
+    pub fn finish(&mut self) -> Result<String, JsError> {
+        self.0.finish().map_err(js_error)
     }
 }

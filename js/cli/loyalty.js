@@ -7,6 +7,9 @@ import { createEngine, replay, LoyaltyError } from '../index.js';
 const USAGE = `usage:
   loyalty replay --program P.json --events E.jsonl [--secret S]
       replays events and prints {"customers": {id: account view}, "effects": [...]}
+  loyalty simulate --program A.json --vs B.json --events E.jsonl [--secret S] [--json]
+      replays a history under two programs in parallel and prints, side by side, points
+      issued, redeemed, expired, reversed, outstanding (and their value), rewards issued
   loyalty check P.json
       validates a program and prints the first error with its JSON path
   loyalty serve [--program P.json] [--data DIR] [--port N] [--host H] [--demo]
@@ -32,7 +35,7 @@ const OPTIONS = {
   url: { type: 'string' }, customer: { type: 'string' },
   file: { type: 'string' }, batch: { type: 'string' }, 'skip-invalid': { type: 'boolean' },
   since: { type: 'string' }, 'woo-url': { type: 'string' }, 'woo-key': { type: 'string' }, 'woo-secret': { type: 'string' },
-  once: { type: 'boolean' },
+  once: { type: 'boolean' }, vs: { type: 'string' }, json: { type: 'boolean' },
 };
 
 function readJsonl(path) {
@@ -68,6 +71,9 @@ async function main(argv) {
       process.stdout.write(JSON.stringify({ customers, effects }, null, 2) + '\n');
       return 0;
     }
+    case 'simulate':
+      if (!values.program || !values.vs || !values.events) break;
+      return (await import('./simulate.js')).simulateCommand(values, secret);
     case 'serve':
       return (await import('../server/commands.js')).serveCommand(values);
     case 'send-sample':

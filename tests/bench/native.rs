@@ -11,7 +11,10 @@ use serde_json::Value;
 use std::time::Instant;
 
 fn main() {
-    let path = std::env::args().nth(1).expect("usage: bench_native WORKLOAD.json");
+    if std::env::args().nth(1).as_deref() == Some("simulate") {
+        return simulate();
+    }
+    let path = std::env::args().nth(1).expect("usage: bench_native WORKLOAD.json | simulate PROGRAM.json ZONE.json HISTORY.jsonl");
     let w: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let zone = w["zone"].as_object().map(|_| Zone::parse(&w["zone"].to_string()).unwrap());
     let engine = Engine::new(&w["program"].to_string(), zone, b"bench").unwrap();
@@ -66,4 +69,24 @@ fn main() {
         time("encode", &mut || { std::hint::black_box(out.to_json()); });
     }
     println!("{}", serde_json::json!({ "apply": apply_rate, "batch": batch_rate }));
+}
+
+/// `simulate PROGRAM ZONE HISTORY`: the history through `Simulation` in 1 MB chunks, as the
+/// JS workers feed it; prints {"seconds", "events"}.
+fn simulate() {
+    let a: Vec<String> = std::env::args().skip(2).collect();
+    let zone = std::fs::read_to_string(&a[1]).unwrap();
+    let zone = (zone.trim() != "null").then(|| Zone::parse(&zone).unwrap());
+    let engine = Engine::new(&std::fs::read_to_string(&a[0]).unwrap(), zone, b"bench").unwrap();
+    let bytes = std::fs::read(&a[2]).unwrap();
+    let t = Instant::now();
+    let mut sim = loyalty_engine::simulate::Simulation::new(engine);
+    for chunk in bytes.chunks(1 << 20) {
+        sim.feed(chunk).unwrap();
+    }
+    let report: Value = serde_json::from_str(&sim.finish().unwrap()).unwrap();
+    let seconds = t.elapsed().as_secs_f64();
+    // As in the JS worker, whose thread ends without freeing: the drop is no part of it.
+    std::mem::forget(sim);
+    println!("{}", serde_json::json!({ "seconds": seconds, "events": report["events"] }));
 }

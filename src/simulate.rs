@@ -1,0 +1,216 @@
+//! A whole history replayed under one program, in memory: accounts and order records stay
+//! here across calls, events arrive as raw JSONL bytes in chunks of any size, and every event
+//! goes through `Engine::apply` (the rules live there and only there). What comes out is the
+//! program's totals: points issued, redeemed, expired, reversed, outstanding, rewards issued.
+
+use crate::earn::OrderRecord;
+use crate::engine::{Effect, Engine};
+use crate::error::{Error, Result};
+use crate::event::{Body, Event};
+use crate::json::Out;
+use crate::ledger::Account;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+pub struct Simulation {
+    engine: Engine,
+    /// The same map types as `Engine::apply_batch`'s, so the wasm shares their code.
+    accounts: HashMap<String, Account>,
+    orders: HashMap<String, OrderRecord>,
+    /// `(next_due, customer)`, soonest first, so a `clock.tick` reaches the due accounts
+    /// without scanning them all. Entries go stale when an account's `next_due` moves; they
+    /// are dropped when popped. (A heap, not a BTreeSet: a fraction of the wasm bytes.)
+    due: BinaryHeap<Reverse<(i64, String)>>,
+    /// The bytes after the last newline fed so far: the start of the next line.
+    partial: Vec<u8>,
+    line: u64,
+    events: u64,
+    /// Accounts an event was applied to: a tick counts once per account it reaches.
+    applied: u64,
+    skipped: u64,
+    /// Coupons issued per reward id, in the order first seen.
+    rewards: Vec<(String, i64)>,
+    failed: bool,
+}
+
+/// The point totals of the report, summed over the accounts at the end: `outstanding` is
+/// the spendable points held (balances net of debt), `pending` those still held back.
+/// (Their money value at a `pay_with_points` rate is the JS side's product.)
+pub const POINTS: [&str; 8] = ["issued", "adjusted", "redeemed", "expired", "reversed", "forgiven", "outstanding", "pending"];
+
+impl Simulation {
+    pub fn new(engine: Engine) -> Simulation {
+        Simulation {
+            engine,
+            accounts: HashMap::new(),
+            orders: HashMap::new(),
+            due: BinaryHeap::new(),
+            partial: Vec::new(),
+            line: 0,
+            events: 0,
+            applied: 0,
+            skipped: 0,
+            rewards: Vec::new(),
+            failed: false,
+        }
+    }
+
+    /// Applies every complete line in `bytes`; an incomplete last line waits for the next
+    /// chunk. Returns the number of events read so far. After an error the simulation is
+    /// spent: every later call repeats that it failed.
+    pub fn feed(&mut self, bytes: &[u8]) -> Result<u64> {
+        if self.failed {
+            return Err(Error::new("failed", "", "the simulation stopped at an earlier error"));
+        }
+        let r = self.feed_lines(bytes);
+        self.failed = r.is_err();
+        r.map(|()| self.events)
+    }
+
+    fn feed_lines(&mut self, bytes: &[u8]) -> Result<()> {
+        // Chunks are appended whole: one copy of each byte buys the simplest split.
+        self.partial.extend_from_slice(bytes);
+        let Some(last) = self.partial.iter().rposition(|&b| b == b'\n') else { return Ok(()) };
+        let mut buf = std::mem::take(&mut self.partial);
+        for line in buf[..last].split(|&b| b == b'\n') {
+            self.line(line)?;
+        }
+        buf.copy_within(last + 1.., 0);
+        buf.truncate(buf.len() - last - 1);
+        self.partial = buf;
+        Ok(())
+    }
+
+    /// One JSONL line: blank lines are skipped, anything else is an event.
+    fn line(&mut self, bytes: &[u8]) -> Result<()> {
+        self.line += 1;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(());
+        }
+        self.events += 1;
+        let n = self.line;
+        let at_line = |e: Error| Error { path: format!("line {n}{}{}", if e.path.is_empty() { "" } else { ": " }, e.path), ..e };
+        let text = std::str::from_utf8(bytes).map_err(|_| at_line(Error::event("", "not UTF-8")))?;
+        let event = self.engine.parse_event(text).map_err(at_line)?;
+        self.run(&event).map_err(at_line)
+    }
+
+    /// An event, then the events the engine derives from it for other accounts (referrals),
+    /// depth first, as `apply_batch` runs them.
+    fn run(&mut self, event: &Event) -> Result<()> {
+        for e in self.event(event)? {
+            self.run(&e)?;
+        }
+        Ok(())
+    }
+
+    /// Applies one event to the accounts it concerns, as `Engine::apply_batch` routes it.
+    fn event(&mut self, event: &Event) -> Result<Vec<Event>> {
+        let mut derived = Vec::new();
+        match (&event.body, &event.customer) {
+            (_, Some(c)) => self.apply(c, event, &mut derived)?,
+            (Body::ClockTick, None) => {
+                let mut due = Vec::new();
+                while self.due.peek().is_some_and(|Reverse((d, _))| *d <= event.at) {
+                    let Some(Reverse((d, c))) = self.due.pop() else { break };
+                    // Copies of one valid entry are equal, so they pop one after another.
+                    if self.accounts.get(&c).is_some_and(|a| a.next_due == Some(d)) && due.last() != Some(&c) {
+                        due.push(c);
+                    }
+                }
+                for c in due {
+                    self.apply(&c, event, &mut derived)?;
+                }
+            }
+            _ => match event.order_id().and_then(|id| self.orders.get(id)) {
+                Some(o) => {
+                    let c = o.customer.clone();
+                    self.apply(&c, event, &mut derived)?;
+                }
+                None => self.skipped += 1,
+            },
+        }
+        Ok(derived)
+    }
+
+    fn apply(&mut self, customer: &String, event: &Event, derived: &mut Vec<Event>) -> Result<()> {
+        // Taken out in place and put back: no removal and reinsertion in a table of
+        // thousands of accounts.
+        let state = self.accounts.get_mut(customer).map(std::mem::take);
+        let known = state.is_some();
+        let order = event.order_id().and_then(|id| self.orders.get(id)).filter(|o| o.customer == *customer).cloned();
+        let before = state.as_ref().and_then(|s| s.next_due);
+        let out = self.engine.apply(state, order, event)?;
+        self.applied += 1;
+        self.skipped += out.skipped.is_some() as u64;
+        if let Some(o) = out.order {
+            self.orders.insert(o.id.clone(), o);
+        }
+        for effect in out.effects {
+            match effect {
+                Effect::CouponIssued { reward, .. } => match self.rewards.iter_mut().find(|(r, _)| *r == reward) {
+                    Some((_, n)) => *n += 1,
+                    None => self.rewards.push((reward, 1)),
+                },
+                Effect::Event { event } => derived.push(self.engine.parse_event(&event)?),
+                _ => {}
+            }
+        }
+        // A tick may have popped this account's entry: index it again even if unchanged.
+        let moved = out.state.next_due != before || !known || matches!(event.body, Body::ClockTick);
+        if let Some(d) = out.state.next_due.filter(|_| moved) {
+            self.due.push(Reverse((d, customer.clone())));
+        }
+        self.accounts.insert(customer.clone(), out.state);
+        // Stale entries pile up (each order moves a rolling expiry): rebuild the index from
+        // the accounts once they outnumber them, so memory stays in proportion.
+        if self.due.len() > 2 * self.accounts.len() + 1024 {
+            self.due.clear();
+            for a in self.accounts.values() {
+                if let Some(d) = a.next_due {
+                    self.due.push(Reverse((d, a.customer.clone())));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies a last line without a newline and sums the accounts into the report:
+    /// `{program, currency, events, applied, skipped, customers, points: {POINTS...},
+    /// rewards: {id: coupons issued}, coupons}`.
+    pub fn finish(&mut self) -> Result<String> {
+        // A newline completes a last line that had none (and is a blank line otherwise).
+        self.feed(b"\n")?;
+        let mut sums = [0i64; 8];
+        for a in self.accounts.values() {
+            let t = &a.totals;
+            for (s, v) in sums.iter_mut().zip([t.earned, t.adjusted, t.redeemed, t.expired, t.reversed, t.forgiven, a.balance, a.pending]) {
+                *s += v;
+            }
+        }
+        let p = &self.engine.program;
+        let mut o = Out::new();
+        o.open();
+        o.k_str("program", &p.id);
+        o.k_str("currency", &p.currency);
+        for (k, n) in [("events", self.events), ("applied", self.applied), ("skipped", self.skipped), ("customers", self.accounts.len() as u64)] {
+            o.k_int(k, n as i64);
+        }
+        o.key("points");
+        o.open();
+        for (k, n) in POINTS.iter().zip(sums) {
+            o.k_int(k, n);
+        }
+        o.close();
+        o.key("rewards");
+        o.open();
+        for (id, n) in &self.rewards {
+            o.key_escaped(id);
+            o.int(*n);
+        }
+        o.close();
+        o.k_int("coupons", self.rewards.iter().map(|r| r.1).sum());
+        o.close();
+        Ok(o.0)
+    }
+}
