@@ -18,12 +18,13 @@ rm -rf pkg
 wasm-bindgen --target web --out-dir pkg target/opt/loyalty_engine.wasm
 # wasm-bindgen writes a `*` .gitignore that would make npm drop pkg/ from the tarball.
 rm -f pkg/.gitignore
-# The simulator module for `loyalty simulate`: the same rules plus the `Simulation` export.
-cargo build --quiet --release --target wasm32-unknown-unknown --features simulate "$@"
-wasm-opt -Oz --strip-debug --strip-producers \
+# The simulator module for `loyalty simulate`: the same rules plus the `Simulation` export,
+# built for speed (it runs in Node, not in checkouts).
+cargo build --quiet --profile sim --target wasm32-unknown-unknown --features simulate "$@"
+wasm-opt -O3 --strip-debug --strip-producers \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-multivalue --enable-reference-types \
-  -o target/opt/loyalty_engine_sim.wasm target/wasm32-unknown-unknown/release/loyalty_engine.wasm
+  -o target/opt/loyalty_engine_sim.wasm target/wasm32-unknown-unknown/sim/loyalty_engine.wasm
 wasm-bindgen --target web --out-dir pkg/sim target/opt/loyalty_engine_sim.wasm
 rm -f pkg/sim/.gitignore
 echo "built pkg/loyalty_engine_bg.wasm: $(stat -c %s pkg/loyalty_engine_bg.wasm) bytes"

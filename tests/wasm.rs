@@ -49,7 +49,7 @@ fn applies_events_and_round_trips_state() {
 fn batches_many_events_in_one_call() {
     let engine = Engine::new(&utc_seed(), "", "secret").unwrap();
     let events: Vec<Value> = (0..100).map(|i| serde_json::from_str(&order(&format!("o{i}"), "10.00")).unwrap()).collect();
-    let out: Value = serde_json::from_str(&engine.apply_batch("", "", &Value::Array(events).to_string()).unwrap()).unwrap();
+    let out: Value = serde_json::from_str(&engine.apply_batch("", "", &Value::Array(events).to_string(), "").unwrap()).unwrap();
     assert_eq!(out["states"]["c1"]["balance"], 0, "100 x 100 points: two 5000-point rewards");
     assert_eq!(out["entries"].as_array().unwrap().len(), 102);
     assert_eq!(out["effects"].as_array().unwrap().iter().filter(|e| e["type"] == "coupon.issued").count(), 2);
