@@ -16,17 +16,6 @@ function programText(program, path) {
   }
 }
 
-/** `points` at the program's `pay_with_points` rate, as a decimal string (floor), or null. */
-export function pointsValue(program, points) {
-  const rate = program?.pay_with_points;
-  if (!rate || !Number.isInteger(rate.points) || rate.points <= 0 || typeof rate.value !== 'string') return null;
-  const [whole, frac = ''] = rate.value.split('.');
-  const minor = (BigInt(points) * BigInt(whole + frac)) / BigInt(rate.points);
-  const sign = minor < 0n ? '-' : '';
-  const digits = (minor < 0n ? -minor : minor).toString().padStart(frac.length + 1, '0');
-  return frac.length ? `${sign}${digits.slice(0, -frac.length)}.${digits.slice(-frac.length)}` : `${sign}${digits}`;
-}
-
 function run(text, parsed, events, secret, onProgress) {
   const zone = zoneTable(parsed?.timezone);
   const worker = new Worker(new URL('./simulate-worker.js', import.meta.url), {
@@ -77,7 +66,7 @@ export async function simulate({ program, vs, events, secret = '', onProgress })
     const out = {};
     names.forEach((n, i) => {
       const r = reports[i];
-      out[n] = { ...r, liability: { points: r.points.outstanding, value: pointsValue(programs[n].parsed, r.points.outstanding) } };
+      out[n] = r;
     });
     return out;
   } finally {

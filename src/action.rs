@@ -119,7 +119,7 @@ pub fn complete(tx: &mut Tx, action: &str, reference: Option<&str>) -> Result<Op
                 return Ok(Some("already a customer: only new customers can be referred".into()));
             }
             tx.account.referred_by = Some(referrer.to_string());
-            if let Some(r) = referral.friend_reward.and_then(|id| tx.program.rewards.iter().find(|r| r.id == id)) {
+            if let Some(r) = referral.friend_reward.and_then(|id| tx.program.reward(&id)) {
                 crate::reward::gift(tx, r);
             }
             tx.notify(Trigger::Referral, vec![("referrer", D::Str(referrer)), ("role", D::Str("friend"))]);

@@ -239,12 +239,23 @@ impl Tx<'_> {
     /// Credits points that are not an order's (actions, referrals): a lot that expires like
     /// any other but does not renew rolling validity (only orders do).
     pub fn grant(&mut self, points: i64, reason: &str, rules: Vec<String>) {
+        self.account.totals.earned += points;
+        self.lot(EntryKind::Earn, points, reason, |e| e.rules = rules);
+    }
+
+    /// Credits points given back (a cancelled coupon, a returned order's points) as a new
+    /// lot that expires like a grant.
+    pub fn restore(&mut self, points: i64, reason: &str, fill: impl FnOnce(&mut Entry)) {
+        self.account.totals.restored += points;
+        self.lot(EntryKind::Restore, points, reason, fill);
+    }
+
+    fn lot(&mut self, kind: EntryKind, points: i64, reason: &str, fill: impl FnOnce(&mut Entry)) {
         let expires = self.grant_expiry();
         let id = self.event_id.clone();
         self.account.credit(&id, points, self.at, expires);
-        self.account.totals.earned += points;
         let at = self.at_text();
-        self.push_entry(EntryKind::Earn, points, reason, at, |e| e.rules = rules);
+        self.push_entry(kind, points, reason, at, fill);
     }
 
     pub fn grant_expiry(&mut self) -> Option<i64> {
@@ -397,29 +408,8 @@ impl Engine {
         let line = |l: &crate::event::Line| m.line(l).0;
         let (rate, rate_text) = self.rate(o);
         let c = if below_minimum { earn::compute(&self.program, o, rate, &zero, Ratio::default())? } else { earn::compute(&self.program, o, rate, &line, m.shipping())? };
-        let mut record = OrderRecord {
-            id: o.id.clone(),
-            customer: tx.account.customer.clone(),
-            event: event.id.clone(),
-            at: event.at,
-            rate: rate_text.to_string(),
-            rounding: e.rounding,
-            rules: Vec::new(),
-            carry_in: Ratio::default(),
-            lines: Vec::new(),
-            total: c.total,
-            earned: 0,
-            reversed: 0,
-            refunded_amount: 0,
-            cancelled: false,
-            pending: false,
-            referrer: None,
-            points_spent: 0,
-            points_returned: 0,
-            member: false,
-        };
         // Points paid with are debited before the order's own points arrive.
-        crate::pay::spend(tx, &mut record, o.points_spent, goods)?;
+        crate::pay::spend(tx, &o.id, o.points_spent, goods)?;
         let carry_in = if e.carry_remainder && !below_minimum { tx.account.carry } else { Ratio::default() };
         let with_carry = c.exact.checked_add(carry_in).ok_or_else(|| Error::event("order", "too large"))?;
         let points = with_carry.round(e.rounding).ok_or_else(|| Error::event("order", "earns too many points"))?;
@@ -445,7 +435,27 @@ impl Engine {
             let balance = tx.account.balance;
             tx.notify(Trigger::PointsEarned, vec![("points", D::Int(points)), ("order_id", D::Str(&o.id)), ("balance", D::Int(balance)), ("pending", D::Bool(held))]);
         }
-        (record.rules, record.carry_in, record.lines, record.earned, record.pending) = (rules, carry_in, c.lines, points, held);
+        let mut record = OrderRecord {
+            id: o.id.clone(),
+            customer: tx.account.customer.clone(),
+            event: event.id.clone(),
+            at: event.at,
+            rate: rate_text.to_string(),
+            rounding: e.rounding,
+            rules,
+            carry_in,
+            lines: c.lines,
+            total: c.total,
+            earned: points,
+            reversed: 0,
+            refunded_amount: 0,
+            cancelled: false,
+            pending: held,
+            referrer: None,
+            points_spent: o.points_spent,
+            points_returned: 0,
+            member: false,
+        };
         status::on_order(tx, &mut record);
         record.member = crate::membership::on_order(tx, record.spend_now());
         crate::offer::on_order(tx, o);

@@ -140,12 +140,12 @@ fn year_of(tx: &Tx, at: i64) -> i64 {
 /// The plan the customer is a member of at `at`, with its perks.
 pub fn active<'p>(program: &'p crate::program::Program, m: Option<&Membership>, at: i64) -> Option<&'p Plan> {
     let m = m.filter(|m| m.status != Status::Lapsed && m.until.is_none_or(|u| at < u))?;
-    program.plans.iter().find(|p| p.id == m.plan)
+    program.plan(&m.plan)
 }
 
 /// `membership.started`, `.renewed` and `.cancelled`: returns why nothing changed, if so.
 pub fn change(tx: &mut Tx, kind: &str, plan_id: &str) -> Result<Option<String>> {
-    let plan = tx.program.plans.iter().find(|p| p.id == plan_id).ok_or_else(|| {
+    let plan = tx.program.plan(plan_id).ok_or_else(|| {
         let known: Vec<&str> = tx.program.plans.iter().map(|p| p.id.as_str()).collect();
         crate::error::Error::event("plan", format!("unknown plan \"{plan_id}\" (the program has {})", known.join(", ")))
     })?;
@@ -187,15 +187,15 @@ pub fn change(tx: &mut Tx, kind: &str, plan_id: &str) -> Result<Option<String>> 
         }
         _ => {}
     }
+    // The first monthly reward comes from the advance `apply` runs after every event.
     changed(tx);
-    advance(tx, at);
     Ok(None)
 }
 
 fn changed(tx: &mut Tx) {
     if let Some(m) = &tx.account.membership {
         let until = m.until.map(|u| tx.program.zone.format(u - 1));
-        let fee = tx.program.plans.iter().find(|p| p.id == m.plan).map_or(0, |p| p.fee);
+        let fee = tx.program.plan(&m.plan).map_or(0, |p| p.fee);
         tx.effects.push(Effect::MembershipChanged { customer: tx.account.customer.clone(), plan: m.plan.clone(), status: m.status, until, fee: tx.program.format_amount(fee) });
     }
 }
@@ -205,9 +205,9 @@ fn changed(tx: &mut Tx) {
 pub fn advance(tx: &mut Tx, now: i64) {
     let Some(m) = tx.account.membership.clone() else { return };
     let program = tx.program;
-    let Some(plan) = program.plans.iter().find(|p| p.id == m.plan) else { return };
+    let Some(plan) = program.plan(&m.plan) else { return };
     let mut m = m;
-    if let (Some(r), Some(mut at)) = (plan.monthly_reward.as_ref().and_then(|id| program.rewards.iter().find(|x| &x.id == id)), m.gift_at) {
+    if let (Some(r), Some(mut at)) = (plan.monthly_reward.as_deref().and_then(|id| program.reward(id)), m.gift_at) {
         while at <= now && m.until.is_none_or(|u| at < u) && m.status != Status::Lapsed {
             crate::reward::gift(tx, r);
             at = period_end(tx, at, Period::Month).unwrap_or(i64::MAX);
@@ -275,7 +275,7 @@ pub fn on_refund(tx: &mut Tx, order_at: i64, spend_refunded: i64) {
 /// When the membership next needs a tick: a monthly reward, the new year, the lapse.
 pub fn next_due(tx: &Tx) -> Option<i64> {
     let m = tx.account.membership.as_ref()?;
-    let plan = tx.program.plans.iter().find(|p| p.id == m.plan)?;
+    let plan = tx.program.plan(&m.plan)?;
     let z = &tx.program.zone;
     let running = m.status != Status::Lapsed;
     // A lapsed member still gets the dividend of the year's member spend.

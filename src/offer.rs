@@ -67,7 +67,7 @@ impl Offer {
 
 fn issue(tx: &mut Tx, offer: &Offer) {
     tx.account.offers.push(offer.id.clone());
-    if let Some(r) = tx.program.rewards.iter().find(|r| r.id == offer.reward) {
+    if let Some(r) = tx.program.reward(&offer.reward) {
         crate::reward::gift(tx, r);
     }
 }

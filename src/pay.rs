@@ -54,6 +54,13 @@ impl PayWithPoints {
         s.finish(PayWithPoints { points, value, min_points, max_points, max_share })
     }
 
+    /// What `points` points are worth, in minor units, floored (towards minus infinity for
+    /// a debt): the liability a balance represents.
+    pub fn value_of(&self, points: i64) -> i64 {
+        // i128: points x minor units per step can pass i64 for large programs.
+        (points as i128 * self.value as i128).div_euclid(self.points as i128) as i64
+    }
+
     /// The most points a customer with `spendable` points may spend on `goods` (minor units).
     pub fn allowance(&self, spendable: i64, goods: i64) -> Allowance {
         let cap = match self.max_share {
@@ -76,7 +83,7 @@ impl PayWithPoints {
 
 /// Debits the points an order was paid with, after checking them against the same allowance
 /// the quote showed.
-pub fn spend(tx: &mut Tx, rec: &mut OrderRecord, points: i64, goods: i64) -> Result<()> {
+pub fn spend(tx: &mut Tx, order_id: &str, points: i64, goods: i64) -> Result<()> {
     if points == 0 {
         return Ok(());
     }
@@ -92,12 +99,11 @@ pub fn spend(tx: &mut Tx, rec: &mut OrderRecord, points: i64, goods: i64) -> Res
     }
     let takes = tx.account.debit(points, false).0;
     tx.account.totals.redeemed += points;
-    rec.points_spent = points;
     let at = tx.at_text();
     let rule = format!("pay_with_points:{} points = {}", p.points, tx.program.format_amount(p.value));
     tx.push_entry(EntryKind::Redeem, -points, "paid with points", at, |e| {
         e.lots = takes;
-        e.order_id = Some(rec.id.clone());
+        e.order_id = Some(order_id.to_string());
         e.rules = vec![rule];
     });
     Ok(())
@@ -115,17 +121,6 @@ pub fn give_back(tx: &mut Tx, rec: &mut OrderRecord) {
     if owed > 0 {
         rec.points_returned += owed;
         let order_id = rec.id.clone();
-        restore(tx, owed, "points paid back", |e| e.order_id = Some(order_id));
+        tx.restore(owed, "points paid back", |e| e.order_id = Some(order_id));
     }
-}
-
-/// Credits points given back (a cancelled coupon, a returned order's points) as a new lot
-/// that expires like any grant.
-pub fn restore(tx: &mut Tx, points: i64, reason: &str, fill: impl FnOnce(&mut crate::ledger::Entry)) {
-    let expires = tx.grant_expiry();
-    let id = tx.event_id.clone();
-    tx.account.credit(&id, points, tx.at, expires);
-    tx.account.totals.restored += points;
-    let at = tx.at_text();
-    tx.push_entry(EntryKind::Restore, points, reason, at, fill);
 }

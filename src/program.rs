@@ -428,6 +428,14 @@ impl Program {
         })
     }
 
+    pub fn reward(&self, id: &str) -> Option<&Reward> {
+        self.rewards.iter().find(|r| r.id == id)
+    }
+
+    pub fn plan(&self, id: &str) -> Option<&crate::membership::Plan> {
+        self.plans.iter().find(|p| p.id == id)
+    }
+
     pub fn channels(&self, t: Trigger) -> Option<&[Channel]> {
         self.notifications.iter().find(|n| n.0 == t).map(|n| n.1.as_slice())
     }

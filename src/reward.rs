@@ -92,7 +92,7 @@ fn coupon(tx: &mut Tx, reward: &Reward, debit: bool) {
 /// and the program's stock; returns why not, if so.
 pub fn redeem(tx: &mut Tx, id: &str) -> crate::error::Result<Option<String>> {
     let program = tx.program;
-    let r = program.rewards.iter().find(|r| r.id == id).ok_or_else(|| {
+    let r = program.reward(id).ok_or_else(|| {
         crate::error::Error::event("reward", format!("unknown reward \"{id}\" (the catalogue has {})", program.rewards.iter().map(|r| r.id.as_str()).collect::<Vec<_>>().join(", ")))
     })?;
     let on = program.zone.local_date(tx.at);
@@ -127,10 +127,10 @@ pub fn cancel(tx: &mut Tx, code: &str) -> Option<String> {
     };
     c.status = CouponStatus::Cancelled;
     let (points, reward) = (c.points, c.reward.clone());
-    let auto = tx.program.rewards.iter().any(|r| r.id == reward && r.auto);
+    let auto = tx.program.reward(&reward).is_some_and(|r| r.auto);
     let points = if auto { 0 } else { points };
     if points > 0 {
-        crate::pay::restore(tx, points, "coupon cancelled", |e| e.coupon = Some(code.to_string()));
+        tx.restore(points, "coupon cancelled", |e| e.coupon = Some(code.to_string()));
     }
     tx.effects.push(Effect::CouponCancelled { customer, code: code.to_string(), reward, points });
     None
@@ -144,7 +144,7 @@ pub fn count_stock(program: &crate::program::Program, stock: &mut std::collectio
             Effect::CouponCancelled { reward, .. } => (reward, -1),
             _ => continue,
         };
-        if program.rewards.iter().any(|r| &r.id == reward && r.stock.is_some()) {
+        if program.reward(reward).is_some_and(|r| r.stock.is_some()) {
             *stock.entry(reward.clone()).or_insert(0) += n;
         }
     }

@@ -35,7 +35,6 @@ pub struct Simulation {
 
 /// The point totals of the report, summed over the accounts at the end: `outstanding` is
 /// the spendable points held (balances net of debt), `pending` those still held back.
-/// (Their money value at a `pay_with_points` rate is the JS side's product.)
 pub const POINTS: [&str; 8] = ["issued", "adjusted", "redeemed", "expired", "reversed", "forgiven", "outstanding", "pending"];
 
 impl Simulation {
@@ -177,7 +176,9 @@ impl Simulation {
 
     /// Applies a last line without a newline and sums the accounts into the report:
     /// `{program, currency, events, applied, skipped, customers, points: {POINTS...},
-    /// rewards: {id: coupons issued}, coupons}`.
+    /// rewards: {id: coupons issued}, coupons, liability: {points, value}}`; `value` is what
+    /// the outstanding points are worth at the program's `pay_with_points` rate, floored to
+    /// the minor unit (null without one).
     pub fn finish(&mut self) -> Result<String> {
         // A newline completes a last line that had none (and is a blank line otherwise).
         self.feed(b"\n")?;
@@ -210,6 +211,15 @@ impl Simulation {
         }
         o.close();
         o.k_int("coupons", self.rewards.iter().map(|r| r.1).sum());
+        o.key("liability");
+        o.open();
+        o.k_int("points", sums[6]);
+        o.key("value");
+        match &p.pay_with_points {
+            Some(pay) => o.str(&p.format_amount(pay.value_of(sums[6]))),
+            None => o.null(),
+        }
+        o.close();
         o.close();
         Ok(o.0)
     }

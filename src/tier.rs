@@ -252,7 +252,7 @@ fn change(tx: &mut Tx, to: usize, on: Date, reason: &str) {
     tx.notify(Trigger::TierChanged, vec![("from", D::OptStr(from.as_deref())), ("to", D::Str(&level.name)), ("reason", D::Str(reason)), ("perks", D::Raw(level.perks.sorted_json()))]);
     let up = from.as_deref().and_then(|f| t.rank(f)).is_none_or(|r| r < to);
     if let (true, Some(id)) = (up, level.perks.entry_reward.as_ref()) {
-        if let Some(r) = tx.program.rewards.iter().find(|r| &r.id == id) {
+        if let Some(r) = tx.program.reward(id) {
             crate::reward::gift(tx, r);
         }
     }

@@ -251,5 +251,5 @@ fn the_report_lists_every_total_even_when_nothing_happened() {
     let r = report(&seed_program(), &[eur("o1", "2026-01-10T12:00:00+01:00", "c1", "123.45")]);
     assert_eq!(r, json!({"program": "demo", "currency": "EUR", "events": 1, "applied": 1, "skipped": 0, "customers": 1,
         "points": {"issued": 1234, "adjusted": 0, "redeemed": 0, "expired": 0, "reversed": 0, "forgiven": 0, "outstanding": 1234, "pending": 0},
-        "rewards": {}, "coupons": 0}));
+        "rewards": {}, "coupons": 0, "liability": {"points": 1234, "value": null}}));
 }

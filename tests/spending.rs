@@ -427,3 +427,17 @@ fn cancelling_a_threshold_coupon_gives_no_points_back() {
     assert!(out.entries.is_empty());
     assert_eq!((h.balance("c1"), h.states["c1"].coupons.len()), (200, 1), "no points back, no new coupon");
 }
+
+#[test]
+fn points_are_valued_at_the_pay_with_points_rate_floored_to_the_minor_unit() {
+    use loyalty_engine::money::format_amount;
+    use loyalty_engine::pay::PayWithPoints;
+    let rate = |points, value| PayWithPoints { points, value, min_points: 0, max_points: None, max_share: None };
+    let eur = rate(100, 100); // 100 points = 1.00
+    assert_eq!(format_amount(eur.value_of(123_456), 2), "1234.56");
+    assert_eq!(format_amount(eur.value_of(99), 2), "0.99");
+    assert_eq!(format_amount(eur.value_of(-250), 2), "-2.50");
+    assert_eq!(format_amount(rate(300, 100).value_of(100), 2), "0.33");
+    assert_eq!(format_amount(rate(3, 10).value_of(1000), 3), "3.333"); // KWD 0.010
+    assert_eq!(format_amount(rate(1, 5).value_of(7), 0), "35"); // JPY 5
+}

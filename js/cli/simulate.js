@@ -42,7 +42,15 @@ const diff = (a, b) => {
   const d = b - a;
   return d === 0 ? '0' : `${d > 0 ? '+' : ''}${d.toLocaleString('en-US')}`;
 };
-const money = (v) => (v == null ? null : Number(v));
+/** `b - a` for two amounts of one currency (same decimals), exactly: no floats near money. */
+function amountDiff(a, b) {
+  const minor = (v) => BigInt(v.replace('.', ''));
+  const decimals = (a.split('.')[1] ?? '').length;
+  const d = minor(b) - minor(a);
+  const digits = (d < 0n ? -d : d).toString().padStart(decimals + 1, '0');
+  const text = decimals ? `${digits.slice(0, -decimals)}.${digits.slice(-decimals)}` : digits;
+  return d === 0n ? text : `${d > 0n ? '+' : '-'}${text}`;
+}
 
 /** The two reports as a table: one row per figure, a column per program and their difference. */
 export function table(a, b, labels) {
@@ -61,7 +69,7 @@ export function table(a, b, labels) {
     ['  pending', p(a).pending, p(b).pending],
     [`outstanding value (${a.currency} / ${b.currency})`, a.liability.value, b.liability.value,
       a.liability.value != null && b.liability.value != null && a.currency === b.currency
-        ? (money(b.liability.value) - money(a.liability.value)).toFixed(2) : ''],
+        ? amountDiff(a.liability.value, b.liability.value) : ''],
     ['rewards issued', a.coupons, b.coupons],
     ...ids.map((id) => [`  ${id}`, a.rewards[id] ?? 0, b.rewards[id] ?? 0]),
     ['skipped events', a.skipped, b.skipped],

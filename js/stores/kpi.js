@@ -183,10 +183,11 @@ export async function searchCustomers(db, program, q, { limit = 20 } = {}) {
   return rows.map((r) => ({ customer: r.customer, balance: int(r.balance), pending: int(r.pending), tier: r.tier ?? null }));
 }
 
-/** Marks a coupon cancelled in the coupons table, with who and why (the first cancel's). */
+/** Records who cancelled a coupon and why (the first cancel's); the engine's
+ * `coupon.cancelled` effect has already set its status. */
 export async function markCancelled(db, program, code, { reason, by, at }) {
   await db.query(
-    `UPDATE coupons SET status = 'cancelled', updated_at = now(),
+    `UPDATE coupons SET updated_at = now(),
             data = data || jsonb_build_object('cancelled', jsonb_build_object('reason', $3::text, 'by', $4::text, 'at', $5::text))
       WHERE program = $1 AND code = $2 AND NOT data ? 'cancelled'`,
     [program.id, code, reason, by, at],

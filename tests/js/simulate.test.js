@@ -7,7 +7,6 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEngine, replay, simulate } from '../../js/index.js';
-import { pointsValue } from '../../js/simulate.js';
 import { writeHistory } from '../bench/history.js';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -104,13 +103,20 @@ test('missing files and bad lines fail clearly', () => {
   assert.match(r.stderr, /loyalty simulate --program A\.json --vs B\.json/);
 });
 
-test('outstanding points are valued at the pay_with_points rate, floored to the minor unit', () => {
-  const program = { pay_with_points: { points: 100, value: '1.00' } };
-  assert.equal(pointsValue(program, 123_456), '1234.56');
-  assert.equal(pointsValue(program, 99), '0.99');
-  assert.equal(pointsValue({ pay_with_points: { points: 300, value: '1.00' } }, 100), '0.33');
-  assert.equal(pointsValue({ pay_with_points: { points: 3, value: '0.010' } }, 1000), '3.333');
-  assert.equal(pointsValue({ pay_with_points: { points: 1, value: '5' } }, 7), '35');
-  assert.equal(pointsValue(program, -250), '-2.50');
-  assert.equal(pointsValue({}, 1000), null);
+test('outstanding points are valued at the pay_with_points rate, floored to the minor unit', async () => {
+  // The rule is the engine's (tests/spending.rs checks the arithmetic); here it reaches the
+  // report and the table, with the difference exact.
+  const seed = JSON.parse(readFileSync(join(root, 'presets/seed.json'), 'utf8'));
+  const at = '2026-01-05T10:00:00Z';
+  const events = join(dir, 'grants.jsonl');
+  writeFileSync(events, [123_456, 99].map((points, i) => JSON.stringify({ id: `g${i}`, type: 'points.adjusted', at, customer: `c${i}`, points, reason: 'r', by: 's' })).join('\n'));
+  const pay = (points) => ({ ...seed, rewards: [], pay_with_points: { points, value: '1.00' } });
+  const out = await simulate({ program: pay(100), vs: pay(300), events });
+  assert.deepEqual(out.program.liability, { points: 123_555, value: '1235.55' });
+  assert.deepEqual(out.vs.liability, { points: 123_555, value: '411.85' });
+  const p = join(dir, 'pay100.json'), v = join(dir, 'pay300.json');
+  writeFileSync(p, JSON.stringify(pay(100)));
+  writeFileSync(v, JSON.stringify(pay(300)));
+  const r = loyalty('simulate', '--program', p, '--vs', v, '--events', events);
+  assert.match(r.stdout, /outstanding value \(EUR \/ EUR\)\s+1235\.55\s+411\.85\s+-823\.70\n/);
 });
