@@ -9,8 +9,11 @@ cargo build --quiet --release --target wasm32-unknown-unknown "$@"
 mkdir -p target/opt
 # wasm-opt runs before wasm-bindgen: Debian's binaryen 108 breaks the externref table that
 # wasm-bindgen adds. Explicit features, what rustc's wasm32 target emits and no more
-# (--all-features yields a module Node 20 refuses).
-wasm-opt -Oz --strip-debug --strip-producers \
+# (--all-features yields a module Node 20 refuses). --converge repeats -Oz while it still
+# shrinks the module; --low-memory-unused lets pointer + constant fold into load/store
+# offsets, sound here because rustc puts the stack first: the lowest 1 KB of memory is only
+# reached by a stack that has already overflowed.
+wasm-opt --low-memory-unused -Oz --converge --strip-debug --strip-producers \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-multivalue --enable-reference-types \
   -o target/opt/loyalty_engine.wasm target/wasm32-unknown-unknown/release/loyalty_engine.wasm
