@@ -18,7 +18,7 @@ wasm-opt --low-memory-unused -Oz --converge --strip-debug --strip-producers \
   --enable-mutable-globals --enable-multivalue --enable-reference-types \
   -o target/opt/loyalty_engine.wasm target/wasm32-unknown-unknown/release/loyalty_engine.wasm
 rm -rf pkg
-wasm-bindgen --target web --out-dir pkg target/opt/loyalty_engine.wasm
+wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir pkg target/opt/loyalty_engine.wasm
 # wasm-bindgen writes a `*` .gitignore that would make npm drop pkg/ from the tarball.
 rm -f pkg/.gitignore
 echo "built pkg/loyalty_engine_bg.wasm: $(stat -c %s pkg/loyalty_engine_bg.wasm) bytes"
