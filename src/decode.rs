@@ -159,10 +159,14 @@ impl<'a, 'p> Obj<'a, 'p> {
     }
 
     pub fn str_list(&self, key: &str) -> Result<Vec<String>> {
-        self.list(key)?
-            .into_iter()
-            .map(|(p, v)| v.as_str().map(String::from).ok_or_else(|| not_a(self.code, p, "a string", v)))
-            .collect()
+        let mut out = Vec::new();
+        for (p, v) in self.list(key)? {
+            match v.as_str() {
+                Some(s) => out.push(String::from(s)),
+                None => return Err(not_a(self.code, p, "a string", v)),
+            }
+        }
+        Ok(out)
     }
 
     /// A nested object at `key`, if present.
