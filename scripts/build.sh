@@ -5,17 +5,24 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
+# SIMD (128-bit) lets LLVM move 16 bytes per instruction: every Result and struct the engine
+# passes around is copied in half the code (~7.7 KB less wasm). Node 16.4+, Chrome 91+,
+# Firefox 89+, Safari 16.4+ run it.
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128"
 cargo build --quiet --release --target wasm32-unknown-unknown "$@"
 mkdir -p target/opt
 # wasm-opt runs before wasm-bindgen: Debian's binaryen 108 breaks the externref table that
-# wasm-bindgen adds. Explicit features, what rustc's wasm32 target emits and no more
-# (--all-features yields a module Node 20 refuses).
-wasm-opt -Oz --strip-debug --strip-producers \
+# wasm-bindgen adds. Explicit features, what rustc's wasm32 target emits (plus SIMD, above) and no more
+# (--all-features yields a module Node 20 refuses). --converge repeats -Oz while it still
+# shrinks the module; --low-memory-unused lets pointer + constant fold into load/store
+# offsets, sound here because rustc puts the stack first: the lowest 1 KB of memory is only
+# reached by a stack that has already overflowed.
+wasm-opt --low-memory-unused -Oz --converge --strip-debug --strip-producers \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-mutable-globals --enable-multivalue --enable-reference-types \
+  --enable-mutable-globals --enable-multivalue --enable-reference-types --enable-simd \
   -o target/opt/loyalty_engine.wasm target/wasm32-unknown-unknown/release/loyalty_engine.wasm
 rm -rf pkg
-wasm-bindgen --target web --out-dir pkg target/opt/loyalty_engine.wasm
+wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir pkg target/opt/loyalty_engine.wasm
 # wasm-bindgen writes a `*` .gitignore that would make npm drop pkg/ from the tarball.
 rm -f pkg/.gitignore
 # The simulator module for `loyalty simulate`: the same rules plus the `Simulation` export,

@@ -103,6 +103,16 @@ impl<'a, 'p> Obj<'a, 'p> {
         }
     }
 
+    /// The string at `key`, borrowed from the input.
+    #[inline(never)]
+    fn opt_text(&self, key: &str) -> Result<Option<&'a str>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Str(s)) => Ok(Some(s.as_ref())),
+            Some(v) => Err(self.wrong(key, "a string", v)),
+        }
+    }
+
     pub fn str(&self, key: &str) -> Result<String> {
         self.opt_str(key)?.ok_or_else(|| self.err(key, "is required"))
     }
@@ -149,10 +159,14 @@ impl<'a, 'p> Obj<'a, 'p> {
     }
 
     pub fn str_list(&self, key: &str) -> Result<Vec<String>> {
-        self.list(key)?
-            .into_iter()
-            .map(|(p, v)| v.as_str().map(String::from).ok_or_else(|| not_a(self.code, p, "a string", v)))
-            .collect()
+        let mut out = Vec::new();
+        for (p, v) in self.list(key)? {
+            match v.as_str() {
+                Some(s) => out.push(String::from(s)),
+                None => return Err(not_a(self.code, p, "a string", v)),
+            }
+        }
+        Ok(out)
     }
 
     /// A nested object at `key`, if present.
@@ -166,7 +180,7 @@ impl<'a, 'p> Obj<'a, 'p> {
 
     /// A string that must be one of `names`, mapped to its value.
     pub fn one_of<T: Copy>(&self, key: &str, names: &[(&str, T)]) -> Result<Option<T>> {
-        let Some(s) = self.opt_str(key)? else { return Ok(None) };
+        let Some(s) = self.opt_text(key)? else { return Ok(None) };
         names.iter().find(|(n, _)| *n == s).map(|(_, t)| Some(*t)).ok_or_else(|| {
             let all: Vec<&str> = names.iter().map(|(n, _)| *n).collect();
             self.err(key, format!("unknown variant \"{s}\", expected one of {}", all.join(", ")))
@@ -175,7 +189,10 @@ impl<'a, 'p> Obj<'a, 'p> {
 
     /// A string parsed by `f`, whose error message gets this field's path.
     pub fn parsed<T>(&self, key: &str, f: impl Fn(&str) -> std::result::Result<T, String>) -> Result<Option<T>> {
-        self.opt_str(key)?.map(|s| f(&s).map_err(|m| self.err(key, m))).transpose()
+        match self.opt_text(key)? {
+            None => Ok(None),
+            Some(s) => f(s).map(Some).map_err(|m| self.err(key, m)),
+        }
     }
 
     /// The object's entries (a JSON map of ids to values).

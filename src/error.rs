@@ -47,7 +47,21 @@ pub fn path_at(text: &str, line: usize, column: usize, object_only: bool) -> Str
         Array(usize),
     }
     let b = text.as_bytes();
-    let start: usize = text.split('\n').take(line.saturating_sub(1)).map(|l| l.len() + 1).sum();
+    // Where the line starts: after its (line - 1)th newline (past the end if there are fewer).
+    let mut start = 0;
+    let mut lines = line.saturating_sub(1);
+    for (i, &c) in b.iter().enumerate() {
+        if lines == 0 {
+            break;
+        }
+        if c == b'\n' {
+            start = i + 1;
+            lines -= 1;
+        }
+    }
+    if lines > 0 {
+        start = b.len() + 1;
+    }
     // serde_json's column is that of the last byte it read; stop before it so the object a
     // "missing field" error closes is still open.
     let end = (start + column).saturating_sub(1).min(b.len());
@@ -92,7 +106,11 @@ pub fn path_at(text: &str, line: usize, column: usize, object_only: bool) -> Str
                 path.push_str(k);
             }
             Frame::Object(None) => {}
-            Frame::Array(n) => path.push_str(&format!("[{n}]")),
+            Frame::Array(n) => {
+                path.push('[');
+                crate::json::push_digits(&mut path, *n as u128, 1);
+                path.push(']');
+            }
         }
     }
     path
@@ -138,5 +156,18 @@ mod tests {
         assert_eq!(err("").path, "");
         assert_eq!(err("").message, "EOF while parsing a value");
         assert_eq!(err("{} x").message, "trailing characters");
+    }
+
+    #[test]
+    fn line_starts_match_the_split_formula() {
+        // The byte scan in path_at against the `split('\n')` sum it replaced, past the last
+        // line too: the paths agree for every line and column.
+        let text = "{\n\"a\": [1,\n2, {\"b\":\n3}],\n\"c\": 4\n}";
+        for line in 0..9usize {
+            let start: usize = text.split('\n').take(line.saturating_sub(1)).map(|l| l.len() + 1).sum();
+            for column in 1..12 {
+                assert_eq!(path_at(text, line, column, false), path_at(text, 1, start + column, false), "line {line} column {column}");
+            }
+        }
     }
 }

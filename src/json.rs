@@ -599,7 +599,8 @@ pub fn push_digits(s: &mut String, m: u128, width: usize) {
         }
     }
     let start = i.min(buf.len() - width.min(buf.len()));
-    s.extend(buf[start..].iter().map(|&c| c as char));
+    // Only ASCII digits were written.
+    s.push_str(std::str::from_utf8(&buf[start..]).unwrap_or(""));
 }
 
 /// Compact JSON output, written as serde_json writes it. The caller places the commas:

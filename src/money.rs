@@ -34,7 +34,7 @@ pub fn parse_amount(s: &str, exp: u32) -> Result<i64, String> {
 }
 
 fn too_large(s: &str) -> String {
-    ["\"", s, "\" is too large"].concat()
+    format!("\"{s}\" is too large")
 }
 
 /// The number the digit strings spell one after the other (`["129", "90"]` is 12990),

@@ -110,13 +110,13 @@ impl Ratio {
             return Err(format!("\"{s}\" has too many digits"));
         }
         let num = crate::money::digits_value(&[units, frac]).and_then(|n| i128::try_from(n).ok());
-        let num = num.ok_or_else(|| ["\"", s, "\" is too large"].concat())?;
-        Ratio::new(num, 10i128.pow(frac.len() as u32)).ok_or_else(|| ["\"", s, "\" is invalid"].concat())
+        let num = num.ok_or_else(|| format!("\"{s}\" is too large"))?;
+        Ratio::new(num, 10i128.pow(frac.len() as u32)).ok_or_else(|| format!("\"{s}\" is invalid"))
     }
     /// Parses the stored form `"num/den"` (or a whole number).
     pub fn parse_fraction(s: &str) -> Result<Ratio, String> {
         let (n, d) = s.split_once('/').unwrap_or((s, "1"));
-        let bad = || ["invalid fraction \"", s, "\""].concat();
+        let bad = || format!("invalid fraction \"{s}\"");
         Ratio::new(parse_i128(n).ok_or_else(bad)?, parse_i128(d).ok_or_else(bad)?).ok_or_else(bad)
     }
     pub fn is_zero(self) -> bool {
