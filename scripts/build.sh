@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
 # SIMD (128-bit) lets LLVM move 16 bytes per instruction: every Result and struct the engine
-# passes around is copied in half the code (~7.7 KB less wasm). Node 16.4+, Chrome 91+,
+# passes around is copied in half the code (~7.7 KB less wasm). Node 16.4+ (we need 20), Chrome 91+,
 # Firefox 89+, Safari 16.4+ run it.
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128"
 cargo build --quiet --release --target wasm32-unknown-unknown "$@"
@@ -30,7 +30,7 @@ rm -f pkg/.gitignore
 cargo build --quiet --profile sim --target wasm32-unknown-unknown --features simulate "$@"
 wasm-opt -O3 --strip-debug --strip-producers \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-mutable-globals --enable-multivalue --enable-reference-types \
+  --enable-mutable-globals --enable-multivalue --enable-reference-types --enable-simd \
   -o target/opt/loyalty_engine_sim.wasm target/wasm32-unknown-unknown/sim/loyalty_engine.wasm
 wasm-bindgen --target web --out-dir pkg/sim target/opt/loyalty_engine_sim.wasm
 rm -f pkg/sim/.gitignore

@@ -146,7 +146,8 @@ impl Engine {
         o.key("state");
         let start = o.0.len();
         out.state.write_json(&mut o);
-        let state = o.0[start..].to_string();
+        // `get` rather than indexing: no panic path (and its formatting code) in the module.
+        let state = o.0.get(start..).unwrap_or_default().to_string();
         out.write_rest(&mut o);
         self.1.borrow_mut().put(state, &out.state);
         Ok(o.0)
