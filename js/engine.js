@@ -4,7 +4,25 @@ import { Engine } from './wasm.js';
 import { fromWasm, LoyaltyError } from './errors.js';
 import { zoneTable } from './zone.js';
 
+// Inputs may be objects or their JSON text: a host that keeps the text skips a stringify.
 const json = (v) => (v == null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
+
+/**
+ * The outcome of one apply. `state` is parsed from the engine's text on first read and
+ * `stateText` (not enumerable) is that text: a host that stores or passes back the text
+ * never pays for the parse, and the engine recognises its own text without parsing it.
+ */
+function outcome(rest, stateText) {
+  let state;
+  Object.defineProperty(rest, 'state', {
+    get: () => (state ??= JSON.parse(stateText)),
+    set: (v) => { state = v; },
+    enumerable: true,
+    configurable: true,
+  });
+  Object.defineProperty(rest, 'stateText', { value: stateText, writable: true, configurable: true });
+  return rest;
+}
 
 function call(fn) {
   try {
@@ -36,7 +54,8 @@ export function createEngine(program, { secret = '' } = {}) {
   const inner = call(() => new Engine(text, json(zone), secret));
   return {
     program: parsed,
-    apply: (state, event, { order, stock } = {}) => JSON.parse(call(() => inner.apply(json(state), json(order), json(event), json(stock)))),
+    apply: (state, event, { order, stock } = {}) =>
+      outcome(JSON.parse(call(() => inner.apply(json(state), json(order), json(event), json(stock)))), inner.lastState()),
     applyBatch: (events, { states, orders, stock } = {}) =>
       JSON.parse(call(() => inner.applyBatch(json(states), json(orders), json(events), json(stock)))),
     quote: (state, cart) => JSON.parse(call(() => inner.quote(json(state), json(cart)))),

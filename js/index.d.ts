@@ -98,7 +98,10 @@ export type Effect =
   | { type: 'event'; event: LoyaltyEvent }
   | { type: 'notify'; key: string; trigger: Trigger; customer: string; channels: Channel[]; data: Record<string, unknown> };
 
-export interface Outcome { state: AccountState; order?: OrderRecord; entries: Entry[]; effects: Effect[]; duplicate?: true; skipped?: string }
+export interface Outcome { state: AccountState;
+  /** The engine's JSON text of `state` (not enumerable): store it or pass it back to `apply` and nothing is parsed or stringified. */
+  readonly stateText: string;
+  order?: OrderRecord; entries: Entry[]; effects: Effect[]; duplicate?: true; skipped?: string }
 export interface BatchOutcome { states: Record<string, AccountState>; orders: Record<string, OrderRecord>; entries: Entry[]; effects: Effect[]; skipped: Array<{ event: string; reason: string }> }
 export interface AccountView { customer: string; balance: number; pending: number; tier: string | null; next_expiry: { points: number; at: string } | null; coupons: CouponView[];
   /** Towards the next tier: amounts (decimal strings) for a spend basis, counts for points and orders. */
@@ -112,10 +115,11 @@ export type Stock = Record<string, number>;
 
 export interface Engine {
   program: Program;
-  apply(state: AccountState | null, event: LoyaltyEvent, options?: { order?: OrderRecord | null; stock?: Stock }): Outcome;
+  /** `state` may be the object or its JSON text (`outcome.stateText`, or a stored copy). */
+  apply(state: AccountState | string | null, event: LoyaltyEvent | string, options?: { order?: OrderRecord | string | null; stock?: Stock }): Outcome;
   applyBatch(events: LoyaltyEvent[], options?: { states?: Record<string, AccountState>; orders?: Record<string, OrderRecord>; stock?: Stock }): BatchOutcome;
-  quote(state: AccountState | null, cart: Cart): Quote;
-  view(state: AccountState): AccountView;
+  quote(state: AccountState | string | null, cart: Cart): Quote;
+  view(state: AccountState | string): AccountView;
   free(): void;
 }
 

@@ -4,6 +4,7 @@
 //! The core modules know nothing of WebAssembly; `wasm` is the one boundary file.
 
 pub mod action;
+pub mod cache;
 pub mod campaign;
 pub mod decode;
 pub mod donation;

@@ -6,6 +6,7 @@
 
 use crate::decode::{self, Path};
 use crate::earn::OrderRecord;
+use crate::cache::StateCache;
 use crate::engine::Engine as Core;
 use crate::error::Error;
 use crate::event::Event;
@@ -48,52 +49,11 @@ fn count(v: &Value<'_>, path: Path) -> Result<i64, Error> {
 ///
 /// ```js
 /// const engine = new Engine(programJson, zoneJson, "coupon-secret");
-/// const outcome = JSON.parse(engine.apply("", "", eventJson));
+/// const outcome = JSON.parse(engine.apply("", "", eventJson, ""));
+/// const state = engine.lastState();
 /// ```
 #[wasm_bindgen]
-pub struct Engine(Core, RefCell<Cache>);
-
-/// The accounts this engine wrote most recently, keyed by their exact JSON text, so a state
-/// passed back unchanged skips parsing. Content-keyed: a state edited or re-ordered by the
-/// host is simply a miss and is parsed as usual. Bounded: `CACHED` entries, least recently
-/// used first out.
-#[derive(Default)]
-struct Cache(Vec<(u64, String, Account)>);
-
-const CACHED: usize = 64;
-
-fn hash(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ s.len() as u64;
-    let b = s.as_bytes();
-    let mut chunks = b.chunks_exact(8);
-    for c in &mut chunks {
-        h = (h ^ u64::from_le_bytes(c.try_into().unwrap())).wrapping_mul(0x0100_0000_01b3).rotate_left(29);
-    }
-    for &x in chunks.remainder() {
-        h = (h ^ x as u64).wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
-impl Cache {
-    fn get(&mut self, json: &str) -> Option<Account> {
-        let h = hash(json);
-        let i = self.0.iter().rposition(|(k, s, _)| *k == h && s == json)?;
-        let e = self.0.remove(i);
-        let a = e.2.clone();
-        self.0.push(e);
-        Some(a)
-    }
-    fn put(&mut self, json: String, a: &Account) {
-        if a.check().is_err() {
-            return;
-        }
-        if self.0.len() >= CACHED {
-            self.0.remove(0);
-        }
-        self.0.push((hash(&json), json, a.clone()));
-    }
-}
+pub struct Engine(Core, RefCell<StateCache>, RefCell<String>);
 
 /// The engine of a program JSON, its zone table JSON ("" for UTC) and the coupon secret.
 #[cfg(feature = "simulate")]
@@ -125,15 +85,18 @@ impl Engine {
     #[wasm_bindgen(constructor)]
     pub fn new(program: &str, zone: &str, secret: &str) -> Result<Engine, JsError> {
         let zone = if zone.is_empty() { None } else { Some(Zone::parse(zone).map_err(js_error)?) };
-        Core::new(program, zone, secret.as_bytes()).map(|c| Engine(c, RefCell::default())).map_err(js_error)
+        Core::new(program, zone, secret.as_bytes()).map(|c| Engine(c, RefCell::default(), RefCell::default())).map_err(js_error)
     }
 
     /// Applies one event to an account state ("" for a new account) and the record of the
     /// order the event names ("" if none); `stock` maps stock-limited reward ids to the
-    /// coupons issued so far program-wide ("" if not counted). Returns the outcome JSON.
+    /// coupons issued so far program-wide ("" if not counted). Returns the outcome JSON
+    /// without its state, whose text `lastState` then returns: a host that stores the text
+    /// never parses it.
     ///
     /// ```js
-    /// const { state, order, entries, effects } = JSON.parse(engine.apply(stateJson, "", eventJson, ""));
+    /// const { order, entries, effects } = JSON.parse(engine.apply(stateJson, "", eventJson, ""));
+    /// const nextStateJson = engine.lastState();
     /// ```
     pub fn apply(&self, state: &str, order: &str, event: &str, stock: &str) -> Result<String, JsError> {
         let state = self.state(state)?;
@@ -142,15 +105,19 @@ impl Engine {
         let stock = (!stock.is_empty()).then(|| decode_map(stock, count)).transpose()?;
         let out = self.0.apply_with(state, order, &event, stock.as_ref()).map_err(js_error)?;
         let mut o = crate::json::Out::new();
-        o.open();
-        o.key("state");
-        let start = o.0.len();
         out.state.write_json(&mut o);
-        // `get` rather than indexing: no panic path (and its formatting code) in the module.
-        let state = o.0.get(start..).unwrap_or_default().to_string();
+        let state = std::mem::take(&mut o.0);
+        o.open();
         out.write_rest(&mut o);
-        self.1.borrow_mut().put(state, &out.state);
+        self.1.borrow_mut().put(&state, &out.state);
+        *self.2.borrow_mut() = state;
         Ok(o.0)
+    }
+
+    /// The state text of the last `apply`.
+    #[wasm_bindgen(js_name = lastState)]
+    pub fn last_state(&self) -> String {
+        self.2.borrow().clone()
     }
 
     /// Applies an array of events to many accounts in one call: `states` maps customer to

@@ -26,6 +26,25 @@ test('earns, rewards and views through the JS API', () => {
   assert.equal(q.points, 1500);
 });
 
+test('the state as text: stateText passed back gives what the object gives', () => {
+  const engine = createEngine(seed, { secret: 's' });
+  const first = engine.apply(null, order('o1', '2026-11-30T12:00:00+01:00', 'c1', [['a', 2, '129.90']]));
+  assert.equal(typeof first.stateText, 'string');
+  assert.deepEqual(JSON.parse(first.stateText), first.state);
+  assert.ok(!Object.keys(first).includes('stateText'), 'not enumerable: stores that spread outcomes are unchanged');
+  assert.equal(JSON.parse(JSON.stringify(first)).state.balance, 2598, 'the lazy state is serialised');
+  const next = order('o2', '2026-11-30T13:00:00+01:00', 'c1', [['a', 1, '300.00']]);
+  const byText = engine.apply(first.stateText, next);
+  const byObject = createEngine(seed, { secret: 's' }).apply(first.state, next);
+  assert.equal(byText.stateText, byObject.stateText);
+  assert.deepEqual(byText.entries, byObject.entries);
+  assert.equal(byText.state.balance, 598);
+  // A host may replace the state on the outcome; the text keeps what the engine wrote.
+  byText.state = { edited: true };
+  assert.deepEqual(byText.state, { edited: true });
+  assert.equal(JSON.parse(byText.stateText).balance, 598);
+});
+
 test('refunds need the stored order record, as the host keeps it', () => {
   const engine = createEngine(seed);
   const placed = engine.apply(null, order('o1', '2026-11-30T12:00:00+01:00', 'c1', [['a', 4, '25.00']]));

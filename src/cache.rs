@@ -1,0 +1,79 @@
+//! The accounts an engine wrote most recently, so that a host passing back the state text
+//! the engine returned (as stores and in-memory hosts do) skips parsing it.
+
+use crate::ledger::Account;
+
+/// The accounts this engine wrote most recently, keyed by their exact JSON text, so a state
+/// passed back unchanged skips parsing. Content-keyed: a state edited or re-ordered by the
+/// host is simply a miss and is parsed as usual. Bounded: `CACHED` entries, least recently
+/// used first out.
+#[derive(Default)]
+pub struct StateCache(Vec<(u64, String, Account)>);
+
+const CACHED: usize = 64;
+
+fn hash(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ s.len() as u64;
+    let b = s.as_bytes();
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        h = (h ^ u64::from_le_bytes(c.try_into().unwrap())).wrapping_mul(0x0100_0000_01b3).rotate_left(29);
+    }
+    for &x in chunks.remainder() {
+        h = (h ^ x as u64).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+impl StateCache {
+    pub fn get(&mut self, json: &str) -> Option<Account> {
+        let h = hash(json);
+        let i = self.0.iter().rposition(|(k, s, _)| *k == h && s == json)?;
+        let e = self.0.remove(i);
+        let a = e.2.clone();
+        self.0.push(e);
+        Some(a)
+    }
+    pub fn put(&mut self, json: &str, a: &Account) {
+        if a.check().is_err() {
+            return;
+        }
+        if self.0.len() >= CACHED {
+            self.0.remove(0);
+        }
+        self.0.push((hash(json), json.to_string(), a.clone()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(customer: &str, balance: i64) -> Account {
+        let mut a = Account { customer: customer.into(), ..Account::default() };
+        a.balance = balance;
+        a
+    }
+
+    #[test]
+    fn hits_only_the_exact_text_it_was_given() {
+        let mut c = StateCache::default();
+        c.put(r#"{"customer":"c1"}"#, &account("c1", 0));
+        assert_eq!(c.get(r#"{"customer":"c1"}"#), Some(account("c1", 0)));
+        assert_eq!(c.get(r#"{ "customer":"c1"}"#), None, "re-encoded text is a miss, parsed as usual");
+        assert_eq!(c.get(r#"{"customer":"c2"}"#), None);
+    }
+
+    #[test]
+    fn keeps_no_inconsistent_account_and_stays_bounded() {
+        let mut c = StateCache::default();
+        c.put("bad", &account("c1", 5)); // a balance its lots do not hold
+        assert_eq!(c.get("bad"), None);
+        for i in 0..CACHED + 10 {
+            c.put(&format!("s{i}"), &account(&format!("c{i}"), 0));
+        }
+        assert_eq!(c.0.len(), CACHED);
+        assert_eq!(c.get("s0"), None, "the least recently used went first");
+        assert!(c.get(&format!("s{}", CACHED + 9)).is_some());
+    }
+}
