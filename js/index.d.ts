@@ -151,7 +151,7 @@ export interface SimulationReport {
   customers: number;
   /** Totals over every account at the end; `outstanding` is the points held, net of debt. */
   points: { issued: number; adjusted: number; redeemed: number; expired: number; reversed: number;
-            forgiven: number; outstanding: number; pending: number };
+            forgiven: number; donated: number; restored: number; outstanding: number; pending: number };
   /** Coupons issued per reward id, and in all. */
   rewards: Record<string, number>;
   coupons: number;

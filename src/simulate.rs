@@ -56,7 +56,7 @@ pub struct Simulation {
 
 /// The point totals of the report, summed over the accounts at the end: `outstanding` is
 /// the spendable points held (balances net of debt), `pending` those still held back.
-pub const POINTS: [&str; 8] = ["issued", "adjusted", "redeemed", "expired", "reversed", "forgiven", "outstanding", "pending"];
+pub const POINTS: [&str; 10] = ["issued", "adjusted", "redeemed", "expired", "reversed", "forgiven", "donated", "restored", "outstanding", "pending"];
 
 impl Simulation {
     pub fn new(engine: Engine) -> Simulation {
@@ -206,10 +206,10 @@ impl Simulation {
     pub fn finish(&mut self) -> Result<String> {
         // A newline completes a last line that had none (and is a blank line otherwise).
         self.feed(b"\n")?;
-        let mut sums = [0i64; 8];
+        let mut sums = [0i64; POINTS.len()];
         for a in &self.accounts {
             let t = &a.totals;
-            for (s, v) in sums.iter_mut().zip([t.earned, t.adjusted, t.redeemed, t.expired, t.reversed, t.forgiven, a.balance, a.pending]) {
+            for (s, v) in sums.iter_mut().zip([t.earned, t.adjusted, t.redeemed, t.expired, t.reversed, t.forgiven, t.donated, t.restored, a.balance, a.pending]) {
                 *s += v;
             }
         }
@@ -237,10 +237,10 @@ impl Simulation {
         o.k_int("coupons", self.rewards.iter().map(|r| r.1).sum());
         o.key("liability");
         o.open();
-        o.k_int("points", sums[6]);
+        o.k_int("points", sums[8]);
         o.key("value");
         match &p.pay_with_points {
-            Some(pay) => o.str(&p.format_amount(pay.value_of(sums[6]))),
+            Some(pay) => o.str(&p.format_amount(pay.value_of(sums[8]))),
             None => o.null(),
         }
         o.close();

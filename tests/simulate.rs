@@ -130,7 +130,7 @@ fn assert_same(r: &Value, states: &HashMap<String, Account>, coupons: &HashMap<S
     assert_eq!(r["points"], json!({
         "issued": sum(|a| a.totals.earned), "adjusted": sum(|a| a.totals.adjusted), "redeemed": sum(|a| a.totals.redeemed),
         "expired": sum(|a| a.totals.expired), "reversed": sum(|a| a.totals.reversed), "forgiven": sum(|a| a.totals.forgiven),
-        "outstanding": sum(|a| a.balance), "pending": sum(|a| a.pending),
+        "donated": sum(|a| a.totals.donated), "restored": sum(|a| a.totals.restored), "outstanding": sum(|a| a.balance), "pending": sum(|a| a.pending),
     }));
     assert_eq!(r["rewards"], json!(coupons));
     assert_eq!(r["coupons"], coupons.values().sum::<i64>());
@@ -250,6 +250,26 @@ fn a_bad_line_names_its_line_number_and_field() {
 fn the_report_lists_every_total_even_when_nothing_happened() {
     let r = report(&seed_program(), &[eur("o1", "2026-01-10T12:00:00+01:00", "c1", "123.45")]);
     assert_eq!(r, json!({"program": "demo", "currency": "EUR", "events": 1, "applied": 1, "skipped": 0, "customers": 1,
-        "points": {"issued": 1234, "adjusted": 0, "redeemed": 0, "expired": 0, "reversed": 0, "forgiven": 0, "outstanding": 1234, "pending": 0},
+        "points": {"issued": 1234, "adjusted": 0, "redeemed": 0, "expired": 0, "reversed": 0, "forgiven": 0, "donated": 0, "restored": 0, "outstanding": 1234, "pending": 0},
         "rewards": {}, "coupons": 0, "liability": {"points": 1234, "value": null}}));
+}
+
+#[test]
+fn donated_and_given_back_points_are_reported() {
+    let mut program = seed_program();
+    program["donations"] = json!({"charities": [{"id": "trees", "name": "Trees for All"}]});
+    program["rewards"].as_array_mut().unwrap().push(json!({"id": "five-off", "name": "5 off", "points": 500, "coupon": {"type": "fixed", "value": "5.00", "valid_for": "P30D"}}));
+    let mut events = vec![
+        eur("o1", "2026-01-10T12:00:00+01:00", "c1", "100.00"),
+        json!({"id": "d1", "type": "points.donated", "at": "2026-01-11T12:00:00+01:00", "customer": "c1", "charity": "trees", "points": 200}),
+        json!({"id": "r1", "type": "reward.redeemed", "at": "2026-01-12T12:00:00+01:00", "customer": "c1", "reward": "five-off"}),
+    ];
+    let (states, _) = one_by_one(&engine(&program).unwrap(), &events);
+    let code = states["c1"].coupons[0].code.clone();
+    events.push(json!({"id": "x1", "type": "coupon.cancelled", "at": "2026-01-13T12:00:00+01:00", "customer": "c1", "code": code}));
+    let (states, coupons) = one_by_one(&engine(&program).unwrap(), &events);
+    let r = report(&program, &events);
+    assert_same(&r, &states, &coupons);
+    let p = &r["points"];
+    assert_eq!((&p["issued"], &p["donated"], &p["redeemed"], &p["restored"], &p["outstanding"]), (&json!(1000), &json!(200), &json!(500), &json!(500), &json!(800)));
 }

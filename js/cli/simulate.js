@@ -65,6 +65,8 @@ export function table(a, b, labels) {
     ['points expired', p(a).expired, p(b).expired],
     ['points reversed', p(a).reversed, p(b).reversed],
     ['points forgiven', p(a).forgiven, p(b).forgiven],
+    ['points donated', p(a).donated, p(b).donated],
+    ['points given back (cancelled coupons)', p(a).restored, p(b).restored],
     ['outstanding points', p(a).outstanding, p(b).outstanding],
     ['  pending', p(a).pending, p(b).pending],
     [`outstanding value (${a.currency} / ${b.currency})`, a.liability.value, b.liability.value,

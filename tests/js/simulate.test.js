@@ -34,6 +34,7 @@ function replayed(programPath) {
     points: {
       issued: sum((s) => s.totals.earned), adjusted: sum((s) => s.totals.adjusted), redeemed: sum((s) => s.totals.redeemed),
       expired: sum((s) => s.totals.expired), reversed: sum((s) => s.totals.reversed), forgiven: sum((s) => s.totals.forgiven),
+      donated: sum((s) => s.totals.donated ?? 0), restored: sum((s) => s.totals.restored ?? 0),
       outstanding: views.reduce((n, v) => n + v.balance, 0), pending: views.reduce((n, v) => n + v.pending, 0),
     },
     rewards,
