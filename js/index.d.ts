@@ -125,9 +125,25 @@ export interface Engine {
 
 export interface ZoneTable { name: string; offset: number; changes: Array<[number, number]> }
 
+/**
+ * Codes of the errors this package throws. The engine (createEngine, apply, quote, view and
+ * every loyalty call that reaches it) throws `invalid_program`, `invalid_event`,
+ * `invalid_state`, `invalid_cart`, `invalid_context` (a stock count missing or bad) and
+ * `invalid_zone`; createLoyalty's methods add `invalid_event` (an event or customer id that
+ * is not a non-empty string), `invalid_time` (an `at`/`now` that is not a time) and
+ * `invalid_request` (a bad `limit`, `cursor`, coupon `code`, import `chunk` or `onError`).
+ */
+export type LoyaltyErrorCode =
+  | 'invalid_program' | 'invalid_event' | 'invalid_state' | 'invalid_cart' | 'invalid_context' | 'invalid_zone'
+  | 'invalid_time' | 'invalid_request';
+
+/** The one error class of the package: a stable `code` and, for input errors, the JSON `path` of the field at fault ('' when none). */
 export declare class LoyaltyError extends Error {
-  code: string;
+  name: 'LoyaltyError';
+  /** One of {@link LoyaltyErrorCode}; typed `string` so codes added later still fit. */
+  code: LoyaltyErrorCode | (string & {});
   path: string;
+  /** The message is prefixed with `path: ` when a path is given. */
   constructor(code: string, path: string, message: string);
 }
 
@@ -167,3 +183,258 @@ export declare function simulate(options: {
   program: Program | string; vs?: Program | string; events: string; secret?: string;
   onProgress?: (p: { bytes: number; total: number; events: number }) => void;
 }): Promise<{ program: SimulationReport; vs?: SimulationReport }>;
+
+// --- the durable ledger: createLoyalty and its stores -----------------------------------
+
+/** A time as `at`/`now`: a Date, an RFC 3339 string or epoch milliseconds; omitted means now. */
+export type TimeInput = Date | string | number;
+
+/** The event that ticks every due account (no `customer`): `handle` runs {@link Loyalty.tick} for it. */
+export type ProgramTick = EventBase & { type: 'clock.tick'; customer?: undefined };
+/** Events that name their customer: their result always has one. */
+export type CustomerEvent = Extract<LoyaltyEvent, { customer: string }>;
+
+/** What `handle` stored and returns for an event applied to an account. */
+export interface AppliedResult {
+  /** The event id. */
+  event: string;
+  /** The account it was applied to (for a refund or cancellation, the order's customer). */
+  customer: string;
+  /** The account's balance after the event. */
+  balance: number;
+  entries: Entry[];
+  effects: Effect[];
+  /** Why the engine applied nothing (e.g. `not enough points`, `already applied to this account`). */
+  skipped?: string;
+  /** Set when the event id was seen before: this is the first delivery's result, nothing was written. */
+  duplicate?: true;
+}
+/** A refund or cancellation of an order not in the ledger: recorded as skipped, with no customer. */
+export interface UnassignedResult {
+  event: string;
+  customer: null;
+  balance?: undefined;
+  entries: Entry[];
+  effects: Effect[];
+  skipped: string;
+  duplicate?: true;
+}
+export type HandleResult = AppliedResult | UnassignedResult;
+/** A failed event in `handleMany`'s results, in its place. */
+export interface HandleFailure { event: string | null; error: { code: string; path: string; message: string } }
+
+/** What `tick` did: accounts due by `at`, ticked, skipped (taken by another ticker or no longer due), and per-account errors. */
+export interface TickSummary {
+  /** `now` as ISO 8601 UTC. */
+  at: string;
+  due: number;
+  ticked: number;
+  skipped: number;
+  errors: Array<{ customer: string; code: string; message: string }>;
+}
+
+/** One page of ledger entries, newest first; `next` is the cursor of the next page, null on the last. */
+export interface HistoryPage { entries: Entry[]; next: string | null }
+
+export interface ImportOptions {
+  /** Events per transaction (a positive integer). Default 2000. */
+  chunk?: number;
+  /** `'stop'` (default): a bad event ends the import, the chunks before it are kept; `'skip'`: it is reported and the import goes on. */
+  onError?: 'stop' | 'skip';
+  /** Called after each chunk (and each program-wide tick) with the number of events done. */
+  onProgress?: (done: number) => void;
+}
+/** A bad event in an import: its index in the input, its id and the error. */
+export interface ImportError { index: number; event: string | null; code: string; path: string; message: string }
+export interface ImportSummary {
+  /** Events given, and events done (committed or reported) when the import ended. */
+  events: number;
+  done: number;
+  applied: number;
+  duplicates: number;
+  skipped: number;
+  /** Program-wide ticks run, and accounts they ticked. */
+  ticks: number;
+  ticked: number;
+  errors: ImportError[];
+  /** The event the import stopped at (`onError: 'stop'`), or null when it ran to the end. */
+  stopped: ImportError | null;
+}
+
+/** An account whose stored state differs from the one its events rebuild (`fields` names the keys; `['missing']` when one side has none). */
+export interface RebuildDifference { customer: string; fields: string[]; stored: AccountState | null; rebuilt: AccountState | null }
+export interface RebuildReport { events: number; accounts: number; differences: RebuildDifference[] }
+
+/** A coupon as stored, found by its code. */
+export interface StoredCoupon extends CouponView { customer: string; order_id: string | null }
+/** Points donated to one charity, for payout; `name` comes from the program (the id when it has none). */
+export interface DonationTotal { charity: string; name: string; points: number; donations: number }
+export interface RedactResult {
+  customer: string;
+  /** `anon-<32 hex>`: HMAC-SHA256 of the customer id keyed by the secret, the same for the same customer. */
+  anonymous: string;
+  /** Events re-applied under the anonymous id (0: nothing stored, nothing done). */
+  events: number;
+  balance: number | null;
+}
+
+/** Everything a store holds about one customer (a data request); the SQL stores add `updated_at`/`received_at`-style times, the contact and push devices. */
+export interface CustomerData {
+  state: AccountState | null;
+  entries: Entry[];
+  coupons: Array<CouponView & { order_id: string | null; updated_at?: string | null }>;
+  orders: Array<{ id: string; record: OrderRecord; updated_at?: string | null }>;
+  events: Array<{ id: string; type: LoyaltyEvent['type']; at: string; body: LoyaltyEvent; result: HandleResult; received_at?: string | null }>;
+  notifications: Array<{ key: string; type: Effect['type']; effect: Effect; created_at?: string | null; delivered_at?: string | null }>;
+  /** SQL stores only: the notification contact, or null. */
+  contact?: { email: string | null; phone: string | null; name: string | null; locale: string | null; opt_out: unknown } | null;
+  /** SQL stores only. */
+  push_subscriptions?: Array<{ endpoint: string; created_at: string | null }>;
+}
+export interface DataRequest extends CustomerData { program: string; customer: string; account: AccountView | null }
+
+/** Rows deleted per table by `redactShop` (the SQL stores also count notify_contacts, push_subscriptions, notify_templates). */
+export type ErasedRows = { events: number; entries: number; outbox: number; coupons: number; orders: number; accounts: number } & Record<string, number>;
+
+// --- the store interface ----------------------------------------------------------------
+// Every method takes the program id first: one store may hold several programs.
+
+/** An event's stored outcome. */
+export interface StoredEvent { customer: string | null; result: HandleResult }
+/** An order's record and the customer it belongs to. */
+export interface StoredOrder { customer: string; record: OrderRecord }
+/** A locked account row: `state` is null for an account created by the lock. */
+export interface LockedAccount { state: AccountState | null; version: number }
+
+/** Operations inside one store transaction; they hold their locks until it ends. */
+export interface StoreTransaction {
+  findEvent(program: string, id: string): Promise<StoredEvent | null>;
+  /** Serializes every event naming this order. */
+  lockOrder(program: string, orderId: string): Promise<unknown>;
+  /** Optional fast path (the SQL stores): takes the order lock and reads the event's stored outcome in one round trip. */
+  begin?(program: string, id: string, orderId: string | null): Promise<StoredEvent | null>;
+  /** Optional fast path, with `begin`: the order and the locked account, or null when there is no account yet. */
+  orderAndAccount?(program: string, orderId: string | null, customer: string): Promise<{ order: StoredOrder | null; account: LockedAccount } | null>;
+  findOrder(program: string, orderId: string): Promise<StoredOrder | null>;
+  /** Locks the account, creating it first if needed. */
+  lockAccount(program: string, customer: string): Promise<LockedAccount>;
+  /** Locks the account only if it is due by `now` (ISO) and free; null otherwise. */
+  lockDue(program: string, customer: string, now: string): Promise<LockedAccount | null>;
+  /** Coupons of a stock-limited reward issued so far (not cancelled), under a lock. */
+  rewardStock(program: string, reward: string): Promise<number>;
+  /** Deletes every row of the customer and returns their event bodies in the order applied. */
+  eraseCustomer(program: string, customer: string): Promise<LoyaltyEvent[]>;
+  /** Writes everything one event did; throws (SQLSTATE `23505` as `code`) when the event id is already stored. */
+  record(program: string, written: { event: LoyaltyEvent; customer: string | null; result: HandleResult; state?: AccountState;
+    order?: OrderRecord; entries?: Entry[]; effects?: Effect[] }): Promise<void>;
+}
+
+/** What createLoyalty needs from a store: implement it to bring your own database. */
+export interface LoyaltyStore {
+  /** Runs `fn` in one transaction: commits when it resolves, rolls back when it throws. */
+  transaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+  /** Optional bulk import: one transaction for a chunk of events (used by `importMany`; without it each event gets its own). */
+  chunk?<T>(program: string, events: LoyaltyEvent[], fn: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+  event(program: string, id: string): Promise<StoredEvent | null>;
+  /** The stored engine state, or null. */
+  account(program: string, customer: string): Promise<AccountState | null>;
+  /** Entries newest first; `cursor` is the `next` of the previous page. */
+  history(program: string, customer: string, options?: { cursor?: string | null; limit?: number }): Promise<HistoryPage>;
+  /** Customers due by `now` (ISO), ordered by (next_due, customer), after a keyset cursor. */
+  due(program: string, now: string, options?: { after?: { customer: string; next_due: string } | null; limit?: number }): Promise<Array<{ customer: string; next_due: string }>>;
+  /** Raw events in the order they were applied, after sequence number `after` (default 0; limit 5000). */
+  events(program: string, options?: { after?: number; limit?: number }): Promise<Array<{ seq: number; body: LoyaltyEvent }>>;
+  /** Stored accounts by customer id, after `after` (default ''; limit 5000). */
+  accounts(program: string, options?: { after?: string; limit?: number }): Promise<Array<{ customer: string; state: AccountState | null; balance: number; version: number }>>;
+  donations(program: string): Promise<Array<{ charity: string; points: number; donations: number }>>;
+  coupon(program: string, code: string): Promise<StoredCoupon | null>;
+  customerData(program: string, customer: string): Promise<CustomerData>;
+  eraseProgram(program: string): Promise<ErasedRows>;
+  close(): Promise<void>;
+}
+
+/** The SQL adapter under the PGlite and PostgreSQL stores (`store.db`), for your own queries. */
+export interface SqlDb {
+  query(text: string, params?: unknown[]): Promise<{ rows: any[] }>;
+  transaction<T>(fn: (tx: { query(text: string, params?: unknown[]): Promise<{ rows: any[] }> }) => Promise<T>): Promise<T>;
+}
+
+/** The stores this package opens: the interface plus migrations and an audit count. */
+export interface OpenedStore extends LoyaltyStore {
+  db: SqlDb | null;
+  /** Applies the schema migrations not yet applied; returns their versions (none for memory). */
+  migrate(): Promise<number[]>;
+  /** Counts for invariant checks: events and entries stored for the customer, and the sum of their points (== balance). */
+  audit(program: string, customer: string): Promise<{ events: number; entries: number; points: number }>;
+}
+export interface SqlStore extends OpenedStore {
+  db: SqlDb;
+  chunk<T>(program: string, events: LoyaltyEvent[], fn: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+}
+export interface MemoryStore extends OpenedStore {
+  db: null;
+  /** Test hook: overwrites a stored state, as a bad migration or a manual edit would. */
+  tamper(program: string, customer: string, fn: (state: AccountState) => AccountState): Promise<void>;
+}
+
+/** An in-memory store with the SQL stores' behaviour, for tests: nothing survives the process. */
+export declare function openMemoryStore(): MemoryStore;
+
+/** The durable engine returned by {@link createLoyalty}. Every method returns a Promise; bad input rejects with a {@link LoyaltyError}. */
+export interface Loyalty {
+  /** The parsed program. */
+  program: Program;
+  /**
+   * Applies one event in one transaction (ledger, outbox, coupons, order and account move
+   * together), then the events it derives for other accounts (a referrer's reward). A
+   * redelivered event id returns the first result with `duplicate: true` and writes
+   * nothing. A `clock.tick` without `customer` ticks every due account (see `tick`).
+   */
+  handle(event: ProgramTick): Promise<TickSummary>;
+  handle(event: CustomerEvent): Promise<AppliedResult>;
+  handle(event: LoyaltyEvent): Promise<HandleResult | TickSummary>;
+  /** Handles events in order, each in its own transaction; a failure is reported in its place and the rest go on. */
+  handleMany(events: Iterable<LoyaltyEvent>): Promise<Array<HandleResult | TickSummary | HandleFailure>>;
+  /** Imports a history at bulk speed: chunks of events, one transaction each, with the outcome `handle` gives event by event. Other errors (the database) reject, keeping whole chunks only. */
+  importMany(events: readonly LoyaltyEvent[], options?: ImportOptions): Promise<ImportSummary>;
+  /** Previews a cart: the points it earns and the coupons usable on it; a null customer quotes for a guest. */
+  quote(customer: string | null | undefined, cart: Cart): Promise<Quote>;
+  /** The customer's account view, or null when they have none. */
+  account(customer: string): Promise<AccountView | null>;
+  /** Ledger entries newest first, keyset paged: `limit` 1..1000 (default 50), `cursor` the previous page's `next`. */
+  history(customer: string, options?: { cursor?: string | null; limit?: number }): Promise<HistoryPage>;
+  /** Grants (or deducts, negative `points`) points as a `points.adjusted` event; `id` defaults to `adjust:<uuid>`, `at` to now. */
+  adjust(customer: string, options: { points: number; reason: string; by: string; id?: string; at?: TimeInput }): Promise<AppliedResult>;
+  /** Redeems a reward for points as a `reward.redeemed` event; `id` defaults to `redeem:<uuid>`, `at` to now. Too few points is `skipped`, not an error. */
+  redeem(customer: string, options: { reward: string; id?: string; at?: TimeInput }): Promise<AppliedResult>;
+  /** Ticks every account due by `now` (default now), `batch` candidates at a time (default 100); one account's error does not stop the others. Safe to run from several processes. */
+  tick(now?: TimeInput, options?: { batch?: number }): Promise<TickSummary>;
+  /** Recomputes every account from the stored events and lists those whose stored state differs. */
+  rebuild(): Promise<RebuildReport>;
+  /** A coupon by its code, or null. */
+  coupon(code: string): Promise<StoredCoupon | null>;
+  /** Points donated per charity, for payout. */
+  donations(): Promise<DonationTotal[]>;
+  /** GDPR erasure: replaces the customer id everywhere by its anonymous id and re-applies their events, keeping the ledger balanced. */
+  redact(customer: string): Promise<RedactResult>;
+  /** GDPR data request: everything stored about the customer. */
+  dataRequest(customer: string): Promise<DataRequest>;
+  /** Erases every row of this program (Shopify shop/redact); returns rows deleted per table. */
+  redactShop(): Promise<ErasedRows>;
+  /** Closes the store and frees the engine. */
+  close(): Promise<void>;
+}
+
+export interface LoyaltyOptions {
+  /** The program, or its JSON text; compiled once (throws `invalid_program`). */
+  program: Program | string;
+  store: LoyaltyStore;
+  /** Keys coupon codes and redaction's anonymous ids; keep it out of the program. Default ''. */
+  secret?: string;
+}
+
+/**
+ * The durable engine over a store:
+ * `createLoyalty({ program, store: await openPgliteStore({ dataDir }), secret })`.
+ */
+export declare function createLoyalty(options: LoyaltyOptions): Loyalty;
