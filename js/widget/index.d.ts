@@ -1,31 +1,19 @@
 // Types for loyalty-engine/widget.
 import type { LitElement } from 'lit';
 
-export interface AccountView {
-  customer: string;
-  balance: number;
-  pending: number;
-  tier: string | null;
-  next_expiry: { points: number; at: string } | null;
-  coupons: Array<{ code: string; type: string; value?: string; min_order?: string | null; expires_at?: string | null; status: string; reward?: string }>;
-}
-
-export interface Quote {
-  points: number;
-  rules: string[];
-  perks: Record<string, unknown>;
-  coupons: Array<{ code: string; type: string; usable: boolean; discount?: string; reason?: string }>;
-}
+// The same shapes as the package's: one definition, no drift.
+import type { AccountView, Quote, Program, AccountState, Cart } from '../index.js';
+export type { AccountView, Quote };
 
 export interface BrowserEngine {
-  program: object;
-  quote(state: object | null, cart: object): Quote;
-  view(state: object): AccountView;
+  program: Program;
+  quote(state: AccountState | string | null, cart: Cart): Quote;
+  view(state: AccountState | string): AccountView;
   free(): void;
 }
 
 /** Loads pkg/ (the server's wasm) in the browser and compiles the program. */
-export function createBrowserEngine(program: object | string, options?: { wasmUrl?: string | URL }): Promise<BrowserEngine>;
+export function createBrowserEngine(program: Program | string, options?: { wasmUrl?: string | URL }): Promise<BrowserEngine>;
 
 export class ApiError extends Error {
   status: number;
