@@ -230,6 +230,14 @@ pub fn float_text(t: &str) -> String {
     s
 }
 
+/// `a.cmp(b)`, settling most pairs of keys on their first byte, without a call to memcmp.
+fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.as_bytes().first(), b.as_bytes().first()) {
+        (Some(x), Some(y)) if x != y => x.cmp(y),
+        _ => a.cmp(b),
+    }
+}
+
 /// A syntax error: serde_json's message and where (1-based line, column of the last byte read).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyntaxError {
@@ -246,35 +254,54 @@ struct Reader<'a> {
     b: &'a [u8],
     i: usize,
     depth: usize,
+    /// The items and members of the arrays and objects being read, one stack for all: each
+    /// container is moved out into one exactly-sized Vec when it closes, rather than growing
+    /// its own Vec push by push.
+    items: Vec<Value<'a>>,
+    members: Vec<(Cow<'a, str>, Value<'a>)>,
+    /// The syntax error met, if any: its message and how many bytes had been read.
+    error: (&'static str, usize),
 }
 
-type R<T> = Result<T, SyntaxError>;
+/// A syntax error, recorded in `Reader::error`. Zero-sized, so that each `Result` the reader
+/// passes up is no bigger than its value: a value is moved through every level above it.
+struct Stop;
+
+type R<T> = Result<T, Stop>;
 
 /// Parses a whole JSON text (whitespace around it allowed, nothing else).
-pub fn parse(text: &str) -> R<Value<'_>> {
-    let mut r = Reader { text, b: text.as_bytes(), i: 0, depth: 0 };
-    let v = r.value()?;
-    r.ws();
-    if r.i < r.b.len() {
-        return Err(r.err_at(r.i + 1, "trailing characters"));
-    }
-    Ok(v)
+pub fn parse(text: &str) -> Result<Value<'_>, SyntaxError> {
+    let mut r = Reader { text, b: text.as_bytes(), i: 0, depth: 0, items: Vec::new(), members: Vec::new(), error: ("", 0) };
+    r.document().map_err(|Stop| {
+        let (message, at) = r.error;
+        let before = &r.b[..at.min(r.b.len())];
+        let line = 1 + before.iter().filter(|&&c| c == b'\n').count();
+        let column = before.len() - before.iter().rposition(|&c| c == b'\n').map_or(0, |p| p + 1);
+        SyntaxError { message, line, column }
+    })
 }
 
 impl<'a> Reader<'a> {
+    fn document(&mut self) -> R<Value<'a>> {
+        let v = self.value()?;
+        self.ws();
+        if self.i < self.b.len() {
+            return Err(self.err_at(self.i + 1, "trailing characters"));
+        }
+        Ok(v)
+    }
+
     /// An error after `at` bytes have been read.
-    fn err_at(&self, at: usize, message: &'static str) -> SyntaxError {
-        let at = at.min(self.b.len());
-        let before = &self.b[..at];
-        let line = 1 + before.iter().filter(|&&c| c == b'\n').count();
-        let column = at - before.iter().rposition(|&c| c == b'\n').map_or(0, |p| p + 1);
-        SyntaxError { message, line, column }
+    #[cold]
+    fn err_at(&mut self, at: usize, message: &'static str) -> Stop {
+        self.error = (message, at);
+        Stop
     }
     /// An error at the byte about to be read.
-    fn peek_err(&self, message: &'static str) -> SyntaxError {
+    fn peek_err(&mut self, message: &'static str) -> Stop {
         self.err_at(self.i + 1, message)
     }
-    fn eof(&self, message: &'static str) -> SyntaxError {
+    fn eof(&mut self, message: &'static str) -> Stop {
         self.err_at(self.b.len(), message)
     }
 
@@ -288,99 +315,105 @@ impl<'a> Reader<'a> {
         self.ws();
         let Some(&c) = self.b.get(self.i) else { return Err(self.eof("EOF while parsing a value")) };
         match c {
-            b'n' => self.ident(b"null", Value::Null),
-            b't' => self.ident(b"true", Value::Bool(true)),
-            b'f' => self.ident(b"false", Value::Bool(false)),
-            b'-' | b'0'..=b'9' => self.number(),
             b'"' => {
                 self.i += 1;
                 Ok(Value::Str(self.string()?))
             }
-            b'[' => {
-                self.enter()?;
-                self.i += 1;
-                let mut items = Vec::new();
-                self.ws();
-                if self.i == self.b.len() {
-                    return Err(self.eof("EOF while parsing a list"));
-                }
-                if self.b.get(self.i) == Some(&b']') {
-                    self.i += 1;
-                } else {
-                    loop {
-                        items.push(self.value()?);
-                        self.ws();
-                        match self.b.get(self.i) {
-                            None => return Err(self.eof("EOF while parsing a list")),
-                            Some(b',') => {
-                                self.i += 1;
-                                self.ws();
-                                if self.b.get(self.i) == Some(&b']') {
-                                    return Err(self.peek_err("trailing comma"));
-                                }
-                            }
-                            Some(b']') => {
-                                self.i += 1;
-                                break;
-                            }
-                            Some(_) => return Err(self.peek_err("expected `,` or `]`")),
-                        }
-                    }
-                }
-                self.depth -= 1;
-                Ok(Value::Array(items))
-            }
-            b'{' => {
-                self.enter()?;
-                self.i += 1;
-                let mut members: Vec<(Cow<'a, str>, Value<'a>)> = Vec::new();
-                self.ws();
-                if self.b.get(self.i) == Some(&b'}') {
-                    self.i += 1;
-                } else {
-                    loop {
-                        self.ws();
-                        match self.b.get(self.i) {
-                            None => return Err(self.eof("EOF while parsing an object")),
-                            Some(b'"') => self.i += 1,
-                            Some(_) => return Err(self.peek_err("key must be a string")),
-                        }
-                        let key = self.string()?;
-                        self.ws();
-                        match self.b.get(self.i) {
-                            None => return Err(self.eof("EOF while parsing an object")),
-                            Some(b':') => self.i += 1,
-                            Some(_) => return Err(self.peek_err("expected `:`")),
-                        }
-                        let v = self.value()?;
-                        // Sorted as it goes, the last duplicate winning: serde_json's BTreeMap.
-                        match members.binary_search_by(|(k, _)| k.as_ref().cmp(key.as_ref())) {
-                            Ok(i) => members[i].1 = v,
-                            Err(i) => members.insert(i, (key, v)),
-                        }
-                        self.ws();
-                        match self.b.get(self.i) {
-                            None => return Err(self.eof("EOF while parsing an object")),
-                            Some(b',') => {
-                                self.i += 1;
-                                self.ws();
-                                if self.b.get(self.i) == Some(&b'}') {
-                                    return Err(self.peek_err("trailing comma"));
-                                }
-                            }
-                            Some(b'}') => {
-                                self.i += 1;
-                                break;
-                            }
-                            Some(_) => return Err(self.peek_err("expected `,` or `}`")),
-                        }
-                    }
-                }
-                self.depth -= 1;
-                Ok(Value::Object(members))
-            }
+            b'-' | b'0'..=b'9' => self.number(),
+            b'{' => self.object(),
+            b'[' => self.array(),
+            b'n' => self.ident(b"null", Value::Null),
+            b't' => self.ident(b"true", Value::Bool(true)),
+            b'f' => self.ident(b"false", Value::Bool(false)),
             _ => Err(self.peek_err("expected value")),
         }
+    }
+
+    fn array(&mut self) -> R<Value<'a>> {
+        self.enter()?;
+        self.i += 1;
+        let base = self.items.len();
+        self.ws();
+        if self.i == self.b.len() {
+            return Err(self.eof("EOF while parsing a list"));
+        }
+        if self.b.get(self.i) == Some(&b']') {
+            self.i += 1;
+        } else {
+            loop {
+                let v = self.value()?;
+                self.items.push(v);
+                self.ws();
+                match self.b.get(self.i) {
+                    None => return Err(self.eof("EOF while parsing a list")),
+                    Some(b',') => {
+                        self.i += 1;
+                        self.ws();
+                        if self.b.get(self.i) == Some(&b']') {
+                            return Err(self.peek_err("trailing comma"));
+                        }
+                    }
+                    Some(b']') => {
+                        self.i += 1;
+                        break;
+                    }
+                    Some(_) => return Err(self.peek_err("expected `,` or `]`")),
+                }
+            }
+        }
+        self.depth -= 1;
+        Ok(Value::Array(self.items.drain(base..).collect()))
+    }
+
+    fn object(&mut self) -> R<Value<'a>> {
+        self.enter()?;
+        self.i += 1;
+        let base = self.members.len();
+        self.ws();
+        if self.b.get(self.i) == Some(&b'}') {
+            self.i += 1;
+        } else {
+            loop {
+                self.ws();
+                match self.b.get(self.i) {
+                    None => return Err(self.eof("EOF while parsing an object")),
+                    Some(b'"') => self.i += 1,
+                    Some(_) => return Err(self.peek_err("key must be a string")),
+                }
+                let key = self.string()?;
+                self.ws();
+                match self.b.get(self.i) {
+                    None => return Err(self.eof("EOF while parsing an object")),
+                    Some(b':') => self.i += 1,
+                    Some(_) => return Err(self.peek_err("expected `:`")),
+                }
+                let v = self.value()?;
+                // Sorted as it goes, the last duplicate winning: serde_json's BTreeMap.
+                let open = self.members.get_mut(base..).unwrap_or_default();
+                match open.binary_search_by(|(k, _)| key_order(k, &key)) {
+                    Ok(i) => open[i].1 = v,
+                    Err(i) => self.members.insert(base + i, (key, v)),
+                }
+                self.ws();
+                match self.b.get(self.i) {
+                    None => return Err(self.eof("EOF while parsing an object")),
+                    Some(b',') => {
+                        self.i += 1;
+                        self.ws();
+                        if self.b.get(self.i) == Some(&b'}') {
+                            return Err(self.peek_err("trailing comma"));
+                        }
+                    }
+                    Some(b'}') => {
+                        self.i += 1;
+                        break;
+                    }
+                    Some(_) => return Err(self.peek_err("expected `,` or `}`")),
+                }
+            }
+        }
+        self.depth -= 1;
+        Ok(Value::Object(self.members.drain(base..).collect()))
     }
 
     fn enter(&mut self) -> R<()> {
