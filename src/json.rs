@@ -60,7 +60,7 @@ impl<'a> Value<'a> {
     /// The member `key` of an object.
     pub fn get(&self, key: &str) -> Option<&Value<'a>> {
         let m = self.as_object()?;
-        m.binary_search_by(|(k, _)| k.as_ref().cmp(key)).ok().map(|i| &m[i].1)
+        m.binary_search_by(|(k, _)| key_order(text(k), key)).ok().map(|i| &m[i].1)
     }
 }
 
@@ -230,12 +230,47 @@ pub fn float_text(t: &str) -> String {
     s
 }
 
-/// `a.cmp(b)`, settling most pairs of keys on their first byte, without a call to memcmp.
-fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
-    match (a.as_bytes().first(), b.as_bytes().first()) {
-        (Some(x), Some(y)) if x != y => x.cmp(y),
-        _ => a.cmp(b),
+// Keys are short and compared often. These helpers are inlined: in the size-optimised wasm,
+// `Cow`'s deref and `str`'s comparisons are calls (memcmp a byte loop of its own).
+
+/// The text of a key.
+#[inline(always)]
+pub fn text<'b>(k: &'b Cow<str>) -> &'b str {
+    match k {
+        Cow::Borrowed(s) => s,
+        Cow::Owned(s) => s,
     }
+}
+
+/// `a == b`.
+#[inline(always)]
+pub fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// `a.cmp(b)`.
+#[inline(always)]
+fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut i = 0;
+    while i < a.len() && i < b.len() {
+        if a[i] != b[i] {
+            return if a[i] < b[i] { std::cmp::Ordering::Less } else { std::cmp::Ordering::Greater };
+        }
+        i += 1;
+    }
+    a.len().cmp(&b.len())
 }
 
 /// A syntax error: serde_json's message and where (1-based line, column of the last byte read).
@@ -362,7 +397,7 @@ impl<'a> Reader<'a> {
             }
         }
         self.depth -= 1;
-        Ok(Value::Array(self.items.drain(base..).collect()))
+        Ok(Value::Array(self.items.split_off(base)))
     }
 
     fn object(&mut self) -> R<Value<'a>> {
@@ -388,12 +423,7 @@ impl<'a> Reader<'a> {
                     Some(_) => return Err(self.peek_err("expected `:`")),
                 }
                 let v = self.value()?;
-                // Sorted as it goes, the last duplicate winning: serde_json's BTreeMap.
-                let open = self.members.get_mut(base..).unwrap_or_default();
-                match open.binary_search_by(|(k, _)| key_order(k, &key)) {
-                    Ok(i) => open[i].1 = v,
-                    Err(i) => self.members.insert(base + i, (key, v)),
-                }
+                self.member(base, key, v);
                 self.ws();
                 match self.b.get(self.i) {
                     None => return Err(self.eof("EOF while parsing an object")),
@@ -413,7 +443,23 @@ impl<'a> Reader<'a> {
             }
         }
         self.depth -= 1;
-        Ok(Value::Object(self.members.drain(base..).collect()))
+        Ok(Value::Object(self.members.split_off(base)))
+    }
+
+    /// Adds a member to the object open at `members[base..]`, keeping it sorted with the last
+    /// of duplicate keys winning (serde_json's BTreeMap). Searched from the end, where a key
+    /// in order goes.
+    fn member(&mut self, base: usize, key: Cow<'a, str>, v: Value<'a>) {
+        let mut at = self.members.len();
+        while at > base {
+            let m = &mut self.members[at - 1];
+            match key_order(text(&m.0), text(&key)) {
+                std::cmp::Ordering::Greater => at -= 1,
+                std::cmp::Ordering::Equal => return m.1 = v,
+                std::cmp::Ordering::Less => break,
+            }
+        }
+        self.members.insert(at, (key, v));
     }
 
     fn enter(&mut self) -> R<()> {
@@ -633,7 +679,27 @@ pub fn push_digits(s: &mut String, m: u128, width: usize) {
     }
     let start = i.min(buf.len() - width.min(buf.len()));
     // Only ASCII digits were written.
-    s.push_str(std::str::from_utf8(&buf[start..]).unwrap_or(""));
+    append(s, std::str::from_utf8(&buf[start..]).unwrap_or(""));
+}
+
+/// `s.push_str(t)`, faster for the short pieces JSON is made of (keys, ids, digits): in wasm
+/// `push_str` copies with `memory.copy`, which V8 runs as a call out to C, and `String::push`
+/// and `Vec::push` are calls (per char, per byte) in the size-optimised module.
+pub fn append(s: &mut String, t: &str) {
+    let n = t.len();
+    if n > 16 {
+        return s.push_str(t);
+    }
+    s.reserve(n);
+    // SAFETY: a whole `str` is appended, so the String stays UTF-8; `reserve` made the room.
+    unsafe {
+        let v = s.as_mut_vec();
+        let (len, p, t) = (v.len(), v.as_mut_ptr(), t.as_ptr());
+        for i in 0..n {
+            *p.add(len + i) = *t.add(i);
+        }
+        v.set_len(len + n);
+    }
 }
 
 /// Compact JSON output, written as serde_json writes it. The caller places the commas:
@@ -647,39 +713,38 @@ impl Out {
     }
     fn comma(&mut self) {
         if self.1 {
-            self.0.push(',');
+            append(&mut self.0, ",");
         }
         self.1 = true;
     }
     pub fn open(&mut self) {
-        self.0.push('{');
+        append(&mut self.0, "{");
         self.1 = false;
     }
     pub fn close(&mut self) {
-        self.0.push('}');
+        append(&mut self.0, "}");
         self.1 = true;
     }
     pub fn open_array(&mut self) {
-        self.0.push('[');
+        append(&mut self.0, "[");
         self.1 = false;
     }
     pub fn close_array(&mut self) {
-        self.0.push(']');
+        append(&mut self.0, "]");
         self.1 = true;
     }
     /// Starts an object member: the comma if needed, the key and the colon.
     pub fn key(&mut self, k: &str) {
-        self.comma();
-        self.0.push('"');
-        self.0.push_str(k);
-        self.0.push_str("\":");
+        append(&mut self.0, if self.1 { ",\"" } else { "\"" });
+        append(&mut self.0, k);
+        append(&mut self.0, "\":");
         self.1 = false;
     }
     /// Starts an object member whose key is data (an id), escaped.
     pub fn key_escaped(&mut self, k: &str) {
         self.comma();
         self.str(k);
-        self.0.push(':');
+        append(&mut self.0, ":");
         self.1 = false;
     }
     /// Starts an array item.
@@ -689,7 +754,7 @@ impl Out {
     }
     pub fn str(&mut self, s: &str) {
         let b = s.as_bytes();
-        self.0.push('"');
+        append(&mut self.0, "\"");
         let mut start = 0;
         for (i, &c) in b.iter().enumerate() {
             let esc: &str = match c {
@@ -703,24 +768,24 @@ impl Out {
                 0..=0x1f => "",
                 _ => continue,
             };
-            self.0.push_str(sub(s, start..i));
+            append(&mut self.0, sub(s, start..i));
             if esc.is_empty() {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                self.0.push_str("\\u00");
-                self.0.push(HEX[(c >> 4) as usize] as char);
-                self.0.push(HEX[(c & 15) as usize] as char);
+                const HEX: &str = "0123456789abcdef";
+                append(&mut self.0, "\\u00");
+                append(&mut self.0, sub(HEX, (c >> 4) as usize..(c >> 4) as usize + 1));
+                append(&mut self.0, sub(HEX, (c & 15) as usize..(c & 15) as usize + 1));
             } else {
-                self.0.push_str(esc);
+                append(&mut self.0, esc);
             }
             start = i + 1;
         }
-        self.0.push_str(sub(s, start..));
-        self.0.push('"');
+        append(&mut self.0, sub(s, start..));
+        append(&mut self.0, "\"");
         self.1 = true;
     }
     pub fn int(&mut self, n: i64) {
         if n < 0 {
-            self.0.push('-');
+            append(&mut self.0, "-");
         }
         push_digits(&mut self.0, n.unsigned_abs() as u128, 1);
         self.1 = true;
