@@ -340,7 +340,16 @@ impl<'a> Reader<'a> {
         self.err_at(self.b.len(), message)
     }
 
+    /// Skips whitespace: inlined, as compact JSON has none to skip.
+    #[inline(always)]
     fn ws(&mut self) {
+        if let Some(&c) = self.b.get(self.i) {
+            if c <= b' ' {
+                self.skip_ws();
+            }
+        }
+    }
+    fn skip_ws(&mut self) {
         while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.b.get(self.i) {
             self.i += 1;
         }
@@ -561,37 +570,36 @@ impl<'a> Reader<'a> {
     }
 
     /// A string's content, after its opening quote.
+    /// Moves to the next `"` or `\\` in a string and returns it: a control character or the
+    /// end of the text is an error.
+    #[inline]
+    fn run(&mut self) -> R<u8> {
+        let (b, mut i) = (self.b, self.i);
+        while i < b.len() {
+            let c = b[i];
+            if c == b'"' || c == b'\\' {
+                self.i = i;
+                return Ok(c);
+            }
+            if c < 0x20 {
+                self.i = i;
+                return Err(self.peek_err("control character (\\u0000-\\u001F) found while parsing a string"));
+            }
+            i += 1;
+        }
+        Err(self.eof("EOF while parsing a string"))
+    }
+
+    /// A string's content, after its opening quote.
     fn string(&mut self) -> R<Cow<'a, str>> {
         let start = self.i;
         // The common case: no escapes, borrowed.
-        loop {
-            match self.b.get(self.i) {
-                None => return Err(self.eof("EOF while parsing a string")),
-                Some(b'"') => {
-                    self.i += 1;
-                    return Ok(Cow::Borrowed(sub(self.text, start..self.i - 1)));
-                }
-                Some(b'\\') => break,
-                Some(&c) if c < 0x20 => return Err(self.peek_err("control character (\\u0000-\\u001F) found while parsing a string")),
-                Some(_) => self.i += 1,
-            }
+        if self.run()? == b'"' {
+            self.i += 1;
+            return Ok(Cow::Borrowed(sub(self.text, start..self.i - 1)));
         }
         let mut s = String::from(sub(self.text, start..self.i));
         loop {
-            let run = self.i;
-            loop {
-                match self.b.get(self.i) {
-                    None => return Err(self.eof("EOF while parsing a string")),
-                    Some(b'"' | b'\\') => break,
-                    Some(&c) if c < 0x20 => return Err(self.peek_err("control character (\\u0000-\\u001F) found while parsing a string")),
-                    Some(_) => self.i += 1,
-                }
-            }
-            s.push_str(sub(self.text, run..self.i));
-            if self.b[self.i] == b'"' {
-                self.i += 1;
-                return Ok(Cow::Owned(s));
-            }
             self.i += 1;
             let Some(&e) = self.b.get(self.i) else { return Err(self.eof("EOF while parsing a string")) };
             self.i += 1;
@@ -627,6 +635,13 @@ impl<'a> Reader<'a> {
                     s.push(char::from_u32(c).unwrap_or('\u{fffd}'));
                 }
                 _ => return Err(self.err_at(self.i, "invalid escape")),
+            }
+            let run = self.i;
+            let c = self.run()?;
+            s.push_str(sub(self.text, run..self.i));
+            if c == b'"' {
+                self.i += 1;
+                return Ok(Cow::Owned(s));
             }
         }
     }
@@ -690,7 +705,9 @@ pub fn append(s: &mut String, t: &str) {
     if n > 16 {
         return s.push_str(t);
     }
-    s.reserve(n);
+    if s.capacity() - s.len() < n {
+        s.reserve(n);
+    }
     // SAFETY: a whole `str` is appended, so the String stays UTF-8; `reserve` made the room.
     unsafe {
         let v = s.as_mut_vec();
@@ -779,7 +796,8 @@ impl Out {
             }
             start = i + 1;
         }
-        append(&mut self.0, sub(s, start..));
+        // Most strings have nothing to escape: no slicing for them.
+        append(&mut self.0, if start == 0 { s } else { sub(s, start..) });
         append(&mut self.0, "\"");
         self.1 = true;
     }
