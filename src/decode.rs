@@ -160,11 +160,17 @@ impl<'a, 'p> Obj<'a, 'p> {
     }
 
     pub fn str_list(&self, key: &str) -> Result<Vec<String>> {
-        let mut out = Vec::new();
-        for (p, v) in self.list(key)? {
-            match v.as_str() {
-                Some(s) => out.push(String::from(s)),
-                None => return Err(not_a(self.code, p, "a string", v)),
+        // Read in place, not through `list`'s Vec of paths.
+        let a = match self.get(key) {
+            None => return Ok(vec![]),
+            Some(Value::Array(a)) => a,
+            Some(v) => return Err(self.wrong(key, "an array", v)),
+        };
+        let mut out = Vec::with_capacity(a.len());
+        for (i, v) in a.iter().enumerate() {
+            match v {
+                Value::Str(s) => out.push(String::from(text(s))),
+                _ => return Err(not_a(self.code, Path::Item(&self.path, key, i), "a string", v)),
             }
         }
         Ok(out)

@@ -498,6 +498,8 @@ impl<'a> Reader<'a> {
             self.i += 1;
         }
         let digits = self.i;
+        // The whole part's value, read as it is scanned: exact up to 19 digits.
+        let mut mag: u64 = 0;
         match self.b.get(self.i) {
             None => return Err(self.eof("EOF while parsing a value")),
             Some(b'0') => {
@@ -507,13 +509,14 @@ impl<'a> Reader<'a> {
                 }
             }
             Some(b'1'..=b'9') => {
-                while let Some(b'0'..=b'9') = self.b.get(self.i) {
+                while let Some(&c @ b'0'..=b'9') = self.b.get(self.i) {
+                    mag = mag.wrapping_mul(10).wrapping_add((c - b'0') as u64);
                     self.i += 1;
                 }
             }
             Some(_) => return Err(self.peek_err("invalid number")),
         }
-        let int_end = self.i;
+        let whole = self.i - digits <= 19;
         let mut float = false;
         if self.b.get(self.i) == Some(&b'.') {
             float = true;
@@ -528,29 +531,18 @@ impl<'a> Reader<'a> {
             }
             self.digits()?;
         }
-        let text = sub(self.text, start..self.i);
-        if !float {
-            let mut mag: u64 = 0;
-            let mut fits = true;
-            for &c in &self.b[digits..int_end] {
-                match mag.checked_mul(10).and_then(|m| m.checked_add((c - b'0') as u64)) {
-                    Some(m) => mag = m,
-                    None => {
-                        fits = false;
-                        break;
-                    }
-                }
-            }
-            if fits {
-                return Ok(if !neg {
-                    if mag <= i64::MAX as u64 { Value::Int(mag as i64) } else { Value::Number(text) }
-                } else {
-                    // serde_json: a negative whose negation is not negative is a float (-0).
-                    let n = (mag as i64).wrapping_neg();
-                    if n >= 0 { Value::Number(text) } else { Value::Int(n) }
-                });
-            }
+        let text = || sub(self.text, start..self.i);
+        if !float && whole {
+            return Ok(if !neg {
+                if mag <= i64::MAX as u64 { Value::Int(mag as i64) } else { Value::Number(text()) }
+            } else {
+                // serde_json: a negative whose negation is not negative is a float (-0).
+                let n = (mag as i64).wrapping_neg();
+                if n >= 0 { Value::Number(text()) } else { Value::Int(n) }
+            });
         }
+        // Anything else (a fraction, an exponent, 20 digits or more) is kept as written.
+        let text = text();
         if out_of_range(text) {
             return Err(self.err_at(self.i, "number out of range"));
         }
@@ -1135,7 +1127,7 @@ mod against_serde_json {
     fn same_values_and_number_text() {
         for s in [
             r#"{"b":[1,-2,true,null,"x\"y\u00e9\ud83d\ude00"],"a":{"z":1,"y":2,"z":3},"c":"\/\b\f\n\r\t"}"#,
-            "[0, -0, 1.5, 1.0, 1e20, 1E-7, 0.0001, 123456789012345, -9223372036854775808, 9223372036854775807, 9223372036854775808, 18446744073709551615, 100e-2, 2.5e+3, 1e16, 1.25e16, 1e15, 0.00001, 0.000001, -2.5e-300, 1e308, 99999999999999999999, 123.456e5, 5e-324]",
+            "[0, -0, 1.5, 1.0, 1e20, 1E-7, 0.0001, 123456789012345, -9223372036854775808, 9223372036854775807, 9223372036854775808, 18446744073709551615, 100e-2, 2.5e+3, 1e16, 1.25e16, 1e15, 0.00001, 0.000001, -2.5e-300, 1e308, 99999999999999999999, 123.456e5, 5e-324, 9999999999999999999, -9999999999999999999, 1000000000000000000, -1000000000000000000, 10000000000000000000, 123456789012345678901234567890, -0.0, 0e5]",
         ] {
             let theirs = serde(s).unwrap();
             let ours = parse(s).unwrap();
