@@ -689,25 +689,34 @@ pub fn push_digits(s: &mut String, m: u128, width: usize) {
     append(s, std::str::from_utf8(&buf[start..]).unwrap_or(""));
 }
 
-/// `s.push_str(t)`, faster for the short pieces JSON is made of (keys, ids, digits): in wasm
-/// `push_str` copies with `memory.copy`, which V8 runs as a call out to C, and `String::push`
-/// and `Vec::push` are calls (per char, per byte) in the size-optimised module.
+/// `s.push_str(t)`, faster for the short pieces JSON is made of: see `append_all`.
 pub fn append(s: &mut String, t: &str) {
-    let n = t.len();
-    if n > 16 {
-        return s.push_str(t);
+    append_all(s, &[t]);
+}
+
+/// `s.push_str(p)` for each part, by a byte loop: in wasm `push_str` copies with
+/// `memory.copy`, which V8 runs as a call out to C, and `String::push` and `Vec::push` are
+/// calls (per char, per byte) in the size-optimised module. JSON is written in short pieces
+/// (keys, ids, digits), several at a time (`,"key":`), so they share one call.
+pub fn append_all(s: &mut String, parts: &[&str]) {
+    let mut n = 0;
+    for p in parts {
+        n += p.len();
     }
     if s.capacity() - s.len() < n {
         s.reserve(n);
     }
-    // SAFETY: a whole `str` is appended, so the String stays UTF-8; `reserve` made the room.
+    // SAFETY: whole `str`s are appended, so the String stays UTF-8; `reserve` made the room.
     unsafe {
         let v = s.as_mut_vec();
-        let (len, p, t) = (v.len(), v.as_mut_ptr(), t.as_ptr());
-        for i in 0..n {
-            *p.add(len + i) = *t.add(i);
+        let (mut len, out) = (v.len(), v.as_mut_ptr());
+        for p in parts {
+            for &c in p.as_bytes() {
+                *out.add(len) = c;
+                len += 1;
+            }
         }
-        v.set_len(len + n);
+        v.set_len(len);
     }
 }
 
@@ -744,9 +753,7 @@ impl Out {
     }
     /// Starts an object member: the comma if needed, the key and the colon.
     pub fn key(&mut self, k: &str) {
-        append(&mut self.0, if self.1 { ",\"" } else { "\"" });
-        append(&mut self.0, k);
-        append(&mut self.0, "\":");
+        append_all(&mut self.0, &[if self.1 { ",\"" } else { "\"" }, k, "\":"]);
         self.1 = false;
     }
     /// Starts an object member whose key is data (an id), escaped.
@@ -762,10 +769,11 @@ impl Out {
         self.1 = false;
     }
     pub fn str(&mut self, s: &str) {
-        let b = s.as_bytes();
-        append(&mut self.0, "\"");
+        // The opening quote goes out with the first run, and a string with nothing to
+        // escape (most) in one append with both quotes, unsliced.
+        let mut quote = "\"";
         let mut start = 0;
-        for (i, &c) in b.iter().enumerate() {
+        for (i, &c) in s.as_bytes().iter().enumerate() {
             let esc: &str = match c {
                 b'"' => "\\\"",
                 b'\\' => "\\\\",
@@ -777,20 +785,18 @@ impl Out {
                 0..=0x1f => "",
                 _ => continue,
             };
-            append(&mut self.0, sub(s, start..i));
+            append_all(&mut self.0, &[quote, sub(s, start..i)]);
+            quote = "";
             if esc.is_empty() {
                 const HEX: &str = "0123456789abcdef";
-                append(&mut self.0, "\\u00");
-                append(&mut self.0, sub(HEX, (c >> 4) as usize..(c >> 4) as usize + 1));
-                append(&mut self.0, sub(HEX, (c & 15) as usize..(c & 15) as usize + 1));
+                let (hi, lo) = ((c >> 4) as usize, (c & 15) as usize);
+                append_all(&mut self.0, &["\\u00", sub(HEX, hi..hi + 1), sub(HEX, lo..lo + 1)]);
             } else {
                 append(&mut self.0, esc);
             }
             start = i + 1;
         }
-        // Most strings have nothing to escape: no slicing for them.
-        append(&mut self.0, if start == 0 { s } else { sub(s, start..) });
-        append(&mut self.0, "\"");
+        append_all(&mut self.0, &[quote, if start == 0 { s } else { sub(s, start..) }, "\""]);
         self.1 = true;
     }
     pub fn int(&mut self, n: i64) {
@@ -1070,6 +1076,30 @@ mod tests {
         o.close_array();
         o.close();
         assert_eq!(o.0, r#"{"s":"q\"b\\s\n\r\t\b\f\u0001\u001f"#.to_string() + "\u{7f}é😀" + r#"","n":-9223372036854775808,"m":9223372036854775807,"z":0,"t":true,"a":[null,{},[]]}"#);
+    }
+
+    #[test]
+    fn escapes_anywhere_in_a_string() {
+        // Every escape at the start, middle and end, alone and next to multi-byte chars.
+        for esc in ["\"", "\\", "\n", "\u{1}", "\u{1f}", "é", "😀", "\u{7f}"] {
+            for s in [esc.to_string(), format!("{esc}ab"), format!("ab{esc}"), format!("é{esc}😀{esc}{esc}x"), format!("{}{esc}", "k".repeat(40))] {
+                let mut o = Out::new();
+                o.str(&s);
+                assert_eq!(o.0, serde_json::to_string(&s).unwrap());
+                assert_eq!(parse(&o.0).unwrap().as_str(), Some(s.as_str()));
+                let mut o = Out::new();
+                o.open();
+                o.key_escaped(&s);
+                o.int(1);
+                o.close();
+                assert_eq!(o.0, serde_json::json!({ s.clone(): 1 }).to_string());
+            }
+        }
+        // Reading: escapes first, last, back to back, around multi-byte chars; borrowed without.
+        for (json, want) in [(r#""\n""#, "\n"), (r#""\"ab""#, "\"ab"), (r#""ab\\""#, "ab\\"), (r#""é\u00e9\t\t😀\/""#, "éé\t\t😀/"), (r#""\ud83d\ude00x""#, "😀x")] {
+            assert_eq!(parse(json).unwrap().as_str(), Some(want), "{json}");
+        }
+        assert!(matches!(parse(r#""é😀 plain""#).unwrap(), Value::Str(Cow::Borrowed("é😀 plain"))));
     }
 
     #[test]
