@@ -328,6 +328,7 @@ impl<'a> Reader<'a> {
 
     /// An error after `at` bytes have been read.
     #[cold]
+    #[inline(never)]
     fn err_at(&mut self, at: usize, message: &'static str) -> Stop {
         self.error = (message, at);
         Stop
@@ -531,18 +532,16 @@ impl<'a> Reader<'a> {
             }
             self.digits()?;
         }
-        let text = || sub(self.text, start..self.i);
         if !float && whole {
-            return Ok(if !neg {
-                if mag <= i64::MAX as u64 { Value::Int(mag as i64) } else { Value::Number(text()) }
-            } else {
-                // serde_json: a negative whose negation is not negative is a float (-0).
-                let n = (mag as i64).wrapping_neg();
-                if n >= 0 { Value::Number(text()) } else { Value::Int(n) }
-            });
+            let n = if neg { (mag as i64).wrapping_neg() } else { mag as i64 };
+            // Beyond i64 (positive and wrapped, or the negation not negative: serde_json's -0
+            // is a float): kept as written, like fractions.
+            if (n >= 0) != neg {
+                return Ok(Value::Int(n));
+            }
         }
         // Anything else (a fraction, an exponent, 20 digits or more) is kept as written.
-        let text = text();
+        let text = sub(self.text, start..self.i);
         if out_of_range(text) {
             return Err(self.err_at(self.i, "number out of range"));
         }
