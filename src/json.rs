@@ -1107,8 +1107,14 @@ mod tests {
         let mut o = Out::new();
         o.str(s);
         assert_eq!(parse(&o.0).unwrap().as_str(), Some(s));
-        for n in [0, 1, -1, 42, i64::MAX, i64::MIN] {
+        for n in [0, 1, -1, 42, 99_999_999, 100_000_000, -100_000_001, 1_767_175_200_000, 10_000_000_000_000_000, i64::MAX, i64::MIN] {
+            assert_eq!(int_text(n), n.to_string());
             assert_eq!(parse(&int_text(n)).unwrap(), Value::Int(n));
+        }
+        for (m, width, want) in [(0, 1, "0"), (7, 2, "07"), (5, 4, "0005"), (12345, 2, "12345"), (100_000_000, 12, "000100000000"), (u128::MAX, 1, "340282366920938463463374607431768211455")] {
+            let mut s = String::new();
+            push_digits(&mut s, m, width);
+            assert_eq!(s, want);
         }
         assert_eq!(sorted_object(&mut [("b", D::Int(1)), ("a", D::OptStr(None)), ("c", D::Bool(false)), ("aa", D::Raw("[]".into()))]), r#"{"a":null,"aa":[],"b":1,"c":false}"#);
     }
