@@ -382,7 +382,7 @@ impl<'a> Reader<'a> {
         if self.i == self.b.len() {
             return Err(self.eof("EOF while parsing a list"));
         }
-        if self.b.get(self.i) == Some(&b']') {
+        if matches!(self.b.get(self.i), Some(b']')) {
             self.i += 1;
         } else {
             loop {
@@ -394,7 +394,7 @@ impl<'a> Reader<'a> {
                     Some(b',') => {
                         self.i += 1;
                         self.ws();
-                        if self.b.get(self.i) == Some(&b']') {
+                        if matches!(self.b.get(self.i), Some(b']')) {
                             return Err(self.peek_err("trailing comma"));
                         }
                     }
@@ -415,7 +415,7 @@ impl<'a> Reader<'a> {
         self.i += 1;
         let base = self.members.len();
         self.ws();
-        if self.b.get(self.i) == Some(&b'}') {
+        if matches!(self.b.get(self.i), Some(b'}')) {
             self.i += 1;
         } else {
             loop {
@@ -440,7 +440,7 @@ impl<'a> Reader<'a> {
                     Some(b',') => {
                         self.i += 1;
                         self.ws();
-                        if self.b.get(self.i) == Some(&b'}') {
+                        if matches!(self.b.get(self.i), Some(b'}')) {
                             return Err(self.peek_err("trailing comma"));
                         }
                     }
@@ -519,7 +519,7 @@ impl<'a> Reader<'a> {
         }
         let whole = self.i - digits <= 19;
         let mut float = false;
-        if self.b.get(self.i) == Some(&b'.') {
+        if matches!(self.b.get(self.i), Some(b'.')) {
             float = true;
             self.i += 1;
             self.digits()?;
