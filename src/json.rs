@@ -561,9 +561,9 @@ impl<'a> Reader<'a> {
     }
 
     /// A string's content, after its opening quote.
-    /// Moves to the next `"` or `\\` in a string and returns it: a control character or the
+    /// Moves to the next `"` or `\` in a string and returns it: a control character or the
     /// end of the text is an error.
-    #[inline]
+    #[inline(always)]
     fn run(&mut self) -> R<u8> {
         let (b, mut i) = (self.b, self.i);
         while i < b.len() {
