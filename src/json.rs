@@ -274,6 +274,21 @@ fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
     a.len().cmp(&b.len())
 }
 
+/// Adds a member to an object, keeping it sorted with the last of duplicate keys winning
+/// (serde_json's BTreeMap). Searched from the end, where a key in order goes.
+fn member<'a>(members: &mut Vec<(Cow<'a, str>, Value<'a>)>, key: Cow<'a, str>, v: Value<'a>) {
+    let mut at = members.len();
+    while at > 0 {
+        let m = &mut members[at - 1];
+        match key_order(text(&m.0), text(&key)) {
+            std::cmp::Ordering::Greater => at -= 1,
+            std::cmp::Ordering::Equal => return m.1 = v,
+            std::cmp::Ordering::Less => break,
+        }
+    }
+    members.insert(at, (key, v));
+}
+
 /// A syntax error: serde_json's message and where (1-based line, column of the last byte read).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyntaxError {
@@ -290,11 +305,6 @@ struct Reader<'a> {
     b: &'a [u8],
     i: usize,
     depth: usize,
-    /// The items and members of the arrays and objects being read, one stack for all: each
-    /// container is moved out into one exactly-sized Vec when it closes, rather than growing
-    /// its own Vec push by push.
-    items: Vec<Value<'a>>,
-    members: Vec<(Cow<'a, str>, Value<'a>)>,
     /// The syntax error met, if any: its message and how many bytes had been read.
     error: (&'static str, usize),
 }
@@ -307,7 +317,7 @@ type R<T> = Result<T, Stop>;
 
 /// Parses a whole JSON text (whitespace around it allowed, nothing else).
 pub fn parse(text: &str) -> Result<Value<'_>, SyntaxError> {
-    let mut r = Reader { text, b: text.as_bytes(), i: 0, depth: 0, items: Vec::new(), members: Vec::new(), error: ("", 0) };
+    let mut r = Reader { text, b: text.as_bytes(), i: 0, depth: 0, error: ("", 0) };
     r.document().map_err(|Stop| {
         let (message, at) = r.error;
         let before = &r.b[..at.min(r.b.len())];
@@ -378,7 +388,7 @@ impl<'a> Reader<'a> {
     fn array(&mut self) -> R<Value<'a>> {
         self.enter()?;
         self.i += 1;
-        let base = self.items.len();
+        let mut items = Vec::new();
         self.ws();
         if self.i == self.b.len() {
             return Err(self.eof("EOF while parsing a list"));
@@ -387,8 +397,7 @@ impl<'a> Reader<'a> {
             self.i += 1;
         } else {
             loop {
-                let v = self.value()?;
-                self.items.push(v);
+                items.push(self.value()?);
                 self.ws();
                 match self.b.get(self.i) {
                     None => return Err(self.eof("EOF while parsing a list")),
@@ -408,13 +417,13 @@ impl<'a> Reader<'a> {
             }
         }
         self.depth -= 1;
-        Ok(Value::Array(self.items.split_off(base)))
+        Ok(Value::Array(items))
     }
 
     fn object(&mut self) -> R<Value<'a>> {
         self.enter()?;
         self.i += 1;
-        let base = self.members.len();
+        let mut members = Vec::new();
         self.ws();
         if matches!(self.b.get(self.i), Some(b'}')) {
             self.i += 1;
@@ -434,7 +443,7 @@ impl<'a> Reader<'a> {
                     Some(_) => return Err(self.peek_err("expected `:`")),
                 }
                 let v = self.value()?;
-                self.member(base, key, v);
+                member(&mut members, key, v);
                 self.ws();
                 match self.b.get(self.i) {
                     None => return Err(self.eof("EOF while parsing an object")),
@@ -454,23 +463,7 @@ impl<'a> Reader<'a> {
             }
         }
         self.depth -= 1;
-        Ok(Value::Object(self.members.split_off(base)))
-    }
-
-    /// Adds a member to the object open at `members[base..]`, keeping it sorted with the last
-    /// of duplicate keys winning (serde_json's BTreeMap). Searched from the end, where a key
-    /// in order goes.
-    fn member(&mut self, base: usize, key: Cow<'a, str>, v: Value<'a>) {
-        let mut at = self.members.len();
-        while at > base {
-            let m = &mut self.members[at - 1];
-            match key_order(text(&m.0), text(&key)) {
-                std::cmp::Ordering::Greater => at -= 1,
-                std::cmp::Ordering::Equal => return m.1 = v,
-                std::cmp::Ordering::Less => break,
-            }
-        }
-        self.members.insert(at, (key, v));
+        Ok(Value::Object(members))
     }
 
     fn enter(&mut self) -> R<()> {
