@@ -5,6 +5,7 @@
 //! "percnt", expected one of percent, fixed, free_shipping`). Output is `json::ToJson`.
 
 use crate::error::{join_path, Error, Result};
+use crate::json::{same, text};
 pub use crate::json::Value;
 use std::borrow::Cow;
 
@@ -58,7 +59,7 @@ impl<'a, 'p> Obj<'a, 'p> {
     /// Reads `v` as an object whose keys must all be in `fields`.
     pub fn new(code: &'static str, v: &'a Value<'a>, path: Path<'p>, fields: &[&str]) -> Result<Obj<'a, 'p>> {
         let Some(map) = v.as_object() else { return Err(not_a(code, path, "an object", v)) };
-        if let Some((k, _)) = map.iter().find(|(k, _)| !fields.contains(&k.as_ref())) {
+        if let Some((k, _)) = map.iter().find(|(k, _)| !fields.iter().any(|f| same(f, text(k)))) {
             return Err(Error::new(code, join_path(&path.render(), k), format!("unknown field \"{k}\", expected one of {}", fields.join(", "))));
         }
         Ok(Obj { map, path, code })
@@ -88,7 +89,7 @@ impl<'a, 'p> Obj<'a, 'p> {
     pub fn get(&self, key: &str) -> Option<&'a Value<'a>> {
         let m = self.map;
         // Objects are few keys: a scan beats a binary search.
-        m.iter().find(|(k, _)| k.as_ref() == key).map(|(_, v)| v).filter(|v| !v.is_null())
+        m.iter().find(|(k, _)| same(text(k), key)).map(|(_, v)| v).filter(|v| !v.is_null())
     }
 
     pub fn require(&self, key: &str) -> Result<&'a Value<'a>> {
@@ -159,11 +160,17 @@ impl<'a, 'p> Obj<'a, 'p> {
     }
 
     pub fn str_list(&self, key: &str) -> Result<Vec<String>> {
-        let mut out = Vec::new();
-        for (p, v) in self.list(key)? {
-            match v.as_str() {
-                Some(s) => out.push(String::from(s)),
-                None => return Err(not_a(self.code, p, "a string", v)),
+        // Read in place, not through `list`'s Vec of paths.
+        let a = match self.get(key) {
+            None => return Ok(vec![]),
+            Some(Value::Array(a)) => a,
+            Some(v) => return Err(self.wrong(key, "an array", v)),
+        };
+        let mut out = Vec::with_capacity(a.len());
+        for (i, v) in a.iter().enumerate() {
+            match v {
+                Value::Str(s) => out.push(String::from(text(s))),
+                _ => return Err(not_a(self.code, Path::Item(&self.path, key, i), "a string", v)),
             }
         }
         Ok(out)

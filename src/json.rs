@@ -60,7 +60,7 @@ impl<'a> Value<'a> {
     /// The member `key` of an object.
     pub fn get(&self, key: &str) -> Option<&Value<'a>> {
         let m = self.as_object()?;
-        m.binary_search_by(|(k, _)| k.as_ref().cmp(key)).ok().map(|i| &m[i].1)
+        m.binary_search_by(|(k, _)| key_order(text(k), key)).ok().map(|i| &m[i].1)
     }
 }
 
@@ -230,6 +230,65 @@ pub fn float_text(t: &str) -> String {
     s
 }
 
+// Keys are short and compared often. These helpers are inlined: in the size-optimised wasm,
+// `Cow`'s deref and `str`'s comparisons are calls (memcmp a byte loop of its own).
+
+/// The text of a key: a `&Cow` taken on purpose, matched here rather than deref'd by a call.
+#[inline(always)]
+#[allow(clippy::ptr_arg)]
+pub fn text<'b>(k: &'b Cow<str>) -> &'b str {
+    match k {
+        Cow::Borrowed(s) => s,
+        Cow::Owned(s) => s,
+    }
+}
+
+/// `a == b`.
+#[inline(always)]
+pub fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// `a.cmp(b)`.
+#[inline(always)]
+fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut i = 0;
+    while i < a.len() && i < b.len() {
+        if a[i] != b[i] {
+            return if a[i] < b[i] { std::cmp::Ordering::Less } else { std::cmp::Ordering::Greater };
+        }
+        i += 1;
+    }
+    a.len().cmp(&b.len())
+}
+
+/// Adds a member to an object, keeping it sorted with the last of duplicate keys winning
+/// (serde_json's BTreeMap). Searched from the end, where a key in order goes.
+fn member<'a>(members: &mut Vec<(Cow<'a, str>, Value<'a>)>, key: Cow<'a, str>, v: Value<'a>) {
+    let mut at = members.len();
+    while at > 0 {
+        let m = &mut members[at - 1];
+        match key_order(text(&m.0), text(&key)) {
+            std::cmp::Ordering::Greater => at -= 1,
+            std::cmp::Ordering::Equal => return m.1 = v,
+            std::cmp::Ordering::Less => break,
+        }
+    }
+    members.insert(at, (key, v));
+}
+
 /// A syntax error: serde_json's message and where (1-based line, column of the last byte read).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyntaxError {
@@ -246,39 +305,63 @@ struct Reader<'a> {
     b: &'a [u8],
     i: usize,
     depth: usize,
+    /// The syntax error met, if any: its message and how many bytes had been read.
+    error: (&'static str, usize),
 }
 
-type R<T> = Result<T, SyntaxError>;
+/// A syntax error, recorded in `Reader::error`. Zero-sized, so that each `Result` the reader
+/// passes up is no bigger than its value: a value is moved through every level above it.
+struct Stop;
+
+type R<T> = Result<T, Stop>;
 
 /// Parses a whole JSON text (whitespace around it allowed, nothing else).
-pub fn parse(text: &str) -> R<Value<'_>> {
-    let mut r = Reader { text, b: text.as_bytes(), i: 0, depth: 0 };
-    let v = r.value()?;
-    r.ws();
-    if r.i < r.b.len() {
-        return Err(r.err_at(r.i + 1, "trailing characters"));
-    }
-    Ok(v)
+pub fn parse(text: &str) -> Result<Value<'_>, SyntaxError> {
+    let mut r = Reader { text, b: text.as_bytes(), i: 0, depth: 0, error: ("", 0) };
+    r.document().map_err(|Stop| {
+        let (message, at) = r.error;
+        let before = &r.b[..at.min(r.b.len())];
+        let line = 1 + before.iter().filter(|&&c| c == b'\n').count();
+        let column = before.len() - before.iter().rposition(|&c| c == b'\n').map_or(0, |p| p + 1);
+        SyntaxError { message, line, column }
+    })
 }
 
 impl<'a> Reader<'a> {
+    fn document(&mut self) -> R<Value<'a>> {
+        let v = self.value()?;
+        self.ws();
+        if self.i < self.b.len() {
+            return Err(self.err_at(self.i + 1, "trailing characters"));
+        }
+        Ok(v)
+    }
+
     /// An error after `at` bytes have been read.
-    fn err_at(&self, at: usize, message: &'static str) -> SyntaxError {
-        let at = at.min(self.b.len());
-        let before = &self.b[..at];
-        let line = 1 + before.iter().filter(|&&c| c == b'\n').count();
-        let column = at - before.iter().rposition(|&c| c == b'\n').map_or(0, |p| p + 1);
-        SyntaxError { message, line, column }
+    #[cold]
+    #[inline(never)]
+    fn err_at(&mut self, at: usize, message: &'static str) -> Stop {
+        self.error = (message, at);
+        Stop
     }
     /// An error at the byte about to be read.
-    fn peek_err(&self, message: &'static str) -> SyntaxError {
+    fn peek_err(&mut self, message: &'static str) -> Stop {
         self.err_at(self.i + 1, message)
     }
-    fn eof(&self, message: &'static str) -> SyntaxError {
+    fn eof(&mut self, message: &'static str) -> Stop {
         self.err_at(self.b.len(), message)
     }
 
+    /// Skips whitespace: inlined, as compact JSON has none to skip.
+    #[inline(always)]
     fn ws(&mut self) {
+        if let Some(&c) = self.b.get(self.i) {
+            if c <= b' ' {
+                self.skip_ws();
+            }
+        }
+    }
+    fn skip_ws(&mut self) {
         while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.b.get(self.i) {
             self.i += 1;
         }
@@ -288,99 +371,99 @@ impl<'a> Reader<'a> {
         self.ws();
         let Some(&c) = self.b.get(self.i) else { return Err(self.eof("EOF while parsing a value")) };
         match c {
-            b'n' => self.ident(b"null", Value::Null),
-            b't' => self.ident(b"true", Value::Bool(true)),
-            b'f' => self.ident(b"false", Value::Bool(false)),
-            b'-' | b'0'..=b'9' => self.number(),
             b'"' => {
                 self.i += 1;
                 Ok(Value::Str(self.string()?))
             }
-            b'[' => {
-                self.enter()?;
-                self.i += 1;
-                let mut items = Vec::new();
-                self.ws();
-                if self.i == self.b.len() {
-                    return Err(self.eof("EOF while parsing a list"));
-                }
-                if self.b.get(self.i) == Some(&b']') {
-                    self.i += 1;
-                } else {
-                    loop {
-                        items.push(self.value()?);
-                        self.ws();
-                        match self.b.get(self.i) {
-                            None => return Err(self.eof("EOF while parsing a list")),
-                            Some(b',') => {
-                                self.i += 1;
-                                self.ws();
-                                if self.b.get(self.i) == Some(&b']') {
-                                    return Err(self.peek_err("trailing comma"));
-                                }
-                            }
-                            Some(b']') => {
-                                self.i += 1;
-                                break;
-                            }
-                            Some(_) => return Err(self.peek_err("expected `,` or `]`")),
-                        }
-                    }
-                }
-                self.depth -= 1;
-                Ok(Value::Array(items))
-            }
-            b'{' => {
-                self.enter()?;
-                self.i += 1;
-                let mut members: Vec<(Cow<'a, str>, Value<'a>)> = Vec::new();
-                self.ws();
-                if self.b.get(self.i) == Some(&b'}') {
-                    self.i += 1;
-                } else {
-                    loop {
-                        self.ws();
-                        match self.b.get(self.i) {
-                            None => return Err(self.eof("EOF while parsing an object")),
-                            Some(b'"') => self.i += 1,
-                            Some(_) => return Err(self.peek_err("key must be a string")),
-                        }
-                        let key = self.string()?;
-                        self.ws();
-                        match self.b.get(self.i) {
-                            None => return Err(self.eof("EOF while parsing an object")),
-                            Some(b':') => self.i += 1,
-                            Some(_) => return Err(self.peek_err("expected `:`")),
-                        }
-                        let v = self.value()?;
-                        // Sorted as it goes, the last duplicate winning: serde_json's BTreeMap.
-                        match members.binary_search_by(|(k, _)| k.as_ref().cmp(key.as_ref())) {
-                            Ok(i) => members[i].1 = v,
-                            Err(i) => members.insert(i, (key, v)),
-                        }
-                        self.ws();
-                        match self.b.get(self.i) {
-                            None => return Err(self.eof("EOF while parsing an object")),
-                            Some(b',') => {
-                                self.i += 1;
-                                self.ws();
-                                if self.b.get(self.i) == Some(&b'}') {
-                                    return Err(self.peek_err("trailing comma"));
-                                }
-                            }
-                            Some(b'}') => {
-                                self.i += 1;
-                                break;
-                            }
-                            Some(_) => return Err(self.peek_err("expected `,` or `}`")),
-                        }
-                    }
-                }
-                self.depth -= 1;
-                Ok(Value::Object(members))
-            }
+            b'-' | b'0'..=b'9' => self.number(),
+            b'{' => self.object(),
+            b'[' => self.array(),
+            b'n' => self.ident(b"null", Value::Null),
+            b't' => self.ident(b"true", Value::Bool(true)),
+            b'f' => self.ident(b"false", Value::Bool(false)),
             _ => Err(self.peek_err("expected value")),
         }
+    }
+
+    fn array(&mut self) -> R<Value<'a>> {
+        self.enter()?;
+        self.i += 1;
+        let mut items = Vec::new();
+        self.ws();
+        if self.i == self.b.len() {
+            return Err(self.eof("EOF while parsing a list"));
+        }
+        if matches!(self.b.get(self.i), Some(b']')) {
+            self.i += 1;
+        } else {
+            loop {
+                items.push(self.value()?);
+                self.ws();
+                match self.b.get(self.i) {
+                    None => return Err(self.eof("EOF while parsing a list")),
+                    Some(b',') => {
+                        self.i += 1;
+                        self.ws();
+                        if matches!(self.b.get(self.i), Some(b']')) {
+                            return Err(self.peek_err("trailing comma"));
+                        }
+                    }
+                    Some(b']') => {
+                        self.i += 1;
+                        break;
+                    }
+                    Some(_) => return Err(self.peek_err("expected `,` or `]`")),
+                }
+            }
+        }
+        self.depth -= 1;
+        Ok(Value::Array(items))
+    }
+
+    fn object(&mut self) -> R<Value<'a>> {
+        self.enter()?;
+        self.i += 1;
+        let mut members = Vec::new();
+        self.ws();
+        if matches!(self.b.get(self.i), Some(b'}')) {
+            self.i += 1;
+        } else {
+            loop {
+                self.ws();
+                match self.b.get(self.i) {
+                    None => return Err(self.eof("EOF while parsing an object")),
+                    Some(b'"') => self.i += 1,
+                    Some(_) => return Err(self.peek_err("key must be a string")),
+                }
+                let key = self.string()?;
+                self.ws();
+                match self.b.get(self.i) {
+                    None => return Err(self.eof("EOF while parsing an object")),
+                    Some(b':') => self.i += 1,
+                    Some(_) => return Err(self.peek_err("expected `:`")),
+                }
+                let v = self.value()?;
+                member(&mut members, key, v);
+                self.ws();
+                match self.b.get(self.i) {
+                    None => return Err(self.eof("EOF while parsing an object")),
+                    Some(b',') => {
+                        self.i += 1;
+                        self.ws();
+                        if matches!(self.b.get(self.i), Some(b'}')) {
+                            return Err(self.peek_err("trailing comma"));
+                        }
+                    }
+                    Some(b'}') => {
+                        self.i += 1;
+                        break;
+                    }
+                    Some(_) => return Err(self.peek_err("expected `,` or `}`")),
+                }
+            }
+        }
+        self.depth -= 1;
+        Ok(Value::Object(members))
     }
 
     fn enter(&mut self) -> R<()> {
@@ -410,6 +493,8 @@ impl<'a> Reader<'a> {
             self.i += 1;
         }
         let digits = self.i;
+        // The whole part's value, read as it is scanned: exact up to 19 digits.
+        let mut mag: u64 = 0;
         match self.b.get(self.i) {
             None => return Err(self.eof("EOF while parsing a value")),
             Some(b'0') => {
@@ -419,15 +504,16 @@ impl<'a> Reader<'a> {
                 }
             }
             Some(b'1'..=b'9') => {
-                while let Some(b'0'..=b'9') = self.b.get(self.i) {
+                while let Some(&c @ b'0'..=b'9') = self.b.get(self.i) {
+                    mag = mag.wrapping_mul(10).wrapping_add((c - b'0') as u64);
                     self.i += 1;
                 }
             }
             Some(_) => return Err(self.peek_err("invalid number")),
         }
-        let int_end = self.i;
+        let whole = self.i - digits <= 19;
         let mut float = false;
-        if self.b.get(self.i) == Some(&b'.') {
+        if matches!(self.b.get(self.i), Some(b'.')) {
             float = true;
             self.i += 1;
             self.digits()?;
@@ -440,29 +526,16 @@ impl<'a> Reader<'a> {
             }
             self.digits()?;
         }
-        let text = sub(self.text, start..self.i);
-        if !float {
-            let mut mag: u64 = 0;
-            let mut fits = true;
-            for &c in &self.b[digits..int_end] {
-                match mag.checked_mul(10).and_then(|m| m.checked_add((c - b'0') as u64)) {
-                    Some(m) => mag = m,
-                    None => {
-                        fits = false;
-                        break;
-                    }
-                }
-            }
-            if fits {
-                return Ok(if !neg {
-                    if mag <= i64::MAX as u64 { Value::Int(mag as i64) } else { Value::Number(text) }
-                } else {
-                    // serde_json: a negative whose negation is not negative is a float (-0).
-                    let n = (mag as i64).wrapping_neg();
-                    if n >= 0 { Value::Number(text) } else { Value::Int(n) }
-                });
+        if !float && whole {
+            let n = if neg { (mag as i64).wrapping_neg() } else { mag as i64 };
+            // Beyond i64 (positive and wrapped, or the negation not negative: serde_json's -0
+            // is a float): kept as written, like fractions.
+            if (n >= 0) != neg {
+                return Ok(Value::Int(n));
             }
         }
+        // Anything else (a fraction, an exponent, 20 digits or more) is kept as written.
+        let text = sub(self.text, start..self.i);
         if out_of_range(text) {
             return Err(self.err_at(self.i, "number out of range"));
         }
@@ -482,37 +555,36 @@ impl<'a> Reader<'a> {
     }
 
     /// A string's content, after its opening quote.
+    /// Moves to the next `"` or `\` in a string and returns it: a control character or the
+    /// end of the text is an error.
+    #[inline(always)]
+    fn run(&mut self) -> R<u8> {
+        let (b, mut i) = (self.b, self.i);
+        while i < b.len() {
+            let c = b[i];
+            if c == b'"' || c == b'\\' {
+                self.i = i;
+                return Ok(c);
+            }
+            if c < 0x20 {
+                self.i = i;
+                return Err(self.peek_err("control character (\\u0000-\\u001F) found while parsing a string"));
+            }
+            i += 1;
+        }
+        Err(self.eof("EOF while parsing a string"))
+    }
+
+    /// A string's content, after its opening quote.
     fn string(&mut self) -> R<Cow<'a, str>> {
         let start = self.i;
         // The common case: no escapes, borrowed.
-        loop {
-            match self.b.get(self.i) {
-                None => return Err(self.eof("EOF while parsing a string")),
-                Some(b'"') => {
-                    self.i += 1;
-                    return Ok(Cow::Borrowed(sub(self.text, start..self.i - 1)));
-                }
-                Some(b'\\') => break,
-                Some(&c) if c < 0x20 => return Err(self.peek_err("control character (\\u0000-\\u001F) found while parsing a string")),
-                Some(_) => self.i += 1,
-            }
+        if self.run()? == b'"' {
+            self.i += 1;
+            return Ok(Cow::Borrowed(sub(self.text, start..self.i - 1)));
         }
         let mut s = String::from(sub(self.text, start..self.i));
         loop {
-            let run = self.i;
-            loop {
-                match self.b.get(self.i) {
-                    None => return Err(self.eof("EOF while parsing a string")),
-                    Some(b'"' | b'\\') => break,
-                    Some(&c) if c < 0x20 => return Err(self.peek_err("control character (\\u0000-\\u001F) found while parsing a string")),
-                    Some(_) => self.i += 1,
-                }
-            }
-            s.push_str(sub(self.text, run..self.i));
-            if self.b[self.i] == b'"' {
-                self.i += 1;
-                return Ok(Cow::Owned(s));
-            }
             self.i += 1;
             let Some(&e) = self.b.get(self.i) else { return Err(self.eof("EOF while parsing a string")) };
             self.i += 1;
@@ -548,6 +620,13 @@ impl<'a> Reader<'a> {
                     s.push(char::from_u32(c).unwrap_or('\u{fffd}'));
                 }
                 _ => return Err(self.err_at(self.i, "invalid escape")),
+            }
+            let run = self.i;
+            let c = self.run()?;
+            s.push_str(sub(self.text, run..self.i));
+            if c == b'"' {
+                self.i += 1;
+                return Ok(Cow::Owned(s));
             }
         }
     }
@@ -600,7 +679,38 @@ pub fn push_digits(s: &mut String, m: u128, width: usize) {
     }
     let start = i.min(buf.len() - width.min(buf.len()));
     // Only ASCII digits were written.
-    s.push_str(std::str::from_utf8(&buf[start..]).unwrap_or(""));
+    append(s, std::str::from_utf8(&buf[start..]).unwrap_or(""));
+}
+
+/// `s.push_str(t)`, faster for the short pieces JSON is made of: see `append_all`.
+pub fn append(s: &mut String, t: &str) {
+    append_all(s, &[t]);
+}
+
+/// `s.push_str(p)` for each part, by a byte loop: in wasm `push_str` copies with
+/// `memory.copy`, which V8 runs as a call out to C, and `String::push` and `Vec::push` are
+/// calls (per char, per byte) in the size-optimised module. JSON is written in short pieces
+/// (keys, ids, digits), several at a time (`,"key":`), so they share one call.
+pub fn append_all(s: &mut String, parts: &[&str]) {
+    let mut n = 0;
+    for p in parts {
+        n += p.len();
+    }
+    if s.capacity() - s.len() < n {
+        s.reserve(n);
+    }
+    // SAFETY: whole `str`s are appended, so the String stays UTF-8; `reserve` made the room.
+    unsafe {
+        let v = s.as_mut_vec();
+        let (mut len, out) = (v.len(), v.as_mut_ptr());
+        for p in parts {
+            for &c in p.as_bytes() {
+                *out.add(len) = c;
+                len += 1;
+            }
+        }
+        v.set_len(len);
+    }
 }
 
 /// Compact JSON output, written as serde_json writes it. The caller places the commas:
@@ -614,39 +724,36 @@ impl Out {
     }
     fn comma(&mut self) {
         if self.1 {
-            self.0.push(',');
+            append(&mut self.0, ",");
         }
         self.1 = true;
     }
     pub fn open(&mut self) {
-        self.0.push('{');
+        append(&mut self.0, "{");
         self.1 = false;
     }
     pub fn close(&mut self) {
-        self.0.push('}');
+        append(&mut self.0, "}");
         self.1 = true;
     }
     pub fn open_array(&mut self) {
-        self.0.push('[');
+        append(&mut self.0, "[");
         self.1 = false;
     }
     pub fn close_array(&mut self) {
-        self.0.push(']');
+        append(&mut self.0, "]");
         self.1 = true;
     }
     /// Starts an object member: the comma if needed, the key and the colon.
     pub fn key(&mut self, k: &str) {
-        self.comma();
-        self.0.push('"');
-        self.0.push_str(k);
-        self.0.push_str("\":");
+        append_all(&mut self.0, &[if self.1 { ",\"" } else { "\"" }, k, "\":"]);
         self.1 = false;
     }
     /// Starts an object member whose key is data (an id), escaped.
     pub fn key_escaped(&mut self, k: &str) {
         self.comma();
         self.str(k);
-        self.0.push(':');
+        append(&mut self.0, ":");
         self.1 = false;
     }
     /// Starts an array item.
@@ -655,10 +762,11 @@ impl Out {
         self.1 = false;
     }
     pub fn str(&mut self, s: &str) {
-        let b = s.as_bytes();
-        self.0.push('"');
+        // The opening quote goes out with the first run, and a string with nothing to
+        // escape (most) in one append with both quotes, unsliced.
+        let mut quote = "\"";
         let mut start = 0;
-        for (i, &c) in b.iter().enumerate() {
+        for (i, &c) in s.as_bytes().iter().enumerate() {
             let esc: &str = match c {
                 b'"' => "\\\"",
                 b'\\' => "\\\\",
@@ -670,24 +778,23 @@ impl Out {
                 0..=0x1f => "",
                 _ => continue,
             };
-            self.0.push_str(sub(s, start..i));
+            append_all(&mut self.0, &[quote, sub(s, start..i)]);
+            quote = "";
             if esc.is_empty() {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                self.0.push_str("\\u00");
-                self.0.push(HEX[(c >> 4) as usize] as char);
-                self.0.push(HEX[(c & 15) as usize] as char);
+                const HEX: &str = "0123456789abcdef";
+                let (hi, lo) = ((c >> 4) as usize, (c & 15) as usize);
+                append_all(&mut self.0, &["\\u00", sub(HEX, hi..hi + 1), sub(HEX, lo..lo + 1)]);
             } else {
-                self.0.push_str(esc);
+                append(&mut self.0, esc);
             }
             start = i + 1;
         }
-        self.0.push_str(sub(s, start..));
-        self.0.push('"');
+        append_all(&mut self.0, &[quote, if start == 0 { s } else { sub(s, start..) }, "\""]);
         self.1 = true;
     }
     pub fn int(&mut self, n: i64) {
         if n < 0 {
-            self.0.push('-');
+            append(&mut self.0, "-");
         }
         push_digits(&mut self.0, n.unsigned_abs() as u128, 1);
         self.1 = true;
@@ -965,13 +1072,43 @@ mod tests {
     }
 
     #[test]
+    fn escapes_anywhere_in_a_string() {
+        // Every escape at the start, middle and end, alone and next to multi-byte chars.
+        for esc in ["\"", "\\", "\n", "\u{1}", "\u{1f}", "é", "😀", "\u{7f}"] {
+            for s in [esc.to_string(), format!("{esc}ab"), format!("ab{esc}"), format!("é{esc}😀{esc}{esc}x"), format!("{}{esc}", "k".repeat(40))] {
+                let mut o = Out::new();
+                o.str(&s);
+                assert_eq!(o.0, serde_json::to_string(&s).unwrap());
+                assert_eq!(parse(&o.0).unwrap().as_str(), Some(s.as_str()));
+                let mut o = Out::new();
+                o.open();
+                o.key_escaped(&s);
+                o.int(1);
+                o.close();
+                assert_eq!(o.0, serde_json::json!({ s.clone(): 1 }).to_string());
+            }
+        }
+        // Reading: escapes first, last, back to back, around multi-byte chars; borrowed without.
+        for (json, want) in [(r#""\n""#, "\n"), (r#""\"ab""#, "\"ab"), (r#""ab\\""#, "ab\\"), (r#""é\u00e9\t\t😀\/""#, "éé\t\t😀/"), (r#""\ud83d\ude00x""#, "😀x")] {
+            assert_eq!(parse(json).unwrap().as_str(), Some(want), "{json}");
+        }
+        assert!(matches!(parse(r#""é😀 plain""#).unwrap(), Value::Str(Cow::Borrowed("é😀 plain"))));
+    }
+
+    #[test]
     fn round_trips() {
         let s = "a\"\\/\u{0}\u{1f} é€😀\u{ffff}";
         let mut o = Out::new();
         o.str(s);
         assert_eq!(parse(&o.0).unwrap().as_str(), Some(s));
-        for n in [0, 1, -1, 42, i64::MAX, i64::MIN] {
+        for n in [0, 1, -1, 42, 99_999_999, 100_000_000, -100_000_001, 1_767_175_200_000, 10_000_000_000_000_000, i64::MAX, i64::MIN] {
+            assert_eq!(int_text(n), n.to_string());
             assert_eq!(parse(&int_text(n)).unwrap(), Value::Int(n));
+        }
+        for (m, width, want) in [(0, 1, "0"), (7, 2, "07"), (5, 4, "0005"), (12345, 2, "12345"), (100_000_000, 12, "000100000000"), (u128::MAX, 1, "340282366920938463463374607431768211455")] {
+            let mut s = String::new();
+            push_digits(&mut s, m, width);
+            assert_eq!(s, want);
         }
         assert_eq!(sorted_object(&mut [("b", D::Int(1)), ("a", D::OptStr(None)), ("c", D::Bool(false)), ("aa", D::Raw("[]".into()))]), r#"{"a":null,"aa":[],"b":1,"c":false}"#);
     }
@@ -1019,7 +1156,7 @@ mod against_serde_json {
     fn same_values_and_number_text() {
         for s in [
             r#"{"b":[1,-2,true,null,"x\"y\u00e9\ud83d\ude00"],"a":{"z":1,"y":2,"z":3},"c":"\/\b\f\n\r\t"}"#,
-            "[0, -0, 1.5, 1.0, 1e20, 1E-7, 0.0001, 123456789012345, -9223372036854775808, 9223372036854775807, 9223372036854775808, 18446744073709551615, 100e-2, 2.5e+3, 1e16, 1.25e16, 1e15, 0.00001, 0.000001, -2.5e-300, 1e308, 99999999999999999999, 123.456e5, 5e-324]",
+            "[0, -0, 1.5, 1.0, 1e20, 1E-7, 0.0001, 123456789012345, -9223372036854775808, 9223372036854775807, 9223372036854775808, 18446744073709551615, 100e-2, 2.5e+3, 1e16, 1.25e16, 1e15, 0.00001, 0.000001, -2.5e-300, 1e308, 99999999999999999999, 123.456e5, 5e-324, 9999999999999999999, -9999999999999999999, 1000000000000000000, -1000000000000000000, 10000000000000000000, 123456789012345678901234567890, -0.0, 0e5]",
         ] {
             let theirs = serde(s).unwrap();
             let ours = parse(s).unwrap();
