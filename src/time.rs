@@ -274,11 +274,19 @@ impl Zone {
     /// when the clocks jump forward.
     pub fn start_of_day(&self, d: Date) -> i64 {
         let local = d.0 * MS_PER_DAY;
-        let before = self.offset_at(local - MS_PER_DAY) as i64 * 1000;
-        let after = self.offset_at(local + MS_PER_DAY) as i64 * 1000;
+        // Every instant looked up below lies within a day of `local`: one binary search for
+        // the earliest, then a short scan forward over the (sorted) changes for the others.
+        let first = self.changes.partition_point(|c| c.0 <= (local - MS_PER_DAY).div_euclid(1000));
+        let offset_at = |utc_ms: i64| {
+            let t = utc_ms.div_euclid(1000);
+            let i = first + self.changes[first..].iter().take_while(|c| c.0 <= t).count();
+            (if i == 0 { self.offset } else { self.changes[i - 1].1 }) as i64 * 1000
+        };
+        let before = offset_at(local - MS_PER_DAY);
+        let after = offset_at(local + MS_PER_DAY);
         for off in [before, after] {
             let t = local - off;
-            if self.offset_at(t) as i64 * 1000 == off {
+            if offset_at(t) == off {
                 return t;
             }
         }
@@ -377,6 +385,29 @@ mod tests {
         assert_eq!(z.format(z.end_of_day(spring) - 1), "2026-03-29T23:59:59.999+02:00");
         // 23:30 UTC on Oct 31 is already Nov 1 in Oslo.
         assert_eq!(z.local_date(parse_instant("2026-10-31T23:30:00Z").unwrap()).to_string(), "2026-11-01");
+    }
+
+    #[test]
+    fn start_of_day_matches_offset_lookups() {
+        // The reference: `start_of_day` as four independent `offset_at` searches.
+        fn reference(z: &Zone, d: Date) -> i64 {
+            let local = d.0 * MS_PER_DAY;
+            let before = z.offset_at(local - MS_PER_DAY) as i64 * 1000;
+            let after = z.offset_at(local + MS_PER_DAY) as i64 * 1000;
+            [before, after].into_iter().map(|off| local - off).find(|&t| z.offset_at(t) as i64 * 1000 == local - t).unwrap_or(local - before)
+        }
+        let gap = parse_instant("2026-09-06T04:00:00Z").unwrap() / 1000;
+        let zones = [
+            oslo(),
+            Zone::utc(),
+            Zone { name: "X".into(), offset: -4 * 3600, changes: vec![(gap, -3 * 3600), (gap + 3600, 14 * 3600), (gap + 86_400, -12 * 3600)] },
+        ];
+        let start = Date::parse("2025-12-01").unwrap().0;
+        for z in &zones {
+            for d in start..start + 800 {
+                assert_eq!(z.start_of_day(Date(d)), reference(z, Date(d)), "{} {}", z.name, Date(d));
+            }
+        }
     }
 
     #[test]
