@@ -168,8 +168,9 @@ impl OrderRecord {
         for l in &self.lines {
             let Some(v) = pick(l) else { continue };
             all = all.checked_add(v)?;
-            let share = Ratio::new((l.quantity - l.refunded) as i128, l.quantity as i128)?;
-            kept = kept.checked_add(v.checked_mul(share)?)?;
+            // A line with nothing refunded is kept whole: no need to multiply by q/q.
+            let v_kept = if l.refunded == 0 && l.quantity > 0 { v } else { v.checked_mul(Ratio::new((l.quantity - l.refunded) as i128, l.quantity as i128)?)? };
+            kept = kept.checked_add(v_kept)?;
         }
         if self.refunded_amount > 0 && self.total > 0 {
             let share = Ratio::new(self.refunded_amount.min(self.total) as i128, self.total as i128)?;
