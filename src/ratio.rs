@@ -26,6 +26,11 @@ fn gcd64(mut x: u64, mut y: u64) -> u64 {
     if x == 0 || y == 0 {
         return x | y;
     }
+    // Whole numbers (denominator 1) are the common case, and the loop below would take one
+    // step per bit of the other value to find 1.
+    if x == 1 || y == 1 {
+        return 1;
+    }
     let shift = (x | y).trailing_zeros();
     x >>= x.trailing_zeros();
     loop {
@@ -87,32 +92,24 @@ fn parse_i128(s: &str) -> Option<i128> {
 }
 
 /// `an/ad + bn/bd` in i64 (denominators positive, fractions reduced); `None` when a step
-/// overflows i64, for the i128 path to redo. Divisions are skipped where the GCD is 1 (whole
-/// numbers, coprime denominators): even a 64-bit division costs dozens of cycles.
+/// overflows i64, for the i128 path to redo. (`checked_div` only to spare the panic paths:
+/// the divisors are never zero.)
 fn add64(an: i64, ad: i64, bn: i64, bd: i64) -> Option<Ratio> {
-    let g = if ad == bd { ad } else { gcd64(ad as u64, bd as u64) as i64 };
-    let (ad_g, bd_g) = if g == 1 { (ad, bd) } else { (ad / g, bd / g) };
+    let g = gcd64(ad as u64, bd as u64) as i64;
+    let (ad_g, bd_g) = (ad.checked_div(g)?, bd.checked_div(g)?);
     let den = ad_g.checked_mul(bd)?;
     let num = an.checked_mul(bd_g)?.checked_add(bn.checked_mul(ad_g)?)?;
-    if den == 1 {
-        return Some(Ratio::int(num));
-    }
-    let g = gcd64(num.unsigned_abs(), den as u64).max(1) as i64;
-    Some(if g == 1 { Ratio { num: num as i128, den: den as i128 } } else { Ratio { num: (num / g) as i128, den: (den / g) as i128 } })
+    let g = gcd64(num.unsigned_abs(), den as u64) as i64;
+    Some(Ratio { num: num.checked_div(g)? as i128, den: den.checked_div(g)? as i128 })
 }
 
 /// `an/ad x bn/bd` in i64, or `None` on overflow. Cross-reducing two reduced fractions
 /// leaves a reduced product, so no final GCD is needed.
 fn mul64(an: i64, ad: i64, bn: i64, bd: i64) -> Option<Ratio> {
-    let cross = |n: i64, d: i64| -> (i64, i64) {
-        match gcd64(n.unsigned_abs(), d as u64) {
-            0 | 1 => (n, d),
-            g => (n / g as i64, d / g as i64),
-        }
-    };
-    let (an, bd) = if bd == 1 { (an, bd) } else { cross(an, bd) };
-    let (bn, ad) = if ad == 1 { (bn, ad) } else { cross(bn, ad) };
-    Some(Ratio { num: an.checked_mul(bn)? as i128, den: ad.checked_mul(bd)? as i128 })
+    let g1 = gcd64(an.unsigned_abs(), bd as u64) as i64;
+    let g2 = gcd64(bn.unsigned_abs(), ad as u64) as i64;
+    let num = an.checked_div(g1)?.checked_mul(bn.checked_div(g2)?)?;
+    Some(Ratio { num: num as i128, den: ad.checked_div(g2)?.checked_mul(bd.checked_div(g1)?)? as i128 })
 }
 
 impl Rounding {
@@ -194,24 +191,16 @@ impl Ratio {
         if self >= o { self } else { o }
     }
     pub fn floor(self) -> i128 {
-        match self.small() {
-            Some((n, d)) => n.div_euclid(d) as i128,
+        match self.small().and_then(|(n, d)| n.checked_div_euclid(d)) {
+            Some(f) => f as i128,
             None => self.num.div_euclid(self.den),
         }
     }
     pub fn ceil(self) -> i128 {
-        match self.small() {
-            Some((n, d)) if n > i64::MIN => -((-n).div_euclid(d)) as i128,
-            _ => -((-self.num).div_euclid(self.den)),
-        }
+        -((-self.num).div_euclid(self.den))
     }
     /// Half away from zero, the way shoppers expect 0.5 to round.
     pub fn round_half_up(self) -> i128 {
-        if let Some((n, d)) = self.small() {
-            if let (Some(t), Some(d2)) = (n.checked_mul(2).and_then(|t| t.checked_add(d)), d.checked_mul(2)) {
-                return t.div_euclid(d2) as i128;
-            }
-        }
         let twice = Ratio { num: self.num * 2 + self.den, den: self.den * 2 };
         twice.floor()
     }
@@ -238,11 +227,6 @@ impl PartialOrd for Ratio {
 }
 impl Ord for Ratio {
     fn cmp(&self, o: &Self) -> Ordering {
-        if let (Some((an, ad)), Some((bn, bd))) = (self.small(), o.small()) {
-            if let (Some(x), Some(y)) = (an.checked_mul(bd), bn.checked_mul(ad)) {
-                return x.cmp(&y);
-            }
-        }
         // Values in this engine stay far below the i128 range, so cross products fit.
         (self.num.saturating_mul(o.den)).cmp(&o.num.saturating_mul(self.den))
     }

@@ -261,11 +261,22 @@ impl Zone {
     }
     /// The UTC offset in seconds at a UTC instant.
     pub fn offset_at(&self, utc_ms: i64) -> i32 {
+        self.offset_from(self.index_at(utc_ms), utc_ms)
+    }
+    /// How many changes happened by `utc_ms`.
+    fn index_at(&self, utc_ms: i64) -> usize {
         let t = utc_ms.div_euclid(1000);
-        match self.changes.partition_point(|c| c.0 <= t) {
-            0 => self.offset,
-            i => self.changes[i - 1].1,
+        self.changes.partition_point(|c| c.0 <= t)
+    }
+    /// The offset at `utc_ms`, knowing that at least `from` changes happened by then: a scan
+    /// forward over the (sorted) changes, short when `from` is from a nearby instant.
+    fn offset_from(&self, from: usize, utc_ms: i64) -> i32 {
+        let t = utc_ms.div_euclid(1000);
+        let mut offset = from.checked_sub(1).and_then(|i| self.changes.get(i)).map_or(self.offset, |c| c.1);
+        for c in self.changes.iter().skip(from).take_while(|c| c.0 <= t) {
+            offset = c.1;
         }
+        offset
     }
     pub fn local_date(&self, utc_ms: i64) -> Date {
         Date((utc_ms + self.offset_at(utc_ms) as i64 * 1000).div_euclid(MS_PER_DAY))
@@ -275,13 +286,9 @@ impl Zone {
     pub fn start_of_day(&self, d: Date) -> i64 {
         let local = d.0 * MS_PER_DAY;
         // Every instant looked up below lies within a day of `local`: one binary search for
-        // the earliest, then a short scan forward over the (sorted) changes for the others.
-        let first = self.changes.partition_point(|c| c.0 <= (local - MS_PER_DAY).div_euclid(1000));
-        let offset_at = |utc_ms: i64| {
-            let t = utc_ms.div_euclid(1000);
-            let i = first + self.changes[first..].iter().take_while(|c| c.0 <= t).count();
-            (if i == 0 { self.offset } else { self.changes[i - 1].1 }) as i64 * 1000
-        };
+        // the earliest, then short scans for the others.
+        let first = self.index_at(local - MS_PER_DAY);
+        let offset_at = |utc_ms: i64| self.offset_from(first, utc_ms) as i64 * 1000;
         let before = offset_at(local - MS_PER_DAY);
         let after = offset_at(local + MS_PER_DAY);
         for off in [before, after] {
