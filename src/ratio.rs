@@ -13,6 +13,7 @@ pub struct Ratio {
 }
 
 pub const ZERO: Ratio = Ratio { num: 0, den: 1 };
+const ONE: Ratio = Ratio { num: 1, den: 1 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rounding {
@@ -175,6 +176,10 @@ impl Ratio {
         self.checked_add(Ratio { num: -o.num, den: o.den })
     }
     pub fn checked_mul(self, o: Ratio) -> Option<Ratio> {
+        // Times one (no tax factor, no multiplier) is the usual case.
+        if o == ONE {
+            return Some(self);
+        }
         if let (Some((an, ad)), Some((bn, bd))) = (self.small(), o.small()) {
             if let Some(r) = mul64(an, ad, bn, bd) {
                 return Some(r);

@@ -155,6 +155,7 @@ pub fn format_instant(utc_ms: i64, offset_s: i32) -> String {
         out.push((b'0' + (n % 10) as u8) as char);
     };
     let mut out = date.text();
+    out.reserve(19); // the rest, up to `THH:MM:SS.mmm+HH:MM`, in one allocation
     out.push('T');
     two(&mut out, h);
     out.push(':');
