@@ -321,6 +321,7 @@ mod tests {
             assert_eq!((r.text(), r.to_string()), (want.clone(), want));
         }
     }
+
     /// The i128 arithmetic the i64 fast paths must agree with, as it was before them.
     fn slow_add(a: Ratio, b: Ratio) -> Option<Ratio> {
         let g = gcd(a.den, b.den).max(1);
