@@ -72,8 +72,7 @@ fn overflow(path: &str) -> Error {
 /// with each line's multiplier (product rules, campaigns, tier) and shipping's.
 pub fn compute(program: &Program, order: &Order, rate: Ratio, multiplier: &dyn Fn(&Line) -> Ratio, shipping_multiplier: Ratio) -> Result<Computed> {
     let e = &program.earn;
-    let nets: Vec<i64> = order.lines.iter().map(|l| l.net()).collect();
-    let goods: i64 = nets.iter().sum();
+    let goods: i64 = order.lines.iter().map(|l| l.net()).sum();
     let total = goods + order.shipping + if order.taxes_included { 0 } else { order.tax };
     // Tax is one order-level amount; lines carry it in proportion to their net.
     let tax_factor = match (order.taxes_included, e.include_tax) {
@@ -86,9 +85,9 @@ pub fn compute(program: &Program, order: &Order, rate: Ratio, multiplier: &dyn F
     let per_minor = rate.checked_mul(Ratio::new(1, 10i128.pow(program.exponent)).unwrap_or_default()).ok_or_else(|| overflow("earn"))?;
     let mut lines = Vec::with_capacity(order.lines.len() + 1);
     let mut exact = ZERO;
-    for (l, net) in order.lines.iter().zip(nets) {
+    for l in &order.lines {
         let m = multiplier(l);
-        let basis = Ratio::int(net).checked_mul(tax_factor).ok_or_else(|| overflow("order.lines"))?;
+        let basis = Ratio::int(l.net()).checked_mul(tax_factor).ok_or_else(|| overflow("order.lines"))?;
         let points = basis.checked_mul(per_minor).and_then(|p| p.checked_mul(m)).ok_or_else(|| overflow("order.lines"))?;
         exact = exact.checked_add(points).ok_or_else(|| overflow("order.lines"))?;
         lines.push(LineEarn { id: l.id.clone(), quantity: l.quantity, basis, points, multiplier: m, refunded: 0 });
@@ -168,8 +167,9 @@ impl OrderRecord {
         for l in &self.lines {
             let Some(v) = pick(l) else { continue };
             all = all.checked_add(v)?;
-            let share = Ratio::new((l.quantity - l.refunded) as i128, l.quantity as i128)?;
-            kept = kept.checked_add(v.checked_mul(share)?)?;
+            // A line with nothing refunded is kept whole: no need to multiply by q/q.
+            let v_kept = if l.refunded == 0 && l.quantity > 0 { v } else { v.checked_mul(Ratio::new((l.quantity - l.refunded) as i128, l.quantity as i128)?)? };
+            kept = kept.checked_add(v_kept)?;
         }
         if self.refunded_amount > 0 && self.total > 0 {
             let share = Ratio::new(self.refunded_amount.min(self.total) as i128, self.total as i128)?;

@@ -457,7 +457,7 @@ impl Engine {
             member: false,
         };
         status::on_order(tx, &mut record);
-        record.member = crate::membership::on_order(tx, record.spend_now());
+        record.member = crate::membership::on_order(tx, &record);
         crate::offer::on_order(tx, o);
         let skipped = below_minimum.then(|| format!("the order is below the minimum of {} for earning", self.program.format_amount(e.min_order.unwrap_or(0))));
         Ok((record, skipped))

@@ -5,7 +5,7 @@
 use crate::engine::Tx;
 use crate::ledger::{EntryKind, Warned};
 use crate::program::{ExpiryMode, Trigger};
-use crate::time::Date;
+use crate::time::{Date, Zone};
 use crate::json::D;
 
 /// Sets the expiry of points earned at `at`: per lot, or renewing the account's rolling date.
@@ -48,6 +48,12 @@ pub fn next(tx: &Tx) -> Option<(i64, Date, i64)> {
 /// Expires every lot whose validity ended by `now`. Each expiry is one entry per expiry
 /// instant, dated at that instant and naming the lots it took.
 pub fn expire_due(tx: &mut Tx, now: i64) {
+    // Rolling lots all end when the day after `rolling_until` starts: while that is plainly
+    // still ahead (the usual case) there is nothing to do.
+    let rolling = tx.program.expiry.as_ref().is_some_and(|x| x.mode == ExpiryMode::Rolling);
+    if rolling && tx.account.rolling_until.is_some_and(|d| now < Zone::earliest_start(d.next())) {
+        return;
+    }
     while let Some((end, _, points)) = next(tx) {
         if end > now {
             break;
@@ -93,7 +99,11 @@ pub fn warn_due(tx: &mut Tx, now: i64) {
         _ => 0,
     };
     let count = tx.program.expiry.as_ref().map_or(0, |x| x.warn_before.len());
-    let passed = (done..count).rev().find(|&i| warning_due(tx, date, i).is_some_and(|t| t <= now));
+    // No warning is due before the farthest one could be (a month is at most 31 days): far
+    // from the expiry (the usual case) none of them needs its exact instant.
+    let farthest = tx.program.expiry.as_ref().and_then(|x| x.warn_before.first()).map_or(0, |w| w.months * 31 + w.days);
+    let far = now < Zone::earliest_start(Date(date.0 - farthest));
+    let passed = if far { None } else { (done..count).rev().find(|&i| warning_due(tx, date, i).is_some_and(|t| t <= now)) };
     tx.account.warned = Some(Warned { until: date, done: passed.map_or(done, |i| i + 1) });
     if passed.is_some() {
         let expires_at = tx.program.zone.format(end - 1);

@@ -253,13 +253,14 @@ pub fn advance(tx: &mut Tx, now: i64) {
 }
 
 /// Counts an order's goods towards the year's dividend while a member; true if it counted.
-pub fn on_order(tx: &mut Tx, goods: i64) -> bool {
+pub fn on_order(tx: &mut Tx, order: &crate::earn::OrderRecord) -> bool {
     let at = tx.at;
     if active(tx.program, tx.account.membership.as_ref(), at).is_none_or(|p| p.dividend.is_none()) {
         return false;
     }
+    // The goods are only worked out for a member earning a dividend.
     if let Some(m) = tx.account.membership.as_mut() {
-        m.spend += goods;
+        m.spend += order.spend_now();
     }
     true
 }

@@ -48,6 +48,11 @@ impl<'p> Multipliers<'p> {
 
     /// A line's multiplier and the rules that set it.
     pub fn line(&self, l: &Line) -> (Ratio, Vec<String>) {
+        // No product rules and no campaign running (most programs, most of the time): every
+        // line gets the base, as the general case below would compute it (1 x 1 x base).
+        if self.program.earn.rules.is_empty() && self.running.is_empty() {
+            return (self.base, if self.base.is_zero() { Vec::new() } else { self.base_rules.clone() });
+        }
         let (product, rule) = product::line_multiplier(&self.program.earn.rules, l);
         let (campaigns, applied) = campaign::line_multiplier(&self.running, self.program.stacking, l);
         let m = product.checked_mul(campaigns).and_then(|m| m.checked_mul(self.base)).unwrap_or(product);

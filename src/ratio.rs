@@ -13,6 +13,7 @@ pub struct Ratio {
 }
 
 pub const ZERO: Ratio = Ratio { num: 0, den: 1 };
+const ONE: Ratio = Ratio { num: 1, den: 1 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rounding {
@@ -21,27 +22,38 @@ pub enum Rounding {
     Ceil,
 }
 
-/// Binary GCD: shifts and subtractions, with a u64 fast path, because 128-bit division is
-/// slow and every earn does a few dozen of these.
+/// Binary GCD of two u64: shifts and subtractions, no division.
+fn gcd64(mut x: u64, mut y: u64) -> u64 {
+    if x == 0 || y == 0 {
+        return x | y;
+    }
+    // Whole numbers (denominator 1) are the common case, and the loop below would take one
+    // step per bit of the other value to find 1.
+    if x == 1 || y == 1 {
+        return 1;
+    }
+    let shift = (x | y).trailing_zeros();
+    x >>= x.trailing_zeros();
+    loop {
+        y >>= y.trailing_zeros();
+        if x > y {
+            std::mem::swap(&mut x, &mut y);
+        }
+        y -= x;
+        if y == 0 {
+            return x << shift;
+        }
+    }
+}
+
+/// Binary GCD, with a u64 fast path, because 128-bit division is slow (emulated in wasm).
 fn gcd(a: i128, b: i128) -> i128 {
     let (mut a, mut b) = (a.unsigned_abs(), b.unsigned_abs());
     if a == 0 || b == 0 {
         return (a | b) as i128;
     }
     if a <= u64::MAX as u128 && b <= u64::MAX as u128 {
-        let (mut x, mut y) = (a as u64, b as u64);
-        let shift = (x | y).trailing_zeros();
-        x >>= x.trailing_zeros();
-        loop {
-            y >>= y.trailing_zeros();
-            if x > y {
-                std::mem::swap(&mut x, &mut y);
-            }
-            y -= x;
-            if y == 0 {
-                return (x << shift) as i128;
-            }
-        }
+        return gcd64(a as u64, b as u64) as i128;
     }
     let shift = (a | b).trailing_zeros();
     a >>= a.trailing_zeros();
@@ -78,6 +90,27 @@ fn parse_i128(s: &str) -> Option<i128> {
         n = if neg { n.checked_sub(d as i128)? } else { n.checked_add(d as i128)? };
     }
     Some(n)
+}
+
+/// `an/ad + bn/bd` in i64 (denominators positive, fractions reduced); `None` when a step
+/// overflows i64, for the i128 path to redo. (`checked_div` only to spare the panic paths:
+/// the divisors are never zero.)
+fn add64(an: i64, ad: i64, bn: i64, bd: i64) -> Option<Ratio> {
+    let g = gcd64(ad as u64, bd as u64) as i64;
+    let (ad_g, bd_g) = (ad.checked_div(g)?, bd.checked_div(g)?);
+    let den = ad_g.checked_mul(bd)?;
+    let num = an.checked_mul(bd_g)?.checked_add(bn.checked_mul(ad_g)?)?;
+    let g = gcd64(num.unsigned_abs(), den as u64) as i64;
+    Some(Ratio { num: num.checked_div(g)? as i128, den: den.checked_div(g)? as i128 })
+}
+
+/// `an/ad x bn/bd` in i64, or `None` on overflow. Cross-reducing two reduced fractions
+/// leaves a reduced product, so no final GCD is needed.
+fn mul64(an: i64, ad: i64, bn: i64, bd: i64) -> Option<Ratio> {
+    let g1 = gcd64(an.unsigned_abs(), bd as u64) as i64;
+    let g2 = gcd64(bn.unsigned_abs(), ad as u64) as i64;
+    let num = an.checked_div(g1)?.checked_mul(bn.checked_div(g2)?)?;
+    Some(Ratio { num: num as i128, den: ad.checked_div(g2)?.checked_mul(bd.checked_div(g1)?)? as i128 })
 }
 
 impl Rounding {
@@ -122,7 +155,18 @@ impl Ratio {
     pub fn is_zero(self) -> bool {
         self.num == 0
     }
+    /// Both parts as i64, when they fit: the fast path of the arithmetic below. Points and
+    /// money stay far below 2^63, and i128 is slow everywhere (emulated in wasm), so the i128
+    /// code only runs when an i64 step would overflow; both give the same reduced result.
+    fn small(self) -> Option<(i64, i64)> {
+        Some((i64::try_from(self.num).ok()?, i64::try_from(self.den).ok()?))
+    }
     pub fn checked_add(self, o: Ratio) -> Option<Ratio> {
+        if let (Some((an, ad)), Some((bn, bd))) = (self.small(), o.small()) {
+            if let Some(r) = add64(an, ad, bn, bd) {
+                return Some(r);
+            }
+        }
         let g = gcd(self.den, o.den).max(1);
         let den = (self.den / g).checked_mul(o.den)?;
         let num = self.num.checked_mul(o.den / g)?.checked_add(o.num.checked_mul(self.den / g)?)?;
@@ -132,6 +176,15 @@ impl Ratio {
         self.checked_add(Ratio { num: -o.num, den: o.den })
     }
     pub fn checked_mul(self, o: Ratio) -> Option<Ratio> {
+        // Times one (no tax factor, no multiplier) is the usual case.
+        if o == ONE {
+            return Some(self);
+        }
+        if let (Some((an, ad)), Some((bn, bd))) = (self.small(), o.small()) {
+            if let Some(r) = mul64(an, ad, bn, bd) {
+                return Some(r);
+            }
+        }
         // Cross-reduce first so the products stay small.
         let g1 = gcd(self.num, o.den).max(1);
         let g2 = gcd(o.num, self.den).max(1);
@@ -143,7 +196,10 @@ impl Ratio {
         if self >= o { self } else { o }
     }
     pub fn floor(self) -> i128 {
-        self.num.div_euclid(self.den)
+        match self.small().and_then(|(n, d)| n.checked_div_euclid(d)) {
+            Some(f) => f as i128,
+            None => self.num.div_euclid(self.den),
+        }
     }
     pub fn ceil(self) -> i128 {
         -((-self.num).div_euclid(self.den))
@@ -263,6 +319,48 @@ mod tests {
             let r = Ratio::new(n, d).unwrap();
             let want = if r.den == 1 { format!("{}", r.num) } else { format!("{}/{}", r.num, r.den) };
             assert_eq!((r.text(), r.to_string()), (want.clone(), want));
+        }
+    }
+
+    /// The i128 arithmetic the i64 fast paths must agree with, as it was before them.
+    fn slow_add(a: Ratio, b: Ratio) -> Option<Ratio> {
+        let g = gcd(a.den, b.den).max(1);
+        let den = (a.den / g).checked_mul(b.den)?;
+        Ratio::new(a.num.checked_mul(b.den / g)?.checked_add(b.num.checked_mul(a.den / g)?)?, den)
+    }
+    fn slow_mul(a: Ratio, b: Ratio) -> Option<Ratio> {
+        let (g1, g2) = (gcd(a.num, b.den).max(1), gcd(b.num, a.den).max(1));
+        Ratio::new((a.num / g1).checked_mul(b.num / g2)?, (a.den / g2).checked_mul(b.den / g1)?)
+    }
+
+    #[test]
+    fn fast_paths_match_i128_near_overflow() {
+        let m = i64::MAX as i128;
+        let parts: Vec<i128> = vec![
+            0, 1, 2, 3, 7, 10, 100, 1000, 999_983, 1 << 31, (1 << 32) + 1, 3i128.pow(39), 10i128.pow(18), 1 << 62, (1 << 62) - 1,
+            m - 1, m, m + 1, m + 2, 1 << 64, 3 * (1 << 62), 6_700_417 * 641, 2 * 3 * 5 * 7 * 11 * 13 * 17 * 19 * 23 * 29 * 31 * 37 * 41 * 43 * 47,
+        ];
+        let mut all = Vec::new();
+        for &n in &parts {
+            for &d in &parts {
+                for n in [n, -n, -n - 1] {
+                    if let Some(r) = Ratio::new(n, d) {
+                        all.push(r);
+                    }
+                }
+            }
+        }
+        for &a in &all {
+            assert_eq!(a.floor(), a.num.div_euclid(a.den), "{a}");
+            assert_eq!(a.ceil(), -((-a.num).div_euclid(a.den)), "{a}");
+            if a.num.checked_mul(2).and_then(|n| n.checked_add(a.den)).is_some() && a.den.checked_mul(2).is_some() {
+                assert_eq!(a.round_half_up(), (a.num * 2 + a.den).div_euclid(a.den * 2), "{a}");
+            }
+            for &b in &all {
+                assert_eq!(a.checked_add(b), slow_add(a, b), "{a} + {b}");
+                assert_eq!(a.checked_mul(b), slow_mul(a, b), "{a} x {b}");
+                assert_eq!(a.cmp(&b), a.num.saturating_mul(b.den).cmp(&b.num.saturating_mul(a.den)), "{a} <=> {b}");
+            }
         }
     }
 }

@@ -6,6 +6,8 @@ use crate::decode::{self, Obj, Path};
 
 
 const MS_PER_DAY: i64 = 86_400_000;
+/// The largest UTC offset a zone table may have (`Zone::validate`), in ms.
+const MAX_OFFSET_MS: i64 = 18 * 3_600_000;
 
 /// A calendar date, as days since 1970-01-01.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -153,6 +155,7 @@ pub fn format_instant(utc_ms: i64, offset_s: i32) -> String {
         out.push((b'0' + (n % 10) as u8) as char);
     };
     let mut out = date.text();
+    out.reserve(19); // the rest, up to `THH:MM:SS.mmm+HH:MM`, in one allocation
     out.push('T');
     two(&mut out, h);
     out.push(':');
@@ -250,7 +253,7 @@ impl Zone {
     }
     /// Checks the table is usable: sorted changes and offsets within ±18 hours.
     pub fn validate(&self) -> Result<(), String> {
-        let ok = |o: i32| o.abs() <= 18 * 3600;
+        let ok = |o: i32| o.abs() as i64 * 1000 <= MAX_OFFSET_MS;
         if !ok(self.offset) || !self.changes.iter().all(|c| ok(c.1)) {
             return Err("offsets must be within ±18 hours".into());
         }
@@ -283,6 +286,11 @@ impl Zone {
             }
         }
         local - before
+    }
+    /// No later than `start_of_day(d)` in any valid zone, without looking anything up: rules
+    /// use it to skip exact day boundaries that are plainly still far off.
+    pub fn earliest_start(d: Date) -> i64 {
+        d.0 * MS_PER_DAY - MAX_OFFSET_MS
     }
     /// The exclusive end of a local day: the start of the next one.
     pub fn end_of_day(&self, d: Date) -> i64 {
@@ -377,6 +385,26 @@ mod tests {
         assert_eq!(z.format(z.end_of_day(spring) - 1), "2026-03-29T23:59:59.999+02:00");
         // 23:30 UTC on Oct 31 is already Nov 1 in Oslo.
         assert_eq!(z.local_date(parse_instant("2026-10-31T23:30:00Z").unwrap()).to_string(), "2026-11-01");
+    }
+
+    #[test]
+    fn shortcut_bounds_hold() {
+        // What expiry's shortcuts rely on: no day starts before `earliest_start`, and going
+        // back a duration never goes back more than 31 days per month.
+        let gap = parse_instant("2026-09-06T04:00:00Z").unwrap() / 1000;
+        let far = Zone { name: "Y".into(), offset: 18 * 3600, changes: vec![(gap, -18 * 3600), (gap + 7200, 14 * 3600)] };
+        let start = Date::parse("2025-12-01").unwrap().0;
+        for z in [oslo(), far] {
+            for d in (start..start + 800).map(Date) {
+                assert!(Zone::earliest_start(d) <= z.start_of_day(d), "{} {d}", z.name);
+            }
+        }
+        for d in (start..start + 1500).map(Date) {
+            for (months, days) in [(1, 0), (2, 0), (12, 0), (0, 30), (1, 14), (25, 3)] {
+                let w = Duration { months, days, ms: 0 };
+                assert!(Date(d.0 - (months * 31 + days)) <= d.add(&w, -1), "{d} - {w:?}");
+            }
+        }
     }
 
     #[test]
