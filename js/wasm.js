@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { initSync, Engine } from '../pkg/loyalty_engine.js';
 
-initSync({ module: readFileSync(new URL('../pkg/loyalty_engine_bg.wasm', import.meta.url)) });
+const { memory } = initSync({ module: readFileSync(new URL('../pkg/loyalty_engine_bg.wasm', import.meta.url)) });
 
-export { Engine };
+// The wasm's memory, for `Engine.input`: inputs written there with TextEncoder.encodeInto.
+export { Engine, memory };

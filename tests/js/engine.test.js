@@ -70,6 +70,18 @@ test('state texts passed back across more accounts than the engine keeps give wh
   }
 });
 
+test('texts beyond ASCII cross into the wasm intact, one at a time and in batches', () => {
+  const engine = createEngine(seed, { secret: 's' });
+  const customer = 'Zoë-客户-🎉';
+  const first = engine.apply(null, order('o-ü', '2026-11-30T12:00:00+01:00', customer, [['ä', 1, '10.00']]));
+  assert.equal(first.state.customer, customer);
+  assert.equal(first.order.id, 'o-ü');
+  const next = engine.apply(first.stateText, order('o-🎉', '2026-11-30T13:00:00+01:00', customer, [['ö', 1, '20.00']]));
+  assert.equal(next.state.balance, 300);
+  const batch = engine.applyBatch([order('o-ß', '2026-11-30T14:00:00+01:00', customer, [['x', 1, '5.00']])], { states: { [customer]: next.state } });
+  assert.equal(batch.states[customer].balance, 350);
+});
+
 test('refunds need the stored order record, as the host keeps it', () => {
   const engine = createEngine(seed);
   const placed = engine.apply(null, order('o1', '2026-11-30T12:00:00+01:00', 'c1', [['a', 4, '25.00']]));
