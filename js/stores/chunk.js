@@ -40,6 +40,8 @@ const lockOrderIds = (q, program, ids) =>
  */
 export async function openChunk(q, program, events, { locked = false, carry = null, settled = null } = {}) {
   const seen = new Map(); // event id -> {customer, result}: stored before, or recorded here
+  // States and order records read from the database stay JSON text: the engine takes
+  // text, so they are neither parsed here nor serialized again for it.
   const orders = new Map(); // order id -> {customer, record} | null
   const accounts = new Map(); // customer -> {state, version} | null (no row)
   // What the chunk was computed from, checked by an optimistic write.
@@ -57,7 +59,7 @@ export async function openChunk(q, program, events, { locked = false, carry = nu
     }
     const rest = fresh.filter((id) => !orders.has(id));
     if (locked && rest.length) await lockOrderIds(q, program, rest);
-    const { rows } = rest.length ? await q.query('SELECT order_id, customer, record FROM orders WHERE program = $1 AND order_id = ANY($2::text[])', [program, rest]) : { rows: [] };
+    const { rows } = rest.length ? await q.query('SELECT order_id, customer, record::text AS record FROM orders WHERE program = $1 AND order_id = ANY($2::text[])', [program, rest]) : { rows: [] };
     for (const id of rest) orders.set(id, null);
     for (const r of rows) orders.set(r.order_id, { customer: r.customer, record: r.record });
     for (const id of fresh) owners.set(id, orders.get(id)?.customer ?? null);
@@ -72,7 +74,7 @@ export async function openChunk(q, program, events, { locked = false, carry = nu
     const rest = fresh.filter((c) => !accounts.has(c));
     const { rows } = rest.length
       ? await q.query(
-        `SELECT customer, state, version FROM accounts WHERE program = $1 AND customer = ANY($2::text[]) ORDER BY customer${locked ? ' FOR UPDATE' : ''}`,
+        `SELECT customer, state::text AS state, version FROM accounts WHERE program = $1 AND customer = ANY($2::text[]) ORDER BY customer${locked ? ' FOR UPDATE' : ''}`,
         [program, rest],
       )
       : { rows: [] };
