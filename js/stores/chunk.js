@@ -87,8 +87,9 @@ export async function openChunk(q, program, events, { locked = false, carry = nu
     const rest = ids.filter((id) => !seen.has(id) && !carry?.events.has(id));
     for (const id of ids) if (carry?.events.has(id)) seen.set(id, carry.events.get(id));
     if (rest.length === 0) return;
-    const { rows } = await q.query('SELECT event_id, customer, result FROM events WHERE program = $1 AND event_id = ANY($2::text[])', [program, rest]);
-    for (const r of rows) seen.set(r.event_id, { customer: r.customer, result: r.result });
+    // An import only counts its duplicates: their stored results are not read back.
+    const { rows } = await q.query('SELECT event_id, customer FROM events WHERE program = $1 AND event_id = ANY($2::text[])', [program, rest]);
+    for (const r of rows) seen.set(r.event_id, { customer: r.customer, result: null });
   }
 
   await loadOrders(strings(events.map(orderIdOf)));
