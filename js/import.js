@@ -102,56 +102,59 @@ export async function importEvents({ store, program, applyOne, handle, tick }, e
     return { stopped: finish(job.from, results), clean };
   }
 
-  for (let i = 0; i < events.length;) {
-    if (isTick(events[i])) {
-      // A tick for everyone: the chunks before it are committed, and the due accounts are
-      // ticked as handle would (one transaction each, by the due index).
-      const prev = await settle();
-      if (prev.stopped) {
-        s.stopped = prev.stopped;
-        break;
-      }
-      try {
-        const t = await tick(events[i].at);
-        s.ticks++;
-        s.ticked += t.ticked;
-        s.errors.push(...t.errors.map((e) => ({ index: i, event: `tick:${t.at}:${e.customer}`, code: e.code, path: '', message: e.message })));
-      } catch (err) {
-        if (!(err instanceof LoyaltyError)) throw err;
-        s.errors.push(report(i, events[i], err));
-        if (onError === 'stop') {
-          s.stopped = s.errors[s.errors.length - 1];
-          break;
-        }
-      }
-      s.done = ++i;
-      onProgress(s.done);
-      continue;
+  // A tick for everyone: the chunks before it are committed, and the due accounts are
+  // ticked as handle would (one transaction each, by the due index).
+  async function applyTick(i) {
+    const prev = await settle();
+    if (prev.stopped) return prev.stopped;
+    try {
+      const t = await tick(events[i].at);
+      s.ticks++;
+      s.ticked += t.ticked;
+      s.errors.push(...t.errors.map((e) => ({ index: i, event: `tick:${t.at}:${e.customer}`, code: e.code, path: '', message: e.message })));
+    } catch (err) {
+      if (!(err instanceof LoyaltyError)) throw err;
+      s.errors.push(report(i, events[i], err));
+      if (onError === 'stop') return s.errors[s.errors.length - 1];
     }
-    let end = i;
-    while (end < events.length && end - i < chunk && !isTick(events[end])) end++;
-    if (!store.pipeline) {
-      const stopped = finish(i, bulk ? await locked(i, end) : await applyAll(null, i, end));
-      if (stopped) {
-        s.stopped = stopped;
-        break;
-      }
-    } else {
-      let job = await prepare(i, end, writing);
-      const prev = await settle();
-      if (prev.stopped) {
-        s.stopped = prev.stopped;
-        break;
-      }
-      // The previous chunk was applied again, locked: what it carried may differ.
-      if (!prev.clean) job = await prepare(i, end, null);
-      writing = { job, done: commit(job) };
-      writing.done.catch(() => {}); // settle awaits it; meanwhile it is not unhandled
-    }
-    i = end;
+    s.done = i + 1;
+    onProgress(s.done);
+    return null;
   }
-  const last = await settle();
-  s.stopped ??= last.stopped;
+
+  // Applies events[from, to) as one chunk. Pipelined, it is applied while the previous
+  // chunk is written, and its own write is left running. Returns the bad event that
+  // stops the import, or null.
+  async function applyChunk(from, to) {
+    if (!store.pipeline) return finish(from, bulk ? await locked(from, to) : await applyAll(null, from, to));
+    let job = await prepare(from, to, writing);
+    const prev = await settle();
+    if (prev.stopped) return prev.stopped;
+    // The previous chunk was applied again, locked: what it carried may differ.
+    if (!prev.clean) job = await prepare(from, to, null);
+    writing = { job, done: commit(job) };
+    writing.done.catch(() => {}); // settle awaits it; meanwhile it is not unhandled
+    return null;
+  }
+
+  try {
+    for (let i = 0; i < events.length && !s.stopped;) {
+      if (isTick(events[i])) {
+        s.stopped = await applyTick(i);
+        i++;
+        continue;
+      }
+      let end = i;
+      while (end < events.length && end - i < chunk && !isTick(events[end])) end++;
+      s.stopped = await applyChunk(i, end);
+      i = end;
+    }
+    s.stopped ??= (await settle()).stopped;
+  } finally {
+    // After an error the chunk being written still ends (commit or rollback) before this
+    // returns, so the caller may close the store.
+    await writing?.done.catch(() => {});
+  }
   return s;
 }
 
