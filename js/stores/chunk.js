@@ -72,12 +72,8 @@ export async function openChunk(q, program, events, { locked = false, carry = nu
       if (a) accounts.set(c, a);
     }
     const rest = fresh.filter((c) => !accounts.has(c));
-    const { rows } = rest.length
-      ? await q.query(
-        `SELECT customer, state::text AS state, version FROM accounts WHERE program = $1 AND customer = ANY($2::text[]) ORDER BY customer${locked ? ' FOR UPDATE' : ''}`,
-        [program, rest],
-      )
-      : { rows: [] };
+    const sql = `SELECT customer, state::text AS state, version FROM accounts WHERE program = $1 AND customer = ANY($2::text[]) ORDER BY customer${locked ? ' FOR UPDATE' : ''}`;
+    const { rows } = rest.length ? await q.query(sql, [program, rest]) : { rows: [] };
     for (const c of rest) accounts.set(c, null);
     for (const r of rows) accounts.set(r.customer, { state: r.state, version: int(r.version) });
     for (const c of fresh) versions.set(c, accounts.get(c)?.version ?? null);
@@ -119,14 +115,14 @@ export async function openChunk(q, program, events, { locked = false, carry = nu
     },
     async lockOrder(_program, orderId) {
       await loadOrders([orderId]);
-        },
+    },
     async findOrder(_program, orderId) {
       await loadOrders([orderId]);
-          return orders.get(orderId);
+      return orders.get(orderId);
     },
     async lockAccount(_program, customer) {
       await loadAccounts([customer]);
-          return accounts.get(customer) ?? { state: null, version: 0 };
+      return accounts.get(customer) ?? { state: null, version: 0 };
     },
     async rewardStock(_program, reward) {
       if (!stored.has(reward)) {
