@@ -137,6 +137,30 @@ for (const [name, open] of Object.entries(backends)) {
   });
 }
 
+test('pglite: live events on the same store interleave with the chunks, none lost', async () => {
+  const store = await backends.pglite();
+  const importer = createLoyalty({ program: richProgram, store, secret: SECRET });
+  const live = createLoyalty({ program: richProgram, store: { ...store, close: async () => {} }, secret: SECRET });
+  try {
+    let importing = true;
+    const done = importer.importMany(noTicks, { chunk: 15, onError: 'skip' }).finally(() => (importing = false));
+    let n = 0;
+    const customers = [...new Set(noTicks.map((e) => e.customer).filter(Boolean))];
+    while (importing) {
+      const i = n++;
+      await live.adjust(customers[i % customers.length], { id: `live-${i}`, points: 7, reason: 'live', by: 'staff', at: '2027-06-01T00:00:00Z' });
+    }
+    await done;
+    assert.ok(n > 5, `live events ran during the import (${n})`);
+    for (let i = 0; i < n; i++) assert.ok(await store.event(P, `live-${i}`), `live-${i}`);
+    assert.deepEqual((await importer.rebuild()).differences, []);
+    for (const c of customers) assert.equal((await store.audit(P, c)).points, (await importer.account(c))?.balance ?? 0, c);
+  } finally {
+    await live.close();
+    await importer.close();
+  }
+});
+
 if (DATABASE_URL) {
   test('postgres: live events for the same customers serialize with the chunks', async () => {
     const url = await db.postgresUrl();
