@@ -1,76 +1,95 @@
-// A chunk of events in one SQL transaction, for bulk import. It offers the transaction
-// operations loyalty.js applies an event with (findEvent, lockOrder, findOrder,
-// lockAccount, record), served from memory: `open` takes every lock and reads every row
-// the chunk names in a few statements; each event's writes are kept in memory, so later
-// events in the chunk see them; `flush` writes them all with one multi-row statement per
-// table. Anything the preload did not cover (a referrer named by a
-// derived event) is read and locked on demand, as the one-event path does.
+// A chunk of events for bulk import. It offers the transaction operations loyalty.js
+// applies an event with (findEvent, lockOrder, findOrder, lockAccount, rewardStock,
+// record), served from memory: `openChunk` reads every row the chunk names in a few
+// statements; each event's writes are kept in memory, so later events in the chunk see
+// them; `write` stores them all with one multi-row statement per table. Anything the
+// preload did not cover (a referrer named by a derived event) is read on demand.
 //
-// Locks are taken as a webhook takes them, orders (advisory) before accounts (row locks),
-// each set in sorted order, so a live webhook for the same customer or order waits for
-// the chunk to commit (or the chunk for it) and two importers cannot deadlock.
+// Two modes:
+// - locked: the reads take the locks a webhook takes, inside the transaction that writes
+//   (orders, advisory, before accounts, row locks, each set in sorted order), so a live
+//   webhook for the same customer waits for the chunk or the chunk for it, and two
+//   importers cannot deadlock.
+// - optimistic (for pipelining, PostgreSQL): the reads take no lock, so the engine can
+//   apply this chunk while the previous one is still being written; `carry` (what that
+//   chunk will have stored) stands in for the rows it has not committed yet. `write` then
+//   takes the same locks in the same order and checks that nothing it read has changed
+//   (account versions, order owners, reward stock); if anything has, it throws a
+//   serialization failure (40001) and the caller applies the chunk again, locked.
 import { orderIdOf } from '../engine.js';
 import { COUPON_STATUS, rewardStock } from './sql.js';
 
 const int = (v) => (v == null ? v : Number(v));
 const iso = (ms) => (ms == null ? null : new Date(ms).toISOString());
 const strings = (values) => [...new Set(values.filter((v) => typeof v === 'string'))].sort();
+const conflict = (what) => Object.assign(new Error(`import chunk: ${what} changed while the chunk was applied`), { code: '40001' });
+
+const lockOrderIds = (q, program, ids) =>
+  q.query(
+    `SELECT count(pg_advisory_xact_lock(hashtextextended($1 || '/' || o, 0)))
+       FROM (SELECT o FROM unnest($2::text[]) AS o ORDER BY o) s`,
+    [program, ids],
+  );
 
 /**
- * @param {{query: Function}} q a transaction's query function
+ * @param {{query: Function}} q the transaction's query function (locked) or the pool's (optimistic)
  * @param {string} program
  * @param {object[]} events the chunk, in order
+ * @param {{locked?: boolean, carry?: object|null, settled?: Promise|null}} [options] `carry`: the
+ *   previous chunk's `carry`, while it is being written; `settled`: resolves once it is.
  */
-export async function openChunk(q, program, events) {
+export async function openChunk(q, program, events, { locked = false, carry = null, settled = null } = {}) {
   const seen = new Map(); // event id -> {customer, result}: stored before, or recorded here
+  // States and order records read from the database stay JSON text: the engine takes
+  // text, so they are neither parsed here nor serialized again for it.
   const orders = new Map(); // order id -> {customer, record} | null
-  const accounts = new Map(); // customer -> {state, version}
-  const created = new Set(); // customers whose row this chunk inserted (state NULL until flush)
+  const accounts = new Map(); // customer -> {state, version} | null (no row)
+  // What the chunk was computed from, checked by an optimistic write.
+  const owners = new Map(); // order id -> customer | null
+  const versions = new Map(); // customer -> version | null
+  const stored = new Map(); // stock-limited reward -> coupons counted before this chunk
+  const issued = new Map(); // reward -> this chunk's coupons issued less cancelled
   const w = { events: [], entries: [], outbox: [], orders: new Map(), accounts: new Map(), couponsNew: new Map(), couponsSet: new Map() };
-  // Stock-limited rewards: the stored count (read once, under its lock) and this chunk's
-  // coupons issued less cancelled, per reward.
-  const stored = new Map();
-  const issued = new Map();
 
-  async function lockOrders(ids) {
-    if (ids.length === 0) return;
-    await q.query(
-      `SELECT count(pg_advisory_xact_lock(hashtextextended($1 || '/' || o, 0)))
-         FROM (SELECT o FROM unnest($2::text[]) AS o ORDER BY o) s`,
-      [program, ids],
-    );
-    const { rows } = await q.query('SELECT order_id, customer, record FROM orders WHERE program = $1 AND order_id = ANY($2::text[])', [program, ids]);
-    for (const id of ids) orders.set(id, null);
+  async function loadOrders(ids) {
+    const fresh = ids.filter((id) => !orders.has(id));
+    for (const id of fresh) {
+      const o = carry?.orders.get(id);
+      if (o) orders.set(id, o);
+    }
+    const rest = fresh.filter((id) => !orders.has(id));
+    if (locked && rest.length) await lockOrderIds(q, program, rest);
+    const { rows } = rest.length ? await q.query('SELECT order_id, customer, record::text AS record FROM orders WHERE program = $1 AND order_id = ANY($2::text[])', [program, rest]) : { rows: [] };
+    for (const id of rest) orders.set(id, null);
     for (const r of rows) orders.set(r.order_id, { customer: r.customer, record: r.record });
+    for (const id of fresh) owners.set(id, orders.get(id)?.customer ?? null);
   }
 
-  async function lockAccounts(customers) {
+  async function loadAccounts(customers) {
     const fresh = customers.filter((c) => !accounts.has(c));
-    if (fresh.length === 0) return;
-    // Rows for new customers first (a concurrent creator makes this wait for its commit),
-    // then every row locked in customer order.
-    const { rows: made } = await q.query(
-      `INSERT INTO accounts (program, customer) SELECT $1, c FROM unnest($2::text[]) AS c ORDER BY c
-       ON CONFLICT DO NOTHING RETURNING customer`,
-      [program, fresh],
-    );
-    for (const r of made) created.add(r.customer);
-    const { rows } = await q.query(
-      'SELECT customer, state, version FROM accounts WHERE program = $1 AND customer = ANY($2::text[]) ORDER BY customer FOR UPDATE',
-      [program, fresh],
-    );
+    for (const c of fresh) {
+      const a = carry?.accounts.get(c);
+      if (a) accounts.set(c, a);
+    }
+    const rest = fresh.filter((c) => !accounts.has(c));
+    const sql = `SELECT customer, state::text AS state, version FROM accounts WHERE program = $1 AND customer = ANY($2::text[]) ORDER BY customer${locked ? ' FOR UPDATE' : ''}`;
+    const { rows } = rest.length ? await q.query(sql, [program, rest]) : { rows: [] };
+    for (const c of rest) accounts.set(c, null);
     for (const r of rows) accounts.set(r.customer, { state: r.state, version: int(r.version) });
+    for (const c of fresh) versions.set(c, accounts.get(c)?.version ?? null);
   }
 
   async function loadEvents(ids) {
-    if (ids.length === 0) return;
-    const { rows } = await q.query('SELECT event_id, customer, result FROM events WHERE program = $1 AND event_id = ANY($2::text[])', [program, ids]);
-    for (const r of rows) seen.set(r.event_id, { customer: r.customer, result: r.result });
+    const rest = ids.filter((id) => !seen.has(id) && !carry?.events.has(id));
+    for (const id of ids) if (carry?.events.has(id)) seen.set(id, carry.events.get(id));
+    if (rest.length === 0) return;
+    // An import only counts its duplicates: their stored results are not read back.
+    const { rows } = await q.query('SELECT event_id, customer FROM events WHERE program = $1 AND event_id = ANY($2::text[])', [program, rest]);
+    for (const r of rows) seen.set(r.event_id, { customer: r.customer, result: null });
   }
 
-  await lockOrders(strings(events.map(orderIdOf)));
-  const owners = [...orders.values()].filter(Boolean).map((o) => o.customer);
-  await lockAccounts(strings([...events.map((e) => e?.customer), ...owners]));
+  await loadOrders(strings(events.map(orderIdOf)));
+  await loadAccounts(strings([...events.map((e) => e?.customer), ...[...orders.values()].map((o) => o?.customer)]));
   const ids = strings(events.map((e) => e?.id));
   await loadEvents(ids);
   const known = new Set(ids); // ids looked up: a miss is not asked again
@@ -88,26 +107,29 @@ export async function openChunk(q, program, events) {
 
   const tx = {
     async findEvent(_program, id) {
-      if (!seen.has(id) && !known.has(id)) {
+      if (!known.has(id)) {
         await loadEvents([id]);
         known.add(id);
       }
       return seen.get(id) ?? null;
     },
     async lockOrder(_program, orderId) {
-      if (!orders.has(orderId)) await lockOrders([orderId]);
-    },
-    async rewardStock(_program, reward) {
-      if (!stored.has(reward)) stored.set(reward, await rewardStock(q, program, reward));
-      return stored.get(reward) + (issued.get(reward) ?? 0);
+      await loadOrders([orderId]);
     },
     async findOrder(_program, orderId) {
-      if (!orders.has(orderId)) await lockOrders([orderId]);
+      await loadOrders([orderId]);
       return orders.get(orderId);
     },
     async lockAccount(_program, customer) {
-      if (!accounts.has(customer)) await lockAccounts([customer]);
-      return accounts.get(customer);
+      await loadAccounts([customer]);
+      return accounts.get(customer) ?? { state: null, version: 0 };
+    },
+    async rewardStock(_program, reward) {
+      if (!stored.has(reward)) {
+        await settled; // the previous chunk's coupons count
+        stored.set(reward, await rewardStock(q, program, reward));
+      }
+      return stored.get(reward) + (issued.get(reward) ?? 0);
     },
     async record(_program, { event, customer, result, state, order, entries = [], effects = [] }) {
       if (seen.has(event.id)) throw Object.assign(new Error(`event ${event.id} is recorded twice in one chunk`), { code: '23505' });
@@ -127,25 +149,52 @@ export async function openChunk(q, program, events) {
         if (delta) issued.set(f.reward, (issued.get(f.reward) ?? 0) + delta);
       });
       if (order) {
-        orders.set(order.id, { customer: order.customer, record: order });
-        w.orders.set(order.id, order);
+        const o = { customer: order.customer, record: order };
+        orders.set(order.id, o);
+        w.orders.set(order.id, o);
       }
       if (state) {
-        const next = { state, version: accounts.get(customer).version + 1 };
+        const next = { state, version: (accounts.get(customer)?.version ?? 0) + 1 };
         accounts.set(customer, next);
         w.accounts.set(customer, next);
       }
     },
   };
 
+  /** Optimistic only: takes the locks and throws 40001 if anything read has changed since. */
+  async function verify(t) {
+    const ids = [...owners.keys()].sort();
+    if (ids.length) {
+      await lockOrderIds(t, program, ids);
+      // A separate statement: its snapshot is taken after the locks are held.
+      const { rows } = await t.query('SELECT order_id, customer FROM orders WHERE program = $1 AND order_id = ANY($2::text[])', [program, ids]);
+      const now = new Map(rows.map((r) => [r.order_id, r.customer]));
+      for (const id of ids) if ((now.get(id) ?? null) !== owners.get(id)) throw conflict(`order ${id}`);
+    }
+    const customers = [...versions.keys()].sort();
+    if (customers.length) {
+      const { rows } = await t.query(
+        'SELECT customer, version FROM accounts WHERE program = $1 AND customer = ANY($2::text[]) ORDER BY customer FOR UPDATE',
+        [program, customers],
+      );
+      const now = new Map(rows.map((r) => [r.customer, int(r.version)]));
+      for (const c of customers) if ((now.get(c) ?? null) !== versions.get(c)) throw conflict(`account ${c}`);
+    }
+    for (const [reward, n] of stored) if ((await rewardStock(t, program, reward)) !== n) throw conflict(`stock of ${reward}`);
+  }
+
   /**
    * Writes everything the chunk recorded; the caller's transaction commits it. Each table
    * gets one statement whose rows arrive as one JSON array (one parameter, parsed once by
    * the server: far cheaper than the driver's escaping of a text array per column).
    */
-  async function flush() {
-    const rows = (sql, list) => (list.length ? q.query(sql, [program, JSON.stringify(list)]) : null);
+  async function write(t) {
+    if (w.events.length === 0) return; // all duplicates: nothing to lock or write
+    if (!locked) await verify(t);
+    const rows = (sql, list) => (list.length ? t.query(sql, [program, JSON.stringify(list)]) : null);
     const each = (cols) => `FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS u(x, n) ${cols}`;
+    const account = ([customer, a]) => ({ customer, state: a.state, version: a.version, next_due: iso(a.state.next_due) });
+    const written = [...w.accounts].sort(([a], [b]) => (a < b ? -1 : 1));
     await rows(
       `INSERT INTO events (program, event_id, customer, type, at, body, result)
        SELECT $1, x->>'id', x->>'customer', x->>'type', (x->>'at')::timestamptz, x->'body', x->'result' ${each('ORDER BY n')}`,
@@ -176,18 +225,26 @@ export async function openChunk(q, program, events) {
       `INSERT INTO orders (program, order_id, customer, record)
        SELECT $1, x->>'id', x->>'customer', x ${each('')}
        ON CONFLICT (program, order_id) DO UPDATE SET customer = EXCLUDED.customer, record = EXCLUDED.record, updated_at = now()`,
-      [...w.orders.values()],
+      [...w.orders.values()].map((o) => o.record),
+    );
+    // New accounts are inserted whole (a concurrent creator makes this fail on the primary
+    // key, 23505, and the chunk is applied again); existing ones are updated.
+    await rows(
+      `INSERT INTO accounts (program, customer, state, balance, pending, tier, next_due, version)
+       SELECT $1, x->>'customer', x->'state', (x->'state'->>'balance')::bigint, (x->'state'->>'pending')::bigint,
+              x->'state'->>'tier', (x->>'next_due')::timestamptz, (x->>'version')::bigint ${each('ORDER BY n')}`,
+      written.filter(([c]) => versions.get(c) == null).map(account),
     );
     await rows(
       `UPDATE accounts a SET state = x->'state', balance = (x->'state'->>'balance')::bigint, pending = (x->'state'->>'pending')::bigint,
               tier = x->'state'->>'tier', next_due = (x->>'next_due')::timestamptz, version = (x->>'version')::bigint, updated_at = now()
          ${each("WHERE a.program = $1 AND a.customer = x->>'customer'")}`,
-      [...w.accounts].map(([customer, a]) => ({ customer, state: a.state, version: a.version, next_due: iso(a.state.next_due) })),
+      written.filter(([c]) => versions.get(c) != null).map(account),
     );
-    // Rows made for customers whose events all failed or were duplicates: as a rollback would.
-    const unused = [...created].filter((c) => !w.accounts.has(c));
-    if (unused.length) await q.query('DELETE FROM accounts WHERE program = $1 AND customer = ANY($2::text[]) AND state IS NULL', [program, unused]);
   }
 
-  return { tx, flush };
+  // What the next chunk may take instead of reading rows this one has not committed yet.
+  const next = () => ({ accounts: w.accounts, orders: w.orders, events: new Map(w.events.map((e) => [e.id, { customer: e.customer, result: e.result }])) });
+
+  return { tx, write, carry: next };
 }

@@ -34,7 +34,8 @@ export async function openPostgresStore({ connectionString, pool, max = 10, migr
       }
     },
   };
-  const store = createSqlStore(db, { close: () => (owned ? p.end() : undefined) });
+  // A pool: the import's reads and writes run on other connections while this thread applies events.
+  const store = createSqlStore(db, { close: () => (owned ? p.end() : undefined), pipeline: true });
   if (migrate) await store.migrate();
   return store;
 }

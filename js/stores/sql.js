@@ -180,26 +180,35 @@ async function findEvent(q, program, id) {
 
 /**
  * @param {{query: Function, transaction: Function}} db
- * @param {{close?: () => Promise<void>}} [options]
+ * @param {{close?: () => Promise<void>, pipeline?: boolean}} [options]
  */
-export function createSqlStore(db, { close } = {}) {
+export function createSqlStore(db, { close, pipeline = false } = {}) {
   return {
     db,
     migrate: () => migrate(db),
     transaction: (fn) => db.transaction((tx) => fn(txOps(tx))),
 
     /**
-     * Bulk import: one transaction for a chunk of events. `fn` gets the transaction
-     * operations (see chunk.js: locks and rows preloaded, writes kept until the end) and
-     * everything it recorded is written with multi-row statements before commit.
+     * Bulk import (see chunk.js). `lockedChunk`: one transaction that reads the chunk's rows
+     * under lock, runs `fn` (which applies the events through the chunk's operations) and
+     * writes what they recorded. `openChunk`: the same reads without locks, outside any
+     * transaction, so the engine can apply a chunk while the previous one is written;
+     * `commit` then writes it in one transaction if nothing it read has changed (else 40001).
+     * `pipeline`: whether that overlap gains anything (a pool: the reads and the write run
+     * on other connections while this thread applies events; PGlite runs on this thread).
      */
-    chunk: (program, events, fn) =>
+    pipeline,
+    lockedChunk: (program, events, fn) =>
       db.transaction(async (q) => {
-        const c = await openChunk(q, program, events);
+        const c = await openChunk(q, program, events, { locked: true });
         const out = await fn(c.tx);
-        await c.flush();
+        await c.write(q);
         return out;
       }),
+    async openChunk(program, events, { carry, settled } = {}) {
+      const c = await openChunk(db, program, events, { carry, settled });
+      return { tx: c.tx, carry: c.carry, commit: () => db.transaction((q) => c.write(q)) };
+    },
 
     event: (program, id) => findEvent(db, program, id),
 
