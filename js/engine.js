@@ -27,8 +27,8 @@ function outcome(rest, stateText) {
 const encoder = new TextEncoder();
 
 /**
- * Four texts written straight into the wasm's input buffer, for `applyInput` and
- * `applyBatchInput`: wasm-bindgen copies a string argument char by char in JS (4 us for a
+ * Texts written straight into the wasm's input buffer, for `applyInput`, `applyBatchInput`
+ * and `quoteInput` (the cart preview): wasm-bindgen copies a string argument char by char in JS (4 us for a
  * 1.6 KB state), encodeInto natively. Returns their byte lengths.
  */
 function input(inner, texts) {
@@ -79,7 +79,7 @@ export function createEngine(program, { secret = '' } = {}) {
       outcome(JSON.parse(call(() => inner.applyInput(...input(inner, [json(state), json(order), json(event), json(stock)])))), inner.lastState()),
     applyBatch: (events, { states, orders, stock } = {}) =>
       JSON.parse(call(() => inner.applyBatchInput(...input(inner, [json(states), json(orders), json(events), json(stock)])))),
-    quote: (state, cart) => JSON.parse(call(() => inner.quote(json(state), json(cart)))),
+    quote: (state, cart) => JSON.parse(call(() => inner.quoteInput(...input(inner, [json(state), json(cart)])))),
     view: (state) => JSON.parse(call(() => inner.view(json(state)))),
     free: () => inner.free(),
   };

@@ -153,6 +153,12 @@ impl Engine {
         self.with_input([states, orders, events, stock], |[s, o, e, k]| self.apply_batch(s, o, e, k))
     }
 
+    /// `quote` of the texts in the input: the byte lengths of state and cart.
+    #[wasm_bindgen(js_name = quoteInput)]
+    pub fn quote_input(&self, state: usize, cart: usize) -> Result<String, JsError> {
+        self.with_input([state, cart, 0, 0], |[s, c, _, _]| self.quote(s, c))
+    }
+
     /// The state text of the last `apply`.
     #[wasm_bindgen(js_name = lastState)]
     pub fn last_state(&self) -> String {
