@@ -91,3 +91,38 @@ fn quotes_carts() {
     let q: Value = serde_json::from_str(&engine.quote("", &cart.to_string()).unwrap()).unwrap();
     assert_eq!(q["points"], 599);
 }
+
+/// Writes `texts` one after another where `Engine::input` says, as the JS shim does with
+/// `TextEncoder.encodeInto`; returns their byte lengths.
+fn write_input(engine: &Engine, texts: [&str; 4]) -> [usize; 4] {
+    let room: usize = texts.iter().map(|t| t.len()).sum();
+    let at = engine.input(room);
+    let mut used = 0;
+    texts.map(|t| {
+        // SAFETY: `input` made room for all of them, and nothing else runs meanwhile.
+        unsafe { std::ptr::copy_nonoverlapping(t.as_ptr(), at.add(used), t.len()) };
+        used += t.len();
+        t.len()
+    })
+}
+
+#[wasm_bindgen_test]
+fn inputs_written_into_the_wasm_memory_apply_as_strings_do() {
+    let engine = Engine::new(&utc_seed(), "", "secret").unwrap();
+    engine.apply("", "", &order("o1", "300.00"), "").unwrap();
+    let state = engine.last_state();
+    // The same event on the same state, once as strings and once through the input.
+    let by_str = engine.apply(&state, "", &order("o2", "250.00"), "").unwrap();
+    let [s, o, e, k] = write_input(&engine, [&state, "", &order("o2", "250.00"), ""]);
+    assert_eq!(engine.apply_input(s, o, e, k).unwrap(), by_str);
+
+    // Lengths past what was written read as bad JSON of that part, never a panic.
+    let [s, o, _, k] = write_input(&engine, [&state, "", "{}", ""]);
+    let err = error_of(engine.apply_input(s, o, 10_000, k).unwrap_err());
+    assert_eq!(err["code"], "invalid_event");
+    let err = error_of(engine.apply_input(s + 10_000, o, 2, k).unwrap_err());
+    assert_eq!(err["code"], "invalid_state");
+    // And the engine still works.
+    let [s, o, e, k] = write_input(&engine, ["", "", &order("o9", "1.00"), ""]);
+    assert!(engine.apply_input(s, o, e, k).is_ok());
+}
