@@ -7,17 +7,16 @@
 //  - customer search by id prefix.
 // PostgreSQL: DATABASE_URL if set (a fresh database is created in it), else a throwaway
 // server from scripts/pg.sh. LOYALTY_BENCH_QUICK=1 seeds a tenth of the rows.
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import { chromium } from 'playwright-core';
 import { createLoyalty } from '../../js/loyalty.js';
 import { openPostgresStore } from '../../js/stores/postgres.js';
 import { createEngine } from '../../js/engine.js';
 import { buildApp } from '../../js/server/app.js';
+import { benchPostgres } from './postgres.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const QUICK = process.env.LOYALTY_BENCH_QUICK === '1';
@@ -36,35 +35,8 @@ const report = (what, figure) => {
 };
 
 // --- PostgreSQL -------------------------------------------------------------------------
-let pgStarted = null;
-let admin;
-let dbName;
-async function database() {
-  let base = process.env.DATABASE_URL;
-  if (!base) {
-    const env = { ...process.env, LOYALTY_PG_DIR: join(tmpdir(), 'loyalty-kpi-bench-pg'), LOYALTY_PG_PORT: process.env.LOYALTY_BENCH_KPI_PG_PORT ?? '54378' };
-    const out = execFileSync('bash', [join(root, 'scripts/pg.sh'), 'start'], { env, encoding: 'utf8' });
-    base = /DATABASE_URL=(\S+)/.exec(out)[1];
-    pgStarted = env;
-  }
-  admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  dbName = `loyalty_kpi_bench_${process.pid}`;
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const url = new URL(base);
-  url.pathname = `/${dbName}`;
-  return url.toString();
-}
-
-async function cleanup() {
-  if (admin) {
-    // LOYALTY_BENCH_KEEP=1 keeps the seeded database (and the server) for EXPLAIN.
-    if (process.env.LOYALTY_BENCH_KEEP === '1') console.error(`  kept database ${dbName}`);
-    else await admin.query(`DROP DATABASE IF EXISTS ${dbName}`).catch((err) => console.error(`  drop ${dbName}: ${err.message}`));
-    await admin.end();
-  }
-  if (pgStarted && process.env.LOYALTY_BENCH_KEEP !== '1') execFileSync('bash', [join(root, 'scripts/pg.sh'), 'stop'], { env: pgStarted });
-}
+// LOYALTY_BENCH_KEEP=1 keeps the seeded database (and the server) for EXPLAIN.
+let db;
 
 // --- the data set -----------------------------------------------------------------------
 // A real engine state as the template of every account (customer and balance replaced),
@@ -138,7 +110,8 @@ async function timeGet(url) {
 async function main() {
   const now = Date.now();
   console.error(`kpi bench: ${CUSTOMERS} customers, ${ROWS} ledger rows${QUICK ? ' (quick)' : ''}`);
-  const url = await database();
+  db = await benchPostgres({ tag: 'kpi-bench', port: process.env.LOYALTY_BENCH_KPI_PG_PORT ?? '54378', keep: process.env.LOYALTY_BENCH_KEEP === '1' });
+  const url = await db.fresh();
   const store = await openPostgresStore({ connectionString: url, max: 10 });
   const loyalty = createLoyalty({ program, store, secret: 'bench' });
   let app;
@@ -199,7 +172,7 @@ async function main() {
     await browser?.close();
     await app?.close();
     await loyalty.close();
-    await cleanup();
+    await db.close();
   }
   console.log(`\n| admin dashboard (PostgreSQL; ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(1)} at the end) | figure |\n|---|---|`);
   for (const [what, figure] of rows) console.log(`| ${what} | ${figure} |`);
@@ -207,6 +180,6 @@ async function main() {
 
 main().catch(async (err) => {
   console.error(err);
-  await cleanup().catch(() => {});
+  await db?.close().catch(() => {});
   process.exit(1);
 });

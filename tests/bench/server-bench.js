@@ -13,19 +13,19 @@
 // PostgreSQL: DATABASE_URL if set (a fresh database is created in it), else a throwaway
 // server from scripts/pg.sh. LOYALTY_BENCH_QUICK=1 shrinks every size for a smoke run.
 import http from 'node:http';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import { createEngine, replay } from '../../js/index.js';
 import { createLoyalty } from '../../js/loyalty.js';
 import { openPostgresStore } from '../../js/stores/postgres.js';
 import { openPgliteStore } from '../../js/stores/pglite.js';
 import { createShopifyAdapter } from '../../js/platforms/shopify.js';
 import { sampleShopifyOrder } from '../../js/server/demo.js';
+import { benchPostgres } from './postgres.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const QUICK = process.env.LOYALTY_BENCH_QUICK === '1';
@@ -46,36 +46,6 @@ const report = (what, figure, ratio = '') => {
   rows.push([what, figure, ratio]);
   console.error(`  ${what}: ${figure} ${ratio}`);
 };
-
-// --- PostgreSQL -------------------------------------------------------------------------
-let pgStarted = null;
-async function postgres() {
-  let base = process.env.DATABASE_URL;
-  if (!base) {
-    const env = { ...process.env, LOYALTY_PG_DIR: join(tmpdir(), 'loyalty-bench-pg'), LOYALTY_PG_PORT: process.env.LOYALTY_BENCH_PG_PORT ?? '54377' };
-    const out = execFileSync('bash', [join(root, 'scripts/pg.sh'), 'start'], { env, encoding: 'utf8' });
-    base = /DATABASE_URL=(\S+)/.exec(out)[1];
-    pgStarted = env;
-  }
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  const databases = [];
-  return {
-    async fresh() {
-      const name = `loyalty_bench_${process.pid}_${databases.length}`;
-      await admin.query(`CREATE DATABASE ${name}`);
-      databases.push(name);
-      const url = new URL(base);
-      url.pathname = `/${name}`;
-      return url.toString();
-    },
-    async close() {
-      for (const name of databases) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-      if (pgStarted) execFileSync('bash', [join(root, 'scripts/pg.sh'), 'stop'], { env: pgStarted });
-    },
-  };
-}
 
 // --- the server under test --------------------------------------------------------------
 function startServer({ databaseUrl, dataDir }) {
@@ -255,7 +225,7 @@ async function importBench(store, events) {
 // --- run ----------------------------------------------------------------------------------
 const t00 = performance.now();
 console.error('\nloyalty-engine server bench (progress on stderr, table on stdout)');
-const db = await postgres();
+const db = await benchPostgres({ tag: 'server-bench', port: process.env.LOYALTY_BENCH_PG_PORT ?? '54377' });
 try {
   // Baseline: the raw engine on the webhook's canonical order, one apply per event, on an
   // account with a few orders (as the bench customers have).
