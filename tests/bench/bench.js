@@ -55,9 +55,10 @@ const events = Array.from({ length: 5000 }, (_, i) => order(1000 + i, 'c1', year
 // One apply per event against the same year-old account. The fast path is the one a host
 // that stores the engine's text takes: `stateText` in, entries and effects out, the new
 // state as text. The engine keeps the accounts it wrote (keyed by their exact JSON), so its
-// own text skips parsing. `applyRateObject` passes and reads the state as an object (a
-// stringify and a parse in JS); `applyRateMiss` a state this engine never wrote (as loaded
-// from a store that reorders keys, or written by another process), parsed in full.
+// own text skips parsing. `applyRateObject` passes and reads the state as an object: a
+// stringify and a parse in JS, and the stringify gives back the engine's own text, so it is
+// still a cache hit. `applyRateMiss` passes a state this engine never wrote (as loaded from a
+// store that reorders keys, or written by another process), parsed in full.
 const yearText = JSON.stringify(year.state); // the engine's own text: same keys, same order
 let sink = 0;
 const applyRate = rate((i) => { sink += engine.apply(yearText, events[i % events.length]).stateText.length; }, 50_000);
@@ -70,7 +71,8 @@ const byAge = {};
 for (const [name, weeks] of [['1 month', 4], ['1 year', 52], ['3 years', 156]]) {
   const h = history('c1', weeks);
   const evs = events.map((e, i) => ({ ...e, at: iso(h.end + i * 60_000) }));
-  byAge[name] = { stateBytes: JSON.stringify(h.state).length, rate: rate((i) => { sink += engine.apply(JSON.stringify(h.state), evs[i % evs.length]).stateText.length; }, 20_000) };
+  const text = JSON.stringify(h.state);
+  byAge[name] = { stateBytes: text.length, rate: rate((i) => { sink += engine.apply(text, evs[i % evs.length]).stateText.length; }, 20_000) };
 }
 
 // applyBatch: 1,000 events over 100 year-old accounts per call.
@@ -103,9 +105,9 @@ const rows = [
   ['cold start, import to first apply', `${cold[2].toFixed(1)} ms (median of 5)`, ''],
   ['native apply, own state text (baseline)', `${fmt(native.apply_cached)} events/s`, '1.00x'],
   ['wasm apply via JS API, 1 call/event, state text', `${fmt(applyRate)} events/s`, `${(native.apply_cached / applyRate).toFixed(2)}x native time`],
+  ['  same, state as an object in and out', `${fmt(applyRateObject)} events/s`, `${(native.apply_cached / applyRateObject).toFixed(2)}x native time`],
   ['native apply, state parsed (baseline)', `${fmt(native.apply)} events/s`, '1.00x'],
-  ['  same, state as an object in and out', `${fmt(applyRateObject)} events/s`, `${(native.apply / applyRateObject).toFixed(2)}x native time`],
-  ['  same, state not written by this engine', `${fmt(applyRateMiss)} events/s`, `${(native.apply / applyRateMiss).toFixed(2)}x native time`],
+  ['wasm apply, state not written by this engine', `${fmt(applyRateMiss)} events/s`, `${(native.apply / applyRateMiss).toFixed(2)}x native time`],
   ['native applyBatch, 1,000 events/call', `${fmt(native.batch)} events/s`, '1.00x'],
   ['wasm applyBatch via JS API', `${fmt(batchRate)} events/s`, `${(native.batch / batchRate).toFixed(2)}x native time`],
   ...Object.entries(byAge).map(([k, v]) => [`wasm apply, account with ${k} of history`, `${fmt(v.rate)} events/s (state ${fmt(v.stateBytes)} B)`, `${(byAge['1 month'].rate / v.rate).toFixed(2)}x the 1-month time`]),

@@ -35,12 +35,15 @@ const native = JSON.parse(execFileSync(`${root}target/bench-native/examples/benc
 const one = await time(() => simulate({ program: seed, events, secret: 'bench' }));
 const two = await time(() => simulate({ program: seed, vs: variant, events, secret: 'bench' }));
 if (two.out.program.points.issued !== one.out.program.points.issued) throw new Error('the two runs of the seed program disagree');
+for (const n of [native.events, one.out.program.events, two.out.program.events, two.out.vs.events]) {
+  if (n !== count) throw new Error(`a run read ${n} events of ${count}`);
+}
 
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const rows = [
   ['native Simulation, seed program (baseline)', native.seconds, '1.00x'],
   ['wasm simulate, seed program alone (1 worker)', one.seconds, `${(one.seconds / native.seconds).toFixed(2)}x native time`],
-  ['wasm simulate, seed vs variant (2 workers)', two.seconds, `${(two.seconds / native.seconds).toFixed(2)}x native, ${(two.seconds / one.seconds).toFixed(2)}x one program`],
+  ['wasm simulate, seed vs variant (2 workers)', two.seconds, `${(two.seconds / native.seconds).toFixed(2)}x native one program, ${(two.seconds / one.seconds).toFixed(2)}x wasm one program`],
 ];
 console.log(`\nloyalty-engine simulate bench: ${fmt(count)} events (${fmt(two.out.program.customers)} customers, two years), seed program vs variant\n`);
 for (const [a, s, c] of rows) console.log(`${a.padEnd(46)}  ${`${s.toFixed(2)} s, ${fmt(count / s)} events/s`.padEnd(32)} ${c}`);
