@@ -184,8 +184,13 @@ fn points_spent_beyond_the_allowance_are_refused_and_change_nothing() {
     }
     let err = h.send(paid_order("o2", "2026-01-06T10:00:00Z", "c1", "200.00", 4_000)).unwrap_err();
     assert!(err.message.contains("at most 3000"), "{}", err.message);
-    assert_eq!(h.balance("c1"), 3000);
-    assert!(h.orders.is_empty());
+    // The engine is pure: a refused event leaves no trace, so the same event ids, sent again
+    // within the allowance, are applied in full (not taken for duplicates).
+    let out = h.ok(paid_order("o1", "2026-01-06T10:00:00Z", "c1", "20.00", 1_000));
+    assert_eq!(out.entries.iter().map(|e| (e.kind, e.points)).collect::<Vec<_>>(), vec![(EntryKind::Redeem, -1000), (EntryKind::Earn, 200)]);
+    h.ok(paid_order("o2", "2026-01-06T10:00:00Z", "c1", "200.00", 2_000));
+    assert_eq!(h.balance("c1"), 3000 - 1000 + 200 - 2000 + 2000);
+    assert_eq!(h.orders["o2"].points_spent, 2000);
 }
 
 fn membership_program() -> Value {

@@ -1,6 +1,7 @@
 // The ready programs in presets/: each one passes `loyalty check`, and replaying its
 // canonical history (presets/<name>.events.jsonl) with `loyalty replay` gives exactly the
-// headline numbers presets/README.md states for it. A preset without a README section, an
+// headline numbers in HEADLINES below (copied from what presets/README.md states: keep the
+// two in step). A preset without a README section, an
 // events file or an entry in HEADLINES below fails the first test, so none is added silently.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
