@@ -125,7 +125,9 @@ impl Engine {
         let state = std::mem::take(&mut o.0);
         o.open();
         out.write_rest(&mut o);
-        self.1.borrow_mut().put(&state, &out.state);
+        // The cache keeps the account itself (`out` is done with) and a copy of its text;
+        // `lastState` hands the text itself to the host.
+        self.1.borrow_mut().put(state.clone(), out.state);
         *self.2.borrow_mut() = state;
         Ok(o.0)
     }
@@ -159,10 +161,11 @@ impl Engine {
         self.with_input([state, cart, 0, 0], |[s, c, _, _]| self.quote(s, c))
     }
 
-    /// The state text of the last `apply`.
+    /// The state text of the last `apply`, once: the text moves out to the host, and a
+    /// second call before the next `apply` returns "". The JS shim reads it once per apply.
     #[wasm_bindgen(js_name = lastState)]
     pub fn last_state(&self) -> String {
-        self.2.borrow().clone()
+        std::mem::take(&mut *self.2.borrow_mut())
     }
 
     /// Applies an array of events to many accounts in one call: `states` maps customer to
