@@ -537,7 +537,7 @@ impl Engine {
                     (_, Some(c)) => vec![c.clone()],
                     (Body::ClockTick, None) => {
                         let mut due: Vec<String> = states.iter().filter(|(_, s)| s.next_due.is_some_and(|d| d <= event.at)).map(|(k, _)| k.clone()).collect();
-                        crate::sort_by_key(&mut due, |c| c.clone());
+                        crate::sort_by(&mut due, |a, b| a < b);
                         due
                     }
                     _ => match event.order_id().and_then(|id| orders.get(id)) {

@@ -912,13 +912,7 @@ pub enum D<'a> {
 
 /// An object with its keys sorted, as serde_json's `json!` writes them.
 pub fn sorted_object(fields: &mut [(&str, D)]) -> String {
-    for i in 1..fields.len() {
-        let mut j = i;
-        while j > 0 && fields[j - 1].0 > fields[j].0 {
-            fields.swap(j - 1, j);
-            j -= 1;
-        }
-    }
+    crate::sort_by(fields, |a, b| a.0 < b.0);
     let mut o = Out::new();
     o.open();
     for (k, v) in fields.iter() {
