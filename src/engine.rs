@@ -188,9 +188,9 @@ impl Tx<'_> {
 
     /// Emits a notification if the program sends this trigger on any channel.
     /// `data` is written as `json!` did, keys sorted, with `customer` and `program` added.
-    pub fn notify(&mut self, trigger: Trigger, mut data: Vec<(&str, D<'_>)>) {
+    pub fn notify(&mut self, trigger: Trigger, data: Vec<(&str, D<'_>)>) {
         let Some(channels) = self.program.channels(trigger) else { return };
-        let mut all: Vec<(&str, D<'_>)> = std::mem::take(&mut data);
+        let mut all = data;
         all.push(("customer", D::Str(&self.account.customer)));
         all.push(("program", D::Str(self.program.name.as_deref().unwrap_or(&self.program.id))));
         let data = crate::json::sorted_object(&mut all);
@@ -252,8 +252,7 @@ impl Tx<'_> {
 
     fn lot(&mut self, kind: EntryKind, points: i64, reason: &str, fill: impl FnOnce(&mut Entry)) {
         let expires = self.grant_expiry();
-        let id = self.event_id.clone();
-        self.account.credit(&id, points, self.at, expires);
+        self.account.credit(&self.event_id, points, self.at, expires);
         let at = self.at_text();
         self.push_entry(kind, points, reason, at, fill);
     }
@@ -491,7 +490,7 @@ impl Engine {
     fn adjust(&self, tx: &mut Tx, points: i64, reason: &str, by: &str) -> Result<()> {
         let takes = if points > 0 {
             let expires = tx.grant_expiry();
-            tx.account.credit(&tx.event_id.clone(), points, tx.at, expires);
+            tx.account.credit(&tx.event_id, points, tx.at, expires);
             vec![]
         } else {
             let allow = self.program.negative_balance == NegativeBalance::Allow;
