@@ -5,7 +5,7 @@
 
 use crate::decode::{Obj, Path};
 use crate::error::{Error, Result};
-use crate::event::{Line, Order, Refund};
+use crate::event::{Order, Refund};
 use crate::program::Program;
 use crate::ratio::{Ratio, Rounding, ZERO};
 
@@ -69,10 +69,11 @@ fn overflow(path: &str) -> Error {
 }
 
 /// Computes the exact points an order (or a cart) earns under the program, before rounding,
-/// with each line's multiplier (product rules, campaigns, tier) and shipping's.
-pub fn compute(program: &Program, order: &Order, rate: Ratio, multiplier: &dyn Fn(&Line) -> Ratio, shipping_multiplier: Ratio) -> Result<Computed> {
+/// with each line's multiplier (product rules, campaigns, tier; one per line, in order) and
+/// shipping's.
+pub fn compute(program: &Program, order: &Order, rate: Ratio, multipliers: &[Ratio], shipping_multiplier: Ratio) -> Result<Computed> {
     let e = &program.earn;
-    let goods: i64 = order.lines.iter().map(|l| l.net()).sum();
+    let goods = order.goods();
     let total = goods + order.shipping + if order.taxes_included { 0 } else { order.tax };
     // Tax is one order-level amount; lines carry it in proportion to their net.
     let tax_factor = match (order.taxes_included, e.include_tax) {
@@ -85,8 +86,7 @@ pub fn compute(program: &Program, order: &Order, rate: Ratio, multiplier: &dyn F
     let per_minor = rate.checked_mul(Ratio::new(1, 10i128.pow(program.exponent)).unwrap_or_default()).ok_or_else(|| overflow("earn"))?;
     let mut lines = Vec::with_capacity(order.lines.len() + 1);
     let mut exact = ZERO;
-    for l in &order.lines {
-        let m = multiplier(l);
+    for (l, &m) in order.lines.iter().zip(multipliers) {
         let basis = Ratio::int(l.net()).checked_mul(tax_factor).ok_or_else(|| overflow("order.lines"))?;
         let points = basis.checked_mul(per_minor).and_then(|p| p.checked_mul(m)).ok_or_else(|| overflow("order.lines"))?;
         exact = exact.checked_add(points).ok_or_else(|| overflow("order.lines"))?;

@@ -64,6 +64,13 @@ pub struct Line {
     pub discount: i64,
 }
 
+impl Order {
+    /// What the customer pays for the goods: every line's net, before shipping and tax.
+    pub fn goods(&self) -> i64 {
+        self.lines.iter().map(Line::net).sum()
+    }
+}
+
 impl Line {
     /// What the customer pays for the line: price times quantity less its discount.
     pub fn net(&self) -> i64 {
