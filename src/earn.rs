@@ -64,7 +64,7 @@ pub struct Computed {
     pub total: i64,
 }
 
-fn overflow(path: &str) -> Error {
+pub fn overflow(path: &str) -> Error {
     Error::event(path, "amounts are too large to compute points on")
 }
 
@@ -73,12 +73,12 @@ fn overflow(path: &str) -> Error {
 /// shipping's.
 pub fn compute(program: &Program, order: &Order, rate: Ratio, multipliers: &[Ratio], shipping_multiplier: Ratio) -> Result<Computed> {
     let e = &program.earn;
-    let goods = order.goods();
-    let total = goods + order.shipping + if order.taxes_included { 0 } else { order.tax };
+    let goods = order.goods().ok_or_else(|| overflow("order.lines"))?;
+    let total = goods.checked_add(order.shipping).and_then(|t| t.checked_add(if order.taxes_included { 0 } else { order.tax })).ok_or_else(|| overflow("order"))?;
     // Tax is one order-level amount; lines carry it in proportion to their net.
     let tax_factor = match (order.taxes_included, e.include_tax) {
         (true, false) if goods > 0 => Ratio::new((goods - order.tax.min(goods)) as i128, goods as i128),
-        (false, true) if goods > 0 => Ratio::new((goods + order.tax) as i128, goods as i128),
+        (false, true) if goods > 0 => Ratio::new(goods as i128 + order.tax as i128, goods as i128),
         _ => Some(Ratio::int(1)),
     }
     .ok_or_else(|| overflow("tax"))?;

@@ -423,7 +423,7 @@ impl Engine {
     /// What an order (or a cart) earns before its carry-in, as `apply` books it: below
     /// `earn.min_order` every line earns zero and no rule applies.
     fn earning(&self, o: &Order, m: &Multipliers) -> Result<Earning> {
-        let goods = o.goods();
+        let goods = o.goods().ok_or_else(|| earn::overflow("order.lines"))?;
         let below_minimum = self.program.earn.min_order.is_some_and(|min| goods < min);
         let (multipliers, rules, shipping) = if below_minimum {
             (vec![Ratio::default(); o.lines.len()], Vec::new(), Ratio::default())

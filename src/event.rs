@@ -65,9 +65,10 @@ pub struct Line {
 }
 
 impl Order {
-    /// What the customer pays for the goods: every line's net, before shipping and tax.
-    pub fn goods(&self) -> i64 {
-        self.lines.iter().map(Line::net).sum()
+    /// What the customer pays for the goods: every line's net, before shipping and tax;
+    /// `None` past i64 (each line fits, their sum need not).
+    pub fn goods(&self) -> Option<i64> {
+        self.lines.iter().try_fold(0i64, |sum, l| sum.checked_add(l.net()))
     }
 }
 
