@@ -440,10 +440,6 @@ impl Program {
         self.notifications.iter().find(|n| n.0 == t).map(|n| n.1.as_slice())
     }
 
-    pub fn amount(&self, s: &str, path: &str) -> Result<i64> {
-        money::parse_amount(s, self.exponent).map_err(|m| Error::event(path, m))
-    }
-
     pub fn format_amount(&self, minor: i64) -> String {
         money::format_amount(minor, self.exponent)
     }
