@@ -1,5 +1,5 @@
 //! Reading JSON input field by field, with the JSON path of every field at hand. serde's
-//! derived deserializers cost several KB of wasm per type (over 100 KB for this engine);
+//! derived deserializers cost several KB of wasm per type (tens of KB for this engine);
 //! these few non-generic readers over the engine's own `json::Value` cost almost nothing per
 //! field and name the exact path in every error (`rewards[0].coupon.type: unknown variant
 //! "percnt", expected one of percent, fixed, free_shipping`). Output is `json::ToJson`.

@@ -102,7 +102,7 @@ pub fn compute(program: &Program, order: &Order, rate: Ratio, multipliers: &[Rat
 }
 
 impl OrderRecord {
-    /// Reads a stored order record (the JSON `Serialize` writes).
+    /// Reads a stored order record (the JSON `encode.rs` writes).
     pub fn read(v: &crate::json::Value, path: Path) -> Result<OrderRecord> {
         const FIELDS: &[&str] = &[
             "id", "customer", "event", "at", "rate", "rules", "rounding", "carry_in", "lines", "total", "earned", "reversed", "refunded_amount", "cancelled",
