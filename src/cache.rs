@@ -34,14 +34,15 @@ impl StateCache {
         self.0.push(e);
         Some(a)
     }
-    pub fn put(&mut self, json: &str, a: &Account) {
+    /// Keeps `a` as the account of `json` (both moved in: the caller is done with them).
+    pub fn put(&mut self, json: String, a: Account) {
         if a.check().is_err() {
             return;
         }
         if self.0.len() >= CACHED {
             self.0.remove(0);
         }
-        self.0.push((hash(json), json.to_string(), a.clone()));
+        self.0.push((hash(&json), json, a));
     }
 }
 
@@ -58,7 +59,7 @@ mod tests {
     #[test]
     fn hits_only_the_exact_text_it_was_given() {
         let mut c = StateCache::default();
-        c.put(r#"{"customer":"c1"}"#, &account("c1", 0));
+        c.put(r#"{"customer":"c1"}"#.into(), account("c1", 0));
         assert_eq!(c.get(r#"{"customer":"c1"}"#), Some(account("c1", 0)));
         assert_eq!(c.get(r#"{ "customer":"c1"}"#), None, "re-encoded text is a miss, parsed as usual");
         assert_eq!(c.get(r#"{"customer":"c2"}"#), None);
@@ -67,10 +68,10 @@ mod tests {
     #[test]
     fn keeps_no_inconsistent_account_and_stays_bounded() {
         let mut c = StateCache::default();
-        c.put("bad", &account("c1", 5)); // a balance its lots do not hold
+        c.put("bad".into(), account("c1", 5)); // a balance its lots do not hold
         assert_eq!(c.get("bad"), None);
         for i in 0..CACHED + 10 {
-            c.put(&format!("s{i}"), &account(&format!("c{i}"), 0));
+            c.put(format!("s{i}"), account(&format!("c{i}"), 0));
         }
         assert_eq!(c.0.len(), CACHED);
         assert_eq!(c.get("s0"), None, "the least recently used went first");

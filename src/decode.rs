@@ -1,5 +1,5 @@
 //! Reading JSON input field by field, with the JSON path of every field at hand. serde's
-//! derived deserializers cost several KB of wasm per type (over 100 KB for this engine);
+//! derived deserializers cost several KB of wasm per type (tens of KB for this engine);
 //! these few non-generic readers over the engine's own `json::Value` cost almost nothing per
 //! field and name the exact path in every error (`rewards[0].coupon.type: unknown variant
 //! "percnt", expected one of percent, fixed, free_shipping`). Output is `json::ToJson`.
@@ -69,7 +69,7 @@ impl<'a, 'p> Obj<'a, 'p> {
         self.code
     }
 
-    pub fn path(&self, key: &str) -> String {
+    fn path(&self, key: &str) -> String {
         join_path(&self.path.render(), key)
     }
 
@@ -92,16 +92,12 @@ impl<'a, 'p> Obj<'a, 'p> {
         m.iter().find(|(k, _)| same(text(k), key)).map(|(_, v)| v).filter(|v| !v.is_null())
     }
 
-    pub fn require(&self, key: &str) -> Result<&'a Value<'a>> {
+    fn require(&self, key: &str) -> Result<&'a Value<'a>> {
         self.get(key).ok_or_else(|| self.err(key, "is required"))
     }
 
     pub fn opt_str(&self, key: &str) -> Result<Option<String>> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(Value::Str(s)) => Ok(Some(String::from(s.as_ref()))),
-            Some(v) => Err(self.wrong(key, "a string", v)),
-        }
+        Ok(self.opt_text(key)?.map(String::from))
     }
 
     /// The string at `key`, borrowed from the input.
@@ -201,15 +197,10 @@ impl<'a, 'p> Obj<'a, 'p> {
             Some(s) => f(s).map(Some).map_err(|m| self.err(key, m)),
         }
     }
-
-    /// The object's entries (a JSON map of ids to values).
-    pub fn entries(&self) -> impl Iterator<Item = (&'a str, &'a Value<'a>)> {
-        self.map.iter().map(|(k, v)| (k.as_ref(), v))
-    }
 }
 
 /// "expected an object, found a string" at `path`.
-pub fn not_a(code: &'static str, path: Path, expected: &str, v: &Value) -> Error {
+fn not_a(code: &'static str, path: Path, expected: &str, v: &Value) -> Error {
     Error::new(code, path.render(), format!("expected {expected}, found {}", type_name(v)))
 }
 

@@ -5,7 +5,7 @@
 
 use crate::decode::{Obj, Path};
 use crate::error::{Error, Result};
-use crate::event::{Line, Order, Refund};
+use crate::event::{Order, Refund};
 use crate::program::Program;
 use crate::ratio::{Ratio, Rounding, ZERO};
 
@@ -64,20 +64,21 @@ pub struct Computed {
     pub total: i64,
 }
 
-fn overflow(path: &str) -> Error {
+pub fn overflow(path: &str) -> Error {
     Error::event(path, "amounts are too large to compute points on")
 }
 
 /// Computes the exact points an order (or a cart) earns under the program, before rounding,
-/// with each line's multiplier (product rules, campaigns, tier) and shipping's.
-pub fn compute(program: &Program, order: &Order, rate: Ratio, multiplier: &dyn Fn(&Line) -> Ratio, shipping_multiplier: Ratio) -> Result<Computed> {
+/// with each line's multiplier (product rules, campaigns, tier; one per line, in order) and
+/// shipping's.
+pub fn compute(program: &Program, order: &Order, rate: Ratio, multipliers: &[Ratio], shipping_multiplier: Ratio) -> Result<Computed> {
     let e = &program.earn;
-    let goods: i64 = order.lines.iter().map(|l| l.net()).sum();
-    let total = goods + order.shipping + if order.taxes_included { 0 } else { order.tax };
+    let goods = order.goods().ok_or_else(|| overflow("order.lines"))?;
+    let total = goods.checked_add(order.shipping).and_then(|t| t.checked_add(if order.taxes_included { 0 } else { order.tax })).ok_or_else(|| overflow("order"))?;
     // Tax is one order-level amount; lines carry it in proportion to their net.
     let tax_factor = match (order.taxes_included, e.include_tax) {
         (true, false) if goods > 0 => Ratio::new((goods - order.tax.min(goods)) as i128, goods as i128),
-        (false, true) if goods > 0 => Ratio::new((goods + order.tax) as i128, goods as i128),
+        (false, true) if goods > 0 => Ratio::new(goods as i128 + order.tax as i128, goods as i128),
         _ => Some(Ratio::int(1)),
     }
     .ok_or_else(|| overflow("tax"))?;
@@ -85,8 +86,7 @@ pub fn compute(program: &Program, order: &Order, rate: Ratio, multiplier: &dyn F
     let per_minor = rate.checked_mul(Ratio::new(1, 10i128.pow(program.exponent)).unwrap_or_default()).ok_or_else(|| overflow("earn"))?;
     let mut lines = Vec::with_capacity(order.lines.len() + 1);
     let mut exact = ZERO;
-    for l in &order.lines {
-        let m = multiplier(l);
+    for (l, &m) in order.lines.iter().zip(multipliers) {
         let basis = Ratio::int(l.net()).checked_mul(tax_factor).ok_or_else(|| overflow("order.lines"))?;
         let points = basis.checked_mul(per_minor).and_then(|p| p.checked_mul(m)).ok_or_else(|| overflow("order.lines"))?;
         exact = exact.checked_add(points).ok_or_else(|| overflow("order.lines"))?;
@@ -102,7 +102,7 @@ pub fn compute(program: &Program, order: &Order, rate: Ratio, multiplier: &dyn F
 }
 
 impl OrderRecord {
-    /// Reads a stored order record (the JSON `Serialize` writes).
+    /// Reads a stored order record (the JSON `encode.rs` writes).
     pub fn read(v: &crate::json::Value, path: Path) -> Result<OrderRecord> {
         const FIELDS: &[&str] = &[
             "id", "customer", "event", "at", "rate", "rules", "rounding", "carry_in", "lines", "total", "earned", "reversed", "refunded_amount", "cancelled",

@@ -593,7 +593,9 @@ impl ToJson for Batch {
 }
 
 impl Outcome {
-    /// `{"state":…,"order":…}` after the state, already encoded as `state`.
+    /// The outcome's keys but `state` (`"order":…,"entries":…,"effects":…`), and the closing
+    /// brace, into an object already opened (and its `state` written, for `write_json`):
+    /// wasm `apply` returns the state text apart (`lastState`).
     pub fn write_rest(&self, o: &mut Out) {
         if let Some(r) = &self.order {
             o.key("order");

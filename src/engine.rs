@@ -128,6 +128,28 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// What an order earns before its carry-in (`Engine::earning`).
+struct Earning {
+    /// Every line's net, the base for `earn.min_order` and paying with points.
+    goods: i64,
+    below_minimum: bool,
+    computed: earn::Computed,
+    /// The product rules, campaigns and tier perks that multiplied the lines.
+    rules: Vec<String>,
+}
+
+/// Each line's multiplier and every rule that fired, in one pass over the lines.
+#[cfg(feature = "status")]
+fn by_line(m: &Multipliers, lines: &[crate::event::Line]) -> (Vec<Ratio>, Vec<String>) {
+    m.lines(lines)
+}
+
+/// Without the status rules every line earns at the program's rate.
+#[cfg(not(feature = "status"))]
+fn by_line(m: &Multipliers, lines: &[crate::event::Line]) -> (Vec<Ratio>, Vec<String>) {
+    (lines.iter().map(|l| m.line(l).0).collect(), m.rules(lines))
+}
+
 /// One event's work in progress on one account.
 pub struct Tx<'a> {
     pub program: &'a Program,
@@ -188,9 +210,9 @@ impl Tx<'_> {
 
     /// Emits a notification if the program sends this trigger on any channel.
     /// `data` is written as `json!` did, keys sorted, with `customer` and `program` added.
-    pub fn notify(&mut self, trigger: Trigger, mut data: Vec<(&str, D<'_>)>) {
+    pub fn notify(&mut self, trigger: Trigger, data: Vec<(&str, D<'_>)>) {
         let Some(channels) = self.program.channels(trigger) else { return };
-        let mut all: Vec<(&str, D<'_>)> = std::mem::take(&mut data);
+        let mut all = data;
         all.push(("customer", D::Str(&self.account.customer)));
         all.push(("program", D::Str(self.program.name.as_deref().unwrap_or(&self.program.id))));
         let data = crate::json::sorted_object(&mut all);
@@ -252,8 +274,7 @@ impl Tx<'_> {
 
     fn lot(&mut self, kind: EntryKind, points: i64, reason: &str, fill: impl FnOnce(&mut Entry)) {
         let expires = self.grant_expiry();
-        let id = self.event_id.clone();
-        self.account.credit(&id, points, self.at, expires);
+        self.account.credit(&self.event_id, points, self.at, expires);
         let at = self.at_text();
         self.push_entry(kind, points, reason, at, fill);
     }
@@ -399,24 +420,41 @@ impl Engine {
         Ok((changed, skipped))
     }
 
+    /// What an order (or a cart) earns before its carry-in, as `apply` books it: below
+    /// `earn.min_order` every line earns zero and no rule applies.
+    fn earning(&self, o: &Order, m: &Multipliers) -> Result<Earning> {
+        let goods = o.goods().ok_or_else(|| earn::overflow("order.lines"))?;
+        let below_minimum = self.program.earn.min_order.is_some_and(|min| goods < min);
+        let (multipliers, rules, shipping) = if below_minimum {
+            (vec![Ratio::default(); o.lines.len()], Vec::new(), Ratio::default())
+        } else {
+            let (multipliers, rules) = by_line(m, &o.lines);
+            (multipliers, rules, m.shipping())
+        };
+        let computed = earn::compute(&self.program, o, self.rate(o).0, &multipliers, shipping)?;
+        Ok(Earning { goods, below_minimum, computed, rules })
+    }
+
+    /// The points of an exact earn plus the fraction carried in, rounded by the program's
+    /// rule; and that sum, whose fraction carries on.
+    fn points(&self, exact: Ratio, carry_in: Ratio) -> Result<(i64, Ratio)> {
+        let with_carry = exact.checked_add(carry_in).ok_or_else(|| Error::event("order", "too large"))?;
+        let points = with_carry.round(self.program.earn.rounding).ok_or_else(|| Error::event("order", "earns too many points"))?;
+        Ok((points, with_carry))
+    }
+
     fn earn(&self, tx: &mut Tx, o: &Order, event: &Event) -> Result<(OrderRecord, Option<String>)> {
         let e = &self.program.earn;
-        let goods: i64 = o.lines.iter().map(|l| l.net()).sum();
-        let below_minimum = e.min_order.is_some_and(|m| goods < m);
         let m = Multipliers::new(&self.program, &tx.account, event.at);
-        let zero = |_: &crate::event::Line| Ratio::default();
-        let line = |l: &crate::event::Line| m.line(l).0;
-        let (rate, rate_text) = self.rate(o);
-        let c = if below_minimum { earn::compute(&self.program, o, rate, &zero, Ratio::default())? } else { earn::compute(&self.program, o, rate, &line, m.shipping())? };
+        let Earning { goods, below_minimum, computed: c, rules } = self.earning(o, &m)?;
+        let rate_text = self.rate(o).1;
         // Points paid with are debited before the order's own points arrive.
         crate::pay::spend(tx, &o.id, o.points_spent, goods)?;
         let carry_in = if e.carry_remainder && !below_minimum { tx.account.carry } else { Ratio::default() };
-        let with_carry = c.exact.checked_add(carry_in).ok_or_else(|| Error::event("order", "too large"))?;
-        let points = with_carry.round(e.rounding).ok_or_else(|| Error::event("order", "earns too many points"))?;
+        let (points, with_carry) = self.points(c.exact, carry_in)?;
         if e.carry_remainder && !below_minimum {
             tx.account.carry = with_carry.checked_sub(Ratio::int(points)).unwrap_or_default();
         }
-        let rules = if below_minimum { Vec::new() } else { m.rules(&o.lines) };
         let expires = expiry::on_earn(tx, event.at);
         let mut held = false;
         if points > 0 {
@@ -491,7 +529,7 @@ impl Engine {
     fn adjust(&self, tx: &mut Tx, points: i64, reason: &str, by: &str) -> Result<()> {
         let takes = if points > 0 {
             let expires = tx.grant_expiry();
-            tx.account.credit(&tx.event_id.clone(), points, tx.at, expires);
+            tx.account.credit(&tx.event_id, points, tx.at, expires);
             vec![]
         } else {
             let allow = self.program.negative_balance == NegativeBalance::Allow;
@@ -537,7 +575,7 @@ impl Engine {
                     (_, Some(c)) => vec![c.clone()],
                     (Body::ClockTick, None) => {
                         let mut due: Vec<String> = states.iter().filter(|(_, s)| s.next_due.is_some_and(|d| d <= event.at)).map(|(k, _)| k.clone()).collect();
-                        crate::sort_by_key(&mut due, |c| c.clone());
+                        crate::sort_by(&mut due, |a, b| a < b);
                         due
                     }
                     _ => match event.order_id().and_then(|id| orders.get(id)) {
@@ -624,17 +662,17 @@ impl Engine {
     /// by the same code `apply` uses.
     pub fn quote(&self, state: Option<&Account>, cart_json: &str) -> Result<Quote> {
         let (at, cart) = crate::event::parse_cart(cart_json, &self.program)?;
-        let e = &self.program.earn;
         let empty = Account::default();
         let m = Multipliers::new(&self.program, state.unwrap_or(&empty), at);
-        let line = |l: &crate::event::Line| m.line(l).0;
-        let c = earn::compute(&self.program, &cart, self.rate(&cart).0, &line, m.shipping()).map_err(|e| Error { code: "invalid_cart", ..e })?;
+        let Earning { goods, below_minimum, computed: c, rules } = self.earning(&cart, &m).map_err(|e| Error { code: "invalid_cart", ..e })?;
         let carry = match state {
-            Some(s) if e.carry_remainder => s.carry,
+            Some(s) if self.program.earn.carry_remainder => s.carry,
             _ => Ratio::default(),
         };
-        let goods: i64 = cart.lines.iter().map(|l| l.net()).sum();
-        let points = if e.min_order.is_some_and(|min| goods < min) { 0 } else { c.exact.checked_add(carry).and_then(|x| x.round(e.rounding)).unwrap_or(0) };
+        // A quote earns nothing where an order could not be booked.
+        let points = if below_minimum { 0 } else { self.points(c.exact, carry).map_or(0, |(p, _)| p) };
+        // Below the minimum a cart still shows the rules that would multiply its points.
+        let rules = if below_minimum { by_line(&m, &cart.lines).1 } else { rules };
         let tier = self.program.tiers.as_ref().and_then(|t| t.level(state.and_then(|s| s.tier.as_deref()))).map(|l| &l.perks);
         let plan = crate::membership::active(&self.program, state.and_then(|s| s.membership.as_ref()), at).map(|p| &p.perks);
         let perks = crate::membership::best_perks(tier, plan);
@@ -660,7 +698,7 @@ impl Engine {
                     .collect()
             })
             .unwrap_or_default();
-        Ok(Quote { points, rules: m.rules(&cart.lines), perks, coupons, pay_with_points, exponent: self.program.exponent })
+        Ok(Quote { points, rules, perks, coupons, pay_with_points, exponent: self.program.exponent })
     }
 
     fn peek(&self, state: &Account) -> Tx<'_> {

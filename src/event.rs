@@ -64,6 +64,14 @@ pub struct Line {
     pub discount: i64,
 }
 
+impl Order {
+    /// What the customer pays for the goods: every line's net, before shipping and tax;
+    /// `None` past i64 (each line fits, their sum need not).
+    pub fn goods(&self) -> Option<i64> {
+        self.lines.iter().try_fold(0i64, |sum, l| sum.checked_add(l.net()))
+    }
+}
+
 impl Line {
     /// What the customer pays for the line: price times quantity less its discount.
     pub fn net(&self) -> i64 {

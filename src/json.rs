@@ -1,6 +1,6 @@
 //! The engine's own JSON, replacing serde and serde_json: a reader into a borrowed tree and a
 //! compact writer. Both are non-generic, so they cost a few KB of wasm where serde's derived
-//! code and serde_json's generic parser cost over 50 KB. What they accept and write matches
+//! code and serde_json's generic parser cost tens of KB. What they accept and write matches
 //! serde_json's defaults: objects read sorted by key with the last of duplicate keys winning,
 //! whole numbers as `i64`, anything else numeric kept for the error message, its syntax
 //! error messages, and its string escaping on output.
@@ -554,7 +554,6 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    /// A string's content, after its opening quote.
     /// Moves to the next `"` or `\` in a string and returns it: a control character or the
     /// end of the text is an error.
     #[inline(always)]
@@ -912,13 +911,7 @@ pub enum D<'a> {
 
 /// An object with its keys sorted, as serde_json's `json!` writes them.
 pub fn sorted_object(fields: &mut [(&str, D)]) -> String {
-    for i in 1..fields.len() {
-        let mut j = i;
-        while j > 0 && fields[j - 1].0 > fields[j].0 {
-            fields.swap(j - 1, j);
-            j -= 1;
-        }
-    }
+    crate::sort_by(fields, |a, b| a.0 < b.0);
     let mut o = Out::new();
     o.open();
     for (k, v) in fields.iter() {

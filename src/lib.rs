@@ -38,12 +38,20 @@ pub mod wasm;
 
 pub use engine::{Engine, Outcome, View};
 
-/// A stable insertion sort by key. Every list the engine sorts is short (lots, rewards,
-/// campaigns, months), and core's sorts cost ~2-3 KB of wasm per call site.
+/// A stable insertion sort by key. Most lists the engine sorts are short (lots, rewards,
+/// campaigns, months, an object's keys), and core's sorts cost ~2-3 KB of wasm per call site.
+/// It is quadratic: a long list (a batch tick's due accounts) should use `sort_by`, whose
+/// comparison borrows, not a key that allocates.
 pub fn sort_by_key<T, K: Ord>(v: &mut [T], key: impl Fn(&T) -> K) {
+    sort_by(v, |a, b| key(a) < key(b))
+}
+
+/// A stable insertion sort by `less` (a strict order), for lists whose key would have to be
+/// cloned to be compared.
+pub fn sort_by<T>(v: &mut [T], less: impl Fn(&T, &T) -> bool) {
     for i in 1..v.len() {
         let mut j = i;
-        while j > 0 && key(&v[j - 1]) > key(&v[j]) {
+        while j > 0 && less(&v[j], &v[j - 1]) {
             v.swap(j - 1, j);
             j -= 1;
         }

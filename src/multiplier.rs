@@ -46,38 +46,40 @@ impl<'p> Multipliers<'p> {
         Multipliers { program, running, base, base_rules }
     }
 
-    /// A line's multiplier and the rules that set it.
-    pub fn line(&self, l: &Line) -> (Ratio, Vec<String>) {
+    /// Each line's multiplier (product rule x campaigns x base), and every rule that fired
+    /// on any line, once each, in order: one pass over the lines, each rule's name made once.
+    pub fn lines(&self, lines: &[Line]) -> (Vec<Ratio>, Vec<String>) {
         // No product rules and no campaign running (most programs, most of the time): every
         // line gets the base, as the general case below would compute it (1 x 1 x base).
         if self.program.earn.rules.is_empty() && self.running.is_empty() {
-            return (self.base, if self.base.is_zero() { Vec::new() } else { self.base_rules.clone() });
+            let rules = if self.base.is_zero() || lines.is_empty() { Vec::new() } else { self.base_rules.clone() };
+            return (vec![self.base; lines.len()], rules);
         }
-        let (product, rule) = product::line_multiplier(&self.program.earn.rules, l);
-        let (campaigns, applied) = campaign::line_multiplier(&self.running, self.program.stacking, l);
-        let m = product.checked_mul(campaigns).and_then(|m| m.checked_mul(self.base)).unwrap_or(product);
-        let mut rules: Vec<String> = rule.map(|r| format!("product:{}", r.name)).into_iter().collect();
-        rules.extend(applied.iter().map(|c| format!("campaign:{}", c.id)));
-        if !m.is_zero() {
-            rules.extend(self.base_rules.iter().cloned());
-        }
-        (m, rules)
-    }
-
-    pub fn shipping(&self) -> Ratio {
-        self.base
-    }
-
-    /// Every rule that fired on any line, once each, in order.
-    pub fn rules(&self, lines: &[Line]) -> Vec<String> {
+        let mut ratios = Vec::with_capacity(lines.len());
         let mut all: Vec<String> = Vec::new();
         for l in lines {
-            for r in self.line(l).1 {
+            let (product, rule) = product::line_multiplier(&self.program.earn.rules, l);
+            let (campaigns, applied) = campaign::line_multiplier(&self.running, self.program.stacking, l);
+            let m = product.checked_mul(campaigns).and_then(|m| m.checked_mul(self.base)).unwrap_or(product);
+            let named = rule.map(|r| format!("product:{}", r.name)).into_iter().chain(applied.iter().map(|c| format!("campaign:{}", c.id)));
+            for r in named {
                 if !all.contains(&r) {
                     all.push(r);
                 }
             }
+            if !m.is_zero() {
+                for r in &self.base_rules {
+                    if !all.contains(r) {
+                        all.push(r.clone());
+                    }
+                }
+            }
+            ratios.push(m);
         }
-        all
+        (ratios, all)
+    }
+
+    pub fn shipping(&self) -> Ratio {
+        self.base
     }
 }

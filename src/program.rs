@@ -363,18 +363,13 @@ impl Program {
             }
         }
 
+        let reward_ids: Vec<String> = rewards.iter().map(|r| r.id.clone()).collect();
         #[cfg(feature = "status")]
-        let (actions, referral, tiers, campaigns, stacking, pending) = status_rules(&p, &rewards, exponent)?;
+        let (actions, referral, tiers, campaigns, stacking, pending) = status_rules(&p, &reward_ids, exponent)?;
         #[cfg(not(feature = "status"))]
         let (actions, referral, tiers, campaigns, stacking, pending) = (Vec::new(), None, None, Vec::new(), Stacking::Multiply, None);
 
-        let reward_ids: Vec<&str> = rewards.iter().map(|r| r.id.as_str()).collect();
-        let known = |o: &Obj, key: &str| -> Result<Option<String>> {
-            match s.take(o.opt_str(key)) {
-                Some(r) if !reward_ids.contains(&r.as_str()) => Err(o.err(key, format!("unknown reward \"{r}\""))),
-                id => Ok(id),
-            }
-        };
+        let known = |o: &Obj, key: &str| known_reward(&reward_ids, o, key, s.take(o.opt_str(key)));
         let pay_with_points = match s.take(p.opt_obj("pay_with_points", crate::pay::FIELDS)) {
             None => None,
             Some(o) => Some(crate::pay::PayWithPoints::read(&o, exponent)?),
@@ -440,27 +435,24 @@ impl Program {
         self.notifications.iter().find(|n| n.0 == t).map(|n| n.1.as_slice())
     }
 
-    pub fn amount(&self, s: &str, path: &str) -> Result<i64> {
-        money::parse_amount(s, self.exponent).map_err(|m| Error::event(path, m))
-    }
-
     pub fn format_amount(&self, minor: i64) -> String {
         money::format_amount(minor, self.exponent)
+    }
+}
+
+/// `id`, read at `key` of `o`, unless it names none of the program's rewards.
+fn known_reward(reward_ids: &[String], o: &Obj, key: &str, id: Option<String>) -> Result<Option<String>> {
+    match id {
+        Some(r) if !reward_ids.contains(&r) => Err(o.err(key, format!("unknown reward \"{r}\""))),
+        id => Ok(id),
     }
 }
 
 /// Reads the status rules: ways to earn, referrals, tiers, campaigns and pending points.
 #[cfg(feature = "status")]
 #[allow(clippy::type_complexity)]
-fn status_rules(p: &Obj, rewards: &[Reward], exponent: u32) -> Result<(Vec<ActionRule>, Option<Referral>, Option<Tiers>, Vec<Campaign>, Stacking, Option<Duration>)> {
-    let reward_ids: Vec<String> = rewards.iter().map(|r| r.id.clone()).collect();
-    let known = |o: &Obj, key: &str| -> Result<Option<String>> {
-        let id = o.opt_str(key)?;
-        match id {
-            Some(r) if !reward_ids.contains(&r) => Err(o.err(key, format!("unknown reward \"{r}\""))),
-            _ => Ok(id),
-        }
-    };
+fn status_rules(p: &Obj, reward_ids: &[String], exponent: u32) -> Result<(Vec<ActionRule>, Option<Referral>, Option<Tiers>, Vec<Campaign>, Stacking, Option<Duration>)> {
+    let known = |o: &Obj, key: &str| known_reward(reward_ids, o, key, o.opt_str(key)?);
     let mut actions = Vec::new();
     if let Some(a) = p.get("actions") {
         let path = Path::Key(&p.here(), "actions");

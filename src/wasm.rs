@@ -1,5 +1,6 @@
-//! The WebAssembly boundary, and the only file that knows wasm-bindgen. Every export does the
-//! same three steps: decode JSON input, call the core, encode JSON output. Errors become JS
+//! The WebAssembly boundary, and the only file that knows wasm-bindgen. Every export that
+//! runs the rules does the same three steps: decode JSON input, call the core, encode JSON
+//! output (`input` and `lastState` only hand over buffers). Errors become JS
 //! `Error`s whose message is `{"code","path","message"}` JSON; the JS shim turns that into a
 //! `LoyaltyError`. JSON strings cross the boundary because one `JSON.parse` in JS is faster
 //! than building objects field by field, and ids and i64 points survive it unchanged.
@@ -20,10 +21,6 @@ use wasm_bindgen::prelude::*;
 fn js_error(e: Error) -> JsError {
     let body = crate::json::sorted_object(&mut [("code", D::Str(e.code)), ("path", D::Str(&e.path)), ("message", D::Str(&e.message))]);
     JsError::new(&body)
-}
-
-fn encode<T: ToJson>(v: &T) -> Result<String, JsError> {
-    Ok(v.to_json())
 }
 
 /// Reads an optional JSON input with `read`: the empty string means "none".
@@ -56,7 +53,6 @@ fn count(v: &Value<'_>, path: Path) -> Result<i64, Error> {
 pub struct Engine(Core, RefCell<StateCache>, RefCell<String>, RefCell<Vec<u8>>);
 
 /// The engine of a program JSON, its zone table JSON ("" for UTC) and the coupon secret.
-#[cfg(feature = "simulate")]
 fn core(program: &str, zone: &str, secret: &str) -> Result<Core, Error> {
     let zone = if zone.is_empty() { None } else { Some(Zone::parse(zone)?) };
     Core::new(program, zone, secret.as_bytes())
@@ -65,7 +61,8 @@ fn core(program: &str, zone: &str, secret: &str) -> Result<Core, Error> {
 impl Engine {
     /// `f` of the four texts of the given byte lengths in the input buffer.
     fn with_input(&self, lens: [usize; 4], f: impl Fn([&str; 4]) -> Result<String, JsError>) -> Result<String, JsError> {
-        let bytes = std::mem::take(&mut *self.3.borrow_mut());
+        // `f` never calls `input`, the one borrower of the buffer for writing.
+        let bytes = self.3.borrow();
         let mut texts = [""; 4];
         let mut at = 0;
         for (t, len) in texts.iter_mut().zip(lens) {
@@ -74,9 +71,7 @@ impl Engine {
         }
         // A part that was not UTF-8 (or past the end) reads as a NUL: a JSON syntax error of
         // the part it stands for, named as usual.
-        let r = f(texts);
-        *self.3.borrow_mut() = bytes;
-        r
+        f(texts)
     }
 
     /// A state from JSON text: from the cache when this engine wrote exactly that text.
@@ -100,8 +95,7 @@ impl Engine {
     /// ```
     #[wasm_bindgen(constructor)]
     pub fn new(program: &str, zone: &str, secret: &str) -> Result<Engine, JsError> {
-        let zone = if zone.is_empty() { None } else { Some(Zone::parse(zone).map_err(js_error)?) };
-        Core::new(program, zone, secret.as_bytes()).map(|c| Engine(c, RefCell::default(), RefCell::default(), RefCell::default())).map_err(js_error)
+        core(program, zone, secret).map(|c| Engine(c, RefCell::default(), RefCell::default(), RefCell::default())).map_err(js_error)
     }
 
     /// Applies one event to an account state ("" for a new account) and the record of the
@@ -125,7 +119,9 @@ impl Engine {
         let state = std::mem::take(&mut o.0);
         o.open();
         out.write_rest(&mut o);
-        self.1.borrow_mut().put(&state, &out.state);
+        // The cache keeps the account itself (`out` is done with) and a copy of its text;
+        // `lastState` hands the text itself to the host.
+        self.1.borrow_mut().put(state.clone(), out.state);
         *self.2.borrow_mut() = state;
         Ok(o.0)
     }
@@ -159,10 +155,11 @@ impl Engine {
         self.with_input([state, cart, 0, 0], |[s, c, _, _]| self.quote(s, c))
     }
 
-    /// The state text of the last `apply`.
+    /// The state text of the last `apply`, once: the text moves out to the host, and a
+    /// second call before the next `apply` returns "". The JS shim reads it once per apply.
     #[wasm_bindgen(js_name = lastState)]
     pub fn last_state(&self) -> String {
-        self.2.borrow().clone()
+        std::mem::take(&mut *self.2.borrow_mut())
     }
 
     /// Applies an array of events to many accounts in one call: `states` maps customer to
@@ -178,7 +175,7 @@ impl Engine {
         let orders = decode_map(orders, OrderRecord::read)?;
         let stock = decode_map(stock, count)?;
         let events = Event::parse_many(events, &self.0.program).map_err(js_error)?;
-        encode(&self.0.apply_batch_with(states, orders, &events, stock).map_err(js_error)?)
+        Ok(self.0.apply_batch_with(states, orders, &events, stock).map_err(js_error)?.to_json())
     }
 
     /// What a cart would earn and what the customer's coupons take off it.
@@ -188,7 +185,7 @@ impl Engine {
     /// ```
     pub fn quote(&self, state: &str, cart: &str) -> Result<String, JsError> {
         let state = self.state(state)?;
-        encode(&self.0.quote(state.as_ref(), cart).map_err(js_error)?)
+        Ok(self.0.quote(state.as_ref(), cart).map_err(js_error)?.to_json())
     }
 
     /// The account view (balance, pending, tier, next expiry, coupons) of a state.
@@ -198,7 +195,7 @@ impl Engine {
     /// ```
     pub fn view(&self, state: &str) -> Result<String, JsError> {
         let state = self.state(state)?.ok_or_else(|| js_error(Error::new("invalid_state", "", "a state is required")))?;
-        encode(&self.0.view(&state))
+        Ok(self.0.view(&state).to_json())
     }
 }
 

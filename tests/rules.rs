@@ -337,6 +337,8 @@ fn quotes_use_the_same_rules_as_apply() {
     assert_eq!(h.ok(e).entries[0].points, 1150);
     let err = h.engine.quote(None, r#"{"at":"2026-01-15T12:00:00+01:00","currency":"EUR","lines":[{"id":"l1","quantity":1}]}"#).unwrap_err();
     assert_eq!((err.code, err.path.as_str()), ("invalid_cart", "lines[0].unit_price"));
+    let huge = r#"{"at":"2026-01-15T12:00:00+01:00","currency":"EUR","lines":[{"id":"a","quantity":1,"unit_price":"50000000000000000.00"},{"id":"b","quantity":1,"unit_price":"50000000000000000.00"}]}"#;
+    assert_eq!(h.engine.quote(None, huge).unwrap_err().code, "invalid_cart", "goods past i64 are an error, not a wrapped total");
 }
 
 #[test]
@@ -381,6 +383,9 @@ fn bad_events_name_the_path_and_change_nothing() {
         (json!({"id": "e", "type": "order.placed", "at": "2026-01-10T12:00:00Z", "customer": "c1", "order": {"id": "o2", "currency": "EUR", "lines": [{"id": "a", "quantity": 1, "unit_price": 9.99}]}}), "order.lines[0].unit_price"),
         (json!({"id": "e", "type": "order.placed", "at": "2026-01-10T12:00:00Z", "customer": "c1", "order": {"id": "o2", "currency": "EUR", "lines": [{"id": "a", "quantity": 1, "unit_price": "9.99", "discount": "10.00"}]}}), "order.lines[0].discount"),
         (json!({"id": "e", "type": "order.placed", "at": "2026-01-10T12:00:00Z", "customer": "c1", "order": {"id": "o2", "currency": "EUR", "lines": [{"id": "a", "quantity": 0, "unit_price": "9.99"}]}}), "order.lines[0].quantity"),
+        // Each line fits in i64, their sum does not: an error, not a wrapped (release) total.
+        (json!({"id": "e", "type": "order.placed", "at": "2026-01-10T12:00:00Z", "customer": "c1", "order": {"id": "o2", "currency": "EUR", "lines": [{"id": "a", "quantity": 1, "unit_price": "50000000000000000.00"}, {"id": "b", "quantity": 1, "unit_price": "50000000000000000.00"}]}}), "order.lines"),
+        (json!({"id": "e", "type": "order.placed", "at": "2026-01-10T12:00:00Z", "customer": "c1", "order": {"id": "o2", "currency": "EUR", "lines": [{"id": "a", "quantity": 1, "unit_price": "50000000000000000.00"}], "shipping": "50000000000000000.00"}}), "order"),
         (json!({"id": "e", "type": "order.refunded", "at": "2026-01-10T12:00:00Z", "order_id": "o1", "lines": [{"id": "nope", "quantity": 1}]}), "lines[0].id"),
         (json!({"id": "e", "type": "order.refunded", "at": "2026-01-10T12:00:00Z", "order_id": "o1"}), "lines"),
         (json!({"id": "e", "type": "points.adjusted", "at": "2026-01-10T12:00:00Z", "customer": "c1", "points": 1.5, "reason": "x", "by": "y"}), "points"),

@@ -44,7 +44,7 @@ fn main() {
         s.to_json()
     };
     let mut cache = StateCache::default();
-    cache.put(&own, &Account::read(&loyalty_engine::decode::parse("invalid_state", &own).unwrap(), Path::Root("")).unwrap());
+    cache.put(own.clone(), Account::read(&loyalty_engine::decode::parse("invalid_state", &own).unwrap(), Path::Root("")).unwrap());
     let mut apply_cached = |n: usize| {
         for e in events.iter().cycle().take(n) {
             let s = match cache.get(&own) {
@@ -58,7 +58,7 @@ fn main() {
             let text = std::mem::take(&mut o.0);
             o.open();
             out.write_rest(&mut o);
-            cache.put(&text, &out.state);
+            cache.put(text.clone(), out.state);
             std::hint::black_box((text, o.0));
         }
     };
