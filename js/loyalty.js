@@ -95,7 +95,8 @@ export function createLoyalty({ program, store, secret = '' }) {
       ...(out.skipped ? { skipped: out.skipped } : {}),
       ...(out.duplicate ? { skipped: 'already applied to this account' } : {}),
     };
-    await tx.record(P, { event, customer, result, state: out.state, order: out.order, entries: out.entries, effects: out.effects });
+    // `stateText` is the engine's own JSON of the state: a SQL store binds it as is.
+    await tx.record(P, { event, customer, result, state: out.state, stateText: out.stateText, order: out.order, entries: out.entries, effects: out.effects });
     return { result, state: out.state, order: out.order };
   }
 

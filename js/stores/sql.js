@@ -118,8 +118,10 @@ function txOps(q) {
     /**
      * Writes everything one event did. The events row goes first: a concurrent duplicate
      * fails on its primary key (SQLSTATE 23505) before anything else is written.
+     * `stateText`, when given, is `state` as the engine's JSON text: bound as is for the
+     * state column instead of stringifying `state` again.
      */
-    async record(program, { event, customer, result, state, order, entries = [], effects = [] }) {
+    async record(program, { event, customer, result, state, stateText, order, entries = [], effects = [] }) {
       if (!customer) {
         await q.query(
           `INSERT INTO events (program, event_id, customer, type, at, body, result) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
@@ -151,7 +153,7 @@ function txOps(q) {
                 version = version + 1, updated_at = now()
           WHERE program = $1 AND customer = $3 AND $11::jsonb IS NOT NULL`,
         [program, event.id, customer, event.type, event.at, json(event), json(result), json(entries), json(outbox), json(order ?? null),
-          json(state ?? null), state?.balance ?? 0, state?.pending ?? 0, state?.tier ?? null, iso(state?.next_due)],
+          state == null ? null : stateText ?? json(state), state?.balance ?? 0, state?.pending ?? 0, state?.tier ?? null, iso(state?.next_due)],
       );
       // Coupons after the rest: a code issued and used by one event must see its own row.
       for (const f of effects) await writeCoupon(q, program, f);
