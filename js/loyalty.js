@@ -266,19 +266,22 @@ export function createLoyalty({ program, store, secret = '' }) {
 
   // --- compliance (GDPR; Shopify customers/redact, customers/data_request, shop/redact) ---
   //
-  // What we store about a customer is the platform's opaque customer id plus what the
-  // events carried (canonical events have no names, emails or addresses). Erasure therefore
-  // PSEUDONYMISES: the id is replaced, everywhere, by `anon-<HMAC-SHA256(secret, id)>` (the
-  // program secret keys it, so nobody without it can re-identify the id by hashing
-  // candidates; the same customer always maps to the same anonymous id). The ledger is kept,
-  // balanced, for the merchant's accounting.
+  // What the ledger stores about a customer is the platform's opaque customer id plus what
+  // the events carried (canonical events have no names, emails or addresses); the
+  // notification tables add a contact (email, phone, name) and push subscriptions, which
+  // redact deletes outright. Erasure of the ledger therefore PSEUDONYMISES: the id is
+  // replaced, everywhere, by `anon-<HMAC-SHA256(secret, id)>` (the program secret keys it,
+  // so nobody without it can re-identify the id by hashing candidates; the same customer
+  // always maps to the same anonymous id). The ledger is kept, balanced, for the merchant's
+  // accounting.
   //
   // Event ids that embed the customer (ticks: `tick:<at>:<customer>`, or any id with the
   // customer as a `:`-separated segment) are rewritten too, and the engine derives entry
   // ids and coupon codes from event ids. So redact does not patch rows: it takes the
   // customer's events in their order, rewrites them, deletes every row of the customer
-  // (events, entries, outbox, coupons, orders, account) and re-applies the rewritten events
-  // through the engine in the same transaction. `balance == sum(entries)` and `rebuild`
+  // (events, entries, outbox and their deliveries, coupons, orders, account, notification
+  // contact, push subscriptions) and re-applies the rewritten events through the engine in
+  // the same transaction. `balance == sum(entries)` and `rebuild`
   // stay exact by construction (accounts are independent, so replaying them after the
   // others gives the same states). Event ids that did not embed the customer (orders,
   // refunds) are unchanged, so a late redelivery of an old webhook still dedupes and

@@ -101,8 +101,9 @@ function txOps(q) {
 
     /**
      * Compliance: locks the customer's account, deletes every row of the customer (events,
-     * entries, outbox, coupons, orders, account) and returns the event bodies in the order
-     * they were applied, for loyalty.redact to re-apply under an anonymous id.
+     * entries, outbox and with it their deliveries, coupons, orders, account, notification
+     * contact, push subscriptions) and returns the event bodies in the order they were
+     * applied, for loyalty.redact to re-apply under an anonymous id.
      */
     async eraseCustomer(program, customer) {
       await q.query('SELECT 1 FROM accounts WHERE program = $1 AND customer = $2 FOR UPDATE', [program, customer]);
