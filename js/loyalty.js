@@ -4,10 +4,13 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { createEngine, orderIdOf } from './engine.js';
 import { replay } from './replay.js';
-import { importEvents } from './import.js';
+import { importEvents, isTick } from './import.js';
 import { LoyaltyError } from './errors.js';
 
 const NEEDS_ORDER = new Set(['order.refunded', 'order.cancelled']);
+
+// Events the engine derived for other accounts (a referrer's reward); none for a redelivery.
+const derived = (result) => (result && !result.duplicate ? (result.effects ?? []).filter((f) => f.type === 'event').map((f) => f.event) : []);
 
 function checkCustomer(customer, path = 'customer') {
   if (typeof customer !== 'string' || customer === '') {
@@ -116,14 +119,12 @@ export function createLoyalty({ program, store, secret = '' }) {
   /** Applies one event durably; a redelivery returns the first result with `duplicate`. */
   async function handle(event) {
     checkEvent(event);
-    if (event.type === 'clock.tick' && event.customer === undefined) return tick(event.at);
+    if (isTick(event)) return tick(event.at);
     // The transaction's first statement finds a redelivery: no separate lookup first.
     const result = await run(event);
-    // Events the engine derived for other accounts (a referrer's reward) follow in their
-    // own transactions; each is idempotent by its id, so a retry after a crash is safe.
-    for (const effect of result?.effects ?? []) {
-      if (effect.type === 'event' && !result.duplicate) await handle(effect.event);
-    }
+    // Derived events follow in their own transactions; each is idempotent by its id, so a
+    // retry after a crash is safe.
+    for (const e of derived(result)) await handle(e);
     return result;
   }
 
@@ -176,9 +177,7 @@ export function createLoyalty({ program, store, secret = '' }) {
   async function applyOne(tx, event) {
     checkEvent(event);
     const result = await applyIn(tx, event);
-    for (const effect of result?.effects ?? []) {
-      if (effect.type === 'event' && !result.duplicate) await applyOne(tx, effect.event);
-    }
+    for (const e of derived(result)) await applyOne(tx, e);
     return result;
   }
 
