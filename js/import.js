@@ -19,7 +19,8 @@ import { LoyaltyError } from './errors.js';
 
 const RETRYABLE = new Set(['23505', '40P01', '40001']); // a concurrent writer won a race: redo the chunk
 
-const isTick = (e) => e?.type === 'clock.tick' && e.customer === undefined;
+/** A tick for every account (no customer): loyalty.tick, not one account's event. */
+export const isTick = (e) => e?.type === 'clock.tick' && e.customer === undefined;
 const report = (index, event, err) => ({ index, event: typeof event?.id === 'string' ? event.id : null, code: err.code ?? 'error', path: err.path ?? '', message: err.message });
 
 /**

@@ -4,10 +4,13 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { createEngine, orderIdOf } from './engine.js';
 import { replay } from './replay.js';
-import { importEvents } from './import.js';
+import { importEvents, isTick } from './import.js';
 import { LoyaltyError } from './errors.js';
 
 const NEEDS_ORDER = new Set(['order.refunded', 'order.cancelled']);
+
+// Events the engine derived for other accounts (a referrer's reward); none for a redelivery.
+const derived = (result) => (result && !result.duplicate ? (result.effects ?? []).filter((f) => f.type === 'event').map((f) => f.event) : []);
 
 function checkCustomer(customer, path = 'customer') {
   if (typeof customer !== 'string' || customer === '') {
@@ -95,7 +98,8 @@ export function createLoyalty({ program, store, secret = '' }) {
       ...(out.skipped ? { skipped: out.skipped } : {}),
       ...(out.duplicate ? { skipped: 'already applied to this account' } : {}),
     };
-    await tx.record(P, { event, customer, result, state: out.state, order: out.order, entries: out.entries, effects: out.effects });
+    // `stateText` is the engine's own JSON of the state: a SQL store binds it as is.
+    await tx.record(P, { event, customer, result, state: out.state, stateText: out.stateText, order: out.order, entries: out.entries, effects: out.effects });
     return { result, state: out.state, order: out.order };
   }
 
@@ -115,14 +119,12 @@ export function createLoyalty({ program, store, secret = '' }) {
   /** Applies one event durably; a redelivery returns the first result with `duplicate`. */
   async function handle(event) {
     checkEvent(event);
-    if (event.type === 'clock.tick' && event.customer === undefined) return tick(event.at);
+    if (isTick(event)) return tick(event.at);
     // The transaction's first statement finds a redelivery: no separate lookup first.
     const result = await run(event);
-    // Events the engine derived for other accounts (a referrer's reward) follow in their
-    // own transactions; each is idempotent by its id, so a retry after a crash is safe.
-    for (const effect of result?.effects ?? []) {
-      if (effect.type === 'event' && !result.duplicate) await handle(effect.event);
-    }
+    // Derived events follow in their own transactions; each is idempotent by its id, so a
+    // retry after a crash is safe.
+    for (const e of derived(result)) await handle(e);
     return result;
   }
 
@@ -175,9 +177,7 @@ export function createLoyalty({ program, store, secret = '' }) {
   async function applyOne(tx, event) {
     checkEvent(event);
     const result = await applyIn(tx, event);
-    for (const effect of result?.effects ?? []) {
-      if (effect.type === 'event' && !result.duplicate) await applyOne(tx, effect.event);
-    }
+    for (const e of derived(result)) await applyOne(tx, e);
     return result;
   }
 
@@ -265,19 +265,22 @@ export function createLoyalty({ program, store, secret = '' }) {
 
   // --- compliance (GDPR; Shopify customers/redact, customers/data_request, shop/redact) ---
   //
-  // What we store about a customer is the platform's opaque customer id plus what the
-  // events carried (canonical events have no names, emails or addresses). Erasure therefore
-  // PSEUDONYMISES: the id is replaced, everywhere, by `anon-<HMAC-SHA256(secret, id)>` (the
-  // program secret keys it, so nobody without it can re-identify the id by hashing
-  // candidates; the same customer always maps to the same anonymous id). The ledger is kept,
-  // balanced, for the merchant's accounting.
+  // What the ledger stores about a customer is the platform's opaque customer id plus what
+  // the events carried (canonical events have no names, emails or addresses); the
+  // notification tables add a contact (email, phone, name) and push subscriptions, which
+  // redact deletes outright. Erasure of the ledger therefore PSEUDONYMISES: the id is
+  // replaced, everywhere, by `anon-<HMAC-SHA256(secret, id)>` (the program secret keys it,
+  // so nobody without it can re-identify the id by hashing candidates; the same customer
+  // always maps to the same anonymous id). The ledger is kept, balanced, for the merchant's
+  // accounting.
   //
   // Event ids that embed the customer (ticks: `tick:<at>:<customer>`, or any id with the
   // customer as a `:`-separated segment) are rewritten too, and the engine derives entry
   // ids and coupon codes from event ids. So redact does not patch rows: it takes the
   // customer's events in their order, rewrites them, deletes every row of the customer
-  // (events, entries, outbox, coupons, orders, account) and re-applies the rewritten events
-  // through the engine in the same transaction. `balance == sum(entries)` and `rebuild`
+  // (events, entries, outbox and their deliveries, coupons, orders, account, notification
+  // contact, push subscriptions) and re-applies the rewritten events through the engine in
+  // the same transaction. `balance == sum(entries)` and `rebuild`
   // stay exact by construction (accounts are independent, so replaying them after the
   // others gives the same states). Event ids that did not embed the customer (orders,
   // refunds) are unchanged, so a late redelivery of an old webhook still dedupes and

@@ -12,6 +12,9 @@ import { LoyaltyError } from '../errors.js';
 
 const num = (v, d) => (v === undefined || v === '' ? d : Number(v));
 
+/** The program's default locale (NOTIFY_LOCALE, else en): what delivery and the admin preview fall back to. */
+export const notifyLocale = (env = process.env) => env.NOTIFY_LOCALE || 'en';
+
 export function notifyConfig(env = process.env) {
   const config = {
     smtpUrl: env.SMTP_URL || null,
@@ -22,7 +25,7 @@ export function notifyConfig(env = process.env) {
     webhookSecret: env.MERCHANT_WEBHOOK_SECRET || null,
     publicUrl: (env.PUBLIC_URL || 'http://localhost:8787').replace(/\/+$/, ''),
     discountsPath: env.NOTIFY_DISCOUNTS_PATH || '/account/discounts',
-    defaultLocale: env.NOTIFY_LOCALE || 'en',
+    defaultLocale: notifyLocale(env),
     seconds: num(env.NOTIFY_SECONDS, 5),
     maxAttempts: num(env.NOTIFY_MAX_ATTEMPTS, 8),
     leaseMs: num(env.NOTIFY_LEASE_SECONDS, 60) * 1000,

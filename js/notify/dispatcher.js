@@ -36,7 +36,8 @@ export async function resolveTemplate(ns, program, trigger, channel, locale, def
   for (const l of localeChain(locale, defaultLocale)) {
     const override = ns ? await ns.template(program, trigger, channel, l) : null;
     const shipped = shippedTemplate(trigger, channel, l);
-    if (override) return { fields: { ...(shipped ?? shippedTemplate(trigger, channel, 'en') ?? {}), ...override.fields }, locale: l, origin: 'override' };
+    const fallback = () => shippedTemplate(trigger, channel, defaultLocale) ?? shippedTemplate(trigger, channel, 'en');
+    if (override) return { fields: { ...(shipped ?? fallback() ?? {}), ...override.fields }, locale: l, origin: 'override' };
     if (shipped) return { fields: shipped, locale: l, origin: 'default' };
   }
   return null;

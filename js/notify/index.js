@@ -12,14 +12,13 @@ export { TRIGGERS, CHANNELS, FIELDS, LOCALES, shippedTemplate, localeChain, samp
 export { notifyStore } from './store.js';
 
 /**
- * Starts the dispatcher loop for `loyalty serve` (NOTIFY_SECONDS, default 5; 0 disables).
- * Null with a store that is not SQL. -> {dispatcher, stop()}
+ * The dispatcher of a program over a SQL store, with the providers of a notifyConfig(),
+ * not started. -> {dispatcher, stop()}: stop ends the loop, then closes the providers.
+ * @param {{store: object, program: string, config: object, log?: object, jitter?: number}} options
  */
-export function startNotifier({ loyalty, store, env = process.env, log = console, config = notifyConfig(env) }) {
-  if (!store?.db || !(config.seconds > 0)) return null;
+export function createNotifier({ store, program, config, log = console, jitter }) {
   const providers = providersFrom(config, { log });
-  const dispatcher = createDispatcher({ store, program: loyalty.program.id, providers, config, log });
-  dispatcher.start(config.seconds);
+  const dispatcher = createDispatcher({ store, program, providers, config, log, ...(jitter === undefined ? {} : { jitter }) });
   return {
     dispatcher,
     async stop() {
@@ -27,4 +26,15 @@ export function startNotifier({ loyalty, store, env = process.env, log = console
       for (const p of Object.values(providers)) await p.close?.();
     },
   };
+}
+
+/**
+ * Starts the dispatcher loop for `loyalty serve` (NOTIFY_SECONDS, default 5; 0 disables).
+ * Null with a store that is not SQL. -> {dispatcher, stop()}
+ */
+export function startNotifier({ loyalty, store, env = process.env, log = console, config = notifyConfig(env) }) {
+  if (!store?.db || !(config.seconds > 0)) return null;
+  const notifier = createNotifier({ store, program: loyalty.program.id, config, log });
+  notifier.dispatcher.start(config.seconds);
+  return notifier;
 }

@@ -6,22 +6,19 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { notifyConfig } from './config.js';
-import { providersFrom } from './providers.js';
-import { createDispatcher } from './dispatcher.js';
+import { createNotifier } from './index.js';
+import { openStore } from '../server/config.js';
 
 const env = process.env;
 const log = { info: (o, m) => console.log(JSON.stringify({ msg: m, ...o })), warn: (o, m) => console.error(JSON.stringify({ msg: m, ...o })), error: (o, m) => console.error(m, o?.err ?? o) };
 const program = JSON.parse(readFileSync(env.LOYALTY_PROGRAM, 'utf8'));
-const store = env.DATABASE_URL
-  ? await (await import('../stores/postgres.js')).openPostgresStore({ connectionString: env.DATABASE_URL, max: 2 })
-  : await (await import('../stores/pglite.js')).openPgliteStore({ dataDir: resolve(env.LOYALTY_DATA ?? 'data') });
+const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: resolve(env.LOYALTY_DATA ?? 'data'), max: 2 });
 const config = notifyConfig(env);
-const providers = providersFrom(config, { log });
-const dispatcher = createDispatcher({ store, program: program.id, providers, config, log, jitter: 0 });
+const notifier = createNotifier({ store, program: program.id, config, log, jitter: 0 });
+const { dispatcher } = notifier;
 
 async function shutdown() {
-  await dispatcher.stop();
-  for (const p of Object.values(providers)) await p.close?.();
+  await notifier.stop();
   await store.close();
   process.exit(0);
 }

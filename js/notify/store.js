@@ -1,7 +1,5 @@
 // The notification tables, over the SQL stores' db adapter ({query, transaction}).
-const int = (v) => (v == null ? v : Number(v));
-const iso = (v) => (v == null ? null : new Date(v).toISOString());
-const json = (v) => (v == null ? null : JSON.stringify(v));
+import { int, iso, json } from '../stores/values.js';
 
 const outboxView = (r) => ({
   id: int(r.id), program: r.program, key: r.key, type: r.type, customer: r.customer, event_id: r.event_id, status: r.status,

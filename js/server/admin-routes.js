@@ -3,7 +3,7 @@
 // admin API routes the widget needs beyond api.js: customer search, coupon cancel, the
 // customer's coupon rows and the KPIs. The page carries no token: the browser takes it from
 // a login form (or ?token=, removed from the address bar at once) into sessionStorage.
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bearerAuth } from './auth.js';
@@ -284,6 +284,3 @@ export default async function adminRoutes(app, { loyalty, store, token, now = ()
 }
 
 export { adminRoutes };
-
-// Widget files listed, for tests and the package check.
-export const widgetFiles = () => (existsSync(widgetDir) ? readdirSync(widgetDir).filter((f) => f.endsWith('.js')) : []);

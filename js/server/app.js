@@ -12,9 +12,10 @@ export const MiB = 1024 * 1024;
 /**
  * @param {{loyalty: object, store?: object, token: string,
  *          adapters?: {shopify?: object, woocommerce?: object},
- *          bodyLimit?: number, logger?: boolean|object, now?: () => Date}} options
+ *          bodyLimit?: number, logger?: boolean|object, now?: () => Date, notifyLocale?: string}} options
+ *   `notifyLocale`: the notification default locale (else NOTIFY_LOCALE, else en).
  */
-export function buildApp({ loyalty, store, token, adapters = {}, bodyLimit = MiB, logger = false, now }) {
+export function buildApp({ loyalty, store, token, adapters = {}, bodyLimit = MiB, logger = false, now, notifyLocale }) {
   const app = Fastify({
     logger,
     bodyLimit,
@@ -50,6 +51,6 @@ export function buildApp({ loyalty, store, token, adapters = {}, bodyLimit = MiB
   app.register(webhookRoutes, { loyalty, adapters });
   app.register(apiRoutes, { loyalty, store, token, now });
   app.register(import('./admin-routes.js'), { loyalty, store, token, now }); // /admin, its assets, search, coupon cancel, KPIs
-  app.register(import('./notify-routes.js'), { loyalty, store, token, now }); // notification templates, contacts, opt-outs, dead letters
+  app.register(import('./notify-routes.js'), { loyalty, store, token, now, defaultLocale: notifyLocale }); // notification templates, contacts, opt-outs, dead letters
   return app;
 }

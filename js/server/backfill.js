@@ -1,7 +1,7 @@
 // `loyalty import`, `loyalty rebuild` and `loyalty reconcile`: bulk paths into the same
-// durable ledger the server writes. Import goes through loyalty.importMany (chunks of
-// events, one transaction each), reconcile through loyalty.handleMany; either way every
-// event id dedupes, so a run repeated changes nothing.
+// durable ledger the server writes. Import and reconcile go through loyalty.importMany
+// (chunks of events, one transaction each); every event id dedupes, so a run repeated
+// changes nothing.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse, stringify } from 'lossless-json';
@@ -86,27 +86,6 @@ function progressBar(total, stream = process.stderr) {
   return { update: draw, done: () => stream.write('\n') };
 }
 
-/** Applies events in batches; returns {applied, duplicates, skipped, errors}. */
-export async function applyInBatches(loyalty, events, { batch = 500, onProgress = () => {} } = {}) {
-  const summary = { events: events.length, applied: 0, duplicates: 0, skipped: 0, ticks: 0, ticked: 0, errors: [] };
-  for (let i = 0; i < events.length; i += batch) {
-    const results = await loyalty.handleMany(events.slice(i, i + batch));
-    for (const r of results) {
-      if (r.error) summary.errors.push(r);
-      else if (r.due !== undefined && r.ticked !== undefined) {
-        // A clock.tick without customer: loyalty.tick's summary, one event per due account.
-        summary.ticks++;
-        summary.ticked += r.ticked;
-        summary.errors.push(...r.errors.map((e) => ({ event: `tick:${r.at}:${e.customer}`, error: e })));
-      } else if (r.duplicate) summary.duplicates++;
-      else if (r.skipped) summary.skipped++;
-      else summary.applied++;
-    }
-    onProgress(Math.min(i + batch, events.length));
-  }
-  return summary;
-}
-
 async function withLoyalty(flags, fn) {
   if (!flags.program) throw new LoyaltyError('usage', 'program', '--program P.json is required');
   const store = await openStore({ databaseUrl: process.env.DATABASE_URL || undefined, dataDir: resolve(flags.data ?? process.env.LOYALTY_DATA ?? 'data') });
@@ -168,12 +147,13 @@ export async function reconcileWoo(loyalty, { since, url, key, secret, perPage =
       summary.orders++;
       const out = adapter.toEvents({ 'x-wc-webhook-topic': 'order.updated' }, rawOf(order));
       if (out.kind !== 'events') { summary.ignored++; continue; }
-      const r = await applyInBatches(loyalty, out.events);
+      // A bad event is reported and the order's other events still apply.
+      const r = await loyalty.importMany(out.events, { onError: 'skip' });
       summary.events += r.events;
       summary.applied += r.applied;
       summary.duplicates += r.duplicates;
       summary.skipped += r.skipped;
-      summary.errors.push(...r.errors);
+      summary.errors.push(...r.errors.map(({ event, code, path, message }) => ({ event, error: { code, path, message } })));
     }
     const pages = Number(res.headers.get('x-wp-totalpages'));
     if (orders.length < perPage || (pages && page >= pages)) return summary;

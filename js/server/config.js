@@ -43,11 +43,14 @@ export function serverConfig(flags = {}, env = process.env) {
   return config;
 }
 
-/** PostgreSQL when DATABASE_URL is set, else PGlite in the data folder. */
-export async function openStore({ databaseUrl, dataDir }) {
+/**
+ * PostgreSQL when DATABASE_URL is set, else PGlite in the data folder.
+ * `max`: the PostgreSQL pool size (else the store's default).
+ */
+export async function openStore({ databaseUrl, dataDir, max }) {
   if (databaseUrl) {
     const { openPostgresStore } = await import('../stores/postgres.js');
-    return openPostgresStore({ connectionString: databaseUrl });
+    return openPostgresStore({ connectionString: databaseUrl, max });
   }
   const { openPgliteStore } = await import('../stores/pglite.js');
   return openPgliteStore({ dataDir });

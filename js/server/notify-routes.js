@@ -6,6 +6,7 @@ import { httpError } from './errors.js';
 import { notifyStore } from '../notify/store.js';
 import { TRIGGERS, CHANNELS, FIELDS, LOCALES, sampleData } from '../notify/templates.js';
 import { resolveTemplate } from '../notify/dispatcher.js';
+import { notifyLocale } from '../notify/config.js';
 import { check, render, TemplateError } from '../notify/render.js';
 
 const bearer = [{ bearer: [] }];
@@ -51,8 +52,12 @@ function checkFields(channel, fields) {
   }
 }
 
-/** @param {{loyalty: object, store?: object, token: string, now?: () => Date, publicKey?: string}} options */
-export async function notifyRoutes(app, { loyalty, store, token, now = () => new Date(), vapidPublicKey = process.env.VAPID_PUBLIC_KEY }) {
+/**
+ * `defaultLocale`: the program's default locale (NOTIFY_LOCALE), as the dispatcher uses it,
+ * so the templates shown and previewed are the ones that are sent.
+ * @param {{loyalty: object, store?: object, token: string, now?: () => Date, vapidPublicKey?: string, defaultLocale?: string}} options
+ */
+export async function notifyRoutes(app, { loyalty, store, token, now = () => new Date(), vapidPublicKey = process.env.VAPID_PUBLIC_KEY, defaultLocale = notifyLocale(process.env) }) {
   if (!store?.db) return;
   app.addHook('onRequest', bearerAuth(token));
   const ns = notifyStore(store.db);
@@ -65,7 +70,7 @@ export async function notifyRoutes(app, { loyalty, store, token, now = () => new
 
   app.get('/api/notify/templates/:trigger/:channel/:locale', { schema: { summary: 'The template in effect (override or shipped default, after locale fallback)', params: templateParams, security: bearer } }, async (request) => {
     const { trigger, channel, locale: l } = request.params;
-    const t = await resolveTemplate(ns, P, trigger, channel, l);
+    const t = await resolveTemplate(ns, P, trigger, channel, l, defaultLocale);
     return { trigger, channel, locale: l, resolved_locale: t.locale, origin: t.origin, fields: t.fields };
   });
 
@@ -74,7 +79,7 @@ export async function notifyRoutes(app, { loyalty, store, token, now = () => new
     checkFields(channel, request.body);
     try { check(channel, request.body); } catch (err) { if (err instanceof TemplateError) return templateError(reply, err); throw err; }
     await ns.putTemplate(P, trigger, channel, l.toLowerCase(), request.body);
-    const t = await resolveTemplate(ns, P, trigger, channel, l);
+    const t = await resolveTemplate(ns, P, trigger, channel, l, defaultLocale);
     return { trigger, channel, locale: l, resolved_locale: t.locale, origin: t.origin, fields: t.fields };
   });
 
@@ -96,8 +101,8 @@ export async function notifyRoutes(app, { loyalty, store, token, now = () => new
       },
     },
   }, async (request, reply) => {
-    const { trigger, channel, locale: l = 'en', source, data } = request.body;
-    const base = await resolveTemplate(ns, P, trigger, channel, l);
+    const { trigger, channel, locale: l = defaultLocale, source, data } = request.body;
+    const base = await resolveTemplate(ns, P, trigger, channel, l, defaultLocale);
     // `source` is the fields object, or one field's source (`field`, by default the main one).
     const main = { email: 'html', push: 'body', sms: 'text' }[channel];
     const given = typeof source === 'string' ? { [request.body.field ?? main]: source } : (source ?? {});

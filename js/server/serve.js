@@ -7,6 +7,7 @@ import { buildApp } from './app.js';
 import { startScheduler } from './scheduler.js';
 import { openStore } from './config.js';
 import { startNotifier } from '../notify/index.js';
+import { notifyLocale } from '../notify/config.js';
 
 /** Starts a server from a serverConfig(); resolves once it listens. */
 export async function serve(config, { logger = true } = {}) {
@@ -15,7 +16,8 @@ export async function serve(config, { logger = true } = {}) {
   const adapters = {};
   if (config.shopifySecrets.length) adapters.shopify = createShopifyAdapter({ secrets: config.shopifySecrets, earnOn: config.shopifyEarnOn });
   if (config.wooSecrets.length) adapters.woocommerce = createWooAdapter({ secrets: config.wooSecrets });
-  const app = buildApp({ loyalty, store, token: config.token, adapters, bodyLimit: config.bodyLimit, logger });
+  const env = config.env ?? process.env;
+  const app = buildApp({ loyalty, store, token: config.token, adapters, bodyLimit: config.bodyLimit, logger, notifyLocale: notifyLocale(env) });
   let scheduler;
   let notifier;
   let closing;
@@ -33,7 +35,7 @@ export async function serve(config, { logger = true } = {}) {
     if (config.onReady) await config.onReady({ loyalty, store });
     const url = await app.listen({ port: config.port, host: config.host });
     scheduler = startScheduler({ loyalty, seconds: config.tickSeconds, log: app.log });
-    notifier = startNotifier({ loyalty, store, env: config.env ?? process.env, log: app.log }); // outbox -> email, push, SMS, webhooks
+    notifier = startNotifier({ loyalty, store, env, log: app.log }); // outbox -> email, push, SMS, webhooks
     return { app, loyalty, store, url, close };
   } catch (err) {
     await close().catch(() => {});

@@ -17,16 +17,15 @@
 //   (account versions, order owners, reward stock); if anything has, it throws a
 //   serialization failure (40001) and the caller applies the chunk again, locked.
 import { orderIdOf } from '../engine.js';
-import { COUPON_STATUS, rewardStock } from './sql.js';
+import { orderLockSql, rewardStock } from './sql.js';
+import { int, iso, couponStatus, outboxKey } from './values.js';
 
-const int = (v) => (v == null ? v : Number(v));
-const iso = (ms) => (ms == null ? null : new Date(ms).toISOString());
 const strings = (values) => [...new Set(values.filter((v) => typeof v === 'string'))].sort();
 const conflict = (what) => Object.assign(new Error(`import chunk: ${what} changed while the chunk was applied`), { code: '40001' });
 
 const lockOrderIds = (q, program, ids) =>
   q.query(
-    `SELECT count(pg_advisory_xact_lock(hashtextextended($1 || '/' || o, 0)))
+    `SELECT count(${orderLockSql('$1', 'o')})
        FROM (SELECT o FROM unnest($2::text[]) AS o ORDER BY o) s`,
     [program, ids],
   );
@@ -138,12 +137,13 @@ export async function openChunk(q, program, events, { locked = false, carry = nu
       if (!customer) return;
       for (const e of entries) w.entries.push({ customer, event: event.id, e });
       effects.forEach((f, i) => {
-        w.outbox.push({ key: f.key ?? `${event.id}:${i}`, event: event.id, customer: f.customer ?? customer, f });
+        w.outbox.push({ key: outboxKey(event, f, i), event: event.id, customer: f.customer ?? customer, f });
+        const status = couponStatus(f);
         if (f.type === 'coupon.issued') {
           if (w.couponsNew.has(f.coupon.code)) throw Object.assign(new Error(`coupon ${f.coupon.code} is issued twice`), { code: '23505' });
-          w.couponsNew.set(f.coupon.code, { customer: f.customer, reward: f.reward, status: f.coupon.status ?? 'issued', order_id: null, data: f.coupon });
-        } else if (COUPON_STATUS[f.type]) {
-          setCoupon(f.code, COUPON_STATUS[f.type], f.order_id ?? null);
+          w.couponsNew.set(f.coupon.code, { customer: f.customer, reward: f.reward, status, order_id: null, data: f.coupon });
+        } else if (status) {
+          setCoupon(f.code, status, f.order_id ?? null);
         }
         const delta = f.type === 'coupon.issued' ? 1 : f.type === 'coupon.cancelled' ? -1 : 0;
         if (delta) issued.set(f.reward, (issued.get(f.reward) ?? 0) + delta);

@@ -1,6 +1,7 @@
 // An in-memory store with the SQL store's interface, for unit tests only: nothing
 // survives the process. Transactions run one at a time and their writes are staged, so
 // a throw leaves nothing behind, as a rollback would.
+import { couponStatus, outboxKey } from './values.js';
 
 const key = (program, id) => `${program}\u0000${id}`;
 const clone = (v) => (v == null ? v : structuredClone(v));
@@ -80,12 +81,13 @@ export function openMemoryStore() {
             entries.push({ seq: ++seq, program, customer, id: e.id, data: e });
           }
           for (const [i, f] of copy.effects.entries()) {
-            outbox.push({ program, customer: f.customer ?? customer, key: f.key ?? `${event.id}:${i}`, effect: f });
+            outbox.push({ program, customer: f.customer ?? customer, key: outboxKey(event, f, i), effect: f });
+            const status = couponStatus(f);
             if (f.type === 'coupon.issued') {
-              coupons.set(key(program, f.coupon.code), { program, customer: f.customer, reward: f.reward, status: 'issued', data: f.coupon });
-            } else if (['coupon.used', 'coupon.expired', 'coupon.cancelled'].includes(f.type)) {
+              coupons.set(key(program, f.coupon.code), { program, customer: f.customer, reward: f.reward, status, data: f.coupon });
+            } else if (status) {
               const c = coupons.get(key(program, f.code));
-              if (c) Object.assign(c, { status: f.type.slice(7), order_id: f.order_id ?? c.order_id });
+              if (c) Object.assign(c, { status, order_id: f.order_id ?? c.order_id });
             }
           }
           if (copy.order) orders.set(key(program, copy.order.id), { customer: copy.order.customer, record: copy.order });

@@ -78,7 +78,7 @@ export const migrations = [
     code       text        NOT NULL,
     customer   text        NOT NULL,
     reward     text        NOT NULL,
-    status     text        NOT NULL,      -- issued | used | expired
+    status     text        NOT NULL,      -- issued | used | expired | cancelled
     order_id   text,
     data       jsonb       NOT NULL,      -- the coupon as coupon.issued described it
     updated_at timestamptz NOT NULL DEFAULT now(),

@@ -4,14 +4,17 @@
 // Row locks order the work: an event locks its order id (advisory), then its account row.
 import { migrate } from './schema.js';
 import { openChunk } from './chunk.js';
+import { int, iso, json, couponStatus, outboxKey } from './values.js';
 
-// pg returns bigint as a string, PGlite as a number; points always fit in 2^53 here.
-const int = (v) => (v == null ? v : Number(v));
-const iso = (ms) => (ms == null ? null : new Date(ms).toISOString());
-const json = (v) => (v == null ? null : JSON.stringify(v));
+export { COUPON_STATUS } from './values.js';
 
-/** The coupon status each effect sets. */
-export const COUPON_STATUS = { 'coupon.used': 'used', 'coupon.expired': 'expired', 'coupon.cancelled': 'cancelled' };
+/**
+ * The advisory lock that serializes every event naming one order, as an SQL expression over
+ * two SQL operands (e.g. '$1', '$2'). Webhooks (lockOrder, begin) and imports (chunk.js)
+ * serialize only because they all take this same key. A hash collision only makes two
+ * orders wait for each other.
+ */
+export const orderLockSql = (program, orderId) => `pg_advisory_xact_lock(hashtextextended(${program} || '/' || ${orderId}, 0))`;
 
 /**
  * Coupons of a stock-limited reward issued so far (not cancelled), under a lock held to the
@@ -33,9 +36,7 @@ function txOps(q) {
 
     /** Serializes every event naming this order, so "refund before the order is known"
      * and "order placed" cannot commit in an order that replay would not reproduce. */
-    lockOrder: (program, orderId) =>
-      // A hash collision only makes two orders wait for each other.
-      q.query("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))", [program, orderId]),
+    lockOrder: (program, orderId) => q.query(`SELECT ${orderLockSql('$1', '$2')}`, [program, orderId]),
 
     /**
      * One round trip for the start of an event: takes the order lock (when the event names
@@ -44,7 +45,7 @@ function txOps(q) {
      */
     async begin(program, id, orderId) {
       const { rows } = await q.query(
-        `SELECT CASE WHEN $3::text IS NULL THEN NULL ELSE pg_advisory_xact_lock(hashtextextended($1 || '/' || $3, 0))::text END AS locked,
+        `SELECT CASE WHEN $3::text IS NULL THEN NULL ELSE ${orderLockSql('$1', '$3')}::text END AS locked,
                 (SELECT row_to_json(e) FROM (SELECT customer, result FROM events WHERE program = $1 AND event_id = $2) e) AS found`,
         [program, id, orderId],
       );
@@ -100,8 +101,9 @@ function txOps(q) {
 
     /**
      * Compliance: locks the customer's account, deletes every row of the customer (events,
-     * entries, outbox, coupons, orders, account) and returns the event bodies in the order
-     * they were applied, for loyalty.redact to re-apply under an anonymous id.
+     * entries, outbox and with it their deliveries, coupons, orders, account, notification
+     * contact, push subscriptions) and returns the event bodies in the order they were
+     * applied, for loyalty.redact to re-apply under an anonymous id.
      */
     async eraseCustomer(program, customer) {
       await q.query('SELECT 1 FROM accounts WHERE program = $1 AND customer = $2 FOR UPDATE', [program, customer]);
@@ -117,8 +119,10 @@ function txOps(q) {
     /**
      * Writes everything one event did. The events row goes first: a concurrent duplicate
      * fails on its primary key (SQLSTATE 23505) before anything else is written.
+     * `stateText`, when given, is `state` as the engine's JSON text: bound as is for the
+     * state column instead of stringifying `state` again.
      */
-    async record(program, { event, customer, result, state, order, entries = [], effects = [] }) {
+    async record(program, { event, customer, result, state, stateText, order, entries = [], effects = [] }) {
       if (!customer) {
         await q.query(
           `INSERT INTO events (program, event_id, customer, type, at, body, result) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
@@ -129,7 +133,7 @@ function txOps(q) {
       // One statement, one round trip: the events row, the entries and the outbox rows
       // (as JSON arrays), the order record and the account. All run or none; a concurrent
       // duplicate fails on the events primary key (SQLSTATE 23505) and rolls it all back.
-      const outbox = effects.map((f, i) => ({ key: f.key ?? `${event.id}:${i}`, customer: f.customer ?? customer, type: f.type, effect: f }));
+      const outbox = effects.map((f, i) => ({ key: outboxKey(event, f, i), customer: f.customer ?? customer, type: f.type, effect: f }));
       await q.query(
         `WITH ev AS (
            INSERT INTO events (program, event_id, customer, type, at, body, result) VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -150,7 +154,7 @@ function txOps(q) {
                 version = version + 1, updated_at = now()
           WHERE program = $1 AND customer = $3 AND $11::jsonb IS NOT NULL`,
         [program, event.id, customer, event.type, event.at, json(event), json(result), json(entries), json(outbox), json(order ?? null),
-          json(state ?? null), state?.balance ?? 0, state?.pending ?? 0, state?.tier ?? null, iso(state?.next_due)],
+          state == null ? null : stateText ?? json(state), state?.balance ?? 0, state?.pending ?? 0, state?.tier ?? null, iso(state?.next_due)],
       );
       // Coupons after the rest: a code issued and used by one event must see its own row.
       for (const f of effects) await writeCoupon(q, program, f);
@@ -159,16 +163,18 @@ function txOps(q) {
 }
 
 async function writeCoupon(q, program, f) {
+  const status = couponStatus(f);
+  if (!status) return;
   if (f.type === 'coupon.issued') {
     await q.query(
       `INSERT INTO coupons (program, code, customer, reward, status, data) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [program, f.coupon.code, f.customer, f.reward, f.coupon.status ?? 'issued', json(f.coupon)],
+      [program, f.coupon.code, f.customer, f.reward, status, json(f.coupon)],
     );
-  } else if (COUPON_STATUS[f.type]) {
+  } else {
     await q.query(
       `UPDATE coupons SET status = $3, order_id = COALESCE($4, order_id), updated_at = now()
         WHERE program = $1 AND code = $2`,
-      [program, f.code, COUPON_STATUS[f.type], f.order_id ?? null],
+      [program, f.code, status, f.order_id ?? null],
     );
   }
 }
@@ -240,7 +246,7 @@ export function createSqlStore(db, { close, pipeline = false } = {}) {
           ORDER BY next_due, customer LIMIT $5`,
         [program, now, after?.next_due ?? null, after?.customer ?? null, limit],
       );
-      return rows.map((r) => ({ customer: r.customer, next_due: new Date(r.next_due).toISOString() }));
+      return rows.map((r) => ({ customer: r.customer, next_due: iso(r.next_due) }));
     },
 
     /** Raw events in the order they were applied: {seq, body}. */
@@ -291,16 +297,15 @@ export function createSqlStore(db, { close, pipeline = false } = {}) {
       const outbox = await all('SELECT key, type, effect, created_at, delivered_at FROM outbox WHERE program = $1 AND customer = $2 ORDER BY id');
       const contact = (await all('SELECT email, phone, name, locale, opt_out FROM notify_contacts WHERE program = $1 AND customer = $2'))[0] ?? null;
       const devices = await all('SELECT endpoint, created_at FROM push_subscriptions WHERE program = $1 AND customer = $2 ORDER BY created_at');
-      const time = (v) => (v == null ? null : new Date(v).toISOString());
       return {
         state: account?.state ?? null,
         entries: entries.map((r) => r.data),
-        coupons: coupons.map((r) => ({ ...r.data, code: r.code, reward: r.reward, status: r.status, order_id: r.order_id ?? null, updated_at: time(r.updated_at) })),
-        orders: orders.map((r) => ({ id: r.order_id, record: r.record, updated_at: time(r.updated_at) })),
-        events: events.map((r) => ({ id: r.event_id, type: r.type, at: time(r.at), body: r.body, result: r.result, received_at: time(r.created_at) })),
-        notifications: outbox.map((r) => ({ key: r.key, type: r.type, effect: r.effect, created_at: time(r.created_at), delivered_at: time(r.delivered_at) })),
+        coupons: coupons.map((r) => ({ ...r.data, code: r.code, reward: r.reward, status: r.status, order_id: r.order_id ?? null, updated_at: iso(r.updated_at) })),
+        orders: orders.map((r) => ({ id: r.order_id, record: r.record, updated_at: iso(r.updated_at) })),
+        events: events.map((r) => ({ id: r.event_id, type: r.type, at: iso(r.at), body: r.body, result: r.result, received_at: iso(r.created_at) })),
+        notifications: outbox.map((r) => ({ key: r.key, type: r.type, effect: r.effect, created_at: iso(r.created_at), delivered_at: iso(r.delivered_at) })),
         contact,
-        push_subscriptions: devices.map((r) => ({ endpoint: r.endpoint, created_at: time(r.created_at) })),
+        push_subscriptions: devices.map((r) => ({ endpoint: r.endpoint, created_at: iso(r.created_at) })),
       };
     },
 

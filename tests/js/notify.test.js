@@ -466,6 +466,27 @@ function suite(backend) {
       }
     }));
 
+  test('templates: the admin routes fall back to the configured default locale (NOTIFY_LOCALE), as delivery does', () =>
+    withStore(backend, async ({ store, loyalty }) => {
+      const app = buildApp({ loyalty, store, token: TOKEN, notifyLocale: 'sv' });
+      const auth = { authorization: `Bearer ${TOKEN}` };
+      try {
+        let res = await app.inject({ method: 'GET', url: '/api/notify/templates/reward_earned/email/fr', headers: auth });
+        assert.equal(res.json().resolved_locale, 'sv');
+        res = await app.inject({ method: 'POST', url: '/api/notify/preview', headers: auth, payload: { trigger: 'reward_earned', channel: 'email' } });
+        assert.equal(res.statusCode, 200, res.body);
+        assert.equal(res.json().locale, 'sv', 'a preview without a locale is in the default locale');
+        // An override in a locale with no shipped template takes the fields it leaves out from the default locale's.
+        res = await app.inject({ method: 'PUT', url: '/api/notify/templates/reward_earned/email/fr', headers: auth, payload: { subject: 'Votre code {{ coupon.code }}' } });
+        assert.equal(res.statusCode, 200, res.body);
+        assert.equal(res.json().resolved_locale, 'fr');
+        assert.notEqual(shippedTemplate('reward_earned', 'email', 'sv').html, shippedTemplate('reward_earned', 'email', 'en').html);
+        assert.equal(res.json().fields.html, shippedTemplate('reward_earned', 'email', 'sv').html);
+      } finally {
+        await app.close();
+      }
+    }));
+
   test('emails warn before points expire, in the customer locale', () =>
     withStore(backend, async ({ store, loyalty, ns }) => {
       const smtp = await smtpSink();
