@@ -143,8 +143,11 @@ impl Simulation {
                         due.push((d, i));
                     }
                 }
-                // In (due, customer) order, as a replay of the same ticks runs them.
-                crate::sort_by_key(&mut due, |&(d, i)| (d, self.accounts[i].customer.clone()));
+                // In (due, customer) order, as a replay of the same ticks runs them. Keys are
+                // unique (one entry per account), so an unstable sort gives the same order;
+                // core's sort is fine here, this module is not in the checkout wasm.
+                let accounts = &self.accounts;
+                due.sort_unstable_by(|&(d, i), &(e, j)| (d, &accounts[i].customer).cmp(&(e, &accounts[j].customer)));
                 for (_, i) in due {
                     let c = self.accounts[i].customer.clone();
                     self.apply(&c, event, &mut derived)?;
