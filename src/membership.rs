@@ -8,7 +8,7 @@ use crate::engine::{Effect, Tx};
 use crate::error::Result;
 use crate::json::Value;
 use crate::program::{CouponKind, CouponRule, Reward};
-use crate::ratio::{Ratio, Rounding};
+use crate::ratio::Ratio;
 use crate::time::{Date, Duration};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,7 +217,7 @@ pub fn advance(tx: &mut Tx, now: i64) {
     let year = year_of(tx, now);
     if m.year < year {
         if let Some(pct) = plan.dividend {
-            let amount = Ratio::int(m.spend).checked_mul(pct).and_then(|r| r.checked_mul(Ratio::new(1, 100)?)).and_then(|r| r.round(Rounding::Floor)).unwrap_or(0);
+            let amount = pct.percent_of(m.spend);
             if amount > 0 {
                 let reward = Reward {
                     id: format!("dividend:{}:{}", plan.id, m.year),

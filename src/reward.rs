@@ -207,7 +207,7 @@ pub fn discount(c: &Coupon, cart: &Order, at: i64, exponent: u32) -> Result<i64,
     let raw = match c.kind {
         CouponKind::Percent => {
             let pct = c.value.as_deref().and_then(|v| Ratio::parse_decimal(v).ok()).unwrap_or_default();
-            Ratio::int(goods).checked_mul(pct).and_then(|r| r.checked_mul(Ratio::new(1, 100)?)).and_then(|r| r.round(crate::ratio::Rounding::Floor)).unwrap_or(0)
+            pct.percent_of(goods)
         }
         CouponKind::Fixed => c.value.as_deref().and_then(|v| crate::money::parse_amount(v, exponent).ok()).unwrap_or(0).min(goods),
         CouponKind::FreeShipping => cart.shipping,
