@@ -130,7 +130,7 @@ fn period_end(tx: &Tx, from: i64, period: Period) -> Option<i64> {
 /// The end of the day a paid period ends on: renewals are billed that day.
 fn grace_end(tx: &Tx, until: i64) -> i64 {
     let z = &tx.program.zone;
-    z.start_of_day(z.local_date(until).next())
+    z.end_of_day(z.local_date(until))
 }
 
 fn year_of(tx: &Tx, at: i64) -> i64 {
