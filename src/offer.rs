@@ -120,8 +120,7 @@ pub fn on_order(tx: &mut Tx, order: &Order) {
 fn winback_due(tx: &Tx, offer: &Offer) -> Option<i64> {
     let When::NoOrderFor(d) = &offer.when else { return None };
     let last = tx.account.last_order?;
-    let z = &tx.program.zone;
-    Some(if d.months == 0 && d.days == 0 { last + d.ms } else { z.start_of_day(z.local_date(last).add(d, 1)) })
+    Some(tx.program.zone.reached(last, d))
 }
 
 /// Win-back offers whose quiet period has passed by `now`.

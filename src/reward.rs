@@ -54,10 +54,7 @@ fn coupon(tx: &mut Tx, reward: &Reward, debit: bool) {
     tx.coupons_issued += 1;
     let code = code(tx.secret, &tx.event_id, tx.coupons_issued);
     let c = &reward.coupon;
-    let expires_at = c.valid_for.map(|d| {
-        let z = &tx.program.zone;
-        if d.ms == 0 { z.end_of_day(z.local_date(tx.at).add(&d, 1)) } else { tx.at + d.ms }
-    });
+    let expires_at = c.valid_for.map(|d| tx.program.zone.after(tx.at, &d));
     let coupon = Coupon {
         code: code.clone(),
         reward: reward.id.clone(),

@@ -296,6 +296,25 @@ impl Zone {
     pub fn end_of_day(&self, d: Date) -> i64 {
         self.start_of_day(d.next())
     }
+    /// Where a duration from `at` ends, through the end of a local day: exactly `at + d` for
+    /// a time-only duration (`PT72H`); otherwise the time part is added first and the
+    /// calendar part counted in local dates, and the day it reaches is included (a coupon's
+    /// validity, a return window).
+    pub fn after(&self, at: i64, d: &Duration) -> i64 {
+        self.span(at, d, true)
+    }
+    /// Like `after`, but the day reached starts the period rather than ending it (a
+    /// win-back offer's quiet period is over as that day begins).
+    pub fn reached(&self, at: i64, d: &Duration) -> i64 {
+        self.span(at, d, false)
+    }
+    fn span(&self, at: i64, d: &Duration, through: bool) -> i64 {
+        if d.months == 0 && d.days == 0 {
+            return at + d.ms;
+        }
+        let day = self.local_date(at + d.ms).add(d, 1);
+        if through { self.end_of_day(day) } else { self.start_of_day(day) }
+    }
     pub fn format(&self, utc_ms: i64) -> String {
         format_instant(utc_ms, self.offset_at(utc_ms))
     }
