@@ -202,12 +202,10 @@ pub fn value(t: &Tiers, months: &[Month], lifetime: &Month, on: Date) -> i64 {
 }
 
 /// Records qualifying activity on the local day of `at`, then upgrades at once if a higher
-/// level is reached (and extends the hold of a level requalified for).
+/// level is reached (and extends the hold of a level requalified for). The lifetime totals
+/// (kept for every program: a referral needs "first order") are already counted
+/// (`status::activity`); the months only when tiers need them.
 pub fn on_activity(tx: &mut Tx, at: i64, spend: i64, points: i64, orders: i64) {
-    // Lifetime totals are kept for every program (a referral needs "first order"); the
-    // months only when tiers need them.
-    let l = &mut tx.account.lifetime;
-    (l.spend, l.points, l.orders) = (l.spend + spend, l.points + points, l.orders + orders);
     if tx.program.tiers.is_none() {
         return;
     }
