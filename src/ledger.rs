@@ -249,6 +249,16 @@ impl Account {
         self.balance.max(0)
     }
 
+    /// This customer's coupon `code` while it can still be used or cancelled, or why not
+    /// (the reason an event on it is skipped).
+    pub fn issued_coupon_mut(&mut self, code: &str) -> Result<&mut Coupon, String> {
+        match self.coupons.iter_mut().find(|c| c.code == code) {
+            None => Err(format!("coupon {code} is not one of this customer's")),
+            Some(c) if c.status != CouponStatus::Issued => Err(format!("coupon {code} is {}", c.status.name())),
+            Some(c) => Ok(c),
+        }
+    }
+
     pub fn remember(&mut self, event_id: &str) {
         if self.recent.len() >= RECENT {
             self.recent.remove(0);

@@ -116,11 +116,9 @@ pub fn redeem(tx: &mut Tx, id: &str) -> crate::error::Result<Option<String>> {
 /// A threshold (`auto`) reward's are not: they would reach the threshold and issue it again.
 pub fn cancel(tx: &mut Tx, code: &str) -> Option<String> {
     let customer = tx.account.customer.clone();
-    let c = tx.account.coupons.iter_mut().find(|c| c.code == code);
-    let c = match c {
-        None => return Some(format!("coupon {code} is not one of this customer's")),
-        Some(c) if c.status != CouponStatus::Issued => return Some(format!("coupon {code} is {}", c.status.name())),
-        Some(c) => c,
+    let c = match tx.account.issued_coupon_mut(code) {
+        Ok(c) => c,
+        Err(why) => return Some(why),
     };
     c.status = CouponStatus::Cancelled;
     let (points, reward) = (c.points, c.reward.clone());
