@@ -82,7 +82,8 @@ fn issue(tx: &mut Tx, offer: &Offer) {
 /// holds are issued.
 pub fn on_order(tx: &mut Tx, order: &Order) {
     let program = tx.program;
-    tx.account.last_order = Some(tx.at);
+    // The newest order placed: an older one arriving late does not move it back.
+    tx.account.last_order = tx.account.last_order.max(Some(tx.at));
     for offer in &program.offers {
         if tx.account.offers.contains(&offer.id) {
             continue;

@@ -464,3 +464,16 @@ fn a_quiet_period_with_days_and_hours_counts_both() {
     h.tick("2026-01-03T00:00:00+01:00");
     assert_eq!(h.states["c1"].offers, vec!["winback"]);
 }
+
+#[test]
+fn a_late_older_order_does_not_move_the_last_order_back() {
+    let mut h = Harness::new(&offer_program());
+    h.ok(boots("o1", "2026-03-01T10:00:00Z", 1));
+    // An order of January arrives late: the last order is still March's.
+    h.ok(boots("o0", "2026-01-01T10:00:00Z", 1));
+    assert_eq!(h.states["c1"].last_order, Some(ms("2026-03-01T10:00:00Z")));
+    h.tick("2026-04-15T00:00:00Z");
+    assert!(offers_issued(&h).is_empty(), "90 days have not passed since March 1st");
+    h.tick("2026-06-01T00:00:00Z");
+    assert_eq!(offers_issued(&h), vec!["winback"]);
+}
