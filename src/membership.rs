@@ -81,12 +81,7 @@ impl Plan {
         if let Some(k) = s.take(p.opt_obj("perks", &["percent_off", "free_shipping", "multiplier", "monthly_reward"])) {
             let percent = |key: &str, max: i64| -> Result<Option<String>> {
                 let t = s.take(k.opt_str(key));
-                if let Some(t) = &t {
-                    let r = Ratio::parse_decimal(t).map_err(|m| s.first_or(k.err(key, m)))?;
-                    if r.is_zero() || r > Ratio::int(max) {
-                        return Err(s.first_or(k.err(key, format!("must be above 0 and at most {max}"))));
-                    }
-                }
+                crate::tier::check_perk(&k, key, t.as_deref(), true, Some(max)).map_err(|e| s.first_or(e))?;
                 Ok(t)
             };
             perks.percent_off = percent("percent_off", 100)?;

@@ -58,13 +58,26 @@ pub struct Perks {
 const BASES: &[(&str, Basis)] = &[("spend", Basis::Spend), ("points", Basis::Points), ("orders", Basis::Orders)];
 const WINDOWS: &[(&str, Window)] = &[("lifetime", Window::Lifetime), ("calendar_year", Window::CalendarYear), ("rolling_12m", Window::Rolling12m)];
 
-fn multiplier(o: &Obj, key: &str) -> Result<Option<String>> {
-    let Some(s) = o.opt_str(key)? else { return Ok(None) };
-    let r = Ratio::parse_decimal(&s).map_err(|m| o.err(key, m))?;
-    if r.is_zero() {
-        return Err(o.err(key, "must be above zero"));
+/// Checks a perk's decimal (`percent_off`, a multiplier), kept as written: it must parse,
+/// be nonzero when `above_zero` and at most `max` when given. Tiers and membership plans
+/// share it with their own limits.
+pub fn check_perk(o: &Obj, key: &str, text: Option<&str>, above_zero: bool, max: Option<i64>) -> Result<()> {
+    let Some(t) = text else { return Ok(()) };
+    let r = Ratio::parse_decimal(t).map_err(|m| o.err(key, m))?;
+    if (above_zero && r.is_zero()) || max.is_some_and(|m| r > Ratio::int(m)) {
+        return Err(o.err(key, match (above_zero, max) {
+            (true, Some(m)) => format!("must be above 0 and at most {m}"),
+            (false, Some(m)) => format!("must be at most {m}"),
+            _ => "must be above zero".to_string(),
+        }));
     }
-    Ok(Some(s))
+    Ok(())
+}
+
+fn multiplier(o: &Obj, key: &str) -> Result<Option<String>> {
+    let s = o.opt_str(key)?;
+    check_perk(o, key, s.as_deref(), true, None)?;
+    Ok(s)
 }
 
 impl Tiers {
@@ -102,13 +115,8 @@ impl Tiers {
             if let Some(p) = l.opt_obj("perks", &["multiplier", "percent_off", "free_shipping", "entry_reward", "chosen_day_multiplier"])? {
                 perks.multiplier = multiplier(&p, "multiplier")?;
                 perks.chosen_day_multiplier = multiplier(&p, "chosen_day_multiplier")?;
-                if let Some(pc) = p.opt_str("percent_off")? {
-                    let r = Ratio::parse_decimal(&pc).map_err(|m| p.err("percent_off", m))?;
-                    if r > Ratio::int(100) {
-                        return Err(p.err("percent_off", "must be at most 100"));
-                    }
-                    perks.percent_off = Some(pc);
-                }
+                perks.percent_off = p.opt_str("percent_off")?;
+                check_perk(&p, "percent_off", perks.percent_off.as_deref(), false, Some(100))?;
                 perks.free_shipping = p.bool_or("free_shipping", false)?;
                 perks.entry_reward = p.opt_str("entry_reward")?;
                 if let Some(r) = perks.entry_reward.as_ref().filter(|r| !rewards.contains(r)) {
