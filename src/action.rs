@@ -59,9 +59,8 @@ pub struct Counts {
 
 /// The period keys of a local day: the day, the Monday of its ISO week, its month, its year.
 fn keys(d: Date) -> [i64; 5] {
-    let (y, m, _) = d.ymd();
-    let monday = d.0 - (d.0 + 3).rem_euclid(7);
-    [d.0, monday, y * 12 + m as i64 - 1, y, 0]
+    let monday = d.0 - (d.weekday() as i64 - 1);
+    [d.0, monday, d.month_index(), d.ymd().0, 0]
 }
 
 /// Why the action may not earn now, if a limit is reached.

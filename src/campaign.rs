@@ -110,10 +110,9 @@ impl Campaign {
         let local = at + zone.offset_at(at) as i64 * 1000;
         let day = Date(local.div_euclid(86_400_000));
         let minute = local.rem_euclid(86_400_000) / 60_000;
-        let weekday = ((day.0 + 3).rem_euclid(7) + 1) as u32; // 1970-01-01 was a Thursday
         self.from.is_none_or(|f| day >= f)
             && self.until.is_none_or(|u| day <= u)
-            && (self.weekdays.is_empty() || self.weekdays.contains(&weekday))
+            && (self.weekdays.is_empty() || self.weekdays.contains(&day.weekday()))
             && self.hours.is_none_or(|(f, u)| minute >= f && minute < u)
             && (self.tiers.is_empty() || tier.is_some_and(|t| self.tiers.iter().any(|x| x == t)))
             && self.joined_within_days.is_none_or(|n| joined.is_some_and(|j| day.0 - j.0 < n && day >= j))

@@ -106,10 +106,6 @@ impl Plan {
     }
 }
 
-fn months(n: i64) -> Duration {
-    Duration { months: n, ..Duration::default() }
-}
-
 /// The end of a period that starts at `from`: the start of the same local day a month or a
 /// year later.
 fn period_end(tx: &Tx, from: i64, period: Period) -> Option<i64> {
@@ -119,7 +115,7 @@ fn period_end(tx: &Tx, from: i64, period: Period) -> Option<i64> {
         Period::Lifetime => return None,
     };
     let z = &tx.program.zone;
-    Some(z.start_of_day(z.local_date(from).add(&months(n), 1)))
+    Some(z.start_of_day(z.local_date(from).add(&Duration::months(n), 1)))
 }
 
 /// The end of the day a paid period ends on: renewals are billed that day.

@@ -148,11 +148,10 @@ impl Tiers {
     /// the retention periods and grace days. `None` holds it for good (lifetime window).
     pub fn held_until(&self, on: Date) -> Option<Date> {
         let (y, m, _) = on.ymd();
-        let months = |n: i64| Duration { months: n, ..Default::default() };
         let end = match self.window {
             Window::Lifetime => return None,
             Window::CalendarYear => Date::from_ymd(y + self.retain_periods, 12, 31)?,
-            Window::Rolling12m => Date::from_ymd(y, m, 1)?.add(&months(12 * (1 + self.retain_periods)), 1).add(&Duration { days: 1, ..Default::default() }, -1),
+            Window::Rolling12m => Date::from_ymd(y, m, 1)?.add(&Duration::months(12 * (1 + self.retain_periods)), 1).add(&Duration { days: 1, ..Default::default() }, -1),
         };
         Some(Date(end.0 + self.grace_days))
     }
@@ -168,17 +167,13 @@ pub struct Month {
     pub orders: i64,
 }
 
-pub fn month_of(d: Date) -> i64 {
-    let (y, m, _) = d.ymd();
-    y * 12 + m as i64 - 1
-}
 
 /// Months kept: enough for a rolling 12 months and the calendar year before.
 pub const MONTHS_KEPT: i64 = 24;
 
 /// Adds activity to the month of `on`, dropping months no window can reach any more.
 pub fn record(months: &mut Vec<Month>, on: Date, spend: i64, points: i64, orders: i64) {
-    let m = month_of(on);
+    let m = on.month_index();
     match months.iter_mut().find(|x| x.month == m) {
         Some(x) => {
             x.spend += spend;
@@ -201,7 +196,7 @@ pub fn value(t: &Tiers, months: &[Month], lifetime: &Month, on: Date) -> i64 {
         Basis::Points => x.points,
         Basis::Orders => x.orders,
     };
-    let now = month_of(on);
+    let now = on.month_index();
     match t.window {
         Window::Lifetime => pick(lifetime),
         Window::CalendarYear => months.iter().filter(|x| x.month.div_euclid(12) == now.div_euclid(12) && x.month <= now).map(pick).sum(),
@@ -316,7 +311,7 @@ mod tests {
         assert_eq!(value(&tiers(Window::Rolling12m, 0, 0), &months, &life, d("2026-12-01")), 35_000, "Dec 2025 left the window");
         assert_eq!(value(&tiers(Window::Lifetime, 0, 0), &months, &life, d("2030-01-01")), 75_000);
         record(&mut months, d("2028-06-01"), 1, 1, 1);
-        assert!(months.iter().all(|m| m.month > month_of(d("2028-06-01")) - MONTHS_KEPT), "old months dropped");
+        assert!(months.iter().all(|m| m.month > d("2028-06-01").month_index() - MONTHS_KEPT), "old months dropped");
     }
 
     #[test]

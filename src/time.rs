@@ -74,6 +74,15 @@ impl Date {
     pub fn next(self) -> Date {
         Date(self.0 + 1)
     }
+    /// The ISO weekday: 1 for Monday to 7 for Sunday (1970-01-01 was a Thursday).
+    pub fn weekday(self) -> u32 {
+        ((self.0 + 3).rem_euclid(7) + 1) as u32
+    }
+    /// The month as one number, `year * 12 + (month - 1)`: consecutive months differ by 1.
+    pub fn month_index(self) -> i64 {
+        let (y, m, _) = self.ymd();
+        y * 12 + m as i64 - 1
+    }
 }
 
 impl std::fmt::Display for Date {
@@ -189,6 +198,13 @@ pub struct Duration {
 }
 
 impl Duration {
+    pub fn months(n: i64) -> Duration {
+        Duration { months: n, ..Duration::default() }
+    }
+    /// The most days the calendar part can span (a month is at most 31 days).
+    pub fn max_days(&self) -> i64 {
+        self.months * 31 + self.days
+    }
     pub fn parse(s: &str) -> Result<Duration, String> {
         let err = || format!("\"{s}\" is not an ISO 8601 duration like \"P30D\", \"P2M\" or \"P1Y\"");
         let rest = s.strip_prefix('P').ok_or_else(err)?;
