@@ -22,7 +22,6 @@ pub const STACKINGS: &[(&str, Stacking)] = &[("multiply", Stacking::Multiply), (
 pub struct Campaign {
     pub id: String,
     pub multiplier: Ratio,
-    pub text: String,
     pub from: Option<Date>,
     pub until: Option<Date>,
     /// ISO weekdays, 1 = Monday.
@@ -51,8 +50,7 @@ impl Campaign {
     pub fn read(code: &'static str, v: &crate::json::Value, path: Path) -> Result<Campaign> {
         const FIELDS: &[&str] = &["id", "multiplier", "from", "until", "weekdays", "hours", "tiers", "match", "joined_within_days", "priority", "exclusive"];
         let c = Obj::new(code, v, path, FIELDS)?;
-        let text = c.str("multiplier")?;
-        let multiplier = Ratio::parse_decimal(&text).map_err(|m| c.err("multiplier", m))?;
+        let multiplier = Ratio::parse_decimal(&c.str("multiplier")?).map_err(|m| c.err("multiplier", m))?;
         if multiplier.is_zero() {
             return Err(c.err("multiplier", "must be above zero"));
         }
@@ -92,7 +90,6 @@ impl Campaign {
         Ok(Campaign {
             id: c.str("id")?,
             multiplier,
-            text,
             from,
             until,
             weekdays,

@@ -159,7 +159,8 @@ pub fn change(tx: &mut Tx, kind: &str, plan_id: &str) -> Result<Option<String>> 
             m.fees += plan.fee;
             tx.account.membership = Some(m);
         }
-        ("membership.started", Some(_)) => return Ok(Some(format!("already a member of {plan_id}"))),
+        // Only `membership.started` is left with a running membership (event.rs has no other kind).
+        (_, Some(_)) => return Ok(Some(format!("already a member of {plan_id}"))),
         // Starting, or renewing a lapsed membership, begins a new period now.
         (_, None) => {
             let year = year_of(tx, at);
@@ -176,7 +177,6 @@ pub fn change(tx: &mut Tx, kind: &str, plan_id: &str) -> Result<Option<String>> 
                 fees: old.map_or(0, |o| o.fees) + plan.fee,
             });
         }
-        _ => {}
     }
     // The first monthly reward comes from the advance `apply` runs after every event.
     changed(tx);
