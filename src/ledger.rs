@@ -200,6 +200,14 @@ pub struct Take {
     pub points: i64,
 }
 
+/// Appends `item`, first dropping the oldest entry when the list holds `cap` already.
+pub fn push_bounded(list: &mut Vec<String>, item: String, cap: usize) {
+    if list.len() >= cap {
+        list.remove(0);
+    }
+    list.push(item);
+}
+
 impl Account {
     pub fn new(customer: &str) -> Account {
         Account { customer: customer.to_string(), ..Default::default() }
@@ -260,10 +268,7 @@ impl Account {
     }
 
     pub fn remember(&mut self, event_id: &str) {
-        if self.recent.len() >= RECENT {
-            self.recent.remove(0);
-        }
-        self.recent.push(event_id.to_string());
+        push_bounded(&mut self.recent, event_id.to_string(), RECENT);
     }
 
     pub fn seen(&self, event_id: &str) -> bool {
