@@ -136,10 +136,7 @@ pub fn active<'p>(program: &'p crate::program::Program, m: Option<&Membership>, 
 
 /// `membership.started`, `.renewed` and `.cancelled`: returns why nothing changed, if so.
 pub fn change(tx: &mut Tx, kind: &str, plan_id: &str) -> Result<Option<String>> {
-    let plan = tx.program.plan(plan_id).ok_or_else(|| {
-        let known: Vec<&str> = tx.program.plans.iter().map(|p| p.id.as_str()).collect();
-        crate::error::Error::event("plan", format!("unknown plan \"{plan_id}\" (the program has {})", known.join(", ")))
-    })?;
+    let plan = tx.program.plan(plan_id).ok_or_else(|| crate::reward::unknown("plan", plan_id, "the program has", tx.program.plans.iter().map(|p| p.id.as_str()).collect()))?;
     let at = tx.at;
     // Until it lapses (the day after the paid period, a day's grace for the renewal to
     // arrive) a membership is current: a renewal extends it from its end.

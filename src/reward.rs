@@ -85,13 +85,17 @@ fn coupon(tx: &mut Tx, reward: &Reward, debit: bool) {
     tx.notify(Trigger::RewardEarned, vec![("reward", D::Str(&reward.id)), ("reward_name", D::Str(&name)), ("coupon", D::Raw(view.sorted_json())), ("balance", D::Int(balance))]);
 }
 
+/// The error (at field `what`) of an event naming something the program lacks: `unknown <what> "<id>"
+/// (<has> a, b, c)`, `has` saying where the known ids are ("the catalogue has").
+pub fn unknown(what: &str, id: &str, has: &str, known: Vec<&str>) -> crate::error::Error {
+    crate::error::Error::event(what, format!("unknown {what} \"{id}\" ({has} {})", known.join(", ")))
+}
+
 /// `reward.redeemed`: issues a catalogue reward for its points, within the customer's limit
 /// and the program's stock; returns why not, if so.
 pub fn redeem(tx: &mut Tx, id: &str) -> crate::error::Result<Option<String>> {
     let program = tx.program;
-    let r = program.reward(id).ok_or_else(|| {
-        crate::error::Error::event("reward", format!("unknown reward \"{id}\" (the catalogue has {})", program.rewards.iter().map(|r| r.id.as_str()).collect::<Vec<_>>().join(", ")))
-    })?;
+    let r = program.reward(id).ok_or_else(|| unknown("reward", id, "the catalogue has", program.rewards.iter().map(|r| r.id.as_str()).collect()))?;
     let on = program.zone.local_date(tx.at);
     if let Some(why) = r.limit.as_ref().and_then(|l| crate::action::limit_reached(&tx.account.redeemed, l, on)) {
         return Ok(Some(why));
