@@ -59,9 +59,8 @@ pub struct Counts {
 
 /// The period keys of a local day: the day, the Monday of its ISO week, its month, its year.
 fn keys(d: Date) -> [i64; 5] {
-    let (y, m, _) = d.ymd();
-    let monday = d.0 - (d.0 + 3).rem_euclid(7);
-    [d.0, monday, y * 12 + m as i64 - 1, y, 0]
+    let monday = d.0 - (d.weekday() as i64 - 1);
+    [d.0, monday, d.month_index(), d.ymd().0, 0]
 }
 
 /// Why the action may not earn now, if a limit is reached.
@@ -110,7 +109,8 @@ pub fn complete(tx: &mut Tx, action: &str, reference: Option<&str>) -> Result<Op
     let need_ref = || reference.ok_or_else(|| Error::event("ref", format!("is required for action {action}")));
     match action {
         "referral" => {
-            let Some(referral) = tx.program.referral.clone() else { return Ok(Some("the program has no referral rule".into())) };
+            let program = tx.program;
+            let Some(referral) = program.referral.as_ref() else { return Ok(Some("the program has no referral rule".into())) };
             let referrer = need_ref()?;
             if referrer == customer {
                 return Ok(Some("self-referral earns nothing".into()));
@@ -119,7 +119,7 @@ pub fn complete(tx: &mut Tx, action: &str, reference: Option<&str>) -> Result<Op
                 return Ok(Some("already a customer: only new customers can be referred".into()));
             }
             tx.account.referred_by = Some(referrer.to_string());
-            if let Some(r) = referral.friend_reward.and_then(|id| tx.program.reward(&id)) {
+            if let Some(r) = referral.friend_reward.as_deref().and_then(|id| program.reward(id)) {
                 crate::reward::gift(tx, r);
             }
             tx.notify(Trigger::Referral, vec![("referrer", D::Str(referrer)), ("role", D::Str("friend"))]);
@@ -161,7 +161,8 @@ pub fn complete(tx: &mut Tx, action: &str, reference: Option<&str>) -> Result<Op
             Ok(None)
         }
         _ => {
-            let Some(rule) = tx.program.actions.iter().find(|r| r.name == action).cloned() else {
+            let program = tx.program;
+            let Some(rule) = program.actions.iter().find(|r| r.name == action) else {
                 return Ok(Some(format!("the program has no earning rule for action \"{action}\"")));
             };
             if action == "birthday" {
@@ -174,7 +175,7 @@ pub fn complete(tx: &mut Tx, action: &str, reference: Option<&str>) -> Result<Op
             if key.as_ref().is_some_and(|k| tx.account.refs.contains(k)) {
                 return Ok(Some(format!("{action} {} already counted", reference.unwrap_or_default())));
             }
-            if let Some(why) = limit_reached(&tx.account.actions, &rule, today) {
+            if let Some(why) = limit_reached(&tx.account.actions, rule, today) {
                 return Ok(Some(why));
             }
             count(&mut tx.account.actions, action, today);
@@ -188,10 +189,7 @@ pub fn complete(tx: &mut Tx, action: &str, reference: Option<&str>) -> Result<Op
 }
 
 fn remember(tx: &mut Tx, key: String) {
-    if tx.account.refs.len() >= REFS {
-        tx.account.refs.remove(0);
-    }
-    tx.account.refs.push(key);
+    crate::ledger::push_bounded(&mut tx.account.refs, key, REFS);
 }
 
 /// The event a referred friend's first order sends to the referrer's account (or, when it

@@ -22,7 +22,6 @@ pub const STACKINGS: &[(&str, Stacking)] = &[("multiply", Stacking::Multiply), (
 pub struct Campaign {
     pub id: String,
     pub multiplier: Ratio,
-    pub text: String,
     pub from: Option<Date>,
     pub until: Option<Date>,
     /// ISO weekdays, 1 = Monday.
@@ -51,8 +50,7 @@ impl Campaign {
     pub fn read(code: &'static str, v: &crate::json::Value, path: Path) -> Result<Campaign> {
         const FIELDS: &[&str] = &["id", "multiplier", "from", "until", "weekdays", "hours", "tiers", "match", "joined_within_days", "priority", "exclusive"];
         let c = Obj::new(code, v, path, FIELDS)?;
-        let text = c.str("multiplier")?;
-        let multiplier = Ratio::parse_decimal(&text).map_err(|m| c.err("multiplier", m))?;
+        let multiplier = Ratio::parse_decimal(&c.str("multiplier")?).map_err(|m| c.err("multiplier", m))?;
         if multiplier.is_zero() {
             return Err(c.err("multiplier", "must be above zero"));
         }
@@ -92,7 +90,6 @@ impl Campaign {
         Ok(Campaign {
             id: c.str("id")?,
             multiplier,
-            text,
             from,
             until,
             weekdays,
@@ -110,10 +107,9 @@ impl Campaign {
         let local = at + zone.offset_at(at) as i64 * 1000;
         let day = Date(local.div_euclid(86_400_000));
         let minute = local.rem_euclid(86_400_000) / 60_000;
-        let weekday = ((day.0 + 3).rem_euclid(7) + 1) as u32; // 1970-01-01 was a Thursday
         self.from.is_none_or(|f| day >= f)
             && self.until.is_none_or(|u| day <= u)
-            && (self.weekdays.is_empty() || self.weekdays.contains(&weekday))
+            && (self.weekdays.is_empty() || self.weekdays.contains(&day.weekday()))
             && self.hours.is_none_or(|(f, u)| minute >= f && minute < u)
             && (self.tiers.is_empty() || tier.is_some_and(|t| self.tiers.iter().any(|x| x == t)))
             && self.joined_within_days.is_none_or(|n| joined.is_some_and(|j| day.0 - j.0 < n && day >= j))

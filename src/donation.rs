@@ -41,10 +41,7 @@ impl Donations {
 /// `points.donated`: returns why nothing was given (not enough points), if so.
 pub fn donate(tx: &mut Tx, charity: &str, points: i64) -> Result<Option<String>> {
     let d = tx.program.donations.as_ref().ok_or_else(|| Error::event("charity", "the program takes no donations"))?;
-    let (id, name) = d.charities.iter().find(|c| c.0 == charity).ok_or_else(|| {
-        let ids: Vec<&str> = d.charities.iter().map(|c| c.0.as_str()).collect();
-        Error::event("charity", format!("unknown charity \"{charity}\" (the program lists {})", ids.join(", ")))
-    })?;
+    let (id, name) = d.charities.iter().find(|c| c.0 == charity).ok_or_else(|| crate::reward::unknown("charity", charity, "the program lists", d.charities.iter().map(|c| c.0.as_str()).collect()))?;
     if points < d.min_points {
         return Err(Error::event("points", format!("{points} is below the minimum donation of {} points", d.min_points)));
     }

@@ -5,7 +5,7 @@
 use crate::engine::Tx;
 use crate::ledger::{EntryKind, Warned};
 use crate::program::{ExpiryMode, Trigger};
-use crate::time::{Date, Zone};
+use crate::time::{Date, Duration, Zone};
 use crate::json::D;
 
 /// Sets the expiry of points earned at `at`: per lot, or renewing the account's rolling date.
@@ -101,7 +101,7 @@ pub fn warn_due(tx: &mut Tx, now: i64) {
     let count = tx.program.expiry.as_ref().map_or(0, |x| x.warn_before.len());
     // No warning is due before the farthest one could be (a month is at most 31 days): far
     // from the expiry (the usual case) none of them needs its exact instant.
-    let farthest = tx.program.expiry.as_ref().and_then(|x| x.warn_before.first()).map_or(0, |w| w.months * 31 + w.days);
+    let farthest = tx.program.expiry.as_ref().and_then(|x| x.warn_before.first()).map_or(0, Duration::max_days);
     let far = now < Zone::earliest_start(Date(date.0 - farthest));
     let passed = if far { None } else { (done..count).rev().find(|&i| warning_due(tx, date, i).is_some_and(|t| t <= now)) };
     tx.account.warned = Some(Warned { until: date, done: passed.map_or(done, |i| i + 1) });

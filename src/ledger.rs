@@ -200,6 +200,14 @@ pub struct Take {
     pub points: i64,
 }
 
+/// Appends `item`, first dropping the oldest entry when the list holds `cap` already.
+pub fn push_bounded(list: &mut Vec<String>, item: String, cap: usize) {
+    if list.len() >= cap {
+        list.remove(0);
+    }
+    list.push(item);
+}
+
 impl Account {
     pub fn new(customer: &str) -> Account {
         Account { customer: customer.to_string(), ..Default::default() }
@@ -249,11 +257,18 @@ impl Account {
         self.balance.max(0)
     }
 
-    pub fn remember(&mut self, event_id: &str) {
-        if self.recent.len() >= RECENT {
-            self.recent.remove(0);
+    /// This customer's coupon `code` while it can still be used or cancelled, or why not
+    /// (the reason an event on it is skipped).
+    pub fn issued_coupon_mut(&mut self, code: &str) -> Result<&mut Coupon, String> {
+        match self.coupons.iter_mut().find(|c| c.code == code) {
+            None => Err(format!("coupon {code} is not one of this customer's")),
+            Some(c) if c.status != CouponStatus::Issued => Err(format!("coupon {code} is {}", c.status.name())),
+            Some(c) => Ok(c),
         }
-        self.recent.push(event_id.to_string());
+    }
+
+    pub fn remember(&mut self, event_id: &str) {
+        push_bounded(&mut self.recent, event_id.to_string(), RECENT);
     }
 
     pub fn seen(&self, event_id: &str) -> bool {

@@ -8,7 +8,7 @@ use crate::engine::{Effect, Tx};
 use crate::error::Result;
 use crate::json::Value;
 use crate::program::{CouponKind, CouponRule, Reward};
-use crate::ratio::{Ratio, Rounding};
+use crate::ratio::Ratio;
 use crate::time::{Date, Duration};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,12 +81,7 @@ impl Plan {
         if let Some(k) = s.take(p.opt_obj("perks", &["percent_off", "free_shipping", "multiplier", "monthly_reward"])) {
             let percent = |key: &str, max: i64| -> Result<Option<String>> {
                 let t = s.take(k.opt_str(key));
-                if let Some(t) = &t {
-                    let r = Ratio::parse_decimal(t).map_err(|m| s.first_or(k.err(key, m)))?;
-                    if r.is_zero() || r > Ratio::int(max) {
-                        return Err(s.first_or(k.err(key, format!("must be above 0 and at most {max}"))));
-                    }
-                }
+                crate::tier::check_perk(&k, key, t.as_deref(), true, Some(max)).map_err(|e| s.first_or(e))?;
                 Ok(t)
             };
             perks.percent_off = percent("percent_off", 100)?;
@@ -111,10 +106,6 @@ impl Plan {
     }
 }
 
-fn months(n: i64) -> Duration {
-    Duration { months: n, ..Duration::default() }
-}
-
 /// The end of a period that starts at `from`: the start of the same local day a month or a
 /// year later.
 fn period_end(tx: &Tx, from: i64, period: Period) -> Option<i64> {
@@ -124,13 +115,13 @@ fn period_end(tx: &Tx, from: i64, period: Period) -> Option<i64> {
         Period::Lifetime => return None,
     };
     let z = &tx.program.zone;
-    Some(z.start_of_day(z.local_date(from).add(&months(n), 1)))
+    Some(z.start_of_day(z.local_date(from).add(&Duration::months(n), 1)))
 }
 
 /// The end of the day a paid period ends on: renewals are billed that day.
 fn grace_end(tx: &Tx, until: i64) -> i64 {
     let z = &tx.program.zone;
-    z.start_of_day(z.local_date(until).next())
+    z.end_of_day(z.local_date(until))
 }
 
 fn year_of(tx: &Tx, at: i64) -> i64 {
@@ -145,10 +136,7 @@ pub fn active<'p>(program: &'p crate::program::Program, m: Option<&Membership>, 
 
 /// `membership.started`, `.renewed` and `.cancelled`: returns why nothing changed, if so.
 pub fn change(tx: &mut Tx, kind: &str, plan_id: &str) -> Result<Option<String>> {
-    let plan = tx.program.plan(plan_id).ok_or_else(|| {
-        let known: Vec<&str> = tx.program.plans.iter().map(|p| p.id.as_str()).collect();
-        crate::error::Error::event("plan", format!("unknown plan \"{plan_id}\" (the program has {})", known.join(", ")))
-    })?;
+    let plan = tx.program.plan(plan_id).ok_or_else(|| crate::reward::unknown("plan", plan_id, "the program has", tx.program.plans.iter().map(|p| p.id.as_str()).collect()))?;
     let at = tx.at;
     // Until it lapses (the day after the paid period, a day's grace for the renewal to
     // arrive) a membership is current: a renewal extends it from its end.
@@ -168,7 +156,8 @@ pub fn change(tx: &mut Tx, kind: &str, plan_id: &str) -> Result<Option<String>> 
             m.fees += plan.fee;
             tx.account.membership = Some(m);
         }
-        ("membership.started", Some(_)) => return Ok(Some(format!("already a member of {plan_id}"))),
+        // Only `membership.started` is left with a running membership (event.rs has no other kind).
+        (_, Some(_)) => return Ok(Some(format!("already a member of {plan_id}"))),
         // Starting, or renewing a lapsed membership, begins a new period now.
         (_, None) => {
             let year = year_of(tx, at);
@@ -185,7 +174,6 @@ pub fn change(tx: &mut Tx, kind: &str, plan_id: &str) -> Result<Option<String>> 
                 fees: old.map_or(0, |o| o.fees) + plan.fee,
             });
         }
-        _ => {}
     }
     // The first monthly reward comes from the advance `apply` runs after every event.
     changed(tx);
@@ -217,7 +205,7 @@ pub fn advance(tx: &mut Tx, now: i64) {
     let year = year_of(tx, now);
     if m.year < year {
         if let Some(pct) = plan.dividend {
-            let amount = Ratio::int(m.spend).checked_mul(pct).and_then(|r| r.checked_mul(Ratio::new(1, 100)?)).and_then(|r| r.round(Rounding::Floor)).unwrap_or(0);
+            let amount = pct.percent_of(m.spend);
             if amount > 0 {
                 let reward = Reward {
                     id: format!("dividend:{}:{}", plan.id, m.year),

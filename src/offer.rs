@@ -7,6 +7,7 @@ use crate::engine::Tx;
 use crate::error::Result;
 use crate::event::Order;
 use crate::json::Value;
+use crate::product::{Match, MATCH_FIELDS};
 use crate::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -18,8 +19,8 @@ pub struct Offer {
 
 #[derive(Debug, Clone)]
 pub enum When {
-    /// Units bought of lines matching `(field, value)`: sku, product_id or category.
-    Bought { field: &'static str, value: String, times: i64 },
+    /// Units bought of lines matching one sku, product_id or category.
+    Bought { matches: Match, times: i64 },
     NoOrderFor(Duration),
     NthOrder(i64),
 }
@@ -36,14 +37,19 @@ impl Offer {
         let w = o.obj("when", &["bought", "no_order_for", "nth_order"])?;
         let mut rules = Vec::new();
         if let Some(b) = s.take(w.opt_obj("bought", &["sku", "product_id", "category", "times"])) {
-            let keys = ["sku", "product_id", "category"];
-            let set: Vec<&str> = keys.into_iter().filter(|k| b.get(k).is_some()).collect();
+            let set: Vec<&str> = MATCH_FIELDS.iter().copied().filter(|k| b.get(k).is_some()).collect();
             let [field] = set[..] else { return Err(b.err("sku", "give exactly one of sku, product_id, category")) };
             let times = s.take(b.int_or("times", 1));
             if times <= 0 {
                 return Err(s.first_or(b.err("times", "must be a positive number")));
             }
-            rules.push(When::Bought { field, value: s.take(b.str(field)), times });
+            let (value, mut matches) = (s.take(b.str(field)), Match::default());
+            match field {
+                "sku" => matches.skus.push(value),
+                "product_id" => matches.product_ids.push(value),
+                _ => matches.categories.push(value),
+            }
+            rules.push(When::Bought { matches, times });
         }
         if let Some(d) = s.take(w.parsed("no_order_for", Duration::parse)) {
             if d == Duration::default() {
@@ -76,23 +82,15 @@ fn issue(tx: &mut Tx, offer: &Offer) {
 /// holds are issued.
 pub fn on_order(tx: &mut Tx, order: &Order) {
     let program = tx.program;
-    tx.account.last_order = Some(tx.at);
+    // The newest order placed: an older one arriving late does not move it back.
+    tx.account.last_order = tx.account.last_order.max(Some(tx.at));
     for offer in &program.offers {
         if tx.account.offers.contains(&offer.id) {
             continue;
         }
         let holds = match &offer.when {
-            When::Bought { field, value, times } => {
-                let units: i64 = order
-                    .lines
-                    .iter()
-                    .filter(|l| match *field {
-                        "sku" => l.sku.as_deref() == Some(value),
-                        "product_id" => l.product_id.as_deref() == Some(value),
-                        _ => l.categories.contains(value),
-                    })
-                    .map(|l| l.quantity)
-                    .sum();
+            When::Bought { matches, times } => {
+                let units: i64 = order.lines.iter().filter(|l| matches.matches(l)).map(|l| l.quantity).sum();
                 let bought = &mut tx.account.bought;
                 let n = match bought.iter_mut().find(|b| b.0 == offer.id) {
                     Some(b) => {
@@ -120,8 +118,7 @@ pub fn on_order(tx: &mut Tx, order: &Order) {
 fn winback_due(tx: &Tx, offer: &Offer) -> Option<i64> {
     let When::NoOrderFor(d) = &offer.when else { return None };
     let last = tx.account.last_order?;
-    let z = &tx.program.zone;
-    Some(if d.months == 0 && d.days == 0 { last + d.ms } else { z.start_of_day(z.local_date(last).add(d, 1)) })
+    Some(tx.program.zone.reached(last, d))
 }
 
 /// Win-back offers whose quiet period has passed by `now`.

@@ -64,7 +64,7 @@ impl PayWithPoints {
     /// The most points a customer with `spendable` points may spend on `goods` (minor units).
     pub fn allowance(&self, spendable: i64, goods: i64) -> Allowance {
         let cap = match self.max_share {
-            Some(s) => Ratio::int(goods).checked_mul(s).and_then(|r| r.checked_mul(Ratio::new(1, 100)?)).and_then(|r| r.round(Rounding::Floor)).unwrap_or(0),
+            Some(s) => s.percent_of(goods),
             None => goods,
         };
         let steps = [spendable / self.points, cap / self.value, self.max_points.map_or(i64::MAX, |m| m / self.points)].into_iter().min().unwrap_or(0).max(0);

@@ -5,12 +5,12 @@
 use crate::engine::Tx;
 use crate::ledger::{EntryKind, PendingLot};
 
-/// Holds an order's points until the end of the local day the return window ends.
+/// Holds an order's points until the return window ends (`Zone::after`: through the local
+/// day it reaches, or to the instant for a time-only window like `PT72H`).
 /// Returns false when the program has no window (the points are credited at once).
 pub fn hold(tx: &mut Tx, order_id: &str, points: i64, at: i64, expires_at: Option<i64>) -> bool {
     let Some(window) = tx.program.pending else { return false };
-    let zone = &tx.program.zone;
-    let release_at = zone.end_of_day(zone.local_date(at).add(&window, 1));
+    let release_at = tx.program.zone.after(at, &window);
     tx.account.pending += points;
     tx.account.pending_lots.push(PendingLot { id: tx.event_id.clone(), order_id: order_id.to_string(), points, release_at, expires_at });
     let at = tx.at_text();

@@ -209,6 +209,11 @@ impl Ratio {
         let twice = Ratio { num: self.num * 2 + self.den, den: self.den * 2 };
         twice.floor()
     }
+    /// `floor(self% of amount)`, 0 when it overflows: a percent coupon's discount, the
+    /// pay-with-points cap, a membership dividend, all in minor units.
+    pub fn percent_of(self, amount: i64) -> i64 {
+        Ratio::int(amount).checked_mul(self).and_then(|r| r.checked_mul(Ratio::new(1, 100)?)).and_then(|r| r.round(Rounding::Floor)).unwrap_or(0)
+    }
     pub fn round(self, mode: Rounding) -> Option<i64> {
         let n = match mode {
             Rounding::Floor => self.floor(),

@@ -54,10 +54,7 @@ fn coupon(tx: &mut Tx, reward: &Reward, debit: bool) {
     tx.coupons_issued += 1;
     let code = code(tx.secret, &tx.event_id, tx.coupons_issued);
     let c = &reward.coupon;
-    let expires_at = c.valid_for.map(|d| {
-        let z = &tx.program.zone;
-        if d.ms == 0 { z.end_of_day(z.local_date(tx.at).add(&d, 1)) } else { tx.at + d.ms }
-    });
+    let expires_at = c.valid_for.map(|d| tx.program.zone.after(tx.at, &d));
     let coupon = Coupon {
         code: code.clone(),
         reward: reward.id.clone(),
@@ -88,13 +85,17 @@ fn coupon(tx: &mut Tx, reward: &Reward, debit: bool) {
     tx.notify(Trigger::RewardEarned, vec![("reward", D::Str(&reward.id)), ("reward_name", D::Str(&name)), ("coupon", D::Raw(view.sorted_json())), ("balance", D::Int(balance))]);
 }
 
+/// The error (at field `what`) of an event naming something the program lacks: `unknown <what> "<id>"
+/// (<has> a, b, c)`, `has` saying where the known ids are ("the catalogue has").
+pub fn unknown(what: &str, id: &str, has: &str, known: Vec<&str>) -> crate::error::Error {
+    crate::error::Error::event(what, format!("unknown {what} \"{id}\" ({has} {})", known.join(", ")))
+}
+
 /// `reward.redeemed`: issues a catalogue reward for its points, within the customer's limit
 /// and the program's stock; returns why not, if so.
 pub fn redeem(tx: &mut Tx, id: &str) -> crate::error::Result<Option<String>> {
     let program = tx.program;
-    let r = program.reward(id).ok_or_else(|| {
-        crate::error::Error::event("reward", format!("unknown reward \"{id}\" (the catalogue has {})", program.rewards.iter().map(|r| r.id.as_str()).collect::<Vec<_>>().join(", ")))
-    })?;
+    let r = program.reward(id).ok_or_else(|| unknown("reward", id, "the catalogue has", program.rewards.iter().map(|r| r.id.as_str()).collect()))?;
     let on = program.zone.local_date(tx.at);
     if let Some(why) = r.limit.as_ref().and_then(|l| crate::action::limit_reached(&tx.account.redeemed, l, on)) {
         return Ok(Some(why));
@@ -119,11 +120,9 @@ pub fn redeem(tx: &mut Tx, id: &str) -> crate::error::Result<Option<String>> {
 /// A threshold (`auto`) reward's are not: they would reach the threshold and issue it again.
 pub fn cancel(tx: &mut Tx, code: &str) -> Option<String> {
     let customer = tx.account.customer.clone();
-    let c = tx.account.coupons.iter_mut().find(|c| c.code == code);
-    let c = match c {
-        None => return Some(format!("coupon {code} is not one of this customer's")),
-        Some(c) if c.status != CouponStatus::Issued => return Some(format!("coupon {code} is {}", c.status.name())),
-        Some(c) => c,
+    let c = match tx.account.issued_coupon_mut(code) {
+        Ok(c) => c,
+        Err(why) => return Some(why),
     };
     c.status = CouponStatus::Cancelled;
     let (points, reward) = (c.points, c.reward.clone());
@@ -207,7 +206,7 @@ pub fn discount(c: &Coupon, cart: &Order, at: i64, exponent: u32) -> Result<i64,
     let raw = match c.kind {
         CouponKind::Percent => {
             let pct = c.value.as_deref().and_then(|v| Ratio::parse_decimal(v).ok()).unwrap_or_default();
-            Ratio::int(goods).checked_mul(pct).and_then(|r| r.checked_mul(Ratio::new(1, 100)?)).and_then(|r| r.round(crate::ratio::Rounding::Floor)).unwrap_or(0)
+            pct.percent_of(goods)
         }
         CouponKind::Fixed => c.value.as_deref().and_then(|v| crate::money::parse_amount(v, exponent).ok()).unwrap_or(0).min(goods),
         CouponKind::FreeShipping => cart.shipping,

@@ -51,6 +51,9 @@ pub struct Simulation {
     skipped: u64,
     /// Coupons issued per reward id, in the order first seen.
     rewards: Vec<(String, i64)>,
+    /// Coupons out per stock-limited reward, program-wide, as `Engine::apply_batch_with`
+    /// keeps it: what a redemption checks the reward's `stock` against.
+    stock: HashMap<String, i64>,
     failed: bool,
 }
 
@@ -72,6 +75,7 @@ impl Simulation {
             applied: 0,
             skipped: 0,
             rewards: Vec::new(),
+            stock: HashMap::new(),
             failed: false,
         }
     }
@@ -139,8 +143,11 @@ impl Simulation {
                         due.push((d, i));
                     }
                 }
-                // In (due, customer) order, as a replay of the same ticks runs them.
-                crate::sort_by_key(&mut due, |&(d, i)| (d, self.accounts[i].customer.clone()));
+                // In (due, customer) order, as a replay of the same ticks runs them. Keys are
+                // unique (one entry per account), so an unstable sort gives the same order;
+                // core's sort is fine here, this module is not in the checkout wasm.
+                let accounts = &self.accounts;
+                due.sort_unstable_by(|&(d, i), &(e, j)| (d, &accounts[i].customer).cmp(&(e, &accounts[j].customer)));
                 for (_, i) in due {
                     let c = self.accounts[i].customer.clone();
                     self.apply(&c, event, &mut derived)?;
@@ -163,7 +170,8 @@ impl Simulation {
         let state = known.map(|i| std::mem::take(&mut self.accounts[i]));
         let order = event.order_id().and_then(|id| self.orders.get(id)).filter(|o| o.customer == *customer).cloned();
         let before = state.as_ref().and_then(|s| s.next_due);
-        let out = self.engine.apply(state, order, event)?;
+        let out = self.engine.apply_with(state, order, event, Some(&self.stock))?;
+        crate::reward::count_stock(&self.engine.program, &mut self.stock, &out.effects);
         self.applied += 1;
         self.skipped += out.skipped.is_some() as u64;
         if let Some(o) = out.order {

@@ -92,14 +92,12 @@ pub fn on_order(tx: &mut Tx, record: &mut OrderRecord) {
 
 /// Lifetime totals for every build (a referral needs "first order"); tiers need more.
 fn activity(tx: &mut Tx, at: i64, spend: i64, points: i64, orders: i64) {
+    let l = &mut tx.account.lifetime;
+    (l.spend, l.points, l.orders) = (l.spend + spend, l.points + points, l.orders + orders);
     #[cfg(feature = "status")]
     crate::tier::on_activity(tx, at, spend, points, orders);
     #[cfg(not(feature = "status"))]
-    {
-        let _ = at;
-        let l = &mut tx.account.lifetime;
-        (l.spend, l.points, l.orders) = (l.spend + spend, l.points + points, l.orders + orders);
-    }
+    let _ = at;
 }
 
 /// Before a refund's reversal: cancels what is still pending for the order (no debt) and

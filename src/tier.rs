@@ -58,13 +58,26 @@ pub struct Perks {
 const BASES: &[(&str, Basis)] = &[("spend", Basis::Spend), ("points", Basis::Points), ("orders", Basis::Orders)];
 const WINDOWS: &[(&str, Window)] = &[("lifetime", Window::Lifetime), ("calendar_year", Window::CalendarYear), ("rolling_12m", Window::Rolling12m)];
 
-fn multiplier(o: &Obj, key: &str) -> Result<Option<String>> {
-    let Some(s) = o.opt_str(key)? else { return Ok(None) };
-    let r = Ratio::parse_decimal(&s).map_err(|m| o.err(key, m))?;
-    if r.is_zero() {
-        return Err(o.err(key, "must be above zero"));
+/// Checks a perk's decimal (`percent_off`, a multiplier), kept as written: it must parse,
+/// be nonzero when `above_zero` and at most `max` when given. Tiers and membership plans
+/// share it with their own limits.
+pub fn check_perk(o: &Obj, key: &str, text: Option<&str>, above_zero: bool, max: Option<i64>) -> Result<()> {
+    let Some(t) = text else { return Ok(()) };
+    let r = Ratio::parse_decimal(t).map_err(|m| o.err(key, m))?;
+    if (above_zero && r.is_zero()) || max.is_some_and(|m| r > Ratio::int(m)) {
+        return Err(o.err(key, match (above_zero, max) {
+            (true, Some(m)) => format!("must be above 0 and at most {m}"),
+            (false, Some(m)) => format!("must be at most {m}"),
+            _ => "must be above zero".to_string(),
+        }));
     }
-    Ok(Some(s))
+    Ok(())
+}
+
+fn multiplier(o: &Obj, key: &str) -> Result<Option<String>> {
+    let s = o.opt_str(key)?;
+    check_perk(o, key, s.as_deref(), true, None)?;
+    Ok(s)
 }
 
 impl Tiers {
@@ -102,13 +115,8 @@ impl Tiers {
             if let Some(p) = l.opt_obj("perks", &["multiplier", "percent_off", "free_shipping", "entry_reward", "chosen_day_multiplier"])? {
                 perks.multiplier = multiplier(&p, "multiplier")?;
                 perks.chosen_day_multiplier = multiplier(&p, "chosen_day_multiplier")?;
-                if let Some(pc) = p.opt_str("percent_off")? {
-                    let r = Ratio::parse_decimal(&pc).map_err(|m| p.err("percent_off", m))?;
-                    if r > Ratio::int(100) {
-                        return Err(p.err("percent_off", "must be at most 100"));
-                    }
-                    perks.percent_off = Some(pc);
-                }
+                perks.percent_off = p.opt_str("percent_off")?;
+                check_perk(&p, "percent_off", perks.percent_off.as_deref(), false, Some(100))?;
                 perks.free_shipping = p.bool_or("free_shipping", false)?;
                 perks.entry_reward = p.opt_str("entry_reward")?;
                 if let Some(r) = perks.entry_reward.as_ref().filter(|r| !rewards.contains(r)) {
@@ -140,11 +148,10 @@ impl Tiers {
     /// the retention periods and grace days. `None` holds it for good (lifetime window).
     pub fn held_until(&self, on: Date) -> Option<Date> {
         let (y, m, _) = on.ymd();
-        let months = |n: i64| Duration { months: n, ..Default::default() };
         let end = match self.window {
             Window::Lifetime => return None,
             Window::CalendarYear => Date::from_ymd(y + self.retain_periods, 12, 31)?,
-            Window::Rolling12m => Date::from_ymd(y, m, 1)?.add(&months(12 * (1 + self.retain_periods)), 1).add(&Duration { days: 1, ..Default::default() }, -1),
+            Window::Rolling12m => Date::from_ymd(y, m, 1)?.add(&Duration::months(12 * (1 + self.retain_periods)), 1).add(&Duration { days: 1, ..Default::default() }, -1),
         };
         Some(Date(end.0 + self.grace_days))
     }
@@ -160,17 +167,13 @@ pub struct Month {
     pub orders: i64,
 }
 
-pub fn month_of(d: Date) -> i64 {
-    let (y, m, _) = d.ymd();
-    y * 12 + m as i64 - 1
-}
 
 /// Months kept: enough for a rolling 12 months and the calendar year before.
 pub const MONTHS_KEPT: i64 = 24;
 
 /// Adds activity to the month of `on`, dropping months no window can reach any more.
 pub fn record(months: &mut Vec<Month>, on: Date, spend: i64, points: i64, orders: i64) {
-    let m = month_of(on);
+    let m = on.month_index();
     match months.iter_mut().find(|x| x.month == m) {
         Some(x) => {
             x.spend += spend;
@@ -193,7 +196,7 @@ pub fn value(t: &Tiers, months: &[Month], lifetime: &Month, on: Date) -> i64 {
         Basis::Points => x.points,
         Basis::Orders => x.orders,
     };
-    let now = month_of(on);
+    let now = on.month_index();
     match t.window {
         Window::Lifetime => pick(lifetime),
         Window::CalendarYear => months.iter().filter(|x| x.month.div_euclid(12) == now.div_euclid(12) && x.month <= now).map(pick).sum(),
@@ -202,12 +205,10 @@ pub fn value(t: &Tiers, months: &[Month], lifetime: &Month, on: Date) -> i64 {
 }
 
 /// Records qualifying activity on the local day of `at`, then upgrades at once if a higher
-/// level is reached (and extends the hold of a level requalified for).
+/// level is reached (and extends the hold of a level requalified for). The lifetime totals
+/// (kept for every program: a referral needs "first order") are already counted
+/// (`status::activity`); the months only when tiers need them.
 pub fn on_activity(tx: &mut Tx, at: i64, spend: i64, points: i64, orders: i64) {
-    // Lifetime totals are kept for every program (a referral needs "first order"); the
-    // months only when tiers need them.
-    let l = &mut tx.account.lifetime;
-    (l.spend, l.points, l.orders) = (l.spend + spend, l.points + points, l.orders + orders);
     if tx.program.tiers.is_none() {
         return;
     }
@@ -310,7 +311,7 @@ mod tests {
         assert_eq!(value(&tiers(Window::Rolling12m, 0, 0), &months, &life, d("2026-12-01")), 35_000, "Dec 2025 left the window");
         assert_eq!(value(&tiers(Window::Lifetime, 0, 0), &months, &life, d("2030-01-01")), 75_000);
         record(&mut months, d("2028-06-01"), 1, 1, 1);
-        assert!(months.iter().all(|m| m.month > month_of(d("2028-06-01")) - MONTHS_KEPT), "old months dropped");
+        assert!(months.iter().all(|m| m.month > d("2028-06-01").month_index() - MONTHS_KEPT), "old months dropped");
     }
 
     #[test]

@@ -74,6 +74,15 @@ impl Date {
     pub fn next(self) -> Date {
         Date(self.0 + 1)
     }
+    /// The ISO weekday: 1 for Monday to 7 for Sunday (1970-01-01 was a Thursday).
+    pub fn weekday(self) -> u32 {
+        ((self.0 + 3).rem_euclid(7) + 1) as u32
+    }
+    /// The month as one number, `year * 12 + (month - 1)`: consecutive months differ by 1.
+    pub fn month_index(self) -> i64 {
+        let (y, m, _) = self.ymd();
+        y * 12 + m as i64 - 1
+    }
 }
 
 impl std::fmt::Display for Date {
@@ -189,6 +198,13 @@ pub struct Duration {
 }
 
 impl Duration {
+    pub fn months(n: i64) -> Duration {
+        Duration { months: n, ..Duration::default() }
+    }
+    /// The most days the calendar part can span (a month is at most 31 days).
+    pub fn max_days(&self) -> i64 {
+        self.months * 31 + self.days
+    }
     pub fn parse(s: &str) -> Result<Duration, String> {
         let err = || format!("\"{s}\" is not an ISO 8601 duration like \"P30D\", \"P2M\" or \"P1Y\"");
         let rest = s.strip_prefix('P').ok_or_else(err)?;
@@ -295,6 +311,25 @@ impl Zone {
     /// The exclusive end of a local day: the start of the next one.
     pub fn end_of_day(&self, d: Date) -> i64 {
         self.start_of_day(d.next())
+    }
+    /// Where a duration from `at` ends, through the end of a local day: exactly `at + d` for
+    /// a time-only duration (`PT72H`); otherwise the time part is added first and the
+    /// calendar part counted in local dates, and the day it reaches is included (a coupon's
+    /// validity, a return window).
+    pub fn after(&self, at: i64, d: &Duration) -> i64 {
+        self.span(at, d, true)
+    }
+    /// Like `after`, but the day reached starts the period rather than ending it (a
+    /// win-back offer's quiet period is over as that day begins).
+    pub fn reached(&self, at: i64, d: &Duration) -> i64 {
+        self.span(at, d, false)
+    }
+    fn span(&self, at: i64, d: &Duration, through: bool) -> i64 {
+        if d.months == 0 && d.days == 0 {
+            return at + d.ms;
+        }
+        let day = self.local_date(at + d.ms).add(d, 1);
+        if through { self.end_of_day(day) } else { self.start_of_day(day) }
     }
     pub fn format(&self, utc_ms: i64) -> String {
         format_instant(utc_ms, self.offset_at(utc_ms))

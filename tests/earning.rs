@@ -254,3 +254,14 @@ fn pending_points_wait_for_the_return_window() {
     // After the window a refund is an ordinary reversal.
     assert_eq!(h.ok(refund_all("x2", "2026-02-01T12:00:00+01:00", "o2")).entries[0].points, -500);
 }
+
+#[test]
+fn a_return_window_with_a_time_part_is_counted_in_hours() {
+    // PT72H is three days to the minute, not the end of the order's own day.
+    let mut h = Harness::new(&with(json!({"pending": {"window": "PT72H"}})));
+    h.ok(eur("o1", "2026-01-10T12:00:00+01:00", "c1", "100.00"));
+    h.tick("2026-01-13T11:59:00+01:00");
+    assert_eq!((h.balance("c1"), h.view("c1").pending), (0, 1000), "still inside the 72 hours");
+    let out = h.tick("2026-01-13T12:00:00+01:00").remove(0);
+    assert_eq!((out.entries[0].kind, out.entries[0].points), (EntryKind::Release, 1000));
+}

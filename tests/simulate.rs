@@ -273,3 +273,29 @@ fn donated_and_given_back_points_are_reported() {
     let p = &r["points"];
     assert_eq!((&p["issued"], &p["donated"], &p["redeemed"], &p["restored"], &p["outstanding"]), (&json!(1000), &json!(200), &json!(500), &json!(500), &json!(800)));
 }
+
+#[test]
+fn a_stock_limited_reward_is_counted_across_the_replay() {
+    // Three customers ask for a reward with a stock of 2: the third is refused, not the replay.
+    let mut program = seed_program();
+    program["rewards"].as_array_mut().unwrap().push(json!({"id": "tote", "points": 100, "stock": 2, "coupon": {"type": "free_product", "product": "TOTE-01", "valid_for": "P30D"}}));
+    let mut events = vec![];
+    for c in ["c1", "c2", "c3"] {
+        events.push(eur(&format!("o-{c}"), "2026-01-10T12:00:00+01:00", c, "50.00"));
+        events.push(json!({"id": format!("r-{c}"), "type": "reward.redeemed", "at": "2026-01-11T12:00:00+01:00", "customer": c, "reward": "tote"}));
+    }
+    let engine = engine(&program).unwrap();
+    let all: Vec<_> = events.iter().map(|e| engine.parse_event(&e.to_string()).unwrap()).collect();
+    let batch = engine.apply_batch(HashMap::new(), HashMap::new(), &all).unwrap();
+    let mut coupons = HashMap::new();
+    for e in &batch.effects {
+        if let Effect::CouponIssued { reward, .. } = e {
+            *coupons.entry(reward.clone()).or_default() += 1;
+        }
+    }
+    assert_eq!(coupons, HashMap::from([("tote".to_string(), 2)]));
+    let r = report(&program, &events);
+    assert_same(&r, &batch.states, &coupons);
+    assert_eq!(r["skipped"], batch.skipped.len());
+    assert_eq!(r["skipped"], 1, "the third redemption is out of stock: {r}");
+}

@@ -446,3 +446,39 @@ fn points_are_valued_at_the_pay_with_points_rate_floored_to_the_minor_unit() {
     assert_eq!(format_amount(rate(3, 10).value_of(1000), 3), "3.333"); // KWD 0.010
     assert_eq!(format_amount(rate(1, 5).value_of(7), 0), "35"); // JPY 5
 }
+
+#[test]
+fn a_validity_with_days_and_hours_counts_both() {
+    // P1DT12H from 11:00 local on the 6th reaches 23:00 on the 7th: valid through that day.
+    let mut h = Harness::new(&with(json!({"rewards": [{"id": "r", "points": 100, "coupon": {"type": "fixed", "value": "1.00", "valid_for": "P1DT12H"}}]})));
+    h.ok(adjust("a1", "2026-01-05T10:00:00Z", "c1", 500));
+    h.ok(event("r1", "reward.redeemed", "2026-01-06T10:00:00Z", "c1", json!({"reward": "r"})));
+    assert_eq!(h.states["c1"].coupons[0].expires_at, Some(ms("2026-01-08T00:00:00+01:00")));
+}
+
+#[test]
+fn a_quiet_period_with_days_and_hours_counts_both() {
+    // P1DT12H after 14:00 local on the 1st reaches 02:00 on the 3rd: due as the 3rd begins.
+    let mut h = Harness::new(&with(json!({
+        "rewards": [{"id": "gift", "points": 1, "coupon": {"type": "fixed", "value": "10.00", "valid_for": "P30D"}}],
+        "offers": [{"id": "winback", "when": {"no_order_for": "P1DT12H"}, "reward": "gift"}]
+    })));
+    h.ok(eur("o1", "2026-01-01T14:00:00+01:00", "c1", "10.00"));
+    h.tick("2026-01-02T23:59:00+01:00");
+    assert!(h.states["c1"].offers.is_empty(), "36 hours have not passed");
+    h.tick("2026-01-03T00:00:00+01:00");
+    assert_eq!(h.states["c1"].offers, vec!["winback"]);
+}
+
+#[test]
+fn a_late_older_order_does_not_move_the_last_order_back() {
+    let mut h = Harness::new(&offer_program());
+    h.ok(boots("o1", "2026-03-01T10:00:00Z", 1));
+    // An order of January arrives late: the last order is still March's.
+    h.ok(boots("o0", "2026-01-01T10:00:00Z", 1));
+    assert_eq!(h.states["c1"].last_order, Some(ms("2026-03-01T10:00:00Z")));
+    h.tick("2026-04-15T00:00:00Z");
+    assert!(offers_issued(&h).is_empty(), "90 days have not passed since March 1st");
+    h.tick("2026-06-01T00:00:00Z");
+    assert_eq!(offers_issued(&h), vec!["winback"]);
+}
