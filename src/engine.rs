@@ -391,10 +391,9 @@ impl Engine {
             Body::PointsDonated { charity, points } => skipped = crate::donation::donate(tx, charity, *points)?,
             Body::CouponUsed { code, order_id } => {
                 let customer = tx.account.customer.clone();
-                match tx.account.coupons.iter_mut().find(|c| &c.code == code) {
-                    None => skipped = Some(format!("coupon {code} is not one of this customer's")),
-                    Some(c) if c.status != CouponStatus::Issued => skipped = Some(format!("coupon {code} is {}", c.status.name())),
-                    Some(c) => {
+                match tx.account.issued_coupon_mut(code) {
+                    Err(why) => skipped = Some(why),
+                    Ok(c) => {
                         c.status = CouponStatus::Used;
                         c.order_id = order_id.clone();
                         tx.effects.push(Effect::CouponUsed { customer, code: code.clone(), order_id: order_id.clone() });

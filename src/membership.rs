@@ -214,8 +214,6 @@ pub fn advance(tx: &mut Tx, now: i64) {
                     points: 0,
                     coupon: CouponRule {
                         kind: CouponKind::Fixed,
-                        percent: None,
-                        amount: Some(amount),
                         value_text: Some(program.format_amount(amount)),
                         min_order: None,
                         max_discount: None,

@@ -168,8 +168,6 @@ pub struct Reward {
 pub struct CouponRule {
     pub kind: CouponKind,
     /// Percent as an exact ratio (10 = 10%), or a fixed amount in minor units.
-    pub percent: Option<Ratio>,
-    pub amount: Option<i64>,
     pub value_text: Option<String>,
     pub min_order: Option<i64>,
     pub max_discount: Option<i64>,
@@ -259,7 +257,7 @@ impl Program {
                     warn.push(d);
                 }
                 // Farthest first: a duration in months is longer than any in days below 28.
-                crate::sort_by_key(&mut warn, |w| std::cmp::Reverse(w.months * 31 + w.days));
+                crate::sort_by_key(&mut warn, |w| std::cmp::Reverse(w.max_days()));
                 warn.dedup();
                 Some(Expiry { mode, after, warn_before: warn })
             }
@@ -282,18 +280,16 @@ impl Program {
             let c = r.obj("coupon", &["type", "value", "min_order", "max_discount", "valid_for", "product"])?;
             let kind = s.take(c.one_of("type", COUPON_KINDS)).ok_or_else(|| s.first_or(c.err("type", "is required")))?;
             let value_text = s.take(c.opt_str("value"));
-            let (mut percent, mut fixed) = (None, None);
+            // The value is checked here and kept as text: coupons carry it as written.
             match (kind, &value_text) {
                 (CouponKind::Percent, Some(v)) => {
                     let pc = Ratio::parse_decimal(v).map_err(|m| s.first_or(c.err("value", m)))?;
                     if pc.is_zero() || pc > Ratio::int(100) {
                         return Err(s.first_or(c.err("value", format!("percent \"{v}\" must be above 0 and at most 100"))));
                     }
-                    percent = Some(pc);
                 }
                 (CouponKind::Fixed, Some(_)) => {
-                    fixed = amount(&c, "value")?;
-                    if fixed == Some(0) {
+                    if amount(&c, "value")? == Some(0) {
                         return Err(s.first_or(c.err("value", "must be above zero")));
                     }
                 }
@@ -332,8 +328,6 @@ impl Program {
                 points,
                 coupon: CouponRule {
                     kind,
-                    percent,
-                    amount: fixed,
                     value_text,
                     min_order: amount(&c, "min_order")?,
                     max_discount: amount(&c, "max_discount")?,
