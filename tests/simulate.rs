@@ -124,6 +124,20 @@ fn one_by_one(engine: &Engine, events: &[Value]) -> (HashMap<String, Account>, H
     (states, coupons)
 }
 
+/// The whole history through `Engine::apply_batch`, and the coupons it issued per reward.
+fn batch(program: &Value, events: &[Value]) -> (loyalty_engine::engine::Batch, HashMap<String, i64>) {
+    let engine = engine(program).unwrap();
+    let all: Vec<_> = events.iter().map(|e| engine.parse_event(&e.to_string()).unwrap()).collect();
+    let batch = engine.apply_batch(HashMap::new(), HashMap::new(), &all).unwrap();
+    let mut coupons = HashMap::new();
+    for e in &batch.effects {
+        if let Effect::CouponIssued { reward, .. } = e {
+            *coupons.entry(reward.clone()).or_default() += 1;
+        }
+    }
+    (batch, coupons)
+}
+
 fn assert_same(r: &Value, states: &HashMap<String, Account>, coupons: &HashMap<String, i64>) {
     let sum = |f: fn(&Account) -> i64| states.values().map(f).sum::<i64>();
     assert_eq!(r["customers"], states.len());
@@ -162,15 +176,7 @@ fn totals_equal_the_events_applied_one_by_one_whatever_the_chunks() {
 fn totals_equal_apply_batch_over_the_whole_history() {
     let program = seed_program();
     let events = history(20, 400);
-    let engine = engine(&program).unwrap();
-    let all: Vec<_> = events.iter().map(|e| engine.parse_event(&e.to_string()).unwrap()).collect();
-    let batch = engine.apply_batch(HashMap::new(), HashMap::new(), &all).unwrap();
-    let mut coupons = HashMap::new();
-    for e in &batch.effects {
-        if let Effect::CouponIssued { reward, .. } = e {
-            *coupons.entry(reward.clone()).or_default() += 1;
-        }
-    }
+    let (batch, coupons) = batch(&program, &events);
     let r = report(&program, &events);
     assert_same(&r, &batch.states, &coupons);
     assert_eq!(r["skipped"], batch.skipped.len());
@@ -284,15 +290,7 @@ fn a_stock_limited_reward_is_counted_across_the_replay() {
         events.push(eur(&format!("o-{c}"), "2026-01-10T12:00:00+01:00", c, "50.00"));
         events.push(json!({"id": format!("r-{c}"), "type": "reward.redeemed", "at": "2026-01-11T12:00:00+01:00", "customer": c, "reward": "tote"}));
     }
-    let engine = engine(&program).unwrap();
-    let all: Vec<_> = events.iter().map(|e| engine.parse_event(&e.to_string()).unwrap()).collect();
-    let batch = engine.apply_batch(HashMap::new(), HashMap::new(), &all).unwrap();
-    let mut coupons = HashMap::new();
-    for e in &batch.effects {
-        if let Effect::CouponIssued { reward, .. } = e {
-            *coupons.entry(reward.clone()).or_default() += 1;
-        }
-    }
+    let (batch, coupons) = batch(&program, &events);
     assert_eq!(coupons, HashMap::from([("tote".to_string(), 2)]));
     let r = report(&program, &events);
     assert_same(&r, &batch.states, &coupons);
