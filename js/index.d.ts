@@ -335,6 +335,10 @@ export interface LoyaltyStore {
   transaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   /** Optional bulk import: one transaction for a chunk of events (used by `importMany`; without it each event gets its own). */
   chunk?<T>(program: string, events: LoyaltyEvent[], fn: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+  /** Optional lock-free path (the SQL stores): the event's stored outcome, the account and its version, the order and its row tag, in one read. */
+  peek?(program: string, id: string, orderId: string | null, customer: string): Promise<{ found: StoredEvent | null; order: (StoredOrder & { tag: string }) | null; account: LockedAccount | null }>;
+  /** With `peek`: writes what `record` writes, in its own transaction, only if the account version and the order tag are still as read; resolves to whether it wrote. */
+  recordIfUnchanged?(program: string, written: Parameters<StoreTransaction['record']>[1], check: { orderId: string | null; version: number; orderTag: string | null }): Promise<boolean>;
   event(program: string, id: string): Promise<StoredEvent | null>;
   /** The stored engine state, or null. */
   account(program: string, customer: string): Promise<AccountState | null>;

@@ -83,11 +83,10 @@ export function createLoyalty({ program, store, secret = '' }) {
     return (await applyAndRecord(tx, event, customer, row.state, order)).result;
   }
 
-  // Applies one event to a locked account and writes everything it did.
-  async function applyAndRecord(tx, event, customer, state, order) {
+  // The engine on one account: the result to answer with and everything to write.
+  function compute(event, customer, state, order, stock) {
     // As replay does: an order record of another customer is not this event's order.
     const record = order?.customer === customer ? order.record : null;
-    const stock = event.type === 'reward.redeemed' && stocked.has(event.reward) ? { [event.reward]: await tx.rewardStock(P, event.reward) } : undefined;
     const out = engine.apply(state, event, { order: record, stock });
     const result = {
       event: event.id,
@@ -99,13 +98,42 @@ export function createLoyalty({ program, store, secret = '' }) {
       ...(out.duplicate ? { skipped: 'already applied to this account' } : {}),
     };
     // `stateText` is the engine's own JSON of the state: a SQL store binds it as is.
-    await tx.record(P, { event, customer, result, state: out.state, stateText: out.stateText, order: out.order, entries: out.entries, effects: out.effects });
-    return { result, state: out.state, order: out.order };
+    const written = { event, customer, result, state: out.state, stateText: out.stateText, order: out.order, entries: out.entries, effects: out.effects };
+    return { result, written, state: out.state, order: out.order };
+  }
+
+  // Applies one event to a locked account and writes everything it did.
+  async function applyAndRecord(tx, event, customer, state, order) {
+    const stock = event.type === 'reward.redeemed' && stocked.has(event.reward) ? { [event.reward]: await tx.rewardStock(P, event.reward) } : undefined;
+    const done = compute(event, customer, state, order, stock);
+    await tx.record(P, done.written);
+    return done;
+  }
+
+  // SQL stores: one read, the engine, one write, no transaction held in between. The write
+  // takes the locked path's locks and writes only if the account and the order are still as
+  // read. Null sends the event down the locked path: no account yet, a stock-limited
+  // redemption (its count is read under a lock), a change in between, or an engine error
+  // (which the locked path, on current data, gives again if it is real).
+  async function optimistic(event) {
+    if (!store.peek || event.customer === undefined || (event.type === 'reward.redeemed' && stocked.has(event.reward))) return null;
+    const orderId = orderIdOf(event);
+    const seen = await store.peek(P, event.id, orderId, event.customer);
+    if (seen.found) return again(seen.found);
+    if (!seen.account) return null;
+    let done;
+    try {
+      done = compute(event, event.customer, seen.account.state, seen.order);
+    } catch {
+      return null;
+    }
+    const check = { orderId, version: seen.account.version, orderTag: seen.order?.tag ?? null };
+    return (await store.recordIfUnchanged(P, done.written, check)) ? done.result : null;
   }
 
   async function run(event, options) {
     try {
-      return await store.transaction((tx) => applyIn(tx, event, options));
+      return (!options?.due && (await optimistic(event))) || (await store.transaction((tx) => applyIn(tx, event, options)));
     } catch (err) {
       // Two deliveries raced past the check: the loser rolled back (on the events primary
       // key, 23505, or on an engine error from applying it to the winner's state); the

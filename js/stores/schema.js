@@ -5,6 +5,7 @@
 // deployment that outgrows one PostgreSQL can shard by (program, customer).
 import { kpiMigration } from './kpi-schema.js';
 import { notifyMigrations } from './notify-schema.js';
+import { recordFunction } from './record-schema.js';
 
 export const migrations = [
   // 1: the ledger.
@@ -100,12 +101,15 @@ export const migrations = [
   kpiMigration,
   // 3: notifications (templates, contacts, push subscriptions, deliveries, outbox leases).
   ...notifyMigrations,
+  // Everything one event did, written by one call (a list: a function body holds semicolons).
+  [recordFunction],
 ];
 
 // pg's extended protocol (and PGlite's query) takes one statement at a time. Our SQL has
-// no semicolons inside statements, so splitting at line-final semicolons is enough.
+// no semicolons inside statements, so splitting at line-final semicolons is enough; a
+// migration given as a list is its statements already.
 const statements = (sql) =>
-  sql
+  Array.isArray(sql) ? sql : sql
     .replace(/--.*$/gm, '')
     .split(/;\s*$/m)
     .map((s) => s.trim())

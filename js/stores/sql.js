@@ -4,17 +4,9 @@
 // Row locks order the work: an event locks its order id (advisory), then its account row.
 import { migrate } from './schema.js';
 import { openChunk } from './chunk.js';
-import { int, iso, json, couponStatus, outboxKey } from './values.js';
+import { int, iso, json, couponStatus, outboxKey, orderLockSql } from './values.js';
 
-export { COUPON_STATUS } from './values.js';
-
-/**
- * The advisory lock that serializes every event naming one order, as an SQL expression over
- * two SQL operands (e.g. '$1', '$2'). Webhooks (lockOrder, begin) and imports (chunk.js)
- * serialize only because they all take this same key. A hash collision only makes two
- * orders wait for each other.
- */
-export const orderLockSql = (program, orderId) => `pg_advisory_xact_lock(hashtextextended(${program} || '/' || ${orderId}, 0))`;
+export { COUPON_STATUS, orderLockSql } from './values.js';
 
 /**
  * Coupons of a stock-limited reward issued so far (not cancelled), under a lock held to the
@@ -130,53 +122,34 @@ function txOps(q) {
         );
         return;
       }
-      // One statement, one round trip: the events row, the entries and the outbox rows
-      // (as JSON arrays), the order record and the account. All run or none; a concurrent
-      // duplicate fails on the events primary key (SQLSTATE 23505) and rolls it all back.
-      const outbox = effects.map((f, i) => ({ key: outboxKey(event, f, i), customer: f.customer ?? customer, type: f.type, effect: f }));
-      await q.query(
-        `WITH ev AS (
-           INSERT INTO events (program, event_id, customer, type, at, body, result) VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ), en AS (
-           INSERT INTO entries (program, id, customer, event_id, type, points, balance_after, at, data)
-           SELECT $1, e->>'id', $3, $2, e->>'type', (e->>'points')::bigint, (e->>'balance_after')::bigint, (e->>'at')::timestamptz, e
-             FROM jsonb_array_elements($8::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY n
-         ), ob AS (
-           INSERT INTO outbox (program, key, event_id, customer, type, effect)
-           SELECT $1, f->>'key', $2, f->>'customer', f->>'type', f->'effect'
-             FROM jsonb_array_elements($9::jsonb) WITH ORDINALITY AS x(f, n) ORDER BY n
-         ), od AS (
-           INSERT INTO orders (program, order_id, customer, record)
-           SELECT $1, $10::jsonb->>'id', $10::jsonb->>'customer', $10::jsonb WHERE $10::jsonb IS NOT NULL
-           ON CONFLICT (program, order_id) DO UPDATE SET customer = EXCLUDED.customer, record = EXCLUDED.record, updated_at = now()
-         )
-         UPDATE accounts SET state = $11, balance = $12, pending = $13, tier = $14, next_due = $15,
-                version = version + 1, updated_at = now()
-          WHERE program = $1 AND customer = $3 AND $11::jsonb IS NOT NULL`,
-        [program, event.id, customer, event.type, event.at, json(event), json(result), json(entries), json(outbox), json(order ?? null),
-          state == null ? null : stateText ?? json(state), state?.balance ?? 0, state?.pending ?? 0, state?.tier ?? null, iso(state?.next_due)],
-      );
-      // Coupons after the rest: a code issued and used by one event must see its own row.
-      for (const f of effects) await writeCoupon(q, program, f);
+      await writeRecord(q, program, { event, customer, result, state, stateText, order, entries, effects });
     },
   };
 }
 
-async function writeCoupon(q, program, f) {
-  const status = couponStatus(f);
-  if (!status) return;
-  if (f.type === 'coupon.issued') {
-    await q.query(
-      `INSERT INTO coupons (program, code, customer, reward, status, data) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [program, f.coupon.code, f.customer, f.reward, status, json(f.coupon)],
-    );
-  } else {
-    await q.query(
-      `UPDATE coupons SET status = $3, order_id = COALESCE($4, order_id), updated_at = now()
-        WHERE program = $1 AND code = $2`,
-      [program, f.code, status, f.order_id ?? null],
-    );
+/**
+ * `loyalty_record` (record-schema.js): the events row, entries, outbox rows, order record,
+ * account and coupons of one event, in one call. `check`
+ * ({orderId, version, orderTag}) asks it to write only if the account and order are still
+ * as read; returns whether it wrote.
+ */
+async function writeRecord(q, program, { event, customer, result, state, stateText, order, entries = [], effects = [] }, check) {
+  const outbox = effects.map((f, i) => ({ key: outboxKey(event, f, i), customer: f.customer ?? customer, type: f.type, effect: f }));
+  const coupons = [];
+  for (const f of effects) {
+    const status = couponStatus(f);
+    if (!status) continue;
+    coupons.push(f.type === 'coupon.issued'
+      ? { code: f.coupon.code, customer: f.customer, reward: f.reward, status, data: f.coupon }
+      : { code: f.code, status, order_id: f.order_id ?? null });
   }
+  const { rows } = await q.query(
+    'SELECT loyalty_record($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) AS written',
+    [program, event.id, customer, event.type, event.at, json(event), json(result), json(entries), json(outbox), json(order ?? null),
+      state == null ? null : stateText ?? json(state), state?.balance ?? 0, state?.pending ?? 0, state?.tier ?? null, iso(state?.next_due),
+      json(coupons), check?.orderId ?? null, check?.version ?? null, check?.orderTag ?? null],
+  );
+  return rows[0].written;
 }
 
 async function findEvent(q, program, id) {
@@ -193,6 +166,30 @@ export function createSqlStore(db, { close, pipeline = false } = {}) {
     db,
     migrate: () => migrate(db),
     transaction: (fn) => db.transaction((tx) => fn(txOps(tx))),
+
+    /**
+     * The optimistic path's read, without locks or a transaction, in one round trip: the
+     * event's stored outcome, the customer's account {state, version} (null if none) and
+     * the order record with its row's tag (xmin) for `recordIfUnchanged` to check.
+     */
+    async peek(program, id, orderId, customer) {
+      const { rows } = await db.query(
+        `SELECT (SELECT row_to_json(e) FROM (SELECT customer, result FROM events WHERE program = $1 AND event_id = $2) e) AS found,
+                (SELECT row_to_json(o) FROM (SELECT customer, record, xmin::text AS tag FROM orders WHERE program = $1 AND order_id = $3) o) AS "order",
+                a.state, a.version
+           FROM (SELECT 1) AS one LEFT JOIN accounts a ON a.program = $1 AND a.customer = $4`,
+        [program, id, orderId, customer],
+      );
+      const r = rows[0];
+      return {
+        found: r.found ?? null,
+        order: r.order ?? null,
+        account: r.version == null ? null : { state: r.state, version: int(r.version) },
+      };
+    },
+
+    /** `record` in its own transaction, if the account and order are still as `peek` read them. */
+    recordIfUnchanged: (program, written, check) => writeRecord(db, program, written, check),
 
     /**
      * Bulk import (see chunk.js). `lockedChunk`: one transaction that reads the chunk's rows

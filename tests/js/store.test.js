@@ -163,6 +163,36 @@ function suite(backend) {
     }
   });
 
+  // SQL stores apply an event without holding locks (peek, engine, recordIfUnchanged): the
+  // write must refuse when what was read has moved, and write nothing.
+  if (backend !== 'memory') {
+    it('an optimistic write refuses when the account or the order moved since the read, and writes nothing', async ({ loyalty, store }) => {
+      await loyalty.handle(placed('e1', 'c1', 'o1', [line('l1', 1, '50.00')]));
+      const refund = refunded('e2', 'o1', { amount: '10.00' });
+      const write = (seen) => store.recordIfUnchanged(P, {
+        event: refund, customer: 'c1', result: { event: 'e2', customer: 'c1', entries: [], effects: [] },
+        state: seen.account.state, entries: [], effects: [],
+      }, { orderId: 'o1', version: seen.account.version, orderTag: seen.order.tag });
+
+      let seen = await store.peek(P, 'e2', 'o1', 'c1');
+      assert.equal(seen.found, null);
+      assert.equal(seen.order.customer, 'c1');
+      await loyalty.handle(adjusted('a1', 'c1', 5)); // the account moves
+      assert.equal(await write(seen), false);
+      assert.equal(await eventRows(store, 'e2'), 0);
+
+      seen = await store.peek(P, 'e2', 'o1', 'c1');
+      await store.db.query('UPDATE orders SET updated_at = now() WHERE program = $1 AND order_id = $2', [P, 'o1']); // the order moves
+      assert.equal(await write(seen), false);
+      assert.equal(await eventRows(store, 'e2'), 0);
+
+      seen = await store.peek(P, 'e2', 'o1', 'c1');
+      assert.equal(await write(seen), true);
+      assert.equal(await eventRows(store, 'e2'), 1);
+      assert.deepEqual((await store.peek(P, 'e2', 'o1', 'c1')).found.customer, 'c1');
+    });
+  }
+
   it('customers and event ids must be strings', async ({ loyalty }) => {
     const bad = { ...placed('e1', 'c1', 'o1', [line('l1', 1, '10.00')]), customer: 1234567890123456789 };
     await assert.rejects(loyalty.handle(bad), (e) => e instanceof LoyaltyError && e.code === 'invalid_event' && e.path === 'customer');
