@@ -423,7 +423,9 @@ impl<'a> Reader<'a> {
     fn object(&mut self) -> R<Value<'a>> {
         self.enter()?;
         self.i += 1;
-        let mut members = Vec::new();
+        // Room for most of the engine's objects (event, lines, lots: 5 to 8 members) without
+        // growing by doubling from 4; the tree lives only while its input is read.
+        let mut members = Vec::with_capacity(8);
         self.ws();
         if matches!(self.b.get(self.i), Some(b'}')) {
             self.i += 1;
