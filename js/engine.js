@@ -7,21 +7,33 @@ import { zoneTable } from './zone.js';
 // Inputs may be objects or their JSON text: a host that keeps the text skips a stringify.
 const json = (v) => (v == null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
 
+// `state` of an outcome: parsed from `stateText` on first read, then an ordinary property.
+// One shared descriptor, no closures per apply (those cost 1.5 us of the 30 us of a call).
+const own = (o, v) => Object.defineProperty(o, 'state', { value: v, writable: true, enumerable: true, configurable: true });
+const lazyState = {
+  get() {
+    const v = JSON.parse(this.stateText);
+    own(this, v);
+    return v;
+  },
+  set(v) {
+    own(this, v);
+  },
+  enumerable: true,
+  configurable: true,
+};
+const stateText = { value: '', writable: true, configurable: true };
+
 /**
  * The outcome of one apply. `state` is parsed from the engine's text on first read and
  * `stateText` (not enumerable) is that text: a host that stores or passes back the text
  * never pays for the parse, and the engine recognises its own text without parsing it.
  */
-function outcome(rest, stateText) {
-  let state;
-  Object.defineProperty(rest, 'state', {
-    get: () => (state ??= JSON.parse(stateText)),
-    set: (v) => { state = v; },
-    enumerable: true,
-    configurable: true,
-  });
-  Object.defineProperty(rest, 'stateText', { value: stateText, writable: true, configurable: true });
-  return rest;
+function outcome(rest, text) {
+  stateText.value = text;
+  Object.defineProperty(rest, 'stateText', stateText);
+  stateText.value = ''; // the descriptor must not keep the last state alive
+  return Object.defineProperty(rest, 'state', lazyState);
 }
 
 const encoder = new TextEncoder();

@@ -102,12 +102,17 @@ impl<'a, 'p> Obj<'a, 'p> {
 
     /// The string at `key`, borrowed from the input.
     #[inline(never)]
-    fn opt_text(&self, key: &str) -> Result<Option<&'a str>> {
+    pub fn opt_text(&self, key: &str) -> Result<Option<&'a str>> {
         match self.get(key) {
             None => Ok(None),
             Some(Value::Str(s)) => Ok(Some(s.as_ref())),
             Some(v) => Err(self.wrong(key, "a string", v)),
         }
+    }
+
+    /// The string at `key`, borrowed from the input: for one only compared or checked.
+    pub fn text(&self, key: &str) -> Result<&'a str> {
+        self.opt_text(key)?.ok_or_else(|| self.err(key, "is required"))
     }
 
     pub fn str(&self, key: &str) -> Result<String> {

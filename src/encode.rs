@@ -74,8 +74,23 @@ impl Date {
 
 fn k_date(o: &mut Out, k: &str, d: Option<Date>) {
     if let Some(d) = d {
-        o.k_str(k, &d.text());
+        k_day(o, k, d);
     }
+}
+
+/// `k: "yyyy-mm-dd"`, made on the stack (states carry several dates; `text` allocates).
+fn k_day(o: &mut Out, k: &str, d: Date) {
+    let (y, m, day) = d.ymd();
+    if !(0..=9999).contains(&y) {
+        return o.k_str(k, &d.text());
+    }
+    let mut b = *b"0000-00-00";
+    for (at, n) in [(0, y as u32 / 100), (2, y as u32 % 100), (5, m), (8, day)] {
+        b[at] = b'0' + (n / 10 % 10) as u8;
+        b[at + 1] = b'0' + (n % 10) as u8;
+    }
+    // Only ASCII digits and dashes were written.
+    o.k_str(k, std::str::from_utf8(&b).unwrap_or(""));
 }
 
 fn k_ratio(o: &mut Out, k: &str, r: &Ratio) {
@@ -94,7 +109,7 @@ impl ToJson for Account {
         if let Some(w) = &self.warned {
             o.key("warned");
             o.open();
-            o.k_str("until", &w.until.text());
+            k_day(o, "until", w.until);
             o.k_int("done", w.done as i64);
             o.close();
         }

@@ -103,12 +103,12 @@ impl Event {
         if id.is_empty() {
             return Err(s.first_or(w.err("id", "must not be empty")));
         }
-        let kind = s.take(w.str("type"));
+        let kind = s.take(w.text("type"));
         let customer = s.take(w.opt_str("customer"));
         let at = s.take(w.parsed("at", parse_instant)).ok_or_else(|| s.first_or(w.err("at", "is required")))?;
         let need = |key: &str| -> Result<String> { s.take(w.opt_str(key)).ok_or_else(|| s.first_or(w.err(key, format!("is required for {kind}")))) };
         s.check()?;
-        let body = match kind.as_str() {
+        let body = match kind {
             "order.placed" => Body::OrderPlaced(order(&w.obj("order", ORDER_FIELDS)?, program)?),
             "order.refunded" => {
                 let refund = match (s.take(w.opt_list("lines")), s.take(w.opt_str("amount"))) {
@@ -191,7 +191,7 @@ fn refund_lines(w: &Obj, lines: Vec<(Path, &Value)>) -> Result<Vec<(String, i64)
 /// Checks an order or cart against the program currency and converts its amounts.
 fn order(o: &Obj, program: &Program) -> Result<Order> {
     let s = crate::sink::Sink::default();
-    let currency = s.take(o.str("currency"));
+    let currency = s.take(o.text("currency"));
     if currency != program.currency {
         return Err(s.first_or(o.err("currency", format!("\"{currency}\" but the program is in {}", program.currency))));
     }

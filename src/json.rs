@@ -423,7 +423,9 @@ impl<'a> Reader<'a> {
     fn object(&mut self) -> R<Value<'a>> {
         self.enter()?;
         self.i += 1;
-        let mut members = Vec::new();
+        // Room for most of the engine's objects (event, lines, lots: 5 to 8 members) without
+        // growing by doubling from 4; the tree lives only while its input is read.
+        let mut members = Vec::with_capacity(8);
         self.ws();
         if matches!(self.b.get(self.i), Some(b'}')) {
             self.i += 1;
@@ -655,10 +657,18 @@ pub fn int_text(n: i64) -> String {
     o.0
 }
 
-/// Appends the decimal digits of `m`, zero-padded to at least `width` digits: without
-/// core::fmt, which is slow in wasm and whose padding and 128-bit paths cost KBs.
-pub fn push_digits(s: &mut String, m: u128, width: usize) {
-    let mut buf = [b'0'; 40];
+/// Two-digit pairs `00` to `99`: digits are made two per division (a 64-bit division is a
+/// slow instruction in wasm, where LLVM cannot turn it into a multiply).
+const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// The decimal digits of `m`, zero-padded to at least `width`, at the end of `buf`: returns
+/// where they start. Without core::fmt, which is slow in wasm and whose padding and 128-bit
+/// paths cost KBs.
+fn digits(buf: &mut [u8; 40], m: u128, width: usize) -> usize {
     let mut i = buf.len();
     // u64 arithmetic for every value the engine writes; u128 only beyond.
     let mut big = m;
@@ -668,17 +678,30 @@ pub fn push_digits(s: &mut String, m: u128, width: usize) {
         big /= 10;
     }
     let mut m = big as u64;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (m % 10) as u8;
-        m /= 10;
-        if m == 0 {
-            break;
-        }
+    while m >= 100 {
+        let p = (m % 100) as usize * 2;
+        m /= 100;
+        i -= 2;
+        buf[i] = PAIRS[p];
+        buf[i + 1] = PAIRS[p + 1];
     }
-    let start = i.min(buf.len() - width.min(buf.len()));
-    // Only ASCII digits were written.
-    append(s, std::str::from_utf8(&buf[start..]).unwrap_or(""));
+    if m >= 10 {
+        i -= 2;
+        buf[i] = PAIRS[m as usize * 2];
+        buf[i + 1] = PAIRS[m as usize * 2 + 1];
+    } else {
+        i -= 1;
+        buf[i] = b'0' + m as u8;
+    }
+    // `buf` starts as zeros: padding is only moving the start back.
+    i.min(buf.len() - width.min(buf.len()))
+}
+
+/// Appends the decimal digits of `m`, zero-padded to at least `width` digits.
+pub fn push_digits(s: &mut String, m: u128, width: usize) {
+    let mut buf = [b'0'; 40];
+    let at = digits(&mut buf, m, width);
+    append_ascii(s, &[&buf[at..]]);
 }
 
 /// `s.push_str(t)`, faster for the short pieces JSON is made of: see `append_all`.
@@ -691,25 +714,49 @@ pub fn append(s: &mut String, t: &str) {
 /// calls (per char, per byte) in the size-optimised module. JSON is written in short pieces
 /// (keys, ids, digits), several at a time (`,"key":`), so they share one call.
 pub fn append_all(s: &mut String, parts: &[&str]) {
+    // SAFETY: whole `str`s keep the String UTF-8.
+    unsafe { push_parts(s, parts) }
+}
+
+/// `append_all` of byte runs that are whole `str`s or ASCII (digits made here, say), so
+/// that a key and its number go out in one call, with no UTF-8 check of the digits.
+fn append_ascii(s: &mut String, parts: &[&[u8]]) {
+    debug_assert!(parts.iter().all(|p| std::str::from_utf8(p).is_ok()));
+    // SAFETY: every caller passes `str` bytes or ASCII digits and signs.
+    unsafe { push_parts(s, parts) }
+}
+
+/// # Safety
+/// Each part must be UTF-8 on its own.
+#[inline(always)]
+unsafe fn push_parts<P: AsRef<[u8]>>(s: &mut String, parts: &[P]) {
     let mut n = 0;
     for p in parts {
-        n += p.len();
+        n += p.as_ref().len();
     }
     if s.capacity() - s.len() < n {
         s.reserve(n);
     }
-    // SAFETY: whole `str`s are appended, so the String stays UTF-8; `reserve` made the room.
-    unsafe {
-        let v = s.as_mut_vec();
-        let (mut len, out) = (v.len(), v.as_mut_ptr());
-        for p in parts {
-            for &c in p.as_bytes() {
-                *out.add(len) = c;
-                len += 1;
-            }
+    // SAFETY: the caller vouches for UTF-8; `reserve` made the room.
+    let v = s.as_mut_vec();
+    let (mut len, out) = (v.len(), v.as_mut_ptr());
+    for p in parts {
+        for &c in p.as_ref() {
+            *out.add(len) = c;
+            len += 1;
         }
-        v.set_len(len);
     }
+    v.set_len(len);
+}
+
+/// Whether `s` goes out as it is between quotes: most strings (ids, codes, dates).
+#[inline(always)]
+fn plain(s: &str) -> bool {
+    let mut ok = true;
+    for &c in s.as_bytes() {
+        ok &= c >= 0x20 && c != b'"' && c != b'\\';
+    }
+    ok
 }
 
 /// Compact JSON output, written as serde_json writes it. The caller places the commas:
@@ -719,7 +766,10 @@ pub struct Out(pub String, bool);
 
 impl Out {
     pub fn new() -> Out {
-        Out(String::with_capacity(256), false)
+        Out::with_capacity(256)
+    }
+    pub fn with_capacity(n: usize) -> Out {
+        Out(String::with_capacity(n), false)
     }
     fn comma(&mut self) {
         if self.1 {
@@ -761,6 +811,15 @@ impl Out {
         self.1 = false;
     }
     pub fn str(&mut self, s: &str) {
+        if plain(s) {
+            append_all(&mut self.0, &["\"", s, "\""]);
+            self.1 = true;
+        } else {
+            self.escaped(s);
+        }
+    }
+    #[inline(never)]
+    fn escaped(&mut self, s: &str) {
         // The opening quote goes out with the first run, and a string with nothing to
         // escape (most) in one append with both quotes, unsliced.
         let mut quote = "\"";
@@ -792,10 +851,17 @@ impl Out {
         self.1 = true;
     }
     pub fn int(&mut self, n: i64) {
+        self.int_after([b"", b"", b""], n);
+    }
+    /// `before` (ASCII or whole `str`s: a member's `,"key":`) and `n`, in one append.
+    fn int_after(&mut self, before: [&[u8]; 3], n: i64) {
+        let mut buf = [b'0'; 40];
+        let mut at = digits(&mut buf, n.unsigned_abs() as u128, 1);
         if n < 0 {
-            append(&mut self.0, "-");
+            at -= 1;
+            buf[at] = b'-';
         }
-        push_digits(&mut self.0, n.unsigned_abs() as u128, 1);
+        append_ascii(&mut self.0, &[before[0], before[1], before[2], &buf[at..]]);
         self.1 = true;
     }
     pub fn bool(&mut self, b: bool) {
@@ -820,12 +886,18 @@ impl Out {
 
     // Members, for brevity in the writers.
     pub fn k_str(&mut self, k: &str, s: &str) {
-        self.key(k);
-        self.str(s);
+        if plain(s) {
+            // The member in one append.
+            append_all(&mut self.0, &[if self.1 { ",\"" } else { "\"" }, k, "\":\"", s, "\""]);
+            self.1 = true;
+        } else {
+            self.key(k);
+            self.escaped(s);
+        }
     }
     pub fn k_int(&mut self, k: &str, n: i64) {
-        self.key(k);
-        self.int(n);
+        let sep: &[u8] = if self.1 { b",\"" } else { b"\"" };
+        self.int_after([sep, k.as_bytes(), b"\":"], n);
     }
     pub fn k_bool(&mut self, k: &str, b: bool) {
         self.key(k);

@@ -109,14 +109,17 @@ impl Engine {
     /// const nextStateJson = engine.lastState();
     /// ```
     pub fn apply(&self, state: &str, order: &str, event: &str, stock: &str) -> Result<String, JsError> {
+        // Room for the texts written, so neither grows by doubling from nothing (a dozen
+        // reallocations): the new state is about the size of the old, the rest a few entries.
+        let room = state.len() + 512;
         let state = self.state(state)?;
         let order = decode(order, OrderRecord::read)?;
         let event = self.0.parse_event(event).map_err(js_error)?;
         let stock = (!stock.is_empty()).then(|| decode_map(stock, count)).transpose()?;
         let out = self.0.apply_with(state, order, &event, stock.as_ref()).map_err(js_error)?;
-        let mut o = crate::json::Out::new();
+        let mut o = crate::json::Out::with_capacity(room);
         out.state.write_json(&mut o);
-        let state = std::mem::take(&mut o.0);
+        let state = std::mem::replace(&mut o.0, String::with_capacity(1024));
         o.open();
         out.write_rest(&mut o);
         // The cache keeps the account itself (`out` is done with) and a copy of its text;

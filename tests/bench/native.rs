@@ -22,6 +22,24 @@ fn main() {
     let state = w["state"].to_string();
     let events: Vec<String> = w["events"].as_array().unwrap().iter().map(|e| e.to_string()).collect();
 
+    // `BENCH_LOOP=event|encode|cached N`: one phase in a loop, for a profiler.
+    if let Ok(phase) = std::env::var("BENCH_LOOP") {
+        let n: usize = std::env::args().nth(2).and_then(|n| n.parse().ok()).unwrap_or(1_000_000);
+        let s = Account::read(&loyalty_engine::decode::parse("invalid_state", &state).unwrap(), Path::Root("")).unwrap();
+        let ev = Event::parse(&events[0], &engine.program).unwrap();
+        let out = engine.apply(Some(s.clone()), None, &ev).unwrap();
+        for i in 0..n {
+            match phase.as_str() {
+                "event" => drop(std::hint::black_box(Event::parse(&events[i % events.len()], &engine.program).unwrap())),
+                "state" => drop(std::hint::black_box(Account::read(&loyalty_engine::decode::parse("invalid_state", &state).unwrap(), Path::Root("")).unwrap())),
+                "apply" => drop(std::hint::black_box(engine.apply(Some(s.clone()), None, &ev).unwrap())),
+                "encode" => drop(std::hint::black_box(out.to_json())),
+                _ => panic!("BENCH_LOOP: event, state, apply or encode"),
+            }
+        }
+        return;
+    }
+
     // One call per event, as through the boundary: parse state and event, apply, encode.
     let apply = |n: usize| {
         for e in events.iter().cycle().take(n) {
@@ -53,9 +71,9 @@ fn main() {
             };
             let ev = Event::parse(e, &engine.program).unwrap();
             let out = engine.apply(Some(s), None, &ev).unwrap();
-            let mut o = loyalty_engine::json::Out::new();
+            let mut o = loyalty_engine::json::Out::with_capacity(own.len() + 512);
             out.state.write_json(&mut o);
-            let text = std::mem::take(&mut o.0);
+            let text = std::mem::replace(&mut o.0, String::with_capacity(1024));
             o.open();
             out.write_rest(&mut o);
             cache.put(text.clone(), out.state);
