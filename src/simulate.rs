@@ -3,14 +3,16 @@
 //! goes through `Engine::apply` (the rules live there and only there). What comes out is the
 //! program's totals: points issued, redeemed, expired, reversed, outstanding, rewards issued.
 
-use crate::earn::OrderRecord;
+mod packed;
+
 use crate::engine::{Effect, Engine};
 use crate::error::{Error, Result};
 use crate::event::{Body, Event};
 use crate::json::Out;
 use crate::ledger::Account;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use packed::Packed;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// FxHash (rustc's): std's SipHash guards tables against keys chosen by an attacker, which a
@@ -37,7 +39,8 @@ pub struct Simulation {
     /// and the table hold a number, not a copy of the customer id.
     accounts: Vec<Account>,
     index: Map<usize>,
-    orders: Map<OrderRecord>,
+    /// Every order of the history, packed (most are never read again), by order id.
+    orders: HashSet<Packed, BuildHasherDefault<Fx>>,
     /// `(next_due, account)`, soonest first, so a `clock.tick` reaches the due accounts
     /// without scanning them all. Entries go stale when an account's `next_due` moves; they
     /// are dropped when popped. (A heap, not a BTreeSet: a fraction of the wasm bytes.)
@@ -67,7 +70,7 @@ impl Simulation {
             engine,
             accounts: Vec::new(),
             index: Map::default(),
-            orders: Map::default(),
+            orders: HashSet::default(),
             due: BinaryHeap::new(),
             partial: Vec::new(),
             line: 0,
@@ -155,7 +158,7 @@ impl Simulation {
             }
             _ => match event.order_id().and_then(|id| self.orders.get(id)) {
                 Some(o) => {
-                    let c = o.customer.clone();
+                    let c = o.customer().to_string();
                     self.apply(&c, event, &mut derived)?;
                 }
                 None => self.skipped += 1,
@@ -168,14 +171,14 @@ impl Simulation {
         let known = self.index.get(customer).copied();
         // Taken out in place and put back: the table is not touched again.
         let state = known.map(|i| std::mem::take(&mut self.accounts[i]));
-        let order = event.order_id().and_then(|id| self.orders.get(id)).filter(|o| o.customer == *customer).cloned();
+        let order = event.order_id().and_then(|id| self.orders.get(id)).filter(|o| o.customer() == customer).map(Packed::unpack);
         let before = state.as_ref().and_then(|s| s.next_due);
         let out = self.engine.apply_with(state, order, event, Some(&self.stock))?;
         crate::reward::count_stock(&self.engine.program, &mut self.stock, &out.effects);
         self.applied += 1;
         self.skipped += out.skipped.is_some() as u64;
         if let Some(o) = out.order {
-            self.orders.insert(o.id.clone(), o);
+            self.orders.replace(Packed::new(&o));
         }
         for effect in out.effects {
             match effect {
