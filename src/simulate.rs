@@ -173,7 +173,8 @@ impl Simulation {
         let state = known.map(|i| std::mem::take(&mut self.accounts[i]));
         let order = event.order_id().and_then(|id| self.orders.get(id)).filter(|o| o.customer() == customer).map(Packed::unpack);
         let before = state.as_ref().and_then(|s| s.next_due);
-        let out = self.engine.apply_with(state, order, event, Some(&self.stock))?;
+        // Entries and notifications are not kept: they are not written either.
+        let out = self.engine.apply_detail(state, order, event, Some(&self.stock), false)?;
         crate::reward::count_stock(&self.engine.program, &mut self.stock, &out.effects);
         self.applied += 1;
         self.skipped += out.skipped.is_some() as u64;
