@@ -183,11 +183,11 @@ pub fn issue_thresholds(tx: &mut Tx) {
 
 /// Marks coupons whose validity ended by `now` as expired.
 pub fn expire_coupons(tx: &mut Tx, now: i64) {
-    let customer = tx.account.customer.clone();
-    for c in tx.account.coupons.iter_mut() {
+    let a = &mut tx.account;
+    for c in a.coupons.iter_mut() {
         if c.status == CouponStatus::Issued && c.expires_at.is_some_and(|e| e <= now) {
             c.status = CouponStatus::Expired;
-            tx.effects.push(Effect::CouponExpired { customer: customer.clone(), code: c.code.clone() });
+            tx.effects.push(Effect::CouponExpired { customer: a.customer.clone(), code: c.code.clone() });
         }
     }
     // Settled coupons stay visible for 90 days, then live on only in the ledger and the store.

@@ -64,6 +64,23 @@ pub struct Simulation {
 /// the spendable points held (balances net of debt), `pending` those still held back.
 pub const POINTS: [&str; 10] = ["issued", "adjusted", "redeemed", "expired", "reversed", "forgiven", "donated", "restored", "outstanding", "pending"];
 
+/// The position of the first newline in `b`, found eight bytes at a time: a byte-by-byte
+/// scan of every line was 4% of a run.
+fn newline(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut words = b.chunks_exact(8);
+    for (i, w) in (&mut words).enumerate() {
+        // A zero byte where `w` has a newline; the lowest flagged byte is the first one.
+        let x = u64::from_le_bytes(w.try_into().unwrap_or_default()) ^ (ONES * b'\n' as u64);
+        let flags = x.wrapping_sub(ONES) & !x & (ONES << 7);
+        if flags != 0 {
+            return Some(i * 8 + flags.trailing_zeros() as usize / 8);
+        }
+    }
+    let tail = b.len() - words.remainder().len();
+    words.remainder().iter().position(|&c| c == b'\n').map(|p| tail + p)
+}
+
 impl Simulation {
     pub fn new(engine: Engine) -> Simulation {
         Simulation {
@@ -100,8 +117,10 @@ impl Simulation {
         self.partial.extend_from_slice(bytes);
         let Some(last) = self.partial.iter().rposition(|&b| b == b'\n') else { return Ok(()) };
         let mut buf = std::mem::take(&mut self.partial);
-        for line in buf[..last].split(|&b| b == b'\n') {
-            self.line(line)?;
+        let mut rest = &buf[..=last];
+        while let Some(n) = newline(rest) {
+            self.line(&rest[..n])?;
+            rest = &rest[n + 1..];
         }
         buf.copy_within(last + 1.., 0);
         buf.truncate(buf.len() - last - 1);
@@ -258,5 +277,28 @@ impl Simulation {
         o.close();
         o.close();
         Ok(o.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::newline;
+
+    #[test]
+    fn finds_the_first_newline() {
+        let mut line = vec![b'x'; 40];
+        assert_eq!(newline(&line), None);
+        for at in 0..40 {
+            line[at] = b'\n';
+            assert_eq!(newline(&line), Some(at));
+            line[39] = b'\n';
+            assert_eq!(newline(&line), Some(at));
+            line[at] = 0x8a; // the newline's bits with the high one set: not a newline
+            assert_eq!(newline(&line), (at != 39).then_some(39));
+            line[at] = b'x';
+            line[39] = b'x';
+        }
+        assert_eq!(newline(b""), None);
+        assert_eq!(newline(b"ab\n"), Some(2));
     }
 }
