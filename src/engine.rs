@@ -157,7 +157,7 @@ pub struct Tx<'a> {
     /// Keys the coupon codes.
     pub key: &'a reward::Key,
     pub account: Account,
-    pub event_id: String,
+    pub event_id: &'a str,
     pub at: i64,
     pub entries: Vec<Entry>,
     pub effects: Vec<Effect>,
@@ -199,7 +199,7 @@ impl Tx<'_> {
         id.push_str(&crate::json::int_text(self.entries.len() as i64));
         self.entries.push(Entry {
             id,
-            event: self.event_id.clone(),
+            event: self.event_id.to_string(),
             customer: self.account.customer.clone(),
             kind,
             points,
@@ -283,7 +283,7 @@ impl Tx<'_> {
 
     fn lot(&mut self, kind: EntryKind, points: i64, reason: &str, fill: impl FnOnce(&mut Entry)) {
         let expires = self.grant_expiry();
-        self.account.credit(&self.event_id, points, self.at, expires);
+        self.account.credit(self.event_id, points, self.at, expires);
         self.push_entry(kind, points, reason, self.at, fill);
     }
 
@@ -331,26 +331,27 @@ impl Engine {
 
     /// `apply_with`, with the entries' and effects' detail only if `detail` (see `Tx`).
     pub fn apply_detail(&self, state: Option<Account>, order: Option<OrderRecord>, event: &Event, stock: Option<&HashMap<String, i64>>, detail: bool) -> Result<Outcome> {
-        let customer = event
-            .customer
-            .clone()
-            .or_else(|| state.as_ref().map(|s| s.customer.clone()))
-            .or_else(|| order.as_ref().map(|o| o.customer.clone()))
-            .ok_or_else(|| Error::event("customer", "is required (no account or order record names one)"))?;
+        // Borrowed from the event when it names the customer (nearly always): no copy.
+        let customer: std::borrow::Cow<str> = match (&event.customer, &state, &order) {
+            (Some(c), _, _) => c.into(),
+            (None, Some(s), _) => s.customer.clone().into(),
+            (None, None, Some(o)) => o.customer.clone().into(),
+            (None, None, None) => return Err(Error::event("customer", "is required (no account or order record names one)")),
+        };
         let account = state.unwrap_or_else(|| Account::new(&customer));
-        if account.customer != customer {
+        if account.customer != *customer {
             return Err(Error::new("invalid_state", "customer", format!("state is for \"{}\", the event for \"{customer}\"", account.customer)));
         }
         account.check().map_err(|m| Error::new("invalid_state", "", m))?;
         if let Some(o) = &order {
-            if Some(o.id.as_str()) != event.order_id() || o.customer != customer {
+            if Some(o.id.as_str()) != event.order_id() || o.customer != *customer {
                 return Err(Error::new("invalid_state", "order", format!("the record of order \"{}\" for \"{}\" does not belong to this event", o.id, o.customer)));
             }
         }
         if account.seen(&event.id) {
             return Ok(Outcome { state: account, order: None, entries: vec![], effects: vec![], duplicate: true, skipped: None });
         }
-        let mut tx = Tx { program: &self.program, key: &self.key, account, event_id: event.id.clone(), at: event.at, entries: vec![], effects: vec![], coupons_issued: 0, stock, detail };
+        let mut tx = Tx { program: &self.program, key: &self.key, account, event_id: &event.id, at: event.at, entries: vec![], effects: vec![], coupons_issued: 0, stock, detail };
         let (order, skipped) = self.run(&mut tx, order, event)?;
         Ok(Outcome { state: tx.account, order, entries: tx.entries, effects: tx.effects, duplicate: false, skipped })
     }
@@ -538,7 +539,7 @@ impl Engine {
     fn adjust(&self, tx: &mut Tx, points: i64, reason: &str, by: &str) -> Result<()> {
         let takes = if points > 0 {
             let expires = tx.grant_expiry();
-            tx.account.credit(&tx.event_id, points, tx.at, expires);
+            tx.account.credit(tx.event_id, points, tx.at, expires);
             vec![]
         } else {
             let allow = self.program.negative_balance == NegativeBalance::Allow;
@@ -710,6 +711,6 @@ impl Engine {
     }
 
     fn peek(&self, state: &Account) -> Tx<'_> {
-        Tx { program: &self.program, key: &self.key, account: state.clone(), event_id: String::new(), at: state.clock, entries: vec![], effects: vec![], coupons_issued: 0, stock: None, detail: true }
+        Tx { program: &self.program, key: &self.key, account: state.clone(), event_id: "", at: state.clock, entries: vec![], effects: vec![], coupons_issued: 0, stock: None, detail: true }
     }
 }

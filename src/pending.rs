@@ -12,7 +12,7 @@ pub fn hold(tx: &mut Tx, order_id: &str, points: i64, at: i64, expires_at: Optio
     let Some(window) = tx.program.pending else { return false };
     let release_at = tx.program.zone.after(at, &window);
     tx.account.pending += points;
-    tx.account.pending_lots.push(PendingLot { id: tx.event_id.clone(), order_id: order_id.to_string(), points, release_at, expires_at });
+    tx.account.pending_lots.push(PendingLot { id: tx.event_id.to_string(), order_id: order_id.to_string(), points, release_at, expires_at });
     tx.push_entry(EntryKind::Pending, 0, "order placed: pending the return window", tx.at, |e| {
         e.pending = points;
         e.order_id = Some(order_id.to_string());

@@ -65,7 +65,7 @@ fn coupon(tx: &mut Tx, reward: &Reward, debit: bool) {
     let takes = if debit { tx.account.debit(points, false).0 } else { vec![] };
     tx.account.totals.redeemed += points;
     tx.coupons_issued += 1;
-    let code = keyed_code(tx.key, &tx.event_id, tx.coupons_issued);
+    let code = keyed_code(tx.key, tx.event_id, tx.coupons_issued);
     let c = &reward.coupon;
     let expires_at = c.valid_for.map(|d| tx.program.zone.after(tx.at, &d));
     let coupon = Coupon {

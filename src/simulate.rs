@@ -41,6 +41,8 @@ pub struct Simulation {
     index: Map<usize>,
     /// Every order of the history, packed (most are never read again), by order id.
     orders: HashSet<Packed, BuildHasherDefault<Fx>>,
+    /// Where a record is packed before it is copied out at its exact size.
+    packing: Vec<u8>,
     /// `(next_due, account)`, soonest first, so a `clock.tick` reaches the due accounts
     /// without scanning them all. Entries go stale when an account's `next_due` moves; they
     /// are dropped when popped. (A heap, not a BTreeSet: a fraction of the wasm bytes.)
@@ -88,6 +90,7 @@ impl Simulation {
             accounts: Vec::new(),
             index: Map::default(),
             orders: HashSet::default(),
+            packing: Vec::new(),
             due: BinaryHeap::new(),
             partial: Vec::new(),
             line: 0,
@@ -198,7 +201,7 @@ impl Simulation {
         self.applied += 1;
         self.skipped += out.skipped.is_some() as u64;
         if let Some(o) = out.order {
-            self.orders.replace(Packed::new(&o));
+            self.orders.replace(Packed::new(&o, &mut self.packing));
         }
         for effect in out.effects {
             match effect {

@@ -13,37 +13,39 @@ use std::hash::{Hash, Hasher};
 pub struct Packed(Box<[u8]>);
 
 impl Packed {
-    pub fn new(r: &OrderRecord) -> Packed {
-        let mut w = Vec::with_capacity(96);
-        text(&mut w, &r.id);
-        text(&mut w, &r.customer);
-        text(&mut w, &r.event);
-        int(&mut w, r.at as i128);
-        text(&mut w, &r.rate);
+    /// Packs `r`, writing it first into `w` (a buffer kept between calls), so the record
+    /// takes one allocation of its exact size.
+    pub fn new(r: &OrderRecord, w: &mut Vec<u8>) -> Packed {
+        w.clear();
+        text(w, &r.id);
+        text(w, &r.customer);
+        text(w, &r.event);
+        int(w, r.at as i128);
+        text(w, &r.rate);
         let flags = r.rounding as u8 | (r.cancelled as u8) << 2 | (r.pending as u8) << 3 | (r.member as u8) << 4 | (r.referrer.is_some() as u8) << 5;
         w.push(flags);
-        uint(&mut w, r.rules.len() as u128);
+        uint(w, r.rules.len() as u128);
         for rule in &r.rules {
-            text(&mut w, rule);
+            text(w, rule);
         }
-        ratio(&mut w, r.carry_in);
-        uint(&mut w, r.lines.len() as u128);
+        ratio(w, r.carry_in);
+        uint(w, r.lines.len() as u128);
         for l in &r.lines {
-            text(&mut w, &l.id);
+            text(w, &l.id);
             for v in [l.quantity, l.refunded] {
-                int(&mut w, v as i128);
+                int(w, v as i128);
             }
             for v in [l.basis, l.points, l.multiplier] {
-                ratio(&mut w, v);
+                ratio(w, v);
             }
         }
         for v in [r.total, r.earned, r.reversed, r.refunded_amount, r.points_spent, r.points_returned] {
-            int(&mut w, v as i128);
+            int(w, v as i128);
         }
         if let Some(referrer) = &r.referrer {
-            text(&mut w, referrer);
+            text(w, referrer);
         }
-        Packed(w.into_boxed_slice())
+        Packed(w.as_slice().into())
     }
 
     pub fn id(&self) -> &str {
@@ -226,10 +228,10 @@ mod tests {
             points_returned: i64::MIN,
             member: true,
         };
-        let p = Packed::new(&rec);
+        let p = Packed::new(&rec, &mut Vec::new());
         assert_eq!((p.id(), p.customer()), ("o1", "c9"));
         assert_eq!(p.unpack(), rec);
         let plain = OrderRecord { referrer: None, rules: vec![], lines: vec![], rounding: Rounding::Floor, cancelled: false, member: false, ..rec };
-        assert_eq!(Packed::new(&plain).unpack(), plain);
+        assert_eq!(Packed::new(&plain, &mut vec![1, 2]).unpack(), plain);
     }
 }
