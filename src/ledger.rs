@@ -97,7 +97,7 @@ impl Recent {
     /// Appends `id`, first dropping the oldest when the list holds `cap` already.
     pub fn push(&mut self, id: &str, cap: usize) {
         if self.len >= cap {
-            let first = self.iter().next().map_or(0, |s| 4 + s.len());
+            let first = self.raw().next().map_or(0, |s| 4 + s.len());
             self.bytes.drain(..first);
             self.len -= 1;
         }
@@ -115,18 +115,24 @@ impl Recent {
     }
 
     pub fn contains(&self, id: &str) -> bool {
-        self.iter().any(|e| e == id)
+        // Compared from the end: ids from one source share their start (e1041, e1042), so
+        // most are told apart at the first byte compared.
+        self.raw().any(|e| e.len() == id.len() && e.iter().rev().eq(id.as_bytes().iter().rev()))
     }
 
     /// The ids, oldest first.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
+        // Only `push` writes the bytes, from whole strings.
+        self.raw().map(|id| std::str::from_utf8(id).unwrap_or_default())
+    }
+
+    fn raw(&self) -> impl Iterator<Item = &[u8]> {
         let mut rest = self.bytes.as_slice();
         std::iter::from_fn(move || {
             let (n, tail) = rest.split_first_chunk::<4>()?;
             let (id, tail) = tail.split_at_checked(u32::from_le_bytes(*n) as usize)?;
             rest = tail;
-            // Only `push` writes the bytes, from whole strings.
-            std::str::from_utf8(id).ok()
+            Some(id)
         })
     }
 }
@@ -511,6 +517,17 @@ mod tests {
         assert_eq!(a.credit("e2", 20, 2, None), 15);
         assert_eq!((a.balance, a.debt, a.lots[0].remaining), (5, 0, 5));
         assert!(a.check().is_ok());
+    }
+
+    #[test]
+    fn recent_ids_drop_the_oldest_at_the_cap() {
+        let mut r = Recent::default();
+        for id in ["e1", "e2", "", "é4"] {
+            r.push(id, 3);
+        }
+        assert_eq!(r.iter().collect::<Vec<_>>(), ["e2", "", "é4"]);
+        assert_eq!(r.len(), 3);
+        assert!(r.contains("é4") && r.contains("") && !r.contains("e1") && !r.contains("e"));
     }
 
     #[test]
