@@ -98,7 +98,8 @@ impl Recent {
     pub fn push(&mut self, id: &str, cap: usize) {
         if self.len >= cap {
             let first = self.raw().next().map_or(0, |s| 4 + s.len());
-            self.bytes.drain(..first);
+            self.bytes.copy_within(first.., 0);
+            self.bytes.truncate(self.bytes.len() - first);
             self.len -= 1;
         }
         self.bytes.extend_from_slice(&(id.len() as u32).to_le_bytes());
