@@ -124,7 +124,13 @@ impl ToJson for Account {
             Ok(n) => o.int(n),
             Err(_) => o.raw(&self.seq.to_string()),
         }
-        o.k_strs("recent", &self.recent);
+        o.key("recent");
+        o.open_array();
+        for id in self.recent.iter() {
+            o.item();
+            o.str(id);
+        }
+        o.close_array();
         let t = &self.totals;
         o.key("totals");
         o.open();

@@ -19,7 +19,8 @@ use std::collections::HashMap;
 /// A program compiled once and applied to many events.
 pub struct Engine {
     pub program: Program,
-    secret: Vec<u8>,
+    /// The coupon codes' HMAC, keyed with the program secret.
+    key: reward::Key,
 }
 
 /// What one event did.
@@ -153,9 +154,10 @@ fn by_line(m: &Multipliers, lines: &[crate::event::Line]) -> (Vec<Ratio>, Vec<St
 /// One event's work in progress on one account.
 pub struct Tx<'a> {
     pub program: &'a Program,
-    pub secret: &'a [u8],
+    /// Keys the coupon codes.
+    pub key: &'a reward::Key,
     pub account: Account,
-    pub event_id: String,
+    pub event_id: &'a str,
     pub at: i64,
     pub entries: Vec<Entry>,
     pub effects: Vec<Effect>,
@@ -163,6 +165,11 @@ pub struct Tx<'a> {
     /// Coupons issued so far per stock-limited reward, program-wide, as the host counts them;
     /// `None` when the host gave no counts.
     pub stock: Option<&'a HashMap<String, i64>>,
+    /// Whether entries and effects carry their detail. A simulation only sums the state and
+    /// counts coupons, so it turns this off: entries are then only counted (`seq`),
+    /// notifications are not written, and a coupon's effect names its reward and points but
+    /// not the coupon. The rules run the same either way.
+    pub detail: bool,
 }
 
 impl Tx<'_> {
@@ -170,27 +177,34 @@ impl Tx<'_> {
         self.program.zone.format(self.at)
     }
 
-    /// Appends a ledger entry after the account has changed, so `balance_after` is exact.
-    pub fn push_entry(&mut self, kind: EntryKind, points: i64, reason: &str, at: String, fill: impl FnOnce(&mut Entry)) {
-        fill(self.entry(kind, points, reason, at));
+    /// Appends a ledger entry dated at the instant `at` (UTC ms) after the account has
+    /// changed, so `balance_after` is exact.
+    pub fn push_entry(&mut self, kind: EntryKind, points: i64, reason: &str, at: i64, fill: impl FnOnce(&mut Entry)) {
+        if let Some(e) = self.entry(kind, points, reason, at) {
+            fill(e);
+        }
     }
 
     /// The body of `push_entry`, kept out of its per-closure copies (each copy cost ~500 bytes
-    /// of wasm).
+    /// of wasm). Without `detail` the entry is only counted.
     #[inline(never)]
-    fn entry(&mut self, kind: EntryKind, points: i64, reason: &str, at: String) -> &mut Entry {
+    fn entry(&mut self, kind: EntryKind, points: i64, reason: &str, at: i64) -> Option<&mut Entry> {
+        self.account.seq += 1;
+        if !self.detail {
+            return None;
+        }
         let mut id = String::with_capacity(self.event_id.len() + 3);
         id.push_str(&self.event_id);
         id.push('#');
         id.push_str(&crate::json::int_text(self.entries.len() as i64));
         self.entries.push(Entry {
             id,
-            event: self.event_id.clone(),
+            event: self.event_id.to_string(),
             customer: self.account.customer.clone(),
             kind,
             points,
             balance_after: self.account.balance,
-            at,
+            at: self.program.zone.format(at),
             reason: reason.to_string(),
             rules: vec![],
             lots: vec![],
@@ -201,17 +215,13 @@ impl Tx<'_> {
             by: None,
             charity: None,
         });
-        self.account.seq += 1;
-        match self.entries.last_mut() {
-            Some(e) => e,
-            None => unreachable!(),
-        }
+        self.entries.last_mut()
     }
 
     /// Emits a notification if the program sends this trigger on any channel.
     /// `data` is written as `json!` did, keys sorted, with `customer` and `program` added.
     pub fn notify(&mut self, trigger: Trigger, data: Vec<(&str, D<'_>)>) {
-        let Some(channels) = self.program.channels(trigger) else { return };
+        let Some(channels) = self.program.channels(trigger).filter(|_| self.detail) else { return };
         let mut all = data;
         all.push(("customer", D::Str(&self.account.customer)));
         all.push(("program", D::Str(self.program.name.as_deref().unwrap_or(&self.program.id))));
@@ -250,8 +260,7 @@ impl Tx<'_> {
         let taken = owed - forgiven;
         self.account.totals.reversed += taken;
         self.account.totals.forgiven += forgiven;
-        let at = self.at_text();
-        self.push_entry(EntryKind::Reverse, -taken, reason, at, |e| {
+        self.push_entry(EntryKind::Reverse, -taken, reason, self.at, |e| {
             e.lots = takes;
             e.order_id = order_id.map(String::from);
             e.forgiven = forgiven;
@@ -274,9 +283,8 @@ impl Tx<'_> {
 
     fn lot(&mut self, kind: EntryKind, points: i64, reason: &str, fill: impl FnOnce(&mut Entry)) {
         let expires = self.grant_expiry();
-        self.account.credit(&self.event_id, points, self.at, expires);
-        let at = self.at_text();
-        self.push_entry(kind, points, reason, at, fill);
+        self.account.credit(self.event_id, points, self.at, expires);
+        self.push_entry(kind, points, reason, self.at, fill);
     }
 
     pub fn grant_expiry(&mut self) -> Option<i64> {
@@ -302,8 +310,8 @@ impl Engine {
     /// zone (UTC needs none); `secret` keys the coupon codes.
     pub fn new(program_json: &str, zone: Option<Zone>, secret: &[u8]) -> Result<Engine> {
         let program = Program::parse(program_json, zone)?;
-        let secret = if secret.is_empty() { program.id.as_bytes().to_vec() } else { secret.to_vec() };
-        Ok(Engine { program, secret })
+        let key = reward::key(if secret.is_empty() { program.id.as_bytes() } else { secret });
+        Ok(Engine { program, key })
     }
 
     pub fn parse_event(&self, json: &str) -> Result<Event> {
@@ -318,26 +326,32 @@ impl Engine {
 
     /// `apply` with the program-wide count of coupons issued per stock-limited reward.
     pub fn apply_with(&self, state: Option<Account>, order: Option<OrderRecord>, event: &Event, stock: Option<&HashMap<String, i64>>) -> Result<Outcome> {
-        let customer = event
-            .customer
-            .clone()
-            .or_else(|| state.as_ref().map(|s| s.customer.clone()))
-            .or_else(|| order.as_ref().map(|o| o.customer.clone()))
-            .ok_or_else(|| Error::event("customer", "is required (no account or order record names one)"))?;
+        self.apply_detail(state, order, event, stock, true)
+    }
+
+    /// `apply_with`, with the entries' and effects' detail only if `detail` (see `Tx`).
+    pub fn apply_detail(&self, state: Option<Account>, order: Option<OrderRecord>, event: &Event, stock: Option<&HashMap<String, i64>>, detail: bool) -> Result<Outcome> {
+        // Borrowed from the event when it names the customer (nearly always): no copy.
+        let customer: std::borrow::Cow<str> = match (&event.customer, &state, &order) {
+            (Some(c), _, _) => c.into(),
+            (None, Some(s), _) => s.customer.clone().into(),
+            (None, None, Some(o)) => o.customer.clone().into(),
+            (None, None, None) => return Err(Error::event("customer", "is required (no account or order record names one)")),
+        };
         let account = state.unwrap_or_else(|| Account::new(&customer));
-        if account.customer != customer {
+        if account.customer != *customer {
             return Err(Error::new("invalid_state", "customer", format!("state is for \"{}\", the event for \"{customer}\"", account.customer)));
         }
         account.check().map_err(|m| Error::new("invalid_state", "", m))?;
         if let Some(o) = &order {
-            if Some(o.id.as_str()) != event.order_id() || o.customer != customer {
+            if Some(o.id.as_str()) != event.order_id() || o.customer != *customer {
                 return Err(Error::new("invalid_state", "order", format!("the record of order \"{}\" for \"{}\" does not belong to this event", o.id, o.customer)));
             }
         }
         if account.seen(&event.id) {
             return Ok(Outcome { state: account, order: None, entries: vec![], effects: vec![], duplicate: true, skipped: None });
         }
-        let mut tx = Tx { program: &self.program, secret: &self.secret, account, event_id: event.id.clone(), at: event.at, entries: vec![], effects: vec![], coupons_issued: 0, stock };
+        let mut tx = Tx { program: &self.program, key: &self.key, account, event_id: &event.id, at: event.at, entries: vec![], effects: vec![], coupons_issued: 0, stock, detail };
         let (order, skipped) = self.run(&mut tx, order, event)?;
         Ok(Outcome { state: tx.account, order, entries: tx.entries, effects: tx.effects, duplicate: false, skipped })
     }
@@ -461,12 +475,10 @@ impl Engine {
             if !held {
                 tx.account.credit(&event.id, points, event.at, expires);
                 tx.account.totals.earned += points;
-                let mut all = vec![format!("earn:{rate_text} points per {}", self.program.currency), format!("rounding:{}", e.rounding.name())];
-                all.extend(rules.iter().cloned());
-                let at = tx.at_text();
-                tx.push_entry(EntryKind::Earn, points, "order placed", at, |en| {
+                tx.push_entry(EntryKind::Earn, points, "order placed", tx.at, |en| {
                     en.order_id = Some(o.id.clone());
-                    en.rules = all;
+                    en.rules = vec![format!("earn:{rate_text} points per {}", self.program.currency), format!("rounding:{}", e.rounding.name())];
+                    en.rules.extend(rules.iter().cloned());
                 });
             }
             let balance = tx.account.balance;
@@ -506,8 +518,7 @@ impl Engine {
     fn settle_refund(&self, tx: &mut Tx, before: &OrderRecord, rec: &mut OrderRecord, owed: i64, reason: &str) {
         let from_pending = status::on_refund(tx, before, rec, owed);
         if from_pending > 0 {
-            let at = tx.at_text();
-            tx.push_entry(EntryKind::Reverse, 0, reason, at, |e| {
+            tx.push_entry(EntryKind::Reverse, 0, reason, tx.at, |e| {
                 e.pending = -from_pending;
                 e.order_id = Some(rec.id.clone());
             });
@@ -528,7 +539,7 @@ impl Engine {
     fn adjust(&self, tx: &mut Tx, points: i64, reason: &str, by: &str) -> Result<()> {
         let takes = if points > 0 {
             let expires = tx.grant_expiry();
-            tx.account.credit(&tx.event_id, points, tx.at, expires);
+            tx.account.credit(tx.event_id, points, tx.at, expires);
             vec![]
         } else {
             let allow = self.program.negative_balance == NegativeBalance::Allow;
@@ -538,8 +549,7 @@ impl Engine {
             tx.account.debit(-points, allow).0
         };
         tx.account.totals.adjusted += points;
-        let at = tx.at_text();
-        tx.push_entry(EntryKind::Adjust, points, reason, at, |e| {
+        tx.push_entry(EntryKind::Adjust, points, reason, tx.at, |e| {
             e.lots = takes;
             e.by = Some(by.to_string());
         });
@@ -701,6 +711,6 @@ impl Engine {
     }
 
     fn peek(&self, state: &Account) -> Tx<'_> {
-        Tx { program: &self.program, secret: &self.secret, account: state.clone(), event_id: String::new(), at: state.clock, entries: vec![], effects: vec![], coupons_issued: 0, stock: None }
+        Tx { program: &self.program, key: &self.key, account: state.clone(), event_id: "", at: state.clock, entries: vec![], effects: vec![], coupons_issued: 0, stock: None, detail: true }
     }
 }

@@ -73,9 +73,8 @@ pub fn expire_due(tx: &mut Tx, now: i64) {
         if tx.account.lots.is_empty() {
             tx.account.rolling_until = None;
         }
-        let at = tx.program.zone.format(end - 1);
-        tx.push_entry(EntryKind::Expire, -points, "points expired", at.clone(), |e| e.lots = takes);
-        let balance = tx.account.balance;
+        tx.push_entry(EntryKind::Expire, -points, "points expired", end - 1, |e| e.lots = takes);
+        let (at, balance) = (tx.program.zone.format(end - 1), tx.account.balance);
         tx.notify(Trigger::PointsExpired, vec![("points", D::Int(points)), ("expired_at", D::Str(&at)), ("balance", D::Int(balance))]);
     }
 }

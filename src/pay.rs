@@ -99,9 +99,8 @@ pub fn spend(tx: &mut Tx, order_id: &str, points: i64, goods: i64) -> Result<()>
     }
     let takes = tx.account.debit(points, false).0;
     tx.account.totals.redeemed += points;
-    let at = tx.at_text();
     let rule = format!("pay_with_points:{} points = {}", p.points, tx.program.format_amount(p.value));
-    tx.push_entry(EntryKind::Redeem, -points, "paid with points", at, |e| {
+    tx.push_entry(EntryKind::Redeem, -points, "paid with points", tx.at, |e| {
         e.lots = takes;
         e.order_id = Some(order_id.to_string());
         e.rules = vec![rule];

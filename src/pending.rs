@@ -12,9 +12,8 @@ pub fn hold(tx: &mut Tx, order_id: &str, points: i64, at: i64, expires_at: Optio
     let Some(window) = tx.program.pending else { return false };
     let release_at = tx.program.zone.after(at, &window);
     tx.account.pending += points;
-    tx.account.pending_lots.push(PendingLot { id: tx.event_id.clone(), order_id: order_id.to_string(), points, release_at, expires_at });
-    let at = tx.at_text();
-    tx.push_entry(EntryKind::Pending, 0, "order placed: pending the return window", at, |e| {
+    tx.account.pending_lots.push(PendingLot { id: tx.event_id.to_string(), order_id: order_id.to_string(), points, release_at, expires_at });
+    tx.push_entry(EntryKind::Pending, 0, "order placed: pending the return window", tx.at, |e| {
         e.pending = points;
         e.order_id = Some(order_id.to_string());
     });
@@ -46,8 +45,7 @@ pub fn release_due(tx: &mut Tx, now: i64) {
         tx.account.pending -= l.points;
         tx.account.credit(&l.id, l.points, l.release_at, l.expires_at);
         tx.account.totals.earned += l.points;
-        let at = tx.program.zone.format(l.release_at);
-        tx.push_entry(EntryKind::Release, l.points, "return window over", at, |e| {
+        tx.push_entry(EntryKind::Release, l.points, "return window over", l.release_at, |e| {
             e.pending = -l.points;
             e.order_id = Some(l.order_id.clone());
         });

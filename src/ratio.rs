@@ -155,6 +155,10 @@ impl Ratio {
     pub fn is_zero(self) -> bool {
         self.num == 0
     }
+    /// Numerator and (positive) denominator, reduced: `new` of them gives the same ratio.
+    pub fn parts(self) -> (i128, i128) {
+        (self.num, self.den)
+    }
     /// Both parts as i64, when they fit: the fast path of the arithmetic below. Points and
     /// money stay far below 2^63, and i128 is slow everywhere (emulated in wasm), so the i128
     /// code only runs when an i64 step would overflow; both give the same reduced result.

@@ -2,7 +2,7 @@
 //! reach them, catalogue rewards on request, deterministic readable codes, and the discount a
 //! coupon gives on a cart.
 
-use crate::engine::{Effect, Tx};
+use crate::engine::{CouponView, Effect, Tx};
 use crate::event::Order;
 use crate::ledger::{Coupon, CouponStatus, EntryKind};
 use crate::program::{CouponKind, Reward, Trigger};
@@ -18,8 +18,21 @@ const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// coupon's position in it, so re-applying an event reproduces the code and nobody without
 /// the secret can guess one. 60 bits keep collisions negligible across millions of coupons.
 pub fn code(secret: &[u8], event_id: &str, n: usize) -> String {
+    keyed_code(&key(secret), event_id, n)
+}
+
+/// The HMAC keyed with the program secret: made once per engine, so a code costs two
+/// SHA-256 blocks instead of four.
+pub type Key = Hmac<Sha256>;
+
+pub fn key(secret: &[u8]) -> Key {
     // HMAC accepts keys of any length, so this never fails.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
+    <Key as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!())
+}
+
+/// `code` with the key made already.
+pub fn keyed_code(key: &Key, event_id: &str, n: usize) -> String {
+    let mut mac = key.clone();
     mac.update(event_id.as_bytes());
     mac.update(b"\x1f");
     mac.update(n.to_string().as_bytes());
@@ -52,7 +65,7 @@ fn coupon(tx: &mut Tx, reward: &Reward, debit: bool) {
     let takes = if debit { tx.account.debit(points, false).0 } else { vec![] };
     tx.account.totals.redeemed += points;
     tx.coupons_issued += 1;
-    let code = code(tx.secret, &tx.event_id, tx.coupons_issued);
+    let code = keyed_code(tx.key, tx.event_id, tx.coupons_issued);
     let c = &reward.coupon;
     let expires_at = c.valid_for.map(|d| tx.program.zone.after(tx.at, &d));
     let coupon = Coupon {
@@ -69,20 +82,29 @@ fn coupon(tx: &mut Tx, reward: &Reward, debit: bool) {
         status: CouponStatus::Issued,
         order_id: None,
     };
-    let view = tx.coupon_view(&coupon);
+    // What the host is told of the coupon, only if it is told (see `Tx::detail`).
+    let view = tx.detail.then(|| tx.coupon_view(&coupon));
     tx.account.coupons.push(coupon);
     if debit {
-        let reason = format!("reward {}", reward.id);
-        tx.push_entry(EntryKind::Redeem, -points, &reason, tx.at_text(), |e| {
+        // The entry's words are written only if the entry is (see `Tx::detail`).
+        let reason = if tx.detail { format!("reward {}", reward.id) } else { String::new() };
+        tx.push_entry(EntryKind::Redeem, -points, &reason, tx.at, |e| {
             e.lots = takes;
             e.coupon = Some(code.clone());
             e.rules = vec![format!("reward:{}:{points} points", reward.id)];
         });
     }
-    tx.effects.push(Effect::CouponIssued { customer: tx.account.customer.clone(), reward: reward.id.clone(), points, coupon: view.clone() });
-    let name = reward.name.clone().unwrap_or_else(|| reward.id.clone());
+    let customer = tx.account.customer.clone();
+    let Some(view) = view else {
+        let coupon = CouponView { code: String::new(), kind: c.kind, value: None, min_order: None, max_discount: None, expires_at: None, status: CouponStatus::Issued, reward: String::new() };
+        tx.effects.push(Effect::CouponIssued { customer, reward: reward.id.clone(), points, coupon });
+        return;
+    };
+    let json = view.sorted_json();
+    tx.effects.push(Effect::CouponIssued { customer, reward: reward.id.clone(), points, coupon: view });
+    let name = reward.name.as_deref().unwrap_or(&reward.id);
     let balance = tx.account.balance;
-    tx.notify(Trigger::RewardEarned, vec![("reward", D::Str(&reward.id)), ("reward_name", D::Str(&name)), ("coupon", D::Raw(view.sorted_json())), ("balance", D::Int(balance))]);
+    tx.notify(Trigger::RewardEarned, vec![("reward", D::Str(&reward.id)), ("reward_name", D::Str(name)), ("coupon", D::Raw(json)), ("balance", D::Int(balance))]);
 }
 
 /// The error (at field `what`) of an event naming something the program lacks: `unknown <what> "<id>"
@@ -161,11 +183,11 @@ pub fn issue_thresholds(tx: &mut Tx) {
 
 /// Marks coupons whose validity ended by `now` as expired.
 pub fn expire_coupons(tx: &mut Tx, now: i64) {
-    let customer = tx.account.customer.clone();
-    for c in tx.account.coupons.iter_mut() {
+    let a = &mut tx.account;
+    for c in a.coupons.iter_mut() {
         if c.status == CouponStatus::Issued && c.expires_at.is_some_and(|e| e <= now) {
             c.status = CouponStatus::Expired;
-            tx.effects.push(Effect::CouponExpired { customer: customer.clone(), code: c.code.clone() });
+            tx.effects.push(Effect::CouponExpired { customer: a.customer.clone(), code: c.code.clone() });
         }
     }
     // Settled coupons stay visible for 90 days, then live on only in the ledger and the store.

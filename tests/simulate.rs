@@ -297,3 +297,42 @@ fn a_stock_limited_reward_is_counted_across_the_replay() {
     assert_eq!(r["skipped"], batch.skipped.len());
     assert_eq!(r["skipped"], 1, "the third redemption is out of stock: {r}");
 }
+
+/// `Simulation` applies without detail: the same rules must leave the same states and order
+/// records, and issue the same coupons, as `apply` with every entry and notification.
+#[test]
+fn without_detail_states_records_and_coupons_are_the_same() {
+    let engine = engine(&seed_program()).unwrap();
+    let (mut full, mut lean): (HashMap<String, Account>, HashMap<String, Account>) = Default::default();
+    let mut orders: HashMap<String, OrderRecord> = HashMap::new();
+    let coupons = |o: &loyalty_engine::Outcome| -> Vec<(String, i64)> {
+        o.effects.iter().filter_map(|e| match e {
+            Effect::CouponIssued { reward, points, .. } => Some((reward.clone(), *points)),
+            _ => None,
+        }).collect()
+    };
+    let (mut entries, mut issued) = (0, 0);
+    for e in history(30, 500) {
+        let e = engine.parse_event(&e.to_string()).unwrap();
+        let customers: Vec<String> = match (&e.customer, &e.body) {
+            (Some(c), _) => vec![c.clone()],
+            (None, Body::ClockTick) => full.values().filter(|s| s.next_due.is_some_and(|d| d <= e.at)).map(|s| s.customer.clone()).collect(),
+            (None, _) => e.order_id().and_then(|id| orders.get(id)).map(|o| o.customer.clone()).into_iter().collect(),
+        };
+        for c in customers {
+            let order = e.order_id().and_then(|id| orders.get(id)).filter(|o| o.customer == c).cloned();
+            let a = engine.apply(full.remove(&c), order.clone(), &e).unwrap();
+            let b = engine.apply_detail(lean.remove(&c), order, &e, None, false).unwrap();
+            assert_eq!((&a.state, &a.order, &a.skipped), (&b.state, &b.order, &b.skipped), "event {}", e.id);
+            assert_eq!(coupons(&a), coupons(&b));
+            assert!(b.entries.is_empty() && !b.effects.iter().any(|e| matches!(e, Effect::Notify { .. })));
+            (entries, issued) = (entries + a.entries.len(), issued + coupons(&a).len());
+            if let Some(o) = a.order {
+                orders.insert(o.id.clone(), o);
+            }
+            full.insert(c.clone(), a.state);
+            lean.insert(c, b.state);
+        }
+    }
+    assert!(entries > 1000 && issued > 10, "{entries} entries, {issued} coupons");
+}
