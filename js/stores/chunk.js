@@ -46,6 +46,7 @@ export async function openChunk(q, program, events, { locked = false, carry = nu
   // What the chunk was computed from, checked by an optimistic write.
   const owners = new Map(); // order id -> customer | null
   const versions = new Map(); // customer -> version | null
+  const created = new Set(); // locked: account rows this chunk created empty
   const stored = new Map(); // stock-limited reward -> coupons counted before this chunk
   const issued = new Map(); // reward -> this chunk's coupons issued less cancelled
   const w = { events: [], entries: [], outbox: [], orders: new Map(), accounts: new Map(), couponsNew: new Map(), couponsSet: new Map() };
@@ -71,6 +72,17 @@ export async function openChunk(q, program, events, { locked = false, carry = nu
       if (a) accounts.set(c, a);
     }
     const rest = fresh.filter((c) => !accounts.has(c));
+    if (locked && rest.length) {
+      // A live webhook could create a missing account between this read and the write, and
+      // the chunk's insert would then fail however often it is retried. So the missing rows
+      // are created here, empty (state NULL, as lockAccount creates one), and locked with
+      // the rest; the write updates them, and removes those it wrote no state for.
+      const { rows } = await q.query(
+        'INSERT INTO accounts (program, customer) SELECT $1, c FROM unnest($2::text[]) AS c ORDER BY c ON CONFLICT DO NOTHING RETURNING customer',
+        [program, rest],
+      );
+      for (const r of rows) created.add(r.customer);
+    }
     const sql = `SELECT customer, state::text AS state, version FROM accounts WHERE program = $1 AND customer = ANY($2::text[]) ORDER BY customer${locked ? ' FOR UPDATE' : ''}`;
     const { rows } = rest.length ? await q.query(sql, [program, rest]) : { rows: [] };
     for (const c of rest) accounts.set(c, null);
@@ -189,7 +201,7 @@ export async function openChunk(q, program, events, { locked = false, carry = nu
    * the server: far cheaper than the driver's escaping of a text array per column).
    */
   async function write(t) {
-    if (w.events.length === 0) return; // all duplicates: nothing to lock or write
+    if (w.events.length === 0) return dropEmpty(t); // all duplicates: nothing to lock or write
     if (!locked) await verify(t);
     const rows = (sql, list) => (list.length ? t.query(sql, [program, JSON.stringify(list)]) : null);
     const each = (cols) => `FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS u(x, n) ${cols}`;
@@ -241,6 +253,13 @@ export async function openChunk(q, program, events, { locked = false, carry = nu
          ${each("WHERE a.program = $1 AND a.customer = x->>'customer'")}`,
       written.filter(([c]) => versions.get(c) != null).map(account),
     );
+    await dropEmpty(t);
+  }
+
+  // The rows created empty (locked, see loadAccounts) that got no state: removed again.
+  async function dropEmpty(t) {
+    const empty = [...created].filter((c) => !w.accounts.has(c));
+    if (empty.length) await t.query('DELETE FROM accounts WHERE program = $1 AND customer = ANY($2::text[]) AND state IS NULL', [program, empty]);
   }
 
   // What the next chunk may take instead of reading rows this one has not committed yet.

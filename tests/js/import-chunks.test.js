@@ -194,6 +194,51 @@ if (DATABASE_URL) {
     }
   });
 
+  test('postgres: a live webhook creating an account a locked chunk is about to create waits for the chunk', async () => {
+    const url = await db.postgresUrl();
+    const importer = await ledger(() => openPostgresStore({ connectionString: url, max: 2 }));
+    const live = await ledger(() => openPostgresStore({ connectionString: url, max: 2 }));
+    try {
+      importer.store.pipeline = false; // every chunk locked, as PGlite runs them
+      // In every chunk, once its rows are read under lock, a live event for a customer the
+      // chunk is about to create. Had the live event created the row first, the chunk's
+      // insert would fail in every attempt; the chunk holds the row instead, so the live
+      // event waits for its commit (given 300 ms to get in first, then left running).
+      const locked = importer.store.lockedChunk;
+      const known = new Set();
+      const lives = [];
+      importer.store.lockedChunk = async (program, events, fn) => {
+        const out = await locked(program, events, async (tx) => {
+          // A customer with no account yet: neither imported nor given a live event.
+          const fresh = events.map((e) => e.customer).find((c) => c && !known.has(c));
+          if (fresh) {
+            known.add(fresh);
+            const id = `live-${lives.length}`;
+            const done = live.loyalty.adjust(fresh, { id, points: 3, reason: 'live', by: 'staff', at: '2027-06-01T00:00:00Z' });
+            lives.push({ id, customer: fresh, done });
+            await Promise.race([done.catch(() => {}), new Promise((r) => setTimeout(r, 300))]);
+          }
+          return fn(tx);
+        });
+        events.forEach((e) => e.customer && known.add(e.customer));
+        return out;
+      };
+      const s = await importer.loyalty.importMany(noTicks.slice(0, 120), { chunk: 40, onError: 'skip' });
+      assert.equal(s.done, 120);
+      assert.ok(lives.length >= 2, `live events raced the chunks: ${lives.length}`);
+      for (const { id, customer, done } of lives) {
+        await done;
+        assert.equal((await importer.store.event(P, id))?.customer, customer, id);
+      }
+      assert.deepEqual((await importer.loyalty.rebuild()).differences, []);
+      const { rows } = await importer.store.db.query('SELECT count(*)::int AS n FROM accounts WHERE state IS NULL');
+      assert.equal(rows[0].n, 0, 'no empty account row is left');
+    } finally {
+      await importer.loyalty.close();
+      await live.loyalty.close();
+    }
+  });
+
   test('postgres: webhooks between a pipelined chunk\'s reads and its write are not lost: the chunk is applied again, locked', async () => {
     const url = await db.postgresUrl();
     const importer = await ledger(() => openPostgresStore({ connectionString: url, max: 2 }));
