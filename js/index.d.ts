@@ -101,7 +101,10 @@ export type Effect =
 export interface Outcome { state: AccountState;
   /** The engine's JSON text of `state` (not enumerable): store it or pass it back to `apply` and nothing is parsed or stringified. */
   readonly stateText: string;
-  order?: OrderRecord; entries: Entry[]; effects: Effect[]; duplicate?: true; skipped?: string }
+  order?: OrderRecord;
+  /** With `order`: the engine's JSON text of it (not enumerable), to store as is. */
+  readonly orderText?: string;
+  entries: Entry[]; effects: Effect[]; duplicate?: true; skipped?: string }
 export interface BatchOutcome { states: Record<string, AccountState>; orders: Record<string, OrderRecord>; entries: Entry[]; effects: Effect[]; skipped: Array<{ event: string; reason: string }> }
 export interface AccountView { customer: string; balance: number; pending: number; tier: string | null; next_expiry: { points: number; at: string } | null; coupons: CouponView[];
   /** Towards the next tier: amounts (decimal strings) for a spend basis, counts for points and orders. */
@@ -326,7 +329,7 @@ export interface StoreTransaction {
   eraseCustomer(program: string, customer: string): Promise<LoyaltyEvent[]>;
   /** Writes everything one event did; throws (SQLSTATE `23505` as `code`) when the event id is already stored. */
   record(program: string, written: { event: LoyaltyEvent; customer: string | null; result: HandleResult; state?: AccountState;
-    order?: OrderRecord; entries?: Entry[]; effects?: Effect[] }): Promise<void>;
+    order?: OrderRecord; orderText?: string; entries?: Entry[]; effects?: Effect[] }): Promise<void>;
 }
 
 /** What createLoyalty needs from a store: implement it to bring your own database. */

@@ -97,9 +97,10 @@ export function createLoyalty({ program, store, secret = '' }) {
       ...(out.skipped ? { skipped: out.skipped } : {}),
       ...(out.duplicate ? { skipped: 'already applied to this account' } : {}),
     };
-    // `stateText` is the engine's own JSON of the state: a SQL store binds it as is.
-    const written = { event, customer, result, state: out.state, stateText: out.stateText, order: out.order, entries: out.entries, effects: out.effects };
-    return { result, written, state: out.state, order: out.order };
+    // `stateText` and `orderText` are the engine's own JSON: a SQL store binds them as is.
+    // `order` stays lazy: a store that takes `orderText` never parses the record.
+    const written = { event, customer, result, state: out.state, stateText: out.stateText, get order() { return out.order; }, orderText: out.orderText, entries: out.entries, effects: out.effects };
+    return { result, written, out };
   }
 
   // Applies one event to a locked account and writes everything it did.
@@ -343,7 +344,7 @@ export function createLoyalty({ program, store, secret = '' }) {
         const event = { ...pseudonymise(body, customer, anon), id: rewriteId(body.id, customer, anon) };
         const orderId = orderIdOf(event);
         const order = orderId == null ? null : orders.get(orderId) ?? (await tx.findOrder(P, orderId));
-        const out = await applyAndRecord(tx, event, anon, state, order);
+        const { out } = await applyAndRecord(tx, event, anon, state, order);
         state = out.state;
         if (out.order) orders.set(out.order.id, { customer: out.order.customer, record: out.order });
       }

@@ -614,14 +614,29 @@ impl ToJson for Batch {
 }
 
 impl Outcome {
-    /// The outcome's keys but `state` (`"order":…,"entries":…,"effects":…`), and the closing
-    /// brace, into an object already opened (and its `state` written, for `write_json`):
-    /// wasm `apply` returns the state text apart (`lastState`).
-    pub fn write_rest(&self, o: &mut Out) {
+    /// The outcome as wasm `apply` returns it, three texts in one: the state's JSON, a
+    /// newline, the order record's JSON ("" if none), a newline, then the rest
+    /// (`{"entries":…,"effects":…}`). The JSON written here never holds a raw newline, so
+    /// the host splits at the first two, keeps the state and order texts as they are (to
+    /// store, or to pass back) and parses only what it reads. Returns the text and the
+    /// state's length; `room` sizes the buffer (about the old state's size plus a few entries).
+    pub fn write_parts(&self, room: usize) -> (String, usize) {
+        let mut o = Out::with_capacity(room);
+        self.state.write_json(&mut o);
+        let state = o.0.len();
+        o.0.push('\n');
         if let Some(r) = &self.order {
-            o.key("order");
-            r.write_json(o);
+            r.write_json(&mut o);
         }
+        o.0.push('\n');
+        o.open();
+        self.write_rest(&mut o);
+        (o.0, state)
+    }
+
+    /// The outcome's keys but `state` and `order` (`"entries":…,"effects":…`), and the
+    /// closing brace, into an object already opened.
+    fn write_rest(&self, o: &mut Out) {
         o.k_list("entries", &self.entries);
         o.k_list("effects", &self.effects);
         if self.duplicate {
@@ -637,6 +652,10 @@ impl ToJson for Outcome {
         o.open();
         o.key("state");
         self.state.write_json(o);
+        if let Some(r) = &self.order {
+            o.key("order");
+            r.write_json(o);
+        }
         self.write_rest(o);
     }
 }

@@ -1,6 +1,6 @@
 //! The WebAssembly boundary, and the only file that knows wasm-bindgen. Every export that
 //! runs the rules does the same three steps: decode JSON input, call the core, encode JSON
-//! output (`input` and `lastState` only hand over buffers). Errors become JS
+//! output (`input` only hands over a buffer). Errors become JS
 //! `Error`s whose message is `{"code","path","message"}` JSON; the JS shim turns that into a
 //! `LoyaltyError`. JSON strings cross the boundary because one `JSON.parse` in JS is faster
 //! than building objects field by field, and ids and i64 points survive it unchanged.
@@ -46,11 +46,10 @@ fn count(v: &Value<'_>, path: Path) -> Result<i64, Error> {
 ///
 /// ```js
 /// const engine = new Engine(programJson, zoneJson, "coupon-secret");
-/// const outcome = JSON.parse(engine.apply("", "", eventJson, ""));
-/// const state = engine.lastState();
+/// const [state, order, rest] = engine.apply("", "", eventJson, "").split("\n");
 /// ```
 #[wasm_bindgen]
-pub struct Engine(Core, RefCell<StateCache>, RefCell<String>, RefCell<Vec<u8>>);
+pub struct Engine(Core, RefCell<StateCache>, RefCell<Vec<u8>>);
 
 /// The engine of a program JSON, its zone table JSON ("" for UTC) and the coupon secret.
 fn core(program: &str, zone: &str, secret: &str) -> Result<Core, Error> {
@@ -62,7 +61,7 @@ impl Engine {
     /// `f` of the four texts of the given byte lengths in the input buffer.
     fn with_input(&self, lens: [usize; 4], f: impl Fn([&str; 4]) -> Result<String, JsError>) -> Result<String, JsError> {
         // `f` never calls `input`, the one borrower of the buffer for writing.
-        let bytes = self.3.borrow();
+        let bytes = self.2.borrow();
         let mut texts = [""; 4];
         let mut at = 0;
         for (t, len) in texts.iter_mut().zip(lens) {
@@ -95,45 +94,38 @@ impl Engine {
     /// ```
     #[wasm_bindgen(constructor)]
     pub fn new(program: &str, zone: &str, secret: &str) -> Result<Engine, JsError> {
-        core(program, zone, secret).map(|c| Engine(c, RefCell::default(), RefCell::default(), RefCell::default())).map_err(js_error)
+        core(program, zone, secret).map(|c| Engine(c, RefCell::default(), RefCell::default())).map_err(js_error)
     }
 
     /// Applies one event to an account state ("" for a new account) and the record of the
     /// order the event names ("" if none); `stock` maps stock-limited reward ids to the
-    /// coupons issued so far program-wide ("" if not counted). Returns the outcome JSON
-    /// without its state, whose text `lastState` then returns: a host that stores the text
-    /// never parses it.
+    /// coupons issued so far program-wide ("" if not counted). Returns three texts in one
+    /// (see `Outcome::write_parts`): the new state's JSON, a newline, the order record's JSON
+    /// ("" if none), a newline, and the rest of the outcome. A host that stores the texts
+    /// never parses them, and the engine knows its own state text when it comes back.
     ///
     /// ```js
-    /// const { order, entries, effects } = JSON.parse(engine.apply(stateJson, "", eventJson, ""));
-    /// const nextStateJson = engine.lastState();
+    /// const [stateJson, orderJson, rest] = engine.apply(stateJson, "", eventJson, "").split("\n");
+    /// const { entries, effects } = JSON.parse(rest);
     /// ```
     pub fn apply(&self, state: &str, order: &str, event: &str, stock: &str) -> Result<String, JsError> {
-        // Room for the texts written, so neither grows by doubling from nothing (a dozen
-        // reallocations): the new state is about the size of the old, the rest a few entries.
-        let room = state.len() + 512;
+        let room = state.len() + 1024;
         let state = self.state(state)?;
         let order = decode(order, OrderRecord::read)?;
         let event = self.0.parse_event(event).map_err(js_error)?;
         let stock = (!stock.is_empty()).then(|| decode_map(stock, count)).transpose()?;
         let out = self.0.apply_with(state, order, &event, stock.as_ref()).map_err(js_error)?;
-        let mut o = crate::json::Out::with_capacity(room);
-        out.state.write_json(&mut o);
-        let state = std::mem::replace(&mut o.0, String::with_capacity(1024));
-        o.open();
-        out.write_rest(&mut o);
-        // The cache keeps the account itself (`out` is done with) and a copy of its text;
-        // `lastState` hands the text itself to the host.
-        self.1.borrow_mut().put(state.clone(), out.state);
-        *self.2.borrow_mut() = state;
-        Ok(o.0)
+        let (text, state) = out.write_parts(room);
+        // The cache keeps the account itself (`out` is done with) and a copy of its text.
+        self.1.borrow_mut().put(crate::json::sub(&text, ..state).to_string(), out.state);
+        Ok(text)
     }
 
     /// Room for `len` bytes of input in the wasm memory: the host writes the UTF-8 of
     /// `applyInput`'s four texts there, one after another, with `TextEncoder.encodeInto`
     /// (native, where passing a `&str` copies it char by char in JS: 4 us for a 1.6 KB state).
     pub fn input(&self, len: usize) -> *mut u8 {
-        let mut b = self.3.borrow_mut();
+        let mut b = self.2.borrow_mut();
         if b.len() < len {
             b.resize(len, 0);
         }
@@ -156,13 +148,6 @@ impl Engine {
     #[wasm_bindgen(js_name = quoteInput)]
     pub fn quote_input(&self, state: usize, cart: usize) -> Result<String, JsError> {
         self.with_input([state, cart, 0, 0], |[s, c, _, _]| self.quote(s, c))
-    }
-
-    /// The state text of the last `apply`, once: the text moves out to the host, and a
-    /// second call before the next `apply` returns "". The JS shim reads it once per apply.
-    #[wasm_bindgen(js_name = lastState)]
-    pub fn last_state(&self) -> String {
-        std::mem::take(&mut *self.2.borrow_mut())
     }
 
     /// Applies an array of events to many accounts in one call: `states` maps customer to

@@ -114,7 +114,7 @@ function txOps(q) {
      * `stateText`, when given, is `state` as the engine's JSON text: bound as is for the
      * state column instead of stringifying `state` again.
      */
-    async record(program, { event, customer, result, state, stateText, order, entries = [], effects = [] }) {
+    async record(program, { event, customer, result, state, stateText, order, orderText, entries = [], effects = [] }) {
       if (!customer) {
         await q.query(
           `INSERT INTO events (program, event_id, customer, type, at, body, result) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
@@ -122,7 +122,7 @@ function txOps(q) {
         );
         return;
       }
-      await writeRecord(q, program, { event, customer, result, state, stateText, order, entries, effects });
+      await writeRecord(q, program, { event, customer, result, state, stateText, order, orderText, entries, effects });
     },
   };
 }
@@ -133,7 +133,7 @@ function txOps(q) {
  * ({orderId, version, orderTag}) asks it to write only if the account and order are still
  * as read; returns whether it wrote.
  */
-async function writeRecord(q, program, { event, customer, result, state, stateText, order, entries = [], effects = [] }, check) {
+async function writeRecord(q, program, { event, customer, result, state, stateText, order, orderText, entries = [], effects = [] }, check) {
   const outbox = effects.map((f, i) => ({ key: outboxKey(event, f, i), customer: f.customer ?? customer, type: f.type, effect: f }));
   const coupons = [];
   for (const f of effects) {
@@ -145,7 +145,7 @@ async function writeRecord(q, program, { event, customer, result, state, stateTe
   }
   const { rows } = await q.query(
     'SELECT loyalty_record($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) AS written',
-    [program, event.id, customer, event.type, event.at, json(event), json(result), json(entries), json(outbox), json(order ?? null),
+    [program, event.id, customer, event.type, event.at, json(event), json(result), json(entries), json(outbox), orderText ?? json(order ?? null),
       state == null ? null : stateText ?? json(state), state?.balance ?? 0, state?.pending ?? 0, state?.tier ?? null, iso(state?.next_due),
       json(coupons), check?.orderId ?? null, check?.version ?? null, check?.orderTag ?? null],
   );

@@ -71,13 +71,9 @@ fn main() {
             };
             let ev = Event::parse(e, &engine.program).unwrap();
             let out = engine.apply(Some(s), None, &ev).unwrap();
-            let mut o = loyalty_engine::json::Out::with_capacity(own.len() + 512);
-            out.state.write_json(&mut o);
-            let text = std::mem::replace(&mut o.0, String::with_capacity(1024));
-            o.open();
-            out.write_rest(&mut o);
-            cache.put(text.clone(), out.state);
-            std::hint::black_box((text, o.0));
+            let (text, state) = out.write_parts(own.len() + 1024);
+            cache.put(text[..state].to_string(), out.state);
+            std::hint::black_box(text);
         }
     };
     apply_cached(2_000);
