@@ -329,7 +329,7 @@ export interface StoreTransaction {
   eraseCustomer(program: string, customer: string): Promise<LoyaltyEvent[]>;
   /** Writes everything one event did; throws (SQLSTATE `23505` as `code`) when the event id is already stored. */
   record(program: string, written: { event: LoyaltyEvent; customer: string | null; result: HandleResult; state?: AccountState;
-    order?: OrderRecord; orderText?: string; entries?: Entry[]; effects?: Effect[] }): Promise<void>;
+    stateText?: string; order?: OrderRecord; orderText?: string; entries?: Entry[]; effects?: Effect[] }): Promise<void>;
 }
 
 /** What createLoyalty needs from a store: implement it to bring your own database. */
@@ -339,7 +339,7 @@ export interface LoyaltyStore {
   /** Optional bulk import: one transaction for a chunk of events (used by `importMany`; without it each event gets its own). */
   chunk?<T>(program: string, events: LoyaltyEvent[], fn: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   /** Optional lock-free path (the SQL stores): the event's stored outcome, the account and its version, the order and its row tag, in one read. */
-  peek?(program: string, id: string, orderId: string | null, customer: string): Promise<{ found: StoredEvent | null; order: (StoredOrder & { tag: string }) | null; account: LockedAccount | null }>;
+  peek?(program: string, id: string, orderId: string | null, customer: string): Promise<{ found: StoredEvent | null; order: { customer: string; record: string; tag: string } | null; account: { state: string | null; version: number } | null }>;
   /** With `peek`: writes what `record` writes, in its own transaction, only if the account version and the order tag are still as read; resolves to whether it wrote. */
   recordIfUnchanged?(program: string, written: Parameters<StoreTransaction['record']>[1], check: { orderId: string | null; version: number; orderTag: string | null }): Promise<boolean>;
   event(program: string, id: string): Promise<StoredEvent | null>;

@@ -1,6 +1,8 @@
-// The durable loyalty engine: every event is applied by the wasm engine inside one store
-// transaction, so the ledger, the outbox, coupons, orders and the account move together,
-// and the event id makes redelivery a no-op that returns the first result.
+// The durable loyalty engine: every event is applied by the wasm engine and written in one
+// store transaction, so the ledger, the outbox, coupons, orders and the account move
+// together, and the event id makes redelivery a no-op that returns the first result. SQL
+// stores run the engine outside the transaction and write only if what it read is unchanged
+// (`optimistic`); otherwise the engine runs inside it, under the locks (`applyIn`).
 import { createHmac, randomUUID } from 'node:crypto';
 import { createEngine, orderIdOf } from './engine.js';
 import { replay } from './replay.js';
@@ -47,6 +49,7 @@ export function createLoyalty({ program, store, secret = '' }) {
   const P = engine.program.id;
   // Rewards with a program-wide stock: redeeming one needs the count issued so far.
   const stocked = new Set((engine.program.rewards ?? []).filter((r) => r.stock != null).map((r) => r.id));
+  const needsStock = (event) => event.type === 'reward.redeemed' && stocked.has(event.reward);
 
   const again = (stored) => ({ ...stored.result, duplicate: true });
 
@@ -105,7 +108,7 @@ export function createLoyalty({ program, store, secret = '' }) {
 
   // Applies one event to a locked account and writes everything it did.
   async function applyAndRecord(tx, event, customer, state, order) {
-    const stock = event.type === 'reward.redeemed' && stocked.has(event.reward) ? { [event.reward]: await tx.rewardStock(P, event.reward) } : undefined;
+    const stock = needsStock(event) ? { [event.reward]: await tx.rewardStock(P, event.reward) } : undefined;
     const done = compute(event, customer, state, order, stock);
     await tx.record(P, done.written);
     return done;
@@ -117,7 +120,7 @@ export function createLoyalty({ program, store, secret = '' }) {
   // redemption (its count is read under a lock), a change in between, or an engine error
   // (which the locked path, on current data, gives again if it is real).
   async function optimistic(event) {
-    if (!store.peek || event.customer === undefined || (event.type === 'reward.redeemed' && stocked.has(event.reward))) return null;
+    if (!store.peek || event.customer === undefined || needsStock(event)) return null;
     const orderId = orderIdOf(event);
     const seen = await store.peek(P, event.id, orderId, event.customer);
     if (seen.found) return again(seen.found);
@@ -149,7 +152,7 @@ export function createLoyalty({ program, store, secret = '' }) {
   async function handle(event) {
     checkEvent(event);
     if (isTick(event)) return tick(event.at);
-    // The transaction's first statement finds a redelivery: no separate lookup first.
+    // The first read (peek, or the transaction's first statement) finds a redelivery.
     const result = await run(event);
     // Derived events follow in their own transactions; each is idempotent by its id, so a
     // retry after a crash is safe.

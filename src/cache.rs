@@ -28,15 +28,18 @@ fn hash(s: &str) -> u64 {
 /// `a == b`, eight bytes at a step: in wasm `==` on strings is a call to a memcmp that
 /// compares byte by byte, and a hit compares the whole state (about 1.7 KB).
 fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
     let word = |s: &[u8], i: usize| s.get(i..i + 8).map(|w| u64::from_ne_bytes(w.try_into().unwrap_or_default()));
     let mut i = 0;
-    while a.len() == b.len() && i + 8 <= a.len() {
+    while i + 8 <= a.len() {
         if word(a, i) != word(b, i) {
             return false;
         }
         i += 8;
     }
-    a.len() == b.len() && a[i..].iter().zip(&b[i..]).all(|(x, y)| x == y)
+    a[i..] == b[i..]
 }
 
 impl StateCache {
@@ -77,6 +80,20 @@ mod tests {
         assert_eq!(c.get(r#"{"customer":"c1"}"#), Some(account("c1", 0)));
         assert_eq!(c.get(r#"{ "customer":"c1"}"#), None, "re-encoded text is a miss, parsed as usual");
         assert_eq!(c.get(r#"{"customer":"c2"}"#), None);
+    }
+
+    #[test]
+    fn same_tells_apart_texts_differing_in_any_byte() {
+        for len in 0..20 {
+            let a: Vec<u8> = (0..len as u8).collect();
+            assert!(same(&a, &a.clone()), "equal, length {len}");
+            for i in 0..len {
+                let mut b = a.clone();
+                b[i] ^= 1;
+                assert!(!same(&a, &b), "byte {i} of {len}");
+            }
+            assert!(!same(&a, &[a.as_slice(), &[0]].concat()), "longer, length {len}");
+        }
     }
 
     #[test]

@@ -139,18 +139,6 @@ struct Earning {
     rules: Vec<String>,
 }
 
-/// Each line's multiplier and every rule that fired, in one pass over the lines.
-#[cfg(feature = "status")]
-fn by_line(m: &Multipliers, lines: &[crate::event::Line]) -> (Vec<Ratio>, Vec<String>) {
-    m.lines(lines)
-}
-
-/// Without the status rules every line earns at the program's rate.
-#[cfg(not(feature = "status"))]
-fn by_line(m: &Multipliers, lines: &[crate::event::Line]) -> (Vec<Ratio>, Vec<String>) {
-    (lines.iter().map(|l| m.line(l).0).collect(), m.rules(lines))
-}
-
 /// One event's work in progress on one account.
 pub struct Tx<'a> {
     pub program: &'a Program,
@@ -441,7 +429,7 @@ impl Engine {
         let (multipliers, rules, shipping) = if below_minimum {
             (vec![Ratio::default(); o.lines.len()], Vec::new(), Ratio::default())
         } else {
-            let (multipliers, rules) = by_line(m, &o.lines);
+            let (multipliers, rules) = m.lines(&o.lines);
             (multipliers, rules, m.shipping())
         };
         let computed = earn::compute(&self.program, o, self.rate(o).0, &multipliers, shipping)?;
@@ -681,7 +669,7 @@ impl Engine {
         // A quote earns nothing where an order could not be booked.
         let points = if below_minimum { 0 } else { self.points(c.exact, carry).map_or(0, |(p, _)| p) };
         // Below the minimum a cart still shows the rules that would multiply its points.
-        let rules = if below_minimum { by_line(&m, &cart.lines).1 } else { rules };
+        let rules = if below_minimum { m.lines(&cart.lines).1 } else { rules };
         let tier = self.program.tiers.as_ref().and_then(|t| t.level(state.and_then(|s| s.tier.as_deref()))).map(|l| &l.perks);
         let plan = crate::membership::active(&self.program, state.and_then(|s| s.membership.as_ref()), at).map(|p| &p.perks);
         let perks = crate::membership::best_perks(tier, plan);

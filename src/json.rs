@@ -820,8 +820,8 @@ impl Out {
     }
     #[inline(never)]
     fn escaped(&mut self, s: &str) {
-        // The opening quote goes out with the first run, and a string with nothing to
-        // escape (most) in one append with both quotes, unsliced.
+        // Only strings with something to escape come here; the opening quote goes out with
+        // the first run.
         let mut quote = "\"";
         let mut start = 0;
         for (i, &c) in s.as_bytes().iter().enumerate() {
@@ -847,7 +847,7 @@ impl Out {
             }
             start = i + 1;
         }
-        append_all(&mut self.0, &[quote, if start == 0 { s } else { sub(s, start..) }, "\""]);
+        append_all(&mut self.0, &[quote, sub(s, start..), "\""]);
         self.1 = true;
     }
     pub fn int(&mut self, n: i64) {

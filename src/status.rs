@@ -25,14 +25,12 @@ impl Multipliers {
     pub fn new(_: &Program, _: &Account, _: i64) -> Multipliers {
         Multipliers
     }
-    pub fn line(&self, _: &crate::event::Line) -> (crate::ratio::Ratio, Vec<String>) {
-        (crate::ratio::Ratio::int(1), vec![])
+    /// Every line earns at the program's rate, and no rule fires.
+    pub fn lines(&self, lines: &[crate::event::Line]) -> (Vec<crate::ratio::Ratio>, Vec<String>) {
+        (vec![crate::ratio::Ratio::int(1); lines.len()], vec![])
     }
     pub fn shipping(&self) -> crate::ratio::Ratio {
         crate::ratio::Ratio::int(1)
-    }
-    pub fn rules(&self, _: &[crate::event::Line]) -> Vec<String> {
-        vec![]
     }
 }
 

@@ -121,8 +121,8 @@ impl Engine {
         Ok(text)
     }
 
-    /// Room for `len` bytes of input in the wasm memory: the host writes the UTF-8 of
-    /// `applyInput`'s four texts there, one after another, with `TextEncoder.encodeInto`
+    /// Room for `len` bytes of input in the wasm memory: the host writes the UTF-8 of the
+    /// texts of an `…Input` call there, one after another, with `TextEncoder.encodeInto`
     /// (native, where passing a `&str` copies it char by char in JS: 4 us for a 1.6 KB state).
     pub fn input(&self, len: usize) -> *mut u8 {
         let mut b = self.2.borrow_mut();

@@ -18,7 +18,7 @@ export { notifyStore } from './store.js';
  */
 export function createNotifier({ store, program, config, log = console, jitter }) {
   const providers = providersFrom(config, { log });
-  const dispatcher = createDispatcher({ store, program, providers, config, log, ...(jitter === undefined ? {} : { jitter }) });
+  const dispatcher = createDispatcher({ store, program, providers, config, log, jitter });
   return {
     dispatcher,
     async stop() {

@@ -17,8 +17,8 @@
 //   (account versions, order owners, reward stock); if anything has, it throws a
 //   serialization failure (40001) and the caller applies the chunk again, locked.
 import { orderIdOf } from '../engine.js';
-import { orderLockSql, rewardStock } from './sql.js';
-import { int, iso, couponStatus, outboxKey } from './values.js';
+import { rewardStock } from './sql.js';
+import { int, iso, couponStatus, outboxKey, orderLockSql } from './values.js';
 
 const strings = (values) => [...new Set(values.filter((v) => typeof v === 'string'))].sort();
 const conflict = (what) => Object.assign(new Error(`import chunk: ${what} changed while the chunk was applied`), { code: '40001' });
@@ -37,7 +37,12 @@ const lockOrderIds = (q, program, ids) =>
  * @param {{locked?: boolean, carry?: object|null, settled?: Promise|null}} [options] `carry`: the
  *   previous chunk's `carry`, while it is being written; `settled`: resolves once it is.
  */
-export async function openChunk(q, program, events, { locked = false, carry = null, settled = null } = {}) {
+/**
+ * `claim` (locked, on a store other connections write to): the chunk's new customers get
+ * their account rows at read time, so no live webhook creates one first. PGlite (one
+ * connection, one transaction at a time) needs none of it.
+ */
+export async function openChunk(q, program, events, { locked = false, claim = false, carry = null, settled = null } = {}) {
   const seen = new Map(); // event id -> {customer, result}: stored before, or recorded here
   // States and order records read from the database stay JSON text: the engine takes
   // text, so they are neither parsed here nor serialized again for it.
@@ -46,7 +51,7 @@ export async function openChunk(q, program, events, { locked = false, carry = nu
   // What the chunk was computed from, checked by an optimistic write.
   const owners = new Map(); // order id -> customer | null
   const versions = new Map(); // customer -> version | null
-  const created = new Set(); // locked: account rows this chunk created empty
+  const created = new Set(); // claim: account rows this chunk created empty
   const stored = new Map(); // stock-limited reward -> coupons counted before this chunk
   const issued = new Map(); // reward -> this chunk's coupons issued less cancelled
   const w = { events: [], entries: [], outbox: [], orders: new Map(), accounts: new Map(), couponsNew: new Map(), couponsSet: new Map() };
@@ -72,11 +77,12 @@ export async function openChunk(q, program, events, { locked = false, carry = nu
       if (a) accounts.set(c, a);
     }
     const rest = fresh.filter((c) => !accounts.has(c));
-    if (locked && rest.length) {
+    if (claim && rest.length) {
       // A live webhook could create a missing account between this read and the write, and
-      // the chunk's insert would then fail however often it is retried. So the missing rows
-      // are created here, empty (state NULL, as lockAccount creates one), and locked with
-      // the rest; the write updates them, and removes those it wrote no state for.
+      // the chunk's insert would fail (23505); under steady live traffic every retry can
+      // meet a new one. So the missing rows are created here, empty (state NULL, as
+      // lockAccount creates one), and locked with the rest; the write updates them and
+      // removes those it wrote no state for.
       const { rows } = await q.query(
         'INSERT INTO accounts (program, customer) SELECT $1, c FROM unnest($2::text[]) AS c ORDER BY c ON CONFLICT DO NOTHING RETURNING customer',
         [program, rest],
@@ -240,7 +246,7 @@ export async function openChunk(q, program, events, { locked = false, carry = nu
       [...w.orders.values()].map((o) => o.record),
     );
     // New accounts are inserted whole (a concurrent creator makes this fail on the primary
-    // key, 23505, and the chunk is applied again); existing ones are updated.
+    // key, 23505, and the chunk is applied again, claiming them); existing ones are updated.
     await rows(
       `INSERT INTO accounts (program, customer, state, balance, pending, tier, next_due, version)
        SELECT $1, x->>'customer', x->'state', (x->'state'->>'balance')::bigint, (x->'state'->>'pending')::bigint,
@@ -256,7 +262,7 @@ export async function openChunk(q, program, events, { locked = false, carry = nu
     await dropEmpty(t);
   }
 
-  // The rows created empty (locked, see loadAccounts) that got no state: removed again.
+  // The rows created empty (claim, see loadAccounts) that got no state: removed again.
   async function dropEmpty(t) {
     const empty = [...created].filter((c) => !w.accounts.has(c));
     if (empty.length) await t.query('DELETE FROM accounts WHERE program = $1 AND customer = ANY($2::text[]) AND state IS NULL', [program, empty]);

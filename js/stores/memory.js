@@ -1,7 +1,7 @@
 // An in-memory store with the SQL store's interface, for unit tests only: nothing
 // survives the process. Transactions run one at a time and their writes are staged, so
 // a throw leaves nothing behind, as a rollback would.
-import { couponStatus, outboxKey } from './values.js';
+import { couponStatus, outboxKey, iso } from './values.js';
 
 const key = (program, id) => `${program}\u0000${id}`;
 const clone = (v) => (v == null ? v : structuredClone(v));
@@ -138,7 +138,7 @@ export function openMemoryStore() {
         .filter((a) => a.state?.next_due != null && a.state.next_due <= t && (!cursor || cmp(a, cursor) > 0))
         .sort(cmp)
         .slice(0, limit)
-        .map((a) => ({ customer: a.customer, next_due: new Date(a.state.next_due).toISOString() }));
+        .map((a) => ({ customer: a.customer, next_due: iso(a.state.next_due) }));
     },
     async events(program, { after = 0, limit = 5000 } = {}) {
       return [...events.entries()]

@@ -1,6 +1,5 @@
 // `loyalty_record`: writes everything one event did to one account, in one call, as a
 // migration appended to js/stores/schema.js's list (never edited once shipped).
-import { orderLockSql } from './values.js';
 //
 // With `p_version` null the caller holds the order lock and the account row (the locked
 // path). With `p_version` set, the caller read the account and the order without locks,
@@ -22,7 +21,7 @@ DECLARE
 BEGIN
   IF p_version IS NOT NULL THEN
     IF p_order_id IS NOT NULL THEN
-      PERFORM ${orderLockSql('p_program', 'p_order_id')};
+      PERFORM pg_advisory_xact_lock(hashtextextended(p_program || '/' || p_order_id, 0)); -- orderLockSql in values.js
       IF (SELECT xmin::text FROM orders WHERE program = p_program AND order_id = p_order_id) IS DISTINCT FROM p_order_tag THEN
         RETURN false;
       END IF;

@@ -6,8 +6,6 @@ import { migrate } from './schema.js';
 import { openChunk } from './chunk.js';
 import { int, iso, json, couponStatus, outboxKey, orderLockSql } from './values.js';
 
-export { COUPON_STATUS, orderLockSql } from './values.js';
-
 /**
  * Coupons of a stock-limited reward issued so far (not cancelled), under a lock held to the
  * end of the transaction: two customers taking the last one serialize here.
@@ -22,13 +20,6 @@ export async function rewardStock(q, program, reward) {
 function txOps(q) {
   return {
     rewardStock: (program, reward) => rewardStock(q, program, reward),
-
-    /** The stored outcome of an event id, or null. */
-    findEvent: (program, id) => findEvent(q, program, id),
-
-    /** Serializes every event naming this order, so "refund before the order is known"
-     * and "order placed" cannot commit in an order that replay would not reproduce. */
-    lockOrder: (program, orderId) => q.query(`SELECT ${orderLockSql('$1', '$2')}`, [program, orderId]),
 
     /**
      * One round trip for the start of an event: takes the order lock (when the event names
@@ -109,30 +100,13 @@ function txOps(q) {
     },
 
     /**
-     * Writes everything one event did. The events row goes first: a concurrent duplicate
-     * fails on its primary key (SQLSTATE 23505) before anything else is written.
-     * `stateText`, when given, is `state` as the engine's JSON text: bound as is for the
-     * state column instead of stringifying `state` again.
+     * Writes everything one event did (`writeRecord`); an event with no customer is only
+     * its events row. `stateText` / `orderText`, when given, are bound as is.
      */
-    async record(program, { event, customer, result, state, stateText, order, orderText, entries = [], effects = [] }) {
-      if (!customer) {
-        await q.query(
-          `INSERT INTO events (program, event_id, customer, type, at, body, result) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-          [program, event.id, customer, event.type, event.at, json(event), json(result)],
-        );
-        return;
-      }
-      await writeRecord(q, program, { event, customer, result, state, stateText, order, orderText, entries, effects });
-    },
+    record: (program, written) => writeRecord(q, program, written),
   };
 }
 
-/**
- * `loyalty_record` (record-schema.js): the events row, entries, outbox rows, order record,
- * account and coupons of one event, in one call. `check`
- * ({orderId, version, orderTag}) asks it to write only if the account and order are still
- * as read; returns whether it wrote.
- */
 async function writeRecord(q, program, { event, customer, result, state, stateText, order, orderText, entries = [], effects = [] }, check) {
   const outbox = effects.map((f, i) => ({ key: outboxKey(event, f, i), customer: f.customer ?? customer, type: f.type, effect: f }));
   const coupons = [];
@@ -175,15 +149,19 @@ export function createSqlStore(db, { close, pipeline = false } = {}) {
     async peek(program, id, orderId, customer) {
       const { rows } = await db.query(
         `SELECT (SELECT row_to_json(e) FROM (SELECT customer, result FROM events WHERE program = $1 AND event_id = $2) e) AS found,
-                (SELECT row_to_json(o) FROM (SELECT customer, record, xmin::text AS tag FROM orders WHERE program = $1 AND order_id = $3) o) AS "order",
-                a.state, a.version
-           FROM (SELECT 1) AS one LEFT JOIN accounts a ON a.program = $1 AND a.customer = $4`,
+                o.customer AS order_customer, o.record::text AS record, o.xmin::text AS tag,
+                a.state::text AS state, a.version
+           FROM (SELECT 1) AS one
+           LEFT JOIN orders o ON o.program = $1 AND o.order_id = $3
+           LEFT JOIN accounts a ON a.program = $1 AND a.customer = $4`,
         [program, id, orderId, customer],
       );
+      // State and record stay JSON text: the engine takes text, so neither is parsed here
+      // nor stringified again for it.
       const r = rows[0];
       return {
         found: r.found ?? null,
-        order: r.order ?? null,
+        order: r.record == null ? null : { customer: r.order_customer, record: r.record, tag: r.tag },
         account: r.version == null ? null : { state: r.state, version: int(r.version) },
       };
     },
@@ -203,7 +181,7 @@ export function createSqlStore(db, { close, pipeline = false } = {}) {
     pipeline,
     lockedChunk: (program, events, fn) =>
       db.transaction(async (q) => {
-        const c = await openChunk(q, program, events, { locked: true });
+        const c = await openChunk(q, program, events, { locked: true, claim: pipeline });
         const out = await fn(c.tx);
         await c.write(q);
         return out;

@@ -19,8 +19,8 @@ export const outboxKey = (event, f, i) => f.key ?? `${event.id}:${i}`;
 /**
  * The advisory lock that serializes every event naming one order, as an SQL expression over
  * two SQL operands (e.g. '$1', '$2'). Webhooks (sql.js, and loyalty_record in
- * record-schema.js) and imports (chunk.js) serialize only because they all take this same
- * key (a change to it needs a new migration of loyalty_record). A hash collision only
- * makes two orders wait for each other.
+ * record-schema.js, a migration that spells the same key out) and imports (chunk.js)
+ * serialize only because they all take this same key: a change to it needs a new
+ * migration of loyalty_record. A hash collision only makes two orders wait for each other.
  */
 export const orderLockSql = (program, orderId) => `pg_advisory_xact_lock(hashtextextended(${program} || '/' || ${orderId}, 0))`;

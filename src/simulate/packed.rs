@@ -22,7 +22,12 @@ impl Packed {
         text(w, &r.event);
         int(w, r.at as i128);
         text(w, &r.rate);
-        let flags = r.rounding as u8 | (r.cancelled as u8) << 2 | (r.pending as u8) << 3 | (r.member as u8) << 4 | (r.referrer.is_some() as u8) << 5;
+        let rounding = match r.rounding {
+            Rounding::Floor => 0,
+            Rounding::Round => 1,
+            Rounding::Ceil => 2,
+        };
+        let flags = rounding | (r.cancelled as u8) << 2 | (r.pending as u8) << 3 | (r.member as u8) << 4 | (r.referrer.is_some() as u8) << 5;
         w.push(flags);
         uint(w, r.rules.len() as u128);
         for rule in &r.rules {
@@ -233,5 +238,9 @@ mod tests {
         assert_eq!(p.unpack(), rec);
         let plain = OrderRecord { referrer: None, rules: vec![], lines: vec![], rounding: Rounding::Floor, cancelled: false, member: false, ..rec };
         assert_eq!(Packed::new(&plain, &mut vec![1, 2]).unpack(), plain);
+        for rounding in [Rounding::Floor, Rounding::Round, Rounding::Ceil] {
+            let one = OrderRecord { rounding, ..plain.clone() };
+            assert_eq!(Packed::new(&one, &mut Vec::new()).unpack(), one);
+        }
     }
 }

@@ -22,7 +22,7 @@ fn main() {
     let state = w["state"].to_string();
     let events: Vec<String> = w["events"].as_array().unwrap().iter().map(|e| e.to_string()).collect();
 
-    // `BENCH_LOOP=event|encode|cached N`: one phase in a loop, for a profiler.
+    // `BENCH_LOOP=event|state|apply|encode N`: one phase in a loop, for a profiler.
     if let Ok(phase) = std::env::var("BENCH_LOOP") {
         let n: usize = std::env::args().nth(2).and_then(|n| n.parse().ok()).unwrap_or(1_000_000);
         let s = Account::read(&loyalty_engine::decode::parse("invalid_state", &state).unwrap(), Path::Root("")).unwrap();

@@ -166,6 +166,26 @@ function suite(backend) {
   // SQL stores apply an event without holding locks (peek, engine, recordIfUnchanged): the
   // write must refuse when what was read has moved, and write nothing.
   if (backend !== 'memory') {
+    it('an event for a known customer is written without a store transaction; a new customer takes the locked one', async ({ loyalty, store }) => {
+      await loyalty.handle(placed('e1', 'c1', 'o1', [line('l1', 1, '50.00')]));
+      const transaction = store.transaction;
+      let n = 0;
+      store.transaction = (fn) => {
+        n++;
+        return transaction(fn);
+      };
+      try {
+        await loyalty.handle(adjusted('a1', 'c1', 5));
+        assert.equal(n, 0, 'peek, engine, loyalty_record');
+        await loyalty.handle(adjusted('a2', 'c2', 5));
+        assert.equal(n, 1, 'no account yet: the locked path creates it');
+      } finally {
+        store.transaction = transaction;
+      }
+      assert.equal((await loyalty.account('c1')).balance, 505);
+      assert.equal((await loyalty.account('c2')).balance, 5);
+    });
+
     it('an optimistic write refuses when the account or the order moved since the read, and writes nothing', async ({ loyalty, store }) => {
       await loyalty.handle(placed('e1', 'c1', 'o1', [line('l1', 1, '50.00')]));
       const refund = refunded('e2', 'o1', { amount: '10.00' });
