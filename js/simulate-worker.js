@@ -3,7 +3,7 @@
 // each chunk, the report at the end.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createReadStream } from 'node:fs';
-import { Simulation } from './wasm-sim.js';
+import { Simulation } from './wasm.js';
 
 const { program, zone, secret, events } = workerData;
 // The simulation is not freed: the thread ends right after, and dropping millions of

@@ -5,13 +5,6 @@
 
 mod packed;
 
-/// The simulator module's allocator: Talc, not Rust's default dlmalloc, which took ~25% of a
-/// wasm replay (a million events make tens of millions of short-lived allocations); with Talc
-/// one program replays in ~8.3 s instead of ~11 s. The checkout module keeps dlmalloc.
-#[cfg(all(feature = "simulate", target_arch = "wasm32"))]
-#[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
-
 use crate::engine::{Effect, Engine};
 use crate::error::{Error, Result};
 use crate::event::{Body, Event};

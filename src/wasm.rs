@@ -197,7 +197,7 @@ impl Engine {
 /// const report = JSON.parse(sim.finish()); // { points: { issued, redeemed, ... }, rewards, ... }
 /// ```
 ///
-/// Built only with the `simulate` feature, into its own module (`pkg/sim/`) for
+/// Built only with the `simulate` feature, into the Node module (`pkg/node/`) for
 /// `loyalty simulate`: the module that runs in checkouts stays under Shopify Functions'
 /// 256,000-byte cap without it.
 #[cfg(feature = "simulate")]

@@ -4,6 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { createEngine, LoyaltyError, zoneTable, replay } from '../../js/index.js';
+import { Engine as NodeEngine } from '../../js/wasm.js';
+import { initSync, Engine as CheckoutEngine } from '../../pkg/loyalty_engine.js';
+import { history, richProgram } from './history.js';
 
 const seed = JSON.parse(readFileSync(new URL('../../presets/seed.json', import.meta.url), 'utf8'));
 const order = (id, at, customer, lines) => ({
@@ -137,6 +140,35 @@ test('applyBatch and replay give the same accounts as one apply per event', () =
   const batch = engine.applyBatch(events.slice(0, 10));
   assert.equal(Object.keys(batch.orders).length, 10);
   assert.throws(() => engine.applyBatch([events[0], { ...events[1], type: 'order.shiped' }]), { path: '[1].type' });
+});
+
+test('the checkout module and the Node module write the same texts for every event of a history', () => {
+  initSync({ module: readFileSync(new URL('../../pkg/loyalty_engine_bg.wasm', import.meta.url)) });
+  const program = JSON.stringify(richProgram);
+  const zone = JSON.stringify(zoneTable(richProgram.timezone));
+  const engines = [new CheckoutEngine(program, zone, 's'), new NodeEngine(program, zone, 's')];
+  const events = history({ n: 600, secret: 's' });
+  const states = new Map();
+  const orders = new Map();
+  let compared = 0;
+  for (const e of events) {
+    const customer = e.customer ?? orders.get(e.order_id)?.customer;
+    const args = [states.get(customer) ?? '', orders.get(e.order?.id ?? e.order_id)?.text ?? '', JSON.stringify(e), ''];
+    const [a, b] = engines.map((engine) => {
+      try {
+        return engine.apply(...args);
+      } catch (err) {
+        return `error ${err.message}`;
+      }
+    });
+    assert.equal(b, a, e.id);
+    if (a.startsWith('error') || !customer) continue;
+    const [state, order] = a.split('\n');
+    states.set(customer, state);
+    if (order) orders.set(JSON.parse(order).id, { customer, text: order });
+    compared++;
+  }
+  assert.ok(compared > 500, `${compared} events compared`);
 });
 
 test('the shipped wasm stays within Shopify Functions\' 256,000-byte cap', () => {
