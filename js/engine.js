@@ -1,6 +1,6 @@
 // The engine as JS sees it: objects in, objects out, LoyaltyError on bad input. The rules
 // all live in the wasm; this file only converts.
-import { Engine, memory } from './wasm.js';
+import * as nodeModule from './wasm.js';
 import { fromWasm, LoyaltyError } from './errors.js';
 import { zoneTable } from './zone.js';
 
@@ -59,7 +59,7 @@ const encoder = new TextEncoder();
  * and `quoteInput` (the cart preview): wasm-bindgen copies a string argument char by char in JS (4 us for a
  * 1.6 KB state), encodeInto natively. Returns their byte lengths.
  */
-function input(inner, texts) {
+function input(memory, inner, texts) {
   let room = 0;
   for (const t of texts) room += t.length * 3; // UTF-8 takes at most 3 bytes per UTF-16 unit
   const at = inner.input(room);
@@ -87,11 +87,21 @@ export function orderIdOf(event) {
 }
 
 /**
+ * `createEngine` over a loaded wasm-bindgen module of the engine (`{Engine, memory}`): the
+ * Node module by default; the bench also wraps the checkout module with it.
+ */
+export function engineOver({ Engine, memory }) {
+  return (program, options) => create(Engine, memory, program, options);
+}
+
+/**
  * Compiles a program once. `secret` keys the coupon codes (keep it out of the program).
  * @param {object|string} program
  * @param {{secret?: string}} [options]
  */
-export function createEngine(program, { secret = '' } = {}) {
+export const createEngine = engineOver(nodeModule);
+
+function create(Engine, memory, program, { secret = '' } = {}) {
   const text = json(program);
   let parsed;
   try {
@@ -104,10 +114,10 @@ export function createEngine(program, { secret = '' } = {}) {
   return {
     program: parsed,
     apply: (state, event, { order, stock } = {}) =>
-      outcome(call(() => inner.applyInput(...input(inner, [json(state), json(order), json(event), json(stock)])))),
+      outcome(call(() => inner.applyInput(...input(memory, inner, [json(state), json(order), json(event), json(stock)])))),
     applyBatch: (events, { states, orders, stock } = {}) =>
-      JSON.parse(call(() => inner.applyBatchInput(...input(inner, [json(states), json(orders), json(events), json(stock)])))),
-    quote: (state, cart) => JSON.parse(call(() => inner.quoteInput(...input(inner, [json(state), json(cart)])))),
+      JSON.parse(call(() => inner.applyBatchInput(...input(memory, inner, [json(states), json(orders), json(events), json(stock)])))),
+    quote: (state, cart) => JSON.parse(call(() => inner.quoteInput(...input(memory, inner, [json(state), json(cart)])))),
     view: (state) => JSON.parse(call(() => inner.view(json(state)))),
     free: () => inner.free(),
   };

@@ -293,6 +293,14 @@ impl Zone {
     /// when the clocks jump forward.
     pub fn start_of_day(&self, d: Date) -> i64 {
         let local = d.0 * MS_PER_DAY;
+        // No change within a day of local midnight (nearly every day): one offset holds for
+        // the whole window, and midnight is `local - offset`. One search instead of three.
+        let from = (local - MS_PER_DAY).div_euclid(1000);
+        let i = self.changes.partition_point(|c| c.0 <= from);
+        if self.changes.get(i).is_none_or(|c| c.0 > (local + MS_PER_DAY).div_euclid(1000)) {
+            let off = if i == 0 { self.offset } else { self.changes[i - 1].1 };
+            return local - off as i64 * 1000;
+        }
         let before = self.offset_at(local - MS_PER_DAY) as i64 * 1000;
         let after = self.offset_at(local + MS_PER_DAY) as i64 * 1000;
         for off in [before, after] {
@@ -438,6 +446,23 @@ mod tests {
             for (months, days) in [(1, 0), (2, 0), (12, 0), (0, 30), (1, 14), (25, 3)] {
                 let w = Duration { months, days, ms: 0 };
                 assert!(Date(d.0 - (months * 31 + days)) <= d.add(&w, -1), "{d} - {w:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn start_of_day_is_the_first_instant_whose_local_date_is_that_day() {
+        // The definition, checked minute by minute around every day of two years, in zones
+        // with changes at 02:00, at midnight and twice within one day.
+        let gap = parse_instant("2026-09-06T04:00:00Z").unwrap() / 1000;
+        let midnight = Zone { name: "X".into(), offset: -4 * 3600, changes: vec![(gap, -3 * 3600), (gap + 200 * 86_400, -4 * 3600)] };
+        let twice = Zone { name: "Y".into(), offset: 18 * 3600, changes: vec![(gap, -18 * 3600), (gap + 7200, 14 * 3600)] };
+        let start = Date::parse("2025-12-01").unwrap().0;
+        for z in [oslo(), midnight, twice] {
+            for d in (start..start + 730).map(Date) {
+                let t = z.start_of_day(d);
+                assert_eq!(z.local_date(t), d, "{} {d}", z.name);
+                assert!(z.local_date(t - 60_000) < d, "{} {d}: a minute earlier is the day before", z.name);
             }
         }
     }

@@ -6,6 +6,8 @@ import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { createEngine, zoneTable } from '../../js/index.js';
+import { engineOver } from '../../js/engine.js';
+import * as checkout from '../../pkg/loyalty_engine.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const seed = JSON.parse(readFileSync(`${root}presets/seed.json`, 'utf8'));
@@ -62,6 +64,13 @@ const events = Array.from({ length: 5000 }, (_, i) => order(1000 + i, 'c1', year
 const yearText = JSON.stringify(year.state); // the engine's own text: same keys, same order
 let sink = 0;
 const applyRate = rate((i) => { sink += engine.apply(yearText, events[i % events.length]).stateText.length; }, 50_000);
+// The same with the event as JSON text, as the native baseline reads it: like for like.
+const eventTexts = events.map((e) => JSON.stringify(e));
+const applyRateText = rate((i) => { sink += engine.apply(yearText, eventTexts[i % events.length]).stateText.length; }, 50_000);
+// The checkout module (pkg/, size-optimised for Shopify Functions) through the same shim.
+const { memory: checkoutMemory } = checkout.initSync({ module: readFileSync(`${root}pkg/loyalty_engine_bg.wasm`) });
+const checkoutEngine = engineOver({ Engine: checkout.Engine, memory: checkoutMemory })(seed, { secret: 'bench' });
+const checkoutRate = rate((i) => { sink += checkoutEngine.apply(yearText, eventTexts[i % events.length]).stateText.length; }, 50_000);
 const applyRateObject = rate((i) => { sink += engine.apply(year.state, events[i % events.length]).state.balance; }, 50_000);
 const other = createEngine(seed, { secret: 'bench' });
 const applyRateMiss = rate((i) => { sink += other.apply(year.state, events[i % events.length]).state.balance; }, 50_000);
@@ -81,6 +90,8 @@ for (let c = 0; c < 100; c++) batchStates[`c${c}`] = { ...year.state, customer: 
 const batchEvents = Array.from({ length: 1000 }, (_, i) => order(2000 + i, `c${i % 100}`, year.end + i * 60_000));
 const batchRounds = 50;
 const batchRate = rate(() => engine.applyBatch(batchEvents, { states: batchStates }), batchRounds) * 1000;
+const batchText = JSON.stringify(batchEvents);
+const batchRateText = rate(() => engine.applyBatch(batchText, { states: batchStates }), batchRounds) * 1000;
 
 // Native baseline: the same workload through the same Rust code, compiled for this machine.
 mkdirSync(`${root}target/bench`, { recursive: true });
@@ -99,17 +110,23 @@ for (let i = 0; i < 5; i++) {
 cold.sort((a, b) => a - b);
 
 const wasm = readFileSync(`${root}pkg/loyalty_engine_bg.wasm`);
+const nodeWasm = readFileSync(`${root}pkg/node/loyalty_engine_node_bg.wasm`);
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const size = (b) => `${fmt(b.length)} bytes raw, ${fmt(gzipSync(b, { level: 9 }).length)} gzipped`;
 const rows = [
-  ['wasm size (pkg/loyalty_engine_bg.wasm)', `${fmt(wasm.length)} bytes raw, ${fmt(gzipSync(wasm, { level: 9 }).length)} gzipped`, `${(wasm.length / 256_000 * 100).toFixed(0)}% of the 256,000-byte cap`],
+  ['checkout module size (pkg/)', size(wasm), `${(wasm.length / 256_000 * 100).toFixed(0)}% of the 256,000-byte cap`],
+  ['Node module size (pkg/node/)', size(nodeWasm), 'no cap: servers'],
   ['cold start, import to first apply', `${cold[2].toFixed(1)} ms (median of 5)`, ''],
   ['native apply, own state text (baseline)', `${fmt(native.apply_cached)} events/s`, '1.00x'],
   ['wasm apply via JS API, 1 call/event, state text', `${fmt(applyRate)} events/s`, `${(native.apply_cached / applyRate).toFixed(2)}x native time`],
+  ['  same, event as JSON text (as native reads it)', `${fmt(applyRateText)} events/s`, `${(native.apply_cached / applyRateText).toFixed(2)}x native time`],
+  ['  same, checkout module', `${fmt(checkoutRate)} events/s`, `${(native.apply_cached / checkoutRate).toFixed(2)}x native time`],
   ['  same, state as an object in and out', `${fmt(applyRateObject)} events/s`, `${(native.apply_cached / applyRateObject).toFixed(2)}x native time`],
   ['native apply, state parsed (baseline)', `${fmt(native.apply)} events/s`, '1.00x'],
   ['wasm apply, state not written by this engine', `${fmt(applyRateMiss)} events/s`, `${(native.apply / applyRateMiss).toFixed(2)}x native time`],
   ['native applyBatch, 1,000 events/call', `${fmt(native.batch)} events/s`, '1.00x'],
   ['wasm applyBatch via JS API', `${fmt(batchRate)} events/s`, `${(native.batch / batchRate).toFixed(2)}x native time`],
+  ['  same, events as one JSON text', `${fmt(batchRateText)} events/s`, `${(native.batch / batchRateText).toFixed(2)}x native time`],
   ...Object.entries(byAge).map(([k, v]) => [`wasm apply, account with ${k} of history`, `${fmt(v.rate)} events/s (state ${fmt(v.stateBytes)} B)`, `${(byAge['1 month'].rate / v.rate).toFixed(2)}x the 1-month time`]),
 ];
 const w = rows.reduce((m, r) => Math.max(m, r[0].length), 0);
