@@ -22,9 +22,20 @@ fn main() {
     let state = w["state"].to_string();
     let events: Vec<String> = w["events"].as_array().unwrap().iter().map(|e| e.to_string()).collect();
 
-    // `BENCH_LOOP=event|state|apply|encode N`: one phase in a loop, for a profiler.
+    // `BENCH_LOOP=event|state|apply|encode|batch N`: one phase in a loop, for a profiler
+    // (`batch`: N/1000 batches of the 1,000 batch events).
     if let Ok(phase) = std::env::var("BENCH_LOOP") {
         let n: usize = std::env::args().nth(2).and_then(|n| n.parse().ok()).unwrap_or(1_000_000);
+        if phase == "batch" {
+            let states = w["batch_states"].to_string();
+            let batch = Value::Array(w["events"].as_array().unwrap()[..1000].to_vec()).to_string();
+            for _ in 0..n / 1000 {
+                let m = loyalty_engine::decode::map("invalid_state", &loyalty_engine::decode::parse("invalid_state", &states).unwrap(), Path::Root(""), Account::read).unwrap();
+                let evs = Event::parse_many(&batch, &engine.program).unwrap();
+                std::hint::black_box(engine.apply_batch(m.into_iter().collect(), Default::default(), &evs).unwrap().to_json());
+            }
+            return;
+        }
         let s = Account::read(&loyalty_engine::decode::parse("invalid_state", &state).unwrap(), Path::Root("")).unwrap();
         let ev = Event::parse(&events[0], &engine.program).unwrap();
         let out = engine.apply(Some(s.clone()), None, &ev).unwrap();
