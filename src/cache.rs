@@ -2,13 +2,15 @@
 //! the engine returned (as stores and in-memory hosts do) skips parsing it.
 
 use crate::ledger::Account;
+use std::collections::VecDeque;
 
 /// The accounts this engine wrote most recently, keyed by their exact JSON text, so a state
 /// passed back unchanged skips parsing. Content-keyed: a state edited or re-ordered by the
 /// host is simply a miss and is parsed as usual. Bounded: `CACHED` entries, least recently
-/// used first out.
+/// used first out. A ring: once full, every `put` drops the front, which in a `Vec` moved
+/// all the other entries (~30 KB of accounts) on every apply.
 #[derive(Default)]
-pub struct StateCache(Vec<(u64, String, Account)>);
+pub struct StateCache(VecDeque<(u64, String, Account)>);
 
 const CACHED: usize = 64;
 
@@ -46,9 +48,10 @@ impl StateCache {
     pub fn get(&mut self, json: &str) -> Option<Account> {
         let h = hash(json);
         let i = self.0.iter().rposition(|(k, s, _)| *k == h && same(s.as_bytes(), json.as_bytes()))?;
-        let e = self.0.remove(i);
+        // The entry hit is usually among the newest: `remove` moves only those after it.
+        let e = self.0.remove(i)?;
         let a = e.2.clone();
-        self.0.push(e);
+        self.0.push_back(e);
         Some(a)
     }
     /// Keeps `a` as the account of `json` (both moved in: the caller is done with them).
@@ -57,9 +60,9 @@ impl StateCache {
             return;
         }
         if self.0.len() >= CACHED {
-            self.0.remove(0);
+            self.0.pop_front();
         }
-        self.0.push((hash(&json), json, a));
+        self.0.push_back((hash(&json), json, a));
     }
 }
 
