@@ -2,15 +2,25 @@
 //! the engine returned (as stores and in-memory hosts do) skips parsing it.
 
 use crate::ledger::Account;
-use std::collections::VecDeque;
 
 /// The accounts this engine wrote most recently, keyed by their exact JSON text, so a state
 /// passed back unchanged skips parsing. Content-keyed: a state edited or re-ordered by the
-/// host is simply a miss and is parsed as usual. Bounded: `CACHED` entries, least recently
-/// used first out. A ring: once full, every `put` drops the front, which in a `Vec` moved
-/// all the other entries (~30 KB of accounts) on every apply.
+/// host is simply a miss and is parsed as usual. Bounded: `CACHED` entries; once full, a
+/// `put` takes the place of the least recently used. Entries stay where they are (moving
+/// them, as a list in order of use did, moved ~30 KB of accounts per apply).
 #[derive(Default)]
-pub struct StateCache(VecDeque<(u64, String, Account)>);
+pub struct StateCache {
+    entries: Vec<Cached>,
+    /// Counts puts and hits: an entry's `used` is the count at its latest.
+    uses: u64,
+}
+
+struct Cached {
+    hash: u64,
+    text: String,
+    account: Account,
+    used: u64,
+}
 
 const CACHED: usize = 64;
 
@@ -47,24 +57,28 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 impl StateCache {
     pub fn get(&mut self, json: &str) -> Option<Account> {
         let h = hash(json);
-        let i = self.0.iter().rposition(|(k, s, _)| *k == h && same(s.as_bytes(), json.as_bytes()))?;
-        // The entry hit is usually among the newest: `remove` moves only those after it.
-        let e = self.0.remove(i)?;
-        let a = e.2.clone();
-        self.0.push_back(e);
-        Some(a)
+        let e = self.entries.iter_mut().find(|e| e.hash == h && same(e.text.as_bytes(), json.as_bytes()))?;
+        self.uses += 1;
+        e.used = self.uses;
+        Some(e.account.clone())
     }
+
     /// Keeps `a` (moved in: the caller is done with it) as the account of a copy of `json`.
     pub fn put(&mut self, json: &str, a: Account) {
         if a.check().is_err() {
             return;
         }
-        // The copy goes into the buffer of the text it pushes out, once full: one allocation
-        // (of a whole state) less per apply.
-        let mut text = if self.0.len() >= CACHED { self.0.pop_front().map(|e| e.1).unwrap_or_default() } else { String::new() };
-        text.clear();
-        text.push_str(json);
-        self.0.push_back((hash(json), text, a));
+        self.uses += 1;
+        let (hash, used) = (hash(json), self.uses);
+        if self.entries.len() < CACHED {
+            return self.entries.push(Cached { hash, text: json.to_string(), account: a, used });
+        }
+        if let Some(e) = self.entries.iter_mut().min_by_key(|e| e.used) {
+            // Into the text buffer of the entry it replaces: no allocation of a whole state.
+            e.text.clear();
+            e.text.push_str(json);
+            (e.hash, e.account, e.used) = (hash, a, used);
+        }
     }
 }
 
@@ -109,8 +123,19 @@ mod tests {
         for i in 0..CACHED + 10 {
             c.put(&format!("s{i}"), account(&format!("c{i}"), 0));
         }
-        assert_eq!(c.0.len(), CACHED);
+        assert_eq!(c.entries.len(), CACHED);
         assert_eq!(c.get("s0"), None, "the least recently used went first");
         assert!(c.get(&format!("s{}", CACHED + 9)).is_some());
+    }
+
+    #[test]
+    fn a_state_passed_back_again_and_again_stays() {
+        let mut c = StateCache::default();
+        c.put("kept", account("c0", 0));
+        for i in 0..CACHED * 3 {
+            assert!(c.get("kept").is_some(), "after {i} puts");
+            c.put(&format!("s{i}"), account(&format!("c{i}"), 0));
+        }
+        assert_eq!(c.get(&format!("s{}", CACHED * 2)), None, "the others take turns");
     }
 }
