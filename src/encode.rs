@@ -128,8 +128,7 @@ impl ToJson for Account {
         o.key("recent");
         o.open_array();
         for id in self.recent.iter() {
-            o.item();
-            o.str(id);
+            o.item_str(id);
         }
         o.close_array();
         let t = &self.totals;

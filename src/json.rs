@@ -810,6 +810,16 @@ impl Out {
         self.comma();
         self.1 = false;
     }
+    /// An array item that is a string, its comma (if any) in the same append.
+    pub fn item_str(&mut self, s: &str) {
+        if plain(s) {
+            append_all(&mut self.0, &[if self.1 { ",\"" } else { "\"" }, s, "\""]);
+            self.1 = true;
+        } else {
+            self.item();
+            self.escaped(s);
+        }
+    }
     pub fn str(&mut self, s: &str) {
         if plain(s) {
             append_all(&mut self.0, &["\"", s, "\""]);
@@ -935,8 +945,7 @@ impl Out {
         self.key(k);
         self.open_array();
         for s in v {
-            self.item();
-            self.str(s);
+            self.item_str(s);
         }
         self.close_array();
     }
