@@ -94,7 +94,8 @@ fn k_day(o: &mut Out, k: &str, d: Date) {
 }
 
 fn k_ratio(o: &mut Out, k: &str, r: &Ratio) {
-    o.k_str(k, &r.text());
+    let (num, den) = r.parts();
+    o.k_fraction(k, num, den);
 }
 
 impl ToJson for Account {
@@ -127,8 +128,7 @@ impl ToJson for Account {
         o.key("recent");
         o.open_array();
         for id in self.recent.iter() {
-            o.item();
-            o.str(id);
+            o.item_str(id);
         }
         o.close_array();
         let t = &self.totals;

@@ -227,14 +227,14 @@ impl Tx<'_> {
     pub fn coupon_view(&self, c: &crate::ledger::Coupon) -> CouponView {
         let amount = |m: Option<i64>| m.map(|m| self.program.format_amount(m));
         CouponView {
-            code: c.code.clone(),
+            code: c.code.to_string(),
             kind: c.kind,
-            value: c.value.clone(),
+            value: c.value.as_deref().map(String::from),
             min_order: amount(c.min_order),
             max_discount: amount(c.max_discount),
             expires_at: c.expires_at.map(|e| self.program.zone.format(e - 1)),
             status: c.status,
-            reward: c.reward.clone(),
+            reward: c.reward.to_string(),
         }
     }
 
@@ -685,7 +685,7 @@ impl Engine {
                     .map(|c| {
                         let d = reward::discount(c, &cart, at, self.program.exponent);
                         CouponQuote {
-                            code: c.code.clone(),
+                            code: c.code.to_string(),
                             kind: c.kind,
                             usable: d.is_ok(),
                             discount: self.program.format_amount(*d.as_ref().unwrap_or(&0)),

@@ -810,6 +810,16 @@ impl Out {
         self.comma();
         self.1 = false;
     }
+    /// An array item that is a string, its comma (if any) in the same append.
+    pub fn item_str(&mut self, s: &str) {
+        if plain(s) {
+            append_all(&mut self.0, &[if self.1 { ",\"" } else { "\"" }, s, "\""]);
+            self.1 = true;
+        } else {
+            self.item();
+            self.escaped(s);
+        }
+    }
     pub fn str(&mut self, s: &str) {
         if plain(s) {
             append_all(&mut self.0, &["\"", s, "\""]);
@@ -899,6 +909,18 @@ impl Out {
         let sep: &[u8] = if self.1 { b",\"" } else { b"\"" };
         self.int_after([sep, k.as_bytes(), b"\":"], n);
     }
+    /// `k: "num/den"`, or `k: "num"` when `den` is 1 (a `Ratio`'s text), made on the stack:
+    /// an order record holds several ratios per line, and a `String` each was an allocation.
+    pub fn k_fraction(&mut self, k: &str, num: i128, den: i128) {
+        let (mut n, mut d) = ([b'0'; 40], [b'0'; 40]);
+        let n_at = digits(&mut n, num.unsigned_abs(), 1);
+        let d_at = if den == 1 { d.len() } else { digits(&mut d, den.unsigned_abs(), 1) };
+        let over: &[u8] = if den == 1 { b"" } else { b"/" };
+        let sign: &[u8] = if num < 0 { b"-" } else { b"" };
+        let sep: &[u8] = if self.1 { b",\"" } else { b"\"" };
+        append_ascii(&mut self.0, &[sep, k.as_bytes(), b"\":\"", sign, &n[n_at..], over, &d[d_at..], b"\""]);
+        self.1 = true;
+    }
     pub fn k_bool(&mut self, k: &str, b: bool) {
         self.key(k);
         self.bool(b);
@@ -923,8 +945,7 @@ impl Out {
         self.key(k);
         self.open_array();
         for s in v {
-            self.item();
-            self.str(s);
+            self.item_str(s);
         }
         self.close_array();
     }
@@ -1134,6 +1155,37 @@ mod tests {
         o.close_array();
         o.close();
         assert_eq!(o.0, r#"{"s":"q\"b\\s\n\r\t\b\f\u0001\u001f"#.to_string() + "\u{7f}é😀" + r#"","n":-9223372036854775808,"m":9223372036854775807,"z":0,"t":true,"a":[null,{},[]]}"#);
+    }
+
+    #[test]
+    fn integers_of_every_length_and_sign() {
+        let mut cases = vec![0, 1, -1, i64::MIN, i64::MAX, i64::MIN + 1];
+        let mut p: i64 = 1;
+        for _ in 0..19 {
+            cases.extend([p, p - 1, p + 1, -p, 1 - p]);
+            p = p.saturating_mul(10);
+        }
+        for n in cases {
+            let mut o = Out::new();
+            o.open();
+            o.k_int("k", n);
+            o.k_int("j", n);
+            assert_eq!(o.0, format!("{{\"k\":{n},\"j\":{n}"));
+            assert_eq!(int_text(n), n.to_string());
+        }
+    }
+
+    #[test]
+    fn fractions_as_ratio_text() {
+        let big = i128::MAX;
+        for (num, den) in [(0, 1), (7, 1), (-7, 1), (7, 3), (-7, 3), (1, 1_000_000_000_000), (big, 1), (-big, 7), (i128::MIN, 1), (123456789012345678901234, big)] {
+            let mut o = Out::new();
+            o.open();
+            o.k_int("a", 1);
+            o.k_fraction("r", num, den);
+            let text = if den == 1 { num.to_string() } else { format!("{num}/{den}") };
+            assert_eq!(o.0, format!("{{\"a\":1,\"r\":\"{text}\""));
+        }
     }
 
     #[test]

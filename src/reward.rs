@@ -69,11 +69,11 @@ fn coupon(tx: &mut Tx, reward: &Reward, debit: bool) {
     let c = &reward.coupon;
     let expires_at = c.valid_for.map(|d| tx.program.zone.after(tx.at, &d));
     let coupon = Coupon {
-        code: code.clone(),
-        reward: reward.id.clone(),
+        code: crate::ledger::name(&code),
+        reward: crate::ledger::name(&reward.id),
         kind: c.kind,
         // A free product coupon's value is the product it gives.
-        value: c.value_text.clone().or_else(|| c.product.clone()),
+        value: c.value_text.as_deref().or(c.product.as_deref()).map(crate::ledger::name),
         min_order: c.min_order,
         max_discount: c.max_discount,
         points,
@@ -147,7 +147,7 @@ pub fn cancel(tx: &mut Tx, code: &str) -> Option<String> {
         Err(why) => return Some(why),
     };
     c.status = CouponStatus::Cancelled;
-    let (points, reward) = (c.points, c.reward.clone());
+    let (points, reward) = (c.points, c.reward.to_string());
     let auto = tx.program.reward(&reward).is_some_and(|r| r.auto);
     let points = if auto { 0 } else { points };
     if points > 0 {
@@ -187,7 +187,7 @@ pub fn expire_coupons(tx: &mut Tx, now: i64) {
     for c in a.coupons.iter_mut() {
         if c.status == CouponStatus::Issued && c.expires_at.is_some_and(|e| e <= now) {
             c.status = CouponStatus::Expired;
-            tx.effects.push(Effect::CouponExpired { customer: a.customer.clone(), code: c.code.clone() });
+            tx.effects.push(Effect::CouponExpired { customer: a.customer.clone(), code: c.code.to_string() });
         }
     }
     // Settled coupons stay visible for 90 days, then live on only in the ledger and the store.

@@ -117,7 +117,7 @@ impl Engine {
         let out = self.0.apply_with(state, order, &event, stock.as_ref()).map_err(js_error)?;
         let (text, state) = out.write_parts(room);
         // The cache keeps the account itself (`out` is done with) and a copy of its text.
-        self.1.borrow_mut().put(crate::json::sub(&text, ..state).to_string(), out.state);
+        self.1.borrow_mut().put(crate::json::sub(&text, ..state), out.state);
         Ok(text)
     }
 

@@ -92,7 +92,7 @@ fn run(h: &mut Harness, steps: &[Step]) -> Vec<Value> {
             }
             Step::Redeem { customer } => json!({"id": id, "type": "reward.redeemed", "at": at(day), "customer": format!("c{customer}"), "reward": "ship"}),
             Step::UseCoupon { customer } => {
-                let code = h.states.get(&format!("c{customer}")).and_then(|s| s.coupons.first()).map(|c| c.code.clone()).unwrap_or_else(|| "LOY-NONE".into());
+                let code = h.states.get(&format!("c{customer}")).and_then(|s| s.coupons.first()).map(|c| c.code.to_string()).unwrap_or_else(|| "LOY-NONE".into());
                 json!({"id": id, "type": "coupon.used", "at": at(day), "customer": format!("c{customer}"), "code": code})
             }
             Step::Tick { days } => {

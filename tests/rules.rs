@@ -31,7 +31,7 @@ fn seed_program_earns_rewards_warns_and_expires() {
     let rewards = notifications(&h, "reward_earned");
     assert_eq!(rewards.len(), 1);
     assert_eq!(rewards[0]["channels"], json!(["email", "push"]));
-    assert_eq!(rewards[0]["data"]["coupon"]["code"], json!(coupon.code));
+    assert_eq!(rewards[0]["data"]["coupon"]["code"], json!(&*coupon.code));
 
     let v = h.view("c1");
     assert_eq!(v.balance, 498);
@@ -272,8 +272,8 @@ fn coupons_are_deterministic_used_once_and_expire() {
         h
     };
     let (mut h, h2) = (run(), run());
-    let code = h.states["c1"].coupons[0].code.clone();
-    assert_eq!(code, h2.states["c1"].coupons[0].code, "same secret and event: same code");
+    let code = h.states["c1"].coupons[0].code.to_string();
+    assert_eq!(*code, *h2.states["c1"].coupons[0].code, "same secret and event: same code");
     let other = loyalty_engine::reward::code(b"another-secret", "ev-o1", 1);
     assert_ne!(code, other, "the secret keys the code");
 

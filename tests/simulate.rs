@@ -271,7 +271,7 @@ fn donated_and_given_back_points_are_reported() {
         json!({"id": "r1", "type": "reward.redeemed", "at": "2026-01-12T12:00:00+01:00", "customer": "c1", "reward": "five-off"}),
     ];
     let (states, _) = one_by_one(&engine(&program).unwrap(), &events);
-    let code = states["c1"].coupons[0].code.clone();
+    let code = states["c1"].coupons[0].code.to_string();
     events.push(json!({"id": "x1", "type": "coupon.cancelled", "at": "2026-01-13T12:00:00+01:00", "customer": "c1", "code": code}));
     let (states, coupons) = one_by_one(&engine(&program).unwrap(), &events);
     let r = report(&program, &events);

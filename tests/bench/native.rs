@@ -73,7 +73,7 @@ fn main() {
         s.to_json()
     };
     let mut cache = StateCache::default();
-    cache.put(own.clone(), Account::read(&loyalty_engine::decode::parse("invalid_state", &own).unwrap(), Path::Root("")).unwrap());
+    cache.put(&own, Account::read(&loyalty_engine::decode::parse("invalid_state", &own).unwrap(), Path::Root("")).unwrap());
     let mut apply_cached = |n: usize| {
         for e in events.iter().cycle().take(n) {
             let s = match cache.get(&own) {
@@ -83,7 +83,7 @@ fn main() {
             let ev = Event::parse(e, &engine.program).unwrap();
             let out = engine.apply(Some(s), None, &ev).unwrap();
             let (text, state) = out.write_parts(own.len() + 1024);
-            cache.put(text[..state].to_string(), out.state);
+            cache.put(&text[..state], out.state);
             std::hint::black_box(text);
         }
     };
