@@ -266,20 +266,33 @@ impl ToJson for PendingLot {
 
 impl ToJson for Coupon {
     fn write_json(&self, o: &mut Out) {
-        o.open();
-        o.k_str("code", &self.code);
-        o.k_str("reward", &self.reward);
-        o.k_str("type", coupon_kind(self.kind));
-        o.k_some_str("value", self.value.as_deref());
-        o.k_some_int("min_order", self.min_order);
-        o.k_some_int("max_discount", self.max_discount);
-        o.k_int("points", self.points);
-        o.k_int("issued_at", self.issued_at);
-        o.k_some_int("expires_at", self.expires_at);
+        let fresh = || {
+            let mut t = Out::new();
+            coupon_terms(self, &mut t);
+            t.0
+        };
+        let terms = self.terms.0.get_or_init(|| crate::ledger::name(&fresh()));
+        // The terms must not change once written: tests (debug builds) check every write.
+        debug_assert_eq!(**terms, fresh(), "a coupon's terms changed after it was written");
+        o.raw(terms);
         o.k_str("status", status(self.status));
         o.k_some_str("order_id", self.order_id.as_deref());
         o.close();
     }
+}
+
+/// A coupon's object up to `status`: `{` and the members that never change.
+fn coupon_terms(c: &Coupon, o: &mut Out) {
+    o.open();
+    o.k_str("code", &c.code);
+    o.k_str("reward", &c.reward);
+    o.k_str("type", coupon_kind(c.kind));
+    o.k_some_str("value", c.value.as_deref());
+    o.k_some_int("min_order", c.min_order);
+    o.k_some_int("max_discount", c.max_discount);
+    o.k_int("points", c.points);
+    o.k_int("issued_at", c.issued_at);
+    o.k_some_int("expires_at", c.expires_at);
 }
 
 impl ToJson for Take {

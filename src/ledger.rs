@@ -163,6 +163,24 @@ pub fn name(s: &str) -> Name {
     Name::from(s)
 }
 
+/// The JSON of a value's fields that never change once it is made, written the first time
+/// the value is and copied after (see `Coupon::terms`). Derived data: it never makes two
+/// values differ, and a value that is never written (the simulator's) never holds one.
+#[derive(Clone, Default)]
+pub struct Memo(pub std::cell::OnceCell<Name>);
+
+impl PartialEq for Memo {
+    fn eq(&self, _: &Memo) -> bool {
+        true
+    }
+}
+impl Eq for Memo {}
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Memo")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lot {
     /// The id of the event that earned it.
@@ -197,6 +215,9 @@ pub struct Coupon {
     pub expires_at: Option<i64>,
     pub status: CouponStatus,
     pub order_id: Option<String>,
+    /// The JSON of every field above `status`, which never change once the coupon is issued:
+    /// coupons are most of an old account's text, written again on every apply.
+    pub terms: Memo,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -424,6 +445,7 @@ impl Account {
                 expires_at: s.take(c.opt_int("expires_at")),
                 status: s.take(c.one_of("status", STATUSES)).ok_or_else(|| s.first_or(c.err("status", "is required")))?,
                 order_id: s.take(c.opt_str("order_id")),
+                terms: Memo::default(),
             });
         }
         account.warned = match s.take(a.opt_obj("warned", &["until", "done"])) {
@@ -542,6 +564,28 @@ mod tests {
         assert_eq!(r.iter().collect::<Vec<_>>(), ["e2", "", "é4"]);
         assert_eq!(r.len(), 3);
         assert!(r.contains("é4") && r.contains("") && !r.contains("e1") && !r.contains("e"));
+    }
+
+    #[test]
+    fn a_coupon_written_again_keeps_its_terms_and_shows_its_new_status() {
+        use crate::json::ToJson;
+        let mut c = Coupon {
+            code: name("LOY-AAAA-BBBB-CCCC"), reward: name("r\"1"), kind: CouponKind::Percent, value: Some(name("10")),
+            min_order: Some(10_000), max_discount: None, points: 5000, issued_at: -1, expires_at: Some(1_769_036_400_000),
+            status: CouponStatus::Issued, order_id: None, terms: Memo::default(),
+        };
+        let first = c.to_json();
+        assert_eq!(first, r#"{"code":"LOY-AAAA-BBBB-CCCC","reward":"r\"1","type":"percent","value":"10","min_order":10000,"points":5000,"issued_at":-1,"expires_at":1769036400000,"status":"issued"}"#);
+        let fresh = c.clone();
+        c.status = CouponStatus::Used;
+        c.order_id = Some("o-9".into());
+        assert_eq!(c.to_json(), first.replace(r#""status":"issued"}"#, r#""status":"used","order_id":"o-9"}"#));
+        // The memo is derived: a coupon that holds one equals one that does not.
+        assert!(c.terms.0.get().is_some());
+        let mut unwritten = c.clone();
+        unwritten.terms = Memo::default();
+        assert_eq!(c, unwritten);
+        assert_ne!(c, fresh);
     }
 
     #[test]
