@@ -127,8 +127,8 @@ impl ToJson for Account {
         }
         o.key("recent");
         o.open_array();
-        for id in self.recent.iter() {
-            o.item_str(id);
+        if !self.recent.is_empty() {
+            o.raw(self.recent.json());
         }
         o.close_array();
         let t = &self.totals;

@@ -759,6 +759,25 @@ fn plain(s: &str) -> bool {
     ok
 }
 
+/// Appends `s` as a JSON string to a list's text, after a comma if the list has items.
+pub fn push_item_str(list: &mut String, s: &str) {
+    let mut o = Out(std::mem::take(list), false);
+    o.1 = !o.0.is_empty();
+    o.item_str(s);
+    *list = o.0;
+}
+
+/// `s` as it stands between the quotes of a JSON string: `s` itself unless it has
+/// something to escape.
+pub fn escaped_text(s: &str) -> std::borrow::Cow<'_, str> {
+    if plain(s) {
+        return s.into();
+    }
+    let mut o = Out(String::new(), false);
+    o.escaped(s);
+    o.0[1..o.0.len() - 1].to_string().into()
+}
+
 /// Compact JSON output, written as serde_json writes it. The caller places the commas:
 /// `key` and `item` do, for objects and arrays opened with `open`/`open_array`.
 #[derive(Default)]

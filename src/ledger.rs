@@ -84,12 +84,12 @@ pub struct PendingLot {
 /// order record and every event by the store's unique event id; this covers the rest.
 pub const RECENT: usize = 32;
 
-/// A list of event ids, oldest first, in one buffer: each id as its length (4 bytes, little
-/// endian) and its bytes. Every event looks through it, and 32 separate strings meant 32
-/// allocations per account and a cache miss per id compared.
+/// A list of event ids, oldest first, kept as the JSON it is written as: `"e1","e2"`, each
+/// id escaped, without the brackets. Every state written copies it in one piece (it was
+/// 32 strings, each scanned for escapes, on every apply); every event looks through it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Recent {
-    bytes: Vec<u8>,
+    json: String,
     len: usize,
 }
 
@@ -97,13 +97,12 @@ impl Recent {
     /// Appends `id`, first dropping the oldest when the list holds `cap` already.
     pub fn push(&mut self, id: &str, cap: usize) {
         if self.len >= cap {
-            let first = self.raw().next().map_or(0, |s| 4 + s.len());
-            self.bytes.copy_within(first.., 0);
-            self.bytes.truncate(self.bytes.len() - first);
+            let first = self.items().next().map_or(0, |item| item.len() + 2);
+            // The oldest, its quotes and the comma after it (none if it was the only one).
+            self.json.drain(..(first + 1).min(self.json.len()));
             self.len -= 1;
         }
-        self.bytes.extend_from_slice(&(id.len() as u32).to_le_bytes());
-        self.bytes.extend_from_slice(id.as_bytes());
+        crate::json::push_item_str(&mut self.json, id);
         self.len += 1;
     }
 
@@ -116,26 +115,32 @@ impl Recent {
     }
 
     pub fn contains(&self, id: &str) -> bool {
-        // Compared from the end: ids from one source share their start (e1041, e1042), so
-        // most are told apart at the first byte compared.
-        self.raw().any(|e| e.len() == id.len() && e.iter().rev().eq(id.as_bytes().iter().rev()))
+        // An id is escaped the one way `push` escapes it: equal ids, equal texts.
+        let id = crate::json::escaped_text(id);
+        self.items().any(|item| item == id)
     }
 
-    /// The ids, oldest first.
-    pub fn iter(&self) -> impl Iterator<Item = &str> {
-        // SAFETY: only `push` writes the bytes, each id from a whole `str`, and it drops
-        // whole ids: every id read back is the UTF-8 it was (checking it again was 32 UTF-8
-        // validations per state written).
-        self.raw().map(|id| unsafe { std::str::from_utf8_unchecked(id) })
+    /// The list's JSON, for writing the state: the items between `[` and `]`.
+    pub fn json(&self) -> &str {
+        &self.json
     }
 
-    fn raw(&self) -> impl Iterator<Item = &[u8]> {
-        let mut rest = self.bytes.as_slice();
+    /// Each id as escaped in the text, oldest first.
+    pub fn items(&self) -> impl Iterator<Item = &str> {
+        let b = self.json.as_bytes();
+        let mut at = 0;
         std::iter::from_fn(move || {
-            let (n, tail) = rest.split_first_chunk::<4>()?;
-            let (id, tail) = tail.split_at_checked(u32::from_le_bytes(*n) as usize)?;
-            rest = tail;
-            Some(id)
+            // `at` is on an opening quote; the item ends at the next quote not escaped.
+            let start = at + 1;
+            let mut i = start;
+            while i < b.len() && b[i] != b'"' {
+                i += if b[i] == b'\\' { 2 } else { 1 };
+            }
+            if i >= b.len() {
+                return None;
+            }
+            at = i + 2; // past the closing quote and the comma
+            Some(crate::json::sub(&self.json, start..i))
         })
     }
 }
@@ -561,9 +566,23 @@ mod tests {
         for id in ["e1", "e2", "", "é4"] {
             r.push(id, 3);
         }
-        assert_eq!(r.iter().collect::<Vec<_>>(), ["e2", "", "é4"]);
+        assert_eq!(r.items().collect::<Vec<_>>(), ["e2", "", "é4"]);
         assert_eq!(r.len(), 3);
         assert!(r.contains("é4") && r.contains("") && !r.contains("e1") && !r.contains("e"));
+        // Ids with quotes, backslashes and commas are escaped once and told apart exactly.
+        let mut r = Recent::default();
+        for id in ["a\"b", "c\\", "\",\"", "d"] {
+            r.push(id, 3);
+        }
+        assert_eq!(r.json(), r#""c\\","\",\"","d""#);
+        assert!(r.contains("c\\") && r.contains("\",\"") && r.contains("d"));
+        assert!(!r.contains("a\"b") && !r.contains(",") && !r.contains("c") && !r.contains("\""));
+        r.push("e", 3);
+        assert_eq!((r.json(), r.len()), (r#""\",\"","d","e""#, 3));
+        let mut one = Recent::default();
+        one.push("x", 1);
+        one.push("y", 1);
+        assert_eq!((one.json(), one.len()), (r#""y""#, 1));
     }
 
     #[test]
