@@ -297,6 +297,12 @@ pub struct SyntaxError {
     pub column: usize,
 }
 
+/// Whether `rest` starts with the key `k` and its closing quote (checked first: a key of
+/// another length fails at once).
+fn is_key(rest: &[u8], k: &[u8]) -> bool {
+    rest.get(k.len()) == Some(&b'"') && rest.get(..k.len()) == Some(k)
+}
+
 /// serde_json fails at the 128th level of nesting.
 const DEPTH: usize = 127;
 
@@ -350,7 +356,23 @@ impl<'a> Reader<'a> {
         Ok(sub(self.text, start..self.i - 1))
     }
 
-    /// Enters the object that must come next, whose keys `key` then reads.
+    /// The next key of the object being read as its index in `names`, past its `:` (read its
+    /// value next); `None` at the end. Matched in place, with no copy and no second scan: a key
+    /// not in `names`, or written with escapes, stops.
+    pub fn key_in(&mut self, names: &[&str]) -> R<Option<usize>> {
+        if !self.more(b'}', "EOF while parsing an object", "expected `,` or `}`")? {
+            return Ok(None);
+        }
+        self.expect(b'"')?;
+        let rest = self.b.get(self.i + 1..).unwrap_or_default();
+        let (n, k) = names.iter().enumerate().find(|(_, k)| is_key(rest, k.as_bytes())).ok_or(Stop)?;
+        self.i += k.len() + 2;
+        self.expect(b':')?;
+        self.i += 1;
+        Ok(Some(n))
+    }
+
+    /// Enters the object that must come next, whose keys `key` or `key_in` then read.
     pub fn enter_object(&mut self) -> R<()> {
         self.expect(b'{')?;
         self.open()
@@ -1084,6 +1106,18 @@ mod tests {
         assert!(stops("{\"a\" 1}", |r| r.enter_object().and(r.key()).map(drop)));
         assert!(stops("[1,]", |r| r.enter_array().and(r.item()).and(r.value()).and(r.item()).map(drop)));
         assert!(stops("1 2", |r| r.value().and(r.end())));
+        // Keys matched in place: by whole name, never escaped.
+        let names = &["id", "idx", "a"];
+        let key = |json: &str| {
+            let mut r = Reader::new(json);
+            r.enter_object().and(r.key_in(names)).ok()
+        };
+        assert_eq!(key("{\"idx\":1}"), Some(Some(1)));
+        assert_eq!(key("{ \"id\" : 1}"), Some(Some(0)));
+        assert_eq!(key("{}"), Some(None));
+        for json in ["{\"i\":1}", "{\"idxy\":1}", "{\"\\u0061\":1}", "{\"a\" 1}", "{\"a", "{a:1}"] {
+            assert_eq!(key(json), None, "{json}");
+        }
     }
 
     #[test]
