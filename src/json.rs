@@ -487,6 +487,7 @@ impl<'a> Reader<'a> {
 
     /// Moves past the `,` before the next member or element, or past the `}` or `]` that ends
     /// them (returning false).
+    #[inline]
     fn more(&mut self, end: u8, eof: &'static str, expected: &'static str) -> R<bool> {
         self.ws();
         let fresh = std::mem::take(&mut self.fresh);
@@ -512,12 +513,14 @@ impl<'a> Reader<'a> {
     }
 
     /// Whether another element follows in the array being read (read it next).
+    #[inline]
     pub fn item(&mut self) -> R<bool> {
         self.more(b']', "EOF while parsing a list", "expected `,` or `]`")
     }
 
     /// The next key in the object being read, past its `:` (read its value next); `None` at
     /// the end.
+    #[inline]
     pub fn key(&mut self) -> R<Option<Cow<'a, str>>> {
         if !self.more(b'}', "EOF while parsing an object", "expected `,` or `}`")? {
             return Ok(None);
