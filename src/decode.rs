@@ -197,6 +197,13 @@ impl<'a, 'p> Obj<'a, 'p> {
 
     /// A string parsed by `f`, whose error message gets this field's path.
     pub fn parsed<T>(&self, key: &str, f: impl Fn(&str) -> std::result::Result<T, String>) -> Result<Option<T>> {
+        self.parsed_by(key, &f)
+    }
+
+    /// `parsed`, compiled once per type read rather than once per parser passed (each copy
+    /// cost about 300 bytes of wasm).
+    #[inline(never)]
+    fn parsed_by<T>(&self, key: &str, f: &dyn Fn(&str) -> std::result::Result<T, String>) -> Result<Option<T>> {
         match self.opt_text(key)? {
             None => Ok(None),
             Some(s) => f(s).map(Some).map_err(|m| self.err(key, m)),

@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::program::Program;
 use crate::time::parse_instant;
 use crate::decode::{self, Obj, Path};
-use crate::json::Value;
+use crate::json::{Reader, Value};
 
 /// An event checked against the program: amounts in minor units, time in UTC milliseconds.
 #[derive(Debug, Clone)]
@@ -88,6 +88,9 @@ const LINE_FIELDS: &[&str] = &["id", "sku", "product_id", "categories", "quantit
 
 impl Event {
     pub fn parse(json: &str, program: &Program) -> Result<Event> {
+        if let Ok(e) = direct::event(json, program) {
+            return Ok(e);
+        }
         Event::read(&decode::parse("invalid_event", json)?, Path::Root(""), program)
     }
 
@@ -235,6 +238,129 @@ fn order(o: &Obj, program: &Program) -> Result<Order> {
     })
 }
 
+/// The hot case, an `order.placed` event, read straight from the text into its types: no
+/// `Value` tree, no map per object, no copy of a key. It accepts only what `Event::read`
+/// accepts, read the same way; on anything else (a syntax error, an unknown, repeated or null
+/// member, a rarer order field, a key or string with escapes, another event type, a wrong
+/// type, a failed check) it gives up with `Stop` and
+/// `Event::read` runs, to name the error. Its checks mirror `Event::read` and `order`, without
+/// their messages; the tests `direct_*` (below) hold them to the same answers.
+mod direct {
+    use super::*;
+    use crate::json::{Stop, R};
+
+    const EVENT: &[&str] = &["id", "type", "at", "customer", "order"];
+
+    // `event` and `order` are kept out of their callers: a smaller wasm.
+    #[inline(never)]
+    pub fn event(json: &str, program: &Program) -> R<Event> {
+        let mut r = Reader::new(json);
+        let mut e = Event { id: String::new(), at: 0, customer: Some(String::new()), body: Body::OrderPlaced(Order::default()) };
+        // Filled in place: no event or order moved at the end.
+        let (Some(customer), Body::OrderPlaced(o)) = (&mut e.customer, &mut e.body) else { return Err(Stop) };
+        let mut seen = 0;
+        r.enter_object()?;
+        while let Some(i) = field(&mut r, &mut seen, EVENT)? {
+            match i {
+                0 => text(&mut r, &mut e.id)?,
+                1 => check(r.str()? == "order.placed")?,
+                2 => e.at = parse_instant(r.str()?).map_err(|_| Stop)?,
+                3 => text(&mut r, customer)?,
+                _ => order(&mut r, program, o)?,
+            }
+        }
+        r.end()?;
+        // All five are required; an empty id or customer is refused.
+        check(seen == 0b11111 && !e.id.is_empty() && !customer.is_empty())?;
+        Ok(e)
+    }
+
+    /// The order's common fields: any other (a cart's missing id, taxes included, coupon
+    /// codes, a brand, points spent) is left to `order`, as rarer, each arm here costing wasm.
+    #[inline(never)]
+    fn order(r: &mut Reader, program: &Program, o: &mut Order) -> R<()> {
+        let mut seen = 0;
+        r.enter_object()?;
+        while let Some(i) = field(r, &mut seen, ORDER_FIELDS)? {
+            match i {
+                0 => text(r, &mut o.id)?,
+                1 => check(r.str()? == program.currency)?,
+                2 => lines(r, program, &mut o.lines)?,
+                3 => o.shipping = amount(r, program)?,
+                4 => o.tax = amount(r, program)?,
+                _ => return Err(Stop),
+            }
+        }
+        // The id and currency are required.
+        check(seen & 3 == 3)
+    }
+
+    fn lines(r: &mut Reader, program: &Program, lines: &mut Vec<Line>) -> R<()> {
+        r.enter_array()?;
+        while r.item()? {
+            let mut l = Line::default();
+            line(r, program, &mut l)?;
+            check(lines.iter().all(|x| x.id != l.id))?;
+            lines.push(l);
+        }
+        Ok(())
+    }
+
+    fn line(r: &mut Reader, program: &Program, l: &mut Line) -> R<()> {
+        let mut seen = 0;
+        r.enter_object()?;
+        while let Some(i) = field(r, &mut seen, LINE_FIELDS)? {
+            match i {
+                0 => text(r, &mut l.id)?,
+                1 => text(r, l.sku.insert(String::new()))?,
+                2 => text(r, l.product_id.insert(String::new()))?,
+                3 => strings(r, &mut l.categories)?,
+                4 => l.quantity = int(r)?,
+                5 => l.unit_price = amount(r, program)?,
+                _ => l.discount = amount(r, program)?,
+            }
+        }
+        // The id, quantity and unit price are required; the quantity is 1 to 1000000; the
+        // discount is at most the gross.
+        let gross = l.unit_price.checked_mul(l.quantity).unwrap_or(-1);
+        check(seen & 0b110001 == 0b110001 && (1..=1_000_000).contains(&l.quantity) && l.discount <= gross)
+    }
+
+    /// The next key's index in `fields` (`None` at the end of the object), marked seen: an
+    /// unknown or repeated key stops.
+    fn field(r: &mut Reader, seen: &mut u32, fields: &[&str]) -> R<Option<usize>> {
+        let Some(i) = r.key_in(fields)? else { return Ok(None) };
+        check(*seen & 1 << i == 0)?;
+        *seen |= 1 << i;
+        Ok(Some(i))
+    }
+
+    fn check(ok: bool) -> R<()> {
+        if ok { Ok(()) } else { Err(Stop) }
+    }
+
+    /// Reads a string into `to`: the one place that drops the string it replaces.
+    fn text(r: &mut Reader, to: &mut String) -> R<()> {
+        *to = r.str()?.into();
+        Ok(())
+    }
+
+    fn int(r: &mut Reader) -> R<i64> {
+        r.value()?.as_i64().ok_or(Stop)
+    }
+
+    fn amount(r: &mut Reader, program: &Program) -> R<i64> {
+        crate::money::parse_amount(r.str()?, program.exponent).map_err(|_| Stop)
+    }
+
+    fn strings(r: &mut Reader, v: &mut Vec<String>) -> R<()> {
+        r.enter_array()?;
+        while r.item()? {
+            v.push(r.str()?.into());
+        }
+        Ok(())
+    }
+}
 
 /// A cart for `quote`: an order's shape plus the time to quote at.
 pub fn parse_cart(json: &str, program: &Program) -> Result<(i64, Order)> {
@@ -242,4 +368,152 @@ pub fn parse_cart(json: &str, program: &Program) -> Result<(i64, Order)> {
     let c = Obj::new("invalid_cart", &v, Path::Root(""), CART_FIELDS)?;
     let at = c.parsed("at", parse_instant)?.ok_or_else(|| c.err("at", "is required"))?;
     Ok((at, order(&c, program)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn program() -> Program {
+        let p = r#"{"id":"t","name":"T","currency":"EUR","timezone":"UTC","earn":{"points_per_unit":"1"},"brands":[{"id":"pb"},{"id":"we"}]}"#;
+        Program::parse(p, None).unwrap()
+    }
+
+    /// The slow path alone: the `Value` tree read by `Event::read`.
+    fn read(json: &str, p: &Program) -> Result<Event> {
+        Event::read(&decode::parse("invalid_event", json)?, Path::Root(""), p)
+    }
+
+    const HOT: &str = r#"{"id":"n0","type":"order.placed","at":"2026-01-05T10:00:00.000Z","customer":"c1","order":{"id":"o1","currency":"EUR","shipping":"4.90","lines":[{"id":"l1","sku":"TEE","product_id":"1001","categories":["apparel","sale"],"quantity":2,"unit_price":"24.90","discount":"2.00"},{"id":"l2","sku":"MUG","quantity":1,"unit_price":"12.50"}]}}"#;
+
+    /// `HOT` with `from` replaced by `to` (which must be there).
+    fn hot(from: &str, to: &str) -> String {
+        assert!(HOT.contains(from), "{from}");
+        HOT.replacen(from, to, 1)
+    }
+
+    /// Inputs the direct reader must take itself, each as the tree reader reads it.
+    #[test]
+    fn direct_reads_orders_like_read() {
+        let p = program();
+        let cases = [
+            HOT.to_string(),
+            // Pretty-printed, keys in another order, no lines.
+            "{\n  \"order\": {\"lines\": [ ], \"currency\": \"EUR\", \"tax\": \"1.00\", \"id\": \"o9\"},\n  \"customer\": \"c1\", \"at\": \"2026-01-05T10:00:00+01:00\", \"type\": \"order.placed\", \"id\": \"x\"\n}\n".to_string(),
+            // An order without lines.
+            r#"{"id":"e","type":"order.placed","at":"2026-01-05T10:00:00Z","customer":"c","order":{"id":"o","currency":"EUR"}}"#.to_string(),
+            // Unicode as is.
+            hot(r#""sku":"MUG""#, r#""sku":"Krús ☕ 𝄞""#),
+            hot(r#""quantity":2"#, r#""quantity":1000000"#),
+            hot(r#""discount":"2.00""#, r#""discount":"49.80""#),
+        ];
+        for json in &cases {
+            let fast = direct::event(json, &p).unwrap_or_else(|_| panic!("direct refused {json}"));
+            assert_eq!(format!("{fast:?}"), format!("{:?}", read(json, &p).unwrap()), "{json}");
+        }
+        let e = Event::parse(&cases[3], &p).unwrap();
+        let Body::OrderPlaced(o) = &e.body else { panic!() };
+        assert_eq!(o.lines[1].sku.as_deref(), Some("Krús ☕ 𝄞"));
+    }
+
+    /// Inputs the direct reader gives up on: `Event::parse` then answers as the tree reader,
+    /// value or error (code, path and message).
+    #[test]
+    fn direct_gives_up_on_anything_else() {
+        let p = program();
+        let cases = [
+            // Escapes, repeated keys (the last wins), nulls: read, by the tree reader.
+            hot(r#""sku":"TEE""#, r#""sku":"T\"E\u00c9\n""#),
+            hot(r#""id":"n0""#, r#""id":"n\/0""#),
+            hot(r#""customer":"c1""#, r#""customer":"c1","customer":"c2""#),
+            hot(r#""quantity":2"#, r#""quantity":3,"quantity":2"#),
+            hot(r#""currency":"EUR""#, r#""currency":"EUR","shipping":"1.00""#),
+            hot(r#""sku":"TEE""#, r#""sku":null"#),
+            hot(r#""shipping":"4.90""#, r#""shipping":null"#),
+            hot(r#""order":{"#, r#""ref":{"a":[1]},"order":{"#),
+            // Unknown keys, at each level and nested.
+            hot(r#""id":"n0""#, r#""id":"n0","note":1"#),
+            hot(r#""currency":"EUR""#, r#""currency":"EUR","x":{"y":{"z":1}}"#),
+            hot(r#""sku":"TEE""#, r#""sku":"TEE","size":"M""#),
+            // Wrong types and values.
+            hot(r#""quantity":2"#, r#""quantity":"2""#),
+            hot(r#""quantity":2"#, r#""quantity":2.0"#),
+            hot(r#""quantity":2"#, r#""quantity":-0"#),
+            hot(r#""quantity":2"#, r#""quantity":0"#),
+            hot(r#""quantity":2"#, r#""quantity":1000001"#),
+            hot(r#""quantity":2"#, r#""quantity":99999999999999999999"#),
+            hot(r#""unit_price":"24.90""#, r#""unit_price":24.90"#),
+            hot(r#""unit_price":"24.90""#, r#""unit_price":"24.901""#),
+            hot(r#""unit_price":"24.90""#, r#""unit_price":"92233720368547758.07""#),
+            hot(r#""discount":"2.00""#, r#""discount":"49.81""#),
+            hot(r#""categories":["apparel","sale"]"#, r#""categories":"apparel""#),
+            hot(r#""categories":["apparel","sale"]"#, r#""categories":["apparel",1]"#),
+            hot(r#""id":"l2""#, r#""id":"l1""#),
+            hot(r#""id":"l2""#, r#""id":2"#),
+            hot(r#""currency":"EUR""#, r#""currency":"USD""#),
+            hot(r#""currency":"EUR""#, r#""currency":"EUR","brand":"zz""#),
+            hot(r#""currency":"EUR""#, r#""currency":"EUR","points_spent":-1"#),
+            hot(r#""currency":"EUR""#, r#""currency":"EUR","taxes_included":"yes""#),
+            hot(r#""currency":"EUR""#, r#""currency":"EUR","coupon_codes":[null]"#),
+            hot(r#""currency":"EUR","#, ""),
+            hot(r#""lines":["#, r#""lines":[7,"#),
+            hot(r#""id":"n0""#, r#""id":"""#),
+            hot(r#""customer":"c1""#, r#""customer":"""#),
+            hot(r#","customer":"c1""#, ""),
+            hot(r#""at":"2026-01-05T10:00:00.000Z""#, r#""at":"2026-01-05""#),
+            hot(r#""type":"order.placed""#, r#""type":"order.cancelled","order_id":"o1""#),
+            hot(r#""type":"order.placed""#, r#""type":"order.shipped""#),
+            // Syntax errors, even after a member the direct reader would refuse.
+            hot(r#""quantity":2"#, r#""quantity":2,"#),
+            hot(r#""apparel","sale""#, r#""apparel","sale","#),
+            hot(r#""customer":"c1""#, r#""customer""c1""#),
+            hot(r#""customer":"c1""#, r#""customer":"c1"#),
+            hot(r#""customer":"c1""#, r#""customer":"c1",7:1"#),
+            format!("{HOT} 1"),
+            HOT[..HOT.len() - 1].to_string(),
+            hot(r#""quantity":2"#, r#""quantity":0,"x":[1,]"#),
+            "[]".into(),
+            "".into(),
+            // Fields left to the tree reader: a cart's missing id, taxes included, coupon
+            // codes, a brand, points spent.
+            hot(r#""id":"o1","#, ""),
+            hot(r#""currency":"EUR""#, r#""currency":"EUR","taxes_included":true,"coupon_codes":["A","B"],"brand":"we","points_spent":30"#),
+            // A key written with escapes.
+            hot(r#""id":"n0""#, r#""\u0069d":"n0""#),
+        ];
+        for json in &cases {
+            assert!(direct::event(json, &p).is_err(), "direct took {json}");
+            assert_eq!(format!("{:?}", Event::parse(json, &p)), format!("{:?}", read(json, &p)), "{json}");
+        }
+        let last = |json: &str| format!("{:?}", Event::parse(json, &p).unwrap());
+        assert!(last(&cases[2]).contains(r#"customer: Some("c2")"#));
+        assert!(last(&cases[0]).contains(r#"sku: Some("T\"EÉ\n")"#));
+        assert!(last(&cases[48]).contains(r#"id: "cart""#));
+        assert!(last(&cases[49]).contains(r#"brand: Some("we"), points_spent: 30"#));
+        let err = |i: usize| Event::parse(&cases[i], &p).unwrap_err();
+        assert_eq!((err(9).path.as_str(), err(9).message.as_str()), ("order.x", "unknown field \"x\", expected one of id, currency, lines, shipping, tax, taxes_included, coupon_codes, brand, points_spent"));
+        assert_eq!(err(10).path, "order.lines[0].size");
+        assert_eq!((err(20).path.as_str(), err(20).message.as_str()), ("order.lines[0].discount", "is larger than the line's price times quantity"));
+        assert_eq!((err(23).path.as_str(), err(23).message.as_str()), ("order.lines[1].id", "duplicate line id \"l1\""));
+        assert_eq!((err(45).path.as_str(), err(45).message.as_str()), ("order.lines[0].x[1]", "trailing comma"));
+    }
+
+    /// Every one-byte edit of `HOT` (a deletion, or one of a few bytes that matter to JSON put
+    /// in): what the direct reader takes, the tree reader reads the same.
+    #[test]
+    fn direct_agrees_with_read_on_every_one_byte_edit() {
+        let p = program();
+        let mut taken = 0;
+        for i in 0..HOT.len() {
+            for with in ["", ",", "}", "]", "\"", " ", "0", "-", ":", "\\", "n", "{", "["] {
+                let json = format!("{}{with}{}", &HOT[..i], &HOT[i + 1..]);
+                if let Ok(fast) = direct::event(&json, &p) {
+                    let slow = read(&json, &p).unwrap_or_else(|e| panic!("direct took {json}: {e:?}"));
+                    assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{json}");
+                    taken += 1;
+                }
+            }
+        }
+        assert!(taken > 100, "{taken}");
+    }
 }

@@ -297,27 +297,36 @@ pub struct SyntaxError {
     pub column: usize,
 }
 
+/// Whether `rest` starts with the key `k` and its closing quote (checked first: a key of
+/// another length fails at once).
+fn is_key(rest: &[u8], k: &[u8]) -> bool {
+    rest.get(k.len()) == Some(&b'"') && rest.get(..k.len()) == Some(k)
+}
+
 /// serde_json fails at the 128th level of nesting.
 const DEPTH: usize = 127;
 
-struct Reader<'a> {
+pub struct Reader<'a> {
     text: &'a str,
     b: &'a [u8],
     i: usize,
     depth: usize,
+    /// Just inside `{` or `[`: the next member or element has no comma before it.
+    fresh: bool,
     /// The syntax error met, if any: its message and how many bytes had been read.
     error: (&'static str, usize),
 }
 
-/// A syntax error, recorded in `Reader::error`. Zero-sized, so that each `Result` the reader
+/// A syntax error, recorded in `Reader::error`; for a reader of its own types (see
+/// `Reader::new`), any input it gives up on. Zero-sized, so that each `Result` the reader
 /// passes up is no bigger than its value: a value is moved through every level above it.
-struct Stop;
+pub struct Stop;
 
-type R<T> = Result<T, Stop>;
+pub type R<T> = Result<T, Stop>;
 
 /// Parses a whole JSON text (whitespace around it allowed, nothing else).
 pub fn parse(text: &str) -> Result<Value<'_>, SyntaxError> {
-    let mut r = Reader { text, b: text.as_bytes(), i: 0, depth: 0, error: ("", 0) };
+    let mut r = Reader::new(text);
     r.document().map_err(|Stop| {
         let (message, at) = r.error;
         let before = &r.b[..at.min(r.b.len())];
@@ -325,6 +334,67 @@ pub fn parse(text: &str) -> Result<Value<'_>, SyntaxError> {
         let column = before.len() - before.iter().rposition(|&c| c == b'\n').map_or(0, |p| p + 1);
         SyntaxError { message, line, column }
     })
+}
+
+/// A JSON text read piece by piece, for a reader that builds its own types straight from the
+/// text with no `Value` tree (with `value`, `key` and `item`, below). The syntax is checked as
+/// `parse` checks it, but an error is only `Stop`: such a reader falls back to `parse` to name it.
+impl<'a> Reader<'a> {
+    pub fn new(text: &'a str) -> Reader<'a> {
+        Reader { text, b: text.as_bytes(), i: 0, depth: 0, fresh: false, error: ("", 0) }
+    }
+
+    /// The string that must come next, without escapes (one with escapes stops): borrowed.
+    pub fn str(&mut self) -> R<&'a str> {
+        self.expect(b'"')?;
+        self.i += 1;
+        let start = self.i;
+        if self.run()? != b'"' {
+            return Err(Stop);
+        }
+        self.i += 1;
+        Ok(sub(self.text, start..self.i - 1))
+    }
+
+    /// The next key of the object being read as its index in `names`, past its `:` (read its
+    /// value next); `None` at the end. Matched in place, with no copy and no second scan: a key
+    /// not in `names`, or written with escapes, stops.
+    pub fn key_in(&mut self, names: &[&str]) -> R<Option<usize>> {
+        if !self.more(b'}', "EOF while parsing an object", "expected `,` or `}`")? {
+            return Ok(None);
+        }
+        self.expect(b'"')?;
+        let rest = self.b.get(self.i + 1..).unwrap_or_default();
+        let (n, k) = names.iter().enumerate().find(|(_, k)| is_key(rest, k.as_bytes())).ok_or(Stop)?;
+        self.i += k.len() + 2;
+        self.expect(b':')?;
+        self.i += 1;
+        Ok(Some(n))
+    }
+
+    /// Enters the object that must come next, whose keys `key` or `key_in` then read.
+    pub fn enter_object(&mut self) -> R<()> {
+        self.expect(b'{')?;
+        self.open()
+    }
+
+    /// Enters the array that must come next, whose elements `item` then announces.
+    pub fn enter_array(&mut self) -> R<()> {
+        self.expect(b'[')?;
+        self.open()
+    }
+
+    /// Only whitespace is left.
+    pub fn end(&mut self) -> R<()> {
+        self.ws();
+        if self.i == self.b.len() { Ok(()) } else { Err(Stop) }
+    }
+
+    /// `c` comes next, after whitespace.
+    fn expect(&mut self, c: u8) -> R<()> {
+        self.ws();
+        if self.b.get(self.i) == Some(&c) { Ok(()) } else { Err(Stop) }
+    }
 }
 
 impl<'a> Reader<'a> {
@@ -367,7 +437,8 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn value(&mut self) -> R<Value<'a>> {
+    /// The next value, whole.
+    pub fn value(&mut self) -> R<Value<'a>> {
         self.ws();
         let Some(&c) = self.b.get(self.i) else { return Err(self.eof("EOF while parsing a value")) };
         match c {
@@ -386,86 +457,88 @@ impl<'a> Reader<'a> {
     }
 
     fn array(&mut self) -> R<Value<'a>> {
-        self.enter()?;
-        self.i += 1;
+        self.open()?;
         let mut items = Vec::new();
-        self.ws();
-        if self.i == self.b.len() {
-            return Err(self.eof("EOF while parsing a list"));
+        while self.item()? {
+            items.push(self.value()?);
         }
-        if matches!(self.b.get(self.i), Some(b']')) {
-            self.i += 1;
-        } else {
-            loop {
-                items.push(self.value()?);
-                self.ws();
-                match self.b.get(self.i) {
-                    None => return Err(self.eof("EOF while parsing a list")),
-                    Some(b',') => {
-                        self.i += 1;
-                        self.ws();
-                        if matches!(self.b.get(self.i), Some(b']')) {
-                            return Err(self.peek_err("trailing comma"));
-                        }
-                    }
-                    Some(b']') => {
-                        self.i += 1;
-                        break;
-                    }
-                    Some(_) => return Err(self.peek_err("expected `,` or `]`")),
-                }
-            }
-        }
-        self.depth -= 1;
         Ok(Value::Array(items))
     }
 
     fn object(&mut self) -> R<Value<'a>> {
-        self.enter()?;
-        self.i += 1;
+        self.open()?;
         // Room for most of the engine's objects (event, lines, lots: 5 to 8 members) without
         // growing by doubling from 4; the tree lives only while its input is read.
         let mut members = Vec::with_capacity(8);
-        self.ws();
-        if matches!(self.b.get(self.i), Some(b'}')) {
-            self.i += 1;
-        } else {
-            loop {
-                self.ws();
-                match self.b.get(self.i) {
-                    None => return Err(self.eof("EOF while parsing an object")),
-                    Some(b'"') => self.i += 1,
-                    Some(_) => return Err(self.peek_err("key must be a string")),
-                }
-                let key = self.string()?;
-                self.ws();
-                match self.b.get(self.i) {
-                    None => return Err(self.eof("EOF while parsing an object")),
-                    Some(b':') => self.i += 1,
-                    Some(_) => return Err(self.peek_err("expected `:`")),
-                }
-                let v = self.value()?;
-                member(&mut members, key, v);
-                self.ws();
-                match self.b.get(self.i) {
-                    None => return Err(self.eof("EOF while parsing an object")),
-                    Some(b',') => {
-                        self.i += 1;
-                        self.ws();
-                        if matches!(self.b.get(self.i), Some(b'}')) {
-                            return Err(self.peek_err("trailing comma"));
-                        }
-                    }
-                    Some(b'}') => {
-                        self.i += 1;
-                        break;
-                    }
-                    Some(_) => return Err(self.peek_err("expected `,` or `}`")),
-                }
-            }
+        while let Some(key) = self.key()? {
+            let v = self.value()?;
+            member(&mut members, key, v);
         }
-        self.depth -= 1;
         Ok(Value::Object(members))
+    }
+
+    /// Enters the object or array at `{` or `[`.
+    fn open(&mut self) -> R<()> {
+        self.enter()?;
+        self.i += 1;
+        self.fresh = true;
+        Ok(())
+    }
+
+    /// Moves past the `,` before the next member or element, or past the `}` or `]` that ends
+    /// them (returning false).
+    #[inline]
+    fn more(&mut self, end: u8, eof: &'static str, expected: &'static str) -> R<bool> {
+        self.ws();
+        let fresh = std::mem::take(&mut self.fresh);
+        match self.b.get(self.i).copied() {
+            Some(c) if c == end => {
+                self.i += 1;
+                self.depth -= 1;
+                Ok(false)
+            }
+            None => Err(self.eof(eof)),
+            // Right after `{` or `[`: no comma.
+            _ if fresh => Ok(true),
+            Some(b',') => {
+                self.i += 1;
+                self.ws();
+                if self.b.get(self.i) == Some(&end) {
+                    return Err(self.peek_err("trailing comma"));
+                }
+                Ok(true)
+            }
+            Some(_) => Err(self.peek_err(expected)),
+        }
+    }
+
+    /// Whether another element follows in the array being read (read it next).
+    #[inline]
+    pub fn item(&mut self) -> R<bool> {
+        self.more(b']', "EOF while parsing a list", "expected `,` or `]`")
+    }
+
+    /// The next key in the object being read, past its `:` (read its value next); `None` at
+    /// the end.
+    #[inline]
+    pub fn key(&mut self) -> R<Option<Cow<'a, str>>> {
+        if !self.more(b'}', "EOF while parsing an object", "expected `,` or `}`")? {
+            return Ok(None);
+        }
+        self.ws();
+        match self.b.get(self.i) {
+            None => return Err(self.eof("EOF while parsing an object")),
+            Some(b'"') => self.i += 1,
+            Some(_) => return Err(self.peek_err("key must be a string")),
+        }
+        let key = self.string()?;
+        self.ws();
+        match self.b.get(self.i) {
+            None => return Err(self.eof("EOF while parsing an object")),
+            Some(b':') => self.i += 1,
+            Some(_) => return Err(self.peek_err("expected `:`")),
+        }
+        Ok(Some(key))
     }
 
     fn enter(&mut self) -> R<()> {
@@ -1046,6 +1119,48 @@ mod tests {
 
     fn err(s: &str) -> &'static str {
         parse(s).unwrap_err().message
+    }
+
+    /// The piece-by-piece reader: keys and items in order, strings borrowed, and a stop on a
+    /// string with escapes, a value of another kind, bad syntax or text after the end.
+    #[test]
+    fn reads_piece_by_piece() {
+        let json = " { \"a\" : [ \"x\", 2 ] , \"b\\u0062\": {}, \"c\": \"é\" } ";
+        let mut r = Reader::new(json);
+        assert!(r.enter_object().is_ok());
+        assert_eq!(r.key().ok(), Some(Some("a".into())));
+        assert!(r.enter_array().is_ok());
+        assert!(matches!(r.item(), Ok(true)));
+        assert_eq!(r.str().ok(), Some("x"));
+        assert!(matches!(r.item(), Ok(true)));
+        assert_eq!(r.value().ok(), Some(Value::Int(2)));
+        assert!(matches!(r.item(), Ok(false)));
+        assert_eq!(r.key().ok(), Some(Some("bb".into())));
+        assert!(r.enter_object().is_ok());
+        assert_eq!(r.key().ok(), Some(None));
+        assert_eq!(r.key().ok(), Some(Some("c".into())));
+        assert_eq!(r.str().ok(), Some("é"));
+        assert_eq!(r.key().ok(), Some(None));
+        assert!(r.end().is_ok());
+        let stops = |json: &str, f: fn(&mut Reader) -> R<()>| f(&mut Reader::new(json)).is_err();
+        assert!(stops("\"a\\nb\"", |r| r.str().map(drop)));
+        assert!(stops("1", |r| r.str().map(drop)));
+        assert!(stops("[1]", |r| r.enter_object()));
+        assert!(stops("{\"a\" 1}", |r| r.enter_object().and(r.key()).map(drop)));
+        assert!(stops("[1,]", |r| r.enter_array().and(r.item()).and(r.value()).and(r.item()).map(drop)));
+        assert!(stops("1 2", |r| r.value().and(r.end())));
+        // Keys matched in place: by whole name, never escaped.
+        let names = &["id", "idx", "a"];
+        let key = |json: &str| {
+            let mut r = Reader::new(json);
+            r.enter_object().and(r.key_in(names)).ok()
+        };
+        assert_eq!(key("{\"idx\":1}"), Some(Some(1)));
+        assert_eq!(key("{ \"id\" : 1}"), Some(Some(0)));
+        assert_eq!(key("{}"), Some(None));
+        for json in ["{\"i\":1}", "{\"idxy\":1}", "{\"\\u0061\":1}", "{\"a\" 1}", "{\"a", "{a:1}"] {
+            assert_eq!(key(json), None, "{json}");
+        }
     }
 
     #[test]
