@@ -848,7 +848,7 @@ pub fn escaped_text(s: &str) -> std::borrow::Cow<'_, str> {
     }
     let mut o = Out(String::new(), false);
     o.escaped(s);
-    o.0[1..o.0.len() - 1].to_string().into()
+    sub(&o.0, 1..o.0.len() - 1).to_string().into()
 }
 
 /// Compact JSON output, written as serde_json writes it. The caller places the commas:
