@@ -306,6 +306,7 @@ fn is_key(rest: &[u8], k: &[u8]) -> bool {
 /// serde_json fails at the 128th level of nesting.
 const DEPTH: usize = 127;
 
+#[derive(Clone)]
 pub struct Reader<'a> {
     text: &'a str,
     b: &'a [u8],
