@@ -6,7 +6,8 @@ import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { createEngine, zoneTable } from '../../js/index.js';
-import { engineOver } from '../../js/engine.js';
+import { engineOver, input } from '../../js/engine.js';
+import { Engine as NodeEngine, memory as nodeMemory } from '../../js/wasm.js';
 import * as checkout from '../../pkg/loyalty_engine.js';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -67,6 +68,11 @@ const applyRate = rate((i) => { sink += engine.apply(yearText, events[i % events
 // The same with the event as JSON text, as the native baseline reads it: like for like.
 const eventTexts = events.map((e) => JSON.stringify(e));
 const applyRateText = rate((i) => { sink += engine.apply(yearText, eventTexts[i % events.length]).stateText.length; }, 50_000);
+// The wasm call alone, texts in and texts out as in the native baseline: no JS objects made.
+const raw = new NodeEngine(JSON.stringify(seed), JSON.stringify(zoneTable(seed.timezone)), 'bench');
+// A redelivery of the year's last order writes the state back unchanged: now this engine's own text.
+raw.applyInput(...input(nodeMemory, raw, [yearText, '', JSON.stringify(order(51, 'c1', start + 51 * 7 * DAY)), '']));
+const rawRate = rate((i) => { sink += raw.applyInput(...input(nodeMemory, raw, [yearText, '', eventTexts[i % events.length], ''])).length; }, 50_000);
 // The checkout module (pkg/, size-optimised for Shopify Functions) through the same shim.
 const { memory: checkoutMemory } = checkout.initSync({ module: readFileSync(`${root}pkg/loyalty_engine_bg.wasm`) });
 const checkoutEngine = engineOver({ Engine: checkout.Engine, memory: checkoutMemory })(seed, { secret: 'bench' });
@@ -92,6 +98,8 @@ const batchRounds = 50;
 const batchRate = rate(() => engine.applyBatch(batchEvents, { states: batchStates }), batchRounds) * 1000;
 const batchText = JSON.stringify(batchEvents);
 const batchRateText = rate(() => engine.applyBatch(batchText, { states: batchStates }), batchRounds) * 1000;
+const statesText = JSON.stringify(batchStates);
+const batchRateRaw = rate(() => { sink += raw.applyBatchInput(...input(nodeMemory, raw, [statesText, '', batchText, ''])).length; }, batchRounds) * 1000;
 
 // Native baseline: the same workload through the same Rust code, compiled for this machine.
 mkdirSync(`${root}target/bench`, { recursive: true });
@@ -120,6 +128,7 @@ const rows = [
   ['native apply, own state text (baseline)', `${fmt(native.apply_cached)} events/s`, '1.00x'],
   ['wasm apply via JS API, 1 call/event, state text', `${fmt(applyRate)} events/s`, `${(native.apply_cached / applyRate).toFixed(2)}x native time`],
   ['  same, event as JSON text (as native reads it)', `${fmt(applyRateText)} events/s`, `${(native.apply_cached / applyRateText).toFixed(2)}x native time`],
+  ['  the wasm call alone: texts in, texts out', `${fmt(rawRate)} events/s`, `${(native.apply_cached / rawRate).toFixed(2)}x native time`],
   ['  same, checkout module', `${fmt(checkoutRate)} events/s`, `${(native.apply_cached / checkoutRate).toFixed(2)}x native time`],
   ['  same, state as an object in and out', `${fmt(applyRateObject)} events/s`, `${(native.apply_cached / applyRateObject).toFixed(2)}x native time`],
   ['native apply, state parsed (baseline)', `${fmt(native.apply)} events/s`, '1.00x'],
@@ -127,6 +136,7 @@ const rows = [
   ['native applyBatch, 1,000 events/call', `${fmt(native.batch)} events/s`, '1.00x'],
   ['wasm applyBatch via JS API', `${fmt(batchRate)} events/s`, `${(native.batch / batchRate).toFixed(2)}x native time`],
   ['  same, events as one JSON text', `${fmt(batchRateText)} events/s`, `${(native.batch / batchRateText).toFixed(2)}x native time`],
+  ['  the wasm call alone: texts in, text out', `${fmt(batchRateRaw)} events/s`, `${(native.batch / batchRateRaw).toFixed(2)}x native time`],
   ...Object.entries(byAge).map(([k, v]) => [`wasm apply, account with ${k} of history`, `${fmt(v.rate)} events/s (state ${fmt(v.stateBytes)} B)`, `${(byAge['1 month'].rate / v.rate).toFixed(2)}x the 1-month time`]),
 ];
 const w = rows.reduce((m, r) => Math.max(m, r[0].length), 0);
