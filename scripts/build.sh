@@ -4,8 +4,8 @@
 # - pkg/: the checkout module (browsers, the admin widget, Shopify Functions), size-optimised
 #   under Shopify Functions' 256,000-byte cap.
 # - pkg/node/: the Node module (the npm import, the server, the CLI), built for speed, where
-#   100 KB more wasm costs nothing: opt-level 3 and the Talc allocator make apply about 1.6x
-#   faster. It also carries the `Simulation` export of `loyalty simulate`.
+#   150 KB more wasm costs nothing: opt-level 3 makes apply about 1.6x faster. It also
+#   carries the `Simulation` export of `loyalty simulate`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
