@@ -311,8 +311,9 @@ export interface LockedAccount { state: AccountState | null; version: number }
 
 /** Operations inside one store transaction; they hold their locks until it ends. */
 export interface StoreTransaction {
+  /** The event's stored outcome. Used when the transaction has no `begin` (the SQL stores' transactions have `begin` instead). */
   findEvent(program: string, id: string): Promise<StoredEvent | null>;
-  /** Serializes every event naming this order. */
+  /** Serializes every event naming this order. Used when the store has no `begin`. */
   lockOrder(program: string, orderId: string): Promise<unknown>;
   /** Optional fast path (the SQL stores): takes the order lock and reads the event's stored outcome in one round trip. */
   begin?(program: string, id: string, orderId: string | null): Promise<StoredEvent | null>;

@@ -70,10 +70,9 @@ pub fn overflow(path: &str) -> Error {
 
 /// Computes the exact points an order (or a cart) earns under the program, before rounding,
 /// with each line's multiplier (product rules, campaigns, tier; one per line, in order) and
-/// shipping's.
-pub fn compute(program: &Program, order: &Order, rate: Ratio, multipliers: &[Ratio], shipping_multiplier: Ratio) -> Result<Computed> {
+/// shipping's. `goods` is `order.goods()`, which the caller has already checked.
+pub fn compute(program: &Program, order: &Order, goods: i64, rate: Ratio, multipliers: &[Ratio], shipping_multiplier: Ratio) -> Result<Computed> {
     let e = &program.earn;
-    let goods = order.goods().ok_or_else(|| overflow("order.lines"))?;
     let total = goods.checked_add(order.shipping).and_then(|t| t.checked_add(if order.taxes_included { 0 } else { order.tax })).ok_or_else(|| overflow("order"))?;
     // Tax is one order-level amount; lines carry it in proportion to their net.
     let tax_factor = match (order.taxes_included, e.include_tax) {

@@ -49,26 +49,29 @@ fn status(s: CouponStatus) -> &'static str {
     s.name()
 }
 
-fn push2(s: &mut String, n: u32) {
-    s.push((b'0' + (n / 10 % 10) as u8) as char);
-    s.push((b'0' + (n % 10) as u8) as char);
-}
-
 impl Date {
-    /// `yyyy-mm-dd`, as `Display` writes it, without the formatting machinery.
-    pub fn text(self) -> String {
+    /// `yyyy-mm-dd` for years 0 to 9999, made on the stack (states carry several dates);
+    /// `None` beyond, where `Display` writes the year's sign and digits.
+    fn ascii(self) -> Option<[u8; 10]> {
         let (y, m, d) = self.ymd();
         if !(0..=9999).contains(&y) {
-            return self.to_string();
+            return None;
         }
-        let mut s = String::with_capacity(10);
-        push2(&mut s, (y / 100) as u32);
-        push2(&mut s, (y % 100) as u32);
-        s.push('-');
-        push2(&mut s, m);
-        s.push('-');
-        push2(&mut s, d);
-        s
+        let mut b = *b"0000-00-00";
+        for (at, n) in [(0, y as u32 / 100), (2, y as u32 % 100), (5, m), (8, d)] {
+            b[at] = b'0' + (n / 10 % 10) as u8;
+            b[at + 1] = b'0' + (n % 10) as u8;
+        }
+        Some(b)
+    }
+
+    /// `yyyy-mm-dd`, as `Display` writes it, without the formatting machinery.
+    pub fn text(self) -> String {
+        match self.ascii() {
+            // Only ASCII digits and dashes were written.
+            Some(b) => std::str::from_utf8(&b).unwrap_or("").to_string(),
+            None => self.to_string(),
+        }
     }
 }
 
@@ -78,19 +81,12 @@ fn k_date(o: &mut Out, k: &str, d: Option<Date>) {
     }
 }
 
-/// `k: "yyyy-mm-dd"`, made on the stack (states carry several dates; `text` allocates).
+/// `k: "yyyy-mm-dd"`, with no String made for the common years.
 fn k_day(o: &mut Out, k: &str, d: Date) {
-    let (y, m, day) = d.ymd();
-    if !(0..=9999).contains(&y) {
-        return o.k_str(k, &d.text());
+    match d.ascii() {
+        Some(b) => o.k_str(k, std::str::from_utf8(&b).unwrap_or("")),
+        None => o.k_str(k, &d.text()),
     }
-    let mut b = *b"0000-00-00";
-    for (at, n) in [(0, y as u32 / 100), (2, y as u32 % 100), (5, m), (8, day)] {
-        b[at] = b'0' + (n / 10 % 10) as u8;
-        b[at + 1] = b'0' + (n % 10) as u8;
-    }
-    // Only ASCII digits and dashes were written.
-    o.k_str(k, std::str::from_utf8(&b).unwrap_or(""));
 }
 
 fn k_ratio(o: &mut Out, k: &str, r: &Ratio) {

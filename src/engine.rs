@@ -130,9 +130,11 @@ pub struct Skipped {
 }
 
 /// What an order earns before its carry-in (`Engine::earning`).
-struct Earning {
+struct Earning<'p> {
     /// Every line's net, the base for `earn.min_order` and paying with points.
     goods: i64,
+    /// The rate's text as the program (or the order's brand) gives it, for the records.
+    rate_text: &'p str,
     below_minimum: bool,
     computed: earn::Computed,
     /// The product rules, campaigns and tier perks that multiplied the lines.
@@ -423,7 +425,7 @@ impl Engine {
 
     /// What an order (or a cart) earns before its carry-in, as `apply` books it: below
     /// `earn.min_order` every line earns zero and no rule applies.
-    fn earning(&self, o: &Order, m: &Multipliers) -> Result<Earning> {
+    fn earning(&self, o: &Order, m: &Multipliers) -> Result<Earning<'_>> {
         let goods = o.goods().ok_or_else(|| earn::overflow("order.lines"))?;
         let below_minimum = self.program.earn.min_order.is_some_and(|min| goods < min);
         let (multipliers, rules, shipping) = if below_minimum {
@@ -432,8 +434,9 @@ impl Engine {
             let (multipliers, rules) = m.lines(&o.lines);
             (multipliers, rules, m.shipping())
         };
-        let computed = earn::compute(&self.program, o, self.rate(o).0, &multipliers, shipping)?;
-        Ok(Earning { goods, below_minimum, computed, rules })
+        let (rate, rate_text) = self.rate(o);
+        let computed = earn::compute(&self.program, o, goods, rate, &multipliers, shipping)?;
+        Ok(Earning { goods, rate_text, below_minimum, computed, rules })
     }
 
     /// The points of an exact earn plus the fraction carried in, rounded by the program's
@@ -447,8 +450,7 @@ impl Engine {
     fn earn(&self, tx: &mut Tx, o: &Order, event: &Event) -> Result<(OrderRecord, Option<String>)> {
         let e = &self.program.earn;
         let m = Multipliers::new(&self.program, &tx.account, event.at);
-        let Earning { goods, below_minimum, computed: c, rules } = self.earning(o, &m)?;
-        let rate_text = self.rate(o).1;
+        let Earning { goods, rate_text, below_minimum, computed: c, rules } = self.earning(o, &m)?;
         // Points paid with are debited before the order's own points arrive.
         crate::pay::spend(tx, &o.id, o.points_spent, goods)?;
         let carry_in = if e.carry_remainder && !below_minimum { tx.account.carry } else { Ratio::default() };
@@ -661,7 +663,7 @@ impl Engine {
         let (at, cart) = crate::event::parse_cart(cart_json, &self.program)?;
         let empty = Account::default();
         let m = Multipliers::new(&self.program, state.unwrap_or(&empty), at);
-        let Earning { goods, below_minimum, computed: c, rules } = self.earning(&cart, &m).map_err(|e| Error { code: "invalid_cart", ..e })?;
+        let Earning { goods, below_minimum, computed: c, rules, .. } = self.earning(&cart, &m).map_err(|e| Error { code: "invalid_cart", ..e })?;
         let carry = match state {
             Some(s) if self.program.earn.carry_remainder => s.carry,
             _ => Ratio::default(),

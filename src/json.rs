@@ -849,7 +849,10 @@ pub fn escaped_text(s: &str) -> std::borrow::Cow<'_, str> {
     }
     let mut o = Out(String::new(), false);
     o.escaped(s);
-    sub(&o.0, 1..o.0.len() - 1).to_string().into()
+    // Without its quotes: the closing one popped, the opening one drained.
+    o.0.pop();
+    o.0.drain(..1);
+    o.0.into()
 }
 
 /// Compact JSON output, written as serde_json writes it. The caller places the commas:

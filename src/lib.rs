@@ -29,13 +29,6 @@ pub mod reward;
 pub mod sink;
 #[cfg(any(feature = "simulate", not(target_arch = "wasm32")))]
 pub mod simulate;
-
-/// The wasm allocator: Talc, not Rust's default dlmalloc, which took ~25% of a wasm replay
-/// (a million events make tens of millions of short-lived allocations; with Talc one program
-/// replays in ~8.3 s instead of ~11 s), and whose code is 7 KB larger.
-#[cfg(target_arch = "wasm32")]
-#[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 pub mod status;
 pub mod tier;
 pub mod time;
@@ -44,6 +37,13 @@ pub mod time;
 pub mod wasm;
 
 pub use engine::{Engine, Outcome, View};
+
+/// The wasm allocator: Talc, not Rust's default dlmalloc, which took ~25% of a wasm replay
+/// (a million events make tens of millions of short-lived allocations; with Talc one program
+/// replays in ~8.3 s instead of ~11 s), and whose code is 7 KB larger.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
 /// A stable insertion sort by key. Most lists the engine sorts are short (lots, rewards,
 /// campaigns, months, an object's keys), and core's sorts cost ~2-3 KB of wasm per call site.
