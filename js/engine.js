@@ -7,13 +7,16 @@ import { zoneTable } from './zone.js';
 // Inputs may be objects or their JSON text: a host that keeps the text skips a stringify.
 const json = (v) => (v == null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
 
-// `state` and `order` of an outcome: parsed from `stateText` / `orderText` on first read,
-// then ordinary properties. Shared descriptors, no closures per apply (those cost 1.5 us
-// of the 30 us of a call).
+// An outcome keeps the engine's texts under a symbol: `stateText` / `orderText` read them
+// (not enumerable, so spreading or stringifying an outcome is unchanged) and `state` /
+// `order` parse them on first read, then become ordinary properties. Shared descriptors,
+// no closures per apply (those cost 1.5 us of the 30 us of a call), and accessors only: a
+// hidden data property cost 0.55 us each, an accessor 0.25 us.
+const TEXTS = Symbol('texts');
 const own = (o, key, v) => Object.defineProperty(o, key, { value: v, writable: true, enumerable: true, configurable: true });
-const lazy = (key, text) => ({
+const lazy = (key, at) => ({
   get() {
-    const v = JSON.parse(this[text]);
+    const v = JSON.parse(this[TEXTS][at]);
     own(this, key, v);
     return v;
   },
@@ -23,31 +26,26 @@ const lazy = (key, text) => ({
   enumerable: true,
   configurable: true,
 });
-const lazyState = lazy('state', 'stateText');
-const lazyOrder = lazy('order', 'orderText');
-const hidden = { value: '', writable: true, configurable: true };
-const hide = (o, key, text) => {
-  hidden.value = text;
-  Object.defineProperty(o, key, hidden);
-  hidden.value = ''; // the descriptor must not keep the text alive
-};
+const text = (at) => ({ get() { return this[TEXTS][at]; }, configurable: true });
+const [lazyState, lazyOrder, stateText, orderText] = [lazy('state', 0), lazy('order', 1), text(0), text(1)];
 
 /**
  * The outcome of one apply, from the engine's three texts in one (state, order record,
  * rest; see `Outcome::write_parts`). `state` and `order` are parsed on first read;
- * `stateText` and `orderText` (not enumerable) are their texts: a host that stores or passes
- * back the texts never pays for the parse, and the engine recognises its own state text
- * without parsing it. `order` is absent when the event made no order record, as before.
+ * `stateText` and `orderText` are their texts: a host that stores or passes back the texts
+ * never pays for the parse, and the engine recognises its own state text without parsing
+ * it. `order` is absent when the event made no order record, as before.
  */
-function outcome(text) {
-  const i = text.indexOf('\n');
-  const j = text.indexOf('\n', i + 1);
-  const rest = JSON.parse(text.slice(j + 1));
-  hide(rest, 'stateText', text.slice(0, i));
+function outcome(out) {
+  const i = out.indexOf('\n');
+  const j = out.indexOf('\n', i + 1);
+  const rest = JSON.parse(out.slice(j + 1));
+  rest[TEXTS] = [out.slice(0, i), out.slice(i + 1, j)];
   Object.defineProperty(rest, 'state', lazyState);
+  Object.defineProperty(rest, 'stateText', stateText);
   if (j > i + 1) {
-    hide(rest, 'orderText', text.slice(i + 1, j));
     Object.defineProperty(rest, 'order', lazyOrder);
+    Object.defineProperty(rest, 'orderText', orderText);
   }
   return rest;
 }

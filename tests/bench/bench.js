@@ -73,6 +73,11 @@ const raw = new NodeEngine(JSON.stringify(seed), JSON.stringify(zoneTable(seed.t
 // A redelivery of the year's last order writes the state back unchanged: now this engine's own text.
 raw.applyInput(...input(nodeMemory, raw, [yearText, '', JSON.stringify(order(51, 'c1', start + 51 * 7 * DAY)), '']));
 const rawRate = rate((i) => { sink += raw.applyInput(...input(nodeMemory, raw, [yearText, '', eventTexts[i % events.length], ''])).length; }, 50_000);
+// What JS alone spends on one apply with an event object, no engine: stringify the event,
+// parse the outcome's entries and effects (the state and order stay text).
+const applyOut = raw.applyInput(...input(nodeMemory, raw, [yearText, '', eventTexts[0], '']));
+const applyRest = applyOut.slice(applyOut.lastIndexOf('\n') + 1);
+const applyFloor = rate((i) => { sink += JSON.stringify(events[i % events.length]).length + JSON.parse(applyRest).entries.length; }, 50_000);
 // The checkout module (pkg/, size-optimised for Shopify Functions) through the same shim.
 const { memory: checkoutMemory } = checkout.initSync({ module: readFileSync(`${root}pkg/loyalty_engine_bg.wasm`) });
 const checkoutEngine = engineOver({ Engine: checkout.Engine, memory: checkoutMemory })(seed, { secret: 'bench' });
@@ -100,6 +105,12 @@ const batchText = JSON.stringify(batchEvents);
 const batchRateText = rate(() => engine.applyBatch(batchText, { states: batchStates }), batchRounds) * 1000;
 const statesText = JSON.stringify(batchStates);
 const batchRateRaw = rate(() => { sink += raw.applyBatchInput(...input(nodeMemory, raw, [statesText, '', batchText, ''])).length; }, batchRounds) * 1000;
+// What JS alone spends converting one batch, no engine at all: the ceiling of the JS API
+// whatever the wasm does. Its output (states, order records, entries, effects; DESIGN.md's
+// shapes) is about 1.1 KB per event.
+const batchOut = raw.applyBatchInput(...input(nodeMemory, raw, [statesText, '', batchText, '']));
+const parseFloor = rate(() => { sink += JSON.parse(batchOut).entries.length; }, batchRounds) * 1000;
+const stringifyFloor = rate(() => { sink += JSON.stringify(batchEvents).length; }, batchRounds) * 1000;
 
 // Native baseline: the same workload through the same Rust code, compiled for this machine.
 mkdirSync(`${root}target/bench`, { recursive: true });
@@ -129,6 +140,7 @@ const rows = [
   ['wasm apply via JS API, 1 call/event, state text', `${fmt(applyRate)} events/s`, `${(native.apply_cached / applyRate).toFixed(2)}x native time`],
   ['  same, event as JSON text (as native reads it)', `${fmt(applyRateText)} events/s`, `${(native.apply_cached / applyRateText).toFixed(2)}x native time`],
   ['  the wasm call alone: texts in, texts out', `${fmt(rawRate)} events/s`, `${(native.apply_cached / rawRate).toFixed(2)}x native time`],
+  ['  JS alone: stringify the event, parse entries and effects', `${fmt(applyFloor)} events/s`, 'ceiling with event objects'],
   ['  same, checkout module', `${fmt(checkoutRate)} events/s`, `${(native.apply_cached / checkoutRate).toFixed(2)}x native time`],
   ['  same, state as an object in and out', `${fmt(applyRateObject)} events/s`, `${(native.apply_cached / applyRateObject).toFixed(2)}x native time`],
   ['native apply, state parsed (baseline)', `${fmt(native.apply)} events/s`, '1.00x'],
@@ -137,6 +149,8 @@ const rows = [
   ['wasm applyBatch via JS API', `${fmt(batchRate)} events/s`, `${(native.batch / batchRate).toFixed(2)}x native time`],
   ['  same, events as one JSON text', `${fmt(batchRateText)} events/s`, `${(native.batch / batchRateText).toFixed(2)}x native time`],
   ['  the wasm call alone: texts in, text out', `${fmt(batchRateRaw)} events/s`, `${(native.batch / batchRateRaw).toFixed(2)}x native time`],
+  [`  JS alone: JSON.parse of its output (${fmt(batchOut.length / 1000)} B/event)`, `${fmt(parseFloor)} events/s`, 'ceiling of the JS API'],
+  ['  JS alone: JSON.stringify of its events', `${fmt(stringifyFloor)} events/s`, 'ceiling with event objects'],
   ...Object.entries(byAge).map(([k, v]) => [`wasm apply, account with ${k} of history`, `${fmt(v.rate)} events/s (state ${fmt(v.stateBytes)} B)`, `${(byAge['1 month'].rate / v.rate).toFixed(2)}x the 1-month time`]),
 ];
 const w = rows.reduce((m, r) => Math.max(m, r[0].length), 0);
