@@ -40,16 +40,12 @@ fn too_large(s: &str) -> String {
 /// The number the digit strings spell one after the other (`["129", "90"]` is 12990),
 /// `None` beyond u128. The parts must be ASCII digits (`parse_decimal` checked them).
 pub fn digits_value(parts: &[&str]) -> Option<u128> {
-    let mut n: u128 = 0;
-    for c in parts.iter().flat_map(|p| p.bytes()) {
-        let d = (c - b'0') as u128;
-        // In u64 while it fits: a 128-bit multiply is a slow libcall in wasm.
-        n = match u64::try_from(n) {
-            Ok(m) if m <= u64::MAX / 10 => (m * 10) as u128 + d,
-            _ => n.checked_mul(10)?.checked_add(d)?,
-        };
+    let digits = || parts.iter().flat_map(|p| p.bytes()).map(|c| (c - b'0') as u64);
+    // Nineteen digits always fit in u64: a 128-bit multiply is a slow libcall in wasm.
+    if parts.iter().map(|p| p.len()).sum::<usize>() <= 19 {
+        return Some(digits().fold(0, |n, d| n * 10 + d) as u128);
     }
-    Some(n)
+    digits().try_fold(0u128, |n, d| n.checked_mul(10)?.checked_add(d as u128))
 }
 
 /// Formats minor units back as a decimal string with exactly `exp` decimals.
@@ -69,15 +65,17 @@ pub fn format_amount(minor: i64, exp: u32) -> String {
 /// Splits a plain non-negative decimal (`"12"`, `"0.01"`) into its integer and fraction digits.
 /// Signs, exponents, spaces and empty parts are refused: a money string has one spelling.
 pub fn parse_decimal(s: &str) -> Result<(&str, &str), String> {
-    let (units, minor) = match s.split_once('.') {
-        Some((u, m)) => (u, m),
-        None => (s, ""),
+    // One pass: the whole digits, then the end, or a point and one digit or more.
+    let point = s.bytes().position(|b| !b.is_ascii_digit()).unwrap_or(s.len());
+    let minor = match s.as_bytes().get(point) {
+        None => Some(""),
+        Some(b'.') => Some(crate::json::sub(s, point + 1..)).filter(|m| !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit())),
+        Some(_) => None,
     };
-    let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
-    if units.is_empty() || !digits(units) || !digits(minor) || (s.contains('.') && minor.is_empty()) {
-        return Err(format!("\"{s}\" is not a plain decimal number like \"129.90\""));
+    match minor {
+        Some(minor) if point > 0 => Ok((crate::json::sub(s, ..point), minor)),
+        _ => Err(format!("\"{s}\" is not a plain decimal number like \"129.90\"")),
     }
-    Ok((units, minor))
 }
 
 #[cfg(test)]
@@ -114,7 +112,7 @@ mod tests {
     fn refuses_what_does_not_fit() {
         assert!(parse_amount("23600.5", 0).unwrap_err().contains("allows 0"));
         assert!(parse_amount("1.2345", 3).is_err());
-        for bad in ["", "-1.00", "1e3", "1.", ".5", " 1", "1,00", "99999999999999999999"] {
+        for bad in ["", "-1.00", "1e3", "1.", ".5", " 1", "1,00", "99999999999999999999", ".", "1.2.3", "1..2", "12a", "1.2a", "+1", "1 "] {
             assert!(parse_amount(bad, 2).is_err(), "{bad:?} must be refused");
         }
     }
@@ -139,5 +137,10 @@ mod tests {
         assert_eq!(digits_value(&["340282366920938463463374607431768211455"]), Some(u128::MAX));
         assert_eq!(digits_value(&["340282366920938463463374607431768211456"]), None);
         assert_eq!(digits_value(&["18446744073709551615", "9"]), Some(184467440737095516159));
+        // Nineteen digits and twenty, around the u64 shortcut.
+        assert_eq!(digits_value(&["999999999", "9999999999"]), Some(9_999_999_999_999_999_999));
+        assert_eq!(digits_value(&["9999999999", "9999999999"]), Some(99_999_999_999_999_999_999));
+        assert_eq!(digits_value(&["", ""]), Some(0));
+        assert_eq!(parse_decimal("0012.500"), Ok(("0012", "500")));
     }
 }
