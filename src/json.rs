@@ -328,15 +328,6 @@ pub const fn keys<const N: usize>(names: &[&str]) -> [Key; N] {
     out
 }
 
-/// The high bit of each byte of `w` (little-endian) that is `"`, `\` or a control character,
-/// where no lower byte is (higher ones may be flagged wrongly): the first such byte is
-/// `trailing_zeros / 8`. The zero-byte test of "Bit Twiddling Hacks", three times.
-fn special(w: u64) -> u64 {
-    const ONES: u64 = u64::MAX / 255;
-    let zero = |v: u64| v.wrapping_sub(ONES) & !v;
-    (zero(w ^ ONES * b'"' as u64) | zero(w ^ ONES * b'\\' as u64) | w.wrapping_sub(ONES * 0x20) & !w) & ONES * 0x80
-}
-
 /// serde_json fails at the 128th level of nesting.
 const DEPTH: usize = 127;
 
@@ -688,16 +679,6 @@ impl<'a> Reader<'a> {
     #[inline(always)]
     fn run(&mut self) -> R<u8> {
         let (b, mut i) = (self.b, self.i);
-        // Eight bytes at a time while none of them is one of those, then byte by byte.
-        while let Some(w) = b.get(i..).and_then(|r| r.first_chunk::<8>()) {
-            match special(u64::from_le_bytes(*w)) {
-                0 => i += 8,
-                m => {
-                    i += m.trailing_zeros() as usize / 8;
-                    break;
-                }
-            }
-        }
         while i < b.len() {
             let c = b[i];
             if c == b'"' || c == b'\\' {
@@ -1481,8 +1462,8 @@ mod against_serde_json {
         assert!(bad.is_empty(), "{}", bad.join("\n"));
     }
 
-    /// Strings are scanned eight bytes at a time: a quote, backslash, control character or
-    /// non-ASCII character at each place in each word, and the text ending there.
+    /// A quote, backslash, control character or non-ASCII character at each place in strings
+    /// of each length, and the text ending there.
     #[test]
     fn strings_of_every_length() {
         for len in 0..20 {

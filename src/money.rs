@@ -24,6 +24,9 @@ pub fn exponent(code: &str) -> Option<u32> {
 /// Parses a non-negative decimal string into minor units: `"129.90"` at exponent 2 is 12990.
 /// More decimals than the currency has is an error, not a rounding.
 pub fn parse_amount(s: &str, exp: u32) -> Result<i64, String> {
+    if let Some(n) = short_amount(s.as_bytes(), exp) {
+        return Ok(n);
+    }
     let (units, minor) = parse_decimal(s)?;
     let scale = minor.len() as u32;
     if scale > exp {
@@ -33,6 +36,32 @@ pub fn parse_amount(s: &str, exp: u32) -> Result<i64, String> {
     n.checked_mul(10i64.pow(exp - scale)).ok_or_else(|| too_large(s))
 }
 
+/// `parse_amount` in one pass, for the usual amount: at most 18 bytes (so its digits fit
+/// in i64) and valid. `None` for anything else, which the passes above read or refuse.
+fn short_amount(s: &[u8], exp: u32) -> Option<i64> {
+    if s.len() > 18 {
+        return None;
+    }
+    let (mut n, mut point) = (0i64, None);
+    for (i, &c) in s.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => n = n * 10 + (c - b'0') as i64,
+            b'.' if point.is_none() && i > 0 => point = Some(i),
+            _ => return None,
+        }
+    }
+    // Digits after the point: one at least, and no more than the currency has.
+    let scale = match point {
+        Some(p) => s.len() - 1 - p,
+        None if !s.is_empty() => 0,
+        None => return None,
+    };
+    if (point.is_some() && scale == 0) || scale > exp as usize {
+        return None;
+    }
+    n.checked_mul(10i64.pow(exp - scale as u32))
+}
+
 fn too_large(s: &str) -> String {
     format!("\"{s}\" is too large")
 }
@@ -40,12 +69,16 @@ fn too_large(s: &str) -> String {
 /// The number the digit strings spell one after the other (`["129", "90"]` is 12990),
 /// `None` beyond u128. The parts must be ASCII digits (`parse_decimal` checked them).
 pub fn digits_value(parts: &[&str]) -> Option<u128> {
-    let digits = || parts.iter().flat_map(|p| p.bytes()).map(|c| (c - b'0') as u64);
-    // Nineteen digits always fit in u64: a 128-bit multiply is a slow libcall in wasm.
-    if parts.iter().map(|p| p.len()).sum::<usize>() <= 19 {
-        return Some(digits().fold(0, |n, d| n * 10 + d) as u128);
+    let mut n: u128 = 0;
+    for c in parts.iter().flat_map(|p| p.bytes()) {
+        let d = (c - b'0') as u128;
+        // In u64 while it fits: a 128-bit multiply is a slow libcall in wasm.
+        n = match u64::try_from(n) {
+            Ok(m) if m <= u64::MAX / 10 => (m * 10) as u128 + d,
+            _ => n.checked_mul(10)?.checked_add(d)?,
+        };
     }
-    digits().try_fold(0u128, |n, d| n.checked_mul(10)?.checked_add(d as u128))
+    Some(n)
 }
 
 /// Formats minor units back as a decimal string with exactly `exp` decimals.
@@ -65,17 +98,15 @@ pub fn format_amount(minor: i64, exp: u32) -> String {
 /// Splits a plain non-negative decimal (`"12"`, `"0.01"`) into its integer and fraction digits.
 /// Signs, exponents, spaces and empty parts are refused: a money string has one spelling.
 pub fn parse_decimal(s: &str) -> Result<(&str, &str), String> {
-    // One pass: the whole digits, then the end, or a point and one digit or more.
-    let point = s.bytes().position(|b| !b.is_ascii_digit()).unwrap_or(s.len());
-    let minor = match s.as_bytes().get(point) {
-        None => Some(""),
-        Some(b'.') => Some(crate::json::sub(s, point + 1..)).filter(|m| !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit())),
-        Some(_) => None,
+    let (units, minor) = match s.split_once('.') {
+        Some((u, m)) => (u, m),
+        None => (s, ""),
     };
-    match minor {
-        Some(minor) if point > 0 => Ok((crate::json::sub(s, ..point), minor)),
-        _ => Err(format!("\"{s}\" is not a plain decimal number like \"129.90\"")),
+    let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    if units.is_empty() || !digits(units) || !digits(minor) || (s.contains('.') && minor.is_empty()) {
+        return Err(format!("\"{s}\" is not a plain decimal number like \"129.90\""));
     }
+    Ok((units, minor))
 }
 
 #[cfg(test)]
@@ -106,6 +137,24 @@ mod tests {
         assert_eq!(parse_amount("23600", 0), Ok(23600));
         assert_eq!(parse_amount("1.250", 3), Ok(1250));
         assert_eq!(parse_amount("0.001", 3), Ok(1));
+    }
+
+    /// The one-pass reading agrees with the general one wherever it answers (anything else
+    /// goes the general way: `parses_amounts_exactly`, `refuses_what_does_not_fit`).
+    #[test]
+    fn short_amounts_read_as_the_general_path() {
+        let mut answered = 0;
+        for s in ["0", "7", "00", "0.5", "12.50", "1.", ".5", "1.2.3", "", "-1", "1e2", "123456789012345678", "12345678901234567.8", "922337203685477580", "9223372036854775.8", "1.234", "1.2345", "5 "] {
+            for exp in 0..5 {
+                if let Some(n) = short_amount(s.as_bytes(), exp) {
+                    answered += 1;
+                    let (units, minor) = parse_decimal(s).unwrap();
+                    let whole = format!("{units}{minor}{}", "0".repeat(exp as usize - minor.len()));
+                    assert_eq!(Some(n), whole.parse().ok(), "{s} at {exp}");
+                }
+            }
+        }
+        assert!(answered > 30, "{answered}");
     }
 
     #[test]
