@@ -303,6 +303,7 @@ mod direct {
     use crate::json::{keys, Key, Stop, R};
 
     const EVENT: [Key; 5] = keys(&["id", "type", "at", "customer", "order"]);
+    const PLACED: [Key; 1] = keys(&["order.placed"]);
     const ORDER: [Key; 9] = keys(ORDER_FIELDS);
     const LINE: [Key; 7] = keys(LINE_FIELDS);
 
@@ -347,7 +348,7 @@ mod direct {
         while let Some(i) = field(r, &mut seen, &EVENT)? {
             match i {
                 0 => text(r, &mut e.id)?,
-                1 => check(r.str()? == "order.placed")?,
+                1 => _ = r.str_in(&PLACED, 0)?,
                 2 => e.at = parse_instant(r.str()?).map_err(|_| Stop)?,
                 3 => text(r, customer)?,
                 _ => order(r, program, o)?,
@@ -381,10 +382,11 @@ mod direct {
     fn lines(r: &mut Reader, program: &Program, lines: &mut Vec<Line>) -> R<()> {
         r.enter_array()?;
         while r.item()? {
-            let mut l = Line::default();
-            line(r, program, &mut l)?;
-            check(lines.iter().all(|x| x.id != l.id))?;
-            lines.push(l);
+            // Read in place, not moved into the list after.
+            lines.push(Line::default());
+            let Some((l, before)) = lines.split_last_mut() else { return Err(Stop) };
+            line(r, program, l)?;
+            check(before.iter().all(|x| x.id != l.id))?;
         }
         Ok(())
     }

@@ -395,13 +395,27 @@ impl<'a> Reader<'a> {
         } else {
             return Ok(None);
         }
+        let n = self.quoted_in(names, from)?;
+        self.expect(b':')?;
+        self.i += 1;
+        Ok(Some(n))
+    }
+
+    /// The string that must come next as its index in `names`, tried from `from` on (as for
+    /// `key_in`): one not there, or written with escapes, stops.
+    pub fn str_in(&mut self, names: &[Key], from: usize) -> R<usize> {
+        self.expect(b'"')?;
+        self.quoted_in(names, from)
+    }
+
+    /// `str_in` at the string's opening quote.
+    #[inline]
+    fn quoted_in(&mut self, names: &[Key], from: usize) -> R<usize> {
         let w = self.next16(self.i + 1);
         let is = |n: &usize| names.get(*n).is_some_and(|k| w & k.mask == k.word);
         let n = (from..names.len()).chain(0..from).find(is).ok_or(Stop)?;
         self.i += names.get(n).map_or(0, |k| k.len) + 2;
-        self.expect(b':')?;
-        self.i += 1;
-        Ok(Some(n))
+        Ok(n)
     }
 
     /// The 16 bytes from `at` as a little-endian number, zeros past the end of the text.
@@ -1206,6 +1220,13 @@ mod tests {
         assert_eq!(key("{\"idx\":1}"), Some(Some(1)));
         assert_eq!(key("{ \"id\" : 1}"), Some(Some(0)));
         assert_eq!(key("{}"), Some(None));
+        // A string matched the same way.
+        let placed: &[Key; 2] = &keys(&["order.placed", "order"]);
+        let str_in = |json: &str| Reader::new(json).str_in(placed, 0).ok();
+        assert_eq!((str_in(" \"order.placed\""), str_in("\"order\","), str_in("\"order\"")), (Some(0), Some(1), Some(1)));
+        for json in ["\"order.placedx\"", "\"order.place\"", "\"order\\u002eplaced\"", "\"order.placed", "order", "1", ""] {
+            assert_eq!(str_in(json), None, "{json}");
+        }
         // Keys near the end of the text (fewer than 16 bytes left), after a comma and not.
         let keys2 = |json: &str| {
             let mut r = Reader::new(json);
