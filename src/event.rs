@@ -349,7 +349,7 @@ mod direct {
         while let Some(i) = field(r, &mut seen, &EVENT)? {
             match i {
                 0 => text(r, &mut e.id)?,
-                1 => _ = r.str_in(&PLACED, 0)?,
+                1 => _ = r.str_in(&PLACED, 0)?, // any other type stops
                 2 => e.at = parse_instant(r.str()?).map_err(|_| Stop)?,
                 3 => text(r, customer)?,
                 _ => order(r, program, o)?,
