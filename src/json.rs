@@ -297,10 +297,35 @@ pub struct SyntaxError {
     pub column: usize,
 }
 
-/// Whether `rest` starts with the key `k` and its closing quote (checked first: a key of
-/// another length fails at once).
-fn is_key(rest: &[u8], k: &[u8]) -> bool {
-    rest.get(k.len()) == Some(&b'"') && rest.get(..k.len()) == Some(k)
+/// A name `Reader::key_in` matches keys against: its bytes and closing quote as one
+/// little-endian number, and the mask of those bytes. A key is matched with one masked
+/// compare of the 16 bytes after its opening quote, whatever its length.
+#[derive(Clone, Copy)]
+pub struct Key {
+    word: u128,
+    mask: u128,
+    len: usize,
+}
+
+/// The `Key`s of `names`, each of 15 bytes at most (checked when the constant is built).
+pub const fn keys<const N: usize>(names: &[&str]) -> [Key; N] {
+    assert!(names.len() == N);
+    let mut out = [Key { word: 0, mask: 0, len: 0 }; N];
+    let mut n = 0;
+    while n < N {
+        let b = names[n].as_bytes();
+        assert!(b.len() < 16);
+        out[n].len = b.len();
+        let mut i = 0;
+        while i <= b.len() {
+            let c = if i < b.len() { b[i] } else { b'"' };
+            out[n].word |= (c as u128) << (8 * i);
+            out[n].mask |= 0xff << (8 * i);
+            i += 1;
+        }
+        n += 1;
+    }
+    out
 }
 
 /// serde_json fails at the 128th level of nesting.
@@ -358,19 +383,52 @@ impl<'a> Reader<'a> {
     }
 
     /// The next key of the object being read as its index in `names`, past its `:` (read its
-    /// value next); `None` at the end. Matched in place, with no copy and no second scan: a key
-    /// not in `names`, or written with escapes, stops.
-    pub fn key_in(&mut self, names: &[&str]) -> R<Option<usize>> {
-        if !self.more(b'}', "EOF while parsing an object", "expected `,` or `}`")? {
+    /// value next); `None` at the end. Matched in place, with no copy and no scan: a key not
+    /// in `names`, or written with escapes, stops. The names are tried from `from` on (then
+    /// from 0): a caller that passes the one it expects next finds it first time.
+    pub fn key_in(&mut self, names: &[Key], from: usize) -> R<Option<usize>> {
+        // The usual case, a comma and the key's quote right after the value before, at once.
+        if !self.fresh && self.b.get(self.i..self.i + 2) == Some(b",\"") {
+            self.i += 1;
+        } else if self.more(b'}', "EOF while parsing an object", "expected `,` or `}`")? {
+            self.expect(b'"')?;
+        } else {
             return Ok(None);
         }
-        self.expect(b'"')?;
-        let rest = self.b.get(self.i + 1..).unwrap_or_default();
-        let (n, k) = names.iter().enumerate().find(|(_, k)| is_key(rest, k.as_bytes())).ok_or(Stop)?;
-        self.i += k.len() + 2;
+        let n = self.quoted_in(names, from)?;
         self.expect(b':')?;
         self.i += 1;
         Ok(Some(n))
+    }
+
+    /// The string that must come next as its index in `names`, tried from `from` on (as for
+    /// `key_in`): one not there, or written with escapes, stops.
+    pub fn str_in(&mut self, names: &[Key], from: usize) -> R<usize> {
+        self.expect(b'"')?;
+        self.quoted_in(names, from)
+    }
+
+    /// `str_in` at the string's opening quote.
+    #[inline]
+    fn quoted_in(&mut self, names: &[Key], from: usize) -> R<usize> {
+        let w = self.next16(self.i + 1);
+        let is = |n: &usize| names.get(*n).is_some_and(|k| w & k.mask == k.word);
+        let n = (from..names.len()).chain(0..from).find(is).ok_or(Stop)?;
+        self.i += names.get(n).map_or(0, |k| k.len) + 2;
+        Ok(n)
+    }
+
+    /// The 16 bytes from `at` as a little-endian number, zeros past the end of the text.
+    fn next16(&self, at: usize) -> u128 {
+        let rest = self.b.get(at..).unwrap_or_default();
+        match rest.first_chunk::<16>() {
+            Some(w) => u128::from_le_bytes(*w),
+            None => {
+                let mut w = [0; 16];
+                rest.iter().zip(&mut w).for_each(|(c, to)| *to = *c);
+                u128::from_le_bytes(w)
+            }
+        }
     }
 
     /// Enters the object that must come next, whose keys `key` or `key_in` then read.
@@ -1154,15 +1212,33 @@ mod tests {
         assert!(stops("[1,]", |r| r.enter_array().and(r.item()).and(r.value()).and(r.item()).map(drop)));
         assert!(stops("1 2", |r| r.value().and(r.end())));
         // Keys matched in place: by whole name, never escaped.
-        let names = &["id", "idx", "a"];
+        let names: &[Key; 3] = &keys(&["id", "idx", "a"]);
         let key = |json: &str| {
             let mut r = Reader::new(json);
-            r.enter_object().and(r.key_in(names)).ok()
+            r.enter_object().and(r.key_in(names, 0)).ok()
         };
         assert_eq!(key("{\"idx\":1}"), Some(Some(1)));
         assert_eq!(key("{ \"id\" : 1}"), Some(Some(0)));
         assert_eq!(key("{}"), Some(None));
-        for json in ["{\"i\":1}", "{\"idxy\":1}", "{\"\\u0061\":1}", "{\"a\" 1}", "{\"a", "{a:1}"] {
+        // A string matched the same way.
+        let placed: &[Key; 2] = &keys(&["order.placed", "order"]);
+        let str_in = |json: &str| Reader::new(json).str_in(placed, 0).ok();
+        assert_eq!((str_in(" \"order.placed\""), str_in("\"order\","), str_in("\"order\"")), (Some(0), Some(1), Some(1)));
+        for json in ["\"order.placedx\"", "\"order.place\"", "\"order\\u002eplaced\"", "\"order.placed", "order", "1", ""] {
+            assert_eq!(str_in(json), None, "{json}");
+        }
+        // Keys near the end of the text (fewer than 16 bytes left), after a comma and not.
+        let keys2 = |json: &str| {
+            let mut r = Reader::new(json);
+            r.enter_object().and(r.key_in(names, 2)).and(r.value()).and(r.key_in(names, 0)).ok()
+        };
+        assert_eq!(keys2("{\"a\":1,\"idx\":2}"), Some(Some(1)));
+        assert_eq!(keys2("{\"a\":1 , \"id\" :2}"), Some(Some(0)));
+        assert_eq!(keys2("{\"a\":1}"), Some(None));
+        for json in ["{\"a\":1,}", "{\"a\":1,,\"id\":2}", "{\"a\":1\"id\":2}", "{\"a\":1,\"id\"", "{\"a\":1,\"id"] {
+            assert_eq!(keys2(json), None, "{json}");
+        }
+        for json in ["{\"i\":1}", "{\"idxy\":1}", "{\"\\u0061\":1}", "{\"a\" 1}", "{\"a", "{a:1}", "{,\"a\":1}", "{\"id\\u0000\":1}"] {
             assert_eq!(key(json), None, "{json}");
         }
     }
@@ -1405,6 +1481,23 @@ mod against_serde_json {
             }
         }
         assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
+
+    /// A quote, backslash, control character or non-ASCII character at each place in strings
+    /// of each length, and the text ending there.
+    #[test]
+    fn strings_of_every_length() {
+        for len in 0..20 {
+            for at in 0..=len {
+                for special in ["\"", "\\n", "\\", "\u{1}", "\u{1f}", " ", "é", "\u{7f}"] {
+                    let body = format!("{}{special}{}", "a".repeat(at), "b".repeat(len - at));
+                    for s in [format!("\"{body}\""), format!("\"{body}"), format!("[\"{body}\", 1]")] {
+                        let ours = parse(&s).map(|v| v.to_json()).map_err(|e| (e.message.to_string(), e.line, e.column));
+                        assert_eq!(ours, serde(&s).map(|v| v.to_string()), "{s:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

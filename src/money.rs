@@ -24,6 +24,9 @@ pub fn exponent(code: &str) -> Option<u32> {
 /// Parses a non-negative decimal string into minor units: `"129.90"` at exponent 2 is 12990.
 /// More decimals than the currency has is an error, not a rounding.
 pub fn parse_amount(s: &str, exp: u32) -> Result<i64, String> {
+    if let Some(n) = short_amount(s.as_bytes(), exp) {
+        return Ok(n);
+    }
     let (units, minor) = parse_decimal(s)?;
     let scale = minor.len() as u32;
     if scale > exp {
@@ -31,6 +34,32 @@ pub fn parse_amount(s: &str, exp: u32) -> Result<i64, String> {
     }
     let n = digits_value(&[units, minor]).and_then(|n| i64::try_from(n).ok()).ok_or_else(|| too_large(s))?;
     n.checked_mul(10i64.pow(exp - scale)).ok_or_else(|| too_large(s))
+}
+
+/// `parse_amount` in one pass, for the usual amount: at most 18 bytes (so its digits fit
+/// in i64) and valid. `None` for anything else, which the passes above read or refuse.
+fn short_amount(s: &[u8], exp: u32) -> Option<i64> {
+    if s.len() > 18 {
+        return None;
+    }
+    let (mut n, mut point) = (0i64, None);
+    for (i, &c) in s.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => n = n * 10 + (c - b'0') as i64,
+            b'.' if point.is_none() && i > 0 => point = Some(i),
+            _ => return None,
+        }
+    }
+    // Digits after the point: one at least, and no more than the currency has.
+    let scale = match point {
+        Some(p) => s.len() - 1 - p,
+        None if !s.is_empty() => 0,
+        None => return None,
+    };
+    if (point.is_some() && scale == 0) || scale > exp as usize {
+        return None;
+    }
+    n.checked_mul(10i64.pow(exp - scale as u32))
 }
 
 fn too_large(s: &str) -> String {
@@ -110,11 +139,29 @@ mod tests {
         assert_eq!(parse_amount("0.001", 3), Ok(1));
     }
 
+    /// The one-pass reading agrees with the general one wherever it answers (anything else
+    /// goes the general way: `parses_amounts_exactly`, `refuses_what_does_not_fit`).
+    #[test]
+    fn short_amounts_read_as_the_general_path() {
+        let mut answered = 0;
+        for s in ["0", "7", "00", "0.5", "12.50", "1.", ".5", "1.2.3", "", "-1", "1e2", "123456789012345678", "12345678901234567.8", "922337203685477580", "9223372036854775.8", "1.234", "1.2345", "5 "] {
+            for exp in 0..5 {
+                if let Some(n) = short_amount(s.as_bytes(), exp) {
+                    answered += 1;
+                    let (units, minor) = parse_decimal(s).unwrap();
+                    let whole = format!("{units}{minor}{}", "0".repeat(exp as usize - minor.len()));
+                    assert_eq!(Some(n), whole.parse().ok(), "{s} at {exp}");
+                }
+            }
+        }
+        assert!(answered > 30, "{answered}");
+    }
+
     #[test]
     fn refuses_what_does_not_fit() {
         assert!(parse_amount("23600.5", 0).unwrap_err().contains("allows 0"));
         assert!(parse_amount("1.2345", 3).is_err());
-        for bad in ["", "-1.00", "1e3", "1.", ".5", " 1", "1,00", "99999999999999999999"] {
+        for bad in ["", "-1.00", "1e3", "1.", ".5", " 1", "1,00", "99999999999999999999", ".", "1.2.3", "1..2", "12a", "1.2a", "+1", "1 "] {
             assert!(parse_amount(bad, 2).is_err(), "{bad:?} must be refused");
         }
     }
@@ -139,5 +186,10 @@ mod tests {
         assert_eq!(digits_value(&["340282366920938463463374607431768211455"]), Some(u128::MAX));
         assert_eq!(digits_value(&["340282366920938463463374607431768211456"]), None);
         assert_eq!(digits_value(&["18446744073709551615", "9"]), Some(184467440737095516159));
+        // Nineteen digits and twenty, around the u64 shortcut.
+        assert_eq!(digits_value(&["999999999", "9999999999"]), Some(9_999_999_999_999_999_999));
+        assert_eq!(digits_value(&["9999999999", "9999999999"]), Some(99_999_999_999_999_999_999));
+        assert_eq!(digits_value(&["", ""]), Some(0));
+        assert_eq!(parse_decimal("0012.500"), Ok(("0012", "500")));
     }
 }

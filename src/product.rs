@@ -31,9 +31,9 @@ impl Match {
 
     pub fn matches(&self, l: &Line) -> bool {
         self.is_all()
-            || l.sku.as_ref().is_some_and(|s| self.skus.contains(s))
-            || l.product_id.as_ref().is_some_and(|p| self.product_ids.contains(p))
-            || l.categories.iter().any(|c| self.categories.contains(c))
+            || l.sku.as_deref().is_some_and(|s| self.skus.iter().any(|x| x == s))
+            || l.product_id.as_deref().is_some_and(|p| self.product_ids.iter().any(|x| x == p))
+            || l.categories.iter().any(|c| self.categories.iter().any(|x| *x == **c))
     }
 }
 
