@@ -161,14 +161,21 @@ impl OrderRecord {
         if self.cancelled {
             return Some(ZERO);
         }
-        let mut kept = ZERO;
         let mut all = ZERO;
-        for l in &self.lines {
-            let Some(v) = pick(l) else { continue };
+        for v in self.lines.iter().filter_map(&pick) {
             all = all.checked_add(v)?;
-            // A line with nothing refunded is kept whole: no need to multiply by q/q.
-            let v_kept = if l.refunded == 0 && l.quantity > 0 { v } else { v.checked_mul(Ratio::new((l.quantity - l.refunded) as i128, l.quantity as i128)?)? };
-            kept = kept.checked_add(v_kept)?;
+        }
+        // A line with nothing refunded is kept whole: no need to multiply by q/q, nor to sum
+        // again when no line was refunded (a new order's spend).
+        let whole = |l: &LineEarn| l.refunded == 0 && l.quantity > 0;
+        let mut kept = all;
+        if !self.lines.iter().all(whole) {
+            kept = ZERO;
+            for l in &self.lines {
+                let Some(v) = pick(l) else { continue };
+                let v_kept = if whole(l) { v } else { v.checked_mul(Ratio::new((l.quantity - l.refunded) as i128, l.quantity as i128)?)? };
+                kept = kept.checked_add(v_kept)?;
+            }
         }
         if self.refunded_amount > 0 && self.total > 0 {
             let share = Ratio::new(self.refunded_amount.min(self.total) as i128, self.total as i128)?;
