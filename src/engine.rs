@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::event::{Body, Event, Order, Refund};
 use crate::expiry;
 use crate::status::{self, Multipliers};
-use crate::ledger::{Account, CouponStatus, Entry, EntryKind};
+use crate::ledger::{Account, CouponStatus, Entry, EntryKind, Reason};
 use crate::program::{Channel, NegativeBalance, Program, Trigger};
 use crate::ratio::Ratio;
 use crate::reward::{self, CouponQuote};
@@ -169,8 +169,8 @@ impl Tx<'_> {
 
     /// Appends a ledger entry dated at the instant `at` (UTC ms) after the account has
     /// changed, so `balance_after` is exact.
-    pub fn push_entry(&mut self, kind: EntryKind, points: i64, reason: &str, at: i64, fill: impl FnOnce(&mut Entry)) {
-        if let Some(e) = self.entry(kind, points, reason, at) {
+    pub fn push_entry(&mut self, kind: EntryKind, points: i64, reason: impl Into<Reason>, at: i64, fill: impl FnOnce(&mut Entry)) {
+        if let Some(e) = self.entry(kind, points, reason.into(), at) {
             fill(e);
         }
     }
@@ -178,7 +178,7 @@ impl Tx<'_> {
     /// The body of `push_entry`, kept out of its per-closure copies (each copy cost ~500 bytes
     /// of wasm). Without `detail` the entry is only counted.
     #[inline(never)]
-    fn entry(&mut self, kind: EntryKind, points: i64, reason: &str, at: i64) -> Option<&mut Entry> {
+    fn entry(&mut self, kind: EntryKind, points: i64, reason: Reason, at: i64) -> Option<&mut Entry> {
         self.account.seq += 1;
         if !self.detail {
             return None;
@@ -195,7 +195,7 @@ impl Tx<'_> {
             points,
             balance_after: self.account.balance,
             at: self.program.zone.format(at),
-            reason: reason.to_string(),
+            reason,
             rules: vec![],
             lots: vec![],
             order_id: None,
@@ -208,10 +208,18 @@ impl Tx<'_> {
         self.entries.last_mut()
     }
 
-    /// Emits a notification if the program sends this trigger on any channel.
-    /// `data` is written as `json!` did, keys sorted, with `customer` and `program` added.
-    pub fn notify(&mut self, trigger: Trigger, data: Vec<(&str, D<'_>)>) {
-        let Some(channels) = self.program.channels(trigger).filter(|_| self.detail) else { return };
+    /// Emits a notification if the program sends this trigger on any channel: only then is
+    /// its `data` made, and written as `json!` did, keys sorted, with `customer` and
+    /// `program` added.
+    #[inline]
+    pub fn notify<'d>(&mut self, trigger: Trigger, data: impl FnOnce() -> Vec<(&'d str, D<'d>)>) {
+        if self.detail && self.program.channels(trigger).is_some() {
+            self.push_notify(trigger, data());
+        }
+    }
+
+    fn push_notify(&mut self, trigger: Trigger, data: Vec<(&str, D<'_>)>) {
+        let Some(channels) = self.program.channels(trigger) else { return };
         let mut all = data;
         all.push(("customer", D::Str(&self.account.customer)));
         all.push(("program", D::Str(self.program.name.as_deref().unwrap_or(&self.program.id))));
@@ -241,7 +249,7 @@ impl Tx<'_> {
     }
 
     /// Debits a reversal under the program's negative-balance policy.
-    pub fn reverse(&mut self, owed: i64, order_id: Option<&str>, reason: &str) {
+    pub fn reverse(&mut self, owed: i64, order_id: Option<&str>, reason: Reason) {
         if owed == 0 {
             return;
         }
@@ -259,19 +267,19 @@ impl Tx<'_> {
 
     /// Credits points that are not an order's (actions, referrals): a lot that expires like
     /// any other but does not renew rolling validity (only orders do).
-    pub fn grant(&mut self, points: i64, reason: &str, rules: Vec<String>) {
+    pub fn grant(&mut self, points: i64, reason: Reason, rules: Vec<String>) {
         self.account.totals.earned += points;
         self.lot(EntryKind::Earn, points, reason, |e| e.rules = rules);
     }
 
     /// Credits points given back (a cancelled coupon, a returned order's points) as a new
     /// lot that expires like a grant.
-    pub fn restore(&mut self, points: i64, reason: &str, fill: impl FnOnce(&mut Entry)) {
+    pub fn restore(&mut self, points: i64, reason: Reason, fill: impl FnOnce(&mut Entry)) {
         self.account.totals.restored += points;
         self.lot(EntryKind::Restore, points, reason, fill);
     }
 
-    fn lot(&mut self, kind: EntryKind, points: i64, reason: &str, fill: impl FnOnce(&mut Entry)) {
+    fn lot(&mut self, kind: EntryKind, points: i64, reason: Reason, fill: impl FnOnce(&mut Entry)) {
         let expires = self.grant_expiry();
         self.account.credit(self.event_id, points, self.at, expires);
         self.push_entry(kind, points, reason, self.at, fill);
@@ -467,12 +475,15 @@ impl Engine {
                 tx.account.totals.earned += points;
                 tx.push_entry(EntryKind::Earn, points, "order placed", tx.at, |en| {
                     en.order_id = Some(o.id.clone());
-                    en.rules = vec![format!("earn:{rate_text} points per {}", self.program.currency), format!("rounding:{}", e.rounding.name())];
+                    // Joined by hand: `format!` is slow in wasm.
+                    en.rules = Vec::with_capacity(2 + rules.len());
+                    en.rules.push(["earn:", rate_text, " points per ", &self.program.currency].concat());
+                    en.rules.push(["rounding:", e.rounding.name()].concat());
                     en.rules.extend(rules.iter().cloned());
                 });
             }
             let balance = tx.account.balance;
-            tx.notify(Trigger::PointsEarned, vec![("points", D::Int(points)), ("order_id", D::Str(&o.id)), ("balance", D::Int(balance)), ("pending", D::Bool(held))]);
+            tx.notify(Trigger::PointsEarned, || vec![("points", D::Int(points)), ("order_id", D::Str(&o.id)), ("balance", D::Int(balance)), ("pending", D::Bool(held))]);
         }
         let mut record = OrderRecord {
             id: o.id.clone(),
@@ -505,7 +516,7 @@ impl Engine {
     /// Books what a refund or cancellation reverses: pending points first (no debt), then
     /// spendable points; tier activity shrinks with it, and a refunded first order takes
     /// its referral back.
-    fn settle_refund(&self, tx: &mut Tx, before: &OrderRecord, rec: &mut OrderRecord, owed: i64, reason: &str) {
+    fn settle_refund(&self, tx: &mut Tx, before: &OrderRecord, rec: &mut OrderRecord, owed: i64, reason: &'static str) {
         let from_pending = status::on_refund(tx, before, rec, owed);
         if from_pending > 0 {
             tx.push_entry(EntryKind::Reverse, 0, reason, tx.at, |e| {
@@ -513,7 +524,7 @@ impl Engine {
                 e.order_id = Some(rec.id.clone());
             });
         }
-        tx.reverse(owed - from_pending, Some(&rec.id), reason);
+        tx.reverse(owed - from_pending, Some(&rec.id), reason.into());
         crate::pay::give_back(tx, rec);
         if rec.member {
             crate::membership::on_refund(tx, rec.at, before.spend_now() - rec.spend_now());
@@ -539,7 +550,7 @@ impl Engine {
             tx.account.debit(-points, allow).0
         };
         tx.account.totals.adjusted += points;
-        tx.push_entry(EntryKind::Adjust, points, reason, tx.at, |e| {
+        tx.push_entry(EntryKind::Adjust, points, reason.to_string(), tx.at, |e| {
             e.lots = takes;
             e.by = Some(by.to_string());
         });

@@ -255,7 +255,7 @@ pub struct Entry {
     pub points: i64,
     pub balance_after: i64,
     pub at: String,
-    pub reason: String,
+    pub reason: Reason,
     pub rules: Vec<String>,
     pub lots: Vec<Take>,
     pub order_id: Option<String>,
@@ -285,6 +285,10 @@ pub enum EntryKind {
     /// Points given back: a cancelled coupon, a returned order's points.
     Restore,
 }
+
+/// Why an entry was written: nearly always a fixed phrase, borrowed rather than copied
+/// into every entry.
+pub type Reason = std::borrow::Cow<'static, str>;
 
 /// Points taken from one lot by a debit.
 #[derive(Debug, Clone, PartialEq, Eq)]
