@@ -115,9 +115,11 @@ impl Recent {
     }
 
     pub fn contains(&self, id: &str) -> bool {
-        // An id is escaped the one way `push` escapes it: equal ids, equal texts.
+        // An id is escaped the one way `push` escapes it: equal ids, equal texts. An id whose
+        // quoted text is nowhere in the list (a new event's: nearly always) is not in it; a
+        // text found is checked item by item, as it may straddle two (`","` in `"a,","b"`).
         let id = crate::json::escaped_text(id);
-        self.items().any(|item| item == id)
+        quoted_in(self.json.as_bytes(), id.as_bytes()) && self.items().any(|item| item == id)
     }
 
     /// The list's JSON, for writing the state: the items between `[` and `]`.
@@ -143,6 +145,34 @@ impl Recent {
             Some(crate::json::sub(&self.json, start..i))
         })
     }
+}
+
+/// Whether `"text"` occurs in `hay`: eight places at a time, by the quote before and the last
+/// byte, each hit then compared whole. Walking the items one by one was a seventh of an apply.
+fn quoted_in(hay: &[u8], text: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let Some(&last) = text.last() else { return true };
+    let n = text.len();
+    let at = |q: usize| hay.get(q) == Some(&b'"') && hay.get(q + 1..q + 1 + n) == Some(text) && hay.get(q + 1 + n) == Some(&b'"');
+    let word = |from: usize| hay.get(from..from.saturating_add(8)).and_then(|w| <[u8; 8]>::try_from(w).ok()).map(u64::from_le_bytes);
+    // The high bit of every byte of `w` equal to `b` (and maybe of some after one that is:
+    // a hit is only a place to compare).
+    let equal = |w: u64, b: u8| {
+        let x = w ^ (ONES * b as u64);
+        x.wrapping_sub(ONES) & !x & (ONES << 7)
+    };
+    let mut q = 0;
+    while let (Some(quotes), Some(lasts)) = (word(q), word(q + n)) {
+        let mut hits = equal(quotes, b'"') & equal(lasts, last);
+        while hits != 0 {
+            if at(q + (hits.trailing_zeros() / 8) as usize) {
+                return true;
+            }
+            hits &= hits - 1;
+        }
+        q += 8;
+    }
+    (q..hay.len()).any(at)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -587,6 +617,25 @@ mod tests {
         one.push("x", 1);
         one.push("y", 1);
         assert_eq!((one.json(), one.len()), (r#""y""#, 1));
+    }
+
+    #[test]
+    fn quoted_texts_are_found_at_every_offset() {
+        let naive = |hay: &[u8], text: &[u8]| hay.windows(text.len() + 2).any(|w| w[0] == b'"' && w[w.len() - 1] == b'"' && &w[1..w.len() - 1] == text);
+        for len in 0..24 {
+            for q in 0..len {
+                for n in 0..4 {
+                    let mut hay = vec![b'x'; len];
+                    hay[q] = b'"';
+                    if let Some(end) = hay.get_mut(q + n + 1) {
+                        *end = b'"';
+                    }
+                    for text in [&b"xxx"[..n], b"x", b"xx\\", b"\"", b"\xff"] {
+                        assert_eq!(quoted_in(&hay, text), naive(&hay, text) || text.is_empty(), "{hay:?} {text:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
