@@ -204,7 +204,7 @@ impl Tx<'_> {
             kind,
             points,
             balance_after: self.account.balance,
-            at: self.program.zone.format(at),
+            at: self.program.zone.stamp(at),
             reason,
             rules: vec![],
             lots: vec![],

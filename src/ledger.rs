@@ -284,7 +284,7 @@ pub struct Entry {
     pub kind: EntryKind,
     pub points: i64,
     pub balance_after: i64,
-    pub at: String,
+    pub at: crate::time::Stamp,
     pub reason: Reason,
     pub rules: Vec<String>,
     pub lots: Vec<Take>,
