@@ -246,6 +246,11 @@ impl PartialOrd for Ratio {
 }
 impl Ord for Ratio {
     fn cmp(&self, o: &Self) -> Ordering {
+        // Whole numbers (mostly) compare by numerator: no 128-bit products, which wasm
+        // makes in software.
+        if self.den == 1 && o.den == 1 {
+            return self.num.cmp(&o.num);
+        }
         // Values in this engine stay far below the i128 range, so cross products fit.
         (self.num.saturating_mul(o.den)).cmp(&o.num.saturating_mul(self.den))
     }
