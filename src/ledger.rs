@@ -218,8 +218,9 @@ impl std::fmt::Debug for Memo {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lot {
-    /// The id of the event that earned it.
-    pub id: String,
+    /// The id of the event that earned it: shared by the account's every copy (each apply
+    /// on a cached state makes one) and by the debits that name the lot.
+    pub id: Name,
     pub points: i64,
     pub remaining: i64,
     /// When it was earned (UTC ms).
@@ -323,7 +324,7 @@ pub type Reason = std::borrow::Cow<'static, str>;
 /// Points taken from one lot by a debit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Take {
-    pub lot: String,
+    pub lot: Name,
     pub points: i64,
 }
 
@@ -346,7 +347,7 @@ impl Account {
         self.debt -= to_debt;
         self.balance += points;
         if points - to_debt > 0 {
-            self.lots.push(Lot { id: lot_id.to_string(), points, remaining: points - to_debt, at, expires_at });
+            self.lots.push(Lot { id: name(lot_id), points, remaining: points - to_debt, at, expires_at });
         }
         to_debt
     }
@@ -466,7 +467,7 @@ impl Account {
         let lots = &mut account.lots;
         for (p, l) in s.take(a.list("lots")) {
             let l = Obj::new("invalid_state", l, p, &["id", "points", "remaining", "at", "expires_at"])?;
-            lots.push(Lot { id: s.take(l.str("id")), points: s.take(l.int("points")), remaining: s.take(l.int("remaining")), at: s.take(l.int("at")), expires_at: s.take(l.opt_int("expires_at")) });
+            lots.push(Lot { id: name(&s.take(l.str("id"))), points: s.take(l.int("points")), remaining: s.take(l.int("remaining")), at: s.take(l.int("at")), expires_at: s.take(l.opt_int("expires_at")) });
         }
         let coupons = &mut account.coupons;
         for (p, c) in s.take(a.list("coupons")) {
