@@ -196,7 +196,7 @@ impl Tx<'_> {
         let mut id = String::with_capacity(self.event_id.len() + 3);
         id.push_str(&self.event_id);
         id.push('#');
-        id.push_str(&crate::json::int_text(self.entries.len() as i64));
+        crate::json::push_digits(&mut id, self.entries.len() as u128, 1);
         self.entries.push(Entry {
             id,
             event: self.event_id.to_string(),
