@@ -446,14 +446,14 @@ impl Engine {
     fn earning(&self, o: &Order, m: &Multipliers) -> Result<Earning<'_>> {
         let goods = o.goods().ok_or_else(|| earn::overflow("order.lines"))?;
         let below_minimum = self.program.earn.min_order.is_some_and(|min| goods < min);
-        let (multipliers, rules, shipping) = if below_minimum {
-            (vec![Ratio::default(); o.lines.len()], Vec::new(), Ratio::default())
+        let (multipliers, rules, base) = if below_minimum {
+            (Vec::new(), Vec::new(), Ratio::default())
         } else {
             let (multipliers, rules) = m.lines(&o.lines);
             (multipliers, rules, m.shipping())
         };
         let (rate, rate_text) = self.rate(o);
-        let computed = earn::compute(&self.program, o, goods, rate, &multipliers, shipping)?;
+        let computed = earn::compute(&self.program, o, goods, rate, &multipliers, base)?;
         Ok(Earning { goods, rate_text, below_minimum, computed, rules })
     }
 
