@@ -122,7 +122,7 @@ pub fn complete(tx: &mut Tx, action: &str, reference: Option<&str>) -> Result<Op
             if let Some(r) = referral.friend_reward.as_deref().and_then(|id| program.reward(id)) {
                 crate::reward::gift(tx, r);
             }
-            tx.notify(Trigger::Referral, vec![("referrer", D::Str(referrer)), ("role", D::Str("friend"))]);
+            tx.notify(Trigger::Referral, || vec![("referrer", D::Str(referrer)), ("role", D::Str("friend"))]);
             Ok(None)
         }
         "referral_qualified" | "referral_reversed" => {
@@ -138,10 +138,10 @@ pub fn complete(tx: &mut Tx, action: &str, reference: Option<&str>) -> Result<Op
                 return Ok(None);
             }
             if action == "referral_qualified" {
-                tx.grant(points, &format!("referral: {friend}'s first order"), vec!["referral".into()]);
-                tx.notify(Trigger::Referral, vec![("friend", D::Str(friend)), ("role", D::Str("referrer")), ("points", D::Int(points))]);
+                tx.grant(points, format!("referral: {friend}'s first order").into(), vec!["referral".into()]);
+                tx.notify(Trigger::Referral, || vec![("friend", D::Str(friend)), ("role", D::Str("referrer")), ("points", D::Int(points))]);
             } else {
-                tx.reverse(points, None, &format!("referral: {friend}'s first order refunded"));
+                tx.reverse(points, None, format!("referral: {friend}'s first order refunded").into());
             }
             Ok(None)
         }
@@ -182,7 +182,7 @@ pub fn complete(tx: &mut Tx, action: &str, reference: Option<&str>) -> Result<Op
             if let Some(k) = key {
                 remember(tx, k);
             }
-            tx.grant(rule.points, &format!("action {action}"), vec![format!("action:{action}")]);
+            tx.grant(rule.points, format!("action {action}").into(), vec![format!("action:{action}")]);
             Ok(None)
         }
     }

@@ -51,7 +51,7 @@ pub fn donate(tx: &mut Tx, charity: &str, points: i64) -> Result<Option<String>>
     let takes = tx.account.debit(points, false).0;
     tx.account.totals.donated += points;
     let (id, reason) = (id.clone(), format!("donation to {name}"));
-    tx.push_entry(EntryKind::Donate, -points, &reason, tx.at, |e| {
+    tx.push_entry(EntryKind::Donate, -points, reason, tx.at, |e| {
         e.lots = takes;
         e.charity = Some(id);
     });

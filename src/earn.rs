@@ -69,9 +69,10 @@ pub fn overflow(path: &str) -> Error {
 }
 
 /// Computes the exact points an order (or a cart) earns under the program, before rounding,
-/// with each line's multiplier (product rules, campaigns, tier; one per line, in order) and
-/// shipping's. `goods` is `order.goods()`, which the caller has already checked.
-pub fn compute(program: &Program, order: &Order, goods: i64, rate: Ratio, multipliers: &[Ratio], shipping_multiplier: Ratio) -> Result<Computed> {
+/// with each line's multiplier (product rules, campaigns, tier; one per line, in order, or
+/// none when each line's is `base`) and shipping's, `base`. `goods` is `order.goods()`,
+/// which the caller has already checked.
+pub fn compute(program: &Program, order: &Order, goods: i64, rate: Ratio, multipliers: &[Ratio], base: Ratio) -> Result<Computed> {
     let e = &program.earn;
     let total = goods.checked_add(order.shipping).and_then(|t| t.checked_add(if order.taxes_included { 0 } else { order.tax })).ok_or_else(|| overflow("order"))?;
     // Tax is one order-level amount; lines carry it in proportion to their net.
@@ -85,7 +86,8 @@ pub fn compute(program: &Program, order: &Order, goods: i64, rate: Ratio, multip
     let per_minor = rate.checked_mul(Ratio::new(1, 10i128.pow(program.exponent)).unwrap_or_default()).ok_or_else(|| overflow("earn"))?;
     let mut lines = Vec::with_capacity(order.lines.len() + 1);
     let mut exact = ZERO;
-    for (l, &m) in order.lines.iter().zip(multipliers) {
+    for (i, l) in order.lines.iter().enumerate() {
+        let m = multipliers.get(i).copied().unwrap_or(base);
         let basis = Ratio::int(l.net()).checked_mul(tax_factor).ok_or_else(|| overflow("order.lines"))?;
         let points = basis.checked_mul(per_minor).and_then(|p| p.checked_mul(m)).ok_or_else(|| overflow("order.lines"))?;
         exact = exact.checked_add(points).ok_or_else(|| overflow("order.lines"))?;
@@ -93,9 +95,9 @@ pub fn compute(program: &Program, order: &Order, goods: i64, rate: Ratio, multip
     }
     if e.include_shipping && order.shipping > 0 {
         let basis = Ratio::int(order.shipping);
-        let points = basis.checked_mul(per_minor).and_then(|p| p.checked_mul(shipping_multiplier)).ok_or_else(|| overflow("order.shipping"))?;
+        let points = basis.checked_mul(per_minor).and_then(|p| p.checked_mul(base)).ok_or_else(|| overflow("order.shipping"))?;
         exact = exact.checked_add(points).ok_or_else(|| overflow("order.shipping"))?;
-        lines.push(LineEarn { id: SHIPPING_LINE.into(), quantity: 1, basis, points, multiplier: shipping_multiplier, refunded: 0 });
+        lines.push(LineEarn { id: SHIPPING_LINE.into(), quantity: 1, basis, points, multiplier: base, refunded: 0 });
     }
     Ok(Computed { lines, exact, total })
 }
@@ -161,14 +163,21 @@ impl OrderRecord {
         if self.cancelled {
             return Some(ZERO);
         }
-        let mut kept = ZERO;
         let mut all = ZERO;
-        for l in &self.lines {
-            let Some(v) = pick(l) else { continue };
+        for v in self.lines.iter().filter_map(&pick) {
             all = all.checked_add(v)?;
-            // A line with nothing refunded is kept whole: no need to multiply by q/q.
-            let v_kept = if l.refunded == 0 && l.quantity > 0 { v } else { v.checked_mul(Ratio::new((l.quantity - l.refunded) as i128, l.quantity as i128)?)? };
-            kept = kept.checked_add(v_kept)?;
+        }
+        // A line with nothing refunded is kept whole: no need to multiply by q/q, nor to sum
+        // again when no line was refunded (a new order's spend).
+        let whole = |l: &LineEarn| l.refunded == 0 && l.quantity > 0;
+        let mut kept = all;
+        if !self.lines.iter().all(whole) {
+            kept = ZERO;
+            for l in &self.lines {
+                let Some(v) = pick(l) else { continue };
+                let v_kept = if whole(l) { v } else { v.checked_mul(Ratio::new((l.quantity - l.refunded) as i128, l.quantity as i128)?)? };
+                kept = kept.checked_add(v_kept)?;
+            }
         }
         if self.refunded_amount > 0 && self.total > 0 {
             let share = Ratio::new(self.refunded_amount.min(self.total) as i128, self.total as i128)?;

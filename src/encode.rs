@@ -52,7 +52,7 @@ fn status(s: CouponStatus) -> &'static str {
 impl Date {
     /// `yyyy-mm-dd` for years 0 to 9999, made on the stack (states carry several dates);
     /// `None` beyond, where `Display` writes the year's sign and digits.
-    fn ascii(self) -> Option<[u8; 10]> {
+    pub(crate) fn ascii(self) -> Option<[u8; 10]> {
         let (y, m, d) = self.ymd();
         if !(0..=9999).contains(&y) {
             return None;

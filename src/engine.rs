@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::event::{Body, Event, Order, Refund};
 use crate::expiry;
 use crate::status::{self, Multipliers};
-use crate::ledger::{Account, CouponStatus, Entry, EntryKind};
+use crate::ledger::{Account, CouponStatus, Entry, EntryKind, Reason};
 use crate::program::{Channel, NegativeBalance, Program, Trigger};
 use crate::ratio::Ratio;
 use crate::reward::{self, CouponQuote};
@@ -141,6 +141,16 @@ struct Earning<'p> {
     rules: Vec<String>,
 }
 
+/// `parts` in one string: `format!` without the formatting machinery (slow in wasm), and
+/// `concat` without its generic code (700 bytes of wasm).
+pub fn joined(parts: &[&str]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        s.push_str(p);
+    }
+    s
+}
+
 /// One event's work in progress on one account.
 pub struct Tx<'a> {
     pub program: &'a Program,
@@ -169,8 +179,8 @@ impl Tx<'_> {
 
     /// Appends a ledger entry dated at the instant `at` (UTC ms) after the account has
     /// changed, so `balance_after` is exact.
-    pub fn push_entry(&mut self, kind: EntryKind, points: i64, reason: &str, at: i64, fill: impl FnOnce(&mut Entry)) {
-        if let Some(e) = self.entry(kind, points, reason, at) {
+    pub fn push_entry(&mut self, kind: EntryKind, points: i64, reason: impl Into<Reason>, at: i64, fill: impl FnOnce(&mut Entry)) {
+        if let Some(e) = self.entry(kind, points, reason.into(), at) {
             fill(e);
         }
     }
@@ -178,7 +188,7 @@ impl Tx<'_> {
     /// The body of `push_entry`, kept out of its per-closure copies (each copy cost ~500 bytes
     /// of wasm). Without `detail` the entry is only counted.
     #[inline(never)]
-    fn entry(&mut self, kind: EntryKind, points: i64, reason: &str, at: i64) -> Option<&mut Entry> {
+    fn entry(&mut self, kind: EntryKind, points: i64, reason: Reason, at: i64) -> Option<&mut Entry> {
         self.account.seq += 1;
         if !self.detail {
             return None;
@@ -186,7 +196,7 @@ impl Tx<'_> {
         let mut id = String::with_capacity(self.event_id.len() + 3);
         id.push_str(&self.event_id);
         id.push('#');
-        id.push_str(&crate::json::int_text(self.entries.len() as i64));
+        crate::json::push_digits(&mut id, self.entries.len() as u128, 1);
         self.entries.push(Entry {
             id,
             event: self.event_id.to_string(),
@@ -194,8 +204,8 @@ impl Tx<'_> {
             kind,
             points,
             balance_after: self.account.balance,
-            at: self.program.zone.format(at),
-            reason: reason.to_string(),
+            at: self.program.zone.stamp(at),
+            reason,
             rules: vec![],
             lots: vec![],
             order_id: None,
@@ -208,10 +218,18 @@ impl Tx<'_> {
         self.entries.last_mut()
     }
 
-    /// Emits a notification if the program sends this trigger on any channel.
-    /// `data` is written as `json!` did, keys sorted, with `customer` and `program` added.
-    pub fn notify(&mut self, trigger: Trigger, data: Vec<(&str, D<'_>)>) {
-        let Some(channels) = self.program.channels(trigger).filter(|_| self.detail) else { return };
+    /// Emits a notification if the program sends this trigger on any channel: only then is
+    /// its `data` made, and written as `json!` did, keys sorted, with `customer` and
+    /// `program` added.
+    #[inline]
+    pub fn notify<'d>(&mut self, trigger: Trigger, data: impl FnOnce() -> Vec<(&'d str, D<'d>)>) {
+        if self.detail && self.program.channels(trigger).is_some() {
+            self.push_notify(trigger, data());
+        }
+    }
+
+    fn push_notify(&mut self, trigger: Trigger, data: Vec<(&str, D<'_>)>) {
+        let Some(channels) = self.program.channels(trigger) else { return };
         let mut all = data;
         all.push(("customer", D::Str(&self.account.customer)));
         all.push(("program", D::Str(self.program.name.as_deref().unwrap_or(&self.program.id))));
@@ -241,7 +259,7 @@ impl Tx<'_> {
     }
 
     /// Debits a reversal under the program's negative-balance policy.
-    pub fn reverse(&mut self, owed: i64, order_id: Option<&str>, reason: &str) {
+    pub fn reverse(&mut self, owed: i64, order_id: Option<&str>, reason: Reason) {
         if owed == 0 {
             return;
         }
@@ -259,19 +277,19 @@ impl Tx<'_> {
 
     /// Credits points that are not an order's (actions, referrals): a lot that expires like
     /// any other but does not renew rolling validity (only orders do).
-    pub fn grant(&mut self, points: i64, reason: &str, rules: Vec<String>) {
+    pub fn grant(&mut self, points: i64, reason: Reason, rules: Vec<String>) {
         self.account.totals.earned += points;
         self.lot(EntryKind::Earn, points, reason, |e| e.rules = rules);
     }
 
     /// Credits points given back (a cancelled coupon, a returned order's points) as a new
     /// lot that expires like a grant.
-    pub fn restore(&mut self, points: i64, reason: &str, fill: impl FnOnce(&mut Entry)) {
+    pub fn restore(&mut self, points: i64, reason: Reason, fill: impl FnOnce(&mut Entry)) {
         self.account.totals.restored += points;
         self.lot(EntryKind::Restore, points, reason, fill);
     }
 
-    fn lot(&mut self, kind: EntryKind, points: i64, reason: &str, fill: impl FnOnce(&mut Entry)) {
+    fn lot(&mut self, kind: EntryKind, points: i64, reason: Reason, fill: impl FnOnce(&mut Entry)) {
         let expires = self.grant_expiry();
         self.account.credit(self.event_id, points, self.at, expires);
         self.push_entry(kind, points, reason, self.at, fill);
@@ -428,14 +446,14 @@ impl Engine {
     fn earning(&self, o: &Order, m: &Multipliers) -> Result<Earning<'_>> {
         let goods = o.goods().ok_or_else(|| earn::overflow("order.lines"))?;
         let below_minimum = self.program.earn.min_order.is_some_and(|min| goods < min);
-        let (multipliers, rules, shipping) = if below_minimum {
-            (vec![Ratio::default(); o.lines.len()], Vec::new(), Ratio::default())
+        let (multipliers, rules, base) = if below_minimum {
+            (Vec::new(), Vec::new(), Ratio::default())
         } else {
             let (multipliers, rules) = m.lines(&o.lines);
             (multipliers, rules, m.shipping())
         };
         let (rate, rate_text) = self.rate(o);
-        let computed = earn::compute(&self.program, o, goods, rate, &multipliers, shipping)?;
+        let computed = earn::compute(&self.program, o, goods, rate, &multipliers, base)?;
         Ok(Earning { goods, rate_text, below_minimum, computed, rules })
     }
 
@@ -467,12 +485,14 @@ impl Engine {
                 tx.account.totals.earned += points;
                 tx.push_entry(EntryKind::Earn, points, "order placed", tx.at, |en| {
                     en.order_id = Some(o.id.clone());
-                    en.rules = vec![format!("earn:{rate_text} points per {}", self.program.currency), format!("rounding:{}", e.rounding.name())];
+                    en.rules = Vec::with_capacity(2 + rules.len());
+                    en.rules.push(joined(&["earn:", rate_text, " points per ", &self.program.currency]));
+                    en.rules.push(joined(&["rounding:", e.rounding.name()]));
                     en.rules.extend(rules.iter().cloned());
                 });
             }
             let balance = tx.account.balance;
-            tx.notify(Trigger::PointsEarned, vec![("points", D::Int(points)), ("order_id", D::Str(&o.id)), ("balance", D::Int(balance)), ("pending", D::Bool(held))]);
+            tx.notify(Trigger::PointsEarned, || vec![("points", D::Int(points)), ("order_id", D::Str(&o.id)), ("balance", D::Int(balance)), ("pending", D::Bool(held))]);
         }
         let mut record = OrderRecord {
             id: o.id.clone(),
@@ -505,7 +525,7 @@ impl Engine {
     /// Books what a refund or cancellation reverses: pending points first (no debt), then
     /// spendable points; tier activity shrinks with it, and a refunded first order takes
     /// its referral back.
-    fn settle_refund(&self, tx: &mut Tx, before: &OrderRecord, rec: &mut OrderRecord, owed: i64, reason: &str) {
+    fn settle_refund(&self, tx: &mut Tx, before: &OrderRecord, rec: &mut OrderRecord, owed: i64, reason: &'static str) {
         let from_pending = status::on_refund(tx, before, rec, owed);
         if from_pending > 0 {
             tx.push_entry(EntryKind::Reverse, 0, reason, tx.at, |e| {
@@ -513,7 +533,7 @@ impl Engine {
                 e.order_id = Some(rec.id.clone());
             });
         }
-        tx.reverse(owed - from_pending, Some(&rec.id), reason);
+        tx.reverse(owed - from_pending, Some(&rec.id), reason.into());
         crate::pay::give_back(tx, rec);
         if rec.member {
             crate::membership::on_refund(tx, rec.at, before.spend_now() - rec.spend_now());
@@ -539,7 +559,7 @@ impl Engine {
             tx.account.debit(-points, allow).0
         };
         tx.account.totals.adjusted += points;
-        tx.push_entry(EntryKind::Adjust, points, reason, tx.at, |e| {
+        tx.push_entry(EntryKind::Adjust, points, reason.to_string(), tx.at, |e| {
             e.lots = takes;
             e.by = Some(by.to_string());
         });

@@ -75,7 +75,7 @@ pub fn expire_due(tx: &mut Tx, now: i64) {
         }
         tx.push_entry(EntryKind::Expire, -points, "points expired", end - 1, |e| e.lots = takes);
         let (at, balance) = (tx.program.zone.format(end - 1), tx.account.balance);
-        tx.notify(Trigger::PointsExpired, vec![("points", D::Int(points)), ("expired_at", D::Str(&at)), ("balance", D::Int(balance))]);
+        tx.notify(Trigger::PointsExpired, || vec![("points", D::Int(points)), ("expired_at", D::Str(&at)), ("balance", D::Int(balance))]);
     }
 }
 
@@ -107,7 +107,7 @@ pub fn warn_due(tx: &mut Tx, now: i64) {
     if passed.is_some() {
         let expires_at = tx.program.zone.format(end - 1);
         let (on, balance) = (date.text(), tx.account.balance);
-        tx.notify(Trigger::PointsExpiring, vec![("points", D::Int(points)), ("expires_at", D::Str(&expires_at)), ("expires_on", D::Str(&on)), ("balance", D::Int(balance))]);
+        tx.notify(Trigger::PointsExpiring, || vec![("points", D::Int(points)), ("expires_at", D::Str(&expires_at)), ("expires_on", D::Str(&on)), ("balance", D::Int(balance))]);
     }
 }
 

@@ -115,9 +115,11 @@ impl Recent {
     }
 
     pub fn contains(&self, id: &str) -> bool {
-        // An id is escaped the one way `push` escapes it: equal ids, equal texts.
+        // An id is escaped the one way `push` escapes it: equal ids, equal texts. An id whose
+        // quoted text is nowhere in the list (a new event's: nearly always) is not in it; a
+        // text found is checked item by item, as it may straddle two (`","` in `"a,","b"`).
         let id = crate::json::escaped_text(id);
-        self.items().any(|item| item == id)
+        quoted_in(self.json.as_bytes(), id.as_bytes()) && self.items().any(|item| item == id)
     }
 
     /// The list's JSON, for writing the state: the items between `[` and `]`.
@@ -143,6 +145,34 @@ impl Recent {
             Some(crate::json::sub(&self.json, start..i))
         })
     }
+}
+
+/// Whether `"text"` occurs in `hay`: eight places at a time, by the quote before and the last
+/// byte, each hit then compared whole. Walking the items one by one was a seventh of an apply.
+fn quoted_in(hay: &[u8], text: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let Some(&last) = text.last() else { return true };
+    let n = text.len();
+    let at = |q: usize| hay.get(q) == Some(&b'"') && hay.get(q + 1..q + 1 + n) == Some(text) && hay.get(q + 1 + n) == Some(&b'"');
+    let word = |from: usize| hay.get(from..from.saturating_add(8)).and_then(|w| <[u8; 8]>::try_from(w).ok()).map(u64::from_le_bytes);
+    // The high bit of every byte of `w` equal to `b` (and maybe of some after one that is:
+    // a hit is only a place to compare).
+    let equal = |w: u64, b: u8| {
+        let x = w ^ (ONES * b as u64);
+        x.wrapping_sub(ONES) & !x & (ONES << 7)
+    };
+    let mut q = 0;
+    while let (Some(quotes), Some(lasts)) = (word(q), word(q + n)) {
+        let mut hits = equal(quotes, b'"') & equal(lasts, last);
+        while hits != 0 {
+            if at(q + (hits.trailing_zeros() / 8) as usize) {
+                return true;
+            }
+            hits &= hits - 1;
+        }
+        q += 8;
+    }
+    (q..hay.len()).any(at)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -188,8 +218,9 @@ impl std::fmt::Debug for Memo {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lot {
-    /// The id of the event that earned it.
-    pub id: String,
+    /// The id of the event that earned it: shared by the account's every copy (each apply
+    /// on a cached state makes one) and by the debits that name the lot.
+    pub id: Name,
     pub points: i64,
     pub remaining: i64,
     /// When it was earned (UTC ms).
@@ -254,8 +285,8 @@ pub struct Entry {
     pub kind: EntryKind,
     pub points: i64,
     pub balance_after: i64,
-    pub at: String,
-    pub reason: String,
+    pub at: crate::time::Stamp,
+    pub reason: Reason,
     pub rules: Vec<String>,
     pub lots: Vec<Take>,
     pub order_id: Option<String>,
@@ -286,10 +317,14 @@ pub enum EntryKind {
     Restore,
 }
 
+/// Why an entry was written: nearly always a fixed phrase, borrowed rather than copied
+/// into every entry.
+pub type Reason = std::borrow::Cow<'static, str>;
+
 /// Points taken from one lot by a debit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Take {
-    pub lot: String,
+    pub lot: Name,
     pub points: i64,
 }
 
@@ -312,7 +347,7 @@ impl Account {
         self.debt -= to_debt;
         self.balance += points;
         if points - to_debt > 0 {
-            self.lots.push(Lot { id: lot_id.to_string(), points, remaining: points - to_debt, at, expires_at });
+            self.lots.push(Lot { id: name(lot_id), points, remaining: points - to_debt, at, expires_at });
         }
         to_debt
     }
@@ -432,7 +467,7 @@ impl Account {
         let lots = &mut account.lots;
         for (p, l) in s.take(a.list("lots")) {
             let l = Obj::new("invalid_state", l, p, &["id", "points", "remaining", "at", "expires_at"])?;
-            lots.push(Lot { id: s.take(l.str("id")), points: s.take(l.int("points")), remaining: s.take(l.int("remaining")), at: s.take(l.int("at")), expires_at: s.take(l.opt_int("expires_at")) });
+            lots.push(Lot { id: name(&s.take(l.str("id"))), points: s.take(l.int("points")), remaining: s.take(l.int("remaining")), at: s.take(l.int("at")), expires_at: s.take(l.opt_int("expires_at")) });
         }
         let coupons = &mut account.coupons;
         for (p, c) in s.take(a.list("coupons")) {
@@ -583,6 +618,25 @@ mod tests {
         one.push("x", 1);
         one.push("y", 1);
         assert_eq!((one.json(), one.len()), (r#""y""#, 1));
+    }
+
+    #[test]
+    fn quoted_texts_are_found_at_every_offset() {
+        let naive = |hay: &[u8], text: &[u8]| hay.windows(text.len() + 2).any(|w| w[0] == b'"' && w[w.len() - 1] == b'"' && &w[1..w.len() - 1] == text);
+        for len in 0..24 {
+            for q in 0..len {
+                for n in 0..4 {
+                    let mut hay = vec![b'x'; len];
+                    hay[q] = b'"';
+                    if let Some(end) = hay.get_mut(q + n + 1) {
+                        *end = b'"';
+                    }
+                    for text in [&b"xxx"[..n], b"x", b"xx\\", b"\"", b"\xff"] {
+                        assert_eq!(quoted_in(&hay, text), naive(&hay, text) || text.is_empty(), "{hay:?} {text:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

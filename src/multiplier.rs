@@ -46,14 +46,15 @@ impl<'p> Multipliers<'p> {
         Multipliers { program, running, base, base_rules }
     }
 
-    /// Each line's multiplier (product rule x campaigns x base), and every rule that fired
-    /// on any line, once each, in order: one pass over the lines, each rule's name made once.
+    /// Each line's multiplier (product rule x campaigns x base), none when every line's is
+    /// the base (`shipping`), and every rule that fired on any line, once each, in order: one
+    /// pass over the lines, each rule's name made once.
     pub fn lines(&self, lines: &[Line]) -> (Vec<Ratio>, Vec<String>) {
         // No product rules and no campaign running (most programs, most of the time): every
         // line gets the base, as the general case below would compute it (1 x 1 x base).
         if self.program.earn.rules.is_empty() && self.running.is_empty() {
             let rules = if self.base.is_zero() || lines.is_empty() { Vec::new() } else { self.base_rules.clone() };
-            return (vec![self.base; lines.len()], rules);
+            return (Vec::new(), rules);
         }
         let mut ratios = Vec::with_capacity(lines.len());
         let mut all: Vec<String> = Vec::new();

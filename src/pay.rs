@@ -120,6 +120,6 @@ pub fn give_back(tx: &mut Tx, rec: &mut OrderRecord) {
     if owed > 0 {
         rec.points_returned += owed;
         let order_id = rec.id.clone();
-        tx.restore(owed, "points paid back", |e| e.order_id = Some(order_id));
+        tx.restore(owed, "points paid back".into(), |e| e.order_id = Some(order_id));
     }
 }

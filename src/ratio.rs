@@ -100,6 +100,11 @@ fn add64(an: i64, ad: i64, bn: i64, bd: i64) -> Option<Ratio> {
     let (ad_g, bd_g) = (ad.checked_div(g)?, bd.checked_div(g)?);
     let den = ad_g.checked_mul(bd)?;
     let num = an.checked_mul(bd_g)?.checked_add(bn.checked_mul(ad_g)?)?;
+    // With coprime denominators (whole numbers among them) the sum is already reduced: a
+    // prime of `ad` divides `an * bd` not at all and `bn * ad` wholly (Knuth, 4.5.1).
+    if g == 1 {
+        return Some(Ratio { num: num as i128, den: den as i128 });
+    }
     let g = gcd64(num.unsigned_abs(), den as u64) as i64;
     Some(Ratio { num: num.checked_div(g)? as i128, den: den.checked_div(g)? as i128 })
 }
@@ -241,6 +246,11 @@ impl PartialOrd for Ratio {
 }
 impl Ord for Ratio {
     fn cmp(&self, o: &Self) -> Ordering {
+        // Whole numbers (mostly) compare by numerator: no 128-bit products, which wasm
+        // makes in software.
+        if self.den == 1 && o.den == 1 {
+            return self.num.cmp(&o.num);
+        }
         // Values in this engine stay far below the i128 range, so cross products fit.
         (self.num.saturating_mul(o.den)).cmp(&o.num.saturating_mul(self.den))
     }

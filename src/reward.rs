@@ -89,7 +89,7 @@ fn coupon(tx: &mut Tx, reward: &Reward, debit: bool) {
     if debit {
         // The entry's words are written only if the entry is (see `Tx::detail`).
         let reason = if tx.detail { format!("reward {}", reward.id) } else { String::new() };
-        tx.push_entry(EntryKind::Redeem, -points, &reason, tx.at, |e| {
+        tx.push_entry(EntryKind::Redeem, -points, reason, tx.at, |e| {
             e.lots = takes;
             e.coupon = Some(code.clone());
             e.rules = vec![format!("reward:{}:{points} points", reward.id)];
@@ -105,7 +105,7 @@ fn coupon(tx: &mut Tx, reward: &Reward, debit: bool) {
     tx.effects.push(Effect::CouponIssued { customer, reward: reward.id.clone(), points, coupon: view });
     let name = reward.name.as_deref().unwrap_or(&reward.id);
     let balance = tx.account.balance;
-    tx.notify(Trigger::RewardEarned, vec![("reward", D::Str(&reward.id)), ("reward_name", D::Str(name)), ("coupon", D::Raw(json)), ("balance", D::Int(balance))]);
+    tx.notify(Trigger::RewardEarned, || vec![("reward", D::Str(&reward.id)), ("reward_name", D::Str(name)), ("coupon", D::Raw(json)), ("balance", D::Int(balance))]);
 }
 
 /// The error (at field `what`) of an event naming something the program lacks: `unknown <what> "<id>"
@@ -152,7 +152,7 @@ pub fn cancel(tx: &mut Tx, code: &str) -> Option<String> {
     let auto = tx.program.reward(&reward).is_some_and(|r| r.auto);
     let points = if auto { 0 } else { points };
     if points > 0 {
-        tx.restore(points, "coupon cancelled", |e| e.coupon = Some(code.to_string()));
+        tx.restore(points, "coupon cancelled".into(), |e| e.coupon = Some(code.to_string()));
     }
     tx.effects.push(Effect::CouponCancelled { customer, code: code.to_string(), reward, points });
     None

@@ -25,9 +25,9 @@ impl Multipliers {
     pub fn new(_: &Program, _: &Account, _: i64) -> Multipliers {
         Multipliers
     }
-    /// Every line earns at the program's rate, and no rule fires.
-    pub fn lines(&self, lines: &[crate::event::Line]) -> (Vec<crate::ratio::Ratio>, Vec<String>) {
-        (vec![crate::ratio::Ratio::int(1); lines.len()], vec![])
+    /// Every line earns at the program's rate (the `shipping` multiplier), and no rule fires.
+    pub fn lines(&self, _: &[crate::event::Line]) -> (Vec<crate::ratio::Ratio>, Vec<String>) {
+        (vec![], vec![])
     }
     pub fn shipping(&self) -> crate::ratio::Ratio {
         crate::ratio::Ratio::int(1)

@@ -250,7 +250,7 @@ fn change(tx: &mut Tx, to: usize, on: Date, reason: &str) {
         return;
     }
     tx.effects.push(Effect::TierChanged { customer: tx.account.customer.clone(), from: from.clone(), to: level.name.clone(), reason: reason.to_string() });
-    tx.notify(Trigger::TierChanged, vec![("from", D::OptStr(from.as_deref())), ("to", D::Str(&level.name)), ("reason", D::Str(reason)), ("perks", D::Raw(level.perks.sorted_json()))]);
+    tx.notify(Trigger::TierChanged, || vec![("from", D::OptStr(from.as_deref())), ("to", D::Str(&level.name)), ("reason", D::Str(reason)), ("perks", D::Raw(level.perks.sorted_json()))]);
     let up = from.as_deref().and_then(|f| t.rank(f)).is_none_or(|r| r < to);
     if let (true, Some(id)) = (up, level.perks.entry_reward.as_ref()) {
         if let Some(r) = tx.program.reward(id) {

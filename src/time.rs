@@ -156,38 +156,84 @@ pub fn parse_instant(s: &str) -> Result<i64, String> {
 /// Formats UTC milliseconds as RFC 3339 at the given offset (seconds), with milliseconds
 /// only when they are not zero.
 pub fn format_instant(utc_ms: i64, offset_s: i32) -> String {
-    let local = utc_ms + offset_s as i64 * 1000;
-    let date = Date(local.div_euclid(MS_PER_DAY));
-    let t = local.rem_euclid(MS_PER_DAY);
-    let (h, mi, s, ms) = (t / 3_600_000, t / 60_000 % 60, t / 1000 % 60, t % 1000);
-    // Built by hand: this runs for every ledger entry, and `format!` is slow in wasm.
-    let two = |out: &mut String, n: i64| {
-        out.push((b'0' + (n / 10 % 10) as u8) as char);
-        out.push((b'0' + (n % 10) as u8) as char);
-    };
-    let mut out = date.text();
-    out.reserve(19); // the rest, up to `THH:MM:SS.mmm+HH:MM`, in one allocation
-    out.push('T');
-    two(&mut out, h);
-    out.push(':');
-    two(&mut out, mi);
-    out.push(':');
-    two(&mut out, s);
-    if ms != 0 {
-        out.push('.');
-        out.push((b'0' + (ms / 100) as u8) as char);
-        two(&mut out, ms % 100);
+    Stamp::new(utc_ms, offset_s).as_str().to_owned()
+}
+
+/// An instant's RFC 3339 text (`format_instant`), kept inline: every ledger entry carries
+/// one, and a `String` was an allocation (and a reallocation) per entry.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    len: u8,
+    /// Room for the longest: a year of nine digits and a sign, to the offset.
+    text: [u8; 40],
+}
+
+impl Stamp {
+    pub fn new(utc_ms: i64, offset_s: i32) -> Stamp {
+        let local = utc_ms + offset_s as i64 * 1000;
+        let date = Date(local.div_euclid(MS_PER_DAY));
+        let t = local.rem_euclid(MS_PER_DAY);
+        let (h, mi, s, ms) = (t / 3_600_000, t / 60_000 % 60, t / 1000 % 60, t % 1000);
+        let mut out = Stamp { len: 0, text: [0; 40] };
+        let two = |out: &mut Stamp, n: i64| out.push(&[b'0' + (n / 10 % 10) as u8, b'0' + (n % 10) as u8]);
+        match date.ascii() {
+            Some(d) => out.push(&d),
+            None => out.push(date.to_string().as_bytes()),
+        }
+        out.push(b"T");
+        two(&mut out, h);
+        out.push(b":");
+        two(&mut out, mi);
+        out.push(b":");
+        two(&mut out, s);
+        if ms != 0 {
+            out.push(&[b'.', b'0' + (ms / 100) as u8]);
+            two(&mut out, ms % 100);
+        }
+        if offset_s == 0 {
+            out.push(b"Z");
+        } else {
+            let a = (offset_s.unsigned_abs() / 60) as i64;
+            out.push(if offset_s < 0 { b"-" } else { b"+" });
+            two(&mut out, a / 60);
+            out.push(b":");
+            two(&mut out, a % 60);
+        }
+        out
     }
-    if offset_s == 0 {
-        out.push('Z');
-    } else {
-        let a = (offset_s.unsigned_abs() / 60) as i64;
-        out.push(if offset_s < 0 { '-' } else { '+' });
-        two(&mut out, a / 60);
-        out.push(':');
-        two(&mut out, a % 60);
+
+    /// Appends ASCII (what `new` writes always fits).
+    fn push(&mut self, b: &[u8]) {
+        for &c in b {
+            if let Some(slot) = self.text.get_mut(self.len as usize) {
+                *slot = c;
+                self.len += 1;
+            }
+        }
     }
-    out
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(self.text.get(..self.len as usize).unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+impl std::ops::Deref for Stamp {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Debug for Stamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_str().fmt(f)
+    }
+}
+
+impl PartialEq<&str> for Stamp {
+    fn eq(&self, o: &&str) -> bool {
+        self.as_str() == *o
+    }
 }
 
 /// An ISO 8601 duration restricted to what loyalty programs use: years, months, weeks, days
@@ -343,6 +389,10 @@ impl Zone {
     }
     pub fn format(&self, utc_ms: i64) -> String {
         format_instant(utc_ms, self.offset_at(utc_ms))
+    }
+    /// `format` without an allocation.
+    pub fn stamp(&self, utc_ms: i64) -> Stamp {
+        Stamp::new(utc_ms, self.offset_at(utc_ms))
     }
 }
 
