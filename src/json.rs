@@ -857,8 +857,15 @@ impl<'a> Put<'a> {
     #[inline(always)]
     fn room(&mut self, n: usize) {
         if self.cap - self.at < n {
-            (self.buf, self.cap) = grow(self.v, self.at, n);
+            grow(self.v, self.at, n);
+            self.sync();
         }
+    }
+
+    /// Takes up `v` again after a call changed it (its length is where to go on).
+    #[inline(always)]
+    fn sync(&mut self) {
+        (self.buf, self.cap, self.at) = (self.v.as_mut_ptr(), self.v.capacity(), self.v.len());
     }
 
     /// Stores `w` (ASCII) and keeps its first `keep` bytes.
@@ -931,25 +938,36 @@ impl<'a> Put<'a> {
         }
     }
 
-    /// Numbers from 10^16, which the engine writes in no state: by `digits`.
+    /// Numbers from 10^16, which the engine writes in no state.
     #[inline(always)]
     fn long(&mut self, m: u128) {
-        let mut buf = [b'0'; 40];
-        let at = digits(&mut buf, m, 1);
-        self.bytes(buf.get(at..).unwrap_or_default());
+        long(self.v, self.at, m);
+        self.sync();
     }
 }
 
-/// Room for `n` more bytes after the first `at` of `v` (written, not yet in its length):
-/// returns the new buffer and capacity.
+// `grow` and `long` are out of line and return nothing (no tuple, no buffer on the stack):
+// in wasm either would make every writer they are inlined into keep a frame in memory.
+
+/// Room for `n` more bytes after the first `at` of `v`, written but not yet in its length.
 #[cold]
 #[inline(never)]
-fn grow(v: &mut Vec<u8>, at: usize, n: usize) -> (*mut u8, usize) {
+fn grow(v: &mut Vec<u8>, at: usize, n: usize) {
     // SAFETY: the bytes up to `at` are written (whole `str`s and ASCII, within the capacity),
     // so the text is UTF-8, and `reserve` moves them all.
     unsafe { v.set_len(at) };
     v.reserve(n);
-    (v.as_mut_ptr(), v.capacity())
+}
+
+/// `m` in decimal after the first `at` bytes of `v` (as `grow`), by `digits`.
+#[cold]
+#[inline(never)]
+fn long(v: &mut Vec<u8>, at: usize, m: u128) {
+    // SAFETY: as in `grow`.
+    unsafe { v.set_len(at) };
+    let mut buf = [b'0'; 40];
+    let start = digits(&mut buf, m, 1);
+    v.extend_from_slice(buf.get(start..).unwrap_or_default());
 }
 
 impl Drop for Put<'_> {
