@@ -779,6 +779,11 @@ pub fn push_digits(s: &mut String, m: u128, width: usize) {
     Put::new(s).bytes(&buf[at..]);
 }
 
+/// Whether this build is for speed (the Node module, native builds) rather than size (the
+/// checkout module, under its 256,000-byte cap): there, numbers go by `digits` and strings
+/// are scanned byte by byte, in less code.
+const FAST: bool = cfg!(any(feature = "node", not(target_arch = "wasm32")));
+
 /// `m` (below 10^8) as eight digits, zero-padded, one per byte (its value, not yet ASCII)
 /// and the first in the lowest byte, as a little-endian store writes them. Made by
 /// multiplies on lanes of one u64, with no table: halves of four digits in 32-bit lanes,
@@ -910,7 +915,9 @@ impl<'a> Put<'a> {
     #[cfg_attr(any(feature = "node", not(target_arch = "wasm32")), inline(always))]
     fn uint(&mut self, m: u64) {
         const E8: u64 = 100_000_000;
-        if m < E8 {
+        if !FAST {
+            self.long(m as u128);
+        } else if m < E8 {
             self.eight(m as u32, false);
         } else if m < E8 * E8 {
             self.eight((m / E8) as u32, false);
@@ -938,7 +945,7 @@ impl<'a> Put<'a> {
         }
     }
 
-    /// Numbers from 10^16, which the engine writes in no state.
+    /// Numbers from 10^16, which the engine writes in no state (and any, in the checkout module).
     #[inline(always)]
     fn long(&mut self, m: u128) {
         long(self.v, self.at, m);
@@ -960,7 +967,6 @@ fn grow(v: &mut Vec<u8>, at: usize, n: usize) {
 }
 
 /// `m` in decimal after the first `at` bytes of `v` (as `grow`), by `digits`.
-#[cold]
 #[inline(never)]
 fn long(v: &mut Vec<u8>, at: usize, m: u128) {
     // SAFETY: as in `grow`.
@@ -983,6 +989,9 @@ impl Drop for Put<'_> {
 #[cfg_attr(any(feature = "node", not(target_arch = "wasm32")), inline(always))]
 fn plain(s: &str) -> bool {
     let (b, n) = (s.as_bytes(), s.len());
+    if !FAST || n < 4 {
+        return b.iter().all(|&c| c >= 0x20 && c != b'"' && c != b'\\');
+    }
     let word = |i: usize| b.get(i..i + 8).map_or(0, |w| u64::from_le_bytes(w.try_into().unwrap_or_default()));
     let half = |i: usize| b.get(i..i + 4).map_or(0, |w| u32::from_le_bytes(w.try_into().unwrap_or_default()) as u64);
     if n >= 8 {
@@ -994,10 +1003,8 @@ fn plain(s: &str) -> bool {
             i += 8;
         }
         plain_word(word(n - 8))
-    } else if n >= 4 {
-        plain_word(half(0) | half(n - 4) << 32)
     } else {
-        b.iter().all(|&c| c >= 0x20 && c != b'"' && c != b'\\')
+        plain_word(half(0) | half(n - 4) << 32)
     }
 }
 
