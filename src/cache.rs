@@ -39,11 +39,7 @@ fn hash(s: &str) -> u64 {
         (a, b, c, d) = (step(a, word(x, 0)), step(b, word(x, 8)), step(c, word(x, 16)), step(d, word(x, 24)));
     }
     let mut h = a ^ b.rotate_left(16) ^ c.rotate_left(32) ^ d.rotate_left(48);
-    let mut words = blocks.remainder().chunks_exact(8);
-    for w in &mut words {
-        h = step(h, word(w, 0));
-    }
-    for &x in words.remainder() {
+    for &x in blocks.remainder() {
         h = (h ^ x as u64).wrapping_mul(P);
     }
     h

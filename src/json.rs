@@ -807,7 +807,12 @@ fn eight_digits(m: u32) -> u64 {
 #[cfg_attr(any(feature = "node", not(target_arch = "wasm32")), inline(always))]
 unsafe fn copy_short(dst: *mut u8, src: &[u8]) {
     let (n, s) = (src.len(), src.as_ptr());
-    if n >= 8 {
+    if !FAST {
+        // Less code, where size counts.
+        for i in 0..n {
+            copy_n::<1>(dst.add(i), s.add(i));
+        }
+    } else if n >= 8 {
         let mut i = 0;
         while i + 8 < n {
             copy_n::<8>(dst.add(i), s.add(i));
