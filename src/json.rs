@@ -1200,14 +1200,16 @@ impl Out {
     /// `k: "num/den"`, or `k: "num"` when `den` is 1 (a `Ratio`'s text), with no `String`
     /// made: an order record holds several ratios per line.
     pub fn k_fraction(&mut self, k: &str, num: i128, den: i128) {
-        let mut p = self.member(k, true);
-        p.ascii(*b"-", (num < 0) as usize);
+        self.key(k);
+        let mut p = Put::new(&mut self.0);
+        p.ascii(*b"\"-", 1 + (num < 0) as usize);
         p.uint128(num.unsigned_abs());
         if den != 1 {
             p.ascii(*b"/", 1);
             p.uint128(den.unsigned_abs());
         }
         p.ascii(*b"\"", 1);
+        self.1 = true;
     }
     pub fn k_bool(&mut self, k: &str, b: bool) {
         self.key(k);
