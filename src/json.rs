@@ -799,7 +799,8 @@ const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
 
 /// The decimal digits of `m`, zero-padded to at least `width`, at the end of `buf`: returns
 /// where they start. Without core::fmt, which is slow in wasm and whose padding and 128-bit
-/// paths cost KBs.
+/// paths cost KBs. (JSON numbers go by `Put::uint`; this pads, and takes any `u128`.)
+#[inline(never)]
 fn digits(buf: &mut [u8; 40], m: u128, width: usize) -> usize {
     let mut i = buf.len();
     // u64 arithmetic for every value the engine writes; u128 only beyond.
@@ -833,62 +834,252 @@ fn digits(buf: &mut [u8; 40], m: u128, width: usize) -> usize {
 pub fn push_digits(s: &mut String, m: u128, width: usize) {
     let mut buf = [b'0'; 40];
     let at = digits(&mut buf, m, width);
-    append_ascii(s, &[&buf[at..]]);
+    Put::new(s).bytes(&buf[at..]);
 }
 
-/// `s.push_str(t)`, faster for the short pieces JSON is made of: see `append_all`.
-pub fn append(s: &mut String, t: &str) {
-    append_all(s, &[t]);
-}
+/// Whether this build is for speed (the Node module, native builds) rather than size (the
+/// checkout module, under its 256,000-byte cap): there, numbers go by `digits` and strings
+/// are scanned byte by byte, in less code.
+const FAST: bool = cfg!(any(feature = "node", not(target_arch = "wasm32")));
 
-/// `s.push_str(p)` for each part, by a byte loop: in wasm `push_str` copies with
-/// `memory.copy`, which V8 runs as a call out to C, and `String::push` and `Vec::push` are
-/// calls (per char, per byte) in the size-optimised module. JSON is written in short pieces
-/// (keys, ids, digits), several at a time (`,"key":`), so they share one call.
-pub fn append_all(s: &mut String, parts: &[&str]) {
-    // SAFETY: whole `str`s keep the String UTF-8.
-    unsafe { push_parts(s, parts) }
-}
-
-/// `append_all` of byte runs that are whole `str`s or ASCII (digits made here, say), so
-/// that a key and its number go out in one call, with no UTF-8 check of the digits.
-fn append_ascii(s: &mut String, parts: &[&[u8]]) {
-    debug_assert!(parts.iter().all(|p| std::str::from_utf8(p).is_ok()));
-    // SAFETY: every caller passes `str` bytes or ASCII digits and signs.
-    unsafe { push_parts(s, parts) }
-}
-
-/// # Safety
-/// Each part must be UTF-8 on its own.
+/// `m` (below 10^8) as eight digits, zero-padded, one per byte (its value, not yet ASCII)
+/// and the first in the lowest byte, as a little-endian store writes them. Made by
+/// multiplies on lanes of one u64, with no table: halves of four digits in 32-bit lanes,
+/// each split into pairs in 16-bit lanes, each into digits in bytes. `x * 10486 >> 20` is
+/// `x / 100` for `x < 10^4`, `x * 103 >> 10` is `x / 10` for `x < 100`; no lane overflows.
 #[inline(always)]
-unsafe fn push_parts<P: AsRef<[u8]>>(s: &mut String, parts: &[P]) {
-    let mut n = 0;
-    for p in parts {
-        n += p.as_ref().len();
+fn eight_digits(m: u32) -> u64 {
+    let x = (m / 10_000) as u64 | ((m % 10_000) as u64) << 32;
+    let hundreds = ((x * 10_486) >> 20) & 0x0000_007f_0000_007f;
+    let x = hundreds | (x - hundreds * 100) << 16;
+    let tens = ((x * 103) >> 10) & 0x000f_000f_000f_000f;
+    tens | (x - tens * 10) << 8
+}
+
+/// Copies `src` to `dst` a word at a time, its last word overlapping the one before (no
+/// byte past either end is touched): a byte loop took most of the time of writing JSON,
+/// and `copy_from_slice` would be a `memory.copy` (in V8, a call out of wasm).
+///
+/// # Safety
+/// `dst` must have room for `src.len()` bytes, and not overlap `src`.
+#[cfg_attr(any(feature = "node", not(target_arch = "wasm32")), inline(always))]
+unsafe fn copy_short(dst: *mut u8, src: &[u8]) {
+    let (n, s) = (src.len(), src.as_ptr());
+    if !FAST {
+        // Less code, where size counts.
+        for i in 0..n {
+            copy_n::<1>(dst.add(i), s.add(i));
+        }
+    } else if n >= 8 {
+        let mut i = 0;
+        while i + 8 < n {
+            copy_n::<8>(dst.add(i), s.add(i));
+            i += 8;
+        }
+        copy_n::<8>(dst.add(n - 8), s.add(n - 8));
+    } else if n >= 4 {
+        copy_n::<4>(dst, s);
+        copy_n::<4>(dst.add(n - 4), s.add(n - 4));
+    } else if n > 0 {
+        // One to three bytes: the first, the middle and the last.
+        copy_n::<1>(dst, s);
+        copy_n::<1>(dst.add(n / 2), s.add(n / 2));
+        copy_n::<1>(dst.add(n - 1), s.add(n - 1));
     }
-    if s.capacity() - s.len() < n {
-        s.reserve(n);
+}
+
+/// Copies `N` bytes, unaligned.
+///
+/// # Safety
+/// Both ranges must be valid for `N` bytes.
+#[inline(always)]
+unsafe fn copy_n<const N: usize>(dst: *mut u8, src: *const u8) {
+    dst.cast::<[u8; N]>().write_unaligned(src.cast::<[u8; N]>().read_unaligned());
+}
+
+/// A write at the end of a `String`, straight into its buffer: fixed-size stores and
+/// word-wise copies, each after one compare for room. (`push_str` is a `memory.copy`, which
+/// V8 runs as a call out of wasm, and `push` a call per byte in the size-optimised module.)
+/// A store may write a few bytes past those it keeps: spare room, written over by the next.
+/// Only whole `str`s and ASCII are written; the text's length is set when it is dropped.
+/// Its larger steps are inlined in the Node module and native builds only: in the checkout
+/// module, under its size cap, an inlined copy at each call cost KBs.
+struct Put<'a> {
+    v: &'a mut Vec<u8>,
+    /// `v`'s buffer and capacity, kept apart (in registers, wasm locals): else each store to
+    /// the buffer might, for all the compiler knows, have changed them.
+    buf: *mut u8,
+    cap: usize,
+    at: usize,
+}
+
+impl<'a> Put<'a> {
+    #[inline(always)]
+    fn new(s: &'a mut String) -> Put<'a> {
+        // SAFETY: a `Put` writes only whole `str`s and ASCII, so the text stays UTF-8.
+        let v = unsafe { s.as_mut_vec() };
+        Put { at: v.len(), buf: v.as_mut_ptr(), cap: v.capacity(), v }
     }
-    // SAFETY: the caller vouches for UTF-8; `reserve` made the room.
-    let v = s.as_mut_vec();
-    let (mut len, out) = (v.len(), v.as_mut_ptr());
-    for p in parts {
-        for &c in p.as_ref() {
-            *out.add(len) = c;
-            len += 1;
+
+    /// Room for `n` bytes at `at`.
+    #[inline(always)]
+    fn room(&mut self, n: usize) {
+        if self.cap - self.at < n {
+            grow(self.v, self.at, n);
+            self.sync();
         }
     }
-    v.set_len(len);
+
+    /// Takes up `v` again after a call changed it (its length is where to go on).
+    #[inline(always)]
+    fn sync(&mut self) {
+        (self.buf, self.cap, self.at) = (self.v.as_mut_ptr(), self.v.capacity(), self.v.len());
+    }
+
+    /// Stores `w` (ASCII) and keeps its first `keep` bytes.
+    #[inline(always)]
+    fn ascii<const N: usize>(&mut self, w: [u8; N], keep: usize) {
+        debug_assert!(w.is_ascii() && keep <= N);
+        self.room(N);
+        // SAFETY: `room` made room for `N` bytes at `at`.
+        unsafe { self.buf.add(self.at).cast::<[u8; N]>().write_unaligned(w) };
+        self.at += keep.min(N);
+    }
+
+    /// Copies `b`: a whole `str`, or ASCII.
+    #[cfg_attr(any(feature = "node", not(target_arch = "wasm32")), inline(always))]
+    fn bytes(&mut self, b: &[u8]) {
+        self.room(b.len());
+        // SAFETY: `room` made room for `b` at `at`, in the text's own buffer (not `b`).
+        unsafe { copy_short(self.buf.add(self.at), b) };
+        self.at += b.len();
+    }
+
+    #[inline(always)]
+    fn str(&mut self, s: &str) {
+        self.bytes(s.as_bytes());
+    }
+
+    /// `"`, after a comma if `comma`.
+    #[inline(always)]
+    fn quote(&mut self, comma: bool) {
+        // Two bytes stored either way: the second of `",` is spare room.
+        self.ascii(if comma { *b",\"" } else { *b"\"," }, 1 + comma as usize);
+    }
+
+    #[cfg_attr(any(feature = "node", not(target_arch = "wasm32")), inline(always))]
+    fn int(&mut self, n: i64) {
+        self.ascii(*b"-", (n < 0) as usize);
+        self.uint(n.unsigned_abs());
+    }
+
+    /// `m` in decimal, by groups of eight digits, each in one store: a 64-bit division (slow
+    /// in wasm) only for numbers from 10^8 (timestamps: one).
+    #[cfg_attr(any(feature = "node", not(target_arch = "wasm32")), inline(always))]
+    fn uint(&mut self, m: u64) {
+        const E8: u64 = 100_000_000;
+        if !FAST {
+            self.long(m as u128);
+        } else if m < E8 {
+            self.eight(m as u32, false);
+        } else if m < E8 * E8 {
+            self.eight((m / E8) as u32, false);
+            self.eight((m % E8) as u32, true);
+        } else {
+            self.long(m as u128);
+        }
+    }
+
+    /// `m` (below 10^8) in decimal: all eight digits if `padded`, else without leading zeros
+    /// (one digit kept for 0). These are the zero bytes at the low end of `eight_digits`.
+    #[inline(always)]
+    fn eight(&mut self, m: u32, padded: bool) {
+        const ZEROS: u64 = u64::from_ne_bytes([b'0'; 8]);
+        let d = eight_digits(m);
+        let skip = if padded { 0 } else { (d.trailing_zeros() / 8).min(7) };
+        self.ascii(((d | ZEROS) >> (8 * skip)).to_le_bytes(), 8 - skip as usize);
+    }
+
+    #[cfg_attr(any(feature = "node", not(target_arch = "wasm32")), inline(always))]
+    fn uint128(&mut self, m: u128) {
+        match u64::try_from(m) {
+            Ok(m) => self.uint(m),
+            Err(_) => self.long(m),
+        }
+    }
+
+    /// Numbers from 10^16, which the engine writes in no state (and any, in the checkout module).
+    #[inline(always)]
+    fn long(&mut self, m: u128) {
+        long(self.v, self.at, m);
+        self.sync();
+    }
 }
 
-/// Whether `s` goes out as it is between quotes: most strings (ids, codes, dates).
-#[inline(always)]
-fn plain(s: &str) -> bool {
-    let mut ok = true;
-    for &c in s.as_bytes() {
-        ok &= c >= 0x20 && c != b'"' && c != b'\\';
+// `grow` and `long` are out of line and return nothing (no tuple, no buffer on the stack):
+// in wasm either would make every writer they are inlined into keep a frame in memory.
+
+/// Room for `n` more bytes after the first `at` of `v`, written but not yet in its length.
+#[cold]
+#[inline(never)]
+fn grow(v: &mut Vec<u8>, at: usize, n: usize) {
+    // SAFETY: the bytes up to `at` are written (whole `str`s and ASCII, within the capacity),
+    // so the text is UTF-8, and `reserve` moves them all.
+    unsafe { v.set_len(at) };
+    v.reserve(n);
+}
+
+/// `m` in decimal after the first `at` bytes of `v` (as `grow`), by `digits`.
+#[inline(never)]
+fn long(v: &mut Vec<u8>, at: usize, m: u128) {
+    // SAFETY: as in `grow`.
+    unsafe { v.set_len(at) };
+    let mut buf = [b'0'; 40];
+    let start = digits(&mut buf, m, 1);
+    v.extend_from_slice(buf.get(start..).unwrap_or_default());
+}
+
+impl Drop for Put<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        // SAFETY: up to `at`, within the capacity (`room`), whole `str`s and ASCII were written.
+        unsafe { self.v.set_len(self.at) }
     }
-    ok
+}
+
+/// Whether `s` goes out as it is between quotes: most strings (ids, codes, dates). Eight
+/// bytes at a step, the last step overlapping the one before, as `copy_short` copies.
+#[cfg_attr(any(feature = "node", not(target_arch = "wasm32")), inline(always))]
+fn plain(s: &str) -> bool {
+    let (b, n) = (s.as_bytes(), s.len());
+    if !FAST || n < 4 {
+        return b.iter().all(|&c| c >= 0x20 && c != b'"' && c != b'\\');
+    }
+    let word = |i: usize| b.get(i..i + 8).map_or(0, |w| u64::from_le_bytes(w.try_into().unwrap_or_default()));
+    let half = |i: usize| b.get(i..i + 4).map_or(0, |w| u32::from_le_bytes(w.try_into().unwrap_or_default()) as u64);
+    if n >= 8 {
+        let mut i = 0;
+        while i + 8 < n {
+            if !plain_word(word(i)) {
+                return false;
+            }
+            i += 8;
+        }
+        plain_word(word(n - 8))
+    } else {
+        plain_word(half(0) | half(n - 4) << 32)
+    }
+}
+
+/// Whether no byte of `w` is below 0x20, `"` or `\`, by lanes of a u64: `x - n * 0x01.. &
+/// !x & 0x80..` is nonzero if and only if a byte of `x` is below `n` (for `n` up to 0x80),
+/// and a byte is `c` where `x ^ c * 0x01..` has a zero byte.
+#[inline(always)]
+fn plain_word(w: u64) -> bool {
+    const ONES: u64 = u64::MAX / 255;
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * n as u64) & !x & (ONES * 0x80);
+    let not = |c: u8| below(w ^ (ONES * c as u64), 1);
+    below(w, 0x20) | not(b'"') | not(b'\\') == 0
 }
 
 /// Appends `s` as a JSON string to a list's text, after a comma if the list has items.
@@ -925,50 +1116,62 @@ impl Out {
     pub fn with_capacity(n: usize) -> Out {
         Out(String::with_capacity(n), false)
     }
+    /// Writes `c` (ASCII) and whether a comma goes before what comes next.
+    fn punct(&mut self, c: u8, then_comma: bool) {
+        Put::new(&mut self.0).ascii([c], 1);
+        self.1 = then_comma;
+    }
     fn comma(&mut self) {
-        if self.1 {
-            append(&mut self.0, ",");
-        }
+        Put::new(&mut self.0).ascii(*b",", self.1 as usize);
         self.1 = true;
     }
     pub fn open(&mut self) {
-        append(&mut self.0, "{");
-        self.1 = false;
+        self.punct(b'{', false);
     }
     pub fn close(&mut self) {
-        append(&mut self.0, "}");
-        self.1 = true;
+        self.punct(b'}', true);
     }
     pub fn open_array(&mut self) {
-        append(&mut self.0, "[");
-        self.1 = false;
+        self.punct(b'[', false);
     }
     pub fn close_array(&mut self) {
-        append(&mut self.0, "]");
-        self.1 = true;
+        self.punct(b']', true);
+    }
+    /// A member up to its value, the comma (if needed) to the `":`, and for a string value its
+    /// opening quote, all in one write; what follows is its value (no comma before it).
+    #[inline(always)]
+    fn member(&mut self, k: &str, quoted: bool) -> Put<'_> {
+        let comma = std::mem::replace(&mut self.1, true);
+        let mut p = Put::new(&mut self.0);
+        p.quote(comma);
+        p.str(k);
+        p.ascii(*b"\":\"\"", 2 + quoted as usize);
+        p
     }
     /// Starts an object member: the comma if needed, the key and the colon.
     pub fn key(&mut self, k: &str) {
-        append_all(&mut self.0, &[if self.1 { ",\"" } else { "\"" }, k, "\":"]);
+        self.member(k, false);
         self.1 = false;
     }
     /// Starts an object member whose key is data (an id), escaped.
     pub fn key_escaped(&mut self, k: &str) {
         self.comma();
         self.str(k);
-        append(&mut self.0, ":");
-        self.1 = false;
+        self.punct(b':', false);
     }
     /// Starts an array item.
     pub fn item(&mut self) {
         self.comma();
         self.1 = false;
     }
-    /// An array item that is a string, its comma (if any) in the same append.
+    /// An array item that is a string, its comma (if any) in the same write.
     pub fn item_str(&mut self, s: &str) {
         if plain(s) {
-            append_all(&mut self.0, &[if self.1 { ",\"" } else { "\"" }, s, "\""]);
-            self.1 = true;
+            let comma = std::mem::replace(&mut self.1, true);
+            let mut p = Put::new(&mut self.0);
+            p.quote(comma);
+            p.str(s);
+            p.ascii(*b"\"", 1);
         } else {
             self.item();
             self.escaped(s);
@@ -976,7 +1179,10 @@ impl Out {
     }
     pub fn str(&mut self, s: &str) {
         if plain(s) {
-            append_all(&mut self.0, &["\"", s, "\""]);
+            let mut p = Put::new(&mut self.0);
+            p.ascii(*b"\"", 1);
+            p.str(s);
+            p.ascii(*b"\"", 1);
             self.1 = true;
         } else {
             self.escaped(s);
@@ -984,9 +1190,9 @@ impl Out {
     }
     #[inline(never)]
     fn escaped(&mut self, s: &str) {
-        // Only strings with something to escape come here; the opening quote goes out with
-        // the first run.
-        let mut quote = "\"";
+        // Only strings with something to escape come here.
+        let mut p = Put::new(&mut self.0);
+        p.ascii(*b"\"", 1);
         let mut start = 0;
         for (i, &c) in s.as_bytes().iter().enumerate() {
             let esc: &str = match c {
@@ -1000,43 +1206,30 @@ impl Out {
                 0..=0x1f => "",
                 _ => continue,
             };
-            append_all(&mut self.0, &[quote, sub(s, start..i)]);
-            quote = "";
+            p.str(sub(s, start..i));
             if esc.is_empty() {
-                const HEX: &str = "0123456789abcdef";
-                let (hi, lo) = ((c >> 4) as usize, (c & 15) as usize);
-                append_all(&mut self.0, &["\\u00", sub(HEX, hi..hi + 1), sub(HEX, lo..lo + 1)]);
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                p.ascii([b'\\', b'u', b'0', b'0', HEX[(c >> 4) as usize], HEX[(c & 15) as usize]], 6);
             } else {
-                append(&mut self.0, esc);
+                p.str(esc);
             }
             start = i + 1;
         }
-        append_all(&mut self.0, &[quote, sub(s, start..), "\""]);
+        p.str(sub(s, start..));
+        p.ascii(*b"\"", 1);
         self.1 = true;
     }
     pub fn int(&mut self, n: i64) {
-        self.int_after([b"", b"", b""], n);
-    }
-    /// `before` (ASCII or whole `str`s: a member's `,"key":`) and `n`, in one append.
-    fn int_after(&mut self, before: [&[u8]; 3], n: i64) {
-        let mut buf = [b'0'; 40];
-        let mut at = digits(&mut buf, n.unsigned_abs() as u128, 1);
-        if n < 0 {
-            at -= 1;
-            buf[at] = b'-';
-        }
-        append_ascii(&mut self.0, &[before[0], before[1], before[2], &buf[at..]]);
+        Put::new(&mut self.0).int(n);
         self.1 = true;
     }
     pub fn bool(&mut self, b: bool) {
-        self.0.push_str(if b { "true" } else { "false" });
-        self.1 = true;
+        self.raw(if b { "true" } else { "false" });
     }
     pub fn null(&mut self) {
-        self.0.push_str("null");
-        self.1 = true;
+        self.raw("null");
     }
-    /// Already-encoded JSON.
+    /// Already-encoded JSON (long, as a rule: by `push_str`).
     pub fn raw(&mut self, json: &str) {
         self.0.push_str(json);
         self.1 = true;
@@ -1049,30 +1242,38 @@ impl Out {
     }
 
     // Members, for brevity in the writers.
+    // The common members, `k_str` and `k_int`, in one write where speed counts; in the
+    // checkout module as the key and then the value, in less code.
     pub fn k_str(&mut self, k: &str, s: &str) {
-        if plain(s) {
-            // The member in one append.
-            append_all(&mut self.0, &[if self.1 { ",\"" } else { "\"" }, k, "\":\"", s, "\""]);
-            self.1 = true;
+        if FAST && plain(s) {
+            let mut p = self.member(k, true);
+            p.str(s);
+            p.ascii(*b"\"", 1);
         } else {
             self.key(k);
-            self.escaped(s);
+            self.str(s);
         }
     }
     pub fn k_int(&mut self, k: &str, n: i64) {
-        let sep: &[u8] = if self.1 { b",\"" } else { b"\"" };
-        self.int_after([sep, k.as_bytes(), b"\":"], n);
+        if FAST {
+            self.member(k, false).int(n);
+        } else {
+            self.key(k);
+            self.int(n);
+        }
     }
-    /// `k: "num/den"`, or `k: "num"` when `den` is 1 (a `Ratio`'s text), made on the stack:
-    /// an order record holds several ratios per line, and a `String` each was an allocation.
+    /// `k: "num/den"`, or `k: "num"` when `den` is 1 (a `Ratio`'s text), with no `String`
+    /// made: an order record holds several ratios per line.
     pub fn k_fraction(&mut self, k: &str, num: i128, den: i128) {
-        let (mut n, mut d) = ([b'0'; 40], [b'0'; 40]);
-        let n_at = digits(&mut n, num.unsigned_abs(), 1);
-        let d_at = if den == 1 { d.len() } else { digits(&mut d, den.unsigned_abs(), 1) };
-        let over: &[u8] = if den == 1 { b"" } else { b"/" };
-        let sign: &[u8] = if num < 0 { b"-" } else { b"" };
-        let sep: &[u8] = if self.1 { b",\"" } else { b"\"" };
-        append_ascii(&mut self.0, &[sep, k.as_bytes(), b"\":\"", sign, &n[n_at..], over, &d[d_at..], b"\""]);
+        self.key(k);
+        let mut p = Put::new(&mut self.0);
+        p.ascii(*b"\"-", 1 + (num < 0) as usize);
+        p.uint128(num.unsigned_abs());
+        if den != 1 {
+            p.ascii(*b"/", 1);
+            p.uint128(den.unsigned_abs());
+        }
+        p.ascii(*b"\"", 1);
         self.1 = true;
     }
     pub fn k_bool(&mut self, k: &str, b: bool) {
@@ -1399,6 +1600,29 @@ mod tests {
             o.k_fraction("r", num, den);
             let text = if den == 1 { num.to_string() } else { format!("{num}/{den}") };
             assert_eq!(o.0, format!("{{\"a\":1,\"r\":\"{text}\""));
+        }
+    }
+
+    /// Word-wise scans and copies at every length, with something to escape at every place.
+    #[test]
+    fn strings_of_every_length() {
+        for len in 0..40 {
+            let base: String = "abcdefghijé".chars().cycle().take(len).collect();
+            let mut o = Out::new();
+            o.open();
+            o.k_str(&base, &base);
+            o.item_str(&base);
+            assert_eq!(o.0, format!("{{\"{base}\":\"{base}\",\"{base}\""));
+            for at in 0..len {
+                for c in ['"', '\\', '\u{0}', '\u{1f}', ' ', '\u{7f}', '~'] {
+                    let mut b: Vec<char> = base.chars().collect();
+                    b[at] = c;
+                    let s: String = b.into_iter().collect();
+                    let mut o = Out::new();
+                    o.str(&s);
+                    assert_eq!(o.0, serde_json::to_string(&s).unwrap(), "{s:?}");
+                }
+            }
         }
     }
 
