@@ -58,31 +58,53 @@ fn core(program: &str, zone: &str, secret: &str) -> Result<Core, Error> {
 }
 
 impl Engine {
-    /// `f` of the four texts of the given byte lengths in the input buffer.
-    fn with_input(&self, lens: [usize; 4], f: impl Fn([&str; 4]) -> Result<String, JsError>) -> Result<String, JsError> {
+    /// `f` of the four byte runs of the given lengths in the input buffer.
+    fn with_input(&self, lens: [usize; 4], f: impl Fn([&[u8]; 4]) -> Result<String, JsError>) -> Result<String, JsError> {
         // `f` never calls `input`, the one borrower of the buffer for writing.
         let bytes = self.2.borrow();
-        let mut texts = [""; 4];
+        let mut parts: [&[u8]; 4] = [b""; 4];
         let mut at = 0;
-        for (t, len) in texts.iter_mut().zip(lens) {
-            *t = bytes.get(at..at + len).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or("\u{0}");
+        for (p, len) in parts.iter_mut().zip(lens) {
+            *p = bytes.get(at..at + len).unwrap_or(b"\0");
             at += len;
         }
-        // A part that was not UTF-8 (or past the end) reads as a NUL: a JSON syntax error of
-        // the part it stands for, named as usual.
-        f(texts)
+        f(parts)
     }
 
-    /// A state from JSON text: from the cache when this engine wrote exactly that text.
-    fn state(&self, json: &str) -> Result<Option<Account>, JsError> {
+    /// A state from its JSON: from the cache when this engine wrote exactly that text.
+    fn state(&self, json: &[u8]) -> Result<Option<Account>, JsError> {
         if json.is_empty() {
             return Ok(None);
         }
         if let Some(a) = self.1.borrow_mut().get(json) {
             return Ok(Some(a));
         }
-        decode(json, Account::read)
+        decode(text(json), Account::read)
     }
+
+    fn apply_state(&self, state: &[u8], order: &str, event: &str, stock: &str) -> Result<String, JsError> {
+        let room = state.len() + 1024;
+        let state = self.state(state)?;
+        let order = decode(order, OrderRecord::read)?;
+        let event = self.0.parse_event(event).map_err(js_error)?;
+        let stock = (!stock.is_empty()).then(|| decode_map(stock, count)).transpose()?;
+        let out = self.0.apply_with(state, order, &event, stock.as_ref()).map_err(js_error)?;
+        let (text, state) = out.write_parts(room);
+        // The cache keeps the account itself (`out` is done with) and a copy of its text.
+        self.1.borrow_mut().put(crate::json::sub(&text, ..state), out.state);
+        Ok(text)
+    }
+
+    fn quote_state(&self, state: &[u8], cart: &str) -> Result<String, JsError> {
+        let state = self.state(state)?;
+        Ok(self.0.quote(state.as_ref(), cart).map_err(js_error)?.to_json())
+    }
+}
+
+/// A part of the input as text. One that is not UTF-8 (or past the end) reads as a NUL: a
+/// JSON syntax error of the part it stands for, named as usual.
+fn text(b: &[u8]) -> &str {
+    std::str::from_utf8(b).unwrap_or("\u{0}")
 }
 
 #[wasm_bindgen]
@@ -109,16 +131,7 @@ impl Engine {
     /// const { entries, effects } = JSON.parse(rest);
     /// ```
     pub fn apply(&self, state: &str, order: &str, event: &str, stock: &str) -> Result<String, JsError> {
-        let room = state.len() + 1024;
-        let state = self.state(state)?;
-        let order = decode(order, OrderRecord::read)?;
-        let event = self.0.parse_event(event).map_err(js_error)?;
-        let stock = (!stock.is_empty()).then(|| decode_map(stock, count)).transpose()?;
-        let out = self.0.apply_with(state, order, &event, stock.as_ref()).map_err(js_error)?;
-        let (text, state) = out.write_parts(room);
-        // The cache keeps the account itself (`out` is done with) and a copy of its text.
-        self.1.borrow_mut().put(crate::json::sub(&text, ..state), out.state);
-        Ok(text)
+        self.apply_state(state.as_bytes(), order, event, stock)
     }
 
     /// Room for `len` bytes of input in the wasm memory: the host writes the UTF-8 of the
@@ -135,19 +148,20 @@ impl Engine {
     /// `apply` of the texts in the input: the byte lengths of state, order, event and stock.
     #[wasm_bindgen(js_name = applyInput)]
     pub fn apply_input(&self, state: usize, order: usize, event: usize, stock: usize) -> Result<String, JsError> {
-        self.with_input([state, order, event, stock], |[s, o, e, k]| self.apply(s, o, e, k))
+        // The state stays bytes: a cache hit needs no UTF-8 check.
+        self.with_input([state, order, event, stock], |[s, o, e, k]| self.apply_state(s, text(o), text(e), text(k)))
     }
 
     /// `applyBatch` of the texts in the input: the byte lengths of states, orders, events, stock.
     #[wasm_bindgen(js_name = applyBatchInput)]
     pub fn apply_batch_input(&self, states: usize, orders: usize, events: usize, stock: usize) -> Result<String, JsError> {
-        self.with_input([states, orders, events, stock], |[s, o, e, k]| self.apply_batch(s, o, e, k))
+        self.with_input([states, orders, events, stock], |[s, o, e, k]| self.apply_batch(text(s), text(o), text(e), text(k)))
     }
 
     /// `quote` of the texts in the input: the byte lengths of state and cart.
     #[wasm_bindgen(js_name = quoteInput)]
     pub fn quote_input(&self, state: usize, cart: usize) -> Result<String, JsError> {
-        self.with_input([state, cart, 0, 0], |[s, c, _, _]| self.quote(s, c))
+        self.with_input([state, cart, 0, 0], |[s, c, _, _]| self.quote_state(s, text(c)))
     }
 
     /// Applies an array of events to many accounts in one call: `states` maps customer to
@@ -172,8 +186,7 @@ impl Engine {
     /// const { points, coupons } = JSON.parse(engine.quote(stateJson, cartJson));
     /// ```
     pub fn quote(&self, state: &str, cart: &str) -> Result<String, JsError> {
-        let state = self.state(state)?;
-        Ok(self.0.quote(state.as_ref(), cart).map_err(js_error)?.to_json())
+        self.quote_state(state.as_bytes(), cart)
     }
 
     /// The account view (balance, pending, tier, next expiry, coupons) of a state.
@@ -182,7 +195,7 @@ impl Engine {
     /// const view = JSON.parse(engine.view(stateJson));
     /// ```
     pub fn view(&self, state: &str) -> Result<String, JsError> {
-        let state = self.state(state)?.ok_or_else(|| js_error(Error::new("invalid_state", "", "a state is required")))?;
+        let state = self.state(state.as_bytes())?.ok_or_else(|| js_error(Error::new("invalid_state", "", "a state is required")))?;
         Ok(self.0.view(&state).to_json())
     }
 }

@@ -76,7 +76,7 @@ fn main() {
     cache.put(&own, Account::read(&loyalty_engine::decode::parse("invalid_state", &own).unwrap(), Path::Root("")).unwrap());
     let mut apply_cached = |n: usize| {
         for e in events.iter().cycle().take(n) {
-            let s = match cache.get(&own) {
+            let s = match cache.get(own.as_bytes()) {
                 Some(a) => a,
                 None => Account::read(&loyalty_engine::decode::parse("invalid_state", &own).unwrap(), Path::Root("")).unwrap(),
             };
