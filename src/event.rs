@@ -258,7 +258,7 @@ fn order(o: &Obj, program: &Program) -> Result<Order> {
         }
         let unit_price = s.take(l.parsed("unit_price", |s| crate::money::parse_amount(s, program.exponent))).ok_or_else(|| s.first_or(l.err("unit_price", "is required")))?;
         let discount = amount(&l, "discount", program)?;
-        let gross = unit_price.checked_mul(quantity).ok_or_else(|| s.first_or(l.err("unit_price", "is too large")))?;
+        let gross = crate::money::mul(unit_price, quantity).ok_or_else(|| s.first_or(l.err("unit_price", "is too large")))?;
         if discount > gross {
             return Err(s.first_or(l.err("discount", "is larger than the line's price times quantity")));
         }
@@ -407,7 +407,7 @@ mod direct {
         }
         // The id, quantity and unit price are required; the quantity is 1 to 1000000; the
         // discount is at most the gross.
-        let gross = l.unit_price.checked_mul(l.quantity).unwrap_or(-1);
+        let gross = crate::money::mul(l.unit_price, l.quantity).unwrap_or(-1);
         check(seen & 0b110001 == 0b110001 && (1..=1_000_000).contains(&l.quantity) && l.discount <= gross)
     }
 
