@@ -55,7 +55,7 @@ pub struct Order {
 
 #[derive(Debug, Clone, Default)]
 pub struct Line {
-    pub id: String,
+    pub id: Short,
     pub sku: Option<Short>,
     pub product_id: Option<Short>,
     pub categories: Vec<Short>,
@@ -66,13 +66,20 @@ pub struct Line {
 
 /// A line's sku, product id or category: up to 22 bytes (they are rarely longer) kept in
 /// place of the pointer a `String` has, so that reading an order allocates nothing for them.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Short(Repr);
 
 #[derive(Clone)]
 enum Repr {
     Inline { len: u8, bytes: [u8; 22] },
     Heap(Box<str>),
+}
+
+/// Empty, inline: a `Line` is built in place from its default.
+impl Default for Repr {
+    fn default() -> Repr {
+        Repr::Inline { len: 0, bytes: [0; 22] }
+    }
 }
 
 impl From<&str> for Short {
@@ -263,12 +270,12 @@ fn order(o: &Obj, program: &Program) -> Result<Order> {
             return Err(s.first_or(l.err("discount", "is larger than the line's price times quantity")));
         }
         let id = s.take(l.str("id"));
-        if lines.iter().any(|x| x.id == id) {
+        if lines.iter().any(|x| *x.id == id) {
             return Err(s.first_or(l.err("id", format!("duplicate line id \"{id}\""))));
         }
         let short = |v: Option<String>| v.as_deref().map(Short::from);
         let categories = s.take(l.str_list("categories")).iter().map(|c| c.as_str().into()).collect();
-        lines.push(Line { id, sku: short(s.take(l.opt_str("sku"))), product_id: short(s.take(l.opt_str("product_id"))), categories, quantity, unit_price, discount });
+        lines.push(Line { id: id.as_str().into(), sku: short(s.take(l.opt_str("sku"))), product_id: short(s.take(l.opt_str("product_id"))), categories, quantity, unit_price, discount });
     }
     s.finish(Order {
         id: s.take(o.opt_str("id")).unwrap_or_else(|| "cart".into()),
@@ -396,7 +403,7 @@ mod direct {
         r.enter_object()?;
         while let Some(i) = field(r, &mut seen, &LINE)? {
             match i {
-                0 => text(r, &mut l.id)?,
+                0 => l.id = r.str()?.into(),
                 1 => l.sku = Some(r.str()?.into()),
                 2 => l.product_id = Some(r.str()?.into()),
                 3 => strings(r, &mut l.categories)?,
