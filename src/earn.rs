@@ -91,7 +91,7 @@ pub fn compute(program: &Program, order: &Order, goods: i64, rate: Ratio, multip
         let basis = Ratio::int(l.net()).checked_mul(tax_factor).ok_or_else(|| overflow("order.lines"))?;
         let points = basis.checked_mul(per_minor).and_then(|p| p.checked_mul(m)).ok_or_else(|| overflow("order.lines"))?;
         exact = exact.checked_add(points).ok_or_else(|| overflow("order.lines"))?;
-        lines.push(LineEarn { id: l.id.clone(), quantity: l.quantity, basis, points, multiplier: m, refunded: 0 });
+        lines.push(LineEarn { id: l.id.to_string(), quantity: l.quantity, basis, points, multiplier: m, refunded: 0 });
     }
     if e.include_shipping && order.shipping > 0 {
         let basis = Ratio::int(order.shipping);

@@ -55,7 +55,7 @@ pub struct Order {
 
 #[derive(Debug, Clone, Default)]
 pub struct Line {
-    pub id: String,
+    pub id: Short,
     pub sku: Option<Short>,
     pub product_id: Option<Short>,
     pub categories: Vec<Short>,
@@ -66,13 +66,20 @@ pub struct Line {
 
 /// A line's sku, product id or category: up to 22 bytes (they are rarely longer) kept in
 /// place of the pointer a `String` has, so that reading an order allocates nothing for them.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Short(Repr);
 
 #[derive(Clone)]
 enum Repr {
     Inline { len: u8, bytes: [u8; 22] },
     Heap(Box<str>),
+}
+
+/// Empty, inline: a `Line` is built in place from its default.
+impl Default for Repr {
+    fn default() -> Repr {
+        Repr::Inline { len: 0, bytes: [0; 22] }
+    }
 }
 
 impl From<&str> for Short {
@@ -258,17 +265,17 @@ fn order(o: &Obj, program: &Program) -> Result<Order> {
         }
         let unit_price = s.take(l.parsed("unit_price", |s| crate::money::parse_amount(s, program.exponent))).ok_or_else(|| s.first_or(l.err("unit_price", "is required")))?;
         let discount = amount(&l, "discount", program)?;
-        let gross = unit_price.checked_mul(quantity).ok_or_else(|| s.first_or(l.err("unit_price", "is too large")))?;
+        let gross = crate::money::mul(unit_price, quantity).ok_or_else(|| s.first_or(l.err("unit_price", "is too large")))?;
         if discount > gross {
             return Err(s.first_or(l.err("discount", "is larger than the line's price times quantity")));
         }
         let id = s.take(l.str("id"));
-        if lines.iter().any(|x| x.id == id) {
+        if lines.iter().any(|x| *x.id == id) {
             return Err(s.first_or(l.err("id", format!("duplicate line id \"{id}\""))));
         }
         let short = |v: Option<String>| v.as_deref().map(Short::from);
         let categories = s.take(l.str_list("categories")).iter().map(|c| c.as_str().into()).collect();
-        lines.push(Line { id, sku: short(s.take(l.opt_str("sku"))), product_id: short(s.take(l.opt_str("product_id"))), categories, quantity, unit_price, discount });
+        lines.push(Line { id: id.as_str().into(), sku: short(s.take(l.opt_str("sku"))), product_id: short(s.take(l.opt_str("product_id"))), categories, quantity, unit_price, discount });
     }
     s.finish(Order {
         id: s.take(o.opt_str("id")).unwrap_or_else(|| "cart".into()),
@@ -396,7 +403,7 @@ mod direct {
         r.enter_object()?;
         while let Some(i) = field(r, &mut seen, &LINE)? {
             match i {
-                0 => text(r, &mut l.id)?,
+                0 => l.id = r.str()?.into(),
                 1 => l.sku = Some(r.str()?.into()),
                 2 => l.product_id = Some(r.str()?.into()),
                 3 => strings(r, &mut l.categories)?,
@@ -407,7 +414,7 @@ mod direct {
         }
         // The id, quantity and unit price are required; the quantity is 1 to 1000000; the
         // discount is at most the gross.
-        let gross = l.unit_price.checked_mul(l.quantity).unwrap_or(-1);
+        let gross = crate::money::mul(l.unit_price, l.quantity).unwrap_or(-1);
         check(seen & 0b110001 == 0b110001 && (1..=1_000_000).contains(&l.quantity) && l.discount <= gross)
     }
 

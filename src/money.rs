@@ -33,7 +33,7 @@ pub fn parse_amount(s: &str, exp: u32) -> Result<i64, String> {
         return Err(format!("\"{s}\" has {scale} decimals, the currency allows {exp}"));
     }
     let n = digits_value(&[units, minor]).and_then(|n| i64::try_from(n).ok()).ok_or_else(|| too_large(s))?;
-    n.checked_mul(10i64.pow(exp - scale)).ok_or_else(|| too_large(s))
+    mul(n, 10i64.pow(exp - scale)).ok_or_else(|| too_large(s))
 }
 
 /// `parse_amount` in one pass, for the usual amount: at most 18 bytes (so its digits fit
@@ -59,7 +59,16 @@ fn short_amount(s: &[u8], exp: u32) -> Option<i64> {
     if (point.is_some() && scale == 0) || scale > exp as usize {
         return None;
     }
-    n.checked_mul(10i64.pow(exp - scale as u32))
+    mul(n, 10i64.pow(exp - scale as u32))
+}
+
+/// `a.checked_mul(b)`, without its 128-bit multiply (a libcall, `__multi3`, in wasm32) when
+/// the operands have 65 leading zero bits between them: their product is below 2^63.
+pub fn mul(a: i64, b: i64) -> Option<i64> {
+    if a.unsigned_abs().leading_zeros() + b.unsigned_abs().leading_zeros() >= 65 {
+        return Some(a.wrapping_mul(b));
+    }
+    a.checked_mul(b)
 }
 
 fn too_large(s: &str) -> String {
@@ -112,6 +121,18 @@ pub fn parse_decimal(s: &str) -> Result<(&str, &str), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mul_is_checked_mul() {
+        let v = [0, 1, -1, 2, 3, 10, 100, 12_990, 1 << 31, (1 << 31) + 1, 1 << 32, 3_037_000_499, 3_037_000_500, 1 << 62, i64::MAX, i64::MIN, i64::MIN + 1];
+        for &a in &v {
+            for &b in &v {
+                for (a, b) in [(a, b), (-a.max(i64::MIN + 1), b), (a, -b.max(i64::MIN + 1))] {
+                    assert_eq!(mul(a, b), a.checked_mul(b), "{a} x {b}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn exponents_follow_iso_4217() {

@@ -2,6 +2,7 @@
 //! keeping the exact value per line is what lets a refund reverse precisely what was earned,
 //! and rounding happens once per order, never per line.
 
+use crate::money::mul;
 use std::cmp::Ordering;
 
 /// `num / den` with `den > 0`, always reduced. Serialised as `"num/den"` (JSON numbers would
@@ -98,8 +99,8 @@ fn parse_i128(s: &str) -> Option<i128> {
 fn add64(an: i64, ad: i64, bn: i64, bd: i64) -> Option<Ratio> {
     let g = gcd64(ad as u64, bd as u64) as i64;
     let (ad_g, bd_g) = (ad.checked_div(g)?, bd.checked_div(g)?);
-    let den = ad_g.checked_mul(bd)?;
-    let num = an.checked_mul(bd_g)?.checked_add(bn.checked_mul(ad_g)?)?;
+    let den = mul(ad_g, bd)?;
+    let num = mul(an, bd_g)?.checked_add(mul(bn, ad_g)?)?;
     // With coprime denominators (whole numbers among them) the sum is already reduced: a
     // prime of `ad` divides `an * bd` not at all and `bn * ad` wholly (Knuth, 4.5.1).
     if g == 1 {
@@ -114,8 +115,8 @@ fn add64(an: i64, ad: i64, bn: i64, bd: i64) -> Option<Ratio> {
 fn mul64(an: i64, ad: i64, bn: i64, bd: i64) -> Option<Ratio> {
     let g1 = gcd64(an.unsigned_abs(), bd as u64) as i64;
     let g2 = gcd64(bn.unsigned_abs(), ad as u64) as i64;
-    let num = an.checked_div(g1)?.checked_mul(bn.checked_div(g2)?)?;
-    Some(Ratio { num: num as i128, den: ad.checked_div(g2)?.checked_mul(bd.checked_div(g1)?)? as i128 })
+    let num = mul(an.checked_div(g1)?, bn.checked_div(g2)?)?;
+    Some(Ratio { num: num as i128, den: mul(ad.checked_div(g2)?, bd.checked_div(g1)?)? as i128 })
 }
 
 impl Rounding {
