@@ -194,7 +194,7 @@ impl Tx<'_> {
             return None;
         }
         let mut id = String::with_capacity(self.event_id.len() + 3);
-        id.push_str(&self.event_id);
+        id.push_str(self.event_id);
         id.push('#');
         crate::json::push_digits(&mut id, self.entries.len() as u128, 1);
         self.entries.push(Entry {
@@ -223,13 +223,13 @@ impl Tx<'_> {
     /// `program` added.
     #[inline]
     pub fn notify<'d>(&mut self, trigger: Trigger, data: impl FnOnce() -> Vec<(&'d str, D<'d>)>) {
-        if self.detail && self.program.channels(trigger).is_some() {
-            self.push_notify(trigger, data());
+        let program = self.program;
+        if let Some(channels) = program.channels(trigger).filter(|_| self.detail) {
+            self.push_notify(trigger, channels, data());
         }
     }
 
-    fn push_notify(&mut self, trigger: Trigger, data: Vec<(&str, D<'_>)>) {
-        let Some(channels) = self.program.channels(trigger) else { return };
+    fn push_notify(&mut self, trigger: Trigger, channels: &[Channel], data: Vec<(&str, D<'_>)>) {
         let mut all = data;
         all.push(("customer", D::Str(&self.account.customer)));
         all.push(("program", D::Str(self.program.name.as_deref().unwrap_or(&self.program.id))));
@@ -450,7 +450,7 @@ impl Engine {
             (Vec::new(), Vec::new(), Ratio::default())
         } else {
             let (multipliers, rules) = m.lines(&o.lines);
-            (multipliers, rules, m.shipping())
+            (multipliers, rules, m.base())
         };
         let (rate, rate_text) = self.rate(o);
         let computed = earn::compute(&self.program, o, goods, rate, &multipliers, base)?;

@@ -64,8 +64,9 @@ pub struct Line {
     pub discount: i64,
 }
 
-/// A line's sku, product id or category: up to 22 bytes (they are rarely longer) kept in
-/// place of the pointer a `String` has, so that reading an order allocates nothing for them.
+/// A line's sku, product id or category: up to 22 bytes (they are rarely longer) kept inline
+/// (24 bytes in all: a `String`'s size on 64-bit, twice it in wasm32), so that reading an
+/// order allocates nothing for them.
 #[derive(Clone, Default)]
 pub struct Short(Repr);
 
@@ -269,13 +270,13 @@ fn order(o: &Obj, program: &Program) -> Result<Order> {
         if discount > gross {
             return Err(s.first_or(l.err("discount", "is larger than the line's price times quantity")));
         }
-        let id = s.take(l.str("id"));
-        if lines.iter().any(|x| *x.id == id) {
+        let id = s.take(l.text("id"));
+        if lines.iter().any(|x| *x.id == *id) {
             return Err(s.first_or(l.err("id", format!("duplicate line id \"{id}\""))));
         }
-        let short = |v: Option<String>| v.as_deref().map(Short::from);
+        let short = |v: Option<&str>| v.map(Short::from);
         let categories = s.take(l.str_list("categories")).iter().map(|c| c.as_str().into()).collect();
-        lines.push(Line { id: id.as_str().into(), sku: short(s.take(l.opt_str("sku"))), product_id: short(s.take(l.opt_str("product_id"))), categories, quantity, unit_price, discount });
+        lines.push(Line { id: id.into(), sku: short(s.take(l.opt_text("sku"))), product_id: short(s.take(l.opt_text("product_id"))), categories, quantity, unit_price, discount });
     }
     s.finish(Order {
         id: s.take(o.opt_str("id")).unwrap_or_else(|| "cart".into()),
@@ -301,7 +302,7 @@ fn order(o: &Obj, program: &Program) -> Result<Order> {
 /// The hot case, an `order.placed` event, read straight from the text into its types: no
 /// `Value` tree, no map per object, no copy of a key. It accepts only what `Event::read`
 /// accepts, read the same way; on anything else (a syntax error, an unknown, repeated or null
-/// member, a rarer order field, a key or string with escapes, another event type, a wrong
+/// member where a value is required, a rarer order field, a key or string with escapes, another event type, a wrong
 /// type, a failed check) it gives up with `Stop` and
 /// `Event::read` runs, to name the error. Its checks mirror `Event::read` and `order`, without
 /// their messages; the tests `direct_*` (below) hold them to the same answers.
@@ -312,7 +313,7 @@ mod direct {
     const EVENT: [Key; 5] = keys(&["id", "type", "at", "customer", "order"]);
     const PLACED: [Key; 1] = keys(&["order.placed"]);
     // The order fields read here (see `order`): any other key stops, as unknown.
-    const ORDER: [Key; 5] = keys(ORDER_FIELDS.split_at(5).0);
+    const ORDER: [Key; 7] = keys(ORDER_FIELDS.split_at(7).0);
     const LINE: [Key; 7] = keys(LINE_FIELDS);
 
     /// A batch: each order.placed read straight from the text, any other event through the
@@ -367,8 +368,9 @@ mod direct {
         Ok(e)
     }
 
-    /// The order's common fields: any other (a cart's missing id, taxes included, coupon
-    /// codes, a brand, points spent) is left to `order`, as rarer, each arm here costing wasm.
+    /// The order's common fields, those the Shopify and WooCommerce adapters write (taxes
+    /// included and coupon codes on every order): any other (a brand, points spent) is left
+    /// to `order`, as rarer, each arm here costing wasm. A null reads as absent, as there.
     #[inline(never)]
     fn order(r: &mut Reader, program: &Program, o: &mut Order) -> R<()> {
         let mut seen = 0;
@@ -379,7 +381,14 @@ mod direct {
                 1 => check(r.str()? == program.currency)?,
                 2 => lines(r, program, &mut o.lines)?,
                 3 => o.shipping = amount(r, program)?,
-                _ => o.tax = amount(r, program)?,
+                4 => o.tax = amount(r, program)?,
+                5 if r.null() => {}
+                5 => o.taxes_included = match r.value()? {
+                    crate::json::Value::Bool(b) => b,
+                    _ => return Err(Stop),
+                },
+                _ if r.null() => {}
+                _ => strings(r, &mut o.coupon_codes)?,
             }
         }
         // The id and currency are required.
@@ -404,8 +413,8 @@ mod direct {
         while let Some(i) = field(r, &mut seen, &LINE)? {
             match i {
                 0 => l.id = r.str()?.into(),
-                1 => l.sku = Some(r.str()?.into()),
-                2 => l.product_id = Some(r.str()?.into()),
+                1 => l.sku = opt(r)?,
+                2 => l.product_id = opt(r)?,
                 3 => strings(r, &mut l.categories)?,
                 4 => l.quantity = int(r)?,
                 5 => l.unit_price = amount(r, program)?,
@@ -446,7 +455,12 @@ mod direct {
         crate::money::parse_amount(r.str()?, program.exponent).map_err(|_| Stop)
     }
 
-    fn strings(r: &mut Reader, v: &mut Vec<Short>) -> R<()> {
+    /// A string or null (absent).
+    fn opt(r: &mut Reader) -> R<Option<Short>> {
+        Ok(if r.null() { None } else { Some(r.str()?.into()) })
+    }
+
+    fn strings<T: for<'s> From<&'s str>>(r: &mut Reader, v: &mut Vec<T>) -> R<()> {
         r.enter_array()?;
         while r.item()? {
             v.push(r.str()?.into());
@@ -501,6 +515,11 @@ mod tests {
             // A sku and a category past `Short`'s 22 bytes.
             hot(r#""sku":"MUG""#, r#""sku":"MUG-ceramic-white-350ml-v2""#).replace(r#""sale""#, r#""sale-of-the-century-2026""#),
             hot(r#""discount":"2.00""#, r#""discount":"49.80""#),
+            // As the Shopify and WooCommerce adapters write orders: null sku and product id,
+            // taxes included and coupon codes always there.
+            hot(r#""sku":"MUG""#, r#""sku":null,"product_id":null"#).replace(r#""shipping":"4.90""#, r#""shipping":"4.90","tax":"1.20","taxes_included":true,"coupon_codes":["A","B"]"#),
+            hot(r#""shipping":"4.90""#, r#""taxes_included":false,"coupon_codes":[],"shipping":"4.90""#),
+            hot(r#""shipping":"4.90""#, r#""taxes_included":null,"coupon_codes":null,"shipping":"4.90""#),
         ];
         for json in &cases {
             let fast = direct::event(json, &p).unwrap_or_else(|_| panic!("direct refused {json}"));
@@ -516,11 +535,11 @@ mod tests {
         for text in ["", "a", "Krús ☕ 𝄞", &"x".repeat(22), &"x".repeat(23), "ééééééééééé", "éééééééééééé", &"y".repeat(100)] {
             let s = Short::from(text);
             assert_eq!((&*s, format!("{s:?}")), (text, format!("{:?}", text.to_string())));
-            assert!(s == s.clone() && s != Short::from("z"));
+            assert!(s == Short::from(text.to_string().as_str()) && s != Short::from("z"));
         }
         assert!(matches!(Short::from("x".repeat(22).as_str()).0, Repr::Inline { .. }));
         assert!(matches!(Short::from("x".repeat(23).as_str()).0, Repr::Heap(_)));
-        assert_eq!(std::mem::size_of::<Option<Short>>(), std::mem::size_of::<Option<String>>());
+        assert_eq!(std::mem::size_of::<Option<Short>>(), 24);
     }
 
     /// Inputs the direct reader gives up on: `Event::parse` then answers as the tree reader,
@@ -535,7 +554,7 @@ mod tests {
             hot(r#""customer":"c1""#, r#""customer":"c1","customer":"c2""#),
             hot(r#""quantity":2"#, r#""quantity":3,"quantity":2"#),
             hot(r#""currency":"EUR""#, r#""currency":"EUR","shipping":"1.00""#),
-            hot(r#""sku":"TEE""#, r#""sku":null"#),
+            hot(r#""categories":["apparel","sale"]"#, r#""categories":null"#),
             hot(r#""shipping":"4.90""#, r#""shipping":null"#),
             hot(r#""order":{"#, r#""ref":{"a":[1]},"order":{"#),
             // Unknown keys, at each level and nested.
@@ -581,8 +600,7 @@ mod tests {
             hot(r#""quantity":2"#, r#""quantity":0,"x":[1,]"#),
             "[]".into(),
             "".into(),
-            // Fields left to the tree reader: a cart's missing id, taxes included, coupon
-            // codes, a brand, points spent.
+            // Fields left to the tree reader: a cart's missing id, a brand, points spent.
             hot(r#""id":"o1","#, ""),
             hot(r#""currency":"EUR""#, r#""currency":"EUR","taxes_included":true,"coupon_codes":["A","B"],"brand":"we","points_spent":30"#),
             // A key written with escapes.

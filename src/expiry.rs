@@ -74,8 +74,8 @@ pub fn expire_due(tx: &mut Tx, now: i64) {
             tx.account.rolling_until = None;
         }
         tx.push_entry(EntryKind::Expire, -points, "points expired", end - 1, |e| e.lots = takes);
-        let (at, balance) = (tx.program.zone.format(end - 1), tx.account.balance);
-        tx.notify(Trigger::PointsExpired, || vec![("points", D::Int(points)), ("expired_at", D::Str(&at)), ("balance", D::Int(balance))]);
+        let (zone, balance) = (&tx.program.zone, tx.account.balance);
+        tx.notify(Trigger::PointsExpired, || vec![("points", D::Int(points)), ("expired_at", D::Own(zone.format(end - 1))), ("balance", D::Int(balance))]);
     }
 }
 
@@ -105,9 +105,10 @@ pub fn warn_due(tx: &mut Tx, now: i64) {
     let passed = if far { None } else { (done..count).rev().find(|&i| warning_due(tx, date, i).is_some_and(|t| t <= now)) };
     tx.account.warned = Some(Warned { until: date, done: passed.map_or(done, |i| i + 1) });
     if passed.is_some() {
-        let expires_at = tx.program.zone.format(end - 1);
-        let (on, balance) = (date.text(), tx.account.balance);
-        tx.notify(Trigger::PointsExpiring, || vec![("points", D::Int(points)), ("expires_at", D::Str(&expires_at)), ("expires_on", D::Str(&on)), ("balance", D::Int(balance))]);
+        let (zone, balance) = (&tx.program.zone, tx.account.balance);
+        tx.notify(Trigger::PointsExpiring, || {
+            vec![("points", D::Int(points)), ("expires_at", D::Own(zone.format(end - 1))), ("expires_on", D::Own(date.text())), ("balance", D::Int(balance))]
+        });
     }
 }
 

@@ -370,6 +370,14 @@ impl<'a> Reader<'a> {
         Reader { text, b: text.as_bytes(), i: 0, depth: 0, fresh: false, error: ("", 0) }
     }
 
+    /// Whether a `null` comes next, read past it: a member set to null reads as absent.
+    pub fn null(&mut self) -> bool {
+        self.ws();
+        let is = self.b.get(self.i..self.i + 4) == Some(b"null");
+        self.i += if is { 4 } else { 0 };
+        is
+    }
+
     /// The string that must come next, without escapes (one with escapes stops): borrowed.
     pub fn str(&mut self) -> R<&'a str> {
         self.expect(b'"')?;
@@ -1071,15 +1079,27 @@ fn plain(s: &str) -> bool {
     }
 }
 
-/// Whether no byte of `w` is below 0x20, `"` or `\`, by lanes of a u64: `x - n * 0x01.. &
-/// !x & 0x80..` is nonzero if and only if a byte of `x` is below `n` (for `n` up to 0x80),
-/// and a byte is `c` where `x ^ c * 0x01..` has a zero byte.
+/// One in each byte of a u64, for the byte-lane tests below.
+const ONES: u64 = u64::MAX / 255;
+
+/// The high bit of each byte of `x` below `n` (for `n` up to 0x80; exact for the lowest
+/// such byte, a byte after one may be flagged too): `x - n * 0x01.. & !x & 0x80..`.
+#[inline(always)]
+fn lanes_below(x: u64, n: u8) -> u64 {
+    x.wrapping_sub(ONES * n as u64) & !x & (ONES * 0x80)
+}
+
+/// The high bit of each byte of `w` equal to `b` (as `lanes_below`: exact for the lowest):
+/// a byte is `b` where `w ^ b * 0x01..` has a zero byte.
+#[inline(always)]
+pub(crate) fn lanes_eq(w: u64, b: u8) -> u64 {
+    lanes_below(w ^ (ONES * b as u64), 1)
+}
+
+/// Whether no byte of `w` is below 0x20, `"` or `\`, by lanes of a u64.
 #[inline(always)]
 fn plain_word(w: u64) -> bool {
-    const ONES: u64 = u64::MAX / 255;
-    let below = |x: u64, n: u8| x.wrapping_sub(ONES * n as u64) & !x & (ONES * 0x80);
-    let not = |c: u8| below(w ^ (ONES * c as u64), 1);
-    below(w, 0x20) | not(b'"') | not(b'\\') == 0
+    lanes_below(w, 0x20) | lanes_eq(w, b'"') | lanes_eq(w, b'\\') == 0
 }
 
 /// Appends `s` as a JSON string to a list's text, after a comma if the list has items.
@@ -1224,10 +1244,15 @@ impl Out {
         self.1 = true;
     }
     pub fn bool(&mut self, b: bool) {
-        self.raw(if b { "true" } else { "false" });
+        self.word(if b { "true" } else { "false" });
     }
     pub fn null(&mut self) {
-        self.raw("null");
+        self.word("null");
+    }
+    /// A literal: short, so by `Put`, not `push_str`.
+    fn word(&mut self, w: &str) {
+        Put::new(&mut self.0).str(w);
+        self.1 = true;
     }
     /// Already-encoded JSON (long, as a rule: by `push_str`).
     pub fn raw(&mut self, json: &str) {
@@ -1351,6 +1376,8 @@ impl<T: ToJson> ToJson for Vec<T> {
 pub enum D<'a> {
     Int(i64),
     Str(&'a str),
+    /// A string made for the notification only (a date): made only when one is sent.
+    Own(String),
     OptStr(Option<&'a str>),
     Bool(bool),
     /// Already-encoded JSON.
@@ -1367,6 +1394,7 @@ pub fn sorted_object(fields: &mut [(&str, D)]) -> String {
         match v {
             D::Int(n) => o.int(*n),
             D::Str(s) => o.str(s),
+            D::Own(s) => o.str(s),
             D::OptStr(s) => o.opt_str(*s),
             D::Bool(b) => o.bool(*b),
             D::Raw(r) => o.raw(r),

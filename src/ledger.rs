@@ -150,17 +150,12 @@ impl Recent {
 /// Whether `"text"` occurs in `hay`: eight places at a time, by the quote before and the last
 /// byte, each hit then compared whole. Walking the items one by one was a seventh of an apply.
 fn quoted_in(hay: &[u8], text: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
+    use crate::json::lanes_eq as equal;
     let Some(&last) = text.last() else { return true };
     let n = text.len();
     let at = |q: usize| hay.get(q) == Some(&b'"') && hay.get(q + 1..q + 1 + n) == Some(text) && hay.get(q + 1 + n) == Some(&b'"');
     let word = |from: usize| hay.get(from..from.saturating_add(8)).and_then(|w| <[u8; 8]>::try_from(w).ok()).map(u64::from_le_bytes);
-    // The high bit of every byte of `w` equal to `b` (and maybe of some after one that is:
-    // a hit is only a place to compare).
-    let equal = |w: u64, b: u8| {
-        let x = w ^ (ONES * b as u64);
-        x.wrapping_sub(ONES) & !x & (ONES << 7)
-    };
+    // A flagged byte is only a place to compare: `equal` may flag one after a hit.
     let mut q = 0;
     while let (Some(quotes), Some(lasts)) = (word(q), word(q + n)) {
         let mut hits = equal(quotes, b'"') & equal(lasts, last);
@@ -187,9 +182,9 @@ pub struct Totals {
     pub restored: i64,
 }
 
-/// Text of a coupon, which never changes once issued (code, reward, value): cloning an
-/// account, as every apply on a cached state does, shares it instead of copying it (an
-/// old account holds many coupons, three strings each).
+/// Text that never changes once made (a coupon's code, reward and value; a lot's id, also
+/// named by the debits that take from it): cloning an account, as every apply on a cached
+/// state does, shares it instead of copying it (an old account holds many coupons and lots).
 pub type Name = std::rc::Rc<str>;
 
 /// `s` as a `Name`: one call rather than the conversion inlined at every site.

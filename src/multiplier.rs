@@ -47,7 +47,7 @@ impl<'p> Multipliers<'p> {
     }
 
     /// Each line's multiplier (product rule x campaigns x base), none when every line's is
-    /// the base (`shipping`), and every rule that fired on any line, once each, in order: one
+    /// the base (`base`), and every rule that fired on any line, once each, in order: one
     /// pass over the lines, each rule's name made once.
     pub fn lines(&self, lines: &[Line]) -> (Vec<Ratio>, Vec<String>) {
         // No product rules and no campaign running (most programs, most of the time): every
@@ -80,7 +80,7 @@ impl<'p> Multipliers<'p> {
         (ratios, all)
     }
 
-    pub fn shipping(&self) -> Ratio {
+    pub fn base(&self) -> Ratio {
         self.base
     }
 }

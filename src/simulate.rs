@@ -69,12 +69,10 @@ pub const POINTS: [&str; 10] = ["issued", "adjusted", "redeemed", "expired", "re
 /// The position of the first newline in `b`, found eight bytes at a time: a byte-by-byte
 /// scan of every line was 4% of a run.
 fn newline(b: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
     let mut words = b.chunks_exact(8);
     for (i, w) in (&mut words).enumerate() {
-        // A zero byte where `w` has a newline; the lowest flagged byte is the first one.
-        let x = u64::from_le_bytes(w.try_into().unwrap_or_default()) ^ (ONES * b'\n' as u64);
-        let flags = x.wrapping_sub(ONES) & !x & (ONES << 7);
+        // The lowest flagged byte is the first newline.
+        let flags = crate::json::lanes_eq(u64::from_le_bytes(w.try_into().unwrap_or_default()), b'\n');
         if flags != 0 {
             return Some(i * 8 + flags.trailing_zeros() as usize / 8);
         }

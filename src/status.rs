@@ -25,11 +25,11 @@ impl Multipliers {
     pub fn new(_: &Program, _: &Account, _: i64) -> Multipliers {
         Multipliers
     }
-    /// Every line earns at the program's rate (the `shipping` multiplier), and no rule fires.
+    /// Every line earns at the program's rate (the `base` multiplier), and no rule fires.
     pub fn lines(&self, _: &[crate::event::Line]) -> (Vec<crate::ratio::Ratio>, Vec<String>) {
         (vec![], vec![])
     }
-    pub fn shipping(&self) -> crate::ratio::Ratio {
+    pub fn base(&self) -> crate::ratio::Ratio {
         crate::ratio::Ratio::int(1)
     }
 }

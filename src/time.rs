@@ -329,10 +329,11 @@ impl Zone {
     /// The UTC offset in seconds at a UTC instant.
     pub fn offset_at(&self, utc_ms: i64) -> i32 {
         let t = utc_ms.div_euclid(1000);
-        match self.changes.partition_point(|c| c.0 <= t) {
-            0 => self.offset,
-            i => self.changes[i - 1].1,
-        }
+        self.offset_after(self.changes.partition_point(|c| c.0 <= t))
+    }
+    /// The offset in force after the first `i` changes.
+    fn offset_after(&self, i: usize) -> i32 {
+        if i == 0 { self.offset } else { self.changes[i - 1].1 }
     }
     pub fn local_date(&self, utc_ms: i64) -> Date {
         Date((utc_ms + self.offset_at(utc_ms) as i64 * 1000).div_euclid(MS_PER_DAY))
@@ -346,8 +347,7 @@ impl Zone {
         let from = (local - MS_PER_DAY).div_euclid(1000);
         let i = self.changes.partition_point(|c| c.0 <= from);
         if self.changes.get(i).is_none_or(|c| c.0 > (local + MS_PER_DAY).div_euclid(1000)) {
-            let off = if i == 0 { self.offset } else { self.changes[i - 1].1 };
-            return local - off as i64 * 1000;
+            return local - self.offset_after(i) as i64 * 1000;
         }
         let before = self.offset_at(local - MS_PER_DAY) as i64 * 1000;
         let after = self.offset_at(local + MS_PER_DAY) as i64 * 1000;

@@ -34,13 +34,11 @@ const lockOrderIds = (q, program, ids) =>
  * @param {{query: Function}} q the transaction's query function (locked) or the pool's (optimistic)
  * @param {string} program
  * @param {object[]} events the chunk, in order
- * @param {{locked?: boolean, carry?: object|null, settled?: Promise|null}} [options] `carry`: the
- *   previous chunk's `carry`, while it is being written; `settled`: resolves once it is.
- */
-/**
- * `claim` (locked, on a store other connections write to): the chunk's new customers get
- * their account rows at read time, so no live webhook creates one first. PGlite (one
- * connection, one transaction at a time) needs none of it.
+ * @param {{locked?: boolean, claim?: boolean, carry?: object|null, settled?: Promise|null}} [options]
+ *   `claim` (locked, on a store other connections write to): the chunk's new customers get
+ *   their account rows at read time, so no live webhook creates one first (PGlite, one
+ *   connection, needs none of it); `carry`: the previous chunk's `carry`, while it is being
+ *   written; `settled`: resolves once it is.
  */
 export async function openChunk(q, program, events, { locked = false, claim = false, carry = null, settled = null } = {}) {
   const seen = new Map(); // event id -> {customer, result}: stored before, or recorded here

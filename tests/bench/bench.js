@@ -107,7 +107,7 @@ const statesText = JSON.stringify(batchStates);
 const batchRateRaw = rate(() => { sink += raw.applyBatchInput(...input(nodeMemory, raw, [statesText, '', batchText, ''])).length; }, batchRounds) * 1000;
 // What JS alone spends converting one batch, no engine at all: the ceiling of the JS API
 // whatever the wasm does. Its output (states, order records, entries, effects; DESIGN.md's
-// shapes) is about 1.1 KB per event.
+// shapes) is about 1.2 KB per event.
 const batchOut = raw.applyBatchInput(...input(nodeMemory, raw, [statesText, '', batchText, '']));
 const parseFloor = rate(() => { sink += JSON.parse(batchOut).entries.length; }, batchRounds) * 1000;
 const stringifyFloor = rate(() => { sink += JSON.stringify(batchEvents).length; }, batchRounds) * 1000;

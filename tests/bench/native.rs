@@ -45,7 +45,7 @@ fn main() {
                 "state" => drop(std::hint::black_box(Account::read(&loyalty_engine::decode::parse("invalid_state", &state).unwrap(), Path::Root("")).unwrap())),
                 "apply" => drop(std::hint::black_box(engine.apply(Some(s.clone()), None, &ev).unwrap())),
                 "encode" => drop(std::hint::black_box(out.to_json())),
-                _ => panic!("BENCH_LOOP: event, state, apply or encode"),
+                _ => panic!("BENCH_LOOP: event, state, apply, encode or batch"),
             }
         }
         return;
