@@ -38,6 +38,46 @@ impl Error {
     }
 }
 
+/// Reads JSON text into `T`, an error naming the JSON path where it happened
+/// (`order.lines[0].size: unknown field "size", expected one of id, sku, ...`).
+pub fn from_json<T: serde::de::DeserializeOwned>(code: &'static str, json: &str) -> Result<T> {
+    let mut de = serde_json::Deserializer::from_str(json);
+    let v = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        serde_error(code, if path == "." { String::new() } else { path }, &e.into_inner().to_string())
+    })?;
+    de.end().map_err(|e| serde_error(code, String::new(), &e.to_string()))?;
+    Ok(v)
+}
+
+/// An error of serde's in our words: no line and column (the path says where), names in
+/// quotes once (`unknown variant "percnt", expected one of percent, fixed`), and a missing
+/// field named by its path (`order.currency: is required`).
+pub fn serde_error(code: &'static str, path: String, message: &str) -> Error {
+    let message = match message.rfind(" at line ") {
+        Some(i) if message[i..].contains(" column ") => &message[..i],
+        _ => message,
+    };
+    if let Some(field) = message.strip_prefix("missing field `").and_then(|m| m.strip_suffix('`')) {
+        return Error::new(code, join_path(&path, field), "is required");
+    }
+    if !message.starts_with("unknown ") {
+        return Error::new(code, path, message);
+    }
+    // The first name quoted, the names it could have been plain.
+    let mut out = String::with_capacity(message.len());
+    for (i, part) in message.split('`').enumerate() {
+        if i == 1 {
+            out.push('"');
+            out.push_str(part);
+            out.push('"');
+        } else {
+            out.push_str(part);
+        }
+    }
+    Error::new(code, path, out)
+}
+
 /// The JSON path (`rewards[0].coupon.type`) at a line and column of a JSON text, found by
 /// scanning the text up to there. It replaces serde_path_to_error, whose wrappers around
 /// every deserializer cost about 100 KB of wasm.
