@@ -61,6 +61,9 @@ pub fn serde_error(code: &'static str, path: String, message: &str) -> Error {
     if let Some(field) = message.strip_prefix("missing field `").and_then(|m| m.strip_suffix('`')) {
         return Error::new(code, join_path(&path, field), "is required");
     }
+    if let Some(m) = message.strip_prefix("invalid type: ") {
+        return Error::new(code, path, invalid_type(m));
+    }
     if !message.starts_with("unknown ") {
         return Error::new(code, path, message);
     }
@@ -76,6 +79,28 @@ pub fn serde_error(code: &'static str, path: String, message: &str) -> Error {
         }
     }
     Error::new(code, path, out)
+}
+
+/// serde's "string \"10\", expected i64" as "expected a whole number, found a string".
+fn invalid_type(m: &str) -> String {
+    let Some((found, expected)) = m.split_once(", expected ") else { return format!("invalid type: {m}") };
+    let found = match found.split_once(' ').map_or(found, |f| f.0) {
+        "string" => "a string".to_string(),
+        "integer" => "a number".to_string(),
+        "floating" => found.rsplit('`').nth(1).unwrap_or("a number").to_string(),
+        "boolean" => "a boolean".to_string(),
+        "map" => "an object".to_string(),
+        "sequence" => "an array".to_string(),
+        f => f.to_string(),
+    };
+    let expected = match expected {
+        "i64" | "u64" | "i32" | "u32" | "usize" => "a whole number",
+        "a boolean" => "true or false",
+        "a sequence" => "an array",
+        e if e.starts_with("struct ") || e == "a map" || e == "an object" => "an object",
+        e => e,
+    };
+    format!("expected {expected}, found {found}")
 }
 
 /// The JSON path (`rewards[0].coupon.type`) at a line and column of a JSON text, found by
@@ -162,6 +187,46 @@ pub fn join_path(outer: &str, inner: &str) -> String {
         (_, true) => outer.to_string(),
         _ if inner.starts_with('[') => format!("{outer}{inner}"),
         _ => format!("{outer}.{inner}"),
+    }
+}
+
+/// "a string", "a number", ...: what a JSON value is, for messages.
+pub fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// Where a value sits in the input, for the errors a check finds after serde has read it.
+#[derive(Debug, Clone)]
+pub struct At {
+    pub code: &'static str,
+    pub path: String,
+}
+
+impl At {
+    pub fn new(code: &'static str, path: impl Into<String>) -> At {
+        At { code, path: path.into() }
+    }
+    /// An error at `key` below here ("" for here).
+    pub fn err(&self, key: &str, msg: impl Into<String>) -> Error {
+        Error::new(self.code, join_path(&self.path, key), msg)
+    }
+    pub fn key(&self, key: &str) -> At {
+        At::new(self.code, join_path(&self.path, key))
+    }
+    /// Item `i` of the array at `key`.
+    pub fn item(&self, key: &str, i: usize) -> At {
+        At::new(self.code, format!("{}[{i}]", join_path(&self.path, key)))
+    }
+    /// `f` of an optional text at `key`, its error message given this path.
+    pub fn parsed<T>(&self, key: &str, v: Option<&str>, f: impl Fn(&str) -> std::result::Result<T, String>) -> Result<Option<T>> {
+        v.map(|s| f(s).map_err(|m| self.err(key, m))).transpose()
     }
 }
 
