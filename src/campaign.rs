@@ -11,6 +11,7 @@ use crate::ratio::Ratio;
 use crate::time::{Date, Zone};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Stacking {
     Multiply,

@@ -83,6 +83,7 @@ pub const TYPES: &str = "order.placed, order.refunded, order.cancelled, action.c
 /// An event as it arrives (DESIGN.md, "Events"): one flat object whose `type` says which of
 /// the optional fields it needs. Amounts stay text until checked against the program.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EventIn {
     pub id: String,
@@ -107,6 +108,7 @@ pub struct EventIn {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OrderIn {
     pub id: Option<String>,
@@ -123,6 +125,7 @@ pub struct OrderIn {
 
 /// A cart for `quote`: an order's shape (without points spent) plus the time to quote at.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CartIn {
     pub at: String,
@@ -137,6 +140,7 @@ pub struct CartIn {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LineIn {
     pub id: String,
@@ -149,6 +153,7 @@ pub struct LineIn {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RefundLineIn {
     pub id: String,
@@ -349,7 +354,7 @@ mod tests {
             (hot(r#""sku":"TEE""#, r#""sku":"TEE","size":"M""#), "order.lines[0].size", ""),
             (hot(r#""discount":"2.00""#, r#""discount":"49.81""#), "order.lines[0].discount", "is larger than the line's price times quantity"),
             (hot(r#""id":"l2""#, r#""id":"l1""#), "order.lines[1].id", "duplicate line id \"l1\""),
-            (hot(r#""quantity":2"#, r#""quantity":2,"categories":["a",]"#).replacen(r#","categories":["apparel","sale"]"#, "", 1), "order.lines[0].categories", "trailing comma"),
+            (hot(r#""quantity":2"#, r#""quantity":2,"categories":["a",]"#).replacen(r#","categories":["apparel","sale"]"#, "", 1), "order.lines[0].categories[1]", "trailing comma"),
             (hot(r#""quantity":2"#, r#""quantity":"2""#), "order.lines[0].quantity", ""),
             (hot(r#""currency":"EUR""#, r#""currency":"USD""#), "order.currency", ""),
             (hot(r#""id":"n0""#, r#""id":"""#), "id", "must not be empty"),

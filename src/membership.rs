@@ -12,6 +12,7 @@ use crate::ratio::Ratio;
 use crate::time::{Date, Duration};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Period {
     Month,

@@ -12,6 +12,7 @@ use crate::tier::Tiers;
 use crate::time::{Duration, Zone};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ExpiryMode {
     /// Every order renews the validity of all points.
@@ -21,6 +22,7 @@ pub enum ExpiryMode {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NegativeBalance {
     /// The balance may go below zero; later earns pay the debt back.
@@ -30,6 +32,7 @@ pub enum NegativeBalance {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CouponKind {
     Percent,
@@ -78,6 +81,8 @@ impl Trigger {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", serde(rename_all = "snake_case"))]
 pub enum Channel {
     Email,
     Push,

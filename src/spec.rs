@@ -12,6 +12,7 @@ use crate::tier::{Basis, Window};
 use serde::{Deserialize, Deserializer};
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProgramSpec {
     pub id: String,
@@ -27,6 +28,7 @@ pub struct ProgramSpec {
     pub notifications: Option<NotificationsSpec>,
     /// Ways to earn besides buying, by action name.
     #[serde(default, deserialize_with = "ordered")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<std::collections::BTreeMap<String, ActionSpec>>"))]
     pub actions: Option<Vec<(String, ActionSpec)>>,
     pub referral: Option<ReferralSpec>,
     pub tiers: Option<TiersSpec>,
@@ -41,6 +43,7 @@ pub struct ProgramSpec {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EarnSpec {
     /// Points per major currency unit, a plain decimal ("10", "0.5").
@@ -54,6 +57,7 @@ pub struct EarnSpec {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ExpirySpec {
     pub mode: ExpiryMode,
@@ -63,6 +67,7 @@ pub struct ExpirySpec {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RewardSpec {
     pub id: String,
@@ -75,6 +80,7 @@ pub struct RewardSpec {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CouponSpec {
     #[serde(rename = "type")]
@@ -87,6 +93,7 @@ pub struct CouponSpec {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LimitSpec {
     pub count: i64,
@@ -96,18 +103,27 @@ pub struct LimitSpec {
 
 /// Channels (email, push, sms, webhook) per trigger.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NotificationsSpec {
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<crate::program::Channel>>"))]
     pub points_earned: Option<Vec<String>>,
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<crate::program::Channel>>"))]
     pub reward_earned: Option<Vec<String>>,
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<crate::program::Channel>>"))]
     pub points_expiring: Option<Vec<String>>,
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<crate::program::Channel>>"))]
     pub points_expired: Option<Vec<String>>,
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<crate::program::Channel>>"))]
     pub tier_changed: Option<Vec<String>>,
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<crate::program::Channel>>"))]
     pub welcome: Option<Vec<String>>,
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<crate::program::Channel>>"))]
     pub referral: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ActionSpec {
     pub points: i64,
@@ -116,6 +132,7 @@ pub struct ActionSpec {
 
 /// Most times per period.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LimitsSpec {
     pub day: Option<i64>,
@@ -126,6 +143,7 @@ pub struct LimitsSpec {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReferralSpec {
     pub referrer_points: i64,
@@ -133,6 +151,7 @@ pub struct ReferralSpec {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TiersSpec {
     pub basis: Basis,
@@ -142,6 +161,7 @@ pub struct TiersSpec {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RetentionSpec {
     pub periods: Option<i64>,
@@ -149,15 +169,18 @@ pub struct RetentionSpec {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LevelSpec {
     pub name: String,
     /// An amount ("500.00") for the spend basis, a count for points and orders.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Threshold>"))]
     pub threshold: Option<serde_json::Value>,
     pub perks: Option<TierPerksSpec>,
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TierPerksSpec {
     pub multiplier: Option<String>,
@@ -168,6 +191,7 @@ pub struct TierPerksSpec {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CampaignSpec {
     pub id: String,
@@ -187,6 +211,7 @@ pub struct CampaignSpec {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HoursSpec {
     /// Local times ("18:30").
@@ -195,6 +220,7 @@ pub struct HoursSpec {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MatchSpec {
     pub sku: Option<Vec<String>>,
@@ -203,6 +229,7 @@ pub struct MatchSpec {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProductRuleSpec {
     pub name: Option<String>,
@@ -213,12 +240,14 @@ pub struct ProductRuleSpec {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PendingSpec {
     pub window: String,
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PayWithPointsSpec {
     pub points: i64,
@@ -229,6 +258,7 @@ pub struct PayWithPointsSpec {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PlanSpec {
     pub id: String,
@@ -240,6 +270,7 @@ pub struct PlanSpec {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PlanPerksSpec {
     pub percent_off: Option<String>,
@@ -249,6 +280,7 @@ pub struct PlanPerksSpec {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DividendSpec {
     pub percent: String,
@@ -256,6 +288,7 @@ pub struct DividendSpec {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DonationsSpec {
     pub charities: Option<Vec<CharitySpec>>,
@@ -263,6 +296,7 @@ pub struct DonationsSpec {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CharitySpec {
     pub id: String,
@@ -270,6 +304,7 @@ pub struct CharitySpec {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OfferSpec {
     pub id: String,
@@ -279,6 +314,7 @@ pub struct OfferSpec {
 
 /// Exactly one of the three.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WhenSpec {
     pub bought: Option<BoughtSpec>,
@@ -288,6 +324,7 @@ pub struct WhenSpec {
 
 /// Exactly one of sku, product_id, category.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BoughtSpec {
     pub sku: Option<String>,
@@ -297,11 +334,22 @@ pub struct BoughtSpec {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BrandSpec {
     pub id: String,
     pub name: Option<String>,
     pub points_per_unit: Option<String>,
+}
+
+/// What a level's threshold may be, for the schema (the check reads it by the tiers' basis).
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum Threshold {
+    Amount(String),
+    Count(i64),
 }
 
 /// A JSON object read as its entries in the order written (a null as absent).

@@ -13,6 +13,7 @@ use crate::ratio::Ratio;
 use crate::time::{Date, Duration};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Basis {
     /// Money spent on goods (minor units), net of discounts and refunds.
@@ -23,6 +24,7 @@ pub enum Basis {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Window {
     Lifetime,
