@@ -24,7 +24,16 @@ export interface Program {
   memberships?: Plan[] | null;
   name?: string | null;
   negative_balance?: NegativeBalance | null;
-  notifications?: Notifications | null;
+  /** Channels (email, push, sms, webhook) per trigger. */
+  notifications?: {
+    points_earned?: Channel[];
+    points_expired?: Channel[];
+    points_expiring?: Channel[];
+    referral?: Channel[];
+    reward_earned?: Channel[];
+    tier_changed?: Channel[];
+    welcome?: Channel[];
+  } | null;
   offers?: Offer[] | null;
   pay_with_points?: PayWithPoints | null;
   pending?: Pending | null;
@@ -135,16 +144,6 @@ export interface ProductMatch {
   sku?: string[] | null;
 }
 export type NegativeBalance = 'allow' | 'clamp';
-/** Channels (email, push, sms, webhook) per trigger. */
-export interface Notifications {
-  points_earned?: Channel[] | null;
-  points_expired?: Channel[] | null;
-  points_expiring?: Channel[] | null;
-  referral?: Channel[] | null;
-  reward_earned?: Channel[] | null;
-  tier_changed?: Channel[] | null;
-  welcome?: Channel[] | null;
-}
 export interface Offer {
   id: string;
   reward: string;
@@ -200,7 +199,7 @@ export interface Reward {
 }
 export type Rounding = 'floor' | 'round' | 'ceil';
 export type Stacking = 'multiply' | 'best_of';
-/** What a level's threshold may be, for the schema (the check reads it by the tiers' basis). */
+/** A level's threshold: an amount or a count, checked against the tiers' basis. */
 export type Threshold = string | number;
 export interface TierPerks {
   chosen_day_multiplier?: string | null;

@@ -53,7 +53,7 @@ impl Campaign {
         if multiplier.is_zero() {
             return Err(at.err("multiplier", "must be above zero"));
         }
-        let date = |k: &str, v: &Option<String>| at.parsed(k, v.as_deref(), |s| Date::parse(s).ok_or_else(|| format!("\"{s}\" is not a date like \"2026-12-24\"")));
+        let date = |k: &str, v: &Option<String>| at.parsed(k, v.as_deref(), &|s| Date::parse(s).ok_or_else(|| format!("\"{s}\" is not a date like \"2026-12-24\"")));
         let (from, until) = (date("from", &c.from)?, date("until", &c.until)?);
         if let (Some(f), Some(u)) = (from, until) {
             if u < f {

@@ -46,9 +46,12 @@ impl Error {
 pub fn from_json<T: serde::de::DeserializeOwned>(code: &'static str, json: &str) -> Result<T> {
     serde_json::from_str(json).map_err(|e| {
         let message = e.to_string();
+        // serde_json ends its message with the position, which the path replaces.
+        let at = format!(" at line {} column {}", e.line(), e.column());
+        let message = message.strip_suffix(at.as_str()).unwrap_or(&message);
         // A missing field is found at the end of its object: the path is the object's.
         let object_only = message.starts_with("missing field");
-        serde_error(code, path_at(json, e.line(), e.column(), object_only), &message)
+        serde_error(code, path_at(json, e.line(), e.column(), object_only), message)
     })
 }
 
@@ -56,10 +59,6 @@ pub fn from_json<T: serde::de::DeserializeOwned>(code: &'static str, json: &str)
 /// quotes once (`unknown variant "percnt", expected one of percent, fixed`), and a missing
 /// field named by its path (`order.currency: is required`).
 pub fn serde_error(code: &'static str, path: String, message: &str) -> Error {
-    let message = match message.rfind(" at line ") {
-        Some(i) if message[i..].contains(" column ") => &message[..i],
-        _ => message,
-    };
     if let Some(field) = message.strip_prefix("missing field `").and_then(|m| m.strip_suffix('`')) {
         return Error::new(code, join_path(&path, field), "is required");
     }
@@ -85,7 +84,8 @@ pub fn serde_error(code: &'static str, path: String, message: &str) -> Error {
 
 /// serde's "string \"10\", expected i64" as "expected a whole number, found a string".
 fn invalid_type(m: &str) -> String {
-    let Some((found, expected)) = m.split_once(", expected ") else { return format!("invalid type: {m}") };
+    // What serde expected never has a comma (i64, a string, struct LineIn, ...).
+    let Some((found, expected)) = m.rsplit_once(',').and_then(|(f, e)| Some((f, e.strip_prefix(" expected ")?))) else { return format!("invalid type: {m}") };
     let found = match found.split_once(' ').map_or(found, |f| f.0) {
         "string" => "a string".to_string(),
         "integer" => "a number".to_string(),
@@ -190,18 +190,6 @@ pub fn join_path(outer: &str, inner: &str) -> String {
     }
 }
 
-/// "a string", "a number", ...: what a JSON value is, for messages.
-pub fn json_kind(v: &serde_json::Value) -> &'static str {
-    match v {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::Object(_) => "an object",
-    }
-}
-
 /// Where a value sits in the input, for the errors a check finds after serde has read it.
 #[derive(Debug, Clone)]
 pub struct At {
@@ -224,8 +212,9 @@ impl At {
     pub fn item(&self, key: &str, i: usize) -> At {
         At::new(self.code, format!("{}[{i}]", join_path(&self.path, key)))
     }
-    /// `f` of an optional text at `key`, its error message given this path.
-    pub fn parsed<T>(&self, key: &str, v: Option<&str>, f: impl Fn(&str) -> std::result::Result<T, String>) -> Result<Option<T>> {
+    /// `f` of an optional text at `key`, its error message given this path. `f` is a `dyn`:
+    /// one copy per type read, not one per parser passed.
+    pub fn parsed<T>(&self, key: &str, v: Option<&str>, f: &dyn Fn(&str) -> std::result::Result<T, String>) -> Result<Option<T>> {
         v.map(|s| f(s).map_err(|m| self.err(key, m))).transpose()
     }
 }

@@ -168,7 +168,11 @@ impl Event {
     /// Parses a JSON array of events, naming the index of a bad one (`[3].order.currency`).
     pub fn parse_many(json: &str, program: &Program) -> Result<Vec<Event>> {
         let events: Vec<EventIn> = crate::error::from_json("invalid_event", json)?;
-        events.into_iter().enumerate().map(|(i, e)| Event::check(e, program).map_err(|e| e.within(&format!("[{i}]")))).collect()
+        let mut out = Vec::with_capacity(events.len());
+        for (i, e) in events.into_iter().enumerate() {
+            out.push(Event::check(e, program).map_err(|e| e.within(&format!("[{i}]")))?);
+        }
+        Ok(out)
     }
 
     /// Checks what serde cannot: the fields each type needs, amounts in the program currency.
@@ -247,16 +251,14 @@ fn refund_lines(lines: Vec<RefundLineIn>) -> Result<Vec<(String, i64)>> {
     if lines.is_empty() {
         return Err(Error::event("lines", "must not be empty (use amount for a refund without lines)"));
     }
-    lines
-        .into_iter()
-        .enumerate()
-        .map(|(i, l)| {
-            if l.quantity <= 0 {
-                return Err(Error::event(format!("lines[{i}].quantity"), "must be a positive whole number"));
-            }
-            Ok((l.id, l.quantity))
-        })
-        .collect()
+    let mut out = Vec::with_capacity(lines.len());
+    for (i, l) in lines.into_iter().enumerate() {
+        if l.quantity <= 0 {
+            return Err(Error::event(format!("lines[{i}].quantity"), "must be a positive whole number"));
+        }
+        out.push((l.id, l.quantity));
+    }
+    Ok(out)
 }
 
 /// The fields an order and a cart share.

@@ -96,7 +96,7 @@ impl Plan {
                 return Err(da.err("percent", "must be above 0 and at most 100"));
             }
             dividend = Some(r);
-            dividend_valid_for = da.parsed("valid_for", d.valid_for.as_deref(), Duration::parse)?;
+            dividend_valid_for = da.parsed("valid_for", d.valid_for.as_deref(), &Duration::parse)?;
         }
         Ok(Plan { id: p.id, name: p.name, fee, period: p.period, perks, monthly_reward, dividend, dividend_valid_for })
     }

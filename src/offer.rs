@@ -50,7 +50,7 @@ impl Offer {
             matches.categories.extend(b.category);
             rules.push(When::Bought { matches, times });
         }
-        if let Some(d) = wa.parsed("no_order_for", w.no_order_for.as_deref(), Duration::parse)? {
+        if let Some(d) = wa.parsed("no_order_for", w.no_order_for.as_deref(), &Duration::parse)? {
             if d == Duration::default() {
                 return Err(wa.err("no_order_for", "must be longer than zero"));
             }

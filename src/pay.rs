@@ -43,7 +43,7 @@ impl PayWithPoints {
         if min_points < 0 || o.max_points.is_some_and(|m| m < min_points.max(o.points)) {
             return Err(at.err("max_points", "must be at least min_points and one step of points"));
         }
-        let max_share = at.parsed("max_share", o.max_share.as_deref(), Ratio::parse_decimal)?;
+        let max_share = at.parsed("max_share", o.max_share.as_deref(), &Ratio::parse_decimal)?;
         if max_share.is_some_and(|s| s.is_zero() || s > Ratio::int(100)) {
             return Err(at.err("max_share", "must be a percent above 0 and at most 100"));
         }

@@ -49,7 +49,7 @@ impl Rule {
     /// Checks `{name?, match: {sku, product_id, category}, multiplier | exclude: true}`.
     pub fn check(r: ProductRuleSpec, at: &At) -> Result<Rule> {
         let matches = Match::check(r.matches, &at.key("match"))?;
-        let multiplier = at.parsed("multiplier", r.multiplier.as_deref(), Ratio::parse_decimal)?;
+        let multiplier = at.parsed("multiplier", r.multiplier.as_deref(), &Ratio::parse_decimal)?;
         let multiplier = match (r.exclude.unwrap_or(false), multiplier) {
             (true, None) => None,
             (false, Some(m)) => Some(m),

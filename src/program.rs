@@ -42,6 +42,7 @@ pub enum CouponKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), serde(rename_all = "snake_case"))]
 pub enum Trigger {
     PointsEarned,
     RewardEarned,
@@ -219,8 +220,8 @@ impl Program {
             None if matches!(timezone.as_str(), "UTC" | "Etc/UTC") => Zone { name: timezone.clone(), ..Zone::utc() },
             None => return Err(at.err("timezone", format!("unknown time zone \"{timezone}\" (no offset table was given for it)"))),
         };
-        let amount = |at: &At, key: &str, v: &Option<String>| at.parsed(key, v.as_deref(), |s| money::parse_amount(s, exponent));
-        let duration = |at: &At, key: &str, v: &Option<String>| at.parsed(key, v.as_deref(), Duration::parse);
+        let amount = |at: &At, key: &str, v: &Option<String>| at.parsed(key, v.as_deref(), &|s| money::parse_amount(s, exponent));
+        let duration = |at: &At, key: &str, v: &Option<String>| at.parsed(key, v.as_deref(), &Duration::parse);
 
         let e = p.earn;
         let ea = at.key("earn");
@@ -234,6 +235,10 @@ impl Program {
         if let Some(k) = [("min_order", e.min_order.is_some()), ("rules", e.rules.is_some())].into_iter().find(|u| u.1).map(|u| u.0) {
             return Err(ea.err(k, "needs the engine's status rules (product rules), which this build leaves out"));
         }
+        let mut rules = Vec::new();
+        for (i, r) in e.rules.unwrap_or_default().into_iter().enumerate() {
+            rules.push(product::Rule::check(r, &ea.item("rules", i))?);
+        }
         let earn = Earn {
             rate,
             rate_text: e.points_per_unit,
@@ -242,7 +247,7 @@ impl Program {
             include_tax: e.include_tax.unwrap_or(false),
             carry_remainder,
             min_order: amount(&ea, "min_order", &e.min_order)?,
-            rules: e.rules.unwrap_or_default().into_iter().enumerate().map(|(i, r)| product::Rule::check(r, &ea.item("rules", i))).collect::<Result<_>>()?,
+            rules,
         };
 
         let expiry = match p.expiry {
@@ -263,7 +268,7 @@ impl Program {
                     warn.push(d);
                 }
                 // Farthest first: a duration in months is longer than any in days below 28.
-                warn.sort_by_key(|w| std::cmp::Reverse(w.max_days()));
+                crate::sort_by_key(&mut warn, |w| std::cmp::Reverse(w.max_days()));
                 warn.dedup();
                 Some(Expiry { mode: x.mode, after, warn_before: warn })
             }
@@ -333,15 +338,20 @@ impl Program {
         }
         // Auto rewards are tried biggest first, so a balance that reaches two thresholds at
         // once earns the larger reward.
-        rewards.sort_by_key(|r| std::cmp::Reverse(r.points));
+        crate::sort_by_key(&mut rewards, |r| std::cmp::Reverse(r.points));
 
         let mut notifications = Vec::new();
         if let Some(n) = p.notifications {
             let na = at.key("notifications");
-            let lists = [n.points_earned, n.reward_earned, n.points_expiring, n.points_expired, n.tier_changed, n.welcome, n.referral];
-            for ((name, trigger), list) in TRIGGERS.iter().zip(lists) {
+            // An object, not a struct: one reader for every trigger.
+            if let Some((k, _)) = n.iter().find(|(k, _)| !TRIGGERS.iter().any(|t| t.0 == k)) {
+                let all: Vec<&str> = TRIGGERS.iter().map(|t| t.0).collect();
+                return Err(na.err(k, format!("unknown field \"{k}\", expected one of {}", all.join(", "))));
+            }
+            for (name, trigger) in TRIGGERS {
                 let mut channels = Vec::new();
-                for (i, c) in list.unwrap_or_default().iter().enumerate() {
+                let list = n.iter().rev().find(|(k, _)| k == name).map(|(_, l)| l.as_slice()).unwrap_or_default();
+                for (i, c) in list.iter().enumerate() {
                     let ch = CHANNELS.iter().find(|x| x.0 == c).map(|x| x.1);
                     channels.push(ch.ok_or_else(|| na.item(name, i).err("", format!("unknown channel \"{c}\", expected one of email, push, sms, webhook")))?);
                 }
@@ -372,8 +382,11 @@ impl Program {
                 None => None,
                 Some(t) => Some(Tiers::check(t, &at.key("tiers"), &|s| money::parse_amount(s, exponent), &reward_ids)?),
             };
-            let mut campaigns: Vec<Campaign> = p.campaigns.unwrap_or_default().into_iter().enumerate().map(|(i, c)| Campaign::check(c, &at.item("campaigns", i))).collect::<Result<_>>()?;
-            campaigns.sort_by_key(|c| std::cmp::Reverse(c.priority));
+            let mut campaigns: Vec<Campaign> = Vec::new();
+            for (i, c) in p.campaigns.unwrap_or_default().into_iter().enumerate() {
+                campaigns.push(Campaign::check(c, &at.item("campaigns", i))?);
+            }
+            crate::sort_by_key(&mut campaigns, |c| std::cmp::Reverse(c.priority));
             let pending = match p.pending {
                 None => None,
                 Some(w) => Some(Duration::parse(&w.window).map_err(|m| at.key("pending").err("window", m))?),
@@ -387,7 +400,10 @@ impl Program {
             None => None,
             Some(o) => Some(crate::pay::PayWithPoints::check(o, &at.key("pay_with_points"), exponent)?),
         };
-        let plans = p.memberships.unwrap_or_default().into_iter().enumerate().map(|(i, v)| crate::membership::Plan::check(v, &at.item("memberships", i), exponent, &known)).collect::<Result<Vec<_>>>()?;
+        let mut plans = Vec::new();
+        for (i, v) in p.memberships.unwrap_or_default().into_iter().enumerate() {
+            plans.push(crate::membership::Plan::check(v, &at.item("memberships", i), exponent, &known)?);
+        }
         if let Some(i) = (1..plans.len()).find(|&i| plans[..i].iter().any(|x| x.id == plans[i].id)) {
             return Err(at.item("memberships", i).err("id", format!("duplicate plan id \"{}\"", plans[i].id)));
         }
@@ -395,7 +411,10 @@ impl Program {
             None => None,
             Some(o) => Some(crate::donation::Donations::check(o, &at.key("donations"))?),
         };
-        let offers = p.offers.unwrap_or_default().into_iter().enumerate().map(|(i, v)| crate::offer::Offer::check(v, &at.item("offers", i), &known)).collect::<Result<Vec<_>>>()?;
+        let mut offers = Vec::new();
+        for (i, v) in p.offers.unwrap_or_default().into_iter().enumerate() {
+            offers.push(crate::offer::Offer::check(v, &at.item("offers", i), &known)?);
+        }
         let mut brands: Vec<Brand> = Vec::new();
         for (i, b) in p.brands.unwrap_or_default().into_iter().enumerate() {
             let ba = at.item("brands", i);

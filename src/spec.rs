@@ -25,7 +25,10 @@ pub struct ProgramSpec {
     pub expiry: Option<ExpirySpec>,
     pub rewards: Option<Vec<RewardSpec>>,
     pub negative_balance: Option<NegativeBalance>,
-    pub notifications: Option<NotificationsSpec>,
+    /// Channels (email, push, sms, webhook) per trigger.
+    #[serde(default, deserialize_with = "ordered")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<std::collections::BTreeMap<crate::program::Trigger, Vec<crate::program::Channel>>>"))]
+    pub notifications: Option<Vec<(String, Vec<String>)>>,
     /// Ways to earn besides buying, by action name.
     #[serde(default, deserialize_with = "ordered")]
     #[cfg_attr(feature = "schema", schemars(with = "Option<std::collections::BTreeMap<String, ActionSpec>>"))]
@@ -101,27 +104,6 @@ pub struct LimitSpec {
     pub per: String,
 }
 
-/// Channels (email, push, sms, webhook) per trigger.
-#[derive(Debug, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
-pub struct NotificationsSpec {
-    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<crate::program::Channel>>"))]
-    pub points_earned: Option<Vec<String>>,
-    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<crate::program::Channel>>"))]
-    pub reward_earned: Option<Vec<String>>,
-    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<crate::program::Channel>>"))]
-    pub points_expiring: Option<Vec<String>>,
-    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<crate::program::Channel>>"))]
-    pub points_expired: Option<Vec<String>>,
-    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<crate::program::Channel>>"))]
-    pub tier_changed: Option<Vec<String>>,
-    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<crate::program::Channel>>"))]
-    pub welcome: Option<Vec<String>>,
-    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<crate::program::Channel>>"))]
-    pub referral: Option<Vec<String>>,
-}
-
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
@@ -174,8 +156,7 @@ pub struct RetentionSpec {
 pub struct LevelSpec {
     pub name: String,
     /// An amount ("500.00") for the spend basis, a count for points and orders.
-    #[cfg_attr(feature = "schema", schemars(with = "Option<Threshold>"))]
-    pub threshold: Option<serde_json::Value>,
+    pub threshold: Option<Threshold>,
     pub perks: Option<TierPerksSpec>,
 }
 
@@ -342,14 +323,35 @@ pub struct BrandSpec {
     pub points_per_unit: Option<String>,
 }
 
-/// What a level's threshold may be, for the schema (the check reads it by the tiers' basis).
-#[cfg(feature = "schema")]
-#[derive(schemars::JsonSchema)]
-#[serde(untagged)]
-#[allow(dead_code)]
-enum Threshold {
+/// A level's threshold: an amount or a count, checked against the tiers' basis.
+#[derive(Debug)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), serde(untagged))]
+pub enum Threshold {
     Amount(String),
     Count(i64),
+}
+
+/// By hand: serde's untagged enums buffer the value and lose the position of an error.
+impl<'de> Deserialize<'de> for Threshold {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Threshold, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Threshold;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an amount string or a whole number")
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Threshold, E> {
+                Ok(Threshold::Amount(s.to_string()))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<Threshold, E> {
+                Ok(Threshold::Count(n))
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Threshold, E> {
+                i64::try_from(n).map(Threshold::Count).map_err(|_| E::custom("is too large"))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A JSON object read as its entries in the order written (a null as absent).

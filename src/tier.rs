@@ -4,7 +4,7 @@
 //! only then re-evaluated, so a refund or a change of thresholds never drops a tier mid-period.
 
 use crate::error::At;
-use crate::spec::TiersSpec;
+use crate::spec::{Threshold, TiersSpec};
 use crate::engine::{Effect, Tx};
 use crate::program::Trigger;
 use crate::json::D;
@@ -103,12 +103,12 @@ impl Tiers {
                 return Err(la.err("name", format!("\"{name}\" must be a unique, non-empty name")));
             }
             let threshold = match (basis, l.threshold) {
-                (Basis::Spend, Some(serde_json::Value::String(s))) => amount(&s).map_err(|m| la.err("threshold", m))?,
-                (Basis::Spend, Some(v)) if !v.is_null() => return Err(la.err("threshold", format!("expected a string, found {}", crate::error::json_kind(&v)))),
-                (Basis::Spend, _) => return Err(la.err("threshold", "is required (an amount like \"500.00\")")),
-                (_, Some(v)) if v.is_i64() => v.as_i64().unwrap_or_default(),
-                (_, None | Some(serde_json::Value::Null)) => return Err(la.err("threshold", "is required")),
-                (_, Some(v)) => return Err(la.err("threshold", format!("expected a whole number, found {}", crate::error::json_kind(&v)))),
+                (Basis::Spend, Some(Threshold::Amount(s))) => amount(&s).map_err(|m| la.err("threshold", m))?,
+                (Basis::Spend, Some(Threshold::Count(_))) => return Err(la.err("threshold", "expected a string, found a number")),
+                (Basis::Spend, None) => return Err(la.err("threshold", "is required (an amount like \"500.00\")")),
+                (_, Some(Threshold::Count(n))) => n,
+                (_, None) => return Err(la.err("threshold", "is required")),
+                (_, Some(Threshold::Amount(_))) => return Err(la.err("threshold", "expected a whole number, found a string")),
             };
             if threshold < 0 || levels.last().is_some_and(|p| p.threshold >= threshold) {
                 return Err(la.err("threshold", "levels must go up: each threshold above the one before"));
