@@ -2,6 +2,7 @@
 // /openapi.json. It owns no resources: the caller opens and closes the store.
 import Fastify from 'fastify';
 import { webhookRoutes } from './webhooks.js';
+import { singleShop, deliveryLog } from '../shops/contexts.js';
 import { apiRoutes } from './api.js';
 import { errorHandler } from './errors.js';
 import { openapi } from './openapi.js';
@@ -11,11 +12,13 @@ export const MiB = 1024 * 1024;
 
 /**
  * @param {{loyalty: object, store?: object, token: string,
- *          adapters?: {shopify?: object, woocommerce?: object},
+ *          adapters?: {shopify?: object, woocommerce?: object}, shops?: object,
  *          bodyLimit?: number, logger?: boolean|object, now?: () => Date, notifyLocale?: string}} options
  *   `notifyLocale`: the notification default locale (else NOTIFY_LOCALE, else en).
+ *   `shops`: where webhooks find their shop (js/shops/contexts.js); else `loyalty` with
+ *   `adapters` is the only shop.
  */
-export function buildApp({ loyalty, store, token, adapters = {}, bodyLimit = MiB, logger = false, now, notifyLocale }) {
+export function buildApp({ loyalty, store, token, adapters = {}, shops, bodyLimit = MiB, logger = false, now, notifyLocale }) {
   const app = Fastify({
     logger,
     bodyLimit,
@@ -40,6 +43,8 @@ export function buildApp({ loyalty, store, token, adapters = {}, bodyLimit = MiB
   app.get('/health', { schema: schemas.health }, async (request, reply) => {
     try {
       await loyalty.account('health-check'); // one query: is the store answering?
+      // And the engine: a trapped wasm instance answers nothing right until replaced.
+      if (!(await loyalty.canary())) throw new Error('the engine failed its canary event');
       return { ok: true, program: loyalty.program.id };
     } catch (err) {
       request.log.error({ err }, 'health check failed');
@@ -48,7 +53,7 @@ export function buildApp({ loyalty, store, token, adapters = {}, bodyLimit = MiB
   });
   app.get('/openapi.json', { schema: { summary: 'This document' } }, async () => doc.document());
 
-  app.register(webhookRoutes, { loyalty, adapters });
+  app.register(webhookRoutes, { shops: shops ?? singleShop({ loyalty, store, adapters }), deliveries: deliveryLog(store) });
   app.register(apiRoutes, { loyalty, store, token, now });
   app.register(import('./admin-routes.js'), { loyalty, store, token, now }); // /admin, its assets, search, coupon cancel, KPIs
   app.register(import('./notify-routes.js'), { loyalty, store, token, now, defaultLocale: notifyLocale }); // notification templates, contacts, opt-outs, dead letters

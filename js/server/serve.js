@@ -1,8 +1,7 @@
 // `loyalty serve`: opens the store, builds the app, listens, ticks, and shuts down
 // gracefully (in-flight requests finish, then the store closes).
-import { createLoyalty } from '../loyalty.js';
-import { createShopifyAdapter } from '../platforms/shopify.js';
-import { createWooAdapter } from '../platforms/woocommerce.js';
+import { createShops, normalDomain } from '../shops/registry.js';
+import { dbShops } from '../shops/contexts.js';
 import { buildApp } from './app.js';
 import { startScheduler } from './scheduler.js';
 import { openStore } from './config.js';
@@ -12,12 +11,24 @@ import { notifyLocale } from '../notify/config.js';
 /** Starts a server from a serverConfig(); resolves once it listens. */
 export async function serve(config, { logger = true } = {}) {
   const store = await openStore(config);
-  const loyalty = createLoyalty({ program: config.program, store, secret: config.secret });
-  const adapters = {};
-  if (config.shopifySecrets.length) adapters.shopify = createShopifyAdapter({ secrets: config.shopifySecrets, earnOn: config.shopifyEarnOn });
-  if (config.wooSecrets.length) adapters.woocommerce = createWooAdapter({ secrets: config.wooSecrets });
   const env = config.env ?? process.env;
-  const app = buildApp({ loyalty, store, token: config.token, adapters, bodyLimit: config.bodyLimit, logger, notifyLocale: notifyLocale(env) });
+  const registry = createShops({ store, key: config.encryptionKey, secret: config.secret });
+  // The shop of this configuration (the demo shop, or a store wired by environment): its
+  // id is the program's, so a ledger kept before shops existed stays this shop's.
+  const program = JSON.parse(config.program);
+  const envShop = { id: program.id };
+  if (config.shopifySecrets.length) envShop.shopify = { domain: config.shopifyShop.toLowerCase(), secrets: config.shopifySecrets };
+  if (config.wooSecrets.length) envShop.woocommerce = { url: config.wooUrl && normalDomain('woocommerce', config.wooUrl), secrets: config.wooSecrets };
+  const known = await registry.get(program.id);
+  await registry.save({
+    id: program.id, platform: envShop.shopify || !envShop.woocommerce ? 'shopify' : 'woocommerce',
+    domain: known?.domain ?? envShop.shopify?.domain ?? envShop.woocommerce?.url ?? `${program.id}.local`,
+    program, status: known?.status ?? 'installed', settings: { legacy_secret: true },
+  });
+  const shop = await registry.get(program.id);
+  const loyalty = registry.loyalty(shop);
+  const shops = dbShops({ shops: registry, store, appSecrets: config.shopifyAppSecrets ?? [], earnOn: config.shopifyEarnOn, envShop });
+  const app = buildApp({ loyalty, store, token: config.token, shops, bodyLimit: config.bodyLimit, logger, notifyLocale: notifyLocale(env) });
   let scheduler;
   let notifier;
   let closing;
@@ -27,7 +38,8 @@ export async function serve(config, { logger = true } = {}) {
       await app.close(); // stops accepting, waits for in-flight requests
       await scheduler?.stop();
       await notifier?.stop();
-      await loyalty.close();
+      await registry.close();
+      await store.close();
     })();
     return closing;
   }

@@ -104,6 +104,10 @@ function txOps(q) {
      * its events row. `stateText` / `orderText`, when given, are bound as is.
      */
     record: (program, written) => writeRecord(q, program, written),
+
+    /** Keeps an event whose order is not in the ledger yet (under that order's lock). */
+    park: (program, orderId, event) =>
+      q.query('INSERT INTO parked_events (program, event_id, order_id, body) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [program, event.id, orderId, json(event)]),
   };
 }
 
@@ -288,7 +292,7 @@ export function createSqlStore(db, { close, pipeline = false } = {}) {
     eraseProgram: (program) =>
       db.transaction(async (tx) => {
         const deleted = {};
-        for (const table of ['events', 'entries', 'outbox', 'coupons', 'orders', 'accounts', 'notify_contacts', 'push_subscriptions', 'notify_templates']) {
+        for (const table of ['events', 'entries', 'outbox', 'coupons', 'orders', 'accounts', 'notify_contacts', 'push_subscriptions', 'notify_templates', 'parked_events', 'webhook_deliveries', 'data_exports']) {
           const { rows } = await tx.query(`WITH d AS (DELETE FROM ${table} WHERE program = $1 RETURNING 1) SELECT count(*)::int AS n FROM d`, [program]);
           deleted[table] = int(rows[0].n);
         }
@@ -304,6 +308,26 @@ export function createSqlStore(db, { close, pipeline = false } = {}) {
         [program, customer],
       );
       return { events: int(rows[0].events), entries: int(rows[0].entries), points: int(rows[0].points) };
+    },
+
+    /** Parked events, oldest first: of one order, or all (with their metadata). */
+    async parked(program, { orderId = null, withMeta = false } = {}) {
+      const { rows } = await db.query(
+        `SELECT body, order_id, parked_at FROM parked_events
+          WHERE program = $1 AND ($2::text IS NULL OR order_id = $2) ORDER BY seq LIMIT 1000`,
+        [program, orderId],
+      );
+      return rows.map((r) => (withMeta ? { event: r.body, order_id: r.order_id, parked_at: iso(r.parked_at) } : r.body));
+    },
+    unpark: (program, eventId) => db.query('DELETE FROM parked_events WHERE program = $1 AND event_id = $2', [program, eventId]),
+    /** Orders with parked events that are in the ledger now. */
+    async parkedReady(program) {
+      const { rows } = await db.query(
+        `SELECT DISTINCT p.order_id FROM parked_events p JOIN orders o ON o.program = p.program AND o.order_id = p.order_id
+          WHERE p.program = $1`,
+        [program],
+      );
+      return rows.map((r) => r.order_id);
     },
 
     close: async () => close?.(),
