@@ -40,15 +40,16 @@ const SHAPES = {
   'orders/create': (b) => isOrder(b),
   'orders/paid': (b) => isOrder(b),
   'orders/cancelled': (b) => isOrder(b) && b.cancelled_at != null,
-  'refunds/create': (b) => has(b, ['id', 'order_id']) && isList(b.refund_line_items) && gidKind(b, 'Refund') && !b.line_items,
-  'customers/create': (b) => has(b, ['id']) && gidKind(b, 'Customer') && !b.line_items && !b.order_id,
-  'customers/update': (b) => has(b, ['id']) && gidKind(b, 'Customer') && !b.line_items && !b.order_id,
+  'refunds/create': (b) => isList(b.refund_line_items) && gidKind(b, 'Refund') && !b.line_items && !b.shop_domain,
+  'customers/create': (b) => has(b, ['id']) && gidKind(b, 'Customer') && !b.line_items && !b.order_id && !b.shop_domain,
+  'customers/update': (b) => has(b, ['id']) && gidKind(b, 'Customer') && !b.line_items && !b.order_id && !b.shop_domain,
 };
 const has = (b, keys) => keys.every((k) => b[k] !== undefined && b[k] !== null);
 const isList = Array.isArray;
 // A gid, when present, names the kind of object: an Order body is not a Refund's.
 const gidKind = (b, kind) => b.admin_graphql_api_id == null || GID.exec(String(b.admin_graphql_api_id))?.[1] === kind;
-const isOrder = (b) => has(b, ['id', 'line_items']) && isList(b.line_items) && gidKind(b, 'Order') && !b.order_id && !b.orders_to_redact;
+// Negative marks only: the order's own fields are read (and named when missing) by `placed`.
+const isOrder = (b) => gidKind(b, 'Order') && !b.order_id && !b.orders_to_redact && !b.orders_requested && !b.shop_domain && !b.refund_line_items;
 
 function toEvents(headers, rawBody, earnOn, shopDomain) {
   const topic = headerValue(headers, 'x-shopify-topic');
