@@ -18,10 +18,14 @@ const LOOKUP = `#graphql
       id
       codeDiscount {
         __typename
-        ... on DiscountCodeBasic { status endsAt }
-        ... on DiscountCodeFreeShipping { status endsAt }
+        ... on DiscountCodeBasic { status endsAt context { ...LoyaltyBuyers } }
+        ... on DiscountCodeFreeShipping { status endsAt context { ...LoyaltyBuyers } }
       }
     }
+  }
+  fragment LoyaltyBuyers on DiscountContext {
+    __typename
+    ... on DiscountCustomers { customers { id } }
   }`;
 
 const CREATE_BASIC = `#graphql
@@ -256,6 +260,19 @@ export function createShopifyAdmin({ shopify, shop, accessToken, timeoutMs = DEF
     return err;
   }
 
+  // A code found by the look-up is a retry of ours only if it is the same kind of discount
+  // for the same customer; anything else (a merchant's code that happens to match) must not
+  // stand in for the coupon.
+  function ours(node, kind, input) {
+    const typename = node.codeDiscount?.__typename;
+    const customers = node.codeDiscount?.context?.customers?.map((c) => c.id) ?? [];
+    const customer = input.context.customers.add[0];
+    if (typename !== (kind === 'basic' ? 'DiscountCodeBasic' : 'DiscountCodeFreeShipping') || !customers.includes(customer)) {
+      throw new StoreApiError(`code ${input.code} already exists in ${domain} as another discount (${typename ?? 'unknown'} for ${customers.join(', ') || 'other buyers'})`, { code: 'CODE_CONFLICT', permanent: true, details: { id: node.id, typename, customers } });
+    }
+    return node.id;
+  }
+
   async function lookup(code) {
     const data = await call(LOOKUP, { code });
     return data?.codeDiscountNodeByCode ?? null;
@@ -268,7 +285,7 @@ export function createShopifyAdmin({ shopify, shop, accessToken, timeoutMs = DEF
     async ensureCoupon(coupon, options = {}) {
       const { kind, input } = discountInput(coupon, options);
       const existing = await lookup(input.code);
-      if (existing) return { id: existing.id, created: false };
+      if (existing) return { id: ours(existing, kind, input), created: false };
       const [document, field] = kind === 'basic' ? [CREATE_BASIC, 'discountCodeBasicCreate'] : [CREATE_FREE_SHIPPING, 'discountCodeFreeShippingCreate'];
       const data = await call(document, { discount: input });
       const payload = data?.[field];
@@ -276,7 +293,7 @@ export function createShopifyAdmin({ shopify, shop, accessToken, timeoutMs = DEF
         // Made by a concurrent attempt between our look-up and create: it is ours.
         if (payload.userErrors.some((e) => e.code === 'TAKEN')) {
           const again = await lookup(input.code);
-          if (again) return { id: again.id, created: false };
+          if (again) return { id: ours(again, kind, input), created: false };
         }
         throw userErrorsFail(`${field} ${input.code}`, payload.userErrors);
       }

@@ -36,9 +36,9 @@ function freePort() {
 }
 
 before(async () => {
-  standin = await startShopifyStandin({ apiKey: API_KEY, apiSecret: API_SECRET, defaultShop: SHOP });
   const port = await freePort();
   appUrl = `http://127.0.0.1:${port}`;
+  standin = await startShopifyStandin({ apiKey: API_KEY, apiSecret: API_SECRET, defaultShop: SHOP, allowedRedirects: [`${appUrl}/shopify/auth/callback`] });
   shopify = createShopifyApp({
     SHOPIFY_API_KEY: API_KEY,
     SHOPIFY_API_SECRET: API_SECRET,
@@ -153,6 +153,10 @@ test('OAuth: a forged hmac, a wrong state or a missing state cookie is refused a
   wrongState.searchParams.set('hmac', signAdminQuery(API_SECRET, Object.fromEntries(wrongState.searchParams)));
   const r4 = await fetch(wrongState, { redirect: 'manual', headers: { ...BROWSER, cookie: cookies } });
   assert.equal(r4.status, 401, 'a correctly signed callback for another OAuth attempt fails the state check');
+
+  const elsewhere = new URL(begin.headers.get('location'));
+  elsewhere.searchParams.set('redirect_uri', 'https://evil.example.com/callback');
+  assert.equal((await fetch(elsewhere, { redirect: 'manual' })).status, 400, 'the stand-in, like Shopify, only redirects to allowed URLs');
 
   assert.equal(installs.length, count);
   assert.ok(libraryLog.some((l) => /Invalid OAuth callback/.test(l.message)), 'the library reports through the log option');
@@ -290,6 +294,25 @@ test('ensureCoupon: a timeout after Shopify committed is retried without a secon
   assert.deepEqual(retry, { id: standin.discount(c.code).id, created: false });
   assert.equal(creates(), before, 'the retry looked up and did not create');
   assert.equal(standin.discounts().filter((code) => code === c.code).length, 1);
+});
+
+test('ensureCoupon: a request that never answers times out as NETWORK, and the retry finds the code', async () => {
+  const sync = createShopifyAdmin({ shopify, shop: SHOP, accessToken: standin.issueToken(SHOP), timeoutMs: 300 });
+  const c = coupon({ type: 'free_shipping', value: undefined });
+  standin.failNext(undefined);
+  standin.failNext({ kind: 'hang-after-commit' });
+  const started = Date.now();
+  await assert.rejects(sync.ensureCoupon(c, { customer: '35', currency: 'EUR' }), (err) => err.code === 'NETWORK' && !err.permanent);
+  assert.ok(Date.now() - started < 5000);
+  assert.equal((await sync.ensureCoupon(c, { customer: '35', currency: 'EUR' })).created, false);
+});
+
+test('ensureCoupon: a code that exists as someone else\'s discount is a permanent conflict, not a success', async () => {
+  const sync = admin();
+  const c = coupon();
+  await sync.ensureCoupon(c, { customer: '36', currency: 'EUR' });
+  await assert.rejects(sync.ensureCoupon(c, { customer: '37', currency: 'EUR' }), (err) => err.code === 'CODE_CONFLICT' && err.permanent);
+  await assert.rejects(sync.ensureCoupon({ ...c, type: 'free_shipping' }, { customer: '36', currency: 'EUR' }), (err) => err.code === 'CODE_CONFLICT');
 });
 
 test('ensureCoupon: userErrors are permanent and carry Shopify\'s errors', async () => {

@@ -83,14 +83,16 @@ function statusOf(rec, now) {
 
 /**
  * Starts the stand-in on 127.0.0.1 (random port).
- * @param {{apiKey: string, apiSecret: string, defaultShop?: string, currency?: string, grantedScopes?: string}} options
+ * @param {{apiKey: string, apiSecret: string, defaultShop?: string, currency?: string, grantedScopes?: string, allowedRedirects?: string[]}} options
+ *   allowedRedirects: the app's "Allowed redirection URL(s)"; when given, any other redirect_uri is refused as Shopify does.
  */
-export async function startShopifyStandin({ apiKey, apiSecret, defaultShop = 'loyalty-test.myshopify.com', currency = 'EUR', grantedScopes = 'read_discounts,write_discounts,read_orders,read_customers' }) {
+export async function startShopifyStandin({ apiKey, apiSecret, defaultShop = 'loyalty-test.myshopify.com', currency = 'EUR', grantedScopes = 'read_discounts,write_discounts,read_orders,read_customers', allowedRedirects = [] }) {
   const schema = buildAdminSchema();
   const shops = new Map();
   const codes = new Map();
   const failures = [];
   const log = [];
+  const hung = [];
   let nextId = 1000;
 
   function shopState(shop) {
@@ -300,8 +302,13 @@ export async function startShopifyStandin({ apiKey, apiSecret, defaultShop = 'lo
     log.push({ shop, operation: op?.operation, name: op?.name?.value ?? null, fields: op?.selectionSet.selections.map((s) => s.name?.value) });
     const result = await execute({ schema, document, rootValue: root, contextValue: { shop }, variableValues: body.variables ?? {} });
     if (failure?.kind === 'drop-after-commit') {
-      // The mutation is applied; the client never hears of it (a timeout, a reset).
+      // The mutation is applied; the connection is reset before the answer.
       req.socket.destroy();
+      return undefined;
+    }
+    if (failure?.kind === 'hang-after-commit') {
+      // The mutation is applied; the answer never comes (the client's timeout fires).
+      hung.push(req.socket);
       return undefined;
     }
     const out = {};
@@ -326,6 +333,9 @@ export async function startShopifyStandin({ apiKey, apiSecret, defaultShop = 'lo
       redirect = new URL(q.get('redirect_uri') ?? '');
     } catch {
       return json(res, 400, { error: 'invalid_request', error_description: 'The redirect_uri is missing or not a URL' });
+    }
+    if (allowedRedirects.length && !allowedRedirects.includes(`${redirect.origin}${redirect.pathname}`)) {
+      return json(res, 400, { error: 'invalid_request', error_description: 'The redirect_uri is not whitelisted' });
     }
     const code = crypto.randomBytes(16).toString('hex');
     codes.set(code, { shop, scope: q.get('scope') || grantedScopes, expires: Date.now() + 60_000 });
@@ -399,7 +409,11 @@ export async function startShopifyStandin({ apiKey, apiSecret, defaultShop = 'lo
       shopState(shop).tokens.add(token);
       return token;
     },
-    /** Next GraphQL request fails: {kind: '429', retryAfter} | {kind: 'throttled', available} | {kind: '500'} | {kind: 'drop-after-commit'}. */
+    /**
+     * Queues the outcome of the next GraphQL request (undefined: answer normally):
+     * {kind: '429', retryAfter} | {kind: 'throttled', available} | {kind: '500'} |
+     * {kind: 'drop-after-commit'} (applied, connection reset) | {kind: 'hang-after-commit'} (applied, no answer).
+     */
     failNext(failure) {
       failures.push(failure);
     },
@@ -408,6 +422,7 @@ export async function startShopifyStandin({ apiKey, apiSecret, defaultShop = 'lo
       Object.assign(b, { available: available ?? b.available, maximumAvailable: maximumAvailable ?? b.maximumAvailable, restoreRate: restoreRate ?? b.restoreRate, at: Date.now() });
     },
     close: () => new Promise((resolve) => {
+      for (const socket of hung) socket.destroy();
       server.closeAllConnections?.();
       server.close(() => resolve());
     }),
