@@ -85,11 +85,15 @@ export function currencyExponent(currency) {
   }
 }
 
-/** Minor units (integer or integer string) -> Shopify Decimal text at the currency's decimals. */
-function minorToDecimal(units, exponent, field) {
-  const text = typeof units === 'number' ? (Number.isSafeInteger(units) ? String(units) : '') : String(units ?? '');
-  if (!/^\d+$/.test(text)) throw inputError(field, `expected non-negative integer minor units (${JSON.stringify(units)})`);
-  return fromUnits(BigInt(text), exponent);
+// min_order arrives two ways: CONTRACT.md says integer minor units (a JS number, 10000),
+// the engine's effect today carries a decimal string in the currency ("100.00", JPY "14090").
+// A number is minor units, a string is an amount: never ambiguous, never a float.
+function minimumDecimal(value, exponent, field) {
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value) || value < 0) throw inputError(field, `expected non-negative integer minor units (${value})`);
+    return fromUnits(BigInt(value), exponent);
+  }
+  return amountDecimal(value, exponent, field);
 }
 
 /** "10" or "10.5" in the currency -> "10.00", refusing more decimals than the currency has. */
@@ -111,9 +115,15 @@ function percentFraction(value, field) {
   return fraction;
 }
 
-function isoTime(ms, field) {
-  if (!Number.isSafeInteger(ms)) throw inputError(field, `expected epoch milliseconds (${JSON.stringify(ms)})`);
-  return new Date(ms).toISOString();
+// An instant as epoch ms (CONTRACT.md) or an ISO 8601 string with its offset (the engine's
+// effects: "2026-12-05T23:59:59.999+01:00"); a string without an offset would be read in the
+// server's zone, so it is refused.
+function isoTime(value, field) {
+  if (Number.isSafeInteger(value)) return new Date(value).toISOString();
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) && !Number.isNaN(Date.parse(value))) {
+    return new Date(value).toISOString();
+  }
+  throw inputError(field, `expected epoch milliseconds or an ISO 8601 time with offset (${JSON.stringify(value)})`);
 }
 
 function customerGidOf({ customerGid, customer }) {
@@ -126,14 +136,15 @@ function customerGidOf({ customerGid, customer }) {
 }
 
 /** A coupon's Shopify input (without the mutation around it); exported for tests and dead-letter views. */
-export function discountInput(coupon, { currency, combinesWith = {}, ...who } = {}) {
+export function discountInput(coupon, { currency, combinesWith = {}, issuedAt, ...who } = {}) {
   if (!coupon || typeof coupon !== 'object') throw inputError('coupon', 'missing');
   if (typeof coupon.code !== 'string' || coupon.code.trim() === '') throw inputError('coupon.code', 'missing');
   const exponent = currencyExponent(currency);
   const input = {
-    title: `Loyalty reward ${coupon.reward ?? ''} (${coupon.code})`.replace(/\s+\(/, ' ('),
+    title: coupon.reward ? `Loyalty reward ${coupon.reward} (${coupon.code})` : `Loyalty reward (${coupon.code})`,
     code: coupon.code,
-    startsAt: isoTime(coupon.issued_at, 'coupon.issued_at'),
+    // The effect may carry no issue time: the outbox's own time (issuedAt), else now.
+    startsAt: isoTime(coupon.issued_at ?? issuedAt ?? Date.now(), coupon.issued_at != null ? 'coupon.issued_at' : 'issuedAt'),
     endsAt: coupon.expires_at == null ? null : isoTime(coupon.expires_at, 'coupon.expires_at'),
     usageLimit: 1,
     appliesOncePerCustomer: true,
@@ -145,7 +156,7 @@ export function discountInput(coupon, { currency, combinesWith = {}, ...who } = 
     },
   };
   if (coupon.min_order != null) {
-    input.minimumRequirement = { subtotal: { greaterThanOrEqualToSubtotal: minorToDecimal(coupon.min_order, exponent, 'coupon.min_order') } };
+    input.minimumRequirement = { subtotal: { greaterThanOrEqualToSubtotal: minimumDecimal(coupon.min_order, exponent, 'coupon.min_order') } };
   }
   // A code discount in Shopify has no cap on a percentage: created without it, the code
   // would give more than the coupon promises. Refuse rather than over-give.

@@ -262,6 +262,21 @@ test('ensureCoupon: fixed amounts and minimums are exact in the currency\'s deci
   await assert.rejects(sync.ensureCoupon(coupon({ min_order: 10.5 }), { customer: '1', currency: 'EUR' }), /coupon\.min_order/);
 });
 
+test('ensureCoupon takes the coupon.issued effect as the engine emits it today (decimal min_order, ISO expiry, no issued_at)', async () => {
+  const sync = admin();
+  // From `npx loyalty replay --program presets/seed.json --events tests/scenarios/seed.jsonl`.
+  const effect = { type: 'coupon.issued', customer: '2002', reward: 'threshold-10pct', points: 5000, coupon: { code: `LOY-MMJW-AJD1-${Date.now() % 10000}`, type: 'percent', value: '10', min_order: '100.00', expires_at: '2027-12-05T23:59:59.999+01:00', status: 'issued', reward: 'threshold-10pct' } };
+  const outboxAt = Date.UTC(2026, 11, 6, 9, 30);
+  await sync.ensureCoupon(effect.coupon, { customer: effect.customer, currency: 'EUR', issuedAt: outboxAt });
+  const d = standin.discount(effect.coupon.code).input;
+  assert.equal(d.startsAt, '2026-12-06T09:30:00.000Z');
+  assert.equal(d.endsAt, '2027-12-05T22:59:59.999Z', 'the same instant as the engine\'s local end of day');
+  assert.deepEqual(d.minimumRequirement, { subtotal: { greaterThanOrEqualToSubtotal: '100.00' } });
+  assert.deepEqual(d.customerGets.value, { percentage: 0.1 });
+  await assert.rejects(sync.ensureCoupon({ ...effect.coupon, code: 'LOY-LOCAL', expires_at: '2027-12-05T23:59:59' }, { customer: '2002', currency: 'EUR' }), (err) => err.details.field === 'coupon.expires_at');
+  await assert.rejects(sync.ensureCoupon({ ...effect.coupon, code: 'LOY-JPY', min_order: '100.50' }, { customer: '2002', currency: 'JPY' }), (err) => err.details.field === 'coupon.min_order');
+});
+
 test('ensureCoupon: free shipping uses the free-shipping mutation; no expiry means no endsAt; unsupported terms are refused', async () => {
   const sync = admin();
   const c = coupon({ type: 'free_shipping', value: undefined, min_order: undefined, expires_at: undefined });
