@@ -4,7 +4,7 @@
 // shopify-app.js); every failure leaves as a StoreApiError the outbox can act on.
 import { Session, GraphqlQueryError, HttpThrottlingError, HttpInternalError, HttpResponseError, HttpRequestError, HttpMaxRetriesError } from '@shopify/shopify-api';
 import { StoreApiError } from './store-error.js';
-import { fromUnits } from './amounts.js';
+import { fromUnits, toUnits } from './amounts.js';
 
 const DECIMAL = /^\d+(\.\d+)?$/;
 const CUSTOMER_GID = /^gid:\/\/shopify\/Customer\/\d+$/;
@@ -96,12 +96,15 @@ function minimumDecimal(value, exponent, field) {
   return amountDecimal(value, exponent, field);
 }
 
-/** "10" or "10.5" in the currency -> "10.00", refusing more decimals than the currency has. */
+/** "10" or "10.5" in the currency -> "10.00" (amounts.js, the one money parser); more decimals than the currency has is refused. */
 function amountDecimal(value, exponent, field) {
-  if (typeof value !== 'string' || !DECIMAL.test(value)) throw inputError(field, `not a decimal string (${JSON.stringify(value)})`);
-  const [int, frac = ''] = value.split('.');
-  if (frac.length > exponent && /[1-9]/.test(frac.slice(exponent))) throw inputError(field, `more than ${exponent} decimals for this currency (${value})`);
-  return fromUnits(BigInt(int + frac.slice(0, exponent).padEnd(exponent, '0')), exponent);
+  if (typeof value !== 'string' || !DECIMAL.test(value)) throw inputError(field, `not a non-negative decimal string (${JSON.stringify(value)})`);
+  try {
+    return fromUnits(toUnits(value, exponent, field), exponent);
+  } catch (err) {
+    if (err.code === 'bad_payload') throw inputError(field, `more than ${exponent} decimals for this currency (${value})`);
+    throw err;
+  }
 }
 
 // Shopify's percentage is a Float in 0..1. Moving the decimal point in the string (not
