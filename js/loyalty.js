@@ -393,6 +393,8 @@ export function createLoyalty({ program, store, secret = '' }) {
 
   const anonymousId = (customer) => `anon-${createHmac('sha256', `loyalty-redact:${secret}`).update(customer).digest('hex').slice(0, 32)}`;
 
+  // Every string equal to the customer id (its own `customer`, a referral's `ref`), and
+  // every `:`-separated run of an event id equal to it (ids may contain `:` themselves).
   function pseudonymise(value, customer, anon) {
     if (typeof value === 'string') return value === customer ? anon : value;
     if (Array.isArray(value)) return value.map((v) => pseudonymise(v, customer, anon));
@@ -403,27 +405,50 @@ export function createLoyalty({ program, store, secret = '' }) {
     }
     return value;
   }
-  const rewriteId = (id, customer, anon) => id.split(':').map((part) => (part === customer ? anon : part)).join(':');
+  const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const idPattern = (customer) => `(^|:)${escapeRe(customer)}(?=:|$)`;
+  const rewriteId = (id, customer, anon) => id.replace(new RegExp(idPattern(customer), 'g'), (_, a) => `${a}${anon}`);
 
-  /** Erases a customer's identity, keeping the anonymised ledger. */
+  /**
+   * Erases a customer's identity, keeping the anonymised ledger. The accounts whose events
+   * name the customer (a referrer's `referral:<friend>:qualified`, a friend's `ref`) are
+   * re-applied too, so the id survives nowhere: not in ids, refs, entry reasons or states.
+   * Re-applied outbox rows are settled (they went out the first time), and who cancelled
+   * a coupon and why, and its store sync, are carried over.
+   */
   async function redact(customer) {
     checkCustomer(customer);
     const anon = anonymousId(customer);
     if (anon === customer) return { customer, anonymous: anon, events: 0, balance: null };
     return store.transaction(async (tx) => {
-      const rows = await tx.eraseCustomer(P, customer); // locks, returns the events in order, deletes
-      if (rows.length === 0) return { customer, anonymous: anon, events: 0, balance: null };
-      let state = (await tx.lockAccount(P, anon)).state;
+      const others = tx.mentioning ? await tx.mentioning(P, customer, idPattern(customer)) : [];
+      // Every account's events, erased, then applied again in their original order across
+      // accounts: a friend's order derives the referrer's event, so interleaving matters.
+      const all = [];
+      const notes = [];
+      for (const who of [customer, ...others]) {
+        if (tx.couponNotes) notes.push(...(await tx.couponNotes(P, who)));
+        const rows = await tx.eraseCustomer(P, who, { keepContact: who !== customer, withSeq: true });
+        rows.forEach((r, i) => all.push({ seq: r.seq ?? i, who, body: r.body ?? r }));
+      }
+      all.sort((a, b) => a.seq - b.seq);
+      const states = new Map();
       const orders = new Map();
-      for (const body of rows) {
+      for (const { who, body } of all) {
+        const target = who === customer ? anon : who;
+        if (!states.has(target)) states.set(target, (await tx.lockAccount(P, target)).state);
         const event = { ...pseudonymise(body, customer, anon), id: rewriteId(body.id, customer, anon) };
         const orderId = orderIdOf(event);
         const order = orderId == null ? null : orders.get(orderId) ?? (await tx.findOrder(P, orderId));
-        const { out } = await applyAndRecord(tx, event, anon, state, order);
-        state = out.state;
+        const { out } = await applyAndRecord(tx, event, target, states.get(target), order);
+        states.set(target, out.state);
         if (out.order) orders.set(out.order.id, { customer: out.order.customer, record: out.order });
       }
-      return { customer, anonymous: anon, events: rows.length, balance: state?.balance ?? null };
+      if (tx.restoreCouponNotes) await tx.restoreCouponNotes(P, notes);
+      const count = all.filter((x) => x.who === customer).length;
+      const balance = states.get(anon)?.balance ?? null;
+      if (tx.settleOutbox) await tx.settleOutbox(P, [anon, ...others]);
+      return { customer, anonymous: anon, events: count, balance, rewritten: others };
     });
   }
 

@@ -88,16 +88,51 @@ function txOps(q) {
      * contact, push subscriptions) and returns the event bodies in the order they were
      * applied, for loyalty.redact to re-apply under an anonymous id.
      */
-    async eraseCustomer(program, customer) {
+    async eraseCustomer(program, customer, { keepContact = false, withSeq = false } = {}) {
       await q.query('SELECT 1 FROM accounts WHERE program = $1 AND customer = $2 FOR UPDATE', [program, customer]);
       const { rows } = await q.query('DELETE FROM events WHERE program = $1 AND customer = $2 RETURNING seq, body', [program, customer]);
       // Deleting outbox rows cascades to their delivery records; contacts and push
-      // subscriptions hold the customer's email, phone and devices.
-      for (const table of ['entries', 'outbox', 'coupons', 'orders', 'accounts', 'notify_contacts', 'push_subscriptions']) {
-        await q.query(`DELETE FROM ${table} WHERE program = $1 AND customer = $2`, [program, customer]);
-      }
-      return rows.sort((a, b) => int(a.seq) - int(b.seq)).map((r) => r.body);
+      // subscriptions hold the customer's email, phone and devices (kept for an account
+      // re-applied only because it names a redacted customer).
+      const tables = ['entries', 'outbox', 'coupons', 'orders', 'accounts', ...(keepContact ? [] : ['notify_contacts', 'push_subscriptions'])];
+      for (const table of tables) await q.query(`DELETE FROM ${table} WHERE program = $1 AND customer = $2`, [program, customer]);
+      return rows.sort((a, b) => int(a.seq) - int(b.seq)).map((r) => (withSeq ? { seq: int(r.seq), body: r.body } : r.body));
     },
+
+    /** Other customers whose events name `customer` (a referral's friend or referrer). */
+    async mentioning(program, customer, idPattern) {
+      const { rows } = await q.query(
+        `SELECT DISTINCT customer FROM events
+          WHERE program = $1 AND customer IS NOT NULL AND customer <> $2
+            AND (body->>'ref' = $2 OR event_id ~ $3)`,
+        [program, customer, idPattern],
+      );
+      return rows.map((r) => r.customer).sort();
+    },
+
+    /** What the ledger does not rebuild: who cancelled a coupon and why, its store sync. */
+    async couponNotes(program, customer) {
+      const { rows } = await q.query(
+        `SELECT code, data->'cancelled' AS cancelled, store_id, sync_status, sync_error, synced_at FROM coupons
+          WHERE program = $1 AND customer = $2`, [program, customer]);
+      return rows;
+    },
+    async restoreCouponNotes(program, notes) {
+      for (const n of notes) {
+        await q.query(
+          `UPDATE coupons SET data = CASE WHEN $3::jsonb IS NULL THEN data ELSE data || jsonb_build_object('cancelled', $3::jsonb) END,
+                  store_id = $4, sync_status = $5, sync_error = $6, synced_at = $7
+            WHERE program = $1 AND code = $2`,
+          [program, n.code, n.cancelled == null ? null : JSON.stringify(n.cancelled), n.store_id, n.sync_status, n.sync_error, n.synced_at]);
+      }
+    },
+
+    /**
+     * Redaction re-applies events that were already handled: what they put in the outbox
+     * went out the first time, so the rows written again are settled, not sent again.
+     */
+    settleOutbox: (program, customers) =>
+      q.query(`UPDATE outbox SET status = 'delivered', delivered_at = now(), attempts = attempts WHERE program = $1 AND customer = ANY($2) AND status = 'pending'`, [program, customers]),
 
     /**
      * Writes everything one event did (`writeRecord`); an event with no customer is only
