@@ -55,6 +55,11 @@ export function createWooRestClient({ url, key, secret, fetch: f = globalThis.fe
       data = undefined; // an HTML error page from a proxy or a PHP fatal
     }
     if (res.ok && data !== undefined) return { body: data, headers: res.headers };
+    if (res.ok) {
+      // WordPress without pretty permalinks serves a page, not the API, at /wp-json/.
+      throw new StoreApiError(`${what}: answered ${res.status} with something other than JSON; is the REST API reachable at ${base}/wp-json/ (Settings > Permalinks not "Plain")?`,
+        { code: 'not_json', status: res.status, permanent: true, details: text.slice(0, 500) });
+    }
     throw apiError(what, res.status, data, text, res.headers.get('retry-after'), keyName);
   }
 

@@ -215,6 +215,15 @@ test('bad keys: a 401 whose message names the key', async () => {
     && e.code === 'woocommerce_rest_authentication_error' && e.message.includes('ck_…cdef') && /Consumer secret is invalid/.test(e.message));
   const unknownKey = connectWooStore({ url: store.url, key: 'ck_unknown_key_00000000', secret: store.secret, webhookUrl: HOOK_URL });
   await assert.rejects(unknownKey, (e) => e.status === 401 && e.code === 'woocommerce_rest_cannot_view' && e.message.includes('ck_…0000'));
+  const readOnly = await startWooStandin({ permissions: 'read' });
+  try {
+    const err = await connectWooStore({ url: readOnly.url, key: readOnly.key, secret: readOnly.secret, webhookUrl: HOOK_URL }).then(() => null, (e) => e);
+    assert.equal(err.code, 'woocommerce_rest_authentication_error');
+    assert.match(err.message, /does not have write permissions.*Read\/Write/);
+    assert.equal(readOnly.webhooks().length, 0);
+  } finally {
+    await readOnly.close();
+  }
   assert.throws(() => storeUrl('http://shop.example'), /must use https/);
   assert.equal(storeUrl('https://shop.example/store/'), 'https://shop.example/store');
 });
@@ -289,4 +298,20 @@ test('customer tokens: signed, verified, and refused when forged, expired or for
   assert.throws(() => signCustomerToken({ shop: 'shop-1', customer: '42', expiresAt: now + MAX_TOKEN_LIFETIME_MS + 1000 }, secret, { now }), /more than 1 hour/);
   assert.throws(() => signCustomerToken({ shop: 'shop-1', customer: 42, expiresAt: now + 1000 }, secret, { now }), /customer/);
   assert.throws(() => signCustomerToken({ shop: 'shop-1', customer: '42', expiresAt: now + 1000 }, 'short', { now }), /at least 16/);
+});
+
+test('429 and 5xx are retryable with Retry-After; other 4xx and non-JSON answers are permanent', async () => {
+  const answer = (status, body, headers = {}) => createWooRestClient({
+    url: 'https://shop.example', key: 'ck_test_key_12345678', secret: 'cs_x',
+    fetch: async () => new Response(body, { status, headers: { 'content-type': 'application/json', ...headers } }),
+  });
+  let err = await answer(503, '{"code":"internal_server_error","message":"Down","data":{"status":503}}', { 'retry-after': '120' }).findCoupon('x').catch((e) => e);
+  assert.deepEqual([err.code, err.status, err.permanent, err.retryAfterMs], ['internal_server_error', 503, false, 120_000]);
+  err = await answer(429, 'Too Many Requests', {}).findCoupon('x').catch((e) => e);
+  assert.deepEqual([err.code, err.permanent, err.retryAfterMs], ['http_429', false, 30_000]);
+  err = await answer(400, '{"code":"rest_invalid_param","message":"Invalid parameter(s): amount","data":{"status":400,"params":{"amount":"amount is not of type string."}}}').findCoupon('x').catch((e) => e);
+  assert.deepEqual([err.code, err.permanent, err.retryAfterMs], ['rest_invalid_param', true, undefined]);
+  assert.match(err.message, /amount is not of type string/);
+  err = await answer(200, '<!doctype html><p>Hello world</p>').findCoupon('x').catch((e) => e);
+  assert.deepEqual([err.code, err.permanent], ['not_json', true]);
 });

@@ -75,14 +75,15 @@ const HOOKS = {
 };
 
 /**
- * @param {{key?: string, secret?: string, currency?: string, decimals?: number, timezone?: string,
- *          gmtOffset?: string, unknownFields?: 'reject'|'ignore', now?: () => number}} options
+ * @param {{key?: string, secret?: string, permissions?: 'read'|'write'|'read_write', currency?: string,
+ *          decimals?: number, timezone?: string, gmtOffset?: string, unknownFields?: 'reject'|'ignore',
+ *          now?: () => number}} options
  */
 export async function startWooStandin({
   key = 'ck_standin_0123456789abcdef0123456789abcdef',
   secret = 'cs_standin_0123456789abcdef0123456789abcdef',
   currency = 'EUR', decimals = 2, timezone = 'Europe/Oslo', gmtOffset = '0',
-  unknownFields = 'reject', now = () => Date.now(),
+  permissions = 'read_write', unknownFields = 'reject', now = () => Date.now(),
 } = {}) {
   const state = { coupons: new Map(), webhooks: new Map(), nextId: 100, requests: [], hangAfterCommit: [] };
   const zone = timezone; // '' for a manual offset site (then gmtOffset applies)
@@ -120,6 +121,8 @@ export async function startWooStandin({
     if (!m) return wpError(404, 'rest_no_route', 'No route was found matching the URL and request method.');
     const auth = authenticate(req.headers.authorization);
     if (auth.error) throw auth.error;
+    const denied = auth.user && keyPermission(req.method);
+    if (denied) throw denied;
     const sub = m[1];
     const body = req.method === 'POST' || req.method === 'PUT' ? parseJson(raw) : {};
     const query = Object.fromEntries(url.searchParams);
@@ -143,8 +146,21 @@ export async function startWooStandin({
     if (!m) return { user: null };
     const [k, ...rest] = Buffer.from(m[1], 'base64').toString('utf8').split(':');
     if (k !== key) return { user: null };
-    if (rest.join(':') !== secret) return { error: fail(wpError(401, 'woocommerce_rest_authentication_error', 'Consumer secret is invalid.')) };
+    if (rest.join(':') !== secret) {
+      const out = wpError(401, 'woocommerce_rest_authentication_error', 'Consumer secret is invalid.');
+      // send_unauthorized_headers: Basic auth failures carry a challenge.
+      out.headers = { 'www-authenticate': 'Basic realm="WooCommerce API. Use a consumer key in the username field and a consumer secret in the password field."' };
+      return { error: fail(out) };
+    }
     return { user: 1 };
+  }
+
+  // WC_REST_Authentication::check_permissions: the key's read/write permission per method.
+  function keyPermission(method) {
+    const reads = method === 'GET' || method === 'HEAD';
+    const allowed = reads ? permissions !== 'write' : permissions !== 'read';
+    if (allowed) return null;
+    return fail(wpError(401, 'woocommerce_rest_authentication_error', `The API key provided does not have ${reads ? 'read' : 'write'} permissions.`));
   }
 
   function needAuth(auth, action) {
