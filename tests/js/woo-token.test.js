@@ -3,8 +3,10 @@
 // reads like the order the WooCommerce adapter later reads. Needs `php` (apt-get install php-cli).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, execFile } from 'node:child_process';
+import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { verifyCustomerToken } from '../../js/platforms/customer-token.js';
 import { createWooAdapter } from '../../js/platforms/woocommerce.js';
 
@@ -107,4 +109,73 @@ test('the cart sent for a quote has the lines the WooCommerce adapter reads from
   assert.deepEqual(cart.coupon_codes, placed.coupon_codes);
   assert.equal(cart.taxes_included, false);
   assert.equal(cart.currency, 'EUR');
+});
+
+test('the plugin in php-cli: Rewards tab, a verifiable token in the page, and the cart\'s points from the quote route', async () => {
+  const quotes = [];
+  const server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c) => { raw += c; });
+    req.on('end', () => {
+      try {
+        const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+        const who = verifyCustomerToken(token, SECRET, { shop: 'shop-1' });
+        quotes.push({ path: req.url, who, body: JSON.parse(raw) });
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ points: 1234, coupons: [] }));
+      } catch (e) {
+        res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: e.code, message: e.message } }));
+      }
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const backend = `http://127.0.0.1:${server.address().port}`;
+  const standin = fileURLToPath(new URL('./standins/wordpress.php', import.meta.url));
+  const script = `require $argv[1]; require $argv[2];
+    $GLOBALS['standin']['options'] = array('loyalty_rewards_backend_url' => $argv[3], 'loyalty_rewards_shop_id' => 'shop-1', 'loyalty_rewards_token_secret' => $argv[4]);
+    $GLOBALS['standin']['user'] = 42;
+    $GLOBALS['standin']['cart'] = array('items' => array('k1' => array('product_id' => 7, 'sku' => 'TSHIRT', 'quantity' => 3, 'line_subtotal' => 10.0, 'line_total' => 9.0)),
+      'shipping' => '4.90', 'tax' => 2.5, 'coupons' => array('loy-abcd'));
+    do_action('init');
+    $out = array('endpoints' => $GLOBALS['standin']['endpoints']);
+    $out['menu'] = array_keys(apply_filters('woocommerce_account_menu_items', array('dashboard' => 'Dashboard', 'orders' => 'Orders', 'customer-logout' => 'Log out')));
+    $out['title'] = apply_filters('woocommerce_endpoint_rewards_title', 'x');
+    ob_start(); do_action('woocommerce_account_rewards_endpoint', ''); $out['account'] = ob_get_clean();
+    ob_start(); do_action('woocommerce_cart_totals_after_order_total'); $out['cart'] = ob_get_clean();
+    ob_start(); do_action('woocommerce_review_order_after_order_total'); $out['checkout'] = ob_get_clean();
+    $out['requests'] = count($GLOBALS['standin']['requests']);
+    $GLOBALS['standin']['user'] = 0;
+    ob_start(); do_action('woocommerce_cart_totals_after_order_total'); $out['guest'] = ob_get_clean();
+    echo json_encode($out);`;
+  try {
+    const stdout = await new Promise((resolve, reject) => {
+      execFile('php', ['-d', 'display_errors=stderr', '-r', script, '--', standin, join(plugin, 'loyalty-rewards.php'), backend, SECRET],
+        { cwd: plugin }, (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out)));
+    });
+    const out = JSON.parse(stdout);
+    assert.deepEqual(out.endpoints, { rewards: 64 | 4096 });
+    assert.deepEqual(out.menu, ['dashboard', 'orders', 'rewards', 'customer-logout']);
+    assert.equal(out.title, 'Rewards');
+
+    // The account page: both widgets, the storefront base, and a token for customer 42 of shop-1.
+    assert.match(out.account, /<loyalty-balance base="http:\/\/127\.0\.0\.1:\d+\/storefront" token="[^"]+" customer="42"/);
+    assert.match(out.account, /<loyalty-account /);
+    assert.match(out.account, /<script type="module" src="http:\/\/127\.0\.0\.1:\d+\/widget\/index\.js">/);
+    const token = /token="([^"]+)"/.exec(out.account)[1];
+    const claims = verifyCustomerToken(token, SECRET, { shop: 'shop-1' });
+    assert.equal(claims.customer, '42');
+    assert.ok(claims.expiresAt - Date.now() <= 15 * 60_000 + 1000);
+
+    // Cart and checkout: one quote (the second is served from the transient), with the cart.
+    assert.match(out.cart, /<tr class="loyalty-rewards-points"><th>Points<\/th><td>You will earn 1,234 points<\/td><\/tr>/);
+    assert.equal(out.checkout, out.cart);
+    assert.equal(out.requests, 1);
+    assert.equal(quotes.length, 1);
+    assert.equal(quotes[0].path, '/storefront/quote');
+    assert.equal(quotes[0].who.customer, '42');
+    assert.deepEqual(quotes[0].body.cart.lines, [{ id: 'k1', sku: 'TSHIRT', product_id: '7', categories: [], quantity: 3, unit_price: '3.34', discount: '1.02' }]);
+    assert.equal(quotes[0].body.cart.shipping, '4.90');
+    assert.equal(out.guest, '', 'guests see no points line');
+  } finally {
+    server.close();
+  }
 });
