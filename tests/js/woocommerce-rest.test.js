@@ -7,6 +7,11 @@ import { startWooStandin } from './standins/woocommerce.js';
 import { createWooRestClient, couponTerms, localDateTime, siteZone, storeUrl } from '../../js/platforms/woocommerce-rest.js';
 import { connectWooStore, WOO_TOPICS } from '../../js/platforms/woocommerce-connect.js';
 import { StoreApiError } from '../../js/platforms/store-error.js';
+import { createWooAdapter } from '../../js/platforms/woocommerce.js';
+import { FIXTURES } from './fixtures.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createServer } from 'node:http';
 import { signCustomerToken, verifyCustomerToken, MAX_TOKEN_LIFETIME_MS } from '../../js/platforms/customer-token.js';
 
 const HOOK_URL = 'https://loyalty.example/webhooks/woocommerce/shop-1';
@@ -15,7 +20,7 @@ let woo;
 
 before(async () => {
   store = await startWooStandin({ timezone: 'Europe/Oslo', currency: 'EUR', decimals: 2 });
-  woo = createWooRestClient({ url: store.url, key: store.key, secret: store.secret, timeoutMs: 500 });
+  woo = createWooRestClient({ url: store.url, key: store.key, secret: store.secret, timeoutMs: 10_000 });
 });
 after(() => store.close());
 
@@ -156,7 +161,8 @@ test('fixed amounts and free shipping keep their exact terms', async () => {
 test('a retry after a timeout that committed creates no second coupon', async () => {
   const coupon = engineCoupon();
   store.hangAfterCommit('POST', '/wp-json/wc/v3/coupons');
-  const err = await woo.ensureCoupon(coupon, opts).then(() => null, (e) => e);
+  const impatient = createWooRestClient({ url: store.url, key: store.key, secret: store.secret, timeoutMs: 1000 });
+  const err = await impatient.ensureCoupon(coupon, opts).then(() => null, (e) => e);
   assert.ok(err instanceof StoreApiError, String(err));
   assert.equal(err.code, 'timeout');
   assert.equal(err.status, 0);
@@ -314,4 +320,44 @@ test('429 and 5xx are retryable with Retry-After; other 4xx and non-JSON answers
   assert.match(err.message, /amount is not of type string/);
   err = await answer(200, '<!doctype html><p>Hello world</p>').findCoupon('x').catch((e) => e);
   assert.deepEqual([err.code, err.permanent], ['not_json', true]);
+});
+
+test('deliveries after connect are signed with the secret connect set, and a revived webhook delivers again', async () => {
+  const received = [];
+  let answer = 200;
+  let adapter;
+  const backend = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const ok = adapter.verify(req.headers, raw);
+      received.push({ ok, topic: req.headers['x-wc-webhook-topic'], events: ok ? adapter.toEvents(req.headers, raw) : null });
+      res.writeHead(ok ? answer : 401).end();
+    });
+  });
+  await new Promise((r) => backend.listen(0, '127.0.0.1', r));
+  try {
+    const hookUrl = `http://127.0.0.1:${backend.address().port}/webhooks/woocommerce/shop-9`;
+    const shop = await connectWooStore({ url: store.url, key: store.key, secret: store.secret, webhookUrl: hookUrl });
+    adapter = createWooAdapter({ secrets: [shop.webhookSecret] });
+    const order = { ...JSON.parse(readFileSync(join(FIXTURES, 'woocommerce_order_official_docs_v3_727_created.json'), 'utf8')), customer_id: 42 };
+    assert.deepEqual((await store.deliver('order.created', order, { only: hookUrl })).map((d) => d.status), [200]);
+    assert.equal(received[0].ok, true);
+    assert.equal(received[0].events.events[0].id, 'woo:order:727:placed');
+
+    // The backend down: WooCommerce disables the webhook past 5 failures; connecting again revives it.
+    answer = 503;
+    for (let i = 0; i < 7; i++) await store.deliver('order.updated', order, { only: hookUrl });
+    const updated = store.webhooks().find((w) => w.delivery_url === hookUrl && w.topic === 'order.updated');
+    assert.equal(updated.status, 'disabled');
+    answer = 200;
+    const again = await connectWooStore({ url: store.url, key: store.key, secret: store.secret, webhookUrl: hookUrl, webhookSecret: shop.webhookSecret });
+    assert.ok(again.webhooks.every((w) => !w.created));
+    received.length = 0;
+    assert.deepEqual((await store.deliver('order.updated', order, { only: hookUrl })).map((d) => d.status), [200]);
+    assert.equal(received[0].ok, true);
+  } finally {
+    backend.close();
+  }
 });

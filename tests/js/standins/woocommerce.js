@@ -23,7 +23,7 @@
 // refuses such a body with 400 `standin_unknown_field`, a code of its own that WooCommerce never
 // sends; `unknownFields: 'ignore'` behaves as WooCommerce does.
 import { createServer } from 'node:http';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, createHmac } from 'node:crypto';
 
 const COUPON_TYPES = ['percent', 'fixed_cart', 'fixed_product']; // wc_get_coupon_types()
 const WEBHOOK_STATUSES = ['active', 'paused', 'disabled']; // wc_get_webhook_statuses()
@@ -468,6 +468,42 @@ export async function startWooStandin({
         minimum_amount: '', maximum_amount: '', email_restrictions: [], used_by: [], meta_data: [] });
       return String(id);
     },
+    /**
+     * Delivers `payload` for `topic` to every active webhook on it, as WC_Webhook::deliver does
+     * (class-wc-webhook.php @ 00e1bc4da70f83469010330e589878684c73a921): JSON body, X-WC-Webhook-*
+     * headers, base64 HMAC-SHA256 of the body under the decoded secret; a 2xx/301/302 answer resets
+     * the failure count, anything else counts one, and past 5 the webhook is disabled.
+     * `only`: deliver to that delivery URL alone. (The creation ping, `webhook_id=<id>`, is not sent.)
+     */
+    async deliver(topic, payload, { only } = {}) {
+      const body = JSON.stringify(payload);
+      const out = [];
+      for (const w of state.webhooks.values()) {
+        if (w.topic !== topic || w.status !== 'active' || (only && w.delivery_url !== only)) continue;
+        const [resource, event] = topic.split('.');
+        let status = 0;
+        try {
+          const res = await fetch(w.delivery_url, {
+            method: 'POST', redirect: 'manual', body,
+            headers: {
+              'content-type': 'application/json', 'user-agent': 'WooCommerce/9.9.0 Hookshot (WordPress/6.7)',
+              'x-wc-webhook-source': 'http://standin/', 'x-wc-webhook-topic': topic, 'x-wc-webhook-resource': resource,
+              'x-wc-webhook-event': event, 'x-wc-webhook-id': String(w.id), 'x-wc-webhook-delivery-id': randomBytes(16).toString('hex'),
+              'x-wc-webhook-signature': createHmac('sha256', specialcharsDecode(w.secret)).update(body).digest('base64'),
+            },
+          });
+          status = res.status;
+          await res.arrayBuffer();
+        } catch {
+          status = 0;
+        }
+        if (status >= 200 && status < 303) w.failures = 0;
+        else if ((w.failures ?? 0) > 5) w.status = 'disabled';
+        else w.failures = (w.failures ?? 0) + 1;
+        out.push({ id: String(w.id), url: w.delivery_url, status });
+      }
+      return out;
+    },
     /** Pauses/disables a webhook the way WooCommerce does after repeated delivery failures. */
     setWebhookStatus(id, status) {
       state.webhooks.get(Number(id)).status = status;
@@ -498,6 +534,12 @@ export async function startWooStandin({
   function localText(ms) {
     return new Date(Math.floor(ms / 1000) * 1000 + offsetAt(ms) * 1000).toISOString().slice(0, 19);
   }
+}
+
+// wp_specialchars_decode($secret, ENT_QUOTES) for the entities WordPress escapes in a secret.
+function specialcharsDecode(text) {
+  const named = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#039;': "'", '&#39;': "'" };
+  return text.replace(/&(?:amp|lt|gt|quot|#0?39);/g, (m) => named[m]);
 }
 
 function gmtText(ms) {
