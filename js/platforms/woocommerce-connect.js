@@ -9,18 +9,19 @@ export const WOO_TOPICS = ['order.created', 'order.updated', 'customer.created',
 
 /**
  * @param {{url: string, key: string, secret: string, webhookUrl: string, webhookSecret?: string,
- *          fetch?: typeof fetch, timeoutMs?: number}} options
+ *          timezone?: string, fetch?: typeof fetch, timeoutMs?: number}} options
+ *   timezone: the site's zone when its public REST index (/wp-json/) is closed; read from it otherwise.
  * @returns {Promise<{url: string, currency: string, decimals: number, timezone: string,
  *          webhooks: Array<{topic: string, id: string, created: boolean}>, webhookSecret: string}>}
  * @example
  * const shop = await connectWooStore({ url: 'https://shop.example', key: 'ck_…', secret: 'cs_…',
  *   webhookUrl: 'https://loyalty.example/webhooks/woocommerce/shop-1' });
  */
-export async function connectWooStore({ url, key, secret, webhookUrl, webhookSecret, fetch, timeoutMs }) {
+export async function connectWooStore({ url, key, secret, webhookUrl, webhookSecret, timezone, fetch, timeoutMs }) {
   const client = createWooRestClient({ url, key, secret, fetch, timeoutMs });
   // settings/general needs the manage_woocommerce capability behind the key, so a bad key or
   // secret fails here (401, with the key named) before anything is written to the store.
-  const settings = await client.storeSettings();
+  const settings = await client.storeSettings({ timezone });
   // 32 random bytes as hex: printable (WooCommerce stores the secret HTML-escaped and signs with
   // the decoded form, so a secret without & < > " ' is signed exactly as given).
   const secretToUse = webhookSecret ?? randomBytes(32).toString('hex');

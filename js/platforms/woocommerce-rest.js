@@ -38,8 +38,12 @@ export function createWooRestClient({ url, key, secret, fetch: f = globalThis.fe
     if (!root) headers.authorization = auth;
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res;
+    let text;
     try {
-      res = await f(target, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+      // Redirects are not followed: a 301/302 turns a POST into a GET, and a coupon "created"
+      // by a GET of the coupon list would be a silent loss.
+      res = await f(target, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+      text = await res.text();
     } catch (err) {
       // No answer: the request may or may not have been applied, so it is always retryable
       // (ensureCoupon looks the code up first on the retry).
@@ -47,7 +51,11 @@ export function createWooRestClient({ url, key, secret, fetch: f = globalThis.fe
       throw new StoreApiError(`${what}: ${timedOut ? `no answer within ${timeoutMs} ms` : `network error (${err?.message ?? err})`}`,
         { code: timedOut ? 'timeout' : 'network_error', status: 0, ...retryPolicy(0) });
     }
-    const text = await res.text();
+    if (res.status >= 300 && res.status < 400) {
+      const to = res.headers.get('location') ?? '(no Location)';
+      throw new StoreApiError(`${what}: the store redirects (${res.status}) to ${to}; connect it with the URL it redirects to`,
+        { code: `http_${res.status}`, status: res.status, permanent: true, details: { location: to } });
+    }
     let data;
     try {
       data = text === '' ? null : JSON.parse(text);
@@ -60,7 +68,7 @@ export function createWooRestClient({ url, key, secret, fetch: f = globalThis.fe
       throw new StoreApiError(`${what}: answered ${res.status} with something other than JSON; is the REST API reachable at ${base}/wp-json/ (Settings > Permalinks not "Plain")?`,
         { code: 'not_json', status: res.status, permanent: true, details: text.slice(0, 500) });
     }
-    throw apiError(what, res.status, data, text, res.headers.get('retry-after'), keyName);
+    throw apiError(what, res.status, data, text, res.headers.get('retry-after'), root ? null : keyName);
   }
 
   /** Every page of a collection (per_page is at most 100 in WooCommerce). */
@@ -95,16 +103,28 @@ export function createWooRestClient({ url, key, secret, fetch: f = globalThis.fe
      * (woocommerce_currency, woocommerce_price_num_decimals); the time zone from the WordPress index
      * GET /wp-json/ (timezone_string, else gmt_offset as ±HH:MM), because neither settings/general
      * nor system_status carries the site's zone (system_status' environment.default_timezone is
-     * PHP's, which WordPress pins to UTC).
+     * PHP's, which WordPress pins to UTC). `timezone` given: used as is, the index is not read.
      */
-    async storeSettings() {
+    async storeSettings({ timezone } = {}) {
       const { body: general } = await call('GET', '/settings/general');
       const value = (id) => (Array.isArray(general) ? general.find((s) => s?.id === id)?.value : undefined);
       const currency = value('woocommerce_currency');
       const decimals = value('woocommerce_price_num_decimals');
       if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) throw settingError('woocommerce_currency', currency);
       if (!/^\d$/.test(String(decimals ?? ''))) throw settingError('woocommerce_price_num_decimals', decimals);
-      const { body: index } = await call('GET', '/', { root: true, query: { _fields: 'timezone_string,gmt_offset' } });
+      if (timezone !== undefined) {
+        offsetSeconds(requireZone(timezone), 0); // validates the name
+        return { currency, price_decimals: Number(decimals), timezone };
+      }
+      let index;
+      try {
+        ({ body: index } = await call('GET', '/', { root: true, query: { _fields: 'timezone_string,gmt_offset' } }));
+      } catch (err) {
+        // Security plugins often close the REST index to visitors; the merchant can then say the zone.
+        if (!err.permanent) throw err;
+        throw new StoreApiError(`${err.message} (the site's time zone is read from the public WordPress index /wp-json/; pass \`timezone\` (Settings > General > Timezone) when it is closed)`,
+          { code: err.code, status: err.status, permanent: true, details: err.details });
+      }
       return { currency, price_decimals: Number(decimals), timezone: siteZone(index?.timezone_string, index?.gmt_offset) };
     },
 
@@ -123,7 +143,7 @@ export function createWooRestClient({ url, key, secret, fetch: f = globalThis.fe
       if (existing) return adoptOrRefuse(existing, terms.code);
       try {
         const { body } = await call('POST', '/coupons', { body: terms });
-        return { id: String(body.id), created: true };
+        return { id: idOf(body, 'POST /coupons'), created: true };
       } catch (err) {
         // Lost a race with another worker (or a committed attempt the lookup did not yet see).
         if (err?.code !== 'woocommerce_rest_coupon_code_already_exists') throw err;
@@ -183,7 +203,7 @@ export function createWooRestClient({ url, key, secret, fetch: f = globalThis.fe
           result.push({ topic, id: String(keep.id), created: false });
         } else {
           const { body } = await call('POST', '/webhooks', { body: { name, topic, delivery_url: deliveryUrl, secret, status: 'active' } });
-          result.push({ topic, id: String(body.id), created: true });
+          result.push({ topic, id: idOf(body, 'POST /webhooks'), created: true });
         }
       }
       return result;
@@ -288,6 +308,12 @@ export function siteZone(timezoneString, gmtOffset) {
   return `${m[1] === '-' ? '-' : '+'}${hh}:${mm}`;
 }
 
+// The id of a created object; anything else means the answer was not what WooCommerce sends.
+function idOf(body, what) {
+  if (Number.isSafeInteger(body?.id) && body.id > 0) return String(body.id);
+  throw new StoreApiError(`WooCommerce ${what}: the answer has no id (${JSON.stringify(body)?.slice(0, 200)})`, { code: 'bad_answer', status: 200, permanent: true, details: body });
+}
+
 function isOurs(coupon) {
   return Array.isArray(coupon?.meta_data) && coupon.meta_data.some((m) => m?.key === COUPON_META_KEY);
 }
@@ -297,7 +323,7 @@ function apiError(what, status, data, text, retryAfter, keyName) {
   const params = data?.data?.params && typeof data.data.params === 'object' ? Object.values(data.data.params).join(' ') : '';
   let message = typeof data?.message === 'string' ? data.message : (text || '').slice(0, 200) || `HTTP ${status}`;
   if (params) message += ` (${params})`;
-  if (status === 401 || code === 'woocommerce_rest_authentication_error') {
+  if (keyName && (status === 401 || code === 'woocommerce_rest_authentication_error')) {
     message = `the store refused consumer key ${keyName}: ${message} Check the key and secret, that the key has Read/Write permission, and that the store is served over HTTPS.`;
   }
   return new StoreApiError(`${what}: ${message}`, { code, status, ...retryPolicy(status, retryAfter ?? undefined), details: data ?? text });

@@ -44,6 +44,17 @@ test('storeSettings reads currency and decimals from settings/general and the zo
   } finally {
     await manual.close();
   }
+  const closed = await startWooStandin({ closedIndex: true });
+  try {
+    const c = createWooRestClient({ url: closed.url, key: closed.key, secret: closed.secret });
+    await assert.rejects(c.storeSettings(), (e) => e.permanent && /pass `timezone`/.test(e.message) && !/consumer key/.test(e.message));
+    assert.equal((await c.storeSettings({ timezone: 'America/New_York' })).timezone, 'America/New_York');
+    await assert.rejects(c.storeSettings({ timezone: 'Mars/Olympus' }), /timezone: unknown time zone/);
+    const shop = await connectWooStore({ url: closed.url, key: closed.key, secret: closed.secret, webhookUrl: HOOK_URL, timezone: 'Europe/Oslo' });
+    assert.equal(shop.timezone, 'Europe/Oslo');
+  } finally {
+    await closed.close();
+  }
   assert.equal(siteZone('', '-3'), '-03:00');
   assert.equal(siteZone('', '0'), 'UTC');
   assert.equal(siteZone('', '5.75'), '+05:45');
@@ -318,6 +329,9 @@ test('429 and 5xx are retryable with Retry-After; other 4xx and non-JSON answers
   err = await answer(400, '{"code":"rest_invalid_param","message":"Invalid parameter(s): amount","data":{"status":400,"params":{"amount":"amount is not of type string."}}}').findCoupon('x').catch((e) => e);
   assert.deepEqual([err.code, err.permanent, err.retryAfterMs], ['rest_invalid_param', true, undefined]);
   assert.match(err.message, /amount is not of type string/);
+  err = await answer(301, '', { location: 'https://www.shop.example/wp-json/wc/v3/coupons' }).ensureCoupon(engineCoupon(), opts).catch((e) => e);
+  assert.deepEqual([err.code, err.permanent], ['http_301', true]);
+  assert.match(err.message, /redirects \(301\) to https:\/\/www\.shop\.example/);
   err = await answer(200, '<!doctype html><p>Hello world</p>').findCoupon('x').catch((e) => e);
   assert.deepEqual([err.code, err.permanent], ['not_json', true]);
 });

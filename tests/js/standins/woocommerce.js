@@ -77,13 +77,14 @@ const HOOKS = {
 /**
  * @param {{key?: string, secret?: string, permissions?: 'read'|'write'|'read_write', currency?: string,
  *          decimals?: number, timezone?: string, gmtOffset?: string, unknownFields?: 'reject'|'ignore',
- *          now?: () => number}} options
+ *          closedIndex?: boolean, now?: () => number}} options
+ *   closedIndex: /wp-json/ refuses visitors, as security plugins that close the REST API to them do.
  */
 export async function startWooStandin({
   key = 'ck_standin_0123456789abcdef0123456789abcdef',
   secret = 'cs_standin_0123456789abcdef0123456789abcdef',
   currency = 'EUR', decimals = 2, timezone = 'Europe/Oslo', gmtOffset = '0',
-  permissions = 'read_write', unknownFields = 'reject', now = () => Date.now(),
+  permissions = 'read_write', unknownFields = 'reject', closedIndex = false, now = () => Date.now(),
 } = {}) {
   const state = { coupons: new Map(), webhooks: new Map(), nextId: 100, requests: [], hangAfterCommit: [] };
   const zone = timezone; // '' for a manual offset site (then gmtOffset applies)
@@ -116,7 +117,9 @@ export async function startWooStandin({
 
   function route(req, url, raw) {
     const path = url.pathname.replace(/\/+$/, '') || '/';
-    if (path === '/wp-json' && req.method === 'GET') return index(url);
+    if (path === '/wp-json' && req.method === 'GET') {
+      return closedIndex ? wpError(401, 'rest_login_required', 'REST API restricted to authenticated users.') : index(url);
+    }
     const m = /^\/wp-json\/wc\/v3(\/.*)$/.exec(path);
     if (!m) return wpError(404, 'rest_no_route', 'No route was found matching the URL and request method.');
     const auth = authenticate(req.headers.authorization);
