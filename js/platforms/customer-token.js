@@ -67,6 +67,23 @@ export function verifyCustomerToken(token, secretOrSecrets, { now = Date.now(), 
   return { shop: claims.shop, customer: claims.customer, expiresAt };
 }
 
+/**
+ * The shop a token claims, NOT verified: only to choose which shop's secret to verify it with
+ * (then verifyCustomerToken(token, thatShopsSecrets, { shop })). Null when unreadable.
+ * @example const shop = tokenShop(bearer); const claims = verifyCustomerToken(bearer, secretsOf(shop), { shop });
+ */
+export function tokenShop(token) {
+  if (typeof token !== 'string' || token.length > 2048) return null;
+  const [payload] = token.split('.');
+  if (!payload || !B64URL.test(payload)) return null;
+  try {
+    const shop = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))?.shop;
+    return typeof shop === 'string' && shop !== '' ? shop : null;
+  } catch {
+    return null;
+  }
+}
+
 function mac(payload, secret) {
   return createHmac('sha256', secret).update(payload, 'utf8').digest();
 }

@@ -12,7 +12,7 @@ import { FIXTURES } from './fixtures.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
-import { signCustomerToken, verifyCustomerToken, MAX_TOKEN_LIFETIME_MS } from '../../js/platforms/customer-token.js';
+import { signCustomerToken, verifyCustomerToken, tokenShop, MAX_TOKEN_LIFETIME_MS } from '../../js/platforms/customer-token.js';
 
 const HOOK_URL = 'https://loyalty.example/webhooks/woocommerce/shop-1';
 let store;
@@ -113,6 +113,13 @@ test('ensureCoupon creates exactly one coupon with exactly the terms (percent, m
   assert.equal(c.date_expires, Math.floor(coupon.expires_at / 1000) * 1000);
   assert.equal(c.view.date_expires, '2026-12-05T23:59:59');
   assert.equal(c.view.date_expires_gmt, '2026-12-05T22:59:59');
+
+  // Nothing else is set: no product limits, sale-item exclusions or maximum spend.
+  const sent = JSON.parse(store.requests.findLast((r) => r.method === 'POST' && r.path === '/wp-json/wc/v3/coupons').body);
+  assert.deepEqual(Object.keys(sent).sort(), ['amount', 'code', 'date_expires', 'description', 'discount_type', 'email_restrictions',
+    'free_shipping', 'individual_use', 'meta_data', 'minimum_amount', 'usage_limit', 'usage_limit_per_user']);
+  assert.deepEqual([c.product_ids, c.exclude_sale_items, c.maximum_amount, c.limit_usage_to_x_items], [[], false, '', 0]);
+  assert.equal(c.view.code, coupon.code.toLowerCase(), 'WooCommerce keeps codes lower-case');
 
   const again = await woo.ensureCoupon(coupon, opts);
   assert.deepEqual(again, { id: res.id, created: false });
@@ -290,6 +297,9 @@ test('customer tokens: signed, verified, and refused when forged, expired or for
   const token = signCustomerToken({ shop: 'shop-1', customer: '42', expiresAt: now + 15 * 60_000 }, secret, { now });
   assert.deepEqual(verifyCustomerToken(token, secret, { now, shop: 'shop-1' }), { shop: 'shop-1', customer: '42', expiresAt: now + 15 * 60_000 });
   assert.deepEqual(verifyCustomerToken(token, ['new-secret-0123456789', secret], { now }).customer, '42');
+  assert.equal(tokenShop(token), 'shop-1');
+  assert.equal(tokenShop('garbage'), null);
+  assert.equal(tokenShop(undefined), null);
 
   const refused = (t, s = secret, o = { now }) => {
     try {
