@@ -260,19 +260,27 @@ export function couponTerms(coupon, { email, individualUse = false, timezone, de
   if (coupon.min_order !== undefined && coupon.min_order !== null) body.minimum_amount = fromUnits(minorUnits(coupon.min_order, 'coupon.min_order'), scale);
   if (coupon.expires_at !== undefined && coupon.expires_at !== null) {
     if (!Number.isSafeInteger(coupon.expires_at)) throw new TypeError(`coupon.expires_at: expected epoch milliseconds, got ${JSON.stringify(coupon.expires_at)}`);
-    // WooCommerce reads date_expires in the site's zone (WC_Data::set_date_prop via get_gmt_from_date)
-    // and ignores date_expires_gmt on coupons (WC_Coupon has no setter for it). Whole seconds,
-    // rounded down, so the store never accepts the code after the engine's expiry.
+    // The store's local time with its offset: WooCommerce ignores date_expires_gmt on coupons
+    // (WC_Coupon has no setter for it). Whole seconds, rounded down, so the store never accepts
+    // the code after the engine's expiry.
     body.date_expires = localDateTime(coupon.expires_at, requireZone(timezone));
   }
   return body;
 }
 
-/** "YYYY-MM-DDTHH:MM:SS" wall time of `ms` in `zone` (an IANA name, "UTC" or a ±HH:MM offset). */
+/**
+ * "YYYY-MM-DDTHH:MM:SS±HH:MM": the wall time of `ms` in `zone` (an IANA name, "UTC" or a ±HH:MM
+ * offset) with that moment's offset. WooCommerce reads such a string as exactly that instant
+ * (WC_Data::set_date_prop's ISO 8601 branch), so even the repeated hour when summer time ends is
+ * unambiguous; without the offset it would guess the wall time through get_gmt_from_date.
+ */
 export function localDateTime(ms, zone) {
   const seconds = Math.floor(ms / 1000);
   const offset = offsetSeconds(zone, seconds);
-  return new Date((seconds + offset) * 1000).toISOString().slice(0, 19);
+  const sign = offset < 0 ? '-' : '+';
+  const hh = String(Math.floor(Math.abs(offset) / 3600)).padStart(2, '0');
+  const mm = String(Math.floor((Math.abs(offset) % 3600) / 60)).padStart(2, '0');
+  return `${new Date((seconds + offset) * 1000).toISOString().slice(0, 19)}${sign}${hh}:${mm}`;
 }
 
 function offsetSeconds(zone, atSeconds) {

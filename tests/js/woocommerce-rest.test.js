@@ -141,13 +141,24 @@ test('date_expires is the local wall time of the instant across DST changes', as
     assert.equal(c.view.date_expires, local, instant);
     assert.equal(c.view.date_expires_gmt, gmt, instant);
     assert.equal(c.date_expires, Date.parse(instant) - (Date.parse(instant) % 1000), instant);
+    // Sent as the store's wall time with that day's offset.
+    const sent = JSON.parse(store.requests.findLast((r) => r.method === 'POST' && r.path === '/wp-json/wc/v3/coupons').body);
+    assert.equal(sent.date_expires, `${local}${instant.slice(-6)}`, instant);
   }
-  // The second 02:30 of 2026-10-25 (winter time) exists only as an instant: WooCommerce's local
-  // date_expires cannot name it, and the store reads the first one, an hour early (never late).
+  // The second 02:30 of 2026-10-25 (winter time): the offset sent with the wall time names it.
   const late = Date.parse('2026-10-25T02:30:00.000+01:00');
-  assert.equal(localDateTime(late, 'Europe/Oslo'), '2026-10-25T02:30:00');
-  assert.equal(localDateTime(late, '+05:30'), '2026-10-25T07:00:00');
-  assert.equal(localDateTime(late, 'UTC'), '2026-10-25T01:30:00');
+  const second = engineCoupon({ expires_at: late });
+  await woo.ensureCoupon(second, opts);
+  assert.equal(storeCoupon(second.code).date_expires, late);
+  assert.equal(localDateTime(late, 'Europe/Oslo'), '2026-10-25T02:30:00+01:00');
+  assert.equal(localDateTime(late, '+05:30'), '2026-10-25T07:00:00+05:30');
+  assert.equal(localDateTime(late, '-03:00'), '2026-10-24T22:30:00-03:00');
+  assert.equal(localDateTime(late, 'UTC'), '2026-10-25T01:30:00+00:00');
+
+  // A store that reads a bare wall time (no offset) gets the same instants outside the repeated hour.
+  const bare = engineCoupon({ expires_at: Date.parse('2027-03-28T23:59:59.999+02:00') });
+  await woo.call('POST', '/coupons', { body: { ...couponTerms(bare, opts), date_expires: '2027-03-28T23:59:59' } });
+  assert.equal(storeCoupon(bare.code).date_expires, Date.parse('2027-03-28T21:59:59Z'));
 });
 
 test('fixed amounts and free shipping keep their exact terms', async () => {
