@@ -37,6 +37,9 @@ const storeCoupon = (code) => store.coupons().find((c) => c.code === code.toLowe
 
 test('storeSettings reads currency and decimals from settings/general and the zone from the WordPress index', async () => {
   assert.deepEqual(await woo.storeSettings(), { currency: 'EUR', price_decimals: 2, timezone: 'Europe/Oslo' });
+  // system_status has the money settings too, but no site zone: default_timezone is PHP's (UTC).
+  const { body: status } = await woo.call('GET', '/system_status');
+  assert.deepEqual([status.settings.currency, status.settings.number_of_decimals, status.environment.default_timezone], ['EUR', 2, 'UTC']);
   const manual = await startWooStandin({ timezone: '', gmtOffset: '5.5', currency: 'JPY', decimals: 0 });
   try {
     const c = createWooRestClient({ url: manual.url, key: manual.key, secret: manual.secret });
@@ -90,6 +93,8 @@ test('registerWebhooks removes duplicates it finds and leaves other URLs alone',
   await call({ topic: 'order.created', delivery_url: 'https://elsewhere.example/hook', secret: 'z'.repeat(20) });
   const result = await woo.registerWebhooks(url, ['order.created'], 's'.repeat(32));
   assert.equal(result[0].created, false);
+  const { body: hook } = await woo.call('GET', `/webhooks/${result[0].id}`);
+  assert.deepEqual([hook.topic, hook.resource, hook.event, hook.status, hook.name, 'secret' in hook], ['order.created', 'order', 'created', 'active', 'Loyalty: order.created', false]);
   assert.equal(store.webhooks().filter((w) => w.delivery_url === url).length, 1);
   assert.equal(store.webhooks().filter((w) => w.delivery_url === 'https://elsewhere.example/hook').length, 1);
   await assert.rejects(woo.registerWebhooks(url, ['order.created']), /secret: the webhook secret is required/);
