@@ -4,7 +4,7 @@
 // and Basic over TLS needs no OAuth 1.0a signing, so the official client
 // (@woocommerce/woocommerce-rest-api: axios + an OAuth library) would add two dependencies for
 // four routes. Every failure is a StoreApiError carrying WooCommerce's own `code`.
-import { StoreApiError, retryPolicy } from './store-error.js';
+import { StoreApiError } from './store-error.js';
 import { toUnits, fromUnits } from './amounts.js';
 import { zoneTable } from '../zone.js';
 
@@ -49,7 +49,7 @@ export function createWooRestClient({ url, key, secret, fetch: f = globalThis.fe
       // (ensureCoupon looks the code up first on the retry).
       const timedOut = err?.name === 'TimeoutError' || err?.name === 'AbortError';
       throw new StoreApiError(`${what}: ${timedOut ? `no answer within ${timeoutMs} ms` : `network error (${err?.message ?? err})`}`,
-        { code: timedOut ? 'timeout' : 'network_error', status: 0, ...retryPolicy(0) });
+        { code: timedOut ? 'timeout' : 'network_error', status: null, ...retryPolicy(null) });
     }
     if (res.status >= 300 && res.status < 400) {
       const to = res.headers.get('location') ?? '(no Location)';
@@ -316,6 +316,26 @@ export function siteZone(timezoneString, gmtOffset) {
   return `${m[1] === '-' ? '-' : '+'}${hh}:${mm}`;
 }
 
+/**
+ * Retry policy from an HTTP status: no answer (null), 429 and 5xx are transient (retry after
+ * `Retry-After` or `fallbackMs`); other 4xx are permanent (the same request fails the same way).
+ */
+export function retryPolicy(status, retryAfterHeader, fallbackMs = 30_000) {
+  if (status === null || status === 429 || status >= 500) {
+    return { permanent: false, retryAfterMs: parseRetryAfter(retryAfterHeader) ?? fallbackMs };
+  }
+  return { permanent: status >= 400 };
+}
+
+/** `Retry-After` as milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value, now = Date.now()) {
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
 // The id of a created object; anything else means the answer was not what WooCommerce sends.
 function idOf(body, what) {
   if (Number.isSafeInteger(body?.id) && body.id > 0) return String(body.id);
@@ -342,7 +362,7 @@ function settingError(id, value) {
 }
 
 function unsupported(field, problem) {
-  return new StoreApiError(`${field}: ${problem}`, { code: 'unsupported_coupon', status: 0, permanent: true });
+  return new StoreApiError(`${field}: ${problem}`, { code: 'unsupported_coupon', status: null, permanent: true });
 }
 
 function maskKey(key) {
