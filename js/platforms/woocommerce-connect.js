@@ -11,7 +11,7 @@ export const WOO_TOPICS = ['order.created', 'order.updated', 'customer.created',
  * @param {{url: string, key: string, secret: string, webhookUrl: string, webhookSecret?: string,
  *          timezone?: string, fetch?: typeof fetch, timeoutMs?: number}} options
  *   timezone: the site's zone when its public REST index (/wp-json/) is closed; read from it otherwise.
- * @returns {Promise<{url: string, currency: string, decimals: number, timezone: string,
+ * @returns {Promise<{url: string, domain: string, currency: string, decimals: number, timezone: string,
  *          webhooks: Array<{topic: string, id: string, created: boolean}>, webhookSecret: string}>}
  * @example
  * const shop = await connectWooStore({ url: 'https://shop.example', key: 'ck_…', secret: 'cs_…',
@@ -26,8 +26,12 @@ export async function connectWooStore({ url, key, secret, webhookUrl, webhookSec
   // the decoded form, so a secret without & < > " ' is signed exactly as given).
   const secretToUse = webhookSecret ?? randomBytes(32).toString('hex');
   const webhooks = await client.registerWebhooks(webhookUrl, WOO_TOPICS, secretToUse);
+  const base = storeUrl(url);
   return {
-    url: storeUrl(url),
+    url: base,
+    // The shop's key for incoming webhooks: X-WC-Webhook-Source is home_url('/'), which can differ
+    // from the URL typed (www., a subdirectory install); without the index, the URL typed.
+    domain: settings.home ?? base,
     currency: settings.currency,
     decimals: settings.price_decimals,
     timezone: settings.timezone,

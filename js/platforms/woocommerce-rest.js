@@ -99,11 +99,12 @@ export function createWooRestClient({ url, key, secret, fetch: f = globalThis.fe
     call,
 
     /**
-     * {currency, price_decimals, timezone}: currency and decimals from GET wc/v3/settings/general
+     * {currency, price_decimals, timezone, home?}: currency and decimals from GET wc/v3/settings/general
      * (woocommerce_currency, woocommerce_price_num_decimals); the time zone from the WordPress index
      * GET /wp-json/ (timezone_string, else gmt_offset as ±HH:MM), because neither settings/general
      * nor system_status carries the site's zone (system_status' environment.default_timezone is
-     * PHP's, which WordPress pins to UTC). `timezone` given: used as is, the index is not read.
+     * PHP's, which WordPress pins to UTC); `home` (home_url, no trailing slash) from the index too.
+     * `timezone` given: used as is, the index is not read (and `home` is absent).
      */
     async storeSettings({ timezone } = {}) {
       const { body: general } = await call('GET', '/settings/general');
@@ -118,14 +119,17 @@ export function createWooRestClient({ url, key, secret, fetch: f = globalThis.fe
       }
       let index;
       try {
-        ({ body: index } = await call('GET', '/', { root: true, query: { _fields: 'timezone_string,gmt_offset' } }));
+        ({ body: index } = await call('GET', '/', { root: true, query: { _fields: 'timezone_string,gmt_offset,home' } }));
       } catch (err) {
         // Security plugins often close the REST index to visitors; the merchant can then say the zone.
         if (!err.permanent) throw err;
         throw new StoreApiError(`${err.message} (the site's time zone is read from the public WordPress index /wp-json/; pass \`timezone\` (Settings > General > Timezone) when it is closed)`,
           { code: err.code, status: err.status, permanent: true, details: err.details });
       }
-      return { currency, price_decimals: Number(decimals), timezone: siteZone(index?.timezone_string, index?.gmt_offset) };
+      const settings = { currency, price_decimals: Number(decimals), timezone: siteZone(index?.timezone_string, index?.gmt_offset) };
+      // home_url(): what every webhook delivery names in X-WC-Webhook-Source.
+      if (typeof index?.home === 'string' && /^https?:\/\//.test(index.home)) settings.home = index.home.replace(/\/+$/, '');
+      return settings;
     },
 
     findCoupon,

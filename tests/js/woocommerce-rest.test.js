@@ -36,14 +36,14 @@ const opts = { email: 'ann@example.com', individualUse: true, timezone: 'Europe/
 const storeCoupon = (code) => store.coupons().find((c) => c.code === code.toLowerCase());
 
 test('storeSettings reads currency and decimals from settings/general and the zone from the WordPress index', async () => {
-  assert.deepEqual(await woo.storeSettings(), { currency: 'EUR', price_decimals: 2, timezone: 'Europe/Oslo' });
+  assert.deepEqual(await woo.storeSettings(), { currency: 'EUR', price_decimals: 2, timezone: 'Europe/Oslo', home: store.url });
   // system_status has the money settings too, but no site zone: default_timezone is PHP's (UTC).
   const { body: status } = await woo.call('GET', '/system_status');
   assert.deepEqual([status.settings.currency, status.settings.number_of_decimals, status.environment.default_timezone], ['EUR', 2, 'UTC']);
   const manual = await startWooStandin({ timezone: '', gmtOffset: '5.5', currency: 'JPY', decimals: 0 });
   try {
     const c = createWooRestClient({ url: manual.url, key: manual.key, secret: manual.secret });
-    assert.deepEqual(await c.storeSettings(), { currency: 'JPY', price_decimals: 0, timezone: '+05:30' });
+    assert.deepEqual(await c.storeSettings(), { currency: 'JPY', price_decimals: 0, timezone: '+05:30', home: manual.url });
   } finally {
     await manual.close();
   }
@@ -372,7 +372,7 @@ test('deliveries after connect are signed with the secret connect set, and a rev
     req.on('end', () => {
       const raw = Buffer.concat(chunks);
       const ok = adapter.verify(req.headers, raw);
-      received.push({ ok, topic: req.headers['x-wc-webhook-topic'], events: ok ? adapter.toEvents(req.headers, raw) : null });
+      received.push({ ok, topic: req.headers['x-wc-webhook-topic'], source: req.headers['x-wc-webhook-source'], events: ok ? adapter.toEvents(req.headers, raw) : null });
       res.writeHead(ok ? answer : 401).end();
     });
   });
@@ -385,6 +385,8 @@ test('deliveries after connect are signed with the secret connect set, and a rev
     assert.deepEqual((await store.deliver('order.created', order, { only: hookUrl })).map((d) => d.status), [200]);
     assert.equal(received[0].ok, true);
     assert.equal(received[0].events.events[0].id, 'woo:order:727:placed');
+    // The shop is found by X-WC-Webhook-Source (home_url('/')): connect's `domain` is that URL.
+    assert.equal(received[0].source.replace(/\/+$/, ''), shop.domain);
 
     // The backend down: WooCommerce disables the webhook past 5 failures; connecting again revives it.
     answer = 503;

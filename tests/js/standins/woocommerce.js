@@ -89,6 +89,7 @@ export async function startWooStandin({
   const state = { coupons: new Map(), webhooks: new Map(), nextId: 100, requests: [], hangAfterCommit: [] };
   const zone = timezone; // '' for a manual offset site (then gmtOffset applies)
   const sockets = new Set();
+  let selfUrl = 'http://standin'; // home_url(), known once listening
 
   const server = createServer((req, res) => {
     const chunks = [];
@@ -406,7 +407,7 @@ export async function startWooStandin({
 
   function systemStatus() {
     return {
-      environment: { home_url: 'http://standin', site_url: 'http://standin', version: '9.9.0', default_timezone: 'UTC' },
+      environment: { home_url: selfUrl, site_url: selfUrl, version: '9.9.0', default_timezone: 'UTC' },
       settings: { api_enabled: true, force_ssl: false, currency, currency_symbol: currency, currency_position: 'left',
         thousand_separator: ',', decimal_separator: '.', number_of_decimals: decimals },
     };
@@ -414,7 +415,7 @@ export async function startWooStandin({
 
   // WP_REST_Server::get_index (public), honouring _fields.
   function index(url) {
-    const all = { name: 'Stand-in store', description: '', url: 'http://standin', home: 'http://standin',
+    const all = { name: 'Stand-in store', description: '', url: selfUrl, home: selfUrl,
       gmt_offset: gmtOffset, timezone_string: zone, namespaces: ['wp/v2', 'wc/v3'], authentication: {}, routes: {} };
     const fields = url.searchParams.get('_fields');
     const body = fields ? Object.fromEntries(fields.split(',').filter((f) => f in all).map((f) => [f, all[f]])) : all;
@@ -449,8 +450,10 @@ export async function startWooStandin({
     return values;
   }
 
+  const home = `http://127.0.0.1:${await listen(server)}`;
+  selfUrl = home;
   return {
-    url: `http://127.0.0.1:${await listen(server)}`,
+    url: home,
     key,
     secret,
     /** Every coupon in the store (raw state: amounts as stored, instants in epoch ms). */
@@ -490,7 +493,7 @@ export async function startWooStandin({
             method: 'POST', redirect: 'manual', body,
             headers: {
               'content-type': 'application/json', 'user-agent': 'WooCommerce/9.9.0 Hookshot (WordPress/6.7)',
-              'x-wc-webhook-source': 'http://standin/', 'x-wc-webhook-topic': topic, 'x-wc-webhook-resource': resource,
+              'x-wc-webhook-source': `${selfUrl}/`, 'x-wc-webhook-topic': topic, 'x-wc-webhook-resource': resource,
               'x-wc-webhook-event': event, 'x-wc-webhook-id': String(w.id), 'x-wc-webhook-delivery-id': randomBytes(16).toString('hex'),
               'x-wc-webhook-signature': createHmac('sha256', specialcharsDecode(w.secret)).update(body).digest('base64'),
             },
