@@ -24,7 +24,15 @@ function checkEvent(event) {
   if (event == null || typeof event !== 'object') throw new LoyaltyError('invalid_event', '', 'must be an object');
   if (typeof event.id !== 'string' || event.id === '') throw new LoyaltyError('invalid_event', 'id', 'must be a non-empty string');
   if (event.customer !== undefined) checkCustomer(event.customer);
+  // The year 9999 parses, but no date arithmetic or column should meet it: beyond these
+  // bounds an event is a mistake, refused once, not a failure retried forever.
+  if (typeof event.at === 'string') {
+    const t = Date.parse(event.at);
+    if (Number.isFinite(t) && (t < EARLIEST || t > LATEST)) throw new LoyaltyError('invalid_event', 'at', `${event.at} is outside 1970-01-01 to 2199-12-31`);
+  }
 }
+const EARLIEST = 0;
+const LATEST = Date.UTC(2199, 11, 31, 23, 59, 59);
 
 const toIso = (now) => {
   const d = now instanceof Date ? now : new Date(now ?? Date.now());

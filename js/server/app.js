@@ -4,11 +4,17 @@ import Fastify from 'fastify';
 import { webhookRoutes } from './webhooks.js';
 import { singleShop, deliveryLog } from '../shops/contexts.js';
 import { apiRoutes } from './api.js';
-import { errorHandler } from './errors.js';
+import { errorHandler, httpError } from './errors.js';
+import { jsonDepth, MAX_DEPTH } from '../platforms/json.js';
 import { openapi } from './openapi.js';
 import { schemas } from './schemas.js';
 
 export const MiB = 1024 * 1024;
+
+// Credentials in query strings (a token typed into /admin?token=, OAuth codes, proxy
+// signatures) never reach the request log.
+const SECRET_PARAMS = /([?&](?:token|signature|hmac|code|state|session)=)[^&#]*/gi;
+const requestForLog = (req) => ({ method: req.method, url: String(req.url).replace(SECRET_PARAMS, '$1[redacted]'), remoteAddress: req.ip });
 
 /**
  * @param {{loyalty: object, store?: object, token: string,
@@ -20,11 +26,23 @@ export const MiB = 1024 * 1024;
  */
 export function buildApp({ loyalty, store, token, adapters = {}, shops, bodyLimit = MiB, logger = false, now, notifyLocale }) {
   const app = Fastify({
-    logger,
+    logger: logger && { ...(logger === true ? {} : logger), serializers: { req: requestForLog } },
     bodyLimit,
     // "5" is not a number of points and unknown fields are errors, not silently dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
     return503OnClosing: true,
+    // Ids up to 200 characters (the schemas' limit) must reach the routes, URL-encoded.
+    maxParamLength: 1000,
+  });
+  // JSON bodies: refused when nested absurdly deep (a recursive validator would overflow).
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    if (jsonDepth(body) > MAX_DEPTH) return done(httpError(400, 'invalid_json', 'body', `nested deeper than ${MAX_DEPTH} levels`));
+    try {
+      if (body === '') return done(httpError(400, 'invalid_json', 'body', 'body: empty, JSON expected'));
+      done(null, JSON.parse(body));
+    } catch (err) {
+      done(httpError(400, 'invalid_json', 'body', `body: ${err.message}`));
+    }
   });
   // Shutdown: responses to requests still in flight close their keep-alive connection,
   // or server.close() would wait for the client to hang up (keepAliveTimeout, 72 s).
