@@ -6,6 +6,7 @@
 import { kpiMigration } from './kpi-schema.js';
 import { notifyMigrations } from './notify-schema.js';
 import { recordFunction } from './record-schema.js';
+import { deviceMigrations } from './device-schema.js';
 
 export const migrations = [
   // 1: the ledger.
@@ -103,6 +104,8 @@ export const migrations = [
   ...notifyMigrations,
   // Everything one event did, written by one call (a list: a function body holds semicolons).
   [recordFunction],
+  // Mobile app devices (FCM, APNs) for push.
+  ...deviceMigrations,
 ];
 
 // pg's extended protocol (and PGlite's query) takes one statement at a time. Our SQL has
