@@ -142,10 +142,14 @@ export function createDispatcher({ store, program, providers = {}, config = {}, 
       const payload = JSON.stringify({ title: content.title, body: content.body, url: content.url, tag: row.key, data: deepLink(row, content.url) });
       for (const s of subs) await attempt(() => send(row, 'push', s.endpoint, { subscription: s, payload }, web, key));
     }
+    // Rendering inside the attempt: a merchant template broken in one locale fails the
+    // devices in that locale, not the others.
     for (const d of devices) {
-      const content = await contentIn(d.locale ?? contact.locale);
-      const message = { device: d, title: content.title, body: content.body, data: deepLink(row, content.url) };
-      await attempt(() => send(row, 'push', deviceTarget(d), message, apps[d.platform], key, () => ds.dropToken(program, d.platform, d.token)));
+      await attempt(async () => {
+        const content = await contentIn(d.locale ?? contact.locale);
+        const message = { device: d, title: content.title, body: content.body, data: deepLink(row, content.url) };
+        await send(row, 'push', deviceTarget(d), message, apps[d.platform], key, () => ds.dropToken(program, d.platform, d.token));
+      });
     }
     if (first) throw first;
   }

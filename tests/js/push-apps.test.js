@@ -8,14 +8,17 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeyPairSync } from 'node:crypto';
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+import { generateKeyPairSync, createECDH, randomBytes } from 'node:crypto';
 import Fastify from 'fastify';
+import webpush from 'web-push';
 import { createLoyalty } from '../../js/loyalty.js';
 import { openPgliteStore } from '../../js/stores/pglite.js';
 import { errorHandler, httpError } from '../../js/server/errors.js';
 import { deviceRoutes } from '../../js/server/device-routes.js';
 import {
-  createDispatcher, notifyStore, deviceStore, pushConfig, pushProviders, fcmProvider, apnsProvider, MAX_DEVICES, notifyConfig, providersFrom,
+  createDispatcher, notifyStore, deviceStore, pushConfig, pushProviders, fcmProvider, apnsProvider, webPushProvider, MAX_DEVICES, notifyConfig, providersFrom,
 } from '../../js/notify/index.js';
 import { testDatabases } from './databases.js';
 import { fcmStandin, FCM_SCOPE, GOOGLE_TOKEN_AUD } from './standins/fcm.js';
@@ -389,23 +392,41 @@ test('a reward earned reaches each registered device once, with the deep link an
     }
   }));
 
-test('push with app providers but no device or subscription is recorded as such; Web Push and devices share the channel', () =>
+test('one push channel: Web Push subscriptions and app devices of a customer each get the notification; no target at all is recorded as such', () =>
   withStore(async ({ store, loyalty, ns, ds }) => {
     const s = await standins();
-    const providers = s.providers();
+    const received = [];
+    const webPushService = createServer((req, res) => { req.resume(); req.on('end', () => { received.push(req.url); res.writeHead(201).end(); }); });
+    webPushService.listen(0, '127.0.0.1');
+    await once(webPushService, 'listening');
+    const vapid = webpush.generateVAPIDKeys();
+    const providers = { ...s.providers(), push: webPushProvider({ ...vapid, subject: 'mailto:ops@shop.example' }) };
     try {
-      await loyalty.handle(reward('e-none', 'none'));
+      const browser = createECDH('prime256v1');
+      browser.generateKeys();
+      await ns.addSubscription(P, 'both', {
+        endpoint: `http://127.0.0.1:${webPushService.address().port}/wpush/1`,
+        keys: { p256dh: browser.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') },
+      });
       await ds.addDevice(P, 'both', { platform: 'fcm', token: FCM_OK, locale: 'en' });
-      await ns.addSubscription(P, 'both', { endpoint: 'https://push.example/sub/1', keys: { p256dh: 'x', auth: 'y' } });
-      await loyalty.handle(reward('e-both', 'both'));
-      // Web Push is not configured here: the subscription waits, the device is served.
-      await createDispatcher({ store, program: P, providers, config: fast, log: quiet }).drain();
+      await ds.addDevice(P, 'both', { platform: 'apns', token: APNS_OK, locale: 'es' });
+      const code = couponOf(await loyalty.handle(reward('e-both', 'both')));
+      await loyalty.handle(reward('e-none', 'none'));
+      const summary = await createDispatcher({ store, program: P, providers, config: fast, log: quiet }).drain();
+      assert.equal(summary.retry + summary.dead, 0);
+
+      assert.deepEqual(received, ['/wpush/1'], 'the browser subscription');
+      assert.deepEqual(s.fcm.accepted.map((a) => [a.token, a.message.notification.title]), [[FCM_OK, 'Your reward is here: 10% off your next order']]);
+      assert.deepEqual(s.apns.accepted.map((a) => [a.token, a.payload.code]), [[APNS_OK, code]]);
+      const row = (await store.db.query(`SELECT id FROM outbox WHERE key = 'e-both:reward_earned:0'`)).rows[0];
+      assert.deepEqual((await ns.deliveries(Number(row.id))).filter((d) => d.channel === 'push').map((d) => [d.target.split(':')[0], d.status]).sort(),
+        [['apns', 'sent'], ['fcm', 'sent'], ['http', 'sent']]);
+
       const none = (await store.db.query(`SELECT id FROM outbox WHERE key = 'e-none:reward_earned:0'`)).rows[0];
       assert.deepEqual((await ns.deliveries(Number(none.id))).filter((d) => d.channel === 'push').map((d) => [d.status, d.reason]), [['skipped', 'no_subscription']]);
-      assert.deepEqual(s.fcm.accepted.map((a) => a.token), [FCM_OK]);
-      assert.equal(s.fcm.accepted[0].message.notification.title, 'Your reward is here: 10% off your next order');
     } finally {
       await closeAll(providers);
       await s.close();
+      await new Promise((r) => { webPushService.closeAllConnections?.(); webPushService.close(r); });
     }
   }));
