@@ -3,7 +3,7 @@
 // endpoint, over HTTP) and APNs (HTTP/2 over TLS with a certificate made for the test),
 // with the deep link to the discounts, per-device locales, invalid tokens dropped, a
 // throttled device retried and delivered once across a dispatcher restart, and opt-outs.
-import { test } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,12 +15,13 @@ import Fastify from 'fastify';
 import webpush from 'web-push';
 import { createLoyalty } from '../../js/loyalty.js';
 import { openPgliteStore } from '../../js/stores/pglite.js';
+import { openPostgresStore } from '../../js/stores/postgres.js';
 import { errorHandler, httpError } from '../../js/server/errors.js';
 import { deviceRoutes } from '../../js/server/device-routes.js';
 import {
   createDispatcher, notifyStore, deviceStore, pushConfig, pushProviders, fcmProvider, apnsProvider, webPushProvider, MAX_DEVICES, notifyConfig, providersFrom,
 } from '../../js/notify/index.js';
-import { testDatabases } from './databases.js';
+import { testDatabases, DATABASE_URL } from './databases.js';
 import { fcmStandin, FCM_SCOPE, GOOGLE_TOKEN_AUD } from './standins/fcm.js';
 import { apnsStandin } from './standins/apns.js';
 
@@ -64,8 +65,12 @@ const reward = (id, customer) => ({
 const couponOf = (result) => result.effects.find((e) => e.type === 'coupon.issued').coupon.code;
 
 const db = testDatabases('push');
-async function withStore(fn) {
-  const store = await openPgliteStore({ dataDir: await db.pgliteDir() });
+const open = {
+  pglite: async () => openPgliteStore({ dataDir: await db.pgliteDir() }),
+  postgres: async () => openPostgresStore({ connectionString: await db.postgresUrl(), max: 4 }),
+};
+async function withStore(backend, fn) {
+  const store = await open[backend]();
   const loyalty = createLoyalty({ program, store, secret: SECRET });
   try {
     await fn({ store, loyalty, ns: notifyStore(store.db), ds: deviceStore(store.db) });
@@ -233,200 +238,210 @@ test('APNs stand-in: HTTP/2 with TLS; the ES256 provider token is checked (kid, 
   }
 });
 
-// --- device routes -------------------------------------------------------------------------
-test('device routes: customer-scoped register and remove, JSON schemas, a device moves with its sign-in', () =>
-  withStore(async ({ store, ds }) => {
-    const app = storefront(store);
-    try {
-      const post = (customer, payload) => app.inject({ method: 'POST', url: '/storefront/devices', headers: customer ? as(customer) : {}, payload });
-      let res = await post(null, { platform: 'fcm', token: FCM_OK });
-      assert.equal(res.statusCode, 401);
-      assert.equal(res.json().error.code, 'unauthorized');
-      res = await post('throw-plain', { platform: 'fcm', token: FCM_OK });
-      assert.equal(res.statusCode, 401, 'a customerOf failure without a status is a 401, not a 500');
-      res = await post(null, { platform: 'nope' });
-      assert.equal(res.statusCode, 401, 'an anonymous caller learns nothing about the body');
+// The store-backed tests, on PGlite always and on PostgreSQL when DATABASE_URL is set (as in CI).
+function suite(backend) {
+  // --- device routes -------------------------------------------------------------------------
+  test('device routes: customer-scoped register and remove, JSON schemas, a device moves with its sign-in', () =>
+    withStore(backend, async ({ store, ds }) => {
+      const app = storefront(store);
+      try {
+        const post = (customer, payload) => app.inject({ method: 'POST', url: '/storefront/devices', headers: customer ? as(customer) : {}, payload });
+        let res = await post(null, { platform: 'fcm', token: FCM_OK });
+        assert.equal(res.statusCode, 401);
+        assert.equal(res.json().error.code, 'unauthorized');
+        res = await post('throw-plain', { platform: 'fcm', token: FCM_OK });
+        assert.equal(res.statusCode, 401, 'a customerOf failure without a status is a 401, not a 500');
+        res = await post(null, { platform: 'nope' });
+        assert.equal(res.statusCode, 401, 'an anonymous caller learns nothing about the body');
 
-      res = await post('kari', { platform: 'huawei', token: FCM_OK });
-      assert.equal(res.statusCode, 400);
-      assert.equal(res.json().error.path, 'platform');
-      res = await post('kari', { platform: 'apns', token: FCM_OK });
-      assert.equal(res.statusCode, 400, 'an APNs token is hex');
-      assert.equal(res.json().error.path, 'token');
-      res = await post('kari', { platform: 'fcm', token: 'short' });
-      assert.equal(res.statusCode, 400);
-      res = await post('kari', { platform: 'fcm', token: FCM_OK, badge: 1 });
-      assert.equal(res.statusCode, 400);
-      assert.match(res.json().error.message, /unknown field/);
-      res = await post('kari', { platform: 'fcm', token: FCM_OK, locale: 'not a locale' });
-      assert.equal(res.statusCode, 400);
+        res = await post('kari', { platform: 'huawei', token: FCM_OK });
+        assert.equal(res.statusCode, 400);
+        assert.equal(res.json().error.path, 'platform');
+        res = await post('kari', { platform: 'apns', token: FCM_OK });
+        assert.equal(res.statusCode, 400, 'an APNs token is hex');
+        assert.equal(res.json().error.path, 'token');
+        res = await post('kari', { platform: 'fcm', token: 'short' });
+        assert.equal(res.statusCode, 400);
+        res = await post('kari', { platform: 'fcm', token: FCM_OK, badge: 1 });
+        assert.equal(res.statusCode, 400);
+        assert.match(res.json().error.message, /unknown field/);
+        res = await post('kari', { platform: 'fcm', token: FCM_OK, locale: 'not a locale' });
+        assert.equal(res.statusCode, 400);
 
-      res = await post('kari', { platform: 'fcm', token: FCM_OK, locale: 'nb_NO', app: 'com.shop.loyalty' });
-      assert.equal(res.statusCode, 201, res.body);
-      assert.deepEqual([res.json().device.platform, res.json().device.token, res.json().device.locale, res.json().device.app], ['fcm', FCM_OK, 'nb-no', 'com.shop.loyalty']);
-      res = await post('kari', { platform: 'apns', token: APNS_OK.toUpperCase() });
-      assert.equal(res.json().device.token, APNS_OK, 'APNs hex is stored in one case');
-      res = await post('kari', { platform: 'apns', token: APNS_OK, locale: 'sv' });
-      assert.equal(res.statusCode, 201);
-      assert.deepEqual((await ds.devices(P, 'kari')).map((d) => [d.platform, d.token, d.locale]), [['fcm', FCM_OK, 'nb-no'], ['apns', APNS_OK, 'sv']], 're-registering updates, never duplicates');
-
-      // The phone signs in as Ola: its token is Ola's now, not both customers'.
-      res = await post('ola', { platform: 'fcm', token: FCM_OK });
-      assert.equal(res.statusCode, 201);
-      assert.deepEqual((await ds.devices(P, 'kari')).map((d) => d.token), [APNS_OK]);
-      assert.deepEqual((await ds.devices(P, 'ola')).map((d) => d.token), [FCM_OK]);
-
-      res = await app.inject({ method: 'DELETE', url: `/storefront/devices/${FCM_OK}`, headers: as('kari') });
-      assert.deepEqual(res.json(), { deleted: false }, "kari cannot remove ola's device");
-      assert.equal((await ds.devices(P, 'ola')).length, 1);
-      res = await app.inject({ method: 'DELETE', url: `/storefront/devices/${APNS_OK.toUpperCase()}`, headers: as('kari') });
-      assert.deepEqual(res.json(), { deleted: true });
-      res = await app.inject({ method: 'DELETE', url: '/storefront/devices/not%20a%20token', headers: as('kari') });
-      assert.equal(res.statusCode, 400);
-      assert.equal(res.json().error.code, 'invalid_request');
-      res = await app.inject({ method: 'DELETE', url: `/storefront/devices/${FCM_OK}`, headers: {} });
-      assert.equal(res.statusCode, 401);
-      assert.equal((await ds.devices(P, 'ola')).length, 1);
-
-      for (let i = 0; i < MAX_DEVICES + 3; i++) await post('many', { platform: 'fcm', token: fcmToken(`install${String(i).padStart(2, '0')}`) });
-      const many = await ds.devices(P, 'many');
-      assert.equal(many.length, MAX_DEVICES, 'a customer keeps the most recent registrations');
-      assert.ok(!many.some((d) => d.token === fcmToken('install00')), 'the oldest went');
-    } finally {
-      await app.close();
-    }
-  }));
-
-// --- end to end ------------------------------------------------------------------------------
-test('a reward earned reaches each registered device once, with the deep link and the code; invalid tokens are dropped; a throttled push is retried across a restart and delivered once; an opted-out customer gets none', { timeout: 60000 }, () =>
-  withStore(async ({ store, loyalty, ns, ds }) => {
-    const s = await standins({ [FCM_GONE]: 'unregistered' }, { [APNS_SLOW]: { throttle: 1 }, [APNS_BAD]: 'bad' });
-    const app = storefront(store);
-    let providers = s.providers();
-    try {
-      // Devices registered by the apps, through the storefront routes.
-      const register = async (customer, payload) => {
-        const res = await app.inject({ method: 'POST', url: '/storefront/devices', headers: as(customer), payload });
+        res = await post('kari', { platform: 'fcm', token: FCM_OK, locale: 'nb_NO', app: 'com.shop.loyalty' });
         assert.equal(res.statusCode, 201, res.body);
-      };
-      await register('kari', { platform: 'fcm', token: FCM_OK, locale: 'nb-NO', app: 'com.shop.loyalty' });
-      await register('kari', { platform: 'fcm', token: FCM_GONE, locale: 'en' });
-      await register('kari', { platform: 'apns', token: APNS_OK, locale: 'sv' });
-      await register('kari', { platform: 'apns', token: APNS_SLOW }); // no app locale: the customer's (es)
-      await register('kari', { platform: 'apns', token: APNS_BAD, locale: 'en' });
-      await register('ola', { platform: 'fcm', token: FCM_OLA, locale: 'nb' });
-      await ns.putContact(P, 'kari', { locale: 'es' });
-      await ns.setOptOut(P, 'ola', 'push', true);
+        assert.deepEqual([res.json().device.platform, res.json().device.token, res.json().device.locale, res.json().device.app], ['fcm', FCM_OK, 'nb-no', 'com.shop.loyalty']);
+        res = await post('kari', { platform: 'apns', token: APNS_OK.toUpperCase() });
+        assert.equal(res.json().device.token, APNS_OK, 'APNs hex is stored in one case');
+        res = await post('kari', { platform: 'apns', token: APNS_OK, locale: 'sv' });
+        assert.equal(res.statusCode, 201);
+        assert.deepEqual((await ds.devices(P, 'kari')).map((d) => [d.platform, d.token, d.locale]), [['fcm', FCM_OK, 'nb-no'], ['apns', APNS_OK, 'sv']], 're-registering updates, never duplicates');
 
-      const code = couponOf(await loyalty.handle(reward('e-kari', 'kari')));
-      await loyalty.handle(reward('e-ola', 'ola'));
-      let clock = new Date('2030-01-01T00:00:00Z').getTime();
-      const dispatcher = () => createDispatcher({ store, program: P, providers, config: fast, log: quiet, now: () => new Date(clock), jitter: 0 });
+        // The phone signs in as Ola: its token is Ola's now, not both customers'.
+        res = await post('ola', { platform: 'fcm', token: FCM_OK });
+        assert.equal(res.statusCode, 201);
+        assert.deepEqual((await ds.devices(P, 'kari')).map((d) => d.token), [APNS_OK]);
+        assert.deepEqual((await ds.devices(P, 'ola')).map((d) => d.token), [FCM_OK]);
 
-      const first = await dispatcher().drain();
-      assert.equal(first.retry, 1, "kari's notification waits for the throttled device");
-      assert.equal(first.dead, 0);
+        res = await app.inject({ method: 'DELETE', url: `/storefront/devices/${FCM_OK}`, headers: as('kari') });
+        assert.deepEqual(res.json(), { deleted: false }, "kari cannot remove ola's device");
+        assert.equal((await ds.devices(P, 'ola')).length, 1);
+        res = await app.inject({ method: 'DELETE', url: `/storefront/devices/${APNS_OK.toUpperCase()}`, headers: as('kari') });
+        assert.deepEqual(res.json(), { deleted: true });
+        res = await app.inject({ method: 'DELETE', url: '/storefront/devices/not%20a%20token', headers: as('kari') });
+        assert.equal(res.statusCode, 400);
+        assert.equal(res.json().error.code, 'invalid_request');
+        res = await app.inject({ method: 'DELETE', url: `/storefront/devices/${FCM_OK}`, headers: {} });
+        assert.equal(res.statusCode, 401);
+        assert.equal((await ds.devices(P, 'ola')).length, 1);
 
-      // FCM: one message to the live token, in the app's locale (nb), with the deep link.
-      assert.deepEqual(s.fcm.accepted.map((a) => a.token), [FCM_OK]);
-      const { message } = s.fcm.accepted[0];
-      assert.equal(message.notification.title, 'Belønningen din er klar: 10% off your next order');
-      assert.ok(message.notification.body.includes(code), 'the code is in the text');
-      assert.deepEqual({ route: message.data.route, code: message.data.code, url: message.data.url, trigger: message.data.trigger },
-        { route: 'discounts', code, url: `${PUBLIC_URL}/account/discounts`, trigger: 'reward_earned' });
-      assert.equal(message.android.collapse_key, message.android.notification.tag);
-      assert.equal(message.apns.headers['apns-collapse-id'], message.android.collapse_key);
-      assert.equal(s.fcm.tokenRequests.length, 1, 'one OAuth token for both sends');
+        for (let i = 0; i < MAX_DEVICES + 3; i++) await post('many', { platform: 'fcm', token: fcmToken(`install${String(i).padStart(2, '0')}`) });
+        const many = await ds.devices(P, 'many');
+        assert.equal(many.length, MAX_DEVICES, 'a customer keeps the most recent registrations');
+        assert.ok(!many.some((d) => d.token === fcmToken('install00')), 'the oldest went');
+      } finally {
+        await app.close();
+      }
+    }));
 
-      // APNs: one push to the live device, in its locale (sv), the deep link beside aps.
-      assert.deepEqual(s.apns.accepted.map((a) => a.token), [APNS_OK]);
-      const apnsPush = s.apns.accepted[0];
-      assert.equal(apnsPush.payload.aps.alert.title, 'Din belöning är här: 10% off your next order');
-      assert.ok(apnsPush.payload.aps.alert.body.includes(code));
-      assert.deepEqual([apnsPush.payload.route, apnsPush.payload.code], ['discounts', code]);
-      assert.equal(apnsPush.headers['apns-topic'], APNS.bundleId);
-      assert.equal(apnsPush.headers['apns-push-type'], 'alert');
-      assert.equal(apnsPush.headers['apns-collapse-id'], message.android.collapse_key, 'one collapse id per notification, on every platform');
+  // --- end to end ------------------------------------------------------------------------------
+  test('a reward earned reaches each registered device once, with the deep link and the code; invalid tokens are dropped; a throttled push is retried across a restart and delivered once; an opted-out customer gets none', { timeout: 60000 }, () =>
+    withStore(backend, async ({ store, loyalty, ns, ds }) => {
+      const s = await standins({ [FCM_GONE]: 'unregistered' }, { [APNS_SLOW]: { throttle: 1 }, [APNS_BAD]: 'bad' });
+      const app = storefront(store);
+      let providers = s.providers();
+      try {
+        // Devices registered by the apps, through the storefront routes.
+        const register = async (customer, payload) => {
+          const res = await app.inject({ method: 'POST', url: '/storefront/devices', headers: as(customer), payload });
+          assert.equal(res.statusCode, 201, res.body);
+        };
+        await register('kari', { platform: 'fcm', token: FCM_OK, locale: 'nb-NO', app: 'com.shop.loyalty' });
+        await register('kari', { platform: 'fcm', token: FCM_GONE, locale: 'en' });
+        await register('kari', { platform: 'apns', token: APNS_OK, locale: 'sv' });
+        await register('kari', { platform: 'apns', token: APNS_SLOW }); // no app locale: the customer's (es)
+        await register('kari', { platform: 'apns', token: APNS_BAD, locale: 'en' });
+        await register('ola', { platform: 'fcm', token: FCM_OLA, locale: 'nb' });
+        await ns.putContact(P, 'kari', { locale: 'es' });
+        await ns.setOptOut(P, 'ola', 'push', true);
 
-      // The tokens the services reported invalid are gone; the throttled one is kept.
-      assert.deepEqual((await ds.devices(P, 'kari')).map((d) => `${d.platform}:${d.token.slice(0, 10)}`).sort(),
-        [`apns:${APNS_OK.slice(0, 10)}`, `apns:${APNS_SLOW.slice(0, 10)}`, `fcm:${FCM_OK.slice(0, 10)}`]);
-      assert.equal(s.apns.requests.filter((r) => r.headers[':path'].endsWith(APNS_SLOW)).length, 1, 'the throttled device was tried once');
+        const code = couponOf(await loyalty.handle(reward('e-kari', 'kari')));
+        await loyalty.handle(reward('e-ola', 'ola'));
+        let clock = new Date('2030-01-01T00:00:00Z').getTime();
+        const dispatcher = () => createDispatcher({ store, program: P, providers, config: fast, log: quiet, now: () => new Date(clock), jitter: 0 });
 
-      // Ola opted out of push: nothing to the device, and the reason is on record.
-      assert.ok(!s.fcm.requests.some((r) => r.body.includes(FCM_OLA)), 'no request for the opted-out customer');
-      const rowOf = async (key) => (await store.db.query('SELECT id, status FROM outbox WHERE program = $1 AND key = $2', [P, key])).rows[0];
-      const ola = await rowOf('e-ola:reward_earned:0');
-      assert.equal(ola.status, 'delivered');
-      assert.deepEqual((await ns.deliveries(Number(ola.id))).filter((d) => d.channel === 'push').map((d) => [d.status, d.reason]), [['skipped', 'opted_out']]);
+        const first = await dispatcher().drain();
+        assert.equal(first.retry, 1, "kari's notification waits for the throttled device");
+        assert.equal(first.dead, 0);
 
-      // A restart: the first dispatcher and its connections are gone; a new one with new
-      // providers (a new OAuth token cache, a new HTTP/2 connection) picks the row up after
-      // the backoff and sends only what was not sent.
-      await closeAll(providers);
-      providers = s.providers();
-      assert.equal((await dispatcher().runOnce()).claimed, 0, 'not due before the backoff');
-      clock += fast.backoffMs;
-      const second = await dispatcher().drain();
-      assert.equal(second.delivered, 1);
-      assert.deepEqual(s.apns.accepted.map((a) => a.token), [APNS_OK, APNS_SLOW]);
-      assert.equal(s.apns.accepted[1].payload.aps.alert.title, 'Tu recompensa ya está aquí: 10% off your next order', "the customer's locale for a device without one");
-      assert.equal(s.apns.accepted[1].payload.code, code);
-      assert.deepEqual(s.fcm.accepted.map((a) => a.token), [FCM_OK], 'nothing sent twice');
-      assert.equal((await dispatcher().drain()).claimed, 0);
+        // FCM: one message to the live token, in the app's locale (nb), with the deep link.
+        assert.deepEqual(s.fcm.accepted.map((a) => a.token), [FCM_OK]);
+        const { message } = s.fcm.accepted[0];
+        assert.equal(message.notification.title, 'Belønningen din er klar: 10% off your next order');
+        assert.ok(message.notification.body.includes(code), 'the code is in the text');
+        assert.deepEqual({ route: message.data.route, code: message.data.code, url: message.data.url, trigger: message.data.trigger },
+          { route: 'discounts', code, url: `${PUBLIC_URL}/account/discounts`, trigger: 'reward_earned' });
+        assert.equal(message.android.collapse_key, message.android.notification.tag);
+        assert.equal(message.apns.headers['apns-collapse-id'], message.android.collapse_key);
+        assert.equal(s.fcm.tokenRequests.length, 1, 'one OAuth token for both sends');
 
-      const kari = await rowOf('e-kari:reward_earned:0');
-      assert.equal(kari.status, 'delivered');
-      const records = (await ns.deliveries(Number(kari.id))).filter((d) => d.channel === 'push').map((d) => [d.target.slice(0, 14), d.status, d.attempts]).sort();
-      assert.deepEqual(records, [
-        [`apns:${APNS_OK}`.slice(0, 14), 'sent', 1],
-        [`apns:${APNS_SLOW}`.slice(0, 14), 'sent', 2],
-        [`apns:${APNS_BAD}`.slice(0, 14), 'gone', 1],
-        [`fcm:${FCM_OK}`.slice(0, 14), 'sent', 1],
-        [`fcm:${FCM_GONE}`.slice(0, 14), 'gone', 1],
-      ].sort());
-    } finally {
-      await closeAll(providers);
-      await app.close();
-      await s.close();
-    }
-  }));
+        // APNs: one push to the live device, in its locale (sv), the deep link beside aps.
+        assert.deepEqual(s.apns.accepted.map((a) => a.token), [APNS_OK]);
+        const apnsPush = s.apns.accepted[0];
+        assert.equal(apnsPush.payload.aps.alert.title, 'Din belöning är här: 10% off your next order');
+        assert.ok(apnsPush.payload.aps.alert.body.includes(code));
+        assert.deepEqual([apnsPush.payload.route, apnsPush.payload.code], ['discounts', code]);
+        assert.equal(apnsPush.headers['apns-topic'], APNS.bundleId);
+        assert.equal(apnsPush.headers['apns-push-type'], 'alert');
+        assert.equal(apnsPush.headers['apns-collapse-id'], message.android.collapse_key, 'one collapse id per notification, on every platform');
 
-test('one push channel: Web Push subscriptions and app devices of a customer each get the notification; no target at all is recorded as such', () =>
-  withStore(async ({ store, loyalty, ns, ds }) => {
-    const s = await standins();
-    const received = [];
-    const webPushService = createServer((req, res) => { req.resume(); req.on('end', () => { received.push(req.url); res.writeHead(201).end(); }); });
-    webPushService.listen(0, '127.0.0.1');
-    await once(webPushService, 'listening');
-    const vapid = webpush.generateVAPIDKeys();
-    const providers = { ...s.providers(), push: webPushProvider({ ...vapid, subject: 'mailto:ops@shop.example' }) };
-    try {
-      const browser = createECDH('prime256v1');
-      browser.generateKeys();
-      await ns.addSubscription(P, 'both', {
-        endpoint: `http://127.0.0.1:${webPushService.address().port}/wpush/1`,
-        keys: { p256dh: browser.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') },
-      });
-      await ds.addDevice(P, 'both', { platform: 'fcm', token: FCM_OK, locale: 'en' });
-      await ds.addDevice(P, 'both', { platform: 'apns', token: APNS_OK, locale: 'es' });
-      const code = couponOf(await loyalty.handle(reward('e-both', 'both')));
-      await loyalty.handle(reward('e-none', 'none'));
-      const summary = await createDispatcher({ store, program: P, providers, config: fast, log: quiet }).drain();
-      assert.equal(summary.retry + summary.dead, 0);
+        // The tokens the services reported invalid are gone; the throttled one is kept.
+        assert.deepEqual((await ds.devices(P, 'kari')).map((d) => `${d.platform}:${d.token.slice(0, 10)}`).sort(),
+          [`apns:${APNS_OK.slice(0, 10)}`, `apns:${APNS_SLOW.slice(0, 10)}`, `fcm:${FCM_OK.slice(0, 10)}`]);
+        assert.equal(s.apns.requests.filter((r) => r.headers[':path'].endsWith(APNS_SLOW)).length, 1, 'the throttled device was tried once');
 
-      assert.deepEqual(received, ['/wpush/1'], 'the browser subscription');
-      assert.deepEqual(s.fcm.accepted.map((a) => [a.token, a.message.notification.title]), [[FCM_OK, 'Your reward is here: 10% off your next order']]);
-      assert.deepEqual(s.apns.accepted.map((a) => [a.token, a.payload.code]), [[APNS_OK, code]]);
-      const row = (await store.db.query(`SELECT id FROM outbox WHERE key = 'e-both:reward_earned:0'`)).rows[0];
-      assert.deepEqual((await ns.deliveries(Number(row.id))).filter((d) => d.channel === 'push').map((d) => [d.target.split(':')[0], d.status]).sort(),
-        [['apns', 'sent'], ['fcm', 'sent'], ['http', 'sent']]);
+        // Ola opted out of push: nothing to the device, and the reason is on record.
+        assert.ok(!s.fcm.requests.some((r) => r.body.includes(FCM_OLA)), 'no request for the opted-out customer');
+        const rowOf = async (key) => (await store.db.query('SELECT id, status FROM outbox WHERE program = $1 AND key = $2', [P, key])).rows[0];
+        const ola = await rowOf('e-ola:reward_earned:0');
+        assert.equal(ola.status, 'delivered');
+        assert.deepEqual((await ns.deliveries(Number(ola.id))).filter((d) => d.channel === 'push').map((d) => [d.status, d.reason]), [['skipped', 'opted_out']]);
 
-      const none = (await store.db.query(`SELECT id FROM outbox WHERE key = 'e-none:reward_earned:0'`)).rows[0];
-      assert.deepEqual((await ns.deliveries(Number(none.id))).filter((d) => d.channel === 'push').map((d) => [d.status, d.reason]), [['skipped', 'no_subscription']]);
-    } finally {
-      await closeAll(providers);
-      await s.close();
-      await new Promise((r) => { webPushService.closeAllConnections?.(); webPushService.close(r); });
-    }
-  }));
+        // A restart: the first dispatcher and its connections are gone; a new one with new
+        // providers (a new OAuth token cache, a new HTTP/2 connection) picks the row up after
+        // the backoff and sends only what was not sent.
+        await closeAll(providers);
+        providers = s.providers();
+        assert.equal((await dispatcher().runOnce()).claimed, 0, 'not due before the backoff');
+        clock += fast.backoffMs;
+        const second = await dispatcher().drain();
+        assert.equal(second.delivered, 1);
+        assert.deepEqual(s.apns.accepted.map((a) => a.token), [APNS_OK, APNS_SLOW]);
+        assert.equal(s.apns.accepted[1].payload.aps.alert.title, 'Tu recompensa ya está aquí: 10% off your next order', "the customer's locale for a device without one");
+        assert.equal(s.apns.accepted[1].payload.code, code);
+        assert.deepEqual(s.fcm.accepted.map((a) => a.token), [FCM_OK], 'nothing sent twice');
+        assert.equal((await dispatcher().drain()).claimed, 0);
+
+        const kari = await rowOf('e-kari:reward_earned:0');
+        assert.equal(kari.status, 'delivered');
+        const records = (await ns.deliveries(Number(kari.id))).filter((d) => d.channel === 'push').map((d) => [d.target.slice(0, 14), d.status, d.attempts]).sort();
+        assert.deepEqual(records, [
+          [`apns:${APNS_OK}`.slice(0, 14), 'sent', 1],
+          [`apns:${APNS_SLOW}`.slice(0, 14), 'sent', 2],
+          [`apns:${APNS_BAD}`.slice(0, 14), 'gone', 1],
+          [`fcm:${FCM_OK}`.slice(0, 14), 'sent', 1],
+          [`fcm:${FCM_GONE}`.slice(0, 14), 'gone', 1],
+        ].sort());
+      } finally {
+        await closeAll(providers);
+        await app.close();
+        await s.close();
+      }
+    }));
+
+  test('one push channel: Web Push subscriptions and app devices of a customer each get the notification; no target at all is recorded as such', () =>
+    withStore(backend, async ({ store, loyalty, ns, ds }) => {
+      const s = await standins();
+      const received = [];
+      const webPushService = createServer((req, res) => { req.resume(); req.on('end', () => { received.push(req.url); res.writeHead(201).end(); }); });
+      webPushService.listen(0, '127.0.0.1');
+      await once(webPushService, 'listening');
+      const vapid = webpush.generateVAPIDKeys();
+      const providers = { ...s.providers(), push: webPushProvider({ ...vapid, subject: 'mailto:ops@shop.example' }) };
+      try {
+        const browser = createECDH('prime256v1');
+        browser.generateKeys();
+        await ns.addSubscription(P, 'both', {
+          endpoint: `http://127.0.0.1:${webPushService.address().port}/wpush/1`,
+          keys: { p256dh: browser.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') },
+        });
+        await ds.addDevice(P, 'both', { platform: 'fcm', token: FCM_OK, locale: 'en' });
+        await ds.addDevice(P, 'both', { platform: 'apns', token: APNS_OK, locale: 'es' });
+        const code = couponOf(await loyalty.handle(reward('e-both', 'both')));
+        await loyalty.handle(reward('e-none', 'none'));
+        const summary = await createDispatcher({ store, program: P, providers, config: fast, log: quiet }).drain();
+        assert.equal(summary.retry + summary.dead, 0);
+
+        assert.deepEqual(received, ['/wpush/1'], 'the browser subscription');
+        assert.deepEqual(s.fcm.accepted.map((a) => [a.token, a.message.notification.title]), [[FCM_OK, 'Your reward is here: 10% off your next order']]);
+        assert.deepEqual(s.apns.accepted.map((a) => [a.token, a.payload.code]), [[APNS_OK, code]]);
+        const row = (await store.db.query(`SELECT id FROM outbox WHERE key = 'e-both:reward_earned:0'`)).rows[0];
+        assert.deepEqual((await ns.deliveries(Number(row.id))).filter((d) => d.channel === 'push').map((d) => [d.target.split(':')[0], d.status]).sort(),
+          [['apns', 'sent'], ['fcm', 'sent'], ['http', 'sent']]);
+
+        const none = (await store.db.query(`SELECT id FROM outbox WHERE key = 'e-none:reward_earned:0'`)).rows[0];
+        assert.deepEqual((await ns.deliveries(Number(none.id))).filter((d) => d.channel === 'push').map((d) => [d.status, d.reason]), [['skipped', 'no_subscription']]);
+      } finally {
+        await closeAll(providers);
+        await s.close();
+        await new Promise((r) => { webPushService.closeAllConnections?.(); webPushService.close(r); });
+      }
+    }));
+}
+
+describe('pglite', () => suite('pglite'));
+if (!DATABASE_URL && process.env.CI) {
+  test('postgres', () => assert.fail('DATABASE_URL is not set: the PostgreSQL suite cannot run in CI'));
+} else {
+  describe('postgres', { skip: DATABASE_URL ? false : 'DATABASE_URL is not set' }, () => suite('postgres'));
+}
