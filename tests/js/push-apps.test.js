@@ -19,7 +19,7 @@ import { openPostgresStore } from '../../js/stores/postgres.js';
 import { errorHandler, httpError } from '../../js/server/errors.js';
 import { deviceRoutes } from '../../js/server/device-routes.js';
 import {
-  createDispatcher, notifyStore, deviceStore, pushConfig, pushProviders, fcmProvider, apnsProvider, webPushProvider, MAX_DEVICES, notifyConfig, providersFrom,
+  createDispatcher, notifyStore, deviceStore, pushConfig, pushProviders, fcmProvider, apnsProvider, webPushProvider, fcmError, apnsError, MAX_DEVICES, notifyConfig, providersFrom,
 } from '../../js/notify/index.js';
 import { testDatabases, DATABASE_URL } from './databases.js';
 import { fcmStandin, FCM_SCOPE, GOOGLE_TOKEN_AUD } from './standins/fcm.js';
@@ -152,6 +152,31 @@ test('pushConfig: shop settings, env fallbacks (inline or a file path), never ha
   bad({ ...SETTINGS, apns_env: 'staging' }, 'apns_env', /sandbox or production/);
   bad({ ...SETTINGS, apns_key_id: 'short' }, 'apns_key_id');
   bad({ ...SETTINGS, apns_key: SERVICE_ACCOUNT.private_key }, 'apns_key', /EC P-256/);
+});
+
+// --- how the push services' answers are read -------------------------------------------
+test('errors: which answers drop the token, which are retried, which wait for the shop', () => {
+  const statusName = { 400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 429: 'RESOURCE_EXHAUSTED', 503: 'UNAVAILABLE' };
+  const fcm = (status, errorCode, message = '', extra = []) => fcmError(status, { error: { code: status, message, status: statusName[status], details: [...(errorCode ? [{ '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode }] : []), ...extra] } }, new Headers({ 'retry-after': '7' }));
+  const kind = (e) => (e.gone ? 'drop' : e.permanent ? 'permanent' : 'retry');
+  assert.equal(kind(fcm(404, 'UNREGISTERED')), 'drop');
+  assert.equal(kind(fcm(403, 'SENDER_ID_MISMATCH')), 'drop');
+  assert.equal(kind(fcm(400, 'INVALID_ARGUMENT', 'The registration token is not a valid FCM registration token')), 'drop');
+  assert.equal(kind(fcm(400, null, 'Invalid value', [{ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field: 'message.token' }] }])), 'drop', 'a field violation on message.token');
+  assert.equal(kind(fcm(400, null, 'Invalid value', [{ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field: 'message.android.ttl' }] }])), 'permanent');
+  assert.equal(kind(fcm(400, 'INVALID_ARGUMENT', 'Message is too big')), 'permanent', 'a message error keeps the token');
+  assert.equal(kind(fcm(401, 'THIRD_PARTY_AUTH_ERROR')), 'retry');
+  const quota = fcm(429, 'QUOTA_EXCEEDED');
+  assert.deepEqual([kind(quota), quota.code, quota.retryAfterMs], ['retry', 'QUOTA_EXCEEDED', 7000]);
+  assert.equal(kind(fcm(503, 'UNAVAILABLE')), 'retry');
+  assert.equal(kind(apnsError(410, 'Unregistered')), 'drop');
+  assert.equal(kind(apnsError(400, 'BadDeviceToken')), 'drop');
+  assert.equal(kind(apnsError(400, 'DeviceTokenNotForTopic')), 'drop');
+  assert.equal(kind(apnsError(429, 'TooManyRequests')), 'retry');
+  assert.equal(kind(apnsError(503, 'ServiceUnavailable')), 'retry');
+  assert.equal(kind(apnsError(403, 'ExpiredProviderToken')), 'retry');
+  assert.equal(kind(apnsError(403, 'InvalidProviderToken')), 'permanent');
+  assert.equal(kind(apnsError(400, 'BadTopic')), 'permanent');
 });
 
 // --- the stand-ins are as strict as the real services --------------------------------------
