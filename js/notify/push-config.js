@@ -27,6 +27,9 @@ const APNS_KEYS = {
   key: ['apns_key', 'APNS_KEY'], env: ['apns_env', 'APNS_ENV'],
 };
 
+/** The settings that are secrets, to seal at rest (js/shops/crypto.js) and unseal before pushConfig. */
+export const PUSH_SECRETS = ['fcm_service_account', 'apns_key'];
+
 const present = (v) => v !== undefined && v !== null && v !== '';
 const fail = (path, message) => { throw new LoyaltyError('config', path, message); };
 
@@ -39,6 +42,7 @@ function source(keys, settings, env) {
 }
 
 // In the environment a secret may be given inline or as a file path (a mounted secret).
+// Never for a shop's settings: a setting must not make the server read one of its files.
 function inlineOrFile(value, path, looksInline) {
   if (typeof value !== 'string' || looksInline(value)) return value;
   try { return readFileSync(value, 'utf8'); } catch (err) { return fail(path, `is neither inline nor a readable file: ${err.code ?? err.message}`); }

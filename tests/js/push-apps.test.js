@@ -146,6 +146,8 @@ test('pushConfig: shop settings, env fallbacks (inline or a file path), never ha
     return true;
   });
   bad({ fcm_service_account: '{not json' }, 'fcm_service_account', /not valid JSON/);
+  bad({ fcm_service_account: '/etc/hostname' }, 'fcm_service_account', /not valid JSON/); // a shop's setting is never read as a path
+  bad({ ...SETTINGS, apns_key: '/etc/hostname' }, 'apns_key', /not a PEM/);
   bad({ fcm_service_account: { ...SERVICE_ACCOUNT, private_key: 'nope' } }, 'fcm_service_account.private_key');
   bad({ fcm_service_account: { ...SERVICE_ACCOUNT, project_id: undefined } }, 'fcm_project_id');
   bad({ fcm_project_id: 'shop-app-test' }, 'fcm_service_account', /required/);
