@@ -54,7 +54,9 @@ export async function deviceRoutes(app, { store, customerOf }) {
     try {
       who = await customerOf(request);
     } catch (err) {
-      if (err.statusCode >= 400 && err.statusCode < 500) throw err;
+      // An error with its own status (the storefront's 401/403, a 503) keeps it; any other
+      // throw from customerOf means "no customer vouched for".
+      if (err.statusCode) throw err;
       throw httpError(401, 'unauthorized', '', err.message || 'no customer');
     }
     if (!who?.shop || !who?.customer) throw httpError(401, 'unauthorized', '', 'no customer');
