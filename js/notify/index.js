@@ -10,6 +10,10 @@ export { smtpProvider, webPushProvider, httpSmsProvider, logSmsProvider, webhook
 export { render, check, TemplateError } from './render.js';
 export { TRIGGERS, CHANNELS, FIELDS, LOCALES, shippedTemplate, localeChain, sampleData } from './templates.js';
 export { notifyStore } from './store.js';
+export { deviceStore, deviceTarget, PLATFORMS, MAX_DEVICES } from './device-store.js';
+export { pushConfig, pushProviders, PUSH_SECRETS } from './push-config.js';
+export { fcmProvider, fcmMessage, fcmError, FCM_SCOPE } from './fcm.js';
+export { apnsProvider, apnsPayload, apnsError, providerToken } from './apns.js';
 
 /**
  * The dispatcher of a program over a SQL store, with the providers of a notifyConfig(),

@@ -94,7 +94,7 @@ function txOps(q) {
       // Deleting outbox rows cascades to their delivery records; contacts and push
       // subscriptions hold the customer's email, phone and devices (kept for an account
       // re-applied only because it names a redacted customer).
-      const tables = ['entries', 'outbox', 'coupons', 'orders', 'accounts', ...(keepContact ? [] : ['notify_contacts', 'push_subscriptions'])];
+      const tables = ['entries', 'outbox', 'coupons', 'orders', 'accounts', ...(keepContact ? [] : ['notify_contacts', 'push_subscriptions', 'push_devices'])];
       for (const table of tables) await q.query(`DELETE FROM ${table} WHERE program = $1 AND customer = $2`, [program, customer]);
       return rows.sort((a, b) => int(a.seq) - int(b.seq)).map((r) => (withSeq ? { seq: int(r.seq), body: r.body } : r.body));
     },
@@ -311,6 +311,7 @@ export function createSqlStore(db, { close, pipeline = false } = {}) {
       const outbox = await all('SELECT key, type, effect, created_at, delivered_at FROM outbox WHERE program = $1 AND customer = $2 ORDER BY id');
       const contact = (await all('SELECT email, phone, name, locale, opt_out FROM notify_contacts WHERE program = $1 AND customer = $2'))[0] ?? null;
       const devices = await all('SELECT endpoint, created_at FROM push_subscriptions WHERE program = $1 AND customer = $2 ORDER BY created_at');
+      const apps = await all('SELECT platform, token, locale, app, created_at FROM push_devices WHERE program = $1 AND customer = $2 ORDER BY created_at');
       return {
         state: account?.state ?? null,
         entries: entries.map((r) => r.data),
@@ -320,6 +321,7 @@ export function createSqlStore(db, { close, pipeline = false } = {}) {
         notifications: outbox.map((r) => ({ key: r.key, type: r.type, effect: r.effect, created_at: iso(r.created_at), delivered_at: iso(r.delivered_at) })),
         contact,
         push_subscriptions: devices.map((r) => ({ endpoint: r.endpoint, created_at: iso(r.created_at) })),
+        push_devices: apps.map((r) => ({ platform: r.platform, token: r.token, locale: r.locale ?? null, app: r.app ?? null, created_at: iso(r.created_at) })),
       };
     },
 
@@ -327,7 +329,7 @@ export function createSqlStore(db, { close, pipeline = false } = {}) {
     eraseProgram: (program) =>
       db.transaction(async (tx) => {
         const deleted = {};
-        for (const table of ['events', 'entries', 'outbox', 'coupons', 'orders', 'accounts', 'notify_contacts', 'push_subscriptions', 'notify_templates', 'parked_events', 'webhook_deliveries', 'data_exports']) {
+        for (const table of ['events', 'entries', 'outbox', 'coupons', 'orders', 'accounts', 'notify_contacts', 'push_subscriptions', 'push_devices', 'notify_templates', 'parked_events', 'webhook_deliveries', 'data_exports']) {
           const { rows } = await tx.query(`WITH d AS (DELETE FROM ${table} WHERE program = $1 RETURNING 1) SELECT count(*)::int AS n FROM d`, [program]);
           deleted[table] = int(rows[0].n);
         }
