@@ -25,6 +25,7 @@ import { shippedTemplate, localeChain, FIELDS } from './templates.js';
 import { render } from './render.js';
 
 const DONE = new Set(['sent', 'skipped', 'gone']);
+const STORE_EFFECTS = new Set(['coupon.issued', 'coupon.expired', 'coupon.cancelled']);
 const MAX_BACKOFF_MS = 6 * 3600 * 1000;
 
 class LeaseLost extends Error {}
@@ -157,6 +158,7 @@ export function createDispatcher({ store, program, providers = {}, config = {}, 
   /** Delivers the channels of one row not yet done; throws the first failure after trying all. */
   async function deliverChannel(row, channel, contact, done) {
     const skip = (reason, target = '') => ns.markDelivery(row, channel, target, { status: 'skipped', reason, now: now() });
+    if (channel === 'store') return send(row, channel, '', row.effect, providers.store, `${program}/${row.key}`);
     if (contact.opt_out.includes(channel)) return skip('opted_out');
     if (channel === 'push') return deliverPush(row, contact, done, skip);
     const provider = providers[channel];
@@ -180,7 +182,11 @@ export function createDispatcher({ store, program, providers = {}, config = {}, 
       return 'expired';
     }
     // Events for other accounts are applied by createLoyalty itself; nothing to send.
-    const channels = row.type === 'notify' ? (row.effect.channels ?? []) : row.type === 'event' ? [] : providers.webhook ? ['webhook'] : [];
+    // Coupon effects also go to the shop's own store (the discount code in Shopify or
+    // WooCommerce): channel `store`, delivered and retried like any other.
+    const channels = row.type === 'notify' ? (row.effect.channels ?? [])
+      : row.type === 'event' ? []
+      : [...(providers.store && STORE_EFFECTS.has(row.type) ? ['store'] : []), ...(providers.webhook ? ['webhook'] : [])];
     const recorded = await ns.deliveries(row.id);
     const done = new Set(recorded.filter((d) => DONE.has(d.status)).map((d) => `${d.channel}\u0000${d.target ?? ''}`));
     const contact = row.customer ? await ns.contact(program, row.customer) : { opt_out: [] };
@@ -209,7 +215,9 @@ export function createDispatcher({ store, program, providers = {}, config = {}, 
       log.warn?.({ outbox: row.id, key: row.key, error: last_error }, 'notification dead-lettered');
       return 'dead';
     }
-    await ns.finish(row.id, owner, { status: 'pending', now: now(), last_error, next_attempt_at: new Date(t.getTime() + backoff(row.attempts, backoffMs, jitter)) });
+    // A store's rate limit says when to come back (Retry-After, GraphQL cost): never sooner.
+    const wait = Math.max(backoff(row.attempts, backoffMs, jitter), ...failures.map((f) => f.err.retryAfterMs ?? 0));
+    await ns.finish(row.id, owner, { status: 'pending', now: now(), last_error, next_attempt_at: new Date(t.getTime() + wait) });
     return 'retry';
   }
 

@@ -32,7 +32,7 @@ export function buildApp({ loyalty, store, token, adapters = {}, shops, bodyLimi
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
     return503OnClosing: true,
     // Ids up to 200 characters (the schemas' limit) must reach the routes, URL-encoded.
-    maxParamLength: 1000,
+    routerOptions: { maxParamLength: 1000 },
   });
   // JSON bodies: refused when nested absurdly deep (a recursive validator would overflow).
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {

@@ -66,6 +66,8 @@ export function serverConfig(flags = {}, env = process.env) {
     // Shops installed through the Shopify app sign their webhooks with the app's secret.
     shopifyAppSecrets: list([env.SHOPIFY_API_SECRET, env.SHOPIFY_API_SECRET_PREVIOUS].filter(Boolean).join(',')),
     encryptionKey: env.LOYALTY_ENCRYPTION_KEY ? encryptionKey(env.LOYALTY_ENCRYPTION_KEY) : undefined,
+    // The public Shopify app: installs by OAuth (js/server/shopify-install.js).
+    shopifyApp: Boolean(env.SHOPIFY_API_KEY),
     tickSeconds: Number(env.LOYALTY_TICK_SECONDS ?? 60),
     bodyLimit: Number(env.LOYALTY_BODY_LIMIT ?? 1024 * 1024),
   };

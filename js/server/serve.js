@@ -3,10 +3,10 @@
 import { createShops, normalDomain } from '../shops/registry.js';
 import { dbShops } from '../shops/contexts.js';
 import { buildApp } from './app.js';
-import { startScheduler } from './scheduler.js';
 import { openStore } from './config.js';
-import { startNotifier } from '../notify/index.js';
-import { notifyLocale } from '../notify/config.js';
+import { notifyConfig, notifyLocale } from '../notify/config.js';
+import { startShopWorkers } from '../shops/workers.js';
+import { shopifyInstall } from './shopify-install.js';
 
 /** Starts a server from a serverConfig(); resolves once it listens. */
 export async function serve(config, { logger = true } = {}) {
@@ -29,15 +29,15 @@ export async function serve(config, { logger = true } = {}) {
   const loyalty = registry.loyalty(shop);
   const shops = dbShops({ shops: registry, store, appSecrets: config.shopifyAppSecrets ?? [], earnOn: config.shopifyEarnOn, envShop });
   const app = buildApp({ loyalty, store, token: config.token, shops, bodyLimit: config.bodyLimit, logger, notifyLocale: notifyLocale(env) });
-  let scheduler;
-  let notifier;
+  // The Shopify app (OAuth install, webhook subscriptions, Admin API), when configured.
+  const shopify = config.shopifyApp ? await shopifyInstall(app, { env, registry, program, log: app.log, onInstalled: () => workers.refresh() }) : null;
+  const workers = startShopWorkers({ registry, store, config: notifyConfig(env), tickSeconds: config.tickSeconds, log: app.log, shopify });
   let closing;
   async function close() {
     // Idempotent: a second signal waits for the first shutdown instead of racing it.
     closing ??= (async () => {
       await app.close(); // stops accepting, waits for in-flight requests
-      await scheduler?.stop();
-      await notifier?.stop();
+      await workers.stop();
       await registry.close();
       await store.close();
     })();
@@ -46,9 +46,9 @@ export async function serve(config, { logger = true } = {}) {
   try {
     if (config.onReady) await config.onReady({ loyalty, store });
     const url = await app.listen({ port: config.port, host: config.host });
-    scheduler = startScheduler({ loyalty, seconds: config.tickSeconds, log: app.log });
-    notifier = startNotifier({ loyalty, store, env, log: app.log }); // outbox -> email, push, SMS, webhooks
-    return { app, loyalty, store, url, close };
+    // Outbox (email, push, SMS, the stores' discount codes, webhooks) and ticks, per shop.
+    await workers.start();
+    return { app, loyalty, store, registry, workers, url, close };
   } catch (err) {
     await close().catch(() => {});
     throw err;

@@ -76,6 +76,12 @@ export function createShops({ store, key, secret }) {
   }
   const refuse = () => { throw new LoyaltyError('config', 'LOYALTY_ENCRYPTION_KEY', 'is required to store credentials: they are kept encrypted'); };
 
+  /** The shop's status alone (read before every call to its store). */
+  async function status(id) {
+    const { rows } = await db.query('SELECT status FROM shops WHERE id = $1', [id]);
+    return rows[0]?.status ?? null;
+  }
+
   async function setStatus(id, status) {
     await db.query(
       `UPDATE shops SET status = $2, updated_at = now(),
@@ -106,5 +112,5 @@ export function createShops({ store, key, secret }) {
     engines.clear();
   }
 
-  return { get, byDomain, list, save, setStatus, remove, loyalty, codeSecret, close };
+  return { get, byDomain, list, save, status, setStatus, remove, loyalty, codeSecret, close };
 }
