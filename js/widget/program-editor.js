@@ -341,7 +341,6 @@ export class LoyaltyProgramEditor extends LitElement {
   }
 
   _input(c, value, segs, { label, required, id, helpEl, errEl, describedBy, invalid, path }) {
-    const root = this.schema;
     const s = c.schema;
     const optional = !required;
     if (c.kind === 'boolean') {

@@ -172,3 +172,94 @@ test('keyboard: sections open with Enter, fields take typing, checkboxes Space, 
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+// A program with every status rule the fixture describes, checked by the engine first.
+const full = {
+  ...program,
+  actions: { signup: { points: 200, limits: { lifetime: 1 } }, review: { points: 50, limits: { month: 3 } } },
+  referral: { referrer_points: 500, friend_reward: 'threshold-10pct' },
+  tiers: {
+    basis: 'spend', window: 'calendar_year', retention: { periods: 1, grace_days: 30 },
+    levels: [{ name: 'Silver', threshold: '0.00' }, { name: 'Gold', threshold: '500.00', perks: { multiplier: '1.5', free_shipping: true } }],
+  },
+  campaigns: [{ id: 'weekend', multiplier: '2', weekdays: [6, 7], match: { category: ['shoes'] }, priority: 1 }],
+  pending: { window: 'P14D' },
+};
+
+test('every rule of a full program renders, edits through unions, maps and lists, and stays a program the engine takes', async () => {
+  createEngine(full, { secret: 's' });
+  const page = await open(VIEWPORTS.phone);
+  await page.evaluate((p) => { const el = document.querySelector('loyalty-program-editor'); el.program = p; return el.updateComplete; }, full);
+  for (const s of ['actions', 'referral', 'tiers', 'campaigns', 'pending']) await page.click(`loyalty-program-editor >> details[data-section="${s}"] > summary`);
+  // An amount-or-count threshold (an untagged union) shows the amount; switch Gold to a count and back.
+  assert.equal(await page.inputValue(`${field('tiers.levels[1].threshold')} input`), '500.00');
+  await page.fill(`${field('tiers.levels[1].threshold')} input`, '750.00');
+  await page.fill(`${field('actions.review.limits.month')} input`, '5');
+  await page.fill(`${field('campaigns[0].weekdays[1]')} input`, '5');
+  await page.click(`loyalty-program-editor >> [data-path="campaigns[0].match.category"] .row button.add`);
+  await page.fill(`${field('campaigns[0].match.category[1]')} input`, 'boots');
+  await page.fill(`${field('pending.window')} input`, 'P30D');
+  let { program: edited } = await lastChange(page);
+  assert.equal(edited.tiers.levels[1].threshold, '750.00');
+  assert.deepEqual(edited.actions.review, { points: 50, limits: { month: 5 } });
+  assert.deepEqual(edited.campaigns[0].weekdays, [6, 5]);
+  assert.deepEqual(edited.campaigns[0].match.category, ['shoes', 'boots']);
+  assert.equal(edited.pending.window, 'P30D');
+  assert.doesNotThrow(() => createEngine(edited, { secret: 's' }));
+  // Removing an optional rule takes its key away; an absent one can be added back.
+  await page.click('loyalty-program-editor >> [data-path="referral"] button.remove');
+  edited = (await lastChange(page)).program;
+  assert.equal('referral' in edited, false);
+  await page.click('loyalty-program-editor >> [data-path="referral"] button.add');
+  assert.deepEqual((await lastChange(page)).program.referral, { referrer_points: 0 });
+  assert.equal(await overflowsX(page), false);
+  await page.screenshot({ path: join(artifacts, 'program-editor-full-phone.png'), fullPage: true });
+  assert.deepEqual(await seriousViolations(page), []);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('the presets open without errors, and keys the schema does not describe are kept as they are', async () => {
+  const page = await open(VIEWPORTS.desktop);
+  for (const name of ['bn', 'bodyshop', 'cvs', 'dicks', 'rei', 'williams-sonoma']) {
+    const preset = JSON.parse(readFileSync(join(root, `presets/${name}.json`), 'utf8'));
+    await page.evaluate((p) => { const el = document.querySelector('loyalty-program-editor'); el.program = p; return el.updateComplete; }, preset);
+    await page.fill(`${field('earn.points_per_unit')} input`, '3');
+    const { program: edited } = await lastChange(page);
+    assert.deepEqual(edited, { ...preset, earn: { ...preset.earn, points_per_unit: '3' } }, name);
+  }
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('schemars draft-07 shapes read the same: definitions, allOf refs, enum-tagged variants, nullable types', async () => {
+  const { classify, defaultFor, pathText } = await import('../../js/widget/program-editor.js');
+  const draft7 = {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    type: 'object',
+    properties: {
+      earn: { description: 'How orders earn', allOf: [{ $ref: '#/definitions/Earn' }] },
+      coupon: { $ref: '#/definitions/Coupon' },
+      name: { type: ['string', 'null'] },
+      expiry: { anyOf: [{ $ref: '#/definitions/Earn' }, { type: 'null' }] },
+    },
+    definitions: {
+      Earn: { type: 'object', required: ['points_per_unit'], properties: { points_per_unit: { type: 'string' } } },
+      Coupon: { oneOf: [
+        { type: 'object', required: ['type', 'value'], properties: { type: { type: 'string', enum: ['percent'] }, value: { type: 'string' } } },
+        { type: 'object', required: ['type'], properties: { type: { type: 'string', enum: ['free_shipping'] } } },
+      ] },
+    },
+  };
+  const p = draft7.properties;
+  const earn = classify(draft7, p.earn);
+  assert.equal(earn.kind, 'object');
+  assert.equal(earn.schema.description, 'How orders earn');
+  const coupon = classify(draft7, p.coupon);
+  assert.deepEqual([coupon.kind, coupon.tag, coupon.variants.map((v) => v.value)], ['tagged', 'type', ['percent', 'free_shipping']]);
+  assert.deepEqual(defaultFor(draft7, p.coupon), { type: 'percent', value: '' });
+  assert.deepEqual([classify(draft7, p.name).kind, classify(draft7, p.name).nullable], ['string', true]);
+  assert.deepEqual([classify(draft7, p.expiry).kind, classify(draft7, p.expiry).nullable], ['object', true]);
+  assert.equal(pathText(['rewards', 0, 'coupon', 'type']), 'rewards[0].coupon.type');
+  assert.equal(pathText(['actions', 'move_join', 'points']), 'actions.move_join.points');
+});
