@@ -235,11 +235,18 @@ export class LoyaltyAccount extends LitElement {
       this._referral = referral;
     });
     await this.updateComplete;
-    this._scrollToHash();
+    // Only on arrival: a reload after a redeem must not move the customer's focus.
+    if (!this._arrived && this._account) {
+      this._arrived = true;
+      this._scrollToHash();
+    }
   }
 
+  // A reward push opens the discounts: #discounts, or a path ending in /discounts (the
+  // dispatcher's default NOTIFY_DISCOUNTS_PATH is /account/discounts).
   _scrollToHash() {
-    if (globalThis.location?.hash !== '#discounts') return;
+    const { hash = '', pathname = '' } = globalThis.location ?? {};
+    if (hash !== '#discounts' && !(hash === '' && /\/discounts\/?$/.test(pathname))) return;
     const h = this.renderRoot.querySelector('#discounts h2');
     h?.scrollIntoView({ block: 'start' });
     h?.focus({ preventScroll: true });
@@ -272,6 +279,8 @@ export class LoyaltyAccount extends LitElement {
   }
 
   async redeem(reward) {
+    // Busy is not disabled: a disabled button would drop the keyboard focus.
+    if (this._busy) return;
     this._busy = reward.id;
     const out = await this._run(() => this.api('POST', '/redeem', { reward: reward.id }));
     this._busy = null;
@@ -439,7 +448,7 @@ export class LoyaltyAccount extends LitElement {
         return html`<li class="reward" data-reward=${r.id}>
           <div><b>${name}</b>${r.coupon ? html`<div class="muted">${this.couponText(r.coupon)}</div>` : nothing}
             ${short > 0 ? html`<div class="muted" id="need-${r.id}">${this.t('needMore', { n: this.num(short) })}</div>` : nothing}</div>
-          <button type="button" class="primary" ?disabled=${blocked || this._busy === r.id} aria-label=${`${this.t('redeem', { n: this.num(r.points) })}: ${name}`}
+          <button type="button" class="primary" ?disabled=${blocked} aria-busy=${this._busy === r.id ? 'true' : nothing} aria-label=${`${this.t('redeem', { n: this.num(r.points) })}: ${name}`}
             aria-describedby=${short > 0 ? `need-${r.id}` : nothing} @click=${() => this.redeem(r)}>${this.t('redeem', { n: this.num(r.points) })}</button>
         </li>`;
       })}</ul>

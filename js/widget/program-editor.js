@@ -152,6 +152,7 @@ const getIn = (value, segs) => segs.reduce((v, k) => (v == null ? undefined : v[
 export class LoyaltyProgramEditor extends LitElement {
   static properties = {
     schema: { attribute: false },
+    schemaSrc: { type: String, attribute: 'schema-src' },
     program: { attribute: false },
     _errors: { state: true },
   };
@@ -198,6 +199,15 @@ export class LoyaltyProgramEditor extends LitElement {
     this.schema = null;
     this.program = null;
     this._errors = new Map();
+  }
+
+  // schema-src="/admin/schema/program.schema.json": the schema fetched from there.
+  async updated(changed) {
+    if (changed.has('schemaSrc') && this.schemaSrc) {
+      const res = await fetch(this.schemaSrc, { headers: { accept: 'application/json' } });
+      if (res.ok) this.schema = await res.json();
+      this.dispatchEvent(new CustomEvent(res.ok ? 'schema-loaded' : 'schema-error', { detail: { status: res.status } }));
+    }
   }
 
   /** The edited program (also `event.detail.program` of each `change`). */

@@ -87,7 +87,7 @@ function storefront(req, url, body) {
 let server, browser;
 before(async () => {
   server = await serve((req, url, body) => {
-    if (url.pathname === '/account') {
+    if (url.pathname === '/account' || url.pathname === '/account/discounts') {
       const attrs = url.searchParams.get('attrs') ?? 'base="/apps/loyalty"';
       return { html: pageHtml({ title: 'My account', script: "import '/widget/account.js';", body: `<loyalty-account ${attrs} follow-url="https://social.example/shop" shop-url="https://shop.example/"></loyalty-account>` }) };
     }
@@ -145,6 +145,8 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
     assert.deepEqual(sent('POST', 'redeem').map((r) => r.body), [{ reward: 'free-ship' }]);
     assert.equal(await text(page, '#balance'), '4,800');
     assert.equal(await text(page, '#status'), 'Done: your code is LOY-FREE-SHIP-0001');
+    // The reload after a redeem leaves focus where the customer was.
+    assert.equal(await page.evaluate(() => document.querySelector('loyalty-account').shadowRoot.activeElement?.closest('[data-reward]')?.dataset.reward), 'free-ship');
     assert.match(await text(page, '[data-code="LOY-FREE-SHIP-0001"] .muted'), /^Free shipping, valid until/);
     // Nothing but customer routes, and no token on the app proxy.
     assert.ok(requests.every((r) => r.authorization === null));
@@ -206,8 +208,10 @@ test('history pages with reasons; preferences, birthday once, newsletter and ref
 
 test('locale from the attribute or the browser (en, nb, sv, es); a customer token goes as Bearer; errors show', async () => {
   // The browser's language when no attribute says otherwise.
-  let page = await open(VIEWPORTS.desktop, { path: '/account', locale: 'sv-SE' });
+  // Opened at the dispatcher's default discounts path: the codes get the focus.
+  let page = await open(VIEWPORTS.desktop, { path: '/account/discounts', locale: 'sv-SE' });
   assert.equal(await text(page, '#balance-h'), 'Dina poäng');
+  assert.equal(await page.evaluate(() => document.querySelector('loyalty-account').shadowRoot.activeElement?.id), 'discounts-h');
   assert.equal(await text(page, '#balance'), '5 600');
   await page.context().close();
   // The attribute wins; the /storefront prefix with the customer token.

@@ -19,19 +19,20 @@ mkdirSync(artifacts, { recursive: true });
 let server, browser;
 const script = `
   import '/widget/program-editor.js';
-  const [schema, program] = await Promise.all(['/fixtures/program.schema.json', '/fixtures/seed.json'].map((u) => fetch(u).then((r) => r.json())));
   const el = document.querySelector('loyalty-program-editor');
+  // The schema comes from schema-src; the program is set as a property.
+  const loaded = new Promise((resolve) => el.addEventListener('schema-loaded', resolve, { once: true }));
   window.changes = [];
   el.addEventListener('change', (e) => window.changes.push(e.detail));
-  el.schema = schema;
-  el.program = program;
+  el.program = await fetch('/fixtures/seed.json').then((r) => r.json());
+  await loaded;
   await el.updateComplete;
   document.body.dataset.ready = '1';
 `;
 
 before(async () => {
   server = await serve((req, url) => {
-    if (url.pathname === '/') return { html: pageHtml({ script, title: 'Program', body: '<loyalty-program-editor></loyalty-program-editor>' }) };
+    if (url.pathname === '/') return { html: pageHtml({ script, title: 'Program', body: '<loyalty-program-editor schema-src="/fixtures/program.schema.json"></loyalty-program-editor>' }) };
     if (url.pathname === '/fixtures/seed.json') return { json: program };
     return undefined;
   });
