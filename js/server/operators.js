@@ -9,7 +9,7 @@ import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'no
 import { promisify } from 'node:util';
 import { httpError } from './errors.js';
 import {
-  insertOperator, findOperator, listOperators, countOperators, insertSession, findSession, deleteSession, audit, auditLog,
+  insertOperator, findOperator, listOperators, countOperators, insertSession, findSession, deleteSession, audit, auditLog, failedLogins,
 } from '../stores/operators.js';
 
 export { audit, auditLog, listOperators, countOperators };
@@ -162,12 +162,19 @@ const schemas = {
  * Fastify plugin: POST /api/login, POST /api/logout, GET /api/operators, POST /api/operators
  * (owner), GET /api/audit. `shopOf(request)` names the request's shop (from the host, the
  * session of the embedding platform, ...).
- * @param {{db: object, shopOf: (request) => string | Promise<string>, sessionTtlMs?: number, now?: () => Date}} options
+ * @param {{db: object, shopOf: (request) => string | Promise<string>, sessionTtlMs?: number, now?: () => Date, maxFailures?: number, failureWindowMs?: number}} options
  */
-export async function operatorRoutes(app, { db, shopOf, sessionTtlMs, now = () => new Date() }) {
-  app.post('/api/login', { schema: schemas.login }, async (request) => {
+export async function operatorRoutes(app, { db, shopOf, sessionTtlMs, now = () => new Date(), maxFailures = 10, failureWindowMs = 15 * 60_000 }) {
+  app.post('/api/login', { schema: schemas.login }, async (request, reply) => {
     const shop = await shopOf(request);
     const { name, password } = request.body;
+    // Password guessing: after maxFailures wrong passwords for a name within the window,
+    // that name is refused until the window has moved on (counted from the audit log, so
+    // every server process sees the same count).
+    if (await failedLogins(db, shop, name, new Date(now().getTime() - failureWindowMs)) >= maxFailures) {
+      reply.header('retry-after', String(Math.ceil(failureWindowMs / 1000)));
+      throw httpError(429, 'too_many_attempts', 'name', 'too many failed sign-ins for this name; try again later');
+    }
     const out = await login(db, shop, name, password, { ttlMs: sessionTtlMs, now: now() });
     await audit(db, { shop, operator: out ? name : null, action: out ? 'operator.login' : 'operator.login_failed', target: name, details: { ip: request.ip } });
     if (!out) throw httpError(401, 'invalid_credentials', 'password', 'name or password does not match');

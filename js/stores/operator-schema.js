@@ -41,4 +41,6 @@ export const operatorMigration = `
     details  jsonb       NOT NULL DEFAULT '{}'
   );
   CREATE INDEX audit_log_shop ON audit_log (shop, id DESC);
+  -- Recent failed sign-ins per name, counted to slow down password guessing.
+  CREATE INDEX audit_log_failed_logins ON audit_log (shop, target, at) WHERE action = 'operator.login_failed';
 `;

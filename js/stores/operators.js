@@ -101,3 +101,11 @@ export async function auditLog(db, shop, { cursor = null, limit = 50 } = {}) {
     next: rows.length > limit ? String(page[page.length - 1].id) : null,
   };
 }
+
+/** Failed sign-ins for a name since `since` (by the partial index on the audit log). */
+export async function failedLogins(db, shop, name, since) {
+  const { rows } = await db.query(
+    "SELECT count(*)::int AS n FROM audit_log WHERE shop = $1 AND target = $2 AND at > $3 AND action = 'operator.login_failed'",
+    [shop, name, since]);
+  return rows[0].n;
+}

@@ -110,6 +110,17 @@ test('sign in: a session token (stored hashed) that expires; wrong passwords and
   assert.equal((await call('GET', '/api/operators', { token: ok.body.token })).status, 401);
 });
 
+test('password guessing: after 10 failures in 15 minutes the name is refused (429), even with the right password', async () => {
+  await createOperator(db, 'shop-g', { name: 'gus', role: 'staff', password: 'gus-password-1' });
+  for (let i = 0; i < 10; i++) assert.equal((await call('POST', '/api/login', { shop: 'shop-g', body: { name: 'gus', password: `guess-${i}` } })).status, 401);
+  const locked = await call('POST', '/api/login', { shop: 'shop-g', body: { name: 'gus', password: 'gus-password-1' } });
+  assert.equal(locked.status, 429);
+  assert.equal(locked.body.error.code, 'too_many_attempts');
+  // Failures from longer ago no longer count.
+  await db.query("UPDATE audit_log SET at = at - interval '20 minutes' WHERE shop = 'shop-g'");
+  assert.equal((await call('POST', '/api/login', { shop: 'shop-g', body: { name: 'gus', password: 'gus-password-1' } })).status, 200);
+});
+
 test('owners add operators; a viewer cannot grant (403 with a code) and the audit log names who did what', async () => {
   const owner = await signIn('ann', 'ann-password-1');
   for (const [name, role] of [['sam', 'staff'], ['vic', 'viewer']]) {
