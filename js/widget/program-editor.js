@@ -85,7 +85,9 @@ export function classify(root, raw) {
   }
   if (type === 'array') {
     const items = classify(root, s.items ?? {});
-    if (items.kind === 'enum' && s.uniqueItems) return { kind: 'multi', schema: s, nullable, options: items.options };
+    // A list of choices (channels) as checkboxes, in the enum's order; schemars writes
+    // uniqueItems only for sets, but a repeated choice means nothing in these lists either.
+    if (items.kind === 'enum') return { kind: 'multi', schema: s, nullable, options: items.options };
     return { kind: 'array', schema: s, nullable, items: s.items ?? {} };
   }
   if (['string', 'integer', 'number', 'boolean'].includes(type)) return { kind: type, schema: s, nullable };
@@ -127,6 +129,24 @@ function variantValue(root, c, variant, old) {
   return out;
 }
 
+// Schemas generated from Rust structs list properties alphabetically, but a merchant reads a
+// program top-down: what it is, how points are earned, what they buy, when they expire. An
+// `x-order` number in the schema wins; then these well-known keys; then required before
+// optional; the schema's order breaks ties. Unknown keys still appear, only later.
+const ORDER = ['id', 'name', 'type', 'currency', 'timezone', 'points_per_unit', 'value', 'points', 'earn', 'rewards', 'expiry', 'tiers', 'actions', 'referral', 'campaigns', 'notifications'];
+export function orderedProps(s, first = () => 0) {
+  const props = s.properties ?? {};
+  const rank = (k) => {
+    const explicit = props[k]?.['x-order'];
+    if (typeof explicit === 'number') return explicit;
+    const i = ORDER.indexOf(k);
+    return i >= 0 ? 1000 + i : s.required?.includes(k) ? 2000 : 3000;
+  };
+  return Object.entries(props).map((e, i) => ({ e, i }))
+    .sort((x, y) => first(x.e) - first(y.e) || rank(x.e[0]) - rank(y.e[0]) || x.i - y.i)
+    .map(({ e }) => e);
+}
+
 // --- paths ---------------------------------------------------------------------------------
 /** `['rewards', 0, 'coupon', 'type']` -> `rewards[0].coupon.type`, as the engine writes paths. */
 export const pathText = (segs) => segs.reduce((out, k) => (typeof k === 'number' ? `${out}[${k}]` : out ? `${out}.${k}` : String(k)), '');
@@ -147,6 +167,9 @@ function setIn(value, segs, next) {
   return copy;
 }
 const getIn = (value, segs) => segs.reduce((v, k) => (v == null ? undefined : v[k]), value);
+
+// Kinds shown as one input; the rest get a section or a fieldset.
+const SIMPLE = ['string', 'integer', 'number', 'boolean', 'enum', 'const'];
 
 // --- the element ---------------------------------------------------------------------------
 export class LoyaltyProgramEditor extends LitElement {
@@ -271,9 +294,9 @@ export class LoyaltyProgramEditor extends LitElement {
         <ul>${errors.map(([at, msgs]) => msgs.map((m) => html`<li>${at ? html`<button type="button" @click=${() => this._focus(at)}>${m}</button>` : m}</li>`))}</ul>
       </div>` : nothing}
       <form @submit=${(e) => e.preventDefault()} aria-label=${c.schema.title ?? 'Program'} novalidate>
-        ${Object.entries(c.schema.properties ?? {}).map(([key, s]) => {
+        ${orderedProps(c.schema, ([, ps]) => (SIMPLE.includes(classify(root, ps).kind) ? 0 : 1)).map(([key, s]) => {
           const sc = classify(root, s);
-          const simple = ['string', 'integer', 'number', 'boolean', 'enum', 'const'].includes(sc.kind);
+          const simple = SIMPLE.includes(sc.kind);
           const label = deref(root, s).title ?? humanize(key);
           return simple
             ? this._field(s, program?.[key], [key], { label, required: c.schema.required?.includes(key) })
@@ -400,7 +423,7 @@ export class LoyaltyProgramEditor extends LitElement {
   // "Add ..." button for each absent structured one.
   _props(s, value, segs) {
     const v = isObj(value) ? value : {};
-    return Object.entries(s.properties ?? {}).map(([key, ps]) =>
+    return orderedProps(s).map(([key, ps]) =>
       this._field(ps, v[key], [...segs, key], { label: deref(this.schema, ps).title ?? humanize(key), required: s.required?.includes(key) }));
   }
 
@@ -444,7 +467,7 @@ export class LoyaltyProgramEditor extends LitElement {
         </select>
         ${errs ? html`<p class="error" id="${id}-err">${errs.join('; ')}</p>` : nothing}
       </div>
-      ${Object.entries(s.properties ?? {}).filter(([k]) => k !== c.tag).map(([key, ps]) =>
+      ${orderedProps(s).filter(([k]) => k !== c.tag).map(([key, ps]) =>
         this._field(ps, v[key], [...segs, key], { label: deref(root, ps).title ?? humanize(key), required: s.required?.includes(key) }))}`;
   }
 

@@ -5,7 +5,7 @@
 // serious or critical violations. Screenshots go to test-artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serve, page as pageHtml, launch, VIEWPORTS, seriousViolations, overflowsX } from './fixtures/component-page.js';
 import { createEngine } from '../../js/index.js';
@@ -61,7 +61,7 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
     const page = await open(viewport);
     // One section per structured property of the schema: nothing hand-written per rule.
     const sections = await page.locator('loyalty-program-editor >> details.section').evaluateAll((els) => els.map((e) => e.dataset.section));
-    assert.deepEqual(sections, ['earn', 'expiry', 'rewards', 'notifications', 'actions', 'referral', 'tiers', 'campaigns', 'pending']);
+    assert.deepEqual(sections, ['earn', 'rewards', 'expiry', 'tiers', 'actions', 'referral', 'campaigns', 'notifications', 'pending']);
     // Labels and help from the schema.
     assert.equal(await page.textContent(`${field('earn.points_per_unit')} label`), 'Points per unit *');
     assert.match(await page.textContent(`${field('earn.points_per_unit')} .help`), /Points for each whole unit/);
@@ -263,4 +263,29 @@ test('schemars draft-07 shapes read the same: definitions, allOf refs, enum-tagg
   assert.deepEqual([classify(draft7, p.expiry).kind, classify(draft7, p.expiry).nullable], ['object', true]);
   assert.equal(pathText(['rewards', 0, 'coupon', 'type']), 'rewards[0].coupon.type');
   assert.equal(pathText(['actions', 'move_join', 'points']), 'actions.move_join.points');
+});
+
+// The schema generated from the Rust types, once it is in the tree (js/schema/program.schema.json).
+const generated = join(root, 'js/schema/program.schema.json');
+test('the generated program schema drives the editor: the seed and the full program render, edit and stay valid', { skip: !existsSync(generated) && 'js/schema/program.schema.json is not generated yet' }, async () => {
+  const gen = JSON.parse(readFileSync(generated, 'utf8'));
+  const page = await open(VIEWPORTS.phone);
+  await page.evaluate(({ schema, program }) => { const el = document.querySelector('loyalty-program-editor'); el.schema = schema; el.program = program; return el.updateComplete; }, { schema: gen, program: full });
+  await page.click('loyalty-program-editor >> details[data-section="expiry"] > summary');
+  await page.fill(`${field('earn.points_per_unit')} input`, '12');
+  await page.fill(`${field('rewards[0].points')} input`, '6000');
+  await page.selectOption(`${field('rewards[0].coupon.type')} select`, { label: 'fixed' });
+  await page.fill(`${field('rewards[0].coupon.value')} input`, '15.00');
+  const { program: edited } = await lastChange(page);
+  assert.equal(edited.earn.points_per_unit, '12');
+  assert.deepEqual(edited.rewards[0].coupon, { ...full.rewards[0].coupon, type: 'fixed', value: '15.00' });
+  assert.deepEqual({ ...edited, earn: full.earn, rewards: full.rewards }, full);
+  assert.doesNotThrow(() => createEngine(edited, { secret: 's' }));
+  await page.evaluate(() => document.querySelector('loyalty-program-editor').showErrors([{ path: 'rewards[0].coupon.type', message: 'nope' }]));
+  assert.equal(await page.textContent(`${field('rewards[0].coupon.type')} .error`), 'nope');
+  assert.equal(await overflowsX(page), false);
+  await page.screenshot({ path: join(artifacts, 'program-editor-generated-phone.png'), fullPage: true });
+  assert.deepEqual(await seriousViolations(page), []);
+  assert.deepEqual(page.errors, []);
+  await page.close();
 });
