@@ -100,6 +100,9 @@ export function pickLocale(tag) {
 }
 
 const CHANNELS = [['email', 'noEmail'], ['push', 'noPush'], ['sms', 'noSms']];
+// Links from attributes and the server go into href and share sheets: web addresses only
+// (never javascript: or data:).
+const webUrl = (u) => (/^https?:\/\//i.test(String(u ?? '')) ? String(u) : '');
 
 // --- the element ---------------------------------------------------------------------------
 export class LoyaltyAccount extends LitElement {
@@ -462,15 +465,15 @@ export class LoyaltyAccount extends LitElement {
       <div class="row">
         ${signed ? html`<p class="muted" id="newsletter-done">${this.t('newsletterDone')}</p>`
           : html`<button type="button" id="newsletter" @click=${() => this.action('newsletter')}>${this.t('newsletter')}</button>`}
-        ${this.followUrl ? html`<a id="follow" class="button" href=${this.followUrl} target="_blank" rel="noopener" @click=${() => this.action('social_follow')}>${this.t('follow')}</a>` : nothing}
-        ${this.shopUrl ? html`<button type="button" id="share-shop" @click=${() => this.shareLink(this.shopUrl)}>${this.t('shareShop')}</button>` : nothing}
+        ${webUrl(this.followUrl) ? html`<a id="follow" class="button" href=${webUrl(this.followUrl)} target="_blank" rel="noopener" @click=${() => this.action('social_follow')}>${this.t('follow')}</a>` : nothing}
+        ${webUrl(this.shopUrl) ? html`<button type="button" id="share-shop" @click=${() => this.shareLink(webUrl(this.shopUrl))}>${this.t('shareShop')}</button>` : nothing}
       </div>
     </section>`;
   }
 
   renderReferral() {
     const r = this._referral;
-    if (!r?.url) return nothing;
+    if (!webUrl(r?.url)) return nothing;
     return html`<section id="referral" aria-labelledby="referral-h">
       <h2 id="referral-h">${this.t('refer')}</h2>
       <p class="muted" id="referral-help">${this.t('referHelp')}</p>
