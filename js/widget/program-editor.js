@@ -176,6 +176,8 @@ export class LoyaltyProgramEditor extends LitElement {
   static properties = {
     schema: { attribute: false },
     schemaSrc: { type: String, attribute: 'schema-src' },
+    // For operators who may read the program but not change it (the viewer role).
+    readonly: { type: Boolean, reflect: true },
     program: { attribute: false },
     _errors: { state: true },
   };
@@ -183,7 +185,8 @@ export class LoyaltyProgramEditor extends LitElement {
   static styles = css`
     :host { display: block; font: 15px/1.45 system-ui, sans-serif; color: #1d2330; }
     * { box-sizing: border-box; }
-    form { display: grid; gap: 10px; }
+    form, fieldset.all { display: grid; gap: 10px; }
+    fieldset.all { border: 0; padding: 0; }
     details.section { background: #fff; border: 1px solid #dde1e8; border-radius: 8px; padding: 0 14px; }
     details.section > summary { font-weight: 600; padding: 12px 0; cursor: pointer; min-height: 44px; }
     details.section[open] { padding-bottom: 14px; }
@@ -221,6 +224,7 @@ export class LoyaltyProgramEditor extends LitElement {
     super();
     this.schema = null;
     this.program = null;
+    this.readonly = false;
     this._errors = new Map();
   }
 
@@ -294,6 +298,7 @@ export class LoyaltyProgramEditor extends LitElement {
         <ul>${errors.map(([at, msgs]) => msgs.map((m) => html`<li>${at ? html`<button type="button" @click=${() => this._focus(at)}>${m}</button>` : m}</li>`))}</ul>
       </div>` : nothing}
       <form @submit=${(e) => e.preventDefault()} aria-label=${c.schema.title ?? 'Program'} novalidate>
+        <fieldset class="all" ?disabled=${this.readonly}>
         ${orderedProps(c.schema, ([, ps]) => (SIMPLE.includes(classify(root, ps).kind) ? 0 : 1)).map(([key, s]) => {
           const sc = classify(root, s);
           const simple = SIMPLE.includes(sc.kind);
@@ -305,6 +310,7 @@ export class LoyaltyProgramEditor extends LitElement {
                 ${this._field(s, program?.[key], [key], { label, required: c.schema.required?.includes(key), bare: true })}
               </details>`;
         })}
+        </fieldset>
       </form>
     `;
   }

@@ -170,6 +170,12 @@ test('keyboard: sections open with Enter, fields take typing, checkboxes Space, 
   await page.focus(`${field('earn.include_tax')} input`);
   await page.keyboard.press('Space');
   assert.equal((await lastChange(page)).program.earn.include_tax, true);
+  // Read-only (a viewer): every control disabled, sections still open and close.
+  await page.evaluate(() => { const el = document.querySelector('loyalty-program-editor'); el.readonly = true; return el.updateComplete; });
+  assert.equal(await page.isDisabled(`${field('earn.points_per_unit')} input`), true);
+  assert.equal(await page.isDisabled('loyalty-program-editor >> [data-path="rewards"] > .row button.add'), true);
+  await page.click('loyalty-program-editor >> details[data-section="tiers"] > summary');
+  assert.equal(await page.locator('loyalty-program-editor >> details[data-section="tiers"]').evaluate((d) => d.open), true);
   assert.deepEqual(page.errors, []);
   await page.close();
 });
