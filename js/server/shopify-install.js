@@ -18,7 +18,9 @@ export const SHOPIFY_TOPICS = ['orders/paid', 'orders/cancelled', 'refunds/creat
  */
 export async function shopifyInstall(app, { env, registry, program, log = console, onInstalled = async () => {} }) {
   const shopify = createShopifyApp(env, { log: (level, message) => log.debug?.({ shopify: level }, message) });
-  const appUrl = String(env.SHOPIFY_APP_URL).replace(/\/+$/, '');
+  // Where Shopify delivers webhooks: the app's own URL, unless it is reached through another
+  // https address (a tunnel, a load balancer): SHOPIFY_WEBHOOK_URL.
+  const webhookUrl = env.SHOPIFY_WEBHOOK_URL || `${String(env.SHOPIFY_APP_URL).replace(/\/+$/, '')}/webhooks/shopify`;
   const earnOn = env.SHOPIFY_EARN_ON || 'orders/paid';
   const topics = SHOPIFY_TOPICS.map((t) => (t === 'orders/paid' ? earnOn : t));
 
@@ -30,7 +32,7 @@ export async function shopifyInstall(app, { env, registry, program, log = consol
       settings: known ? undefined : { combines_with: { order: false, product: false, shipping: true } },
     });
     const admin = createShopifyAdmin({ shopify, shop, accessToken });
-    const subscribed = await admin.registerWebhooks(`${appUrl}/webhooks/shopify`, topics);
+    const subscribed = await admin.registerWebhooks(webhookUrl, topics);
     log.info?.({ shop: saved.id, webhooks: subscribed.map((w) => `${w.topic}${w.created ? ' (new)' : ''}`) }, 'shop installed');
     await onInstalled(saved);
   }

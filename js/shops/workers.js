@@ -43,8 +43,8 @@ export function startShopWorkers({ registry, store, config, tickSeconds, log = c
       if (w) await stopOne(s.id);
       const shop = await registry.get(s.id);
       const loyalty = registry.loyalty(shop);
-      const notifier = store.db && config.seconds > 0 ? createNotifier({ store, program: shop.id, config, log, providers: providersOf(shop) }) : null;
-      notifier?.dispatcher.start(config.seconds);
+      const notifier = store.db ? createNotifier({ store, program: shop.id, config, log, providers: providersOf(shop) }) : null;
+      if (config.seconds > 0) notifier?.dispatcher.start(config.seconds);
       const scheduler = startScheduler({ loyalty, seconds: tickSeconds, log });
       running.set(s.id, { version: s.updated_at, notifier, scheduler });
     }
