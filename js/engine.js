@@ -101,6 +101,9 @@ export function engineOver({ Engine, memory }) {
  */
 export const createEngine = engineOver(nodeModule);
 
+/** `createEngine` on a new instance of the module: after a trap, the old one is unusable. */
+export const createEngineAfresh = async (program, options) => engineOver(await nodeModule.freshModule())(program, options);
+
 function create(Engine, memory, program, { secret = '' } = {}) {
   const text = json(program);
   let parsed;

@@ -4,7 +4,7 @@
 // stores run the engine outside the transaction and write only if what it read is unchanged
 // (`optimistic`); otherwise the engine runs inside it, under the locks (`applyIn`).
 import { createHmac, randomUUID } from 'node:crypto';
-import { createEngine, orderIdOf } from './engine.js';
+import { createEngine, createEngineAfresh, orderIdOf } from './engine.js';
 import { replay } from './replay.js';
 import { importEvents, isTick } from './import.js';
 import { LoyaltyError } from './errors.js';
@@ -24,7 +24,15 @@ function checkEvent(event) {
   if (event == null || typeof event !== 'object') throw new LoyaltyError('invalid_event', '', 'must be an object');
   if (typeof event.id !== 'string' || event.id === '') throw new LoyaltyError('invalid_event', 'id', 'must be a non-empty string');
   if (event.customer !== undefined) checkCustomer(event.customer);
+  // The year 9999 parses, but no date arithmetic or column should meet it: beyond these
+  // bounds an event is a mistake, refused once, not a failure retried forever.
+  if (typeof event.at === 'string') {
+    const t = Date.parse(event.at);
+    if (Number.isFinite(t) && (t < EARLIEST || t > LATEST)) throw new LoyaltyError('invalid_event', 'at', `${event.at} is outside 1970-01-01 to 2199-12-31`);
+  }
 }
+const EARLIEST = 0;
+const LATEST = Date.UTC(2199, 11, 31, 23, 59, 59);
 
 const toIso = (now) => {
   const d = now instanceof Date ? now : new Date(now ?? Date.now());
@@ -45,7 +53,17 @@ const canonical = (v) =>
  *   await loyalty.handle({ id: 'e1', type: 'order.placed', at, customer: 'c1', order });
  */
 export function createLoyalty({ program, store, secret = '' }) {
-  const engine = createEngine(program, { secret });
+  let engine = createEngine(program, { secret });
+  // Anything the engine throws that is not a LoyaltyError is a trap (out of memory, a bug):
+  // that wasm instance cannot be trusted again, so the next call gets a new one.
+  let broken = false;
+  async function renew() {
+    const fresh = await createEngineAfresh(program, { secret });
+    try { engine.free(); } catch { /* the broken instance may not even free */ }
+    engine = fresh;
+    broken = false;
+  }
+  const trapped = (err) => !(err instanceof LoyaltyError) && (err instanceof WebAssembly.RuntimeError || err?.name === 'RuntimeError' || /unreachable|memory access out of bounds|recursive use/.test(String(err?.message)));
   const P = engine.program.id;
   // Rewards with a program-wide stock: redeeming one needs the count issued so far.
   const stocked = new Set((engine.program.rewards ?? []).filter((r) => r.stock != null).map((r) => r.id));
@@ -63,7 +81,7 @@ export function createLoyalty({ program, store, secret = '' }) {
       if (first) return again(first);
       if (event.customer !== undefined && !due) {
         const both = await tx.orderAndAccount(P, orderId, event.customer);
-        if (both) return (await applyAndRecord(tx, event, event.customer, both.account.state, both.order)).result;
+        if (both && !(NEEDS_ORDER.has(event.type) && !both.order)) return (await applyAndRecord(tx, event, event.customer, both.account.state, both.order)).result;
       }
     } else {
       const first = await tx.findEvent(P, event.id);
@@ -71,6 +89,13 @@ export function createLoyalty({ program, store, secret = '' }) {
       if (orderId != null) await tx.lockOrder(P, orderId);
     }
     const order = orderId == null ? null : await tx.findOrder(P, orderId);
+    if (!order && orderId != null && NEEDS_ORDER.has(event.type) && tx.park) {
+      // Platforms do not deliver in order: a refund can come before its order. Parked
+      // under the order's lock, it is applied right after the order (see `handle`), and
+      // its event id stays unused until then.
+      await tx.park(P, orderId, event);
+      return { event: event.id, customer: event.customer ?? null, entries: [], effects: [], parked: `order ${orderId} is not in the ledger yet: applied when it arrives` };
+    }
     const customer = event.customer ?? order?.customer;
     if (!customer) {
       if (orderId == null || !NEEDS_ORDER.has(event.type)) engine.apply(null, event, {}); // throws the engine's error
@@ -124,7 +149,7 @@ export function createLoyalty({ program, store, secret = '' }) {
     const orderId = orderIdOf(event);
     const seen = await store.peek(P, event.id, orderId, event.customer);
     if (seen.found) return again(seen.found);
-    if (!seen.account) return null;
+    if (!seen.account || (NEEDS_ORDER.has(event.type) && !seen.order)) return null;
     let done;
     try {
       done = compute(event, event.customer, seen.account.state, seen.order);
@@ -150,6 +175,34 @@ export function createLoyalty({ program, store, secret = '' }) {
 
   /** Applies one event durably; a redelivery returns the first result with `duplicate`. */
   async function handle(event) {
+    if (broken) await renew();
+    try {
+      return await handleOn(event);
+    } catch (err) {
+      if (trapped(err)) broken = true;
+      throw err;
+    }
+  }
+
+  /**
+   * The health check's canary: the engine applies a fixed event (nothing is stored). A
+   * trapped instance is replaced and tried once more; true when the engine answers.
+   */
+  async function canary() {
+    const event = { id: 'health:canary', type: 'points.adjusted', at: '2026-01-01T00:00:00Z', customer: 'health-check', points: 1, reason: 'canary', by: 'health' };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        if (broken) await renew();
+        return engine.apply(null, event).state.balance === 1;
+      } catch (err) {
+        if (err instanceof LoyaltyError) return false;
+        broken = true;
+      }
+    }
+    return false;
+  }
+
+  async function handleOn(event) {
     checkEvent(event);
     if (isTick(event)) return tick(event.at);
     // The first read (peek, or the transaction's first statement) finds a redelivery.
@@ -157,8 +210,23 @@ export function createLoyalty({ program, store, secret = '' }) {
     // Derived events follow in their own transactions; each is idempotent by its id, so a
     // retry after a crash is safe.
     for (const e of derived(result)) await handle(e);
+    if (event.type === 'order.placed' && result && !result.duplicate) await unpark(event.order?.id);
     return result;
   }
+
+  // Applies the events parked for an order, in their order of arrival. Each is removed only
+  // after it is applied, and applying is idempotent by event id: a crash in between applies
+  // nothing twice.
+  async function unpark(orderId) {
+    if (!store.parked || orderId == null) return;
+    for (const body of await store.parked(P, { orderId })) {
+      await run(body);
+      await store.unpark(P, body.id);
+    }
+  }
+
+  /** Events waiting for their order: [{event, order_id, parked_at}] (the admin shows them). */
+  const parked = async () => (store.parked ? store.parked(P, { withMeta: true }) : []);
 
   /**
    * Ticks every account due by `now`. Candidates come from the (program, next_due) index
@@ -171,6 +239,8 @@ export function createLoyalty({ program, store, secret = '' }) {
   async function tick(now, { batch = 100 } = {}) {
     const at = toIso(now);
     const summary = { at, due: 0, ticked: 0, skipped: 0, errors: [] };
+    // A parked event whose order arrived by a path that did not drain it (an import).
+    for (const orderId of store.parkedReady ? await store.parkedReady(P) : []) await unpark(orderId);
     let after = null;
     for (;;) {
       const due = await store.due(P, at, { after, limit: batch });
@@ -191,15 +261,23 @@ export function createLoyalty({ program, store, secret = '' }) {
     }
   }
 
-  /** Handles events in order, each in its own transaction; a failure is reported in place. */
+  /**
+   * Handles events in order, each in its own transaction, and stops at the first failure:
+   * history is order-dependent, so the events after it are not applied. The failure is the
+   * last result, with its `index` in the batch; the events before it stay applied, and
+   * sending the batch again after a fix applies the rest (event ids dedupe).
+   */
   async function handleMany(events) {
     const out = [];
+    let index = 0;
     for (const e of events) {
       try {
         out.push(await handle(e));
       } catch (err) {
-        out.push({ event: e?.id ?? null, error: { code: err.code ?? 'error', path: err.path ?? '', message: err.message } });
+        out.push({ event: e?.id ?? null, index, error: { code: err.code ?? 'error', path: err.path ?? '', message: err.message } });
+        break;
       }
+      index++;
     }
     return out;
   }
@@ -255,12 +333,14 @@ export function createLoyalty({ program, store, secret = '' }) {
 
   const quote = async (customer, cart) => {
     if (customer != null) checkCustomer(customer);
+    if (broken) await renew();
     return engine.quote(customer == null ? null : await store.account(P, customer), cart);
   };
 
   async function account(customer) {
     checkCustomer(customer);
     const state = await store.account(P, customer);
+    if (broken) await renew();
     return state ? engine.view(state) : null;
   }
 
@@ -321,6 +401,8 @@ export function createLoyalty({ program, store, secret = '' }) {
 
   const anonymousId = (customer) => `anon-${createHmac('sha256', `loyalty-redact:${secret}`).update(customer).digest('hex').slice(0, 32)}`;
 
+  // Every string equal to the customer id (its own `customer`, a referral's `ref`), and
+  // every `:`-separated run of an event id equal to it (ids may contain `:` themselves).
   function pseudonymise(value, customer, anon) {
     if (typeof value === 'string') return value === customer ? anon : value;
     if (Array.isArray(value)) return value.map((v) => pseudonymise(v, customer, anon));
@@ -331,27 +413,50 @@ export function createLoyalty({ program, store, secret = '' }) {
     }
     return value;
   }
-  const rewriteId = (id, customer, anon) => id.split(':').map((part) => (part === customer ? anon : part)).join(':');
+  const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const idPattern = (customer) => `(^|:)${escapeRe(customer)}(?=:|$)`;
+  const rewriteId = (id, customer, anon) => id.replace(new RegExp(idPattern(customer), 'g'), (_, a) => `${a}${anon}`);
 
-  /** Erases a customer's identity, keeping the anonymised ledger. */
+  /**
+   * Erases a customer's identity, keeping the anonymised ledger. The accounts whose events
+   * name the customer (a referrer's `referral:<friend>:qualified`, a friend's `ref`) are
+   * re-applied too, so the id survives nowhere: not in ids, refs, entry reasons or states.
+   * Re-applied outbox rows are settled (they went out the first time), and who cancelled
+   * a coupon and why, and its store sync, are carried over.
+   */
   async function redact(customer) {
     checkCustomer(customer);
     const anon = anonymousId(customer);
     if (anon === customer) return { customer, anonymous: anon, events: 0, balance: null };
     return store.transaction(async (tx) => {
-      const rows = await tx.eraseCustomer(P, customer); // locks, returns the events in order, deletes
-      if (rows.length === 0) return { customer, anonymous: anon, events: 0, balance: null };
-      let state = (await tx.lockAccount(P, anon)).state;
+      const others = tx.mentioning ? await tx.mentioning(P, customer, idPattern(customer)) : [];
+      // Every account's events, erased, then applied again in their original order across
+      // accounts: a friend's order derives the referrer's event, so interleaving matters.
+      const all = [];
+      const notes = [];
+      for (const who of [customer, ...others]) {
+        if (tx.couponNotes) notes.push(...(await tx.couponNotes(P, who)));
+        const rows = await tx.eraseCustomer(P, who, { keepContact: who !== customer, withSeq: true });
+        rows.forEach((r, i) => all.push({ seq: r.seq ?? i, who, body: r.body ?? r }));
+      }
+      all.sort((a, b) => a.seq - b.seq);
+      const states = new Map();
       const orders = new Map();
-      for (const body of rows) {
+      for (const { who, body } of all) {
+        const target = who === customer ? anon : who;
+        if (!states.has(target)) states.set(target, (await tx.lockAccount(P, target)).state);
         const event = { ...pseudonymise(body, customer, anon), id: rewriteId(body.id, customer, anon) };
         const orderId = orderIdOf(event);
         const order = orderId == null ? null : orders.get(orderId) ?? (await tx.findOrder(P, orderId));
-        const { out } = await applyAndRecord(tx, event, anon, state, order);
-        state = out.state;
+        const { out } = await applyAndRecord(tx, event, target, states.get(target), order);
+        states.set(target, out.state);
         if (out.order) orders.set(out.order.id, { customer: out.order.customer, record: out.order });
       }
-      return { customer, anonymous: anon, events: rows.length, balance: state?.balance ?? null };
+      if (tx.restoreCouponNotes) await tx.restoreCouponNotes(P, notes);
+      const count = all.filter((x) => x.who === customer).length;
+      const balance = states.get(anon)?.balance ?? null;
+      if (tx.settleOutbox) await tx.settleOutbox(P, [anon, ...others]);
+      return { customer, anonymous: anon, events: count, balance, rewritten: others };
     });
   }
 
@@ -370,7 +475,7 @@ export function createLoyalty({ program, store, secret = '' }) {
     engine.free();
   }
 
-  return { program: engine.program, handle, handleMany, importMany, quote, account, history, adjust, redeem, tick, rebuild, coupon, donations, redact, dataRequest, redactShop, close };
+  return { program: engine.program, handle, handleMany, parked, canary, importMany, quote, account, history, adjust, redeem, tick, rebuild, coupon, donations, redact, dataRequest, redactShop, close };
 }
 
 function diffFields(stored, rebuilt) {

@@ -361,6 +361,7 @@ impl Engine {
         }
         let mut tx = Tx { program: &self.program, key: &self.key, account, event_id: &event.id, at: event.at, entries: vec![], effects: vec![], coupons_issued: 0, stock, detail };
         let (order, skipped) = self.run(&mut tx, order, event)?;
+        crate::limits::account(&tx.account)?;
         Ok(Outcome { state: tx.account, order, entries: tx.entries, effects: tx.effects, duplicate: false, skipped })
     }
 
@@ -377,6 +378,7 @@ impl Engine {
             Body::OrderPlaced(o) => match order {
                 Some(_) => skipped = Some(format!("order {} is already recorded", o.id)),
                 None => {
+                    reward::use_codes(tx, &o.coupon_codes, &o.id);
                     let (rec, why) = self.earn(tx, o, event)?;
                     changed = Some(rec);
                     skipped = why;
@@ -424,7 +426,7 @@ impl Engine {
             }
             Body::ClockTick => {}
         }
-        reward::issue_thresholds(tx);
+        reward::issue_thresholds(tx)?;
         // A late event (an old webhook) can add points whose validity already ended by the
         // account's clock: expire them now, so the state is always fully advanced to `now`
         // and a later redelivery of an old tick finds nothing to do.
@@ -473,6 +475,7 @@ impl Engine {
         crate::pay::spend(tx, &o.id, o.points_spent, goods)?;
         let carry_in = if e.carry_remainder && !below_minimum { tx.account.carry } else { Ratio::default() };
         let (points, with_carry) = self.points(c.exact, carry_in)?;
+        crate::limits::event_points("order", points)?;
         if e.carry_remainder && !below_minimum {
             tx.account.carry = with_carry.checked_sub(Ratio::int(points)).unwrap_or_default();
         }
@@ -547,6 +550,7 @@ impl Engine {
     }
 
     fn adjust(&self, tx: &mut Tx, points: i64, reason: &str, by: &str) -> Result<()> {
+        crate::limits::event_points("points", points)?;
         let takes = if points > 0 {
             let expires = tx.grant_expiry();
             tx.account.credit(tx.event_id, points, tx.at, expires);

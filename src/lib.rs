@@ -16,6 +16,7 @@ pub mod event;
 pub mod expiry;
 pub mod json;
 pub mod ledger;
+pub mod limits;
 pub mod membership;
 pub mod money;
 pub mod multiplier;

@@ -172,13 +172,42 @@ pub fn count_stock(program: &crate::program::Program, stock: &mut std::collectio
     }
 }
 
-/// Issues every automatic reward the spendable balance reaches, biggest first.
-pub fn issue_thresholds(tx: &mut Tx) {
+/// Issues every automatic reward the spendable balance reaches, biggest first. How many a
+/// balance buys is a division, not a loop to the end of the balance: beyond
+/// `limits::REWARDS_PER_EVENT` coupons the event is refused (a typo'd price, not a purchase).
+pub fn issue_thresholds(tx: &mut Tx) -> crate::error::Result<()> {
     let program = tx.program;
-    for reward in program.rewards.iter().filter(|r| r.auto) {
-        while tx.account.debt == 0 && tx.account.spendable() >= reward.points {
+    let mut issued = 0;
+    for reward in program.rewards.iter().filter(|r| r.auto && r.points > 0) {
+        if tx.account.debt > 0 {
+            break;
+        }
+        let n = tx.account.spendable().max(0) / reward.points;
+        issued += n;
+        if issued > crate::limits::REWARDS_PER_EVENT {
+            return Err(crate::error::Error::new(
+                "too_many_rewards",
+                "",
+                format!("this event would issue {issued} coupons of {}: one event may issue at most {}", reward.id, crate::limits::REWARDS_PER_EVENT),
+            ));
+        }
+        for _ in 0..n {
             issue(tx, reward);
         }
+    }
+    Ok(())
+}
+
+/// `order.placed` naming loyalty codes among its `coupon_codes`: each of this customer's
+/// issued coupons it names is used by this order. Platforms compare codes without case.
+pub fn use_codes(tx: &mut Tx, codes: &[String], order_id: &str) {
+    for code in codes {
+        let customer = tx.account.customer.clone();
+        let Some(c) = tx.account.coupons.iter_mut().find(|c| c.status == CouponStatus::Issued && c.code.eq_ignore_ascii_case(code)) else { continue };
+        c.status = CouponStatus::Used;
+        c.order_id = Some(order_id.to_string());
+        let code = c.code.to_string();
+        tx.effects.push(Effect::CouponUsed { customer, code, order_id: Some(order_id.to_string()) });
     }
 }
 

@@ -26,7 +26,8 @@ const USAGE = `usage:
   loyalty notify --program P.json [--data DIR] [--once]
       delivers the outbox (email, push, SMS, merchant webhooks) apart from the web servers
       (env: SMTP_URL, VAPID_*, SMS_WEBHOOK_URL, MERCHANT_WEBHOOK_URL, DATABASE_URL)
-  loyalty reconcile --program P.json --since ISO --woo-url URL --woo-key K --woo-secret S [--data DIR]
+  loyalty reconcile --program P.json --since ISO --woo-url URL [--data DIR]
+      (env: WOO_CONSUMER_KEY, WOO_CONSUMER_SECRET: secrets never on the command line, where ps shows them)
       pulls WooCommerce orders modified since ISO and applies what was missed`;
 
 const OPTIONS = {
@@ -92,7 +93,9 @@ async function main(argv) {
       return undefined;
     }
     case 'reconcile':
-      if (!values.since || !values['woo-url'] || !values['woo-key'] || !values['woo-secret']) break;
+      if (values['woo-secret'] || values['woo-key']) throw new LoyaltyError('usage', 'woo-secret', 'secrets on the command line are visible to every user (ps): set WOO_CONSUMER_KEY and WOO_CONSUMER_SECRET instead');
+      if (!values.since || !values['woo-url']) break;
+      if (!process.env.WOO_CONSUMER_KEY || !process.env.WOO_CONSUMER_SECRET) throw new LoyaltyError('config', 'WOO_CONSUMER_SECRET', 'WOO_CONSUMER_KEY and WOO_CONSUMER_SECRET are required');
       return (await import('../server/backfill.js')).reconcileCommand(values);
   }
   process.stderr.write(USAGE + '\n');

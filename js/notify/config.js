@@ -8,7 +8,9 @@
 //   NOTIFY_BATCH (50), NOTIFY_BACKOFF_SECONDS (30: the first retry; doubles, capped at 6 h)
 //   NOTIFY_LOCALE            the program's default locale (en)
 //   NOTIFY_MAX_AGE_HOURS     notifications about events older than this expire unsent (168; 0: no limit)
+//   FCM_*, APNS_*            push to the shop's mobile apps: see push-config.js
 import { LoyaltyError } from '../errors.js';
+import { pushConfig } from './push-config.js';
 
 const num = (v, d) => (v === undefined || v === '' ? d : Number(v));
 
@@ -32,6 +34,8 @@ export function notifyConfig(env = process.env) {
     batch: num(env.NOTIFY_BATCH, 50),
     backoffMs: num(env.NOTIFY_BACKOFF_SECONDS, 30) * 1000,
     maxAgeMs: num(env.NOTIFY_MAX_AGE_HOURS, 168) * 3600 * 1000,
+    // The single-shop case: the mobile apps' push settings from the environment only.
+    push: pushConfig({}, env),
   };
   if (env.VAPID_PUBLIC_KEY || env.VAPID_PRIVATE_KEY) {
     if (!env.VAPID_PUBLIC_KEY || !env.VAPID_PRIVATE_KEY) throw new LoyaltyError('config', 'VAPID_PRIVATE_KEY', 'VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY go together');

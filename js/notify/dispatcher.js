@@ -11,12 +11,21 @@
 // covered by idempotency keys derived from the outbox key (Message-ID, push Topic,
 // Idempotency-Key and X-Loyalty-Event-Id headers). The lease is renewed before every send;
 // a dispatcher that lost it stops touching the row.
+//
+// The 'push' channel fans out to every target the customer has: Web Push subscriptions
+// (provider `push`) and the shop's mobile app devices (providers `fcm` and `apns`), each
+// recorded on its own (target = endpoint, or '<platform>:<token>'). One channel, not a
+// separate 'app' one: the engine's programs name channels email, push, sms and webhook,
+// so every program that already says "push" reaches the apps with no change, and a
+// customer who opts out of push is opted out of it everywhere, as they would expect.
 import { randomUUID } from 'node:crypto';
 import { notifyStore } from './store.js';
+import { deviceStore, deviceTarget } from './device-store.js';
 import { shippedTemplate, localeChain, FIELDS } from './templates.js';
 import { render } from './render.js';
 
 const DONE = new Set(['sent', 'skipped', 'gone']);
+const STORE_EFFECTS = new Set(['coupon.issued', 'coupon.expired', 'coupon.cancelled']);
 const MAX_BACKOFF_MS = 6 * 3600 * 1000;
 
 class LeaseLost extends Error {}
@@ -50,6 +59,7 @@ export async function resolveTemplate(ns, program, trigger, channel, locale, def
 export function createDispatcher({ store, program, providers = {}, config = {}, log = console, now = () => new Date(), owner = randomUUID(), jitter = 0.1 }) {
   if (!store?.db) throw new TypeError('the notification dispatcher needs a SQL store (PGlite or PostgreSQL)');
   const ns = notifyStore(store.db);
+  const ds = deviceStore(store.db);
   const {
     maxAttempts = 8, leaseMs = 60000, batch = 50, backoffMs = 30000, maxAgeMs = 7 * 24 * 3600 * 1000,
     publicUrl = 'http://localhost:8787', discountsPath = '/account/discounts', defaultLocale = 'en',
@@ -82,7 +92,8 @@ export function createDispatcher({ store, program, providers = {}, config = {}, 
     if (!(await ns.renew(row.id, owner, now(), leaseMs))) throw new LeaseLost(`lease on outbox ${row.id} lost`);
   }
 
-  async function send(row, channel, target, message, provider, key) {
+  // `gone` drops a target the push service no longer knows (a Web Push subscription by default).
+  async function send(row, channel, target, message, provider, key, gone = () => ns.removeSubscription(program, row.customer, target)) {
     await guard(row);
     try {
       const { id } = await provider.send(message, { key });
@@ -91,40 +102,74 @@ export function createDispatcher({ store, program, providers = {}, config = {}, 
       if (err instanceof LeaseLost) throw err;
       const status = err.gone ? 'gone' : 'failed';
       await ns.markDelivery(row, channel, target, { status, reason: String(err.message ?? err).slice(0, 500), attempt: true, now: now() });
-      // The push service says the subscription is gone: drop it, nothing to retry.
-      if (err.gone) await ns.removeSubscription(program, row.customer, target);
+      // The push service says the subscription or device is gone: drop it, nothing to retry.
+      if (err.gone) await gone();
       else throw Object.assign(err, { channel });
     }
+  }
+
+  // What opening a push leads to: the app's discounts screen with the code, wherever the
+  // notification is shown (the app reads data.route; a browser opens url).
+  const deepLink = (row, url) => ({ route: 'discounts', code: row.effect.data?.coupon?.code ?? null, url: url ?? null, trigger: row.effect.trigger, key: row.key });
+
+  /**
+   * The push channel: every Web Push subscription and app device of the customer not yet
+   * done, each rendered in its locale (a device's app locale, else the customer's) and
+   * recorded on its own. Throws the first failure after trying every target.
+   */
+  async function deliverPush(row, contact, done, skip) {
+    const web = providers.push;
+    const apps = { fcm: providers.fcm, apns: providers.apns };
+    if (!web && !apps.fcm && !apps.apns) return skip('not_configured');
+    const pending = (target) => !done.has(`push\u0000${target}`);
+    const subs = web ? (await ns.subscriptions(program, row.customer)).filter((s) => pending(s.endpoint)) : [];
+    const devices = apps.fcm || apps.apns ? (await ds.devices(program, row.customer)).filter((d) => apps[d.platform] && pending(deviceTarget(d))) : [];
+    if (!subs.length && !devices.length) {
+      if (![...done].some((d) => d.startsWith('push\u0000'))) return skip('no_subscription');
+      return;
+    }
+    const key = `${program}/${row.key}`;
+    const rendered = new Map();
+    const contentIn = async (locale) => {
+      if (!rendered.has(locale)) rendered.set(locale, await renderFor(row, 'push', { ...contact, locale }));
+      return rendered.get(locale);
+    };
+    let first;
+    const attempt = async (fn) => {
+      try { await fn(); } catch (err) { if (err instanceof LeaseLost) throw err; first ??= err; }
+    };
+    if (subs.length) {
+      const content = await contentIn(contact.locale);
+      const payload = JSON.stringify({ title: content.title, body: content.body, url: content.url, tag: row.key, data: deepLink(row, content.url) });
+      for (const s of subs) await attempt(() => send(row, 'push', s.endpoint, { subscription: s, payload }, web, key));
+    }
+    // Rendering inside the attempt: a merchant template broken in one locale fails the
+    // devices in that locale, not the others.
+    for (const d of devices) {
+      await attempt(async () => {
+        const content = await contentIn(d.locale ?? contact.locale);
+        const message = { device: d, title: content.title, body: content.body, data: deepLink(row, content.url) };
+        await send(row, 'push', deviceTarget(d), message, apps[d.platform], key, () => ds.dropToken(program, d.platform, d.token));
+      });
+    }
+    if (first) throw first;
   }
 
   /** Delivers the channels of one row not yet done; throws the first failure after trying all. */
   async function deliverChannel(row, channel, contact, done) {
     const skip = (reason, target = '') => ns.markDelivery(row, channel, target, { status: 'skipped', reason, now: now() });
+    if (channel === 'store') return send(row, channel, '', row.effect, providers.store, `${program}/${row.key}`);
     if (contact.opt_out.includes(channel)) return skip('opted_out');
+    if (channel === 'push') return deliverPush(row, contact, done, skip);
     const provider = providers[channel];
     if (!provider) return skip('not_configured');
     const key = `${program}/${row.key}`;
     if (channel === 'webhook') return send(row, channel, '', { payload: webhookPayload(row) }, provider, `${row.key}`);
     if (channel === 'email' && !contact.email) return skip('no_address');
     if (channel === 'sms' && !contact.phone) return skip('no_address');
-    let subs;
-    if (channel === 'push') {
-      subs = (await ns.subscriptions(program, row.customer)).filter((s) => !done.has(`push\u0000${s.endpoint}`));
-      if (!subs.length && ![...done].some((d) => d.startsWith('push\u0000'))) return skip('no_subscription');
-      if (!subs.length) return;
-    }
     const content = await renderFor(row, channel, contact);
     if (channel === 'email') return send(row, channel, '', { to: contact.name ? { name: contact.name, address: contact.email } : contact.email, ...content }, provider, key);
     if (channel === 'sms') return send(row, channel, '', { to: contact.phone, text: content.text }, provider, key);
-    if (channel === 'push') {
-      const payload = JSON.stringify({ title: content.title, body: content.body, url: content.url, tag: row.key, data: { trigger: row.effect.trigger, key: row.key } });
-      let first;
-      for (const s of subs) {
-        try { await send(row, channel, s.endpoint, { subscription: s, payload }, provider, key); } catch (err) { if (err instanceof LeaseLost) throw err; first ??= err; }
-      }
-      if (first) throw first;
-      return;
-    }
     throw Object.assign(new Error(`unknown channel ${channel}`), { permanent: true });
   }
 
@@ -137,7 +182,11 @@ export function createDispatcher({ store, program, providers = {}, config = {}, 
       return 'expired';
     }
     // Events for other accounts are applied by createLoyalty itself; nothing to send.
-    const channels = row.type === 'notify' ? (row.effect.channels ?? []) : row.type === 'event' ? [] : providers.webhook ? ['webhook'] : [];
+    // Coupon effects also go to the shop's own store (the discount code in Shopify or
+    // WooCommerce): channel `store`, delivered and retried like any other.
+    const channels = row.type === 'notify' ? (row.effect.channels ?? [])
+      : row.type === 'event' ? []
+      : [...(providers.store && STORE_EFFECTS.has(row.type) ? ['store'] : []), ...(providers.webhook ? ['webhook'] : [])];
     const recorded = await ns.deliveries(row.id);
     const done = new Set(recorded.filter((d) => DONE.has(d.status)).map((d) => `${d.channel}\u0000${d.target ?? ''}`));
     const contact = row.customer ? await ns.contact(program, row.customer) : { opt_out: [] };
@@ -166,7 +215,9 @@ export function createDispatcher({ store, program, providers = {}, config = {}, 
       log.warn?.({ outbox: row.id, key: row.key, error: last_error }, 'notification dead-lettered');
       return 'dead';
     }
-    await ns.finish(row.id, owner, { status: 'pending', now: now(), last_error, next_attempt_at: new Date(t.getTime() + backoff(row.attempts, backoffMs, jitter)) });
+    // A store's rate limit says when to come back (Retry-After, GraphQL cost): never sooner.
+    const wait = Math.max(backoff(row.attempts, backoffMs, jitter), ...failures.map((f) => f.err.retryAfterMs ?? 0));
+    await ns.finish(row.id, owner, { status: 'pending', now: now(), last_error, next_attempt_at: new Date(t.getTime() + wait) });
     return 'retry';
   }
 

@@ -10,14 +10,19 @@ export { smtpProvider, webPushProvider, httpSmsProvider, logSmsProvider, webhook
 export { render, check, TemplateError } from './render.js';
 export { TRIGGERS, CHANNELS, FIELDS, LOCALES, shippedTemplate, localeChain, sampleData } from './templates.js';
 export { notifyStore } from './store.js';
+export { deviceStore, deviceTarget, PLATFORMS, MAX_DEVICES } from './device-store.js';
+export { pushConfig, pushProviders, PUSH_SECRETS } from './push-config.js';
+export { fcmProvider, fcmMessage, fcmError, FCM_SCOPE } from './fcm.js';
+export { apnsProvider, apnsPayload, apnsError, providerToken } from './apns.js';
 
 /**
  * The dispatcher of a program over a SQL store, with the providers of a notifyConfig(),
  * not started. -> {dispatcher, stop()}: stop ends the loop, then closes the providers.
- * @param {{store: object, program: string, config: object, log?: object, jitter?: number}} options
+ * @param {{store: object, program: string, config: object, log?: object, jitter?: number, providers?: object}} options
+ *   `providers`: more channels (a shop's `store`, its app pushes) beside those of `config`.
  */
-export function createNotifier({ store, program, config, log = console, jitter }) {
-  const providers = providersFrom(config, { log });
+export function createNotifier({ store, program, config, log = console, jitter, providers: extra = {} }) {
+  const providers = { ...providersFrom(config, { log }), ...extra };
   const dispatcher = createDispatcher({ store, program, providers, config, log, jitter });
   return {
     dispatcher,

@@ -7,14 +7,16 @@
 import { createHash, createHmac } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import webpush from 'web-push';
+import { pushTopic } from './keys.js';
+import { pushProviders } from './push-config.js';
+
+export { pushTopic };
 
 const hash = (s) => createHash('sha256').update(s).digest();
 
 /** RFC 5322 Message-ID for a notification: the same key always gives the same id. */
 export const messageId = (key, domain = 'loyalty.invalid') => `<${hash(key).toString('hex').slice(0, 32)}@${domain}>`;
 
-/** Web Push Topic (at most 32 URL-safe base64 characters): a redelivery replaces, not adds. */
-export const pushTopic = (key) => hash(key).toString('base64url').slice(0, 32);
 
 async function post(url, body, headers, timeoutMs) {
   const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers }, signal: AbortSignal.timeout(timeoutMs) });
@@ -124,12 +126,14 @@ export function webhookProvider({ url, secret, timeoutMs = 10000, now = () => Da
   };
 }
 
-/** Providers from a notifyConfig(): {email?, push?, sms?, webhook?}. */
+/** Providers from a notifyConfig(): {email?, push? (Web Push), fcm?, apns?, sms?, webhook?}. */
 export function providersFrom(config, { log = console } = {}) {
   const p = {};
   if (config.smtpUrl) p.email = smtpProvider({ url: config.smtpUrl, from: config.mailFrom });
   if (config.vapid) p.push = webPushProvider(config.vapid);
   p.sms = config.smsUrl ? httpSmsProvider({ url: config.smsUrl }) : logSmsProvider({ log });
   if (config.webhookUrl) p.webhook = webhookProvider({ url: config.webhookUrl, secret: config.webhookSecret });
+  // The shop's mobile apps: delivered on the 'push' channel beside Web Push (see dispatcher.js).
+  Object.assign(p, pushProviders(config.push));
   return p;
 }

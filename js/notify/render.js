@@ -3,7 +3,9 @@
 import { Liquid } from 'liquidjs';
 import { FIELDS, HTML_FIELDS } from './templates.js';
 
-const options = { strictFilters: true, strictVariables: false, cache: false, ownPropertyOnly: true };
+// Merchant templates are code the dispatcher runs: bounded in time, memory and size, so a
+// loop of 50 million iterations is an error, not a stalled outbox.
+const options = { strictFilters: true, strictVariables: false, cache: false, ownPropertyOnly: true, parseLimit: 1e6, renderLimit: 1000, memoryLimit: 1e7 };
 const html = new Liquid({ ...options, outputEscape: 'escape' });
 const text = new Liquid(options);
 

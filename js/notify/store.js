@@ -12,7 +12,7 @@ const deliveryView = (r) => ({
 });
 const contactView = (r, customer) => ({
   customer, email: r?.email ?? null, phone: r?.phone ?? null, name: r?.name ?? null, locale: r?.locale ?? null,
-  opt_out: r?.opt_out ?? [],
+  opt_out: r?.opt_out ?? [], marketing: r?.marketing ?? null,
 });
 
 /** @param {{query: Function, transaction: Function}} db */
@@ -30,9 +30,10 @@ export function notifyStore(db) {
     async putContact(program, customer, patch) {
       const has = (k) => (patch[k] !== undefined ? 1 : 0);
       const r = await one(
-        `INSERT INTO notify_contacts AS c (program, customer, email, phone, name, locale, opt_out)
-         VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7::jsonb, '[]'))
+        `INSERT INTO notify_contacts AS c (program, customer, email, phone, name, locale, opt_out, marketing)
+         VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7::jsonb, '[]'), $14)
          ON CONFLICT (program, customer) DO UPDATE SET
+           marketing = CASE WHEN $13::int = 1 THEN EXCLUDED.marketing ELSE c.marketing END,
            email  = CASE WHEN $8::int = 1 THEN EXCLUDED.email  ELSE c.email  END,
            phone  = CASE WHEN $9::int = 1 THEN EXCLUDED.phone  ELSE c.phone  END,
            name   = CASE WHEN $10::int = 1 THEN EXCLUDED.name  ELSE c.name   END,
@@ -41,7 +42,7 @@ export function notifyStore(db) {
            updated_at = now()
          RETURNING *`,
         [program, customer, patch.email ?? null, patch.phone ?? null, patch.name ?? null, patch.locale ?? null, json(patch.opt_out ?? null),
-          has('email'), has('phone'), has('name'), has('locale'), has('opt_out')],
+          has('email'), has('phone'), has('name'), has('locale'), has('opt_out'), has('marketing'), patch.marketing ?? null],
       );
       return contactView(r, customer);
     },

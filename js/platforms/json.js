@@ -19,8 +19,32 @@ function parseNumber(text) {
 }
 
 /** Parse a raw body (Buffer or string); throws bad_payload on malformed JSON. */
+/**
+ * The deepest nesting of arrays and objects in JSON text, counted without parsing: a body
+ * nested thousands deep must be refused before any recursive reader overflows its stack.
+ */
+export function jsonDepth(text) {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) max = Math.max(max, ++depth);
+    else if (c === 125 || c === 93) depth--;
+  }
+  return max;
+}
+
+/** Deeper than any platform payload or canonical event nests. */
+export const MAX_DEPTH = 64;
+
 export function parseBody(raw) {
   const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw ?? '');
+  if (jsonDepth(text) > MAX_DEPTH) throw badPayload('body', `nested deeper than ${MAX_DEPTH} levels`);
   try {
     return parse(text, null, parseNumber);
   } catch (e) {

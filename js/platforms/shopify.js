@@ -7,33 +7,79 @@ import { verifyHmac, secretList, headerValue } from './signature.js';
 import { ignored, object, list, decimalString, count, time, currency } from './fields.js';
 
 const EARN_TOPICS = ['orders/create', 'orders/paid'];
-const PAID = new Set(['paid', 'partially_paid']);
-const GID = /^gid:\/\/shopify\/[A-Za-z]+\/(\d+)$/;
+// Only a fully paid order earns: orders/paid fires again when a partially paid one is paid
+// in full, so earning on partially_paid would credit money not received.
+const PAID = new Set(['paid']);
+const GID = /^gid:\/\/shopify\/([A-Za-z]+)\/(\d+)$/;
 
-export function createShopifyAdapter({ secrets, earnOn = 'orders/paid' } = {}) {
+/**
+ * @param {{secrets: string[]|string, earnOn?: string, shopDomain?: string}} options
+ *   `shopDomain`: the shop these secrets belong to (x.myshopify.com): a delivery whose
+ *   X-Shopify-Shop-Domain header or body names another shop is refused.
+ */
+export function createShopifyAdapter({ secrets, earnOn = 'orders/paid', shopDomain } = {}) {
   const keys = secretList(secrets);
   if (!EARN_TOPICS.includes(earnOn)) throw new TypeError(`earnOn: expected one of ${EARN_TOPICS.join(', ')}`);
   return {
     verify: (headers, rawBody) => verifyHmac(rawBody, headers?.['x-shopify-hmac-sha256'], keys),
-    toEvents: (headers, rawBody) => toEvents(headers ?? {}, rawBody, earnOn),
+    toEvents: (headers, rawBody) => toEvents(headers ?? {}, rawBody, earnOn, shopDomain),
   };
 }
 
-function toEvents(headers, rawBody, earnOn) {
+/** The shop a delivery claims to come from (routing only: the signature decides). */
+export const shopOf = (headers) => headerValue(headers, 'x-shopify-shop-domain')?.toLowerCase() ?? null;
+
+// The HMAC covers the body, not the topic header: a body signed for one topic can be
+// re-posted under another. So each topic's body must have that topic's shape, and the
+// shop it names must be the shop it is delivered for.
+const SHAPES = {
+  'customers/redact': (b) => has(b, ['shop_id', 'shop_domain', 'customer', 'orders_to_redact']) && isList(b.orders_to_redact) && !b.line_items,
+  'customers/data_request': (b) => has(b, ['shop_id', 'shop_domain', 'customer', 'orders_requested', 'data_request']) && isList(b.orders_requested) && !b.line_items,
+  'shop/redact': (b) => has(b, ['shop_id', 'shop_domain']) && !b.customer && !b.line_items && !b.orders_to_redact && !b.orders_requested,
+  'app/uninstalled': (b) => has(b, ['id', 'myshopify_domain']) && !b.line_items && !b.customer,
+  'orders/create': (b) => isOrder(b),
+  'orders/paid': (b) => isOrder(b),
+  'orders/cancelled': (b) => isOrder(b) && b.cancelled_at != null,
+  'refunds/create': (b) => isList(b.refund_line_items) && gidKind(b, 'Refund') && !b.line_items && !b.shop_domain,
+  'customers/create': (b) => has(b, ['id']) && gidKind(b, 'Customer') && !b.line_items && !b.order_id && !b.shop_domain,
+  'customers/update': (b) => has(b, ['id']) && gidKind(b, 'Customer') && !b.line_items && !b.order_id && !b.shop_domain,
+};
+const has = (b, keys) => keys.every((k) => b[k] !== undefined && b[k] !== null);
+const isList = Array.isArray;
+// A gid, when present, names the kind of object: an Order body is not a Refund's.
+const gidKind = (b, kind) => b.admin_graphql_api_id == null || GID.exec(String(b.admin_graphql_api_id))?.[1] === kind;
+// Negative marks only: the order's own fields are read (and named when missing) by `placed`.
+const isOrder = (b) => gidKind(b, 'Order') && !b.order_id && !b.orders_to_redact && !b.orders_requested && !b.shop_domain && !b.refund_line_items;
+
+function toEvents(headers, rawBody, earnOn, shopDomain) {
   const topic = headerValue(headers, 'x-shopify-topic');
   if (!topic) throw badPayload('x-shopify-topic', 'header missing');
   const body = object(parseBody(rawBody), 'body');
   const deliveryId = headerValue(headers, 'x-shopify-webhook-id') ?? null;
+  if (shopDomain) {
+    const shop = shopOf(headers);
+    if (shop !== shopDomain.toLowerCase()) throw badPayload('x-shopify-shop-domain', `is ${shop ?? 'missing'}, not this backend's shop`);
+    const named = body.shop_domain ?? body.myshopify_domain;
+    if (named != null && String(named).toLowerCase() !== shop) throw badPayload('shop_domain', `names ${named}, not ${shop}`);
+  }
+  const shape = SHAPES[topic];
+  if (!shape) return ignored('topic not handled');
+  if (!shape(body)) throw badPayload('body', `is not a ${topic} payload`);
   const ids = idReader(body);
-  const events = (list) => ({ kind: 'events', events: list, deliveryId });
+  const events = (list) => ({ kind: 'events', events: list, deliveryId, topic, contact: contactOf(body, ids) });
 
   switch (topic) {
     case 'customers/redact':
-      return { kind: 'redact', customer: idString(body.customer?.id, 'customer.id') };
+      return { kind: 'redact', customer: idString(body.customer?.id, 'customer.id'), deliveryId, topic };
     case 'customers/data_request':
-      return { kind: 'data_request', customer: idString(body.customer?.id, 'customer.id') };
+      return { kind: 'data_request', customer: idString(body.customer?.id, 'customer.id'), deliveryId, topic };
     case 'shop/redact':
-      return { kind: 'shop_redact' };
+      return { kind: 'shop_redact', deliveryId, topic };
+    case 'app/uninstalled':
+      return { kind: 'uninstalled', deliveryId, topic };
+    case 'customers/create':
+    case 'customers/update':
+      return customerTopic(body, ids, topic, deliveryId);
     case 'orders/create':
     case 'orders/paid':
       return topic === earnOn ? placed(body, ids, topic, events) : ignored('topic not handled');
@@ -44,6 +90,31 @@ function toEvents(headers, rawBody, earnOn) {
     default:
       return ignored('topic not handled');
   }
+}
+
+// Where and how to reach the customer, from an order or customer body: kept current so
+// reward and expiry emails reach them, in their language, only with their consent.
+function contactOf(body, ids) {
+  const c = body.customer && typeof body.customer === 'object' ? body.customer : body.order_id == null && gidKind(body, 'Customer') && body.admin_graphql_api_id ? body : null;
+  if (!c || (c.id == null && !gidOf(c))) return null;
+  const text = (v) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : null);
+  const consent = c.email_marketing_consent?.state ?? (typeof body.buyer_accepts_marketing === 'boolean' ? (body.buyer_accepts_marketing ? 'subscribed' : 'not_subscribed') : null);
+  return {
+    customer: ids.of(c, 'customer'),
+    email: text(c.email) ?? text(body.contact_email) ?? text(body.email),
+    name: text(c.first_name),
+    locale: text(body.customer_locale) ?? text(c.locale),
+    marketing: consent == null ? null : consent === 'subscribed',
+  };
+}
+
+function customerTopic(body, ids, topic, deliveryId) {
+  const contact = contactOf(body, ids);
+  const customer = contact.customer;
+  const at = time(body.created_at ?? body.updated_at, 'created_at');
+  // customers/create is the `signup` way to earn; the engine skips it without such a rule.
+  const events = topic === 'customers/create' ? [{ id: `shopify:customer:${customer}:signup`, type: 'action.completed', at, customer, action: 'signup', ref: customer }] : [];
+  return { kind: 'events', events, deliveryId, topic, contact };
 }
 
 function placed(order, ids, topic, events) {
@@ -166,7 +237,7 @@ function idReader(body) {
 
 function gidOf(obj) {
   const gid = obj && typeof obj.admin_graphql_api_id === 'string' ? GID.exec(obj.admin_graphql_api_id) : null;
-  return gid ? gid[1] : undefined;
+  return gid ? gid[2] : undefined;
 }
 
 function hasRoundedIds(node) {

@@ -61,7 +61,11 @@ const PRELOAD = [
   '/admin/vendor/@lit/reactive-element/css-tag.js',
 ];
 
-export function adminPage({ title = 'Loyalty admin' } = {}) {
+const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+export function adminPage({ title: raw = 'Loyalty admin' } = {}) {
+  // The program name is the merchant's text: escaped like any other.
+  const title = escapeHtml(raw);
   return `<!doctype html>
 <html lang="en">
 <head>

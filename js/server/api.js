@@ -3,10 +3,11 @@ import { schemas } from './schemas.js';
 import { bearerAuth } from './auth.js';
 import { httpError } from './errors.js';
 
+const BEARER = [{ bearer: [] }];
 const notFound = (customer) => httpError(404, 'not_found', 'id', `no account for customer ${customer}`);
 
-/** @param {{loyalty: object, token: string, now?: () => Date}} options */
-export async function apiRoutes(app, { loyalty, token, now = () => new Date() }) {
+/** @param {{loyalty: object, store?: object, token: string, now?: () => Date}} options */
+export async function apiRoutes(app, { loyalty, store, token, now = () => new Date() }) {
   app.addHook('onRequest', bearerAuth(token));
 
   async function existing(customer) {
@@ -43,6 +44,21 @@ export async function apiRoutes(app, { loyalty, token, now = () => new Date() })
     const { customer, cart } = request.body;
     return loyalty.quote(customer ?? null, { ...cart, at: cart.at ?? now().toISOString() });
   });
+
+  // Customer data exports (Shopify customers/data_request): the merchant fetches them here.
+  const P = loyalty.program.id;
+  app.get('/api/exports', { schema: { summary: 'Customer data exports requested through the platform (without their data)', security: BEARER } }, async () => {
+    const rows = store?.db ? (await store.db.query('SELECT id, customer, source, created_at FROM data_exports WHERE program = $1 ORDER BY id DESC LIMIT 200', [P])).rows : [];
+    return { exports: rows.map((r) => ({ id: String(r.id), customer: r.customer, source: r.source, created_at: new Date(r.created_at).toISOString() })) };
+  });
+  app.get('/api/exports/:id', { schema: { summary: 'One customer data export, to hand to the customer', security: BEARER, params: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9]{1,18}$' } }, required: ['id'] } } }, async (request) => {
+    const rows = store?.db ? (await store.db.query('SELECT id, customer, source, data, created_at FROM data_exports WHERE program = $1 AND id = $2', [P, request.params.id])).rows : [];
+    if (!rows.length) throw httpError(404, 'not_found', 'id', `no export ${request.params.id}`);
+    return { id: String(rows[0].id), customer: rows[0].customer, source: rows[0].source, created_at: new Date(rows[0].created_at).toISOString(), data: rows[0].data };
+  });
+
+  /** Events waiting for their order (a refund that came first). */
+  app.get('/api/parked', { schema: { summary: 'Events parked until their order arrives', security: BEARER } }, async () => ({ parked: await loyalty.parked() }));
 
   app.post('/api/coupons/validate', { schema: schemas.validateCoupon }, async (request) => {
     const { code, cart } = request.body;

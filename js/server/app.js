@@ -2,26 +2,47 @@
 // /openapi.json. It owns no resources: the caller opens and closes the store.
 import Fastify from 'fastify';
 import { webhookRoutes } from './webhooks.js';
+import { singleShop, deliveryLog } from '../shops/contexts.js';
 import { apiRoutes } from './api.js';
-import { errorHandler } from './errors.js';
+import { errorHandler, httpError } from './errors.js';
+import { jsonDepth, MAX_DEPTH } from '../platforms/json.js';
 import { openapi } from './openapi.js';
 import { schemas } from './schemas.js';
 
 export const MiB = 1024 * 1024;
 
+// Credentials in query strings (a token typed into /admin?token=, OAuth codes, proxy
+// signatures) never reach the request log.
+const SECRET_PARAMS = /([?&](?:token|signature|hmac|code|state|session)=)[^&#]*/gi;
+const requestForLog = (req) => ({ method: req.method, url: String(req.url).replace(SECRET_PARAMS, '$1[redacted]'), remoteAddress: req.ip });
+
 /**
  * @param {{loyalty: object, store?: object, token: string,
- *          adapters?: {shopify?: object, woocommerce?: object},
+ *          adapters?: {shopify?: object, woocommerce?: object}, shops?: object,
  *          bodyLimit?: number, logger?: boolean|object, now?: () => Date, notifyLocale?: string}} options
  *   `notifyLocale`: the notification default locale (else NOTIFY_LOCALE, else en).
+ *   `shops`: where webhooks find their shop (js/shops/contexts.js); else `loyalty` with
+ *   `adapters` is the only shop.
  */
-export function buildApp({ loyalty, store, token, adapters = {}, bodyLimit = MiB, logger = false, now, notifyLocale }) {
+export function buildApp({ loyalty, store, token, adapters = {}, shops, bodyLimit = MiB, logger = false, now, notifyLocale }) {
   const app = Fastify({
-    logger,
+    logger: logger && { ...(logger === true ? {} : logger), serializers: { req: requestForLog } },
     bodyLimit,
     // "5" is not a number of points and unknown fields are errors, not silently dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
     return503OnClosing: true,
+    // Ids up to 200 characters (the schemas' limit) must reach the routes, URL-encoded.
+    routerOptions: { maxParamLength: 1000 },
+  });
+  // JSON bodies: refused when nested absurdly deep (a recursive validator would overflow).
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    if (jsonDepth(body) > MAX_DEPTH) return done(httpError(400, 'invalid_json', 'body', `nested deeper than ${MAX_DEPTH} levels`));
+    try {
+      if (body === '') return done(httpError(400, 'invalid_json', 'body', 'body: empty, JSON expected'));
+      done(null, JSON.parse(body));
+    } catch (err) {
+      done(httpError(400, 'invalid_json', 'body', `body: ${err.message}`));
+    }
   });
   // Shutdown: responses to requests still in flight close their keep-alive connection,
   // or server.close() would wait for the client to hang up (keepAliveTimeout, 72 s).
@@ -40,6 +61,8 @@ export function buildApp({ loyalty, store, token, adapters = {}, bodyLimit = MiB
   app.get('/health', { schema: schemas.health }, async (request, reply) => {
     try {
       await loyalty.account('health-check'); // one query: is the store answering?
+      // And the engine: a trapped wasm instance answers nothing right until replaced.
+      if (!(await loyalty.canary())) throw new Error('the engine failed its canary event');
       return { ok: true, program: loyalty.program.id };
     } catch (err) {
       request.log.error({ err }, 'health check failed');
@@ -48,7 +71,7 @@ export function buildApp({ loyalty, store, token, adapters = {}, bodyLimit = MiB
   });
   app.get('/openapi.json', { schema: { summary: 'This document' } }, async () => doc.document());
 
-  app.register(webhookRoutes, { loyalty, adapters });
+  app.register(webhookRoutes, { shops: shops ?? singleShop({ loyalty, store, adapters }), deliveries: deliveryLog(store) });
   app.register(apiRoutes, { loyalty, store, token, now });
   app.register(import('./admin-routes.js'), { loyalty, store, token, now }); // /admin, its assets, search, coupon cancel, KPIs
   app.register(import('./notify-routes.js'), { loyalty, store, token, now, defaultLocale: notifyLocale }); // notification templates, contacts, opt-outs, dead letters

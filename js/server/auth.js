@@ -4,13 +4,40 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 
 const digest = (s) => createHash('sha256').update(String(s)).digest();
 
+/**
+ * Failed attempts per client address in a sliding window: past `max`, every request from
+ * that address is 429 until the window has passed, so a token cannot be guessed at speed.
+ */
+export function failureLimiter({ max = 20, windowMs = 60_000, now = () => Date.now() } = {}) {
+  const failures = new Map(); // ip -> [times]
+  const recent = (ip) => (failures.get(ip) ?? []).filter((t) => t > now() - windowMs);
+  return {
+    blocked(ip) {
+      const r = recent(ip);
+      return r.length >= max ? Math.ceil((r[0] + windowMs - now()) / 1000) : 0;
+    },
+    fail(ip) {
+      const r = recent(ip);
+      r.push(now());
+      failures.set(ip, r.slice(-max));
+      if (failures.size > 10_000) failures.delete(failures.keys().next().value);
+    },
+  };
+}
+
 /** A Fastify onRequest hook that answers 401 unless `Authorization: Bearer <token>` matches. */
-export function bearerAuth(token) {
+export function bearerAuth(token, limiter = failureLimiter()) {
   if (typeof token !== 'string' || token === '') throw new TypeError('token: a non-empty string is required for the admin API');
   const expected = digest(token);
   return async function checkBearer(request, reply) {
+    const wait = limiter.blocked(request.ip);
+    if (wait) {
+      reply.header('retry-after', String(wait));
+      return reply.code(429).send({ error: { code: 'too_many_attempts', path: 'authorization', message: `too many failed attempts from this address: retry in ${wait} s` } });
+    }
     const m = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
     if (m && timingSafeEqual(digest(m[1]), expected)) return;
+    if (m) limiter.fail(request.ip);
     reply.header('www-authenticate', 'Bearer');
     return reply.code(401).send({ error: { code: 'unauthorized', path: 'authorization', message: m ? 'bearer token does not match' : 'missing bearer token' } });
   };

@@ -162,7 +162,7 @@ export async function reconcileWoo(loyalty, { since, url, key, secret, perPage =
 
 export async function reconcileCommand(flags) {
   return withLoyalty(flags, async (loyalty) => {
-    const summary = await reconcileWoo(loyalty, { since: flags.since, url: flags['woo-url'], key: flags['woo-key'], secret: flags['woo-secret'] });
+    const summary = await reconcileWoo(loyalty, { since: flags.since, url: flags['woo-url'], key: process.env.WOO_CONSUMER_KEY, secret: process.env.WOO_CONSUMER_SECRET });
     print(summary);
     return summary.errors.length ? 1 : 0;
   });

@@ -88,7 +88,7 @@ export const schemas = {
       type: 'object',
       required: ['points', 'reason', 'by'],
       properties: {
-        points: { type: 'integer', not: { const: 0 } },
+        points: { type: 'integer', not: { const: 0 }, minimum: -1e12, maximum: 1e12 }, // the engine's per-event bound (src/limits.rs)
         reason: { type: 'string', minLength: 1, maxLength: 500 },
         by: { type: 'string', minLength: 1, maxLength: 200 },
         id, at: time,

@@ -1,42 +1,54 @@
 // `loyalty serve`: opens the store, builds the app, listens, ticks, and shuts down
 // gracefully (in-flight requests finish, then the store closes).
-import { createLoyalty } from '../loyalty.js';
-import { createShopifyAdapter } from '../platforms/shopify.js';
-import { createWooAdapter } from '../platforms/woocommerce.js';
+import { createShops, normalDomain } from '../shops/registry.js';
+import { dbShops } from '../shops/contexts.js';
 import { buildApp } from './app.js';
-import { startScheduler } from './scheduler.js';
 import { openStore } from './config.js';
-import { startNotifier } from '../notify/index.js';
-import { notifyLocale } from '../notify/config.js';
+import { notifyConfig, notifyLocale } from '../notify/config.js';
+import { startShopWorkers } from '../shops/workers.js';
+import { shopifyInstall } from './shopify-install.js';
 
 /** Starts a server from a serverConfig(); resolves once it listens. */
 export async function serve(config, { logger = true } = {}) {
   const store = await openStore(config);
-  const loyalty = createLoyalty({ program: config.program, store, secret: config.secret });
-  const adapters = {};
-  if (config.shopifySecrets.length) adapters.shopify = createShopifyAdapter({ secrets: config.shopifySecrets, earnOn: config.shopifyEarnOn });
-  if (config.wooSecrets.length) adapters.woocommerce = createWooAdapter({ secrets: config.wooSecrets });
   const env = config.env ?? process.env;
-  const app = buildApp({ loyalty, store, token: config.token, adapters, bodyLimit: config.bodyLimit, logger, notifyLocale: notifyLocale(env) });
-  let scheduler;
-  let notifier;
+  const registry = createShops({ store, key: config.encryptionKey, secret: config.secret });
+  // The shop of this configuration (the demo shop, or a store wired by environment): its
+  // id is the program's, so a ledger kept before shops existed stays this shop's.
+  const program = JSON.parse(config.program);
+  const envShop = { id: program.id };
+  if (config.shopifySecrets.length) envShop.shopify = { domain: config.shopifyShop.toLowerCase(), secrets: config.shopifySecrets };
+  if (config.wooSecrets.length) envShop.woocommerce = { url: config.wooUrl && normalDomain('woocommerce', config.wooUrl), secrets: config.wooSecrets };
+  const known = await registry.get(program.id);
+  await registry.save({
+    id: program.id, platform: envShop.shopify || !envShop.woocommerce ? 'shopify' : 'woocommerce',
+    domain: known?.domain ?? envShop.shopify?.domain ?? envShop.woocommerce?.url ?? `${program.id}.local`,
+    program, status: known?.status ?? 'installed', settings: { legacy_secret: true },
+  });
+  const shop = await registry.get(program.id);
+  const loyalty = registry.loyalty(shop);
+  const shops = dbShops({ shops: registry, store, appSecrets: config.shopifyAppSecrets ?? [], earnOn: config.shopifyEarnOn, envShop });
+  const app = buildApp({ loyalty, store, token: config.token, shops, bodyLimit: config.bodyLimit, logger, notifyLocale: notifyLocale(env) });
+  // The Shopify app (OAuth install, webhook subscriptions, Admin API), when configured.
+  const shopify = config.shopifyApp ? await shopifyInstall(app, { env, registry, program, log: app.log, onInstalled: () => workers.refresh() }) : null;
+  const workers = startShopWorkers({ registry, store, config: notifyConfig(env), tickSeconds: config.tickSeconds, log: app.log, shopify });
   let closing;
   async function close() {
     // Idempotent: a second signal waits for the first shutdown instead of racing it.
     closing ??= (async () => {
       await app.close(); // stops accepting, waits for in-flight requests
-      await scheduler?.stop();
-      await notifier?.stop();
-      await loyalty.close();
+      await workers.stop();
+      await registry.close();
+      await store.close();
     })();
     return closing;
   }
   try {
     if (config.onReady) await config.onReady({ loyalty, store });
     const url = await app.listen({ port: config.port, host: config.host });
-    scheduler = startScheduler({ loyalty, seconds: config.tickSeconds, log: app.log });
-    notifier = startNotifier({ loyalty, store, env, log: app.log }); // outbox -> email, push, SMS, webhooks
-    return { app, loyalty, store, url, close };
+    // Outbox (email, push, SMS, the stores' discount codes, webhooks) and ticks, per shop.
+    await workers.start();
+    return { app, loyalty, store, registry, workers, url, close };
   } catch (err) {
     await close().catch(() => {});
     throw err;

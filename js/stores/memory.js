@@ -20,6 +20,7 @@ export function openMemoryStore() {
   const orders = new Map(); // key -> {customer, record}
   const coupons = new Map(); // key -> {customer, status, order_id, data}
   const outbox = [];
+  const parkedEvents = new Map(); // key -> {seq, order_id, body, parked_at}
   let seq = 0;
   let tail = Promise.resolve();
 
@@ -32,6 +33,10 @@ export function openMemoryStore() {
     return {
       findEvent,
       lockOrder: async () => {},
+      async park(program, orderId, event) {
+        const k = key(program, event.id);
+        if (!parkedEvents.has(k)) staged.push(() => parkedEvents.set(k, { program, seq: ++seq, order_id: orderId, body: clone(event), parked_at: new Date().toISOString() }));
+      },
       rewardStock: async (program, reward) => [...coupons.values()].filter((c) => c.program === program && c.reward === reward && c.status !== 'cancelled').length,
       findOrder: async (program, orderId) => clone(orders.get(key(program, orderId)) ?? null),
       async lockAccount(program, customer) {
@@ -122,6 +127,14 @@ export function openMemoryStore() {
       return run;
     },
     event: findEvent,
+    async parked(program, { orderId = null, withMeta = false } = {}) {
+      return [...parkedEvents.values()]
+        .filter((p) => p.program === program && (orderId == null || p.order_id === orderId))
+        .sort((a, b) => a.seq - b.seq)
+        .map((p) => (withMeta ? { event: clone(p.body), order_id: p.order_id, parked_at: p.parked_at } : clone(p.body)));
+    },
+    unpark: async (program, eventId) => { parkedEvents.delete(key(program, eventId)); },
+    parkedReady: async (program) => [...new Set([...parkedEvents.values()].filter((p) => p.program === program && orders.has(key(program, p.order_id))).map((p) => p.order_id))],
     account: async (program, customer) => clone(accounts.get(key(program, customer))?.state ?? null),
     async history(program, customer, { cursor = null, limit = 50 } = {}) {
       const rows = entries

@@ -1,6 +1,7 @@
 // The embedded store: PGlite (PostgreSQL in WebAssembly) in a data folder, or 'memory://'.
 import { PGlite } from '@electric-sql/pglite';
 import { createSqlStore } from './sql.js';
+import { lockFolder } from './folder-lock.js';
 
 // PGlite is one connection: a query issued while a transaction is open would run inside
 // it. Every query and transaction therefore waits its turn on one promise chain.
@@ -18,13 +19,20 @@ function serial() {
  * @example const store = await openPgliteStore({ dataDir: './loyalty-data' });
  */
 export async function openPgliteStore({ dataDir = 'memory://', migrate = true } = {}) {
-  const pg = await PGlite.create(dataDir);
+  const release = dataDir.startsWith('memory://') ? () => {} : lockFolder(dataDir);
+  let pg;
+  try {
+    pg = await PGlite.create(dataDir);
+  } catch (err) {
+    release();
+    throw err;
+  }
   const turn = serial();
   const db = {
     query: (text, params) => turn(() => pg.query(text, params)),
     transaction: (fn) => turn(() => pg.transaction((tx) => fn({ query: (text, params) => tx.query(text, params) }))),
   };
-  const store = createSqlStore(db, { close: () => turn(() => pg.close()) });
+  const store = createSqlStore(db, { close: () => turn(() => pg.close()).finally(release) });
   if (migrate) await store.migrate();
   return store;
 }

@@ -6,6 +6,8 @@
 import { kpiMigration } from './kpi-schema.js';
 import { notifyMigrations } from './notify-schema.js';
 import { recordFunction } from './record-schema.js';
+import { shopMigrations } from './shop-schema.js';
+import { deviceMigrations } from './device-schema.js';
 
 export const migrations = [
   // 1: the ledger.
@@ -103,6 +105,10 @@ export const migrations = [
   ...notifyMigrations,
   // Everything one event did, written by one call (a list: a function body holds semicolons).
   [recordFunction],
+  // Shops, webhook deliveries, parked events, data exports, coupons' store sync.
+  ...shopMigrations,
+  // Mobile app devices (FCM, APNs) for push.
+  ...deviceMigrations,
 ];
 
 // pg's extended protocol (and PGlite's query) takes one statement at a time. Our SQL has

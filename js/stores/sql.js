@@ -88,22 +88,61 @@ function txOps(q) {
      * contact, push subscriptions) and returns the event bodies in the order they were
      * applied, for loyalty.redact to re-apply under an anonymous id.
      */
-    async eraseCustomer(program, customer) {
+    async eraseCustomer(program, customer, { keepContact = false, withSeq = false } = {}) {
       await q.query('SELECT 1 FROM accounts WHERE program = $1 AND customer = $2 FOR UPDATE', [program, customer]);
       const { rows } = await q.query('DELETE FROM events WHERE program = $1 AND customer = $2 RETURNING seq, body', [program, customer]);
       // Deleting outbox rows cascades to their delivery records; contacts and push
-      // subscriptions hold the customer's email, phone and devices.
-      for (const table of ['entries', 'outbox', 'coupons', 'orders', 'accounts', 'notify_contacts', 'push_subscriptions']) {
-        await q.query(`DELETE FROM ${table} WHERE program = $1 AND customer = $2`, [program, customer]);
-      }
-      return rows.sort((a, b) => int(a.seq) - int(b.seq)).map((r) => r.body);
+      // subscriptions hold the customer's email, phone and devices (kept for an account
+      // re-applied only because it names a redacted customer).
+      const tables = ['entries', 'outbox', 'coupons', 'orders', 'accounts', ...(keepContact ? [] : ['notify_contacts', 'push_subscriptions', 'push_devices'])];
+      for (const table of tables) await q.query(`DELETE FROM ${table} WHERE program = $1 AND customer = $2`, [program, customer]);
+      return rows.sort((a, b) => int(a.seq) - int(b.seq)).map((r) => (withSeq ? { seq: int(r.seq), body: r.body } : r.body));
     },
+
+    /** Other customers whose events name `customer` (a referral's friend or referrer). */
+    async mentioning(program, customer, idPattern) {
+      const { rows } = await q.query(
+        `SELECT DISTINCT customer FROM events
+          WHERE program = $1 AND customer IS NOT NULL AND customer <> $2
+            AND (body->>'ref' = $2 OR event_id ~ $3)`,
+        [program, customer, idPattern],
+      );
+      return rows.map((r) => r.customer).sort();
+    },
+
+    /** What the ledger does not rebuild: who cancelled a coupon and why, its store sync. */
+    async couponNotes(program, customer) {
+      const { rows } = await q.query(
+        `SELECT code, data->'cancelled' AS cancelled, store_id, sync_status, sync_error, synced_at FROM coupons
+          WHERE program = $1 AND customer = $2`, [program, customer]);
+      return rows;
+    },
+    async restoreCouponNotes(program, notes) {
+      for (const n of notes) {
+        await q.query(
+          `UPDATE coupons SET data = CASE WHEN $3::jsonb IS NULL THEN data ELSE data || jsonb_build_object('cancelled', $3::jsonb) END,
+                  store_id = $4, sync_status = $5, sync_error = $6, synced_at = $7
+            WHERE program = $1 AND code = $2`,
+          [program, n.code, n.cancelled == null ? null : JSON.stringify(n.cancelled), n.store_id, n.sync_status, n.sync_error, n.synced_at]);
+      }
+    },
+
+    /**
+     * Redaction re-applies events that were already handled: what they put in the outbox
+     * went out the first time, so the rows written again are settled, not sent again.
+     */
+    settleOutbox: (program, customers) =>
+      q.query(`UPDATE outbox SET status = 'delivered', delivered_at = now(), attempts = attempts WHERE program = $1 AND customer = ANY($2) AND status = 'pending'`, [program, customers]),
 
     /**
      * Writes everything one event did (`writeRecord`); an event with no customer is only
      * its events row. `stateText` / `orderText`, when given, are bound as is.
      */
     record: (program, written) => writeRecord(q, program, written),
+
+    /** Keeps an event whose order is not in the ledger yet (under that order's lock). */
+    park: (program, orderId, event) =>
+      q.query('INSERT INTO parked_events (program, event_id, order_id, body) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [program, event.id, orderId, json(event)]),
   };
 }
 
@@ -272,6 +311,7 @@ export function createSqlStore(db, { close, pipeline = false } = {}) {
       const outbox = await all('SELECT key, type, effect, created_at, delivered_at FROM outbox WHERE program = $1 AND customer = $2 ORDER BY id');
       const contact = (await all('SELECT email, phone, name, locale, opt_out FROM notify_contacts WHERE program = $1 AND customer = $2'))[0] ?? null;
       const devices = await all('SELECT endpoint, created_at FROM push_subscriptions WHERE program = $1 AND customer = $2 ORDER BY created_at');
+      const apps = await all('SELECT platform, token, locale, app, created_at FROM push_devices WHERE program = $1 AND customer = $2 ORDER BY created_at');
       return {
         state: account?.state ?? null,
         entries: entries.map((r) => r.data),
@@ -281,6 +321,7 @@ export function createSqlStore(db, { close, pipeline = false } = {}) {
         notifications: outbox.map((r) => ({ key: r.key, type: r.type, effect: r.effect, created_at: iso(r.created_at), delivered_at: iso(r.delivered_at) })),
         contact,
         push_subscriptions: devices.map((r) => ({ endpoint: r.endpoint, created_at: iso(r.created_at) })),
+        push_devices: apps.map((r) => ({ platform: r.platform, token: r.token, locale: r.locale ?? null, app: r.app ?? null, created_at: iso(r.created_at) })),
       };
     },
 
@@ -288,7 +329,7 @@ export function createSqlStore(db, { close, pipeline = false } = {}) {
     eraseProgram: (program) =>
       db.transaction(async (tx) => {
         const deleted = {};
-        for (const table of ['events', 'entries', 'outbox', 'coupons', 'orders', 'accounts', 'notify_contacts', 'push_subscriptions', 'notify_templates']) {
+        for (const table of ['events', 'entries', 'outbox', 'coupons', 'orders', 'accounts', 'notify_contacts', 'push_subscriptions', 'push_devices', 'notify_templates', 'parked_events', 'webhook_deliveries', 'data_exports']) {
           const { rows } = await tx.query(`WITH d AS (DELETE FROM ${table} WHERE program = $1 RETURNING 1) SELECT count(*)::int AS n FROM d`, [program]);
           deleted[table] = int(rows[0].n);
         }
@@ -304,6 +345,26 @@ export function createSqlStore(db, { close, pipeline = false } = {}) {
         [program, customer],
       );
       return { events: int(rows[0].events), entries: int(rows[0].entries), points: int(rows[0].points) };
+    },
+
+    /** Parked events, oldest first: of one order, or all (with their metadata). */
+    async parked(program, { orderId = null, withMeta = false } = {}) {
+      const { rows } = await db.query(
+        `SELECT body, order_id, parked_at FROM parked_events
+          WHERE program = $1 AND ($2::text IS NULL OR order_id = $2) ORDER BY seq LIMIT 1000`,
+        [program, orderId],
+      );
+      return rows.map((r) => (withMeta ? { event: r.body, order_id: r.order_id, parked_at: iso(r.parked_at) } : r.body));
+    },
+    unpark: (program, eventId) => db.query('DELETE FROM parked_events WHERE program = $1 AND event_id = $2', [program, eventId]),
+    /** Orders with parked events that are in the ledger now. */
+    async parkedReady(program) {
+      const { rows } = await db.query(
+        `SELECT DISTINCT p.order_id FROM parked_events p JOIN orders o ON o.program = p.program AND o.order_id = p.order_id
+          WHERE p.program = $1`,
+        [program],
+      );
+      return rows.map((r) => r.order_id);
     },
 
     close: async () => close?.(),

@@ -47,9 +47,26 @@ export class LoyaltyBalance extends LitElement {
   quote(cart: object, state?: object | null): Promise<Quote>;
 }
 
+/**
+ * <loyalty-account base token locale follow-url shop-url>: the customer's own page over the
+ * customer-scoped storefront routes (balance, coupons at #discounts, catalogue, tier, history,
+ * preferences, birthday, referral). `token` is the short-lived customer token, never an admin one.
+ * Fires `redeemed` (detail: the redeem answer).
+ */
+export class LoyaltyAccount extends LitElement {
+  base: string;
+  token: string;
+  locale: '' | 'en' | 'nb' | 'sv' | 'es' | string;
+  followUrl: string;
+  shopUrl: string;
+  load(): Promise<void>;
+  redeem(reward: { id: string; points?: number }): Promise<void>;
+}
+
 declare global {
   interface HTMLElementTagNameMap {
     'loyalty-admin': LoyaltyAdmin;
     'loyalty-balance': LoyaltyBalance;
+    'loyalty-account': LoyaltyAccount;
   }
 }

@@ -171,7 +171,7 @@ test('the checkout module and the Node module write the same texts for every eve
   assert.ok(compared > 500, `${compared} events compared`);
 });
 
-test('the shipped browser wasm stays within its 450,000-byte budget', () => {
+test('the shipped browser module stays within its 450,000-byte budget', () => {
   const size = statSync(new URL('../../pkg/loyalty_engine_bg.wasm', import.meta.url)).size;
   assert.ok(size <= 450_000, `pkg/loyalty_engine_bg.wasm is ${size} bytes`);
 });

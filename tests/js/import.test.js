@@ -207,8 +207,13 @@ test('reconcile pulls WooCommerce orders page by page and applies only what was 
     const webhookEvents = adapter.toEvents({ 'x-wc-webhook-topic': 'order.updated' }, Buffer.from(JSON.stringify(copiesOf727[0]))).events;
     await withLoyalty(data, usd, (l) => l.handleMany(webhookEvents));
 
-    const args = ['reconcile', '--program', program, '--data', data, '--since', '2017-01-01T00:00:00Z', '--woo-url', woo.url, '--woo-key', key, '--woo-secret', secret];
-    let r = await loyalty(args);
+    // The secret on the command line is refused: every user can read it from ps.
+    let r = await loyalty(['reconcile', '--program', program, '--data', data, '--since', '2017-01-01T00:00:00Z', '--woo-url', woo.url, '--woo-secret', secret]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /WOO_CONSUMER_SECRET/);
+    const args = ['reconcile', '--program', program, '--data', data, '--since', '2017-01-01T00:00:00Z', '--woo-url', woo.url];
+    const creds = { WOO_CONSUMER_KEY: key, WOO_CONSUMER_SECRET: secret };
+    r = await loyalty(args, creds);
     assert.equal(r.status, 0, r.stderr + r.stdout);
     let out = JSON.parse(r.stdout);
     assert.deepEqual({ orders: out.orders, ignored: out.ignored, duplicates: out.duplicates, errors: out.errors.length }, { orders: 120, ignored: 1, duplicates: 1, errors: 0 });
@@ -232,12 +237,12 @@ test('reconcile pulls WooCommerce orders page by page and applies only what was 
       assert.equal((await l.account('100')).balance, 4320);
     });
 
-    r = await loyalty(args);
+    r = await loyalty(args, creds);
     out = JSON.parse(r.stdout);
     assert.equal(out.applied, 0, 'a second run finds nothing missing');
     assert.equal(out.duplicates, 121);
 
-    r = await loyalty([...args.slice(0, -1), 'wrong']);
+    r = await loyalty(args, { ...creds, WOO_CONSUMER_SECRET: 'wrong' });
     assert.equal(r.status, 1);
     assert.match(r.stderr, /WooCommerce answered 401/);
   } finally {

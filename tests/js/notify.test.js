@@ -536,7 +536,7 @@ function suite(backend) {
         res = await app.inject({ method: 'POST', url: '/api/customers/c1/push-subscriptions', headers: auth, payload: { ...sub, endpoint: 'http://insecure.example/x' } });
         assert.equal(res.statusCode, 400, 'push endpoints are https');
         res = await app.inject({ method: 'PUT', url: '/api/customers/c1/contact', headers: auth, payload: { email: 'c1@example.com', locale: 'sv', opt_out: ['sms'] } });
-        assert.deepEqual(res.json(), { customer: 'c1', email: 'c1@example.com', phone: null, name: null, locale: 'sv', opt_out: ['sms'] });
+        assert.deepEqual(res.json(), { customer: 'c1', email: 'c1@example.com', phone: null, name: null, locale: 'sv', opt_out: ['sms'], marketing: null });
         res = await app.inject({ method: 'PUT', url: '/api/customers/c1/contact', headers: auth, payload: { name: 'Siv' } });
         assert.deepEqual([res.json().email, res.json().name, res.json().locale], ['c1@example.com', 'Siv', 'sv'], 'fields left out are kept');
         res = await app.inject({ method: 'PUT', url: '/api/customers/c1/contact', headers: auth, payload: { email: 'not an address' } });

@@ -34,8 +34,9 @@ const WOO = 'woo-secret';
 const SECRET = 'coupon-secret';
 const auth = { authorization: `Bearer ${TOKEN}` };
 const sign = (secret, body) => createHmac('sha256', secret).update(body).digest('base64');
-const shopifyHeaders = (body, { id = 'delivery-1', topic = 'orders/paid', secret = SHOPIFY[0] } = {}) => ({
-  'content-type': 'application/json', 'x-shopify-topic': topic, 'x-shopify-webhook-id': id, 'x-shopify-hmac-sha256': sign(secret, body),
+const SHOP = 'x.myshopify.com';
+const shopifyHeaders = (body, { id = 'delivery-1', topic = 'orders/paid', secret = SHOPIFY[0], shop = SHOP } = {}) => ({
+  'content-type': 'application/json', 'x-shopify-topic': topic, 'x-shopify-webhook-id': id, 'x-shopify-hmac-sha256': sign(secret, body), 'x-shopify-shop-domain': shop,
 });
 
 const scratch = mkdtempSync(join(tmpdir(), 'loyalty-server-test-'));
@@ -86,7 +87,7 @@ async function setup() {
   const loyalty = createLoyalty({ program, store, secret: SECRET });
   const app = buildApp({
     loyalty, store, token: TOKEN,
-    adapters: { shopify: createShopifyAdapter({ secrets: SHOPIFY }), woocommerce: createWooAdapter({ secrets: [WOO] }) },
+    adapters: { shopify: createShopifyAdapter({ secrets: SHOPIFY, shopDomain: SHOP }), woocommerce: createWooAdapter({ secrets: [WOO] }) },
   });
   const ctx = { app, loyalty, store, close: async () => { await app.close(); await loyalty.close(); } };
   open.push(ctx);
@@ -161,24 +162,31 @@ test('a WooCommerce creation ping gets a 200, and a signed Woo order earns', asy
   assert.equal((await loyalty.account('42')).balance, 180);
 });
 
-test('Shopify compliance webhooks: data_request exports, customers/redact anonymises, shop/redact erases', async () => {
+test('Shopify compliance webhooks: data_request is kept for the merchant, customers/redact anonymises, shop/redact only after uninstall', async () => {
   const { app, loyalty, store } = await setup();
   const order = await post(app, '/webhooks/shopify', FIXTURE, shopifyHeaders(FIXTURE));
   assert.equal(order.statusCode, 200, order.body);
   await loyalty.adjust('other', { points: 7, reason: 'r', by: 'staff' });
+  let n = 0;
   const compliance = (topic, body) => {
     const raw = Buffer.from(JSON.stringify(body));
-    return post(app, '/webhooks/shopify', raw, shopifyHeaders(raw, { topic, id: `${topic}-1` }));
+    return post(app, '/webhooks/shopify', raw, shopifyHeaders(raw, { topic, id: `${topic}-${n++}` }));
   };
   const customer = { id: Number(FIXTURE_CUSTOMER), email: 'someone@example.com', phone: '555-625-1199' };
-  let res = await compliance('customers/data_request', { shop_id: 954889, shop_domain: 'x.myshopify.com', customer, orders_requested: [6200360403244], data_request: { id: 9999 } });
+  let res = await compliance('customers/data_request', { shop_id: 954889, shop_domain: SHOP, customer, orders_requested: [6200360403244], data_request: { id: 9999 } });
   assert.equal(res.statusCode, 200, res.body);
-  const { data } = res.json();
-  assert.equal(data.account.balance, FIXTURE_POINTS);
-  assert.deepEqual(data.events.map((e) => e.id), ['shopify:order:6200360403244:placed']);
-  assert.deepEqual(data.orders.map((o) => o.id), ['6200360403244']);
+  // The response names the export; the data itself is only in the merchant's admin.
+  assert.equal(res.json().data, undefined);
+  assert.ok(!res.body.includes('shopify:order:6200360403244'), res.body);
+  const { rows: [exported] } = await store.db.query('SELECT customer, data FROM data_exports WHERE id = $1', [res.json().export]);
+  assert.equal(exported.customer, FIXTURE_CUSTOMER);
+  assert.equal(exported.data.account.balance, FIXTURE_POINTS);
+  assert.deepEqual(exported.data.events.map((e) => e.id), ['shopify:order:6200360403244:placed']);
+  const listed = await app.inject({ method: 'GET', url: '/api/exports', headers: auth });
+  assert.equal(listed.statusCode, 200, listed.body);
+  assert.deepEqual(listed.json().exports.map((e) => e.customer), [FIXTURE_CUSTOMER]);
 
-  res = await compliance('customers/redact', { shop_id: 954889, shop_domain: 'x.myshopify.com', customer, orders_to_redact: [6200360403244] });
+  res = await compliance('customers/redact', { shop_id: 954889, shop_domain: SHOP, customer, orders_to_redact: [6200360403244] });
   assert.equal(res.statusCode, 200, res.body);
   const { anonymous } = res.json().redacted;
   assert.equal(await loyalty.account(FIXTURE_CUSTOMER), null);
@@ -187,11 +195,40 @@ test('Shopify compliance webhooks: data_request exports, customers/redact anonym
   const { rows } = await store.db.query('SELECT count(*)::int AS n FROM events x WHERE x::text LIKE $1', [`%${FIXTURE_CUSTOMER}%`]);
   assert.equal(rows[0].n, 0);
 
-  res = await compliance('shop/redact', { shop_id: 954889, shop_domain: 'x.myshopify.com' });
+  // shop/redact for a shop still installed is a replay: refused, nothing erased.
+  res = await compliance('shop/redact', { shop_id: 954889, shop_domain: SHOP });
+  assert.equal(res.statusCode, 409, res.body);
+  assert.equal((await loyalty.account('other')).balance, 7);
+  res = await compliance('app/uninstalled', { id: 954889, name: 'x', domain: 'x.example', myshopify_domain: SHOP });
+  assert.equal(res.statusCode, 200, res.body);
+  // An order after the uninstall is not applied.
+  const late = Buffer.from(JSON.stringify(sampleShopifyOrder({ id: '777', customer: 'late', currency: 'HKD' })));
+  res = await post(app, '/webhooks/shopify', late, shopifyHeaders(late, { id: 'late-1' }));
+  assert.equal(res.statusCode, 410, res.body);
+  res = await compliance('shop/redact', { shop_id: 954889, shop_domain: SHOP });
   assert.equal(res.statusCode, 200, res.body);
   assert.equal(res.json().deleted.accounts, 2);
   assert.equal(await loyalty.account('other'), null);
   assert.equal((await store.events(program.id)).length, 0);
+});
+
+test('a signed body replayed under another topic, or for another shop, is refused and changes nothing', async () => {
+  const { app, loyalty, store } = await setup();
+  const order = await post(app, '/webhooks/shopify', FIXTURE, shopifyHeaders(FIXTURE));
+  assert.equal(order.statusCode, 200, order.body);
+  for (const topic of ['shop/redact', 'customers/redact', 'customers/data_request', 'orders/cancelled', 'refunds/create', 'app/uninstalled', 'customers/create']) {
+    const res = await post(app, '/webhooks/shopify', FIXTURE, shopifyHeaders(FIXTURE, { topic, id: `replay-${topic}` }));
+    assert.equal(res.statusCode, 400, `${topic}: ${res.body}`);
+    assert.equal(res.json().error.code, 'bad_payload');
+  }
+  // The same body for another shop's header: that shop is not this backend's.
+  let res = await post(app, '/webhooks/shopify', FIXTURE, shopifyHeaders(FIXTURE, { id: 'other-shop', shop: 'evil.myshopify.com' }));
+  assert.equal(res.statusCode, 400, res.body);
+  const redact = Buffer.from(JSON.stringify({ shop_id: 1, shop_domain: 'evil.myshopify.com' }));
+  res = await post(app, '/webhooks/shopify', redact, shopifyHeaders(redact, { topic: 'shop/redact', id: 'evil-redact' }));
+  assert.equal(res.statusCode, 400, res.body);
+  assert.equal((await loyalty.account(FIXTURE_CUSTOMER)).balance, FIXTURE_POINTS);
+  assert.equal((await store.events(program.id)).length, 1);
 });
 
 // --- request validation ---------------------------------------------------------------
@@ -351,7 +388,7 @@ test('the scheduler ticks due accounts only, and stop() waits for the running ti
 /** `loyalty serve` as a child process; resolves once it prints its URL. */
 function startServer({ dataDir, databaseUrl }, { logLevel = 'warn' } = {}) {
   const env = {
-    ...process.env, LOYALTY_TOKEN: TOKEN, SHOPIFY_SECRETS: SHOPIFY.join(','), WOO_SECRET: WOO, LOYALTY_SECRET: SECRET,
+    ...process.env, LOYALTY_TOKEN: TOKEN, SHOPIFY_SECRETS: SHOPIFY.join(','), SHOPIFY_SHOP_DOMAIN: SHOP, WOO_SECRET: WOO, LOYALTY_SECRET: SECRET,
     PORT: '0', HOST: '127.0.0.1', LOYALTY_TICK_SECONDS: '0', LOG_LEVEL: logLevel,
   };
   delete env.DATABASE_URL;

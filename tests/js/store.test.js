@@ -137,12 +137,37 @@ function suite(backend) {
     assert.equal((await loyalty.account('c1')).coupons.length, 1);
   });
 
-  it('a refund of an unknown order is recorded as skipped', async ({ loyalty, store }) => {
-    const r = await loyalty.handle(refunded('r1', 'ghost', { amount: '10.00' }));
+  it('a refund and a cancellation before their order are parked, then applied right after it, once', async ({ loyalty, store }) => {
+    // Platforms do not deliver in order: the refund comes first.
+    const r = await loyalty.handle(refunded('r1', 'late', { amount: '10.00' }));
     assert.equal(r.customer, null);
-    assert.match(r.skipped, /ghost/);
-    assert.deepEqual(await loyalty.handle(refunded('r1', 'ghost', { amount: '10.00' })), { ...r, duplicate: true });
+    assert.match(r.parked, /late/);
+    assert.equal(await eventRows(store, 'r1'), 0, 'the refund has not used up its event id');
+    assert.deepEqual((await loyalty.parked()).map((p) => [p.event.id, p.order_id]), [['r1', 'late']]);
+    // A redelivery while parked parks nothing twice.
+    await loyalty.handle(refunded('r1', 'late', { amount: '10.00' }));
+    assert.equal((await loyalty.parked()).length, 1);
+    // The order arrives: the parked refund is applied at once, as if it had come after it.
+    await loyalty.handle(placed('p1', 'c9', 'late', [line('l1', 1, '100.00')]));
+    await loyalty.handle(placed('p2', 'c10', 'ctl', [line('l1', 1, '100.00')]));
+    await loyalty.handle(refunded('r2', 'ctl', { amount: '10.00' }));
+    const expected = (await loyalty.account('c10')).balance;
+    assert.ok(expected < 1000, `the refund reversed points (${expected})`);
+    assert.equal((await loyalty.account('c9')).balance, expected);
+    assert.deepEqual(await loyalty.parked(), []);
     assert.equal(await eventRows(store, 'r1'), 1);
+    // Delivered again later: a duplicate, nothing reversed twice.
+    assert.equal((await loyalty.handle(refunded('r1', 'late', { amount: '10.00' }))).duplicate, true);
+    assert.equal((await loyalty.account('c9')).balance, expected);
+  });
+
+  it('a batch stops at its first failure and says where; the events before it stay applied', async ({ loyalty }) => {
+    const out = await loyalty.handleMany([adjusted('b1', 'cb', 10), { id: 'b2', type: 'points.adjusted', at: 'never', customer: 'cb', points: 1, reason: 'r', by: 's' }, adjusted('b3', 'cb', 5)]);
+    assert.equal(out.length, 2);
+    assert.equal(out[1].index, 1);
+    assert.equal(out[1].event, 'b2');
+    assert.ok(out[1].error.code);
+    assert.equal((await loyalty.account('cb')).balance, 10, 'b3 was not applied after the failure');
   });
 
   it('one event id sent for several customers at once is applied once', async ({ loyalty, store, others }) => {

@@ -1,0 +1,19 @@
+// The one error a store-sync client throws (Shopify, WooCommerce), shaped as
+// /work/shared-notes/CONTRACT.md says, so the outbox worker decides retry vs dead letter
+// from data, never from message text:
+//   code        the platform's own code ('THROTTLED', 'woocommerce_rest_...', 'NETWORK', ...)
+//   status      HTTP status, or null when no response arrived
+//   retryAfterMs  how long the platform asked us to wait (only on retryable errors)
+//   permanent   true when retrying the same call cannot succeed (userErrors, bad token)
+//   details     the platform's own payload (userErrors, body) for the dead letter
+export class StoreApiError extends Error {
+  constructor(message, { code, status = null, retryAfterMs, permanent = false, details = null, cause } = {}) {
+    super(message, cause ? { cause } : undefined);
+    this.name = 'StoreApiError';
+    this.code = code ?? 'STORE_API_ERROR';
+    this.status = status;
+    if (retryAfterMs !== undefined) this.retryAfterMs = retryAfterMs;
+    this.permanent = permanent;
+    this.details = details;
+  }
+}

@@ -1,0 +1,181 @@
+// The WordPress plugin's PHP, run by Debian's php-cli: tokens it signs verify with the JS
+// verifier (and tampered, expired or other-shop ones do not), and the cart it sends for a quote
+// reads like the order the WooCommerce adapter later reads. Needs `php` (apt-get install php-cli).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync, execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { verifyCustomerToken } from '../../js/platforms/customer-token.js';
+import { createWooAdapter } from '../../js/platforms/woocommerce.js';
+
+const plugin = fileURLToPath(new URL('../../js/platforms/wordpress/loyalty-rewards/', import.meta.url));
+const SECRET = 'plugin-token-secret-0123456789';
+
+function php(code, args = []) {
+  const r = spawnSync('php', ['-d', 'display_errors=stderr', '-r', code, '--', ...args], { encoding: 'utf8', cwd: plugin });
+  if (r.error) throw new Error(`php-cli is needed for this test (apt-get install -y php-cli): ${r.error.message}`);
+  return r;
+}
+
+// Signs with includes/token.php; `now` in epoch seconds.
+function phpSign(shop, customer, exp, secret = SECRET, now) {
+  const r = php(`require 'includes/token.php';
+    try { echo loyalty_rewards_sign_token($argv[1], $argv[2], (int) $argv[3], $argv[4], $argv[5] === '' ? null : (int) $argv[5]); }
+    catch (InvalidArgumentException $e) { fwrite(STDERR, $e->getMessage()); exit(3); }`, [shop, customer, String(exp), secret, now === undefined ? '' : String(now)]);
+  return { token: r.stdout, error: r.status === 3 ? r.stderr : null, status: r.status, stderr: r.stderr };
+}
+
+test('the plugin\'s PHP files parse', () => {
+  for (const file of ['loyalty-rewards.php', 'includes/token.php', 'includes/cart.php']) {
+    const r = spawnSync('php', ['-l', file], { encoding: 'utf8', cwd: plugin });
+    if (r.error) throw new Error(`php-cli is needed for this test (apt-get install -y php-cli): ${r.error.message}`);
+    assert.equal(r.status, 0, `${file}: ${r.stdout}${r.stderr}`);
+  }
+});
+
+test('a token signed in PHP verifies in JS; tampered, expired and other-shop tokens are refused', () => {
+  const now = Math.floor(Date.now() / 1000);
+  const signed = phpSign('shop-1', '42', now + 900);
+  assert.equal(signed.status, 0, signed.stderr);
+  const claims = verifyCustomerToken(signed.token, SECRET, { shop: 'shop-1' });
+  assert.deepEqual(claims, { shop: 'shop-1', customer: '42', expiresAt: (now + 900) * 1000 });
+
+  // Slashes and non-ASCII: PHP and JS escape JSON differently; the MAC covers the bytes sent.
+  const odd = phpSign('bütik/øst', '7', now + 60);
+  assert.deepEqual(verifyCustomerToken(odd.token, SECRET, { shop: 'bütik/øst' }).shop, 'bütik/øst');
+
+  const refusedPath = (token, secrets = SECRET, options = {}) => {
+    try {
+      verifyCustomerToken(token, secrets, options);
+    } catch (e) {
+      assert.equal(e.code, 'bad_token');
+      return e.path;
+    }
+    return assert.fail('accepted');
+  };
+  const [payload, sig] = signed.token.split('.');
+  // Change the customer inside the payload, keep the PHP signature.
+  const json = Buffer.from(payload, 'base64url').toString('utf8').replace('"42"', '"43"');
+  assert.equal(refusedPath(`${Buffer.from(json).toString('base64url')}.${sig}`), 'token');
+  assert.equal(refusedPath(`${payload}.${sig.startsWith('A') ? 'B' : 'A'}${sig.slice(1)}`), 'token');
+  assert.equal(refusedPath(signed.token, 'some-other-secret-0123'), 'token');
+  assert.equal(refusedPath(signed.token, SECRET, { shop: 'shop-2' }), 'token.shop');
+  // Expired: signed at a past "now", checked at the real one.
+  const old = phpSign('shop-1', '42', now - 60, SECRET, now - 600);
+  assert.equal(old.status, 0, old.stderr);
+  assert.equal(refusedPath(old.token), 'token.exp');
+  assert.equal(refusedPath(signed.token, SECRET, { now: (now + 900) * 1000 }), 'token.exp');
+});
+
+test('the PHP signer refuses long lifetimes, short secrets and guests, naming the argument', () => {
+  const now = Math.floor(Date.now() / 1000);
+  assert.match(phpSign('shop-1', '42', now + 7200).error, /^expires_at: more than one hour ahead/);
+  assert.match(phpSign('shop-1', '42', now + 60, 'short').error, /^secret:/);
+  assert.match(phpSign('shop-1', '0', now + 60).error, /^customer:/);
+  assert.match(phpSign('shop-1', '42', now - 1).error, /^expires_at:/);
+});
+
+test('the cart sent for a quote has the lines the WooCommerce adapter reads from the order', () => {
+  // The same lines as a cart (PHP floats, as WC()->cart keeps them) and as an order webhook.
+  const lines = [
+    { id: 'l1', product_id: 7, sku: 'TSHIRT', quantity: 3, subtotal: 10, total: 9 },
+    { id: 'l2', product_id: 8, sku: '', quantity: 1, subtotal: 129.9, total: 129.9 },
+    { id: 'l3', product_id: 9, sku: 'MUG', quantity: 7, subtotal: 20.01, total: 15.55 },
+  ];
+  const r = php(`require 'includes/cart.php';
+    $lines = json_decode($argv[1], true);
+    foreach ($lines as &$l) { $l['subtotal'] = (float) $l['subtotal']; $l['total'] = (float) $l['total']; }
+    echo json_encode(loyalty_rewards_cart_body($lines, array('shipping' => 4.9, 'tax' => 2.5, 'coupon_codes' => array('loy-abcd')), 'EUR', 2, '2026-12-06T12:00:00Z'));`,
+  [JSON.stringify(lines)]);
+  assert.equal(r.status, 0, r.stderr);
+  const cart = JSON.parse(r.stdout);
+
+  const order = {
+    id: 900, customer_id: 42, status: 'processing', currency: 'EUR',
+    date_created_gmt: '2026-12-06T12:00:00', date_paid_gmt: '2026-12-06T12:00:00', date_modified_gmt: '2026-12-06T12:00:00',
+    shipping_total: '4.90', total_tax: '2.50', coupon_lines: [{ code: 'loy-abcd' }], refunds: [],
+    line_items: lines.map((l) => ({ id: l.id, product_id: l.product_id, sku: l.sku, quantity: l.quantity, subtotal: l.subtotal.toFixed(2), total: l.total.toFixed(2) })),
+  };
+  const adapter = createWooAdapter({ secrets: ['unused-secret'] });
+  const out = adapter.toEvents({ 'x-wc-webhook-topic': 'order.created' }, Buffer.from(JSON.stringify(order)));
+  const placed = out.events.find((e) => e.type === 'order.placed').order;
+  const pick = ({ sku, product_id, categories, quantity, unit_price, discount }) => ({ sku, product_id, categories, quantity, unit_price, discount });
+  assert.deepEqual(cart.lines.map(pick), placed.lines.map(pick));
+  assert.deepEqual(cart.lines[2], { id: 'l3', sku: 'MUG', product_id: '9', categories: [], quantity: 7, unit_price: '2.86', discount: '4.47' });
+  assert.equal(cart.shipping, placed.shipping);
+  assert.equal(cart.tax, placed.tax);
+  assert.deepEqual(cart.coupon_codes, placed.coupon_codes);
+  assert.equal(cart.taxes_included, false);
+  assert.equal(cart.currency, 'EUR');
+});
+
+test('the plugin in php-cli: Rewards tab, a verifiable token in the page, and the cart\'s points from the quote route', async () => {
+  const quotes = [];
+  const server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c) => { raw += c; });
+    req.on('end', () => {
+      try {
+        const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+        const who = verifyCustomerToken(token, SECRET, { shop: 'shop-1' });
+        quotes.push({ path: req.url, who, body: JSON.parse(raw) });
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ points: 1234, coupons: [] }));
+      } catch (e) {
+        res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: e.code, message: e.message } }));
+      }
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const backend = `http://127.0.0.1:${server.address().port}`;
+  const standin = fileURLToPath(new URL('./standins/wordpress.php', import.meta.url));
+  const script = `require $argv[1]; require $argv[2];
+    $GLOBALS['standin']['options'] = array('loyalty_rewards_backend_url' => $argv[3], 'loyalty_rewards_shop_id' => 'shop-1', 'loyalty_rewards_token_secret' => $argv[4]);
+    $GLOBALS['standin']['user'] = 42;
+    $GLOBALS['standin']['cart'] = array('items' => array('k1' => array('product_id' => 7, 'sku' => 'TSHIRT', 'quantity' => 3, 'line_subtotal' => 10.0, 'line_total' => 9.0)),
+      'shipping' => '4.90', 'tax' => 2.5, 'coupons' => array('loy-abcd'));
+    do_action('init');
+    $out = array('endpoints' => $GLOBALS['standin']['endpoints']);
+    $out['menu'] = array_keys(apply_filters('woocommerce_account_menu_items', array('dashboard' => 'Dashboard', 'orders' => 'Orders', 'customer-logout' => 'Log out')));
+    $out['title'] = apply_filters('woocommerce_endpoint_rewards_title', 'x');
+    ob_start(); do_action('woocommerce_account_rewards_endpoint', ''); $out['account'] = ob_get_clean();
+    ob_start(); do_action('woocommerce_cart_totals_after_order_total'); $out['cart'] = ob_get_clean();
+    ob_start(); do_action('woocommerce_review_order_after_order_total'); $out['checkout'] = ob_get_clean();
+    $out['requests'] = count($GLOBALS['standin']['requests']);
+    $GLOBALS['standin']['user'] = 0;
+    ob_start(); do_action('woocommerce_cart_totals_after_order_total'); $out['guest'] = ob_get_clean();
+    echo json_encode($out);`;
+  try {
+    const stdout = await new Promise((resolve, reject) => {
+      execFile('php', ['-d', 'display_errors=stderr', '-r', script, '--', standin, join(plugin, 'loyalty-rewards.php'), backend, SECRET],
+        { cwd: plugin }, (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out)));
+    });
+    const out = JSON.parse(stdout);
+    assert.deepEqual(out.endpoints, { rewards: 64 | 4096 });
+    assert.deepEqual(out.menu, ['dashboard', 'orders', 'rewards', 'customer-logout']);
+    assert.equal(out.title, 'Rewards');
+
+    // The account page: both widgets, the storefront base, and a token for customer 42 of shop-1.
+    assert.match(out.account, /<loyalty-balance base="http:\/\/127\.0\.0\.1:\d+\/storefront" token="[^"]+" customer="42"/);
+    assert.match(out.account, /<loyalty-account /);
+    assert.match(out.account, /<script type="module" src="http:\/\/127\.0\.0\.1:\d+\/widget\/index\.js">/);
+    const token = /token="([^"]+)"/.exec(out.account)[1];
+    const claims = verifyCustomerToken(token, SECRET, { shop: 'shop-1' });
+    assert.equal(claims.customer, '42');
+    assert.ok(claims.expiresAt - Date.now() <= 15 * 60_000 + 1000);
+
+    // Cart and checkout: one quote (the second is served from the transient), with the cart.
+    assert.match(out.cart, /<tr class="loyalty-rewards-points"><th>Points<\/th><td>You will earn 1,234 points<\/td><\/tr>/);
+    assert.equal(out.checkout, out.cart);
+    assert.equal(out.requests, 1);
+    assert.equal(quotes.length, 1);
+    assert.equal(quotes[0].path, '/storefront/quote');
+    assert.equal(quotes[0].who.customer, '42');
+    assert.deepEqual(quotes[0].body.cart.lines, [{ id: 'k1', sku: 'TSHIRT', product_id: '7', categories: [], quantity: 3, unit_price: '3.34', discount: '1.02' }]);
+    assert.equal(quotes[0].body.cart.shipping, '4.90');
+    assert.equal(out.guest, '', 'guests see no points line');
+  } finally {
+    server.close();
+  }
+});
