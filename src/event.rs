@@ -179,14 +179,14 @@ impl Event {
     pub fn check(w: EventIn, program: &Program) -> Result<Event> {
         let err = |key: &str, msg: String| Error::event(key, msg);
         if w.id.is_empty() {
-            return Err(err("id", "must not be empty".into()));
+            return Err(Error::event("id", "must not be empty"));
         }
         let kind = w.kind.as_str();
         let at = parse_instant(&w.at).map_err(|m| err("at", m))?;
         let need = |key: &str, v: Option<String>| v.ok_or_else(|| err(key, format!("is required for {kind}")));
         let body = match kind {
             "order.placed" => {
-                let o = w.order.ok_or_else(|| err("order", "is required".into()))?;
+                let o = w.order.ok_or_else(|| Error::event("order", "is required"))?;
                 let parts = OrderParts { id: o.id, currency: o.currency, lines: o.lines, shipping: o.shipping, tax: o.tax, taxes_included: o.taxes_included, coupon_codes: o.coupon_codes, brand: o.brand, points_spent: o.points_spent };
                 Body::OrderPlaced(order(parts, program, "invalid_event").map_err(|e| e.within("order"))?)
             }
@@ -194,20 +194,20 @@ impl Event {
                 let refund = match (w.lines, &w.amount) {
                     (Some(lines), None) => Refund::Lines(refund_lines(lines)?),
                     (None, Some(a)) => Refund::Amount(crate::money::parse_amount(a, program.exponent).map_err(|m| err("amount", m))?),
-                    _ => return Err(err("lines", "order.refunded needs either lines or amount".into())),
+                    _ => return Err(Error::event("lines", "order.refunded needs either lines or amount")),
                 };
                 Body::OrderRefunded { order_id: need("order_id", w.order_id)?, refund }
             }
             "order.cancelled" => Body::OrderCancelled { order_id: need("order_id", w.order_id)? },
             "action.completed" => Body::ActionCompleted { action: need("action", w.action)?, reference: w.reference },
             "points.adjusted" => {
-                let points = w.points.ok_or_else(|| err("points", "is required for points.adjusted".into()))?;
+                let points = w.points.ok_or_else(|| Error::event("points", "is required for points.adjusted"))?;
                 if points == 0 {
-                    return Err(err("points", "must not be zero".into()));
+                    return Err(Error::event("points", "must not be zero"));
                 }
                 let reason = need("reason", w.reason)?;
                 if reason.trim().is_empty() {
-                    return Err(err("reason", "must not be empty".into()));
+                    return Err(Error::event("reason", "must not be empty"));
                 }
                 Body::PointsAdjusted { points, reason, by: need("by", w.by)? }
             }
@@ -218,9 +218,9 @@ impl Event {
             "membership.renewed" => Body::Membership { kind: "membership.renewed", plan: need("plan", w.plan)? },
             "membership.cancelled" => Body::Membership { kind: "membership.cancelled", plan: need("plan", w.plan)? },
             "points.donated" => {
-                let points = w.points.ok_or_else(|| err("points", "is required for points.donated".into()))?;
+                let points = w.points.ok_or_else(|| Error::event("points", "is required for points.donated"))?;
                 if points <= 0 {
-                    return Err(err("points", "must be a positive number of points".into()));
+                    return Err(Error::event("points", "must be a positive number of points"));
                 }
                 Body::PointsDonated { charity: need("charity", w.charity)?, points }
             }
@@ -228,7 +228,7 @@ impl Event {
             other => return Err(err("type", format!("unknown event type \"{other}\", expected one of {TYPES}"))),
         };
         if w.customer.as_deref() == Some("") {
-            return Err(err("customer", "must not be empty".into()));
+            return Err(Error::event("customer", "must not be empty"));
         }
         let needs_customer = !matches!(body, Body::ClockTick | Body::OrderRefunded { .. } | Body::OrderCancelled { .. });
         if needs_customer && w.customer.is_none() {
