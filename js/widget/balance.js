@@ -1,11 +1,14 @@
 // <loyalty-balance>: the storefront account page's loyalty box: balance, pending, tier,
-// progress to the next reward, coupons and the next expiry. Give it the account view
-// (`.account = view`, e.g. rendered by the host from GET /api/customers/:id), or a
-// `customer` with `base` (a host endpoint proxying that route) and optionally `token`.
+// progress to the next reward, coupons and the next expiry. It reads `${base}/account`
+// from the customer-scoped storefront routes (js/server/storefront.js): `base` is the
+// Shopify App Proxy path (`/apps/loyalty`, Shopify signs the logged-in customer) or the
+// backend's `/storefront` with `customer-token`, the short-lived token the store signed
+// for this customer. Or give it the view yourself (`.account = view`). It takes no admin
+// token: that one must never reach a shop's page.
 // With a `.program` and a `.cart` it also previews the cart's points with the wasm engine
 // in the browser (the server's numbers, no round trip).
 import { LitElement, html, css, nothing } from 'lit';
-import { createClient } from './api.js';
+import { createStorefrontClient } from './api.js';
 import { createBrowserEngine } from './browser-engine.js';
 
 const fmt = new Intl.NumberFormat('en');
@@ -18,9 +21,8 @@ function tierNeeded({ basis, needed }) {
 
 export class LoyaltyBalance extends LitElement {
   static properties = {
-    customer: { type: String },
     base: { type: String },
-    token: { type: String },
+    customerToken: { type: String, attribute: 'customer-token' },
     account: { attribute: false },
     program: { attribute: false },
     cart: { attribute: false },
@@ -42,7 +44,7 @@ export class LoyaltyBalance extends LitElement {
   constructor() {
     super();
     this.base = '';
-    this.token = '';
+    this.customerToken = '';
   }
 
   /** The engine for local quotes, loaded once per program. */
@@ -61,9 +63,11 @@ export class LoyaltyBalance extends LitElement {
   }
 
   async updated(changed) {
-    if ((changed.has('customer') || changed.has('base')) && this.customer && !changed.has('account')) {
+    if ((changed.has('base') || changed.has('customerToken')) && this.base && !changed.has('account')) {
       try {
-        this.account = await createClient({ base: this.base, token: this.token }).account(this.customer);
+        this.account = await createStorefrontClient({ base: this.base, customerToken: this.customerToken }).account();
+        this._error = undefined;
+        this.dispatchEvent(new CustomEvent('account', { detail: this.account }));
       } catch (err) {
         this._error = err.message;
       }
@@ -78,8 +82,10 @@ export class LoyaltyBalance extends LitElement {
     }
   }
 
+  /** The next threshold reward: the server's (`next_reward` of GET account), else from `.program`. */
   nextReward() {
     const a = this.account;
+    if (a?.next_reward) return { id: a.next_reward.reward, name: a.next_reward.name, points: a.next_reward.points };
     const rewards = (this.program?.rewards ?? []).filter((r) => r.points > 0).sort((x, y) => x.points - y.points);
     return a ? rewards.find((r) => r.points > a.balance) ?? rewards[rewards.length - 1] ?? null : null;
   }
