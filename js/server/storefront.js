@@ -94,13 +94,16 @@ const earnedBy = (result) => (result.entries ?? []).reduce((sum, e) => sum + (e.
  * httpError (401/403); it runs before body validation, so a stranger learns nothing about
  * the API's shapes. When `identify.cors` is set ({allowed(origin) -> boolean}), the
  * plugin answers preflights and lets a browser read answers from the shop's origin only.
+ * `extraRoutes`: more customer-scoped plugins (the push helper's deviceRoutes) mounted
+ * inside this one, so they share its identify, CORS and error shape; each gets
+ * `customerOf(request)` -> {shop, customer} on top of its own options.
  * @param {import('fastify').FastifyInstance} app
- * @param {{identify: (request: object) => Promise<object>, now?: () => Date}} options
+ * @param {{identify: (request: object) => Promise<object>, now?: () => Date, extraRoutes?: Array<[Function, object]>}} options
  * @example
  *   app.register(storefrontRoutes, { prefix: '/proxy/loyalty', identify: proxyIdentity({ shopify, shops, store }) });
  *   app.register(storefrontRoutes, { prefix: '/storefront', identify: tokenIdentity({ shops, store, verify: verifyCustomerToken }) });
  */
-export async function storefrontRoutes(app, { identify, now = () => new Date() }) {
+export async function storefrontRoutes(app, { identify, now = () => new Date(), extraRoutes = [] }) {
   if (typeof identify !== 'function') throw new TypeError('storefrontRoutes: options.identify must be a function');
   // Same shape as every other route, whichever app mounts the plugin.
   app.setErrorHandler(errorHandler);
@@ -313,4 +316,9 @@ export async function storefrontRoutes(app, { identify, now = () => new Date() }
       referrer_points: rule.referrer_points, ...(rule.friend_reward ? { friend_reward: rule.friend_reward } : {}),
     };
   });
+
+  // Registered after the hooks above, so they run for these routes too: by the time a
+  // route's own hooks run, `request.storefront` is the vouched-for customer.
+  const customerOf = (request) => ({ shop: request.storefront.shopId, customer: request.storefront.customer });
+  for (const [plugin, options] of extraRoutes) app.register(plugin, { ...options, customerOf });
 }
