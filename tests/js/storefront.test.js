@@ -97,6 +97,11 @@ before(async () => {
       res.writeHead(200, { 'content-type': 'text/javascript' });
       return res.end(readFileSync(bundle));
     }
+    if (url.pathname === '/loyalty_engine_bg.wasm') {
+      // Beside the bundle, where its wasm glue looks (the script's own address).
+      res.writeHead(200, { 'content-type': 'application/wasm' });
+      return res.end(readFileSync(join(root, 'pkg/loyalty_engine_bg.wasm')));
+    }
     if (url.pathname.startsWith('/apps/loyalty/')) {
       // Shopify knows the customer from the shop's session; this stand-in from a cookie.
       const session = /(?:^|;\s*)customer=([^;]+)/.exec(req.headers.cookie ?? '')?.[1] ?? '';
@@ -294,24 +299,27 @@ test('proxy: quote a cart for this customer: points and their own coupons', asyn
 });
 
 test('preferences: locale and opt-outs, newsletter earns once, the birthday is entered once', async () => {
+  // A birthday that is not today in the shop's zone (on the day itself it would earn at once).
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: program.timezone, month: '2-digit', day: '2-digit' }).format(new Date());
+  const BDAY = today === '03-14' ? '03-15' : '03-14';
   assert.deepEqual((await proxy('preferences', '1002')).body, { locale: null, opt_out: [], birthday: null, newsletter: false });
-  const put = await proxy('preferences', '1002', { method: 'PUT', body: { locale: 'nb-NO', opt_out: ['sms'], newsletter: true, birthday: '03-14' } });
+  const put = await proxy('preferences', '1002', { method: 'PUT', body: { locale: 'nb-NO', opt_out: ['sms'], newsletter: true, birthday: BDAY } });
   assert.equal(put.status, 200, JSON.stringify(put.body));
-  assert.deepEqual([put.body.locale, put.body.opt_out, put.body.birthday, put.body.newsletter], ['nb-NO', ['sms'], '03-14', true]);
+  assert.deepEqual([put.body.locale, put.body.opt_out, put.body.birthday, put.body.newsletter], ['nb-NO', ['sms'], BDAY, true]);
   const byAction = Object.fromEntries(put.body.actions.map((a) => [a.action, a]));
   assert.equal(byAction.newsletter.earned, 50);
   assert.equal(byAction.birthday.earned, 0); // not the birthday today: recorded, earns on the day
-  assert.match(byAction.birthday.reason, /is not the birthday 03-14/);
+  assert.match(byAction.birthday.reason, new RegExp(`is not the birthday ${BDAY}`));
   assert.equal((await proxy('account', '1002')).body.balance, 1125 + 50);
   // The notification contact is what the dispatcher reads.
   const { rows } = await store.db.query('SELECT locale, opt_out, marketing FROM notify_contacts WHERE program = $1 AND customer = $2', [shopifyShop.id, '1002']);
   assert.deepEqual(rows[0], { locale: 'nb-NO', opt_out: ['sms'], marketing: true });
   // The birthday is the canonical event the engine knows.
   const ev = await store.db.query("SELECT body FROM events WHERE program = $1 AND body->>'action' = 'birthday'", [shopifyShop.id]);
-  assert.deepEqual(ev.rows.map((r) => [r.body.type, r.body.customer, r.body.ref]), [['action.completed', '1002', '03-14']]);
+  assert.deepEqual(ev.rows.map((r) => [r.body.type, r.body.customer, r.body.ref]), [['action.completed', '1002', BDAY]]);
 
   // Entered once: the same day again is fine, another day is refused, nothing written.
-  assert.equal((await proxy('preferences', '1002', { method: 'PUT', body: { birthday: '03-14' } })).status, 200);
+  assert.equal((await proxy('preferences', '1002', { method: 'PUT', body: { birthday: BDAY } })).status, 200);
   refused(await proxy('preferences', '1002', { method: 'PUT', body: { birthday: '12-06', locale: 'en' } }), 409, 'birthday_set', 'birthday');
   assert.equal((await proxy('preferences', '1002')).body.locale, 'nb-NO');
   refused(await proxy('preferences', '1001', { method: 'PUT', body: { birthday: '02-30' } }), 400, 'invalid_request', 'birthday');
@@ -448,7 +456,21 @@ test('<loyalty-balance> from the theme bundle shows the balance through base + c
   await page.context().addCookies([{ name: 'customer', value: '1002', url: shopOrigin }]);
   const expected = (await proxy('account', '1002')).body.balance;
   assert.deepEqual(await boxAt('/apps/loyalty'), { balance: fmt.format(expected), error: null });
-  await page.locator('loyalty-balance').screenshot({ path: join(scratch, 'storefront-proxy.png') });
+
+  // The cart preview runs the wasm in the browser from the same bundle, with the server's numbers.
+  const cart = { currency: 'EUR', at: '2026-12-06T12:00:00+01:00', lines: [{ id: 'a', quantity: 3, unit_price: '49.90', discount: '5.00' }] };
+  const server = (await proxy('quote', '1002', { method: 'POST', body: { cart } })).body;
+  const local = await page.evaluate(async ({ program, cart }) => {
+    const el = document.querySelector('loyalty-balance');
+    const quoted = new Promise((resolve) => el.addEventListener('quote', (e) => resolve(e.detail), { once: true }));
+    el.program = program;
+    el.cart = cart;
+    return quoted;
+  }, { program: { ...program, id: shopifyShop.id }, cart });
+  // Points alike; the coupons are the server's to list (the browser holds no account state).
+  assert.equal(local.points, server.points);
+  assert.equal(local.points, 1447);
+  assert.equal(await page.textContent('loyalty-balance >> #quote-points'), fmt.format(local.points));
   assert.deepEqual(errors, []);
   await page.close();
 });
