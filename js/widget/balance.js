@@ -29,6 +29,8 @@ export class LoyaltyBalance extends LitElement {
     state: { attribute: false },
     _quote: { state: true },
     _error: { state: true },
+    _busy: { state: true },
+    _message: { state: true },
   };
 
   static styles = css`
@@ -62,10 +64,33 @@ export class LoyaltyBalance extends LitElement {
     return (await this.engine()).quote(state, { ...cart, at: cart.at ?? new Date().toISOString() });
   }
 
+  client() {
+    return createStorefrontClient({ base: this.base, customerToken: this.customerToken });
+  }
+
+  /** Redeems a catalogue reward (through `base`): the account updates, the code is shown. */
+  async redeem(reward) {
+    this._busy = true;
+    try {
+      // One key per click: a request the network retries still redeems once.
+      const key = globalThis.crypto?.randomUUID?.() ?? `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+      const r = await this.client().redeem(reward, { idempotencyKey: key });
+      this.account = r.account;
+      this._message = r.redeemed ? `Your code: ${r.coupon.code}` : r.reason;
+      this.dispatchEvent(new CustomEvent('redeem', { detail: r }));
+      return r;
+    } catch (err) {
+      this._error = err.message;
+      return null;
+    } finally {
+      this._busy = false;
+    }
+  }
+
   async updated(changed) {
     if ((changed.has('base') || changed.has('customerToken')) && this.base && !changed.has('account')) {
       try {
-        this.account = await createStorefrontClient({ base: this.base, customerToken: this.customerToken }).account();
+        this.account = await this.client().account();
         this._error = undefined;
         this.dispatchEvent(new CustomEvent('account', { detail: this.account }));
       } catch (err) {
@@ -107,7 +132,10 @@ export class LoyaltyBalance extends LitElement {
           <div class="muted">${a.balance >= next.points ? `Enough for ${next.name ?? next.id}` : `${fmt.format(next.points - a.balance)} points to ${next.name ?? next.id}`}</div></div>` : nothing}
         ${a.next_expiry ? html`<div id="expiry" class="muted">${fmt.format(a.next_expiry.points)} points expire ${a.next_expiry.at.slice(0, 10)}</div>` : nothing}
         ${coupons.length ? html`<div>Your coupons:</div><ul id="coupons">${coupons.map((c) => html`<li><code>${c.code}</code>
-          ${c.type === 'percent' ? `${c.value}% off` : c.type === 'fixed' ? `${c.value} off` : c.type}${c.min_order ? ` orders from ${c.min_order}` : ''}, until ${String(c.expires_at).slice(0, 10)}</li>`)}</ul>` : nothing}
+          ${c.type === 'percent' ? `${c.value}% off` : c.type === 'fixed' ? `${c.value} off` : c.type.replace('_', ' ')}${c.min_order ? ` orders from ${c.min_order}` : ''}, until ${String(c.expires_at).slice(0, 10)}</li>`)}</ul>` : nothing}
+        ${this.base && a.catalogue?.length ? html`<div>Rewards:</div><ul id="catalogue">${a.catalogue.map((r) => html`<li data-reward=${r.reward}>
+          ${r.name}, ${fmt.format(r.points)} points <button ?disabled=${!r.affordable || this._busy} @click=${() => this.redeem(r.reward)}>Redeem</button></li>`)}</ul>` : nothing}
+        ${this._message ? html`<div id="message">${this._message}</div>` : nothing}
       ` : nothing}
       ${q ? html`<div id="quote">This cart earns <b id="quote-points">${fmt.format(q.points)}</b> points</div>` : nothing}
     `;

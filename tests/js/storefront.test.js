@@ -2,13 +2,14 @@
 // the shops registry: the Shopify App Proxy (signed query, logged_in_customer_id) and
 // customer tokens (WooCommerce, apps). Every refusal is checked to read nothing of the
 // customer it names; every answer shows one customer of one shop. Then <loyalty-balance>
-// in Chromium, built as the theme bundle, reads its box through both doors.
+// in Chromium, built as the theme bundle, reads its box through both doors and redeems
+// (screenshot in test-artifacts/).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
@@ -39,6 +40,8 @@ const GONE_SHOP = 'gone-shop.myshopify.com';
 const WOO_SECRET = 'woo-token-secret-0123456789abcdef';
 const WOO2_SECRET = 'woo2-token-secret-0123456789abcdef';
 const fmt = new Intl.NumberFormat('en');
+const artifacts = join(root, 'test-artifacts');
+mkdirSync(artifacts, { recursive: true });
 
 const scratch = mkdtempSync(join(tmpdir(), 'loyalty-storefront-test-'));
 let store, shops, shopify, app, backend, shopServer, shopOrigin, browser;
@@ -436,6 +439,17 @@ test('<loyalty-balance> from the theme bundle shows the balance through base + c
   }, { base: `${backend}/storefront`, token });
   assert.equal(shown.balance, fmt.format(990));
   assert.match(shown.progress, /4,010 points to 10% off your next order/);
+  // Redeem from the box: a coupon code, the balance down by the reward, the server agreeing.
+  await page.click('loyalty-balance >> #catalogue li[data-reward="free-ship"] button');
+  await page.waitForSelector('loyalty-balance >> #message');
+  const message = await page.textContent('loyalty-balance >> #message');
+  assert.equal(await page.textContent('loyalty-balance >> #balance'), fmt.format(690));
+  const after = (await call('/storefront/account', { headers: bearer(wooToken('w-7')) })).body;
+  assert.equal(after.balance, 690);
+  const code = after.coupons.find((c) => c.reward === 'free-ship').code;
+  assert.equal(message, `Your code: ${code}`);
+  assert.ok(await page.isVisible(`loyalty-balance >> #coupons code:text("${code}")`));
+  await page.locator('loyalty-balance').screenshot({ path: join(artifacts, 'storefront-token-redeem.png') });
 
   // On Shopify: base is the shop's /apps/loyalty, and Shopify's proxy signs in whoever the
   // shop's session says. Nobody logged in: the box shows the refusal, no numbers.
