@@ -144,8 +144,9 @@ export async function storefrontRoutes(app, { identify, now = () => new Date(), 
     const view = (await loyalty.account(customer)) ?? zeroView(loyalty.program, customer);
     return { ...view, ...rewardsFor(loyalty.program, view.balance) };
   };
+  // A 4xx, not a 5xx: on this setup the route does not exist, there is nothing to retry.
   const sqlOnly = (store) => {
-    if (!store?.db) throw httpError(501, 'not_supported', '', 'this route needs a SQL store (PGlite or PostgreSQL)');
+    if (!store?.db) throw httpError(404, 'not_supported', '', 'this route needs a SQL store (PGlite or PostgreSQL)');
     return store.db;
   };
 
@@ -309,7 +310,7 @@ export async function storefrontRoutes(app, { identify, now = () => new Date(), 
     const { loyalty, customer, secret, shopUrl } = request.storefront;
     const rule = loyalty.program.referral;
     if (!rule) return { enabled: false };
-    if (!secret) throw httpError(501, 'not_supported', '', 'no referral secret for this shop');
+    if (!secret) throw httpError(404, 'not_supported', '', 'no referral secret for this shop');
     const code = referralCode(secret, customer);
     return {
       enabled: true, code, ...(shopUrl ? { link: `${shopUrl}/?ref=${encodeURIComponent(code)}` } : {}),

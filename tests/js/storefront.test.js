@@ -488,3 +488,22 @@ test('<loyalty-balance> from the theme bundle shows the balance through base + c
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('any identify will do: one ledger on the memory store (an npm import) serves what needs no SQL', async () => {
+  const { createLoyalty } = await import('../../js/loyalty.js');
+  const { openMemoryStore } = await import('../../js/stores/memory.js');
+  const memory = openMemoryStore();
+  const loyalty = createLoyalty({ program: { ...program, id: 'solo' }, store: memory, secret: 's' });
+  await loyalty.handle(order('m1', 'm-1', '30.00'));
+  const solo = Fastify();
+  // The host's own session decides who is calling; here, a header the host trusts.
+  solo.register(storefrontRoutes, { prefix: '/me', identify: async (request) => ({ loyalty, store: memory, shopId: 'solo', customer: request.headers['x-host-customer'] }) });
+  const get = async (url) => { const r = await solo.inject({ url, headers: { 'x-host-customer': 'm-1' } }); return { status: r.statusCode, body: r.json() }; };
+  assert.equal((await get('/me/account')).body.balance, 300);
+  assert.deepEqual((await get('/me/coupons')).body, { coupons: [] });
+  refused(await get('/me/preferences'), 404, 'not_supported');
+  // No secret given: no referral code to hand out.
+  refused(await get('/me/referral'), 404, 'not_supported');
+  await solo.close();
+  await loyalty.close();
+});
