@@ -12,7 +12,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startShopifyStandin } from './standins/shopify.js';
+import { startShopifyStandin, signProxyQuery } from './standins/shopify.js';
 import { serverConfig } from '../../js/server/config.js';
 import { serve } from '../../js/server/serve.js';
 import { sampleShopifyOrder } from '../../js/server/demo.js';
@@ -126,7 +126,7 @@ for (const [name, where] of Object.entries(backends)) {
       // The first call times out after Shopify committed it: the retry looks the code up.
       standin.failNext({ kind: 'drop-after-commit' });
       let drained = await server.workers.dispatcher(shop.id).drain();
-      await server.store.db.query("UPDATE outbox SET next_attempt_at = now() WHERE status = 'pending'");
+      await server.store.db.query("UPDATE outbox SET next_attempt_at = now() - interval '1 second' WHERE status = 'pending'");
       drained = await server.workers.dispatcher(shop.id).drain();
       assert.deepEqual(standin.discounts(SHOP), [coupon.code], 'exactly one discount, however often it was tried');
       const d = standin.discount(coupon.code, SHOP);
@@ -140,6 +140,22 @@ for (const [name, where] of Object.entries(backends)) {
       const { rows: [synced] } = await server.store.db.query('SELECT store_id, sync_status FROM coupons WHERE program = $1 AND code = $2', [shop.id, coupon.code]);
       assert.deepEqual(synced, { store_id: d.id, sync_status: 'synced' });
       assert.deepEqual(standin.discounts(OTHER), [], 'the other shop got none: it has no coupon');
+
+      // The storefront, through Shopify's App Proxy: the customer sees only their own account.
+      const proxy = (params) => {
+        const q = { shop: SHOP, path_prefix: '/apps/loyalty', timestamp: String(Math.floor(Date.now() / 1000)), ...params };
+        q.signature = signProxyQuery(API_SECRET, q);
+        return fetch(`${base}/proxy/loyalty/account?${new URLSearchParams(q)}`);
+      };
+      let page = await proxy({ logged_in_customer_id: '7001' });
+      assert.equal(page.status, 200, await page.clone().text());
+      assert.deepEqual((await page.json()).coupons.map((c) => c.code), [coupon.code]);
+      page = await proxy({ logged_in_customer_id: '7001', customer: '7002' });
+      assert.equal(page.status, 403, 'another customer named in the query');
+      page = await proxy({});
+      assert.equal(page.status, 401, 'nobody logged in');
+      const forged = new URLSearchParams({ shop: SHOP, logged_in_customer_id: '7001', timestamp: String(Math.floor(Date.now() / 1000)), signature: '0'.repeat(64) });
+      assert.equal((await fetch(`${base}/proxy/loyalty/account?${forged}`)).status, 401, 'a forged signature');
 
       // The customer types the code at checkout; the order carries it: used, in that apply.
       let res = await webhook(base, SHOP, 'orders/paid', paid('1003', '7001', '120.00', '2026-12-05T10:00:00+01:00', [coupon.code]));
@@ -161,7 +177,7 @@ for (const [name, where] of Object.entries(backends)) {
       const calls = standin.calls().length;
       await loyalty.adjust('7003', { points: 6000, reason: 'goodwill', by: 'owner' }); // issues a coupon
       await server.workers.refresh();
-      await server.store.db.query("UPDATE outbox SET next_attempt_at = now() WHERE status = 'pending'");
+      await server.store.db.query("UPDATE outbox SET next_attempt_at = now() - interval '1 second' WHERE status = 'pending'");
       const stale = server.workers.dispatcher(shop.id);
       assert.equal(stale, null, 'the uninstalled shop has no running dispatcher');
       assert.equal(standin.calls().length, calls);
