@@ -10,6 +10,7 @@ import { connectWooStore } from '../platforms/woocommerce-connect.js';
 import { createWooRestClient, storeUrl } from '../platforms/woocommerce-rest.js';
 import { createEngine, LoyaltyError } from '../index.js';
 import { encryptionKey } from '../shops/crypto.js';
+import { StoreApiError } from '../platforms/store-error.js';
 
 /** Where WooCommerce delivers: the backend's public URL (no trailing slash) + the route. */
 export function wooWebhookUrl(publicUrl) {
@@ -79,7 +80,7 @@ export async function connectCommand(values, env = process.env, { out = process.
   if (!values.url) throw new LoyaltyError('usage', 'url', '--url https://your-store.example is required');
   const key = env.WOO_CONSUMER_KEY;
   const secret = env.WOO_CONSUMER_SECRET;
-  if (!key || !secret) throw new LoyaltyError('config', key ? 'WOO_CONSUMER_SECRET' : 'WOO_CONSUMER_KEY', 'WOO_CONSUMER_KEY and WOO_CONSUMER_SECRET are required (WooCommerce > Settings > Advanced > REST API, Read/Write)');
+  if (!key || !secret) throw new LoyaltyError('config', key ? 'WOO_CONSUMER_SECRET' : 'WOO_CONSUMER_KEY', 'is required: the store\'s REST API key pair (WooCommerce > Settings > Advanced > REST API, permissions Read/Write)');
   if (!env.LOYALTY_ENCRYPTION_KEY) throw new LoyaltyError('config', 'LOYALTY_ENCRYPTION_KEY', 'is required: the store keys are kept encrypted (openssl rand -base64 32)');
   const sealKey = encryptionKey(env.LOYALTY_ENCRYPTION_KEY);
   const publicUrl = env.LOYALTY_PUBLIC_URL;
@@ -95,7 +96,14 @@ export async function connectCommand(values, env = process.env, { out = process.
   const store = await openStore({ databaseUrl: env.DATABASE_URL || undefined, dataDir: resolve(values.data ?? env.LOYALTY_DATA ?? 'data') });
   const registry = createShops({ store, key: sealKey, secret: env.LOYALTY_SECRET ?? '' });
   try {
-    const r = await connectWoo({ registry, url: values.url, key, secret, publicUrl, program, timezone: values.timezone, fetch });
+    let r;
+    try {
+      r = await connectWoo({ registry, url: values.url, key, secret, publicUrl, program, timezone: values.timezone, fetch });
+    } catch (err) {
+      // The store's own words (its error code, the key masked), without a stack trace.
+      if (err instanceof StoreApiError) throw new LoyaltyError('store_error', 'url', err.message);
+      throw err;
+    }
     const hooks = r.webhooks.map((w) => `${w.topic} #${w.id}${w.created ? ' (created)' : ' (kept)'}`).join(', ');
     out.write(`${r.adopted ? 'reconnected' : 'connected'}: shop ${r.shop.id} (${r.shop.domain}, ${r.shop.settings.currency}, ${r.shop.settings.timezone})\n`
       + `webhooks: ${hooks}\n`
