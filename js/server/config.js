@@ -23,7 +23,9 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 // Settings that only work together: one without the others is half a configuration.
 const TOGETHER = [
   ['LOYALTY_TOKEN', 'LOYALTY_SECRET'],
-  ['SHOPIFY_API_KEY', 'SHOPIFY_API_SECRET', 'SHOPIFY_APP_URL', 'LOYALTY_ENCRYPTION_KEY'],
+  ['SHOPIFY_API_KEY', 'SHOPIFY_API_SECRET', 'SHOPIFY_APP_URL'],
+  // Installed and connected shops keep their credentials sealed: the app needs the key.
+  ['SHOPIFY_API_KEY', 'LOYALTY_ENCRYPTION_KEY'],
 ];
 
 /**
