@@ -39,3 +39,5 @@ wasm-opt -O3 --strip-debug --strip-producers \
 wasm-bindgen --target web --out-dir pkg/node target/opt/loyalty_engine_node.wasm
 rm -f pkg/node/.gitignore
 echo "built pkg/loyalty_engine_bg.wasm: $(stat -c %s pkg/loyalty_engine_bg.wasm) bytes; pkg/node/: $(stat -c %s pkg/node/loyalty_engine_node_bg.wasm) bytes"
+# The theme app extension's script: <loyalty-balance> bundled for a classic <script>.
+bash scripts/build-widget.sh

@@ -1,4 +1,6 @@
-// A small client for the loyalty backend's admin API, shared by the widgets.
+// Small clients for the loyalty backend, shared by the widgets: `createClient` for the
+// admin API (the admin panel, with the admin token), `createStorefrontClient` for the
+// customer-scoped storefront routes (no admin secret ever reaches a shop's page).
 export class ApiError extends Error {
   constructor(status, body) {
     const e = body?.error ?? {};
@@ -11,11 +13,10 @@ export class ApiError extends Error {
   }
 }
 
-/** @param {{base?: string, token?: string, fetch?: typeof fetch}} options */
-export function createClient({ base = '', token = '', fetch: f = globalThis.fetch.bind(globalThis) } = {}) {
-  async function call(method, path, body) {
-    const headers = { accept: 'application/json' };
-    if (token) headers.authorization = `Bearer ${token}`;
+// One JSON call: errors come back as ApiError with the route's code and path.
+function caller(base, fixed, f) {
+  return async function call(method, path, body, extra = {}) {
+    const headers = { accept: 'application/json', ...fixed, ...extra };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await f(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
@@ -27,7 +28,12 @@ export function createClient({ base = '', token = '', fetch: f = globalThis.fetc
     }
     if (!res.ok) throw new ApiError(res.status, data);
     return data;
-  }
+  };
+}
+
+/** @param {{base?: string, token?: string, fetch?: typeof fetch}} options */
+export function createClient({ base = '', token = '', fetch: f = globalThis.fetch.bind(globalThis) } = {}) {
+  const call = caller(base, token ? { authorization: `Bearer ${token}` } : {}, f);
   const id = encodeURIComponent;
   return {
     call,
@@ -50,5 +56,36 @@ export function createClient({ base = '', token = '', fetch: f = globalThis.fetc
     template: ({ trigger, channel, locale }) => call('GET', `/api/notify/templates/${id(trigger)}/${id(channel)}/${id(locale)}`),
     saveTemplate: ({ trigger, channel, locale }, fields) => call('PUT', `/api/notify/templates/${id(trigger)}/${id(channel)}/${id(locale)}`, fields),
     preview: (body) => call('POST', '/api/notify/preview', body),
+  };
+}
+
+/**
+ * The storefront routes (js/server/storefront.js) for the logged-in customer. `base` is the
+ * Shopify App Proxy path (`/apps/loyalty`: Shopify adds the signed customer; the shop's
+ * cookies go along, same origin) or the backend's `/storefront` with `customerToken`, the
+ * short-lived token the store signed for this customer.
+ * @param {{base: string, customerToken?: string, fetch?: typeof fetch}} options
+ * @example const me = await createStorefrontClient({ base: '/apps/loyalty' }).account();
+ */
+export function createStorefrontClient({ base, customerToken = '', fetch: f = globalThis.fetch.bind(globalThis) } = {}) {
+  if (typeof base !== 'string' || base === '') throw new TypeError('createStorefrontClient: base is required (e.g. /apps/loyalty)');
+  const call = caller(base.replace(/\/+$/, ''), customerToken ? { authorization: `Bearer ${customerToken}` } : {}, f);
+  return {
+    call,
+    account: () => call('GET', '/account'),
+    coupons: () => call('GET', '/coupons'),
+    history: ({ cursor, limit } = {}) => {
+      const q = new URLSearchParams();
+      if (cursor) q.set('cursor', cursor);
+      if (limit) q.set('limit', String(limit));
+      return call('GET', `/history${[...q].length ? `?${q}` : ''}`);
+    },
+    // A key per click makes a retried request redeem once.
+    redeem: (reward, { idempotencyKey } = {}) => call('POST', '/redeem', { reward }, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+    quote: (cart) => call('POST', '/quote', { cart }),
+    preferences: () => call('GET', '/preferences'),
+    setPreferences: (fields) => call('PUT', '/preferences', fields),
+    action: (action) => call('POST', '/actions', { action }),
+    referral: () => call('GET', '/referral'),
   };
 }

@@ -1,11 +1,14 @@
 // <loyalty-balance>: the storefront account page's loyalty box: balance, pending, tier,
-// progress to the next reward, coupons and the next expiry. Give it the account view
-// (`.account = view`, e.g. rendered by the host from GET /api/customers/:id), or a
-// `customer` with `base` (a host endpoint proxying that route) and optionally `token`.
+// progress to the next reward, coupons and the next expiry. It reads `${base}/account`
+// from the customer-scoped storefront routes (js/server/storefront.js): `base` is the
+// Shopify App Proxy path (`/apps/loyalty`, Shopify signs the logged-in customer) or the
+// backend's `/storefront` with `customer-token`, the short-lived token the store signed
+// for this customer. Or give it the view yourself (`.account = view`). It takes no admin
+// token: that one must never reach a shop's page.
 // With a `.program` and a `.cart` it also previews the cart's points with the wasm engine
 // in the browser (the server's numbers, no round trip).
 import { LitElement, html, css, nothing } from 'lit';
-import { createClient } from './api.js';
+import { createStorefrontClient } from './api.js';
 import { createBrowserEngine } from './browser-engine.js';
 
 const fmt = new Intl.NumberFormat('en');
@@ -18,15 +21,16 @@ function tierNeeded({ basis, needed }) {
 
 export class LoyaltyBalance extends LitElement {
   static properties = {
-    customer: { type: String },
     base: { type: String },
-    token: { type: String },
+    customerToken: { type: String, attribute: 'customer-token' },
     account: { attribute: false },
     program: { attribute: false },
     cart: { attribute: false },
     state: { attribute: false },
     _quote: { state: true },
     _error: { state: true },
+    _busy: { state: true },
+    _message: { state: true },
   };
 
   static styles = css`
@@ -42,7 +46,7 @@ export class LoyaltyBalance extends LitElement {
   constructor() {
     super();
     this.base = '';
-    this.token = '';
+    this.customerToken = '';
   }
 
   /** The engine for local quotes, loaded once per program. */
@@ -60,10 +64,35 @@ export class LoyaltyBalance extends LitElement {
     return (await this.engine()).quote(state, { ...cart, at: cart.at ?? new Date().toISOString() });
   }
 
+  client() {
+    return createStorefrontClient({ base: this.base, customerToken: this.customerToken });
+  }
+
+  /** Redeems a catalogue reward (through `base`): the account updates, the code is shown. */
+  async redeem(reward) {
+    this._busy = true;
+    try {
+      // One key per click: a request the network retries still redeems once.
+      const key = globalThis.crypto?.randomUUID?.() ?? `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+      const r = await this.client().redeem(reward, { idempotencyKey: key });
+      this.account = r.account;
+      this._message = r.redeemed ? `Your code: ${r.coupon.code}` : r.reason;
+      this.dispatchEvent(new CustomEvent('redeem', { detail: r }));
+      return r;
+    } catch (err) {
+      this._error = err.message;
+      return null;
+    } finally {
+      this._busy = false;
+    }
+  }
+
   async updated(changed) {
-    if ((changed.has('customer') || changed.has('base')) && this.customer && !changed.has('account')) {
+    if ((changed.has('base') || changed.has('customerToken')) && this.base && !changed.has('account')) {
       try {
-        this.account = await createClient({ base: this.base, token: this.token }).account(this.customer);
+        this.account = await this.client().account();
+        this._error = undefined;
+        this.dispatchEvent(new CustomEvent('account', { detail: this.account }));
       } catch (err) {
         this._error = err.message;
       }
@@ -78,8 +107,10 @@ export class LoyaltyBalance extends LitElement {
     }
   }
 
+  /** The next threshold reward: the server's (`next_reward` of GET account), else from `.program`. */
   nextReward() {
     const a = this.account;
+    if (a?.next_reward) return { id: a.next_reward.reward, name: a.next_reward.name, points: a.next_reward.points };
     const rewards = (this.program?.rewards ?? []).filter((r) => r.points > 0).sort((x, y) => x.points - y.points);
     return a ? rewards.find((r) => r.points > a.balance) ?? rewards[rewards.length - 1] ?? null : null;
   }
@@ -101,7 +132,10 @@ export class LoyaltyBalance extends LitElement {
           <div class="muted">${a.balance >= next.points ? `Enough for ${next.name ?? next.id}` : `${fmt.format(next.points - a.balance)} points to ${next.name ?? next.id}`}</div></div>` : nothing}
         ${a.next_expiry ? html`<div id="expiry" class="muted">${fmt.format(a.next_expiry.points)} points expire ${a.next_expiry.at.slice(0, 10)}</div>` : nothing}
         ${coupons.length ? html`<div>Your coupons:</div><ul id="coupons">${coupons.map((c) => html`<li><code>${c.code}</code>
-          ${c.type === 'percent' ? `${c.value}% off` : c.type === 'fixed' ? `${c.value} off` : c.type}${c.min_order ? ` orders from ${c.min_order}` : ''}, until ${String(c.expires_at).slice(0, 10)}</li>`)}</ul>` : nothing}
+          ${c.type === 'percent' ? `${c.value}% off` : c.type === 'fixed' ? `${c.value} off` : c.type.replace('_', ' ')}${c.min_order ? ` orders from ${c.min_order}` : ''}, until ${String(c.expires_at).slice(0, 10)}</li>`)}</ul>` : nothing}
+        ${this.base && a.catalogue?.length ? html`<div>Rewards:</div><ul id="catalogue">${a.catalogue.map((r) => html`<li data-reward=${r.reward}>
+          ${r.name}, ${fmt.format(r.points)} points <button ?disabled=${!r.affordable || this._busy} @click=${() => this.redeem(r.reward)}>Redeem</button></li>`)}</ul>` : nothing}
+        ${this._message ? html`<div id="message">${this._message}</div>` : nothing}
       ` : nothing}
       ${q ? html`<div id="quote">This cart earns <b id="quote-points">${fmt.format(q.points)}</b> points</div>` : nothing}
     `;

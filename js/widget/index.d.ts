@@ -35,11 +35,20 @@ export class LoyaltyAdmin extends LitElement {
   tab: 'customers' | 'dashboard' | 'templates';
 }
 
-/** <loyalty-balance>: balance, pending, tier, progress to the next reward, coupons, next expiry, cart preview. */
+/** The customer-scoped storefront routes (App Proxy base or `/storefront` with a customer token). */
+export function createStorefrontClient(options: { base: string; customerToken?: string; fetch?: typeof fetch }): {
+  [route: string]: (...args: any[]) => Promise<any>;
+};
+
+/**
+ * <loyalty-balance base customer-token>: balance, pending, tier, progress to the next reward,
+ * coupons, next expiry, redeem, cart preview. `customer-token` is the short-lived token the
+ * shop signs for its logged-in customer: the admin token never reaches a storefront.
+ */
 export class LoyaltyBalance extends LitElement {
-  customer?: string;
   base: string;
-  token: string;
+  customerToken: string;
+  redeem(reward: string): Promise<object | null>;
   account?: AccountView;
   program?: object;
   cart?: object;

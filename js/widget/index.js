@@ -6,7 +6,7 @@ import { LoyaltyBalance } from './balance.js';
 
 export { LoyaltyAdmin, LoyaltyBalance };
 export { createBrowserEngine } from './browser-engine.js';
-export { createClient, ApiError } from './api.js';
+export { createClient, createStorefrontClient, ApiError } from './api.js';
 export { LoyaltyAccount } from './account.js'; // defines <loyalty-account> itself
 
 // Defined once, and only where there is a DOM (server-side imports just get the classes).

@@ -2,7 +2,8 @@
 // /usr/bin/chromium) against the real backend in-process (PGlite, the seed program):
 // sign in at /admin, look up a customer, grant points with a reason, see the balance and
 // history update (and the server agree), open the KPI dashboard, edit a template with live
-// preview, and quote a cart with the wasm in the browser (the server's numbers).
+// preview, quote a cart with the wasm in the browser (the server's numbers), and check that
+// <loyalty-balance> reads only `${base}/account` with a customer token (no admin token).
 // Screenshots go to test-artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -269,6 +270,52 @@ test('<loyalty-balance> shows the account, and quotes carts in the browser with 
   }, account);
   assert.equal(tierText, 'Spend 380.00 more to Gold');
   await page.locator('loyalty-balance').screenshot({ path: join(artifacts, 'storefront-balance.png') });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('<loyalty-balance> takes no admin token: it reads ${base}/account with the customer token only', async () => {
+  const page = await newPage();
+  await page.goto(`${url}/admin`); // any page with the import map
+  const seen = [];
+  // The storefront backend, answered here: what the widget asks for is what is checked.
+  await page.route('https://backend.test/**', async (route) => {
+    const req = route.request();
+    seen.push({ method: req.method(), url: req.url(), authorization: (await req.allHeaders()).authorization ?? null });
+    await route.fulfill({ status: 200, contentType: 'application/json', headers: { 'access-control-allow-origin': url },
+      body: JSON.stringify({ customer: 'w-7', balance: 990, pending: 0, tier: null, next_expiry: null, coupons: [], tier_progress: null, catalogue: [],
+        next_reward: { reward: 'threshold-10pct', name: '10% off your next order', points: 5000, balance: 990, needed: 4010 } }) });
+  });
+  const found = await page.evaluate(async (admin) => {
+    await import('/admin/assets/index.js');
+    const Balance = customElements.get('loyalty-balance');
+    const el = document.createElement('loyalty-balance');
+    // The old admin-token attribute, as a stale theme might still set it.
+    el.setAttribute('token', admin);
+    el.setAttribute('customer', 'c-1001');
+    el.setAttribute('customer-token', 'customer-token-1');
+    el.setAttribute('base', 'https://backend.test/storefront/');
+    const loaded = new Promise((resolve) => el.addEventListener('account', resolve, { once: true }));
+    document.querySelector('main').replaceChildren(el);
+    await loaded;
+    await el.updateComplete;
+    return {
+      tokenProperty: 'token' in el || 'token' in Balance.elementProperties || Balance.properties.token !== undefined,
+      observesToken: Balance.observedAttributes.includes('token'),
+      customerToken: el.customerToken,
+      balance: el.shadowRoot.querySelector('#balance').textContent,
+      progress: el.shadowRoot.querySelector('#progress').textContent,
+    };
+  }, TOKEN);
+  assert.equal(found.tokenProperty, false);
+  assert.equal(found.observesToken, false);
+  assert.equal(found.customerToken, 'customer-token-1');
+  assert.deepEqual(seen, [{ method: 'GET', url: 'https://backend.test/storefront/account', authorization: 'Bearer customer-token-1' }]);
+  assert.equal(found.balance, '990');
+  assert.match(found.progress, /4,010 points to 10% off your next order/);
+  // The widget's source no longer knows the admin API's customer route.
+  const source = readFileSync(join(root, 'js/widget/balance.js'), 'utf8');
+  assert.doesNotMatch(source, /\btoken: \{|\/api\/customers/);
   assert.deepEqual(page.errors, []);
   await page.close();
 });
