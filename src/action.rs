@@ -8,7 +8,6 @@ use crate::engine::Tx;
 use crate::error::{Error, Result};
 use crate::ledger::REFS;
 use crate::program::Trigger;
-use crate::json::D;
 use crate::time::Date;
 
 #[derive(Debug, Clone)]
@@ -49,7 +48,8 @@ impl ActionRule {
 }
 
 /// How often a customer did an action, per current period.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Counts {
     pub action: String,
     /// `[period key, times]` for day, week, month and year, then `[0, lifetime times]`.
@@ -121,7 +121,7 @@ pub fn complete(tx: &mut Tx, action: &str, reference: Option<&str>) -> Result<Op
             if let Some(r) = referral.friend_reward.as_deref().and_then(|id| program.reward(id)) {
                 crate::reward::gift(tx, r);
             }
-            tx.notify(Trigger::Referral, || vec![("referrer", D::Str(referrer)), ("role", D::Str("friend"))]);
+            tx.notify(Trigger::Referral, || vec![("referrer", referrer.into()), ("role", "friend".into())]);
             Ok(None)
         }
         "referral_qualified" | "referral_reversed" => {
@@ -138,7 +138,7 @@ pub fn complete(tx: &mut Tx, action: &str, reference: Option<&str>) -> Result<Op
             }
             if action == "referral_qualified" {
                 tx.grant(points, format!("referral: {friend}'s first order").into(), vec!["referral".into()]);
-                tx.notify(Trigger::Referral, || vec![("friend", D::Str(friend)), ("role", D::Str("referrer")), ("points", D::Int(points))]);
+                tx.notify(Trigger::Referral, || vec![("friend", friend.into()), ("role", "referrer".into()), ("points", points.into())]);
             } else {
                 tx.reverse(points, None, format!("referral: {friend}'s first order refunded").into());
             }
@@ -193,18 +193,11 @@ fn remember(tx: &mut Tx, key: String) {
 
 /// The event a referred friend's first order sends to the referrer's account (or, when it
 /// is refunded, the one that takes the referral back).
-pub fn referral_event(tx: &Tx, referrer: &str, reversed: bool) -> String {
+pub fn referral_event(tx: &Tx, referrer: &str, reversed: bool) -> serde_json::Value {
     let (what, action) = if reversed { ("reversed", "referral_reversed") } else { ("qualified", "referral_qualified") };
     let id = format!("referral:{}:{what}", tx.account.customer);
     let at = tx.at_text();
-    crate::json::sorted_object(&mut [
-        ("id", D::Str(&id)),
-        ("type", D::Str("action.completed")),
-        ("at", D::Str(&at)),
-        ("customer", D::Str(referrer)),
-        ("action", D::Str(action)),
-        ("ref", D::Str(&tx.account.customer)),
-    ])
+    serde_json::json!({ "id": id, "type": "action.completed", "at": at, "customer": referrer, "action": action, "ref": tx.account.customer })
 }
 
 #[cfg(test)]

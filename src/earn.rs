@@ -3,14 +3,18 @@
 //! `earned - points(on what remains)` from that record, never from today's rules, so any
 //! sequence of partial refunds reverses at most what was earned.
 
-use crate::decode::{Obj, Path};
 use crate::error::{Error, Result};
 use crate::event::{Order, Refund};
 use crate::program::Program;
 use crate::ratio::{Ratio, Rounding, ZERO};
+use serde::{Deserialize, Serialize};
 
-/// What an order earned and what has been refunded since: stored by the host per order.
-#[derive(Debug, Clone, PartialEq)]
+/// What an order earned and what has been refunded since: stored by the host per order, as
+/// JSON text. Optional parts are left out when empty, as records from before them were;
+/// `Serialize` is written out below because `points_returned` goes beside `points_spent`
+/// only, which no field attribute can say.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct OrderRecord {
     pub id: String,
     pub customer: String,
@@ -20,38 +24,54 @@ pub struct OrderRecord {
     pub rate: String,
     pub rounding: Rounding,
     /// The product rules, campaigns and tier perks that set the lines' multipliers.
+    #[serde(default)]
     pub rules: Vec<String>,
     /// The fraction carried in from earlier orders (`earn.carry_remainder`).
+    #[serde(default, with = "crate::ratio::fraction")]
     pub carry_in: Ratio,
+    #[serde(default)]
     pub lines: Vec<LineEarn>,
     /// What the customer paid (minor units), the base for refunds by amount.
     pub total: i64,
     pub earned: i64,
+    #[serde(default)]
     pub reversed: i64,
+    #[serde(default)]
     pub refunded_amount: i64,
+    #[serde(default)]
     pub cancelled: bool,
     /// The points are still pending (inside the return window).
+    #[serde(default)]
     pub pending: bool,
     /// The referrer this order (a referred friend's first) paid a referral to.
+    #[serde(default)]
     pub referrer: Option<String>,
     /// Points the customer paid with, and how many came back on refunds.
+    #[serde(default)]
     pub points_spent: i64,
+    #[serde(default)]
     pub points_returned: i64,
     /// The goods counted towards a membership dividend.
+    #[serde(default)]
     pub member: bool,
 }
 
 /// One line's share of an order's earn. Shipping, when it earns, is a line with id `shipping`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LineEarn {
     pub id: String,
     pub quantity: i64,
     /// The money the points were computed on (minor units, after discounts and tax rules).
+    #[serde(with = "crate::ratio::fraction")]
     pub basis: Ratio,
     /// Exact points before rounding.
+    #[serde(with = "crate::ratio::fraction")]
     pub points: Ratio,
     /// Product rule x campaigns x tier, as it applied when the order was placed.
+    #[serde(with = "crate::ratio::fraction")]
     pub multiplier: Ratio,
+    #[serde(default)]
     pub refunded: i64,
 }
 
@@ -102,54 +122,72 @@ pub fn compute(program: &Program, order: &Order, goods: i64, rate: Ratio, multip
     Ok(Computed { lines, exact, total })
 }
 
-impl OrderRecord {
-    /// Reads a stored order record (the JSON `encode.rs` writes).
-    pub fn read(v: &crate::json::Value, path: Path) -> Result<OrderRecord> {
-        const FIELDS: &[&str] = &[
-            "id", "customer", "event", "at", "rate", "rules", "rounding", "carry_in", "lines", "total", "earned", "reversed", "refunded_amount", "cancelled",
-            "pending", "referrer", "points_spent", "points_returned", "member",
-        ];
-        let o = Obj::new("invalid_state", v, path, FIELDS)?;
-        let s = crate::sink::Sink::default();
-        let ratio = |o: &Obj, k: &str| s.take(o.parsed(k, Ratio::parse_fraction)).ok_or_else(|| s.first_or(o.err(k, "is required")));
-        let mut lines = Vec::new();
-        for (p, l) in s.take(o.list("lines")) {
-            let l = Obj::new("invalid_state", l, p, &["id", "quantity", "basis", "points", "multiplier", "refunded"])?;
-            let quantity = s.take(l.int("quantity"));
-            let refunded = s.take(l.int_or("refunded", 0));
-            if quantity <= 0 || !(0..=quantity).contains(&refunded) {
-                return Err(s.first_or(l.err("refunded", "must be within 0..=quantity (and quantity positive)")));
+impl Serialize for OrderRecord {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct Fraction<'a>(&'a Ratio);
+        impl Serialize for Fraction<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                crate::ratio::fraction::serialize(self.0, s)
             }
-            lines.push(LineEarn { id: s.take(l.str("id")), quantity, basis: ratio(&l, "basis")?, points: ratio(&l, "points")?, multiplier: ratio(&l, "multiplier")?, refunded });
         }
-        let rec = OrderRecord {
-            id: s.take(o.str("id")),
-            customer: s.take(o.str("customer")),
-            event: s.take(o.str("event")),
-            at: s.take(o.int("at")),
-            rate: s.take(o.str("rate")),
-            rules: s.take(o.str_list("rules")),
-            rounding: s.take(o.one_of("rounding", crate::program::ROUNDINGS)).ok_or_else(|| s.first_or(o.err("rounding", "is required")))?,
-            carry_in: s.take(o.parsed("carry_in", Ratio::parse_fraction)).unwrap_or_default(),
-            lines,
-            total: s.take(o.int("total")),
-            earned: s.take(o.int("earned")),
-            reversed: s.take(o.int_or("reversed", 0)),
-            refunded_amount: s.take(o.int_or("refunded_amount", 0)),
-            cancelled: s.take(o.bool_or("cancelled", false)),
-            pending: s.take(o.bool_or("pending", false)),
-            referrer: s.take(o.opt_str("referrer")),
-            points_spent: s.take(o.int_or("points_spent", 0)),
-            points_returned: s.take(o.int_or("points_returned", 0)),
-            member: s.take(o.bool_or("member", false)),
-        };
-        if !(0..=rec.points_spent).contains(&rec.points_returned) {
-            return Err(s.first_or(o.err("points_returned", "must be within 0..=points_spent")));
+        let mut o = s.serialize_struct("OrderRecord", 19)?;
+        o.serialize_field("id", &self.id)?;
+        o.serialize_field("customer", &self.customer)?;
+        o.serialize_field("event", &self.event)?;
+        o.serialize_field("at", &self.at)?;
+        o.serialize_field("rate", &self.rate)?;
+        o.serialize_field("rounding", &self.rounding)?;
+        if !self.rules.is_empty() {
+            o.serialize_field("rules", &self.rules)?;
         }
-        if rec.reversed < 0 || rec.reversed > rec.earned {
-            return Err(s.first_or(o.err("reversed", "must be within 0..=earned")));
+        o.serialize_field("carry_in", &Fraction(&self.carry_in))?;
+        o.serialize_field("lines", &self.lines)?;
+        o.serialize_field("total", &self.total)?;
+        o.serialize_field("earned", &self.earned)?;
+        o.serialize_field("reversed", &self.reversed)?;
+        o.serialize_field("refunded_amount", &self.refunded_amount)?;
+        o.serialize_field("cancelled", &self.cancelled)?;
+        if self.pending {
+            o.serialize_field("pending", &true)?;
         }
-        s.finish(rec)
+        if let Some(r) = &self.referrer {
+            o.serialize_field("referrer", r)?;
+        }
+        if self.points_spent != 0 {
+            o.serialize_field("points_spent", &self.points_spent)?;
+            o.serialize_field("points_returned", &self.points_returned)?;
+        }
+        if self.member {
+            o.serialize_field("member", &true)?;
+        }
+        o.end()
+    }
+}
+
+impl OrderRecord {
+    /// Reads a stored order record (the JSON its `Serialize` writes), checking its bounds.
+    pub fn parse(json: &str) -> Result<OrderRecord> {
+        let rec: OrderRecord = crate::error::from_json("invalid_state", json)?;
+        rec.check()?;
+        Ok(rec)
+    }
+
+    /// The bounds a stored record must keep for refunds to stay within what was earned.
+    pub fn check(&self) -> Result<()> {
+        let err = |path: String, m: &str| Err(Error::new("invalid_state", path, m));
+        for (i, l) in self.lines.iter().enumerate() {
+            if l.quantity <= 0 || !(0..=l.quantity).contains(&l.refunded) {
+                return err(format!("lines[{i}].refunded"), "must be within 0..=quantity (and quantity positive)");
+            }
+        }
+        if !(0..=self.points_spent).contains(&self.points_returned) {
+            return err("points_returned".into(), "must be within 0..=points_spent");
+        }
+        if self.reversed < 0 || self.reversed > self.earned {
+            return err("reversed".into(), "must be within 0..=earned");
+        }
+        Ok(())
     }
 
     /// Exact points on what the customer still keeps: unrefunded units of each line, less

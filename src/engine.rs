@@ -13,7 +13,9 @@ use crate::program::{Channel, NegativeBalance, Program, Trigger};
 use crate::ratio::Ratio;
 use crate::reward::{self, CouponQuote};
 use crate::time::Zone;
-use crate::json::D;
+use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
+use serde_json::Value;
 use std::collections::HashMap;
 
 /// A program compiled once and applied to many events.
@@ -24,38 +26,85 @@ pub struct Engine {
 }
 
 /// What one event did.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Outcome {
     pub state: Account,
     /// The order record this event created or changed, for the host to store.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub order: Option<OrderRecord>,
     pub entries: Vec<Entry>,
     pub effects: Vec<Effect>,
     /// The event was applied before: nothing changed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub duplicate: bool,
     /// Why the event changed nothing, when it is a business outcome and not an error.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
 }
 
+/// An outcome but its state and order record: what wasm `apply` writes after their texts.
+#[derive(Serialize)]
+struct Rest<'a> {
+    entries: &'a [Entry],
+    effects: &'a [Effect],
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    duplicate: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<&'a str>,
+}
+
+impl Outcome {
+    /// The outcome as wasm `apply` returns it, three texts in one: the state's JSON, a
+    /// newline, the order record's JSON ("" if none), a newline, then the rest
+    /// (`{"entries":…,"effects":…}`). JSON text never holds a raw newline, so the host splits
+    /// at the first two, keeps the state and order texts as they are (to store, or to pass
+    /// back) and parses only what it reads. Returns the text and the state's length.
+    pub fn write_parts(&self) -> (String, usize) {
+        let mut out = Vec::new();
+        let rest = Rest { entries: &self.entries, effects: &self.effects, duplicate: self.duplicate, skipped: self.skipped.as_deref() };
+        // Writing to a Vec fails only if a Serialize impl does, and ours never do.
+        let _ = serde_json::to_writer(&mut out, &self.state);
+        let state = out.len();
+        out.push(b'\n');
+        if let Some(r) = &self.order {
+            let _ = serde_json::to_writer(&mut out, r);
+        }
+        out.push(b'\n');
+        let _ = serde_json::to_writer(&mut out, &rest);
+        // serde_json writes UTF-8.
+        (String::from_utf8(out).unwrap_or_default(), state)
+    }
+}
+
 /// What the host must do after committing an event.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type")]
 pub enum Effect {
+    #[serde(rename = "coupon.issued")]
     CouponIssued { customer: String, reward: String, points: i64, coupon: CouponView },
+    #[serde(rename = "coupon.used")]
     CouponUsed { customer: String, code: String, order_id: Option<String> },
+    #[serde(rename = "coupon.expired")]
     CouponExpired { customer: String, code: String },
     /// An unused coupon withdrawn: its `points` came back, and the reward's stock with it.
+    #[serde(rename = "coupon.cancelled")]
     CouponCancelled { customer: String, code: String, reward: String, points: i64 },
+    #[serde(rename = "membership.changed")]
     MembershipChanged { customer: String, plan: String, status: crate::membership::Status, until: Option<String>, fee: String },
+    #[serde(rename = "tier.changed")]
     TierChanged { customer: String, from: Option<String>, to: String, reason: String },
     /// An event the host must apply to another account (a referrer's reward): idempotent
     /// by its id, so applying it more than once is harmless.
-    Event { event: String },
+    #[serde(rename = "event")]
+    Event { event: Value },
     /// `key` is unique per notification, so a dispatcher can deliver each exactly once.
-    Notify { key: String, trigger: Trigger, customer: String, channels: Vec<Channel>, data: String },
+    /// `data`'s keys are sorted (a `serde_json` map).
+    #[serde(rename = "notify")]
+    Notify { key: String, trigger: Trigger, customer: String, channels: Vec<Channel>, data: Value },
 }
 
 /// The account as the admin API, the widget and the replay CLI show it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct View {
     pub customer: String,
     pub balance: i64,
@@ -65,8 +114,16 @@ pub struct View {
     pub coupons: Vec<CouponView>,
     /// Where the customer stands towards the next tier, when the program has tiers.
     pub tier_progress: Option<TierProgress>,
-    /// `(plan, status, paid until)`.
-    pub membership: Option<(String, &'static str, Option<String>)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub membership: Option<MembershipView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MembershipView {
+    pub plan: String,
+    pub status: crate::membership::Status,
+    /// Paid until (the last instant), none for lifetime plans.
+    pub until: Option<String>,
 }
 
 /// Qualifying activity in the tier window as of the account's last event, and what the
@@ -81,18 +138,38 @@ pub struct TierProgress {
     pub exponent: Option<u32>,
 }
 
-#[derive(Debug, Clone)]
+/// Spend is money, written as decimal strings like every amount; points and orders count.
+impl Serialize for TierProgress {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut o = s.serialize_struct("TierProgress", 4)?;
+        o.serialize_field("basis", self.basis)?;
+        let amount = |v: i64| match self.exponent {
+            Some(exp) => Value::from(crate::money::format_amount(v, exp)),
+            None => Value::from(v),
+        };
+        o.serialize_field("current", &amount(self.current))?;
+        o.serialize_field("next_tier", &self.next_tier)?;
+        o.serialize_field("needed", &amount(self.needed))?;
+        o.end()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct NextExpiry {
     pub points: i64,
     pub at: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CouponView {
     pub code: String,
+    #[serde(rename = "type")]
     pub kind: crate::program::CouponKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub min_order: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_discount: Option<String>,
     pub expires_at: Option<String>,
     pub status: CouponStatus,
@@ -113,8 +190,30 @@ pub struct Quote {
     pub exponent: u32,
 }
 
+/// The discount points pay is an amount: a decimal string like every amount.
+impl Serialize for Quote {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Pay<'a> {
+            points: i64,
+            discount: String,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            reason: Option<&'a str>,
+        }
+        let mut o = s.serialize_struct("Quote", 5)?;
+        o.serialize_field("points", &self.points)?;
+        o.serialize_field("rules", &self.rules)?;
+        o.serialize_field("perks", &self.perks)?;
+        o.serialize_field("coupons", &self.coupons)?;
+        if let Some(p) = &self.pay_with_points {
+            o.serialize_field("pay_with_points", &Pay { points: p.points, discount: crate::money::format_amount(p.discount, self.exponent), reason: p.reason.as_deref() })?;
+        }
+        o.end()
+    }
+}
+
 /// Many events at once: the changed accounts and orders, and everything they wrote.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize)]
 pub struct Batch {
     pub states: HashMap<String, Account>,
     pub orders: HashMap<String, OrderRecord>,
@@ -123,7 +222,7 @@ pub struct Batch {
     pub skipped: Vec<Skipped>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize)]
 pub struct Skipped {
     pub event: String,
     pub reason: String,
@@ -196,7 +295,7 @@ impl Tx<'_> {
         let mut id = String::with_capacity(self.event_id.len() + 3);
         id.push_str(self.event_id);
         id.push('#');
-        crate::json::push_digits(&mut id, self.entries.len() as u128, 1);
+        crate::money::push_digits(&mut id, self.entries.len() as u128, 1);
         self.entries.push(Entry {
             id,
             event: self.event_id.to_string(),
@@ -219,21 +318,20 @@ impl Tx<'_> {
     }
 
     /// Emits a notification if the program sends this trigger on any channel: only then is
-    /// its `data` made, and written as `json!` did, keys sorted, with `customer` and
-    /// `program` added.
+    /// its `data` made, with `customer` and `program` added.
     #[inline]
-    pub fn notify<'d>(&mut self, trigger: Trigger, data: impl FnOnce() -> Vec<(&'d str, D<'d>)>) {
+    pub fn notify(&mut self, trigger: Trigger, data: impl FnOnce() -> Vec<(&'static str, Value)>) {
         let program = self.program;
         if let Some(channels) = program.channels(trigger).filter(|_| self.detail) {
             self.push_notify(trigger, channels, data());
         }
     }
 
-    fn push_notify(&mut self, trigger: Trigger, channels: &[Channel], data: Vec<(&str, D<'_>)>) {
-        let mut all = data;
-        all.push(("customer", D::Str(&self.account.customer)));
-        all.push(("program", D::Str(self.program.name.as_deref().unwrap_or(&self.program.id))));
-        let data = crate::json::sorted_object(&mut all);
+    fn push_notify(&mut self, trigger: Trigger, channels: &[Channel], data: Vec<(&str, Value)>) {
+        let mut all: serde_json::Map<String, Value> = data.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        all.insert("customer".into(), self.account.customer.clone().into());
+        all.insert("program".into(), self.program.name.as_deref().unwrap_or(&self.program.id).into());
+        let data = Value::Object(all);
         let n = self.effects.iter().filter(|e| matches!(e, Effect::Notify { .. })).count();
         self.effects.push(Effect::Notify {
             key: format!("{}:{}:{n}", self.event_id, trigger.name()),
@@ -495,7 +593,7 @@ impl Engine {
                 });
             }
             let balance = tx.account.balance;
-            tx.notify(Trigger::PointsEarned, || vec![("points", D::Int(points)), ("order_id", D::Str(&o.id)), ("balance", D::Int(balance)), ("pending", D::Bool(held))]);
+            tx.notify(Trigger::PointsEarned, || vec![("points", points.into()), ("order_id", o.id.as_str().into()), ("balance", balance.into()), ("pending", held.into())]);
         }
         let mut record = OrderRecord {
             id: o.id.clone(),
@@ -598,7 +696,7 @@ impl Engine {
                     (_, Some(c)) => vec![c.clone()],
                     (Body::ClockTick, None) => {
                         let mut due: Vec<String> = states.iter().filter(|(_, s)| s.next_due.is_some_and(|d| d <= event.at)).map(|(k, _)| k.clone()).collect();
-                        crate::sort_by(&mut due, |a, b| a < b);
+                        due.sort();
                         due
                     }
                     _ => match event.order_id().and_then(|id| orders.get(id)) {
@@ -625,7 +723,7 @@ impl Engine {
                     out.entries.extend(r.entries);
                     for effect in r.effects {
                         match effect {
-                            Effect::Event { event } => derived.push(self.parse_event(&event).map_err(|e| e.within(&format!("[{i}]")))?),
+                            Effect::Event { event } => derived.push(self.parse_event(&event.to_string()).map_err(|e| e.within(&format!("[{i}]")))?),
                             other => out.effects.push(other),
                         }
                     }
@@ -663,7 +761,7 @@ impl Engine {
             next_expiry: expiry::next(&tx).map(|(end, _, points)| NextExpiry { points, at: self.program.zone.format(end - 1) }),
             coupons: state.coupons.iter().map(|c| tx.coupon_view(c)).collect(),
             tier_progress: self.tier_progress(state),
-            membership: state.membership.as_ref().map(|m| (m.plan.clone(), m.status.name(), m.until.map(|u| self.program.zone.format(u - 1)))),
+            membership: state.membership.as_ref().map(|m| MembershipView { plan: m.plan.clone(), status: m.status, until: m.until.map(|u| self.program.zone.format(u - 1)) }),
         }
     }
 

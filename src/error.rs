@@ -31,11 +31,6 @@ impl Error {
         self.path = join_path(outer, &self.path);
         self
     }
-
-    /// Parses JSON text, reporting a syntax error with the JSON path where it happened.
-    pub fn from_json<'t>(code: &'static str, json: &'t str) -> Result<crate::json::Value<'t>> {
-        crate::json::parse(json).map_err(|e| Error::new(code, path_at(json, e.line, e.column, false), e.message))
-    }
 }
 
 /// Reads JSON text into `T`, an error naming the JSON path where it happened
@@ -236,7 +231,7 @@ mod tests {
     use super::*;
 
     fn err(json: &str) -> Error {
-        Error::from_json("invalid_program", json).unwrap_err()
+        from_json::<serde::de::IgnoredAny>("invalid_program", json).unwrap_err()
     }
 
     #[test]

@@ -6,7 +6,6 @@ use crate::engine::Tx;
 use crate::ledger::{EntryKind, Warned};
 use crate::program::{ExpiryMode, Trigger};
 use crate::time::{Date, Duration, Zone};
-use crate::json::D;
 
 /// Sets the expiry of points earned at `at`: per lot, or renewing the account's rolling date.
 /// Returns the lot's own expiry (per_lot only).
@@ -75,7 +74,7 @@ pub fn expire_due(tx: &mut Tx, now: i64) {
         }
         tx.push_entry(EntryKind::Expire, -points, "points expired", end - 1, |e| e.lots = takes);
         let (zone, balance) = (&tx.program.zone, tx.account.balance);
-        tx.notify(Trigger::PointsExpired, || vec![("points", D::Int(points)), ("expired_at", D::Own(zone.format(end - 1))), ("balance", D::Int(balance))]);
+        tx.notify(Trigger::PointsExpired, || vec![("points", points.into()), ("expired_at", zone.format(end - 1).into()), ("balance", balance.into())]);
     }
 }
 
@@ -107,7 +106,7 @@ pub fn warn_due(tx: &mut Tx, now: i64) {
     if passed.is_some() {
         let (zone, balance) = (&tx.program.zone, tx.account.balance);
         tx.notify(Trigger::PointsExpiring, || {
-            vec![("points", D::Int(points)), ("expires_at", D::Own(zone.format(end - 1))), ("expires_on", D::Own(date.text())), ("balance", D::Int(balance))]
+            vec![("points", points.into()), ("expires_at", zone.format(end - 1).into()), ("expires_on", date.text().into()), ("balance", balance.into())]
         });
     }
 }

@@ -6,15 +6,12 @@
 pub mod action;
 pub mod cache;
 pub mod campaign;
-pub mod decode;
 pub mod donation;
-pub mod encode;
 pub mod earn;
 pub mod engine;
 pub mod error;
 pub mod event;
 pub mod expiry;
-pub mod json;
 pub mod ledger;
 pub mod limits;
 pub mod membership;
@@ -27,7 +24,6 @@ pub mod pending;
 pub mod program;
 pub mod ratio;
 pub mod reward;
-pub mod sink;
 #[cfg(any(feature = "simulate", not(target_arch = "wasm32")))]
 pub mod simulate;
 pub mod spec;
@@ -47,23 +43,4 @@ pub use engine::{Engine, Outcome, View};
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
-/// A stable insertion sort by key. Most lists the engine sorts are short (lots, rewards,
-/// campaigns, months, an object's keys), and core's sorts cost ~2-3 KB of wasm per call site.
-/// It is quadratic: a long list (a batch tick's due accounts) should use `sort_by`, whose
-/// comparison borrows, not a key that allocates.
-pub fn sort_by_key<T, K: Ord>(v: &mut [T], key: impl Fn(&T) -> K) {
-    sort_by(v, |a, b| key(a) < key(b))
-}
-
-/// A stable insertion sort by `less` (a strict order), for lists whose key would have to be
-/// cloned to be compared.
-pub fn sort_by<T>(v: &mut [T], less: impl Fn(&T, &T) -> bool) {
-    for i in 1..v.len() {
-        let mut j = i;
-        while j > 0 && less(&v[j], &v[j - 1]) {
-            v.swap(j - 1, j);
-            j -= 1;
-        }
-    }
-}
 pub use error::Error;

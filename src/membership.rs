@@ -33,7 +33,8 @@ pub struct Plan {
     pub dividend_valid_for: Option<Duration>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Status {
     Active,
     /// Paid through `until`, then it ends: no renewal will come.
@@ -50,19 +51,24 @@ impl Status {
 }
 
 /// A customer's membership.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Membership {
     pub plan: String,
     pub status: Status,
     pub since: i64,
     /// The end of the paid period (UTC ms, exclusive); `None` for lifetime plans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<i64>,
     /// When the next monthly reward is due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gift_at: Option<i64>,
     /// The local year whose member spend `spend` counts towards the dividend.
     pub year: i64,
+    #[serde(default)]
     pub spend: i64,
     /// Fees paid so far, in minor units.
+    #[serde(default)]
     pub fees: i64,
 }
 

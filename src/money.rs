@@ -90,6 +90,20 @@ pub fn digits_value(parts: &[&str]) -> Option<u128> {
     Some(n)
 }
 
+/// Appends the decimal digits of `m`, zero-padded to at least `width`: amounts, dates and
+/// ids are written through this one helper rather than core::fmt's padding code.
+pub fn push_digits(s: &mut String, mut m: u128, width: usize) {
+    let mut buf = [b'0'; 40];
+    let mut i = buf.len();
+    while m > 0 || i == buf.len() {
+        i -= 1;
+        buf[i] = b'0' + (m % 10) as u8;
+        m /= 10;
+    }
+    let start = i.min(buf.len().saturating_sub(width));
+    s.extend(buf[start..].iter().map(|&b| b as char));
+}
+
 /// Formats minor units back as a decimal string with exactly `exp` decimals.
 pub fn format_amount(minor: i64, exp: u32) -> String {
     let mut s = String::new();
@@ -97,7 +111,7 @@ pub fn format_amount(minor: i64, exp: u32) -> String {
         s.push('-');
     }
     // At least one digit before the point: 5 at exponent 2 is "0.05".
-    crate::json::push_digits(&mut s, minor.unsigned_abs() as u128, exp as usize + 1);
+    push_digits(&mut s, minor.unsigned_abs() as u128, exp as usize + 1);
     if exp > 0 {
         s.insert(s.len() - exp as usize, '.');
     }

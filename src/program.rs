@@ -31,7 +31,7 @@ pub enum NegativeBalance {
     Clamp,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CouponKind {
@@ -41,8 +41,9 @@ pub enum CouponKind {
     FreeProduct,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), serde(rename_all = "snake_case"))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
 pub enum Trigger {
     PointsEarned,
     RewardEarned,
@@ -63,9 +64,6 @@ pub const TRIGGERS: &[(&str, Trigger)] = &[
     ("referral", Trigger::Referral),
 ];
 const CHANNELS: &[(&str, Channel)] = &[("email", Channel::Email), ("push", Channel::Push), ("sms", Channel::Sms), ("webhook", Channel::Webhook)];
-pub const COUPON_KINDS: &[(&str, CouponKind)] =
-    &[("percent", CouponKind::Percent), ("fixed", CouponKind::Fixed), ("free_shipping", CouponKind::FreeShipping), ("free_product", CouponKind::FreeProduct)];
-pub const ROUNDINGS: &[(&str, Rounding)] = &[("floor", Rounding::Floor), ("round", Rounding::Round), ("ceil", Rounding::Ceil)];
 
 impl Trigger {
     pub fn name(self) -> &'static str {
@@ -81,9 +79,9 @@ impl Trigger {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "schema", serde(rename_all = "snake_case"))]
+#[serde(rename_all = "snake_case")]
 pub enum Channel {
     Email,
     Push,
@@ -268,7 +266,7 @@ impl Program {
                     warn.push(d);
                 }
                 // Farthest first: a duration in months is longer than any in days below 28.
-                crate::sort_by_key(&mut warn, |w| std::cmp::Reverse(w.max_days()));
+                warn.sort_by_key(|w| std::cmp::Reverse(w.max_days()));
                 warn.dedup();
                 Some(Expiry { mode: x.mode, after, warn_before: warn })
             }
@@ -338,7 +336,7 @@ impl Program {
         }
         // Auto rewards are tried biggest first, so a balance that reaches two thresholds at
         // once earns the larger reward.
-        crate::sort_by_key(&mut rewards, |r| std::cmp::Reverse(r.points));
+        rewards.sort_by_key(|r| std::cmp::Reverse(r.points));
 
         let mut notifications = Vec::new();
         if let Some(n) = p.notifications {
@@ -386,7 +384,7 @@ impl Program {
             for (i, c) in p.campaigns.unwrap_or_default().into_iter().enumerate() {
                 campaigns.push(Campaign::check(c, &at.item("campaigns", i))?);
             }
-            crate::sort_by_key(&mut campaigns, |c| std::cmp::Reverse(c.priority));
+            campaigns.sort_by_key(|c| std::cmp::Reverse(c.priority));
             let pending = match p.pending {
                 None => None,
                 Some(w) => Some(Duration::parse(&w.window).map_err(|m| at.key("pending").err("window", m))?),

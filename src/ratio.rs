@@ -16,7 +16,7 @@ pub struct Ratio {
 pub const ZERO: Ratio = Ratio { num: 0, den: 1 };
 const ONE: Ratio = Ratio { num: 1, den: 1 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Rounding {
@@ -272,13 +272,33 @@ impl Ratio {
         if self.num < 0 {
             s.push('-');
         }
-        crate::json::push_digits(&mut s, self.num.unsigned_abs(), 1);
+        crate::money::push_digits(&mut s, self.num.unsigned_abs(), 1);
         if self.den != 1 {
             s.push('/');
-            crate::json::push_digits(&mut s, self.den.unsigned_abs(), 1);
+            crate::money::push_digits(&mut s, self.den.unsigned_abs(), 1);
         }
         s
     }
+}
+
+/// A ratio stored as its exact text (`num` or `num/den`): `#[serde(with = "fraction")]`.
+pub mod fraction {
+    use super::Ratio;
+
+    pub fn serialize<S: serde::Serializer>(r: &Ratio, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&r.text())
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Ratio, D::Error> {
+        let s = std::borrow::Cow::<str>::deserialize(d)?;
+        Ratio::parse_fraction(&s).map_err(serde::de::Error::custom)
+    }
+
+    pub fn is_zero(r: &Ratio) -> bool {
+        r.is_zero()
+    }
+
+    use serde::Deserialize;
 }
 
 #[cfg(test)]

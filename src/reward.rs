@@ -8,7 +8,6 @@ use crate::ledger::{Coupon, CouponStatus, EntryKind};
 use crate::program::{CouponKind, Reward, Trigger};
 use crate::ratio::Ratio;
 use hmac::{Hmac, Mac};
-use crate::json::D;
 use sha2::Sha256;
 
 /// Crockford's base32: no I, L, O or U, so a code read aloud or retyped survives.
@@ -81,7 +80,6 @@ fn coupon(tx: &mut Tx, reward: &Reward, debit: bool) {
         expires_at,
         status: CouponStatus::Issued,
         order_id: None,
-        terms: Default::default(),
     };
     // What the host is told of the coupon, only if it is told (see `Tx::detail`).
     let view = tx.detail.then(|| tx.coupon_view(&coupon));
@@ -101,11 +99,11 @@ fn coupon(tx: &mut Tx, reward: &Reward, debit: bool) {
         tx.effects.push(Effect::CouponIssued { customer, reward: reward.id.clone(), points, coupon });
         return;
     };
-    let json = view.sorted_json();
+    let coupon = serde_json::to_value(&view).unwrap_or_default();
     tx.effects.push(Effect::CouponIssued { customer, reward: reward.id.clone(), points, coupon: view });
     let name = reward.name.as_deref().unwrap_or(&reward.id);
     let balance = tx.account.balance;
-    tx.notify(Trigger::RewardEarned, || vec![("reward", D::Str(&reward.id)), ("reward_name", D::Str(name)), ("coupon", D::Raw(json)), ("balance", D::Int(balance))]);
+    tx.notify(Trigger::RewardEarned, || vec![("reward", reward.id.as_str().into()), ("reward_name", name.into()), ("coupon", coupon), ("balance", balance.into())]);
 }
 
 /// The error (at field `what`) of an event naming something the program lacks: `unknown <what> "<id>"
@@ -231,12 +229,14 @@ pub fn next_due(tx: &Tx) -> Option<i64> {
 }
 
 /// What a coupon does for a cart: its discount, or why it cannot be used.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct CouponQuote {
     pub code: String,
+    #[serde(rename = "type")]
     pub kind: CouponKind,
     pub usable: bool,
     pub discount: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 

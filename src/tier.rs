@@ -7,7 +7,6 @@ use crate::error::At;
 use crate::spec::{Threshold, TiersSpec};
 use crate::engine::{Effect, Tx};
 use crate::program::Trigger;
-use crate::json::D;
 use crate::error::Result;
 use crate::ratio::Ratio;
 use crate::time::{Date, Duration};
@@ -51,13 +50,18 @@ pub struct Level {
     pub perks: Perks,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Perks {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub multiplier: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub percent_off: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub free_shipping: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub entry_reward: Option<String>,
     /// Multiplier on the one day a year the customer picks (`action.completed` `choose_day`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub chosen_day_multiplier: Option<String>,
 }
 
@@ -159,7 +163,8 @@ impl Tiers {
 }
 
 /// Qualifying activity per local month, so any window can be summed without the ledger.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Month {
     /// `yyyy * 12 + (month - 1)`.
     pub month: i64,
@@ -183,7 +188,7 @@ pub fn record(months: &mut Vec<Month>, on: Date, spend: i64, points: i64, orders
         }
         None => {
             months.push(Month { month: m, spend, points, orders });
-            crate::sort_by_key(months, |x| x.month);
+            months.sort_by_key(|x| x.month);
         }
     }
     let newest = months.last().map_or(m, |x| x.month);
@@ -251,7 +256,7 @@ fn change(tx: &mut Tx, to: usize, on: Date, reason: &str) {
         return;
     }
     tx.effects.push(Effect::TierChanged { customer: tx.account.customer.clone(), from: from.clone(), to: level.name.clone(), reason: reason.to_string() });
-    tx.notify(Trigger::TierChanged, || vec![("from", D::OptStr(from.as_deref())), ("to", D::Str(&level.name)), ("reason", D::Str(reason)), ("perks", D::Raw(level.perks.sorted_json()))]);
+    tx.notify(Trigger::TierChanged, || vec![("from", from.as_deref().into()), ("to", level.name.as_str().into()), ("reason", reason.into()), ("perks", serde_json::to_value(&level.perks).unwrap_or_default())]);
     let up = from.as_deref().and_then(|f| t.rank(f)).is_none_or(|r| r < to);
     if let (true, Some(id)) = (up, level.perks.entry_reward.as_ref()) {
         if let Some(r) = tx.program.reward(id) {

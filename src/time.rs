@@ -2,7 +2,6 @@
 //! program's time zone. The zone arrives as a table of UTC-offset changes (the JS shim builds
 //! it with `Intl`), which keeps the wasm free of a time-zone database and the engine pure.
 
-use crate::decode::{self, Obj, Path};
 use chrono::{DateTime, Datelike, Months, NaiveDate};
 
 
@@ -71,6 +70,42 @@ impl Date {
     }
 }
 
+impl Date {
+    /// `yyyy-mm-dd` for years 0 to 9999, made on the stack (every ledger entry carries one);
+    /// `None` beyond, where `Display` writes the year's sign and digits.
+    pub(crate) fn ascii(self) -> Option<[u8; 10]> {
+        let (y, m, d) = self.ymd();
+        if !(0..=9999).contains(&y) {
+            return None;
+        }
+        let mut b = *b"0000-00-00";
+        for (at, n) in [(0, y as u32 / 100), (2, y as u32 % 100), (5, m), (8, d)] {
+            b[at] = b'0' + (n / 10 % 10) as u8;
+            b[at + 1] = b'0' + (n % 10) as u8;
+        }
+        Some(b)
+    }
+
+    /// `yyyy-mm-dd`, as `Display` writes it.
+    pub fn text(self) -> String {
+        self.to_string()
+    }
+}
+
+/// Dates are stored as `yyyy-mm-dd` text.
+impl serde::Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Date {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+        let s = std::borrow::Cow::<str>::deserialize(d)?;
+        Date::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("invalid date \"{s}\"")))
+    }
+}
+
 impl std::fmt::Display for Date {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // `{y:04}-{m:02}-{d:02}`, without core::fmt's padding code.
@@ -79,11 +114,11 @@ impl std::fmt::Display for Date {
         if y < 0 {
             s.push('-');
         }
-        crate::json::push_digits(&mut s, y.unsigned_abs() as u128, if y < 0 { 3 } else { 4 });
+        crate::money::push_digits(&mut s, y.unsigned_abs() as u128, if y < 0 { 3 } else { 4 });
         s.push('-');
-        crate::json::push_digits(&mut s, m as u128, 2);
+        crate::money::push_digits(&mut s, m as u128, 2);
         s.push('-');
-        crate::json::push_digits(&mut s, d as u128, 2);
+        crate::money::push_digits(&mut s, d as u128, 2);
         f.write_str(&s)
     }
 }
@@ -172,6 +207,12 @@ impl std::ops::Deref for Stamp {
     }
 }
 
+impl serde::Serialize for Stamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 impl std::fmt::Debug for Stamp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.as_str().fmt(f)
@@ -249,16 +290,16 @@ pub struct Zone {
 impl Zone {
     /// Reads the table the JS shim builds: `{"name", "offset", "changes": [[t, offset], ...]}`.
     pub fn parse(json: &str) -> crate::error::Result<Zone> {
-        let v = decode::parse("invalid_zone", json)?;
-        let z = Obj::new("invalid_zone", &v, Path::Root(""), &["name", "offset", "changes"])?;
-        let offset = |n: i64, path: &str| i32::try_from(n).map_err(|_| crate::Error::new("invalid_zone", path, "offset out of range"));
-        let mut changes = Vec::new();
-        for (path, c) in z.list("changes")? {
-            let pair = c.as_array().filter(|a| a.len() == 2);
-            let (t, o) = pair.and_then(|a| Some((a[0].as_i64()?, a[1].as_i64()?))).ok_or_else(|| crate::Error::new("invalid_zone", path.render(), "expected [utc_seconds, offset_seconds]"))?;
-            changes.push((t, offset(o, &path.render())?));
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Table {
+            name: String,
+            offset: i32,
+            #[serde(default)]
+            changes: Vec<(i64, i32)>,
         }
-        Ok(Zone { name: z.str("name")?, offset: offset(z.int("offset")?, "offset")?, changes })
+        let t: Table = crate::error::from_json("invalid_zone", json)?;
+        Ok(Zone { name: t.name, offset: t.offset, changes: t.changes })
     }
     pub fn utc() -> Zone {
         Zone { name: "UTC".into(), offset: 0, changes: vec![] }

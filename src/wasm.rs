@@ -5,7 +5,6 @@
 //! `LoyaltyError`. JSON strings cross the boundary because one `JSON.parse` in JS is faster
 //! than building objects field by field, and ids and i64 points survive it unchanged.
 
-use crate::decode::{self, Path};
 use crate::earn::OrderRecord;
 use crate::cache::StateCache;
 use crate::engine::Engine as Core;
@@ -13,33 +12,46 @@ use crate::error::Error;
 use crate::event::Event;
 use crate::ledger::Account;
 use crate::time::Zone;
-use crate::json::{ToJson, Value, D};
+use serde::de::DeserializeOwned;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use wasm_bindgen::prelude::*;
 
 fn js_error(e: Error) -> JsError {
-    let body = crate::json::sorted_object(&mut [("code", D::Str(e.code)), ("path", D::Str(&e.path)), ("message", D::Str(&e.message))]);
-    JsError::new(&body)
+    let body = serde_json::json!({ "code": e.code, "path": e.path, "message": e.message });
+    JsError::new(&body.to_string())
+}
+
+/// The JSON text of an output.
+fn encode<T: serde::Serialize>(v: &T) -> String {
+    // Writing to a String fails only if a Serialize impl does, and ours never do.
+    serde_json::to_string(v).unwrap_or_default()
 }
 
 /// Reads an optional JSON input with `read`: the empty string means "none".
-fn decode<T>(json: &str, read: impl Fn(&Value<'_>, Path) -> Result<T, Error>) -> Result<Option<T>, JsError> {
+fn decode<T>(json: &str, read: impl Fn(&str) -> Result<T, Error>) -> Result<Option<T>, JsError> {
     if json.is_empty() {
         return Ok(None);
     }
-    let v = decode::parse("invalid_state", json).map_err(js_error)?;
-    read(&v, Path::Root("")).map(Some).map_err(js_error)
+    read(json).map(Some).map_err(js_error)
 }
 
-/// Reads a JSON object of id -> item (accounts by customer, orders by id).
-fn decode_map<T>(json: &str, read: impl Fn(&Value<'_>, Path) -> Result<T, Error>) -> Result<HashMap<String, T>, JsError> {
-    decode(json, |v, p| decode::map("invalid_state", v, p, &read)).map(|m| m.unwrap_or_default().into_iter().collect())
+/// Reads a JSON object of id -> item (accounts by customer, orders by id, coupons issued by
+/// reward), each checked by `check`.
+fn decode_map<T: DeserializeOwned>(code: &'static str, json: &str, check: impl Fn(&T) -> Result<(), Error>) -> Result<HashMap<String, T>, JsError> {
+    let map = decode(json, |j| crate::error::from_json::<HashMap<String, T>>(code, j))?.unwrap_or_default();
+    for (id, v) in &map {
+        check(v).map_err(|e| js_error(e.within(id)))?;
+    }
+    Ok(map)
 }
 
 /// A count in a map of reward id to coupons issued.
-fn count(v: &Value<'_>, path: Path) -> Result<i64, Error> {
-    v.as_i64().filter(|n| *n >= 0).ok_or_else(|| Error::new("invalid_context", path.render(), "expected a count of coupons (a whole number, not negative)"))
+fn count(n: &i64) -> Result<(), Error> {
+    if *n < 0 {
+        return Err(Error::new("invalid_context", "", "expected a count of coupons (a whole number, not negative)"));
+    }
+    Ok(())
 }
 
 /// A loyalty program compiled once. Use it through `createEngine` in `loyalty-engine`.
@@ -79,25 +91,24 @@ impl Engine {
         if let Some(a) = self.1.borrow_mut().get(json) {
             return Ok(Some(a));
         }
-        decode(text(json), Account::read)
+        decode(text(json), Account::parse)
     }
 
     fn apply_state(&self, state: &[u8], order: &str, event: &str, stock: &str) -> Result<String, JsError> {
-        let room = state.len() + 1024;
         let state = self.state(state)?;
-        let order = decode(order, OrderRecord::read)?;
+        let order = decode(order, OrderRecord::parse)?;
         let event = self.0.parse_event(event).map_err(js_error)?;
-        let stock = (!stock.is_empty()).then(|| decode_map(stock, count)).transpose()?;
+        let stock = (!stock.is_empty()).then(|| decode_map("invalid_context", stock, count)).transpose()?;
         let out = self.0.apply_with(state, order, &event, stock.as_ref()).map_err(js_error)?;
-        let (text, state) = out.write_parts(room);
+        let (text, state) = out.write_parts();
         // The cache keeps the account itself (`out` is done with) and a copy of its text.
-        self.1.borrow_mut().put(crate::json::sub(&text, ..state), out.state);
+        self.1.borrow_mut().put(text.get(..state).unwrap_or_default(), out.state);
         Ok(text)
     }
 
     fn quote_state(&self, state: &[u8], cart: &str) -> Result<String, JsError> {
         let state = self.state(state)?;
-        Ok(self.0.quote(state.as_ref(), cart).map_err(js_error)?.to_json())
+        Ok(encode(&self.0.quote(state.as_ref(), cart).map_err(js_error)?))
     }
 }
 
@@ -173,11 +184,11 @@ impl Engine {
     /// ```
     #[wasm_bindgen(js_name = applyBatch)]
     pub fn apply_batch(&self, states: &str, orders: &str, events: &str, stock: &str) -> Result<String, JsError> {
-        let states = decode_map(states, Account::read)?;
-        let orders = decode_map(orders, OrderRecord::read)?;
-        let stock = decode_map(stock, count)?;
+        let states = decode_map("invalid_state", states, |a: &Account| a.check().map_err(|m| Error::new("invalid_state", "", m)))?;
+        let orders = decode_map("invalid_state", orders, OrderRecord::check)?;
+        let stock = decode_map("invalid_context", stock, count)?;
         let events = Event::parse_many(events, &self.0.program).map_err(js_error)?;
-        Ok(self.0.apply_batch_with(states, orders, &events, stock).map_err(js_error)?.to_json())
+        Ok(encode(&self.0.apply_batch_with(states, orders, &events, stock).map_err(js_error)?))
     }
 
     /// What a cart would earn and what the customer's coupons take off it.
@@ -196,7 +207,7 @@ impl Engine {
     /// ```
     pub fn view(&self, state: &str) -> Result<String, JsError> {
         let state = self.state(state.as_bytes())?.ok_or_else(|| js_error(Error::new("invalid_state", "", "a state is required")))?;
-        Ok(self.0.view(&state).to_json())
+        Ok(encode(&self.0.view(&state)))
     }
 }
 

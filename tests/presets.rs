@@ -4,9 +4,18 @@
 //! the npm package's `loyalty replay`.
 
 use loyalty_engine::event::Event;
-use loyalty_engine::json::ToJson;
 use loyalty_engine::time::Zone;
 use serde_json::Value;
+
+/// The JSON text a host stores and reads back: serde_json over the engine's derives.
+trait ToJson {
+    fn to_json(&self) -> String;
+}
+impl<T: serde::Serialize + ?Sized> ToJson for T {
+    fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap()
+    }
+}
 
 const PRESETS: &[&str] = &["bn", "bodyshop", "cvs", "dicks", "rei", "seed", "williams-sonoma"];
 

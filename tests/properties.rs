@@ -5,7 +5,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 mod common;
 
-use loyalty_engine::json::ToJson;
+use common::ToJson;
 use common::*;
 use proptest::prelude::*;
 use serde_json::{json, Value};

@@ -2,7 +2,7 @@
 //! natively here, and through the npm package's CLI in tests/js/cli.test.js.
 mod common;
 
-use loyalty_engine::json::ToJson;
+use common::ToJson;
 use loyalty_engine::event::Event;
 use serde_json::Value;
 

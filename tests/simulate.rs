@@ -113,7 +113,7 @@ fn one_by_one(engine: &Engine, events: &[Value]) -> (HashMap<String, Account>, H
             for effect in out.effects {
                 match effect {
                     Effect::CouponIssued { reward, .. } => *coupons.entry(reward).or_default() += 1,
-                    Effect::Event { event } => derived.push(event),
+                    Effect::Event { event } => derived.push(event.to_string()),
                     _ => {}
                 }
             }

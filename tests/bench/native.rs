@@ -1,15 +1,24 @@
 //! Native baseline for `npm run bench`: runs the workload file the JS bench writes through
 //! the same path as the wasm boundary (JSON in, core, JSON out) and prints events/s.
-use loyalty_engine::decode::Path;
 use loyalty_engine::earn::OrderRecord;
 use loyalty_engine::event::Event;
 use loyalty_engine::cache::StateCache;
 use loyalty_engine::ledger::Account;
 use loyalty_engine::time::Zone;
-use loyalty_engine::json::ToJson;
 use loyalty_engine::Engine;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::time::Instant;
+
+/// The JSON text a host stores and reads back: serde_json over the engine's derives.
+trait ToJson {
+    fn to_json(&self) -> String;
+}
+impl<T: serde::Serialize + ?Sized> ToJson for T {
+    fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap()
+    }
+}
 
 fn main() {
     if std::env::args().nth(1).as_deref() == Some("simulate") {
@@ -30,19 +39,19 @@ fn main() {
             let states = w["batch_states"].to_string();
             let batch = Value::Array(w["events"].as_array().unwrap()[..1000].to_vec()).to_string();
             for _ in 0..n / 1000 {
-                let m = loyalty_engine::decode::map("invalid_state", &loyalty_engine::decode::parse("invalid_state", &states).unwrap(), Path::Root(""), Account::read).unwrap();
+                let m = serde_json::from_str::<HashMap<String, Account>>(&states).unwrap();
                 let evs = Event::parse_many(&batch, &engine.program).unwrap();
                 std::hint::black_box(engine.apply_batch(m.into_iter().collect(), Default::default(), &evs).unwrap().to_json());
             }
             return;
         }
-        let s = Account::read(&loyalty_engine::decode::parse("invalid_state", &state).unwrap(), Path::Root("")).unwrap();
+        let s = Account::parse(&state).unwrap();
         let ev = Event::parse(&events[0], &engine.program).unwrap();
         let out = engine.apply(Some(s.clone()), None, &ev).unwrap();
         for i in 0..n {
             match phase.as_str() {
                 "event" => drop(std::hint::black_box(Event::parse(&events[i % events.len()], &engine.program).unwrap())),
-                "state" => drop(std::hint::black_box(Account::read(&loyalty_engine::decode::parse("invalid_state", &state).unwrap(), Path::Root("")).unwrap())),
+                "state" => drop(std::hint::black_box(Account::parse(&state).unwrap())),
                 "apply" => drop(std::hint::black_box(engine.apply(Some(s.clone()), None, &ev).unwrap())),
                 "encode" => drop(std::hint::black_box(out.to_json())),
                 _ => panic!("BENCH_LOOP: event, state, apply, encode or batch"),
@@ -54,7 +63,7 @@ fn main() {
     // One call per event, as through the boundary: parse state and event, apply, encode.
     let apply = |n: usize| {
         for e in events.iter().cycle().take(n) {
-            let s = Account::read(&loyalty_engine::decode::parse("invalid_state", &state).unwrap(), Path::Root("")).unwrap();
+            let s = Account::parse(&state).unwrap();
             let o: Option<OrderRecord> = None;
             let ev = Event::parse(e, &engine.program).unwrap();
             let out = engine.apply(Some(s), o, &ev).unwrap();
@@ -69,20 +78,20 @@ fn main() {
 
     // The same with the state text the engine wrote, found in its cache as src/wasm.rs does.
     let own = {
-        let s = Account::read(&loyalty_engine::decode::parse("invalid_state", &state).unwrap(), Path::Root("")).unwrap();
+        let s = Account::parse(&state).unwrap();
         s.to_json()
     };
     let mut cache = StateCache::default();
-    cache.put(&own, Account::read(&loyalty_engine::decode::parse("invalid_state", &own).unwrap(), Path::Root("")).unwrap());
+    cache.put(&own, Account::parse(&own).unwrap());
     let mut apply_cached = |n: usize| {
         for e in events.iter().cycle().take(n) {
             let s = match cache.get(own.as_bytes()) {
                 Some(a) => a,
-                None => Account::read(&loyalty_engine::decode::parse("invalid_state", &own).unwrap(), Path::Root("")).unwrap(),
+                None => Account::parse(&own).unwrap(),
             };
             let ev = Event::parse(e, &engine.program).unwrap();
             let out = engine.apply(Some(s), None, &ev).unwrap();
-            let (text, state) = out.write_parts(own.len() + 1024);
+            let (text, state) = out.write_parts();
             cache.put(&text[..state], out.state);
             std::hint::black_box(text);
         }
@@ -96,7 +105,7 @@ fn main() {
     let states = w["batch_states"].to_string();
     let batch = Value::Array(w["events"].as_array().unwrap()[..1000].to_vec()).to_string();
     let run_batch = || {
-        let m = loyalty_engine::decode::map("invalid_state", &loyalty_engine::decode::parse("invalid_state", &states).unwrap(), Path::Root(""), Account::read).unwrap();
+        let m = serde_json::from_str::<HashMap<String, Account>>(&states).unwrap();
         let evs = Event::parse_many(&batch, &engine.program).unwrap();
         let out = engine.apply_batch(m.into_iter().collect(), Default::default(), &evs).unwrap();
         std::hint::black_box(out.to_json());
@@ -110,14 +119,14 @@ fn main() {
     let batch_rate = (rounds * 1000) as f64 / t.elapsed().as_secs_f64();
     if std::env::var("BENCH_SPLIT").is_ok() {
         let ev = Event::parse(&events[0], &engine.program).unwrap();
-        let s = Account::read(&loyalty_engine::decode::parse("invalid_state", &state).unwrap(), Path::Root("")).unwrap();
+        let s = Account::parse(&state).unwrap();
         let time = |name: &str, f: &mut dyn FnMut()| {
             let t = Instant::now();
             for _ in 0..20_000 { f(); }
             eprintln!("{name}: {:.2} us", t.elapsed().as_secs_f64() / 20_000.0 * 1e6);
         };
         time("state to Value", &mut || { std::hint::black_box(serde_json::from_str::<Value>(&state).unwrap()); });
-        time("parse state", &mut || { std::hint::black_box(Account::read(&loyalty_engine::decode::parse("invalid_state", &state).unwrap(), Path::Root("")).unwrap()); });
+        time("parse state", &mut || { std::hint::black_box(Account::parse(&state).unwrap()); });
         time("parse event", &mut || { std::hint::black_box(Event::parse(&events[0], &engine.program).unwrap()); });
         time("apply", &mut || { std::hint::black_box(engine.apply(Some(s.clone()), None, &ev).unwrap()); });
         let out = engine.apply(Some(s.clone()), None, &ev).unwrap();
