@@ -57,6 +57,7 @@ function sendFile(reply, full, { cache = 'no-cache' } = {}) {
 // The whole module graph, fetched in parallel instead of as an import waterfall.
 const PRELOAD = [
   '/admin/assets/index.js', '/admin/assets/admin.js', '/admin/assets/balance.js', '/admin/assets/api.js',
+  '/admin/assets/program-admin.js', '/admin/assets/program-editor.js', '/admin/assets/audit-log.js',
   '/admin/assets/browser-engine.js', '/admin/zone.js', '/admin/errors.js', '/pkg/loyalty_engine.js',
   '/admin/vendor/lit/index.js', '/admin/vendor/lit-element/lit-element.js', '/admin/vendor/lit-html/lit-html.js',
   '/admin/vendor/lit-html/is-server.js', '/admin/vendor/@lit/reactive-element/reactive-element.js',
@@ -83,6 +84,9 @@ ${PRELOAD.map((href) => `<link rel="modulepreload" href="${href}">`).join('\n')}
   main { max-width: 1100px; margin: 20px auto; padding: 0 16px; }
   #login { background: #fff; padding: 20px; border-radius: 8px; max-width: 420px; }
   #login input { width: 100%; box-sizing: border-box; padding: 8px; margin: 8px 0; }
+  #login h2 { margin: 0 0 8px; font-size: 16px; }
+  #login-error { color: #a3231b; }
+  #login button { min-height: 40px; padding: 6px 16px; }
   button { cursor: pointer; }
 </style>
 </head>
@@ -90,8 +94,15 @@ ${PRELOAD.map((href) => `<link rel="modulepreload" href="${href}">`).join('\n')}
 <header><h1>${title}</h1><button id="logout" hidden>Sign out</button></header>
 <main>
   <form id="login" hidden>
+    <h2>Sign in</h2>
+    <p id="login-error" role="alert" hidden></p>
+    <label for="name">Operator name</label>
+    <input id="name" name="name" autocomplete="username">
+    <label for="password">Password</label>
+    <input id="password" name="password" type="password" autocomplete="current-password">
+    <p>or</p>
     <label for="token">Admin API token</label>
-    <input id="token" name="token" type="password" autocomplete="current-password" required>
+    <input id="token" name="token" type="password" autocomplete="off">
     <button type="submit">Sign in</button>
   </form>
   <div id="app"></div>
@@ -99,16 +110,20 @@ ${PRELOAD.map((href) => `<link rel="modulepreload" href="${href}">`).join('\n')}
 <script type="module">
   import '/admin/assets/index.js';
   const KEY = 'loyalty-admin-token';
+  const ROLE = 'loyalty-admin-role';
   const url = new URL(location.href);
   // A token in the address bar is taken once and removed from it (and from history).
   if (url.searchParams.has('token')) {
     sessionStorage.setItem(KEY, url.searchParams.get('token'));
+    sessionStorage.setItem(ROLE, 'owner');
     url.searchParams.delete('token');
     history.replaceState(null, '', url.pathname + url.search + url.hash);
   }
   const login = document.getElementById('login');
+  const loginError = document.getElementById('login-error');
   const app = document.getElementById('app');
   const logout = document.getElementById('logout');
+  const signOut = () => { sessionStorage.removeItem(KEY); sessionStorage.removeItem(ROLE); show(); };
   function show() {
     const token = sessionStorage.getItem(KEY);
     app.replaceChildren();
@@ -117,18 +132,40 @@ ${PRELOAD.map((href) => `<link rel="modulepreload" href="${href}">`).join('\n')}
     if (!token) return;
     const el = document.createElement('loyalty-admin');
     el.token = token;
-    // /admin#dashboard (or #templates) opens on that tab.
-    if (['customers', 'dashboard', 'templates'].includes(location.hash.slice(1))) el.tab = location.hash.slice(1);
-    el.addEventListener('unauthorized', () => { sessionStorage.removeItem(KEY); show(); });
+    el.role = sessionStorage.getItem(ROLE) ?? 'owner';
+    // /admin#program (or #dashboard, #templates, #audit) opens on that tab.
+    if (['customers', 'program', 'dashboard', 'templates', 'audit'].includes(location.hash.slice(1))) el.tab = location.hash.slice(1);
+    el.addEventListener('unauthorized', signOut);
     app.append(el);
   }
-  login.addEventListener('submit', (e) => {
+  login.addEventListener('submit', async (e) => {
     e.preventDefault();
-    sessionStorage.setItem(KEY, login.token.value.trim());
+    loginError.hidden = true;
+    const name = login.name.value.trim();
+    if (name) {
+      // A named operator: the session token and role the server hands back.
+      const res = await fetch('/api/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, password: login.password.value }) });
+      const body = await res.json().catch(() => ({}));
+      if (!res.ok) {
+        loginError.textContent = body.error?.message ?? 'Sign-in failed';
+        loginError.hidden = false;
+        return;
+      }
+      sessionStorage.setItem(KEY, body.token);
+      sessionStorage.setItem(ROLE, body.operator.role);
+    } else {
+      // The operator token (scripts, the installer): acts as the owner.
+      sessionStorage.setItem(KEY, login.token.value.trim());
+      sessionStorage.setItem(ROLE, 'owner');
+    }
     login.reset();
     show();
   });
-  logout.addEventListener('click', () => { sessionStorage.removeItem(KEY); show(); });
+  logout.addEventListener('click', async () => {
+    const token = sessionStorage.getItem(KEY);
+    if (token) await fetch('/api/logout', { method: 'POST', headers: { authorization: 'Bearer ' + token, 'content-type': 'application/json' }, body: '{}' }).catch(() => {});
+    signOut();
+  });
   show();
 </script>
 </body>
