@@ -48,13 +48,13 @@ export class LoyaltyAdmin extends LitElement {
 
   static styles = css`
     :host { display: block; font: 14px/1.45 system-ui, sans-serif; color: #1d2330; }
-    nav { display: flex; gap: 4px; margin-bottom: 12px; }
+    nav { display: flex; flex-wrap: wrap; gap: 4px; margin-bottom: 12px; }
     nav button { border: 0; padding: 8px 14px; border-radius: 6px 6px 0 0; background: #dde1e8; font: inherit; cursor: pointer; }
     nav button[aria-selected='true'] { background: #fff; font-weight: 600; }
     section { background: #fff; border-radius: 8px; padding: 16px; margin-bottom: 12px; }
     h2 { font-size: 15px; margin: 0 0 10px; }
     input, select, textarea, button { font: inherit; }
-    input, select, textarea { padding: 6px 8px; border: 1px solid #c5cad3; border-radius: 4px; }
+    input, select, textarea { max-width: 100%; box-sizing: border-box; padding: 6px 8px; border: 1px solid #c5cad3; border-radius: 4px; }
     button.primary { background: #2d5bd8; color: #fff; border: 0; padding: 7px 14px; border-radius: 4px; cursor: pointer; }
     button.primary[disabled] { opacity: 0.6; }
     table { border-collapse: collapse; width: 100%; }
@@ -71,7 +71,9 @@ export class LoyaltyAdmin extends LitElement {
     .rules { color: #5a6272; font-size: 12px; }
     .msg { padding: 8px 12px; border-radius: 4px; background: #e6f4ea; margin-bottom: 10px; }
     .err { padding: 8px 12px; border-radius: 4px; background: #fce8e6; color: #b3261e; margin-bottom: 10px; }
+    /* Wide tables scroll inside their region on a phone; the region takes focus so keys scroll it. */
     .scroll { overflow-x: auto; }
+    .scroll:focus-visible { outline: 3px solid #2d5bd8; }
     .editor { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
     .editor textarea { width: 100%; box-sizing: border-box; min-height: 260px; font-family: ui-monospace, monospace; font-size: 13px; }
     .preview { border: 1px solid #c5cad3; border-radius: 4px; padding: 10px; min-height: 240px; }
@@ -319,7 +321,7 @@ export class LoyaltyAdmin extends LitElement {
           <button class="primary" type="submit" ?disabled=${this._busy}>Search</button>
         </form>
         ${this._results ? html`
-          <div class="scroll"><table class="results" id="results">
+          <div class="scroll" tabindex="0" role="region" aria-label="Customers"><table class="results" id="results">
             <tr><th>Customer</th><th>Email</th><th class="num">Balance</th><th class="num">Pending</th><th>Tier</th></tr>
             ${this._results.length === 0 ? html`<tr><td colspan="5">No customer matches “${this._q}”.</td></tr>` : nothing}
             ${this._results.map((c) => html`<tr><td><button @click=${() => this.open(c.customer)}>${c.customer}</button>${c.name ? html`<div class="rules">${c.name}</div>` : nothing}</td>
@@ -339,7 +341,7 @@ export class LoyaltyAdmin extends LitElement {
       <h2>Contact</h2>
       ${c ? html`<p><span id="contact-email">${c.email ?? 'no email'}</span>${c.name ? ` · ${c.name}` : ''}${c.phone ? ` · ${c.phone}` : ''}${c.locale ? ` · ${c.locale}` : ''}</p>
         <p id="opt-outs">Opted out of: ${c.opt_out?.length ? c.opt_out.join(', ') : 'nothing'}</p>` : html`<p>No contact details.</p>`}
-      ${p.notifications?.length ? html`<div class="scroll"><table id="notifications">
+      ${p.notifications?.length ? html`<div class="scroll" tabindex="0" role="region" aria-label="Notifications"><table id="notifications">
         <tr><th>Notification</th><th>Channels</th><th>Created</th><th>Delivered</th><th></th></tr>
         ${p.notifications.map((n) => html`<tr><td>${n.trigger}</td><td>${n.channels.join(', ')}</td><td>${when(n.created_at)}</td><td>${when(n.delivered_at)}</td>
           <td>${this.role !== 'viewer' ? html`<button @click=${() => this.resend(n.id)} aria-label="Resend ${n.trigger} ${n.id}">Resend</button>` : nothing}</td></tr>`)}
@@ -378,7 +380,7 @@ export class LoyaltyAdmin extends LitElement {
       <section>
         <h2>Coupons</h2>
         ${coupons.length === 0 ? html`<p>No coupons.</p>` : html`
-        <div class="scroll"><table id="coupons">
+        <div class="scroll" tabindex="0" role="region" aria-label="Coupons"><table id="coupons">
           <tr><th>Code</th><th>Offer</th><th>Expires</th><th>Status</th><th>In the store</th><th></th></tr>
           ${coupons.map((c) => html`<tr data-code=${c.code}>
             <td><code>${c.code}</code></td>
@@ -394,7 +396,7 @@ export class LoyaltyAdmin extends LitElement {
       </section>
       <section>
         <h2>History</h2>
-        <table id="history">
+        <div class="scroll" tabindex="0" role="region" aria-label="History"><table id="history">
           <tr><th>When</th><th>Type</th><th class="num">Points</th><th class="num">Balance</th><th>Reason and rules</th></tr>
           ${entries.map((e) => html`<tr data-id=${e.id}>
             <td>${when(e.at)}</td><td>${e.type}</td>
@@ -403,7 +405,7 @@ export class LoyaltyAdmin extends LitElement {
             <td><div class="reason">${e.reason ?? ''}${e.by ? ` (by ${e.by})` : ''}${e.order_id ? ` · order ${e.order_id}` : ''}${e.coupon ? ` · ${e.coupon}` : ''}</div>
               ${e.rules?.length ? html`<div class="rules">${e.rules.join(' · ')}</div>` : nothing}</td>
           </tr>`)}
-        </table>
+        </table></div>
         ${this._history?.next ? html`<p><button @click=${this.more}>Older entries</button></p>` : nothing}
       </section>
     `;

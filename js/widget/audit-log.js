@@ -41,7 +41,7 @@ export class LoyaltyAuditLog extends LitElement {
     return html`<section aria-labelledby="audit-h">
       <h2 id="audit-h">Audit log</h2>
       ${this._error ? html`<div class="err" role="alert">${this._error}</div>` : nothing}
-      ${!this._entries ? html`<p>Loading…</p>` : html`<div class="scroll"><table id="audit">
+      ${!this._entries ? html`<p>Loading…</p>` : html`<div class="scroll" tabindex="0" role="region" aria-label="Audit entries"><table id="audit">
         <tr><th>When</th><th>Who</th><th>What</th><th>On</th><th>Details</th></tr>
         ${this._entries.map((e) => html`<tr data-action=${e.action}><td>${when(e.at)}</td><td class="who">${e.operator ?? '–'}</td><td>${e.action}</td><td>${e.target ?? ''}</td><td>${details(e.details)}</td></tr>`)}
       </table></div>

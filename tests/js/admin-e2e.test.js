@@ -246,7 +246,12 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
     assert.match(await coupon.locator('.status').textContent(), /issued/);
     assert.equal((await coupon.locator('.sync').textContent()).trim(), rows[0].sync_status ?? 'not synced');
     if (size === 'desktop') await page.screenshot({ path: join(docs, 'customer-page.png'), fullPage: true });
-    assert.equal(await overflowsX(page), false);
+    assert.equal(await overflowsX(page), false, JSON.stringify(await page.evaluate(() => {
+      const out = [];
+      const walk = (root) => { for (const el of root.querySelectorAll('*')) { const r = el.getBoundingClientRect(); if (r.right > document.documentElement.clientWidth + 1) out.push(`${el.tagName}#${el.id} ${Math.round(r.right)}`); if (el.shadowRoot) walk(el.shadowRoot); } };
+      walk(document);
+      return out.slice(0, 10);
+    })));
     assert.deepEqual(await seriousViolations(page), []);
     assert.deepEqual(page.errors, []);
     await page.close();
