@@ -253,6 +253,13 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
       return out.slice(0, 10);
     })));
     assert.deepEqual(await seriousViolations(page), []);
+    // The Program tab at this size: the editor, the preview and the versions, usable and clean.
+    await page.click('loyalty-admin >> #tab-program');
+    await page.waitForSelector('loyalty-program-admin >> #preview-table');
+    await page.waitForSelector('loyalty-program-admin >> loyalty-program-editor >> [data-path="earn.points_per_unit"]');
+    assert.equal(await page.locator('loyalty-program-admin >> #publish').count(), 0); // staff may not publish
+    assert.equal(await overflowsX(page), false);
+    assert.deepEqual(await seriousViolations(page), []);
     assert.deepEqual(page.errors, []);
     await page.close();
   });
