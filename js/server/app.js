@@ -92,6 +92,6 @@ export function buildApp({ loyalty, store, token, adapters = {}, shops, bodyLimi
     api.addHook('onRequest', auth);
     await programRoutes(api, { db, shop, loyaltyNow, publishable: Boolean(shops && db), now });
   });
-  app.register(import('./notify-routes.js'), { loyalty, store, token, now, defaultLocale: notifyLocale }); // notification templates, contacts, opt-outs, dead letters
+  app.register(import('./notify-routes.js'), { loyalty, store, token, auth, now, defaultLocale: notifyLocale }); // notification templates, contacts, opt-outs, dead letters
   return app;
 }

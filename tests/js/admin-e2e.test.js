@@ -193,6 +193,9 @@ test('roles: a viewer cannot grant, staff can, and the audit log names who did i
   assert.equal((await call('POST', '/api/program', { program: (await call('GET', '/api/program')).body.program }, await session('sam'))).status, 403);
   const granted = await call('POST', '/api/customers/ann/adjust', { points: 250, reason: 'Goodwill', by: 'not-sam' }, await session('sam'));
   assert.equal(granted.status, 200, JSON.stringify(granted.body));
+  // Templates: every role reads them, a viewer changes nothing.
+  assert.equal((await call('GET', '/api/notify/templates', undefined, viewer)).status, 200);
+  assert.equal((await call('PUT', '/api/customers/ann/opt-outs/email', undefined, viewer)).status, 403);
   const entry = (await call('GET', '/api/customers/ann/history?limit=1')).body.entries[0];
   assert.equal(entry.by, 'sam'); // the operator, never the client's `by`
 
