@@ -49,7 +49,7 @@ async function startProcess(databaseUrl) {
     });
     child.on('exit', (code) => reject(new Error(`second server exited (${code}): ${errText}`)));
   });
-  return { url: listening, stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) };
+  return { url: listening, databaseUrl, stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) };
 }
 
 before(async () => {
@@ -166,6 +166,17 @@ test('the owner edits, previews, publishes; the other process earns at the new r
   // What was earned before stays as recorded.
   const history = (await call('GET', '/api/customers/web-1/history')).body.entries.filter((e) => e.type === 'earn').map((e) => e.points);
   assert.deepEqual(history, [980, 490]);
+
+  // A process started after the publish (its configuration file still says 10 per euro)
+  // runs the published program, not the file's.
+  if (DATABASE_URL) {
+    const late = await startProcess(other.databaseUrl);
+    try {
+      assert.equal((await call('GET', '/api/program', undefined, TOKEN, late.url)).body.program.earn.points_per_unit, '20');
+    } finally {
+      await late.stop();
+    }
+  }
 
   // Roll back to version 1: the next order earns 10 per euro again.
   await page.click('loyalty-program-admin >> #versions button[aria-label="Roll back to version 1"]');
