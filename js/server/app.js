@@ -83,6 +83,8 @@ export function buildApp({ loyalty, store, token, adapters = {}, shops, bodyLimi
   const loyaltyNow = async () => (await contexts.admin(shop))?.loyalty ?? loyalty;
   const db = store?.db ?? null;
   const auth = adminAuth({ token, shop, db, now });
+  // For admin routes mounted beside these (serve.js): the same sign-in and roles.
+  app.decorate('adminAuth', auth);
   app.register(apiRoutes, { loyalty, store, token, now, auth, loyaltyNow });
   app.register(import('./admin-routes.js'), { loyalty, store, token, now, auth, loyaltyNow }); // /admin, its assets, search, coupon cancel, KPIs
   // Sign-in, operators and the audit log.
