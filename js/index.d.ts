@@ -3,58 +3,282 @@
 
 export type Amount = string;
 export type Duration = string;
-export type Channel = 'email' | 'push' | 'sms' | 'webhook';
 export type Trigger = 'points_earned' | 'reward_earned' | 'points_expiring' | 'points_expired' | 'tier_changed' | 'welcome' | 'referral';
-export type CouponType = 'percent' | 'fixed' | 'free_shipping' | 'free_product';
 export type Period = 'day' | 'week' | 'month' | 'year' | 'lifetime';
 
+// Program, Order, OrderLine, Cart, ProductMatch, TierPerks and the event's fields are
+// generated from the engine's Rust types (src/spec.rs, src/event.rs): edit those.
+// --- generated from the Rust types by tests/gen/schema.rs: do not edit ---
 export interface Program {
-  id: string;
-  name?: string;
+  /** Ways to earn besides buying, by action name. */
+  actions?: Record<string, Action> | null;
+  brands?: Brand[] | null;
+  campaign_stacking?: Stacking | null;
+  campaigns?: Campaign[] | null;
+  /** ISO 4217 code: amounts are decimal strings in it. */
   currency: string;
+  donations?: Donations | null;
+  earn: Earn;
+  expiry?: Expiry | null;
+  id: string;
+  memberships?: Plan[] | null;
+  name?: string | null;
+  negative_balance?: NegativeBalance | null;
+  /** Channels (email, push, sms, webhook) per trigger. */
+  notifications?: {
+    points_earned?: Channel[];
+    points_expired?: Channel[];
+    points_expiring?: Channel[];
+    referral?: Channel[];
+    reward_earned?: Channel[];
+    tier_changed?: Channel[];
+    welcome?: Channel[];
+  } | null;
+  offers?: Offer[] | null;
+  pay_with_points?: PayWithPoints | null;
+  pending?: Pending | null;
+  referral?: Referral | null;
+  rewards?: Reward[] | null;
+  tiers?: Tiers | null;
+  /** IANA time zone: day boundaries are local days there. */
   timezone: string;
-  earn: { points_per_unit: string; rounding?: 'floor' | 'round' | 'ceil'; include_shipping?: boolean; include_tax?: boolean; carry_remainder?: boolean;
-    min_order?: Amount; rules?: Array<{ name?: string; match: ProductMatch; multiplier?: string; exclude?: boolean }> };
-  expiry?: { mode: 'rolling' | 'per_lot'; after: Duration; warn_before?: Duration[] };
-  /** Threshold (`auto`) and catalogue rewards; `stock` is program-wide, `limit` per customer. */
-  rewards?: Array<{ id: string; name?: string; auto?: boolean; points: number; stock?: number; limit?: { count: number; per: Period };
-    /** `product` (a SKU or product id) for `free_product` coupons, which take no value. */
-    coupon: { type: CouponType; value?: string; min_order?: Amount; max_discount?: Amount; valid_for?: Duration; product?: string } }>;
-  negative_balance?: 'allow' | 'clamp';
-  notifications?: Partial<Record<Trigger, Channel[]>>;
-  /** Ways to earn by action name (signup, newsletter, review, birthday, social_follow, ... or your own). */
-  actions?: Record<string, { points: number; limits?: Partial<Record<'day' | 'week' | 'month' | 'year' | 'lifetime', number>> }>;
-  referral?: { referrer_points: number; friend_reward?: string };
-  tiers?: { basis: 'spend' | 'points' | 'orders'; window?: 'lifetime' | 'calendar_year' | 'rolling_12m';
-    retention?: { periods?: number; grace_days?: number };
-    levels: Array<{ name: string; threshold: Amount | number; perks?: TierPerks }> };
-  campaigns?: Array<{ id: string; multiplier: string; from?: string; until?: string; weekdays?: number[];
-    hours?: { from: string; until: string }; tiers?: string[]; match?: ProductMatch; joined_within_days?: number; priority?: number; exclusive?: boolean }>;
-  campaign_stacking?: 'multiply' | 'best_of';
-  pending?: { window: Duration };
-  /** `points` points are worth `value`, spent in whole steps; `max_share` is a percent of the goods. */
-  pay_with_points?: { points: number; value: Amount; min_points?: number; max_points?: number; max_share?: string };
-  memberships?: Array<{ id: string; name?: string; fee: Amount; period: 'month' | 'year' | 'lifetime';
-    perks?: { percent_off?: string; free_shipping?: boolean; multiplier?: string; monthly_reward?: string };
-    dividend?: { percent: string; valid_for?: Duration } }>;
-  donations?: { charities: Array<{ id: string; name?: string }>; min_points?: number };
-  /** Targeted coupons (a reward's, given) issued once per customer when `when` first holds. */
-  offers?: Array<{ id: string; reward: string;
-    when: { bought: { sku?: string; product_id?: string; category?: string; times?: number } } | { no_order_for: Duration } | { nth_order: number } }>;
-  /** Coalition: one balance across brands, each with its own earn rate. */
-  brands?: Array<{ id: string; name?: string; points_per_unit?: string }>;
 }
-
-export interface ProductMatch { sku?: string[]; product_id?: string[]; category?: string[] }
-export interface TierPerks { multiplier?: string; percent_off?: string; free_shipping?: boolean; entry_reward?: string; chosen_day_multiplier?: string }
-
-export interface OrderLine { id: string; sku?: string; product_id?: string; categories?: string[]; quantity: number; unit_price: Amount; discount?: Amount }
-export interface Order { id: string; currency: string; lines: OrderLine[]; shipping?: Amount; tax?: Amount; taxes_included?: boolean; coupon_codes?: string[];
-  /** The coalition brand the order was placed with. */
-  brand?: string;
-  /** Points the customer paid with (pay with points), debited by the order. */
-  points_spent?: number }
-export interface Cart extends Omit<Order, 'id' | 'points_spent'> { id?: string; at: string }
+export interface Action {
+  limits?: Limits | null;
+  points: number;
+}
+export type Basis = 'orders' | 'spend' | 'points';
+/** Exactly one of sku, product_id, category. */
+export interface Bought {
+  category?: string | null;
+  product_id?: string | null;
+  sku?: string | null;
+  times?: number | null;
+}
+export interface Brand {
+  id: string;
+  name?: string | null;
+  points_per_unit?: string | null;
+}
+export interface Campaign {
+  exclusive?: boolean | null;
+  /** Local dates ("2026-12-24"), inclusive. */
+  from?: string | null;
+  hours?: Hours | null;
+  id: string;
+  joined_within_days?: number | null;
+  match?: ProductMatch | null;
+  multiplier: string;
+  priority?: number | null;
+  tiers?: string[] | null;
+  until?: string | null;
+  /** ISO weekdays, 1 = Monday. */
+  weekdays?: number[] | null;
+}
+export type Channel = 'email' | 'push' | 'sms' | 'webhook';
+export interface Charity {
+  id: string;
+  name?: string | null;
+}
+export type CouponType = 'percent' | 'fixed' | 'free_shipping' | 'free_product';
+export interface Coupon {
+  max_discount?: string | null;
+  min_order?: string | null;
+  product?: string | null;
+  type: CouponType;
+  valid_for?: string | null;
+  value?: string | null;
+}
+export interface Dividend {
+  percent: string;
+  valid_for?: string | null;
+}
+export interface Donations {
+  charities?: Charity[] | null;
+  min_points?: number | null;
+}
+export interface Earn {
+  carry_remainder?: boolean | null;
+  include_shipping?: boolean | null;
+  include_tax?: boolean | null;
+  min_order?: string | null;
+  /** Points per major currency unit, a plain decimal ("10", "0.5"). */
+  points_per_unit: string;
+  rounding?: Rounding | null;
+  rules?: ProductRule[] | null;
+}
+export type ExpiryMode = 'rolling' | 'per_lot';
+export interface Expiry {
+  /** An ISO 8601 duration of whole days, months or years ("P12M"). */
+  after: string;
+  mode: ExpiryMode;
+  warn_before?: string[] | null;
+}
+export interface Hours {
+  /** Local times ("18:30"). */
+  from: string;
+  until: string;
+}
+export interface Level {
+  name: string;
+  perks?: TierPerks | null;
+  /** An amount ("500.00") for the spend basis, a count for points and orders. */
+  threshold?: Threshold | null;
+}
+export interface Limit {
+  count: number;
+  /** day, week, month, year or lifetime. */
+  per: string;
+}
+/** Most times per period. */
+export interface Limits {
+  day?: number | null;
+  lifetime?: number | null;
+  month?: number | null;
+  week?: number | null;
+  year?: number | null;
+}
+export interface ProductMatch {
+  category?: string[] | null;
+  product_id?: string[] | null;
+  sku?: string[] | null;
+}
+export type NegativeBalance = 'allow' | 'clamp';
+export interface Offer {
+  id: string;
+  reward: string;
+  when: When;
+}
+export interface PayWithPoints {
+  max_points?: number | null;
+  max_share?: string | null;
+  min_points?: number | null;
+  points: number;
+  value: string;
+}
+export interface Pending {
+  window: string;
+}
+export type PlanPeriod = 'month' | 'year' | 'lifetime';
+export interface PlanPerks {
+  free_shipping?: boolean | null;
+  monthly_reward?: string | null;
+  multiplier?: string | null;
+  percent_off?: string | null;
+}
+export interface Plan {
+  dividend?: Dividend | null;
+  fee: string;
+  id: string;
+  name?: string | null;
+  period: PlanPeriod;
+  perks?: PlanPerks | null;
+}
+export interface ProductRule {
+  exclude?: boolean | null;
+  match: ProductMatch;
+  multiplier?: string | null;
+  name?: string | null;
+}
+export interface Referral {
+  friend_reward?: string | null;
+  referrer_points: number;
+}
+export interface Retention {
+  grace_days?: number | null;
+  periods?: number | null;
+}
+export interface Reward {
+  auto?: boolean | null;
+  coupon: Coupon;
+  id: string;
+  limit?: Limit | null;
+  name?: string | null;
+  points: number;
+  stock?: number | null;
+}
+export type Rounding = 'floor' | 'round' | 'ceil';
+export type Stacking = 'multiply' | 'best_of';
+/** A level's threshold: an amount or a count, checked against the tiers' basis. */
+export type Threshold = string | number;
+export interface TierPerks {
+  chosen_day_multiplier?: string | null;
+  entry_reward?: string | null;
+  free_shipping?: boolean | null;
+  multiplier?: string | null;
+  percent_off?: string | null;
+}
+export interface Tiers {
+  basis: Basis;
+  levels?: Level[] | null;
+  retention?: Retention | null;
+  window?: Window | null;
+}
+/** Exactly one of the three. */
+export interface When {
+  bought?: Bought | null;
+  no_order_for?: string | null;
+  nth_order?: number | null;
+}
+export type Window = 'lifetime' | 'calendar_year' | 'rolling_12m';
+/** An event as it arrives (DESIGN.md, "Events"): one flat object whose `type` says which of the optional fields it needs. Amounts stay text until checked against the program. */
+export interface EventFields {
+  action?: string | null;
+  amount?: string | null;
+  at: string;
+  by?: string | null;
+  charity?: string | null;
+  code?: string | null;
+  customer?: string | null;
+  id: string;
+  lines?: RefundLine[] | null;
+  order?: Order | null;
+  order_id?: string | null;
+  plan?: string | null;
+  points?: number | null;
+  reason?: string | null;
+  ref?: string | null;
+  reward?: string | null;
+  type: string;
+}
+export interface OrderLine {
+  categories?: string[] | null;
+  discount?: string | null;
+  id: string;
+  product_id?: string | null;
+  quantity: number;
+  sku?: string | null;
+  unit_price: string;
+}
+export interface Order {
+  /** Coalition programs: the brand (shop) the order was placed with. */
+  brand?: string | null;
+  coupon_codes?: string[] | null;
+  currency: string;
+  id?: string | null;
+  lines?: OrderLine[] | null;
+  points_spent?: number | null;
+  shipping?: string | null;
+  tax?: string | null;
+  taxes_included?: boolean | null;
+}
+export interface RefundLine {
+  id: string;
+  quantity: number;
+}
+/** A cart for `quote`: an order's shape (without points spent) plus the time to quote at. */
+export interface Cart {
+  at: string;
+  brand?: string | null;
+  coupon_codes?: string[] | null;
+  currency: string;
+  id?: string | null;
+  lines?: OrderLine[] | null;
+  shipping?: string | null;
+  tax?: string | null;
+  taxes_included?: boolean | null;
+}
+// --- end of generated types ---
 
 interface EventBase { id: string; at: string; customer?: string }
 export type LoyaltyEvent = EventBase & (

@@ -284,10 +284,23 @@ export function createLoyalty({ program, store, secret = '' }) {
 
   // One event and the events it derives, inside a caller's transaction (a bulk import's
   // chunk), in the order handle applies them.
-  async function applyOne(tx, event) {
+  // `held`: an import's refunds and cancellations whose order has not come yet, by order id.
+  // They are applied right after their order, as `handle` applies parked events; kept
+  // until the import ends (a chunk applied again after a conflict meets them again, and
+  // their event ids make the second application a duplicate).
+  async function applyOne(tx, event, held) {
     checkEvent(event);
+    const orderId = orderIdOf(event);
+    if (held && orderId != null && NEEDS_ORDER.has(event.type) && !(await tx.findOrder(P, orderId))) {
+      if (!held.has(orderId)) held.set(orderId, new Map());
+      held.get(orderId).set(event.id, event);
+      return { event: event.id, customer: event.customer ?? null, entries: [], effects: [], parked: `order ${orderId} is not in the ledger yet: applied when it arrives` };
+    }
     const result = await applyIn(tx, event);
-    for (const e of derived(result)) await applyOne(tx, e);
+    for (const e of derived(result)) await applyOne(tx, e, held);
+    if (held && event.type === 'order.placed' && !result?.duplicate) {
+      for (const e of held.get(event.order.id)?.values() ?? []) await applyOne(tx, e, held);
+    }
     return result;
   }
 
@@ -297,7 +310,19 @@ export function createLoyalty({ program, store, secret = '' }) {
    * @param {object[]} events
    * @param {{chunk?: number, onError?: 'stop'|'skip', onProgress?: (done: number) => void}} [options]
    */
-  const importMany = (events, options) => importEvents({ store, program: P, applyOne, handle, tick }, events, options);
+  async function importMany(events, options) {
+    const held = new Map();
+    const summary = await importEvents({ store, program: P, applyOne: (tx, e) => applyOne(tx, e, held), handle, tick }, events, options);
+    // Whatever still waits for its order is parked as a webhook's would be.
+    if (store.parked) {
+      for (const [orderId, waiting] of held) {
+        for (const e of waiting.values()) {
+          if (!(await store.event(P, e.id))) await store.transaction((tx) => tx.park(P, orderId, e));
+        }
+      }
+    }
+    return summary;
+  }
 
   /**
    * Recomputes every account from the stored events with an in-memory replay and lists

@@ -28,6 +28,16 @@ if ! command -v wasm-opt >/dev/null; then
   fi
 fi
 
+# php-cli runs the WordPress plugin's token signing against the backend's verifier.
+if ! command -v php >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq php-cli
+  else
+    echo "php is missing: install Debian's php-cli (sudo apt-get install php-cli)" >&2
+    exit 1
+  fi
+fi
+
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi

@@ -9,6 +9,9 @@ export PATH="$HOME/.cargo/bin:$PATH"
 bash scripts/setup.sh
 bash scripts/build.sh
 
+echo "== generated files (js/schema/*.json, js/index.d.ts) are up to date with the Rust types"
+cargo run --quiet --example schema --features schema -- --check
+
 echo "== cargo test (native, as shipped: with the earning and status rules)"
 cargo test --quiet
 echo "== cargo test (native, --no-default-features: the smaller engine without them)"

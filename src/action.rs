@@ -2,12 +2,13 @@
 //! share, and the merchant's own actions. Each gives points, within limits per customer per
 //! day, week, month, year or lifetime, and each `ref` counts once.
 
-use crate::decode::{Obj, Path};
+use crate::error::At;
+use crate::spec::ActionSpec;
 use crate::engine::Tx;
 use crate::error::{Error, Result};
 use crate::ledger::REFS;
 use crate::program::Trigger;
-use crate::json::{Value as Json, D};
+use crate::json::D;
 use crate::time::Date;
 
 #[derive(Debug, Clone)]
@@ -23,29 +24,27 @@ pub const PERIODS: [&str; 5] = ["day", "week", "month", "year", "lifetime"];
 pub const RESERVED: &[&str] = &["referral", "referral_qualified", "referral_reversed", "choose_day"];
 
 impl ActionRule {
-    pub fn read(code: &'static str, name: &str, v: &Json, path: Path) -> Result<ActionRule> {
-        let a = Obj::new(code, v, path, &["points", "limits"])?;
+    pub fn check(name: &str, a: ActionSpec, at: &At) -> Result<ActionRule> {
         if RESERVED.contains(&name) {
-            return Err(crate::error::Error::new(code, path.render(), format!("\"{name}\" is run by the engine and cannot be configured here")));
+            return Err(at.err("", format!("\"{name}\" is run by the engine and cannot be configured here")));
         }
-        let points = a.int("points")?;
-        if points <= 0 {
-            return Err(a.err("points", "must be a positive number of points"));
+        if a.points <= 0 {
+            return Err(at.err("points", "must be a positive number of points"));
         }
         let mut limits = [None; 5];
-        if let Some(l) = a.opt_obj("limits", &PERIODS)? {
-            for (i, p) in PERIODS.iter().enumerate() {
-                limits[i] = l.opt_int(p)?;
-                if limits[i].is_some_and(|n| n <= 0) {
-                    return Err(l.err(p, "must be a positive number of times"));
+        if let Some(l) = a.limits {
+            for (i, n) in [l.day, l.week, l.month, l.year, l.lifetime].into_iter().enumerate() {
+                if n.is_some_and(|n| n <= 0) {
+                    return Err(at.key("limits").err(PERIODS[i], "must be a positive number of times"));
                 }
+                limits[i] = n;
             }
         }
         // A birthday comes once a year whatever the merchant says.
         if name == "birthday" && limits[3].is_none_or(|n| n > 1) {
             limits[3] = Some(1);
         }
-        Ok(ActionRule { name: name.to_string(), points, limits })
+        Ok(ActionRule { name: name.to_string(), points: a.points, limits })
     }
 }
 

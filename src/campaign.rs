@@ -3,20 +3,21 @@
 //! apply, the program's stacking rule decides: multiply them, or take the best one; an
 //! exclusive campaign shuts out those of lower priority.
 
-use crate::decode::{Obj, Path};
-use crate::error::Result;
+use crate::error::{At, Result};
+use crate::spec::CampaignSpec;
 use crate::event::Line;
-use crate::product::{Match, MATCH_FIELDS};
+use crate::product::Match;
 use crate::ratio::Ratio;
 use crate::time::{Date, Zone};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
 pub enum Stacking {
     Multiply,
     BestOf,
 }
 
-pub const STACKINGS: &[(&str, Stacking)] = &[("multiply", Stacking::Multiply), ("best_of", Stacking::BestOf)];
 
 #[derive(Debug, Clone)]
 pub struct Campaign {
@@ -47,58 +48,56 @@ fn minutes(s: &str) -> std::result::Result<i64, String> {
 }
 
 impl Campaign {
-    pub fn read(code: &'static str, v: &crate::json::Value, path: Path) -> Result<Campaign> {
-        const FIELDS: &[&str] = &["id", "multiplier", "from", "until", "weekdays", "hours", "tiers", "match", "joined_within_days", "priority", "exclusive"];
-        let c = Obj::new(code, v, path, FIELDS)?;
-        let multiplier = Ratio::parse_decimal(&c.str("multiplier")?).map_err(|m| c.err("multiplier", m))?;
+    pub fn check(c: CampaignSpec, at: &At) -> Result<Campaign> {
+        let multiplier = Ratio::parse_decimal(&c.multiplier).map_err(|m| at.err("multiplier", m))?;
         if multiplier.is_zero() {
-            return Err(c.err("multiplier", "must be above zero"));
+            return Err(at.err("multiplier", "must be above zero"));
         }
-        let date = |k: &str| c.parsed(k, |s| Date::parse(s).ok_or_else(|| format!("\"{s}\" is not a date like \"2026-12-24\"")));
-        let (from, until) = (date("from")?, date("until")?);
+        let date = |k: &str, v: &Option<String>| at.parsed(k, v.as_deref(), &|s| Date::parse(s).ok_or_else(|| format!("\"{s}\" is not a date like \"2026-12-24\"")));
+        let (from, until) = (date("from", &c.from)?, date("until", &c.until)?);
         if let (Some(f), Some(u)) = (from, until) {
             if u < f {
-                return Err(c.err("until", "is before from"));
+                return Err(at.err("until", "is before from"));
             }
         }
         let mut weekdays = Vec::new();
-        for (p, d) in c.list("weekdays")? {
-            match d.as_i64() {
-                Some(n @ 1..=7) => weekdays.push(n as u32),
-                _ => return Err(crate::error::Error::new(code, p.render(), "expected a weekday from 1 (Monday) to 7 (Sunday)")),
+        for (i, d) in c.weekdays.unwrap_or_default().into_iter().enumerate() {
+            match d {
+                1..=7 => weekdays.push(d as u32),
+                _ => return Err(at.item("weekdays", i).err("", "expected a weekday from 1 (Monday) to 7 (Sunday)")),
             }
         }
-        let hours = match c.opt_obj("hours", &["from", "until"])? {
+        let hours = match c.hours {
             None => None,
             Some(h) => {
-                let f = h.parsed("from", minutes)?.ok_or_else(|| h.err("from", "is required"))?;
-                let u = h.parsed("until", minutes)?.ok_or_else(|| h.err("until", "is required"))?;
+                let ha = at.key("hours");
+                let f = minutes(&h.from).map_err(|m| ha.err("from", m))?;
+                let u = minutes(&h.until).map_err(|m| ha.err("until", m))?;
                 if u <= f {
-                    return Err(h.err("until", "must be after from"));
+                    return Err(ha.err("until", "must be after from"));
                 }
                 Some((f, u))
             }
         };
-        let matches = match c.opt_obj("match", MATCH_FIELDS)? {
-            Some(m) => Match::read(&m)?,
+        let matches = match c.matches {
+            Some(m) => Match::check(m, &at.key("match"))?,
             None => Match::default(),
         };
-        let joined_within_days = c.opt_int("joined_within_days")?;
-        if joined_within_days.is_some_and(|d| d <= 0) {
-            return Err(c.err("joined_within_days", "must be a positive number of days"));
+        if c.joined_within_days.is_some_and(|d| d <= 0) {
+            return Err(at.err("joined_within_days", "must be a positive number of days"));
         }
         Ok(Campaign {
-            id: c.str("id")?,
+            id: c.id,
             multiplier,
             from,
             until,
             weekdays,
             hours,
-            tiers: c.str_list("tiers")?,
+            tiers: c.tiers.unwrap_or_default(),
             matches,
-            joined_within_days,
-            priority: c.int_or("priority", 0)?,
-            exclusive: c.bool_or("exclusive", false)?,
+            joined_within_days: c.joined_within_days,
+            priority: c.priority.unwrap_or(0),
+            exclusive: c.exclusive.unwrap_or(false),
         })
     }
 

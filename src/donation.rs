@@ -2,9 +2,9 @@
 //! ledger entry naming the charity, so the totals to pay out per charity are a sum over the
 //! ledger.
 
-use crate::decode::{Obj, Path};
+use crate::spec::DonationsSpec;
 use crate::engine::Tx;
-use crate::error::{Error, Result};
+use crate::error::{At, Error, Result};
 use crate::ledger::EntryKind;
 
 #[derive(Debug, Clone)]
@@ -15,26 +15,23 @@ pub struct Donations {
 }
 
 impl Donations {
-    pub fn read(o: &Obj) -> Result<Donations> {
-        let s = crate::sink::Sink::default();
+    pub fn check(o: DonationsSpec, at: &At) -> Result<Donations> {
         let mut charities: Vec<(String, String)> = Vec::new();
-        for (path, v) in s.take(o.list("charities")) {
-            let c = Obj::new("invalid_program", v, path, &["id", "name"])?;
-            let id = s.take(c.str("id"));
-            if id.is_empty() || charities.iter().any(|x| x.0 == id) {
-                return Err(s.first_or(c.err("id", format!("must be a unique, non-empty charity id (\"{id}\")"))));
+        for (i, c) in o.charities.unwrap_or_default().into_iter().enumerate() {
+            if c.id.is_empty() || charities.iter().any(|x| x.0 == c.id) {
+                return Err(at.item("charities", i).err("id", format!("must be a unique, non-empty charity id (\"{}\")", c.id)));
             }
-            let name = s.take(c.opt_str("name")).unwrap_or_else(|| id.clone());
-            charities.push((id, name));
+            let name = c.name.unwrap_or_else(|| c.id.clone());
+            charities.push((c.id, name));
         }
         if charities.is_empty() {
-            return Err(s.first_or(Error::program(Path::Key(&o.here(), "charities").render(), "must list at least one charity")));
+            return Err(at.err("charities", "must list at least one charity"));
         }
-        let min_points = s.take(o.int_or("min_points", 1));
+        let min_points = o.min_points.unwrap_or(1);
         if min_points <= 0 {
-            return Err(s.first_or(o.err("min_points", "must be a positive number of points")));
+            return Err(at.err("min_points", "must be a positive number of points"));
         }
-        s.finish(Donations { charities, min_points })
+        Ok(Donations { charities, min_points })
     }
 }
 

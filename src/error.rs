@@ -38,6 +38,73 @@ impl Error {
     }
 }
 
+/// Reads JSON text into `T`, an error naming the JSON path where it happened
+/// (`order.lines[0].size: unknown field "size", expected one of id, sku, ...`).
+///
+/// The path comes from where serde_json stopped (`path_at`), not from serde_path_to_error,
+/// whose wrapper around every derived deserializer cost 165 KB of the browser module.
+pub fn from_json<T: serde::de::DeserializeOwned>(code: &'static str, json: &str) -> Result<T> {
+    serde_json::from_str(json).map_err(|e| {
+        let message = e.to_string();
+        // serde_json ends its message with the position, which the path replaces.
+        let at = format!(" at line {} column {}", e.line(), e.column());
+        let message = message.strip_suffix(at.as_str()).unwrap_or(&message);
+        // A missing field is found at the end of its object: the path is the object's.
+        let object_only = message.starts_with("missing field");
+        serde_error(code, path_at(json, e.line(), e.column(), object_only), message)
+    })
+}
+
+/// An error of serde's in our words: no line and column (the path says where), names in
+/// quotes once (`unknown variant "percnt", expected one of percent, fixed`), and a missing
+/// field named by its path (`order.currency: is required`).
+pub fn serde_error(code: &'static str, path: String, message: &str) -> Error {
+    if let Some(field) = message.strip_prefix("missing field `").and_then(|m| m.strip_suffix('`')) {
+        return Error::new(code, join_path(&path, field), "is required");
+    }
+    if let Some(m) = message.strip_prefix("invalid type: ") {
+        return Error::new(code, path, invalid_type(m));
+    }
+    if !message.starts_with("unknown ") {
+        return Error::new(code, path, message);
+    }
+    // The first name quoted, the names it could have been plain.
+    let mut out = String::with_capacity(message.len());
+    for (i, part) in message.split('`').enumerate() {
+        if i == 1 {
+            out.push('"');
+            out.push_str(part);
+            out.push('"');
+        } else {
+            out.push_str(part);
+        }
+    }
+    Error::new(code, path, out)
+}
+
+/// serde's "string \"10\", expected i64" as "expected a whole number, found a string".
+fn invalid_type(m: &str) -> String {
+    // What serde expected never has a comma (i64, a string, struct LineIn, ...).
+    let Some((found, expected)) = m.rsplit_once(',').and_then(|(f, e)| Some((f, e.strip_prefix(" expected ")?))) else { return format!("invalid type: {m}") };
+    let found = match found.split_once(' ').map_or(found, |f| f.0) {
+        "string" => "a string".to_string(),
+        "integer" => "a number".to_string(),
+        "floating" => found.rsplit('`').nth(1).unwrap_or("a number").to_string(),
+        "boolean" => "a boolean".to_string(),
+        "map" => "an object".to_string(),
+        "sequence" => "an array".to_string(),
+        f => f.to_string(),
+    };
+    let expected = match expected {
+        "i64" | "u64" | "i32" | "u32" | "usize" => "a whole number",
+        "a boolean" => "true or false",
+        "a sequence" => "an array",
+        e if e.starts_with("struct ") || e == "a map" || e == "an object" => "an object",
+        e => e,
+    };
+    format!("expected {expected}, found {found}")
+}
+
 /// The JSON path (`rewards[0].coupon.type`) at a line and column of a JSON text, found by
 /// scanning the text up to there. It replaces serde_path_to_error, whose wrappers around
 /// every deserializer cost about 100 KB of wasm.
@@ -107,9 +174,7 @@ pub fn path_at(text: &str, line: usize, column: usize, object_only: bool) -> Str
             }
             Frame::Object(None) => {}
             Frame::Array(n) => {
-                path.push('[');
-                crate::json::push_digits(&mut path, *n as u128, 1);
-                path.push(']');
+                path.push_str(&format!("[{n}]"));
             }
         }
     }
@@ -122,6 +187,35 @@ pub fn join_path(outer: &str, inner: &str) -> String {
         (_, true) => outer.to_string(),
         _ if inner.starts_with('[') => format!("{outer}{inner}"),
         _ => format!("{outer}.{inner}"),
+    }
+}
+
+/// Where a value sits in the input, for the errors a check finds after serde has read it.
+#[derive(Debug, Clone)]
+pub struct At {
+    pub code: &'static str,
+    pub path: String,
+}
+
+impl At {
+    pub fn new(code: &'static str, path: impl Into<String>) -> At {
+        At { code, path: path.into() }
+    }
+    /// An error at `key` below here ("" for here).
+    pub fn err(&self, key: &str, msg: impl Into<String>) -> Error {
+        Error::new(self.code, join_path(&self.path, key), msg)
+    }
+    pub fn key(&self, key: &str) -> At {
+        At::new(self.code, join_path(&self.path, key))
+    }
+    /// Item `i` of the array at `key`.
+    pub fn item(&self, key: &str, i: usize) -> At {
+        At::new(self.code, format!("{}[{i}]", join_path(&self.path, key)))
+    }
+    /// `f` of an optional text at `key`, its error message given this path. `f` is a `dyn`:
+    /// one copy per type read, not one per parser passed.
+    pub fn parsed<T>(&self, key: &str, v: Option<&str>, f: &dyn Fn(&str) -> std::result::Result<T, String>) -> Result<Option<T>> {
+        v.map(|s| f(s).map_err(|m| self.err(key, m))).transpose()
     }
 }
 

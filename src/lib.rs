@@ -30,6 +30,7 @@ pub mod reward;
 pub mod sink;
 #[cfg(any(feature = "simulate", not(target_arch = "wasm32")))]
 pub mod simulate;
+pub mod spec;
 pub mod status;
 pub mod tier;
 pub mod time;

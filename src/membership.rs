@@ -3,15 +3,17 @@
 //! a monthly reward, and an annual dividend (a share of the calendar year's spend made as a
 //! member, back as a coupon). Billing is the platform's; the events say what happened.
 
-use crate::decode::{Obj, Path};
+use crate::error::At;
+use crate::spec::PlanSpec;
 use crate::engine::{Effect, Tx};
 use crate::error::Result;
-use crate::json::Value;
 use crate::program::{CouponKind, CouponRule, Reward};
 use crate::ratio::Ratio;
 use crate::time::{Date, Duration};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
 pub enum Period {
     Month,
     Year,
@@ -64,45 +66,39 @@ pub struct Membership {
     pub fees: i64,
 }
 
-const PERIODS: &[(&str, Period)] = &[("month", Period::Month), ("year", Period::Year), ("lifetime", Period::Lifetime)];
 
 impl Plan {
-    pub fn read(v: &Value, path: Path, exponent: u32, known: &dyn Fn(&Obj, &str) -> Result<Option<String>>) -> Result<Plan> {
-        let p = Obj::new("invalid_program", v, path, &["id", "name", "fee", "period", "perks", "dividend"])?;
-        let s = crate::sink::Sink::default();
-        let id = s.take(p.str("id"));
-        if id.is_empty() {
-            return Err(s.first_or(p.err("id", "must not be empty")));
+    pub fn check(p: PlanSpec, at: &At, exponent: u32, known: &dyn Fn(&At, &str, Option<String>) -> Result<Option<String>>) -> Result<Plan> {
+        if p.id.is_empty() {
+            return Err(at.err("id", "must not be empty"));
         }
-        let fee = s.take(p.parsed("fee", |s| crate::money::parse_amount(s, exponent))).ok_or_else(|| s.first_or(p.err("fee", "is required")))?;
-        let period = s.take(p.one_of("period", PERIODS)).ok_or_else(|| s.first_or(p.err("period", "is required")))?;
+        let fee = crate::money::parse_amount(&p.fee, exponent).map_err(|m| at.err("fee", m))?;
         let mut perks = crate::tier::Perks::default();
         let mut monthly_reward = None;
-        if let Some(k) = s.take(p.opt_obj("perks", &["percent_off", "free_shipping", "multiplier", "monthly_reward"])) {
-            let percent = |key: &str, max: i64| -> Result<Option<String>> {
-                let t = s.take(k.opt_str(key));
-                crate::tier::check_perk(&k, key, t.as_deref(), true, Some(max)).map_err(|e| s.first_or(e))?;
-                Ok(t)
-            };
-            perks.percent_off = percent("percent_off", 100)?;
-            perks.multiplier = percent("multiplier", 1000)?;
+        if let Some(k) = p.perks {
+            let ka = at.key("perks");
+            crate::tier::check_perk(&ka, "percent_off", k.percent_off.as_deref(), true, Some(100))?;
+            crate::tier::check_perk(&ka, "multiplier", k.multiplier.as_deref(), true, Some(1000))?;
             #[cfg(not(feature = "status"))]
-            if perks.multiplier.is_some() {
-                return Err(s.first_or(k.err("multiplier", "needs the engine's status rules (multipliers), which this build leaves out")));
+            if k.multiplier.is_some() {
+                return Err(ka.err("multiplier", "needs the engine's status rules (multipliers), which this build leaves out"));
             }
-            perks.free_shipping = s.take(k.bool_or("free_shipping", false));
-            monthly_reward = known(&k, "monthly_reward")?;
+            perks.percent_off = k.percent_off;
+            perks.multiplier = k.multiplier;
+            perks.free_shipping = k.free_shipping.unwrap_or(false);
+            monthly_reward = known(&ka, "monthly_reward", k.monthly_reward)?;
         }
         let (mut dividend, mut dividend_valid_for) = (None, None);
-        if let Some(d) = s.take(p.opt_obj("dividend", &["percent", "valid_for"])) {
-            let r = s.take(d.parsed("percent", Ratio::parse_decimal)).ok_or_else(|| s.first_or(d.err("percent", "is required")))?;
+        if let Some(d) = p.dividend {
+            let da = at.key("dividend");
+            let r = Ratio::parse_decimal(&d.percent).map_err(|m| da.err("percent", m))?;
             if r.is_zero() || r > Ratio::int(100) {
-                return Err(s.first_or(d.err("percent", "must be above 0 and at most 100")));
+                return Err(da.err("percent", "must be above 0 and at most 100"));
             }
             dividend = Some(r);
-            dividend_valid_for = s.take(d.parsed("valid_for", Duration::parse));
+            dividend_valid_for = da.parsed("valid_for", d.valid_for.as_deref(), &Duration::parse)?;
         }
-        s.finish(Plan { id, name: s.take(p.opt_str("name")), fee, period, perks, monthly_reward, dividend, dividend_valid_for })
+        Ok(Plan { id: p.id, name: p.name, fee, period: p.period, perks, monthly_reward, dividend, dividend_valid_for })
     }
 }
 

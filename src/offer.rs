@@ -2,12 +2,12 @@
 //! once per customer when a rule over their purchase history first holds: bought a product
 //! or category N times, no order for a while, or their Nth order.
 
-use crate::decode::{Obj, Path};
+use crate::error::At;
+use crate::spec::OfferSpec;
 use crate::engine::Tx;
 use crate::error::Result;
 use crate::event::Order;
-use crate::json::Value;
-use crate::product::{Match, MATCH_FIELDS};
+use crate::product::Match;
 use crate::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -26,48 +26,47 @@ pub enum When {
 }
 
 impl Offer {
-    pub fn read(v: &Value, path: Path, known: &dyn Fn(&Obj, &str) -> Result<Option<String>>) -> Result<Offer> {
-        let o = Obj::new("invalid_program", v, path, &["id", "when", "reward"])?;
-        let s = crate::sink::Sink::default();
-        let id = s.take(o.str("id"));
-        if id.is_empty() {
-            return Err(s.first_or(o.err("id", "must not be empty")));
+    pub fn check(o: OfferSpec, at: &At, known: &dyn Fn(&At, &str, Option<String>) -> Result<Option<String>>) -> Result<Offer> {
+        if o.id.is_empty() {
+            return Err(at.err("id", "must not be empty"));
         }
-        let reward = known(&o, "reward")?.ok_or_else(|| s.first_or(o.err("reward", "is required")))?;
-        let w = o.obj("when", &["bought", "no_order_for", "nth_order"])?;
+        let reward = known(at, "reward", Some(o.reward))?.unwrap_or_default();
+        let w = o.when;
+        let wa = at.key("when");
         let mut rules = Vec::new();
-        if let Some(b) = s.take(w.opt_obj("bought", &["sku", "product_id", "category", "times"])) {
-            let set: Vec<&str> = MATCH_FIELDS.iter().copied().filter(|k| b.get(k).is_some()).collect();
-            let [field] = set[..] else { return Err(b.err("sku", "give exactly one of sku, product_id, category")) };
-            let times = s.take(b.int_or("times", 1));
+        if let Some(b) = w.bought {
+            let ba = wa.key("bought");
+            let mut matches = Match::default();
+            let (sku, product, category) = (b.sku.is_some() as u8, b.product_id.is_some() as u8, b.category.is_some() as u8);
+            if sku + product + category != 1 {
+                return Err(ba.err("sku", "give exactly one of sku, product_id, category"));
+            }
+            let times = b.times.unwrap_or(1);
             if times <= 0 {
-                return Err(s.first_or(b.err("times", "must be a positive number")));
+                return Err(ba.err("times", "must be a positive number"));
             }
-            let (value, mut matches) = (s.take(b.str(field)), Match::default());
-            match field {
-                "sku" => matches.skus.push(value),
-                "product_id" => matches.product_ids.push(value),
-                _ => matches.categories.push(value),
-            }
+            matches.skus.extend(b.sku);
+            matches.product_ids.extend(b.product_id);
+            matches.categories.extend(b.category);
             rules.push(When::Bought { matches, times });
         }
-        if let Some(d) = s.take(w.parsed("no_order_for", Duration::parse)) {
+        if let Some(d) = wa.parsed("no_order_for", w.no_order_for.as_deref(), &Duration::parse)? {
             if d == Duration::default() {
-                return Err(s.first_or(w.err("no_order_for", "must be longer than zero")));
+                return Err(wa.err("no_order_for", "must be longer than zero"));
             }
             rules.push(When::NoOrderFor(d));
         }
-        if let Some(n) = s.take(w.opt_int("nth_order")) {
+        if let Some(n) = w.nth_order {
             if n <= 0 {
-                return Err(s.first_or(w.err("nth_order", "must be a positive number")));
+                return Err(wa.err("nth_order", "must be a positive number"));
             }
             rules.push(When::NthOrder(n));
         }
         let when = match rules.len() {
             1 => rules.remove(0),
-            _ => return Err(w.err("bought", "give exactly one of bought, no_order_for, nth_order")),
+            _ => return Err(wa.err("bought", "give exactly one of bought, no_order_for, nth_order")),
         };
-        s.finish(Offer { id, when, reward })
+        Ok(Offer { id: o.id, when, reward })
     }
 }
 

@@ -3,14 +3,13 @@
 //! allows; the order commits what the customer chose (`order.points_spent`), and a refund or
 //! cancellation gives back the share of points that paid for what was returned.
 
-use crate::decode::Obj;
+use crate::spec::PayWithPointsSpec;
 use crate::earn::OrderRecord;
 use crate::engine::Tx;
-use crate::error::{Error, Result};
+use crate::error::{At, Error, Result};
 use crate::ledger::EntryKind;
 use crate::ratio::{Ratio, Rounding};
 
-pub const FIELDS: &[&str] = &["points", "value", "min_points", "max_points", "max_share"];
 
 #[derive(Debug, Clone)]
 pub struct PayWithPoints {
@@ -32,26 +31,23 @@ pub struct Allowance {
 }
 
 impl PayWithPoints {
-    pub fn read(o: &Obj, exponent: u32) -> Result<PayWithPoints> {
-        let s = crate::sink::Sink::default();
-        let points = s.take(o.int("points"));
-        if points <= 0 {
-            return Err(s.first_or(o.err("points", "must be a positive number of points")));
+    pub fn check(o: PayWithPointsSpec, at: &At, exponent: u32) -> Result<PayWithPoints> {
+        if o.points <= 0 {
+            return Err(at.err("points", "must be a positive number of points"));
         }
-        let value = s.take(o.parsed("value", |s| crate::money::parse_amount(s, exponent))).ok_or_else(|| s.first_or(o.err("value", "is required")))?;
+        let value = crate::money::parse_amount(&o.value, exponent).map_err(|m| at.err("value", m))?;
         if value <= 0 {
-            return Err(s.first_or(o.err("value", "must be above zero")));
+            return Err(at.err("value", "must be above zero"));
         }
-        let min_points = s.take(o.int_or("min_points", 0));
-        let max_points = s.take(o.opt_int("max_points"));
-        if min_points < 0 || max_points.is_some_and(|m| m < min_points.max(points)) {
-            return Err(s.first_or(o.err("max_points", "must be at least min_points and one step of points")));
+        let min_points = o.min_points.unwrap_or(0);
+        if min_points < 0 || o.max_points.is_some_and(|m| m < min_points.max(o.points)) {
+            return Err(at.err("max_points", "must be at least min_points and one step of points"));
         }
-        let max_share = s.take(o.parsed("max_share", Ratio::parse_decimal));
+        let max_share = at.parsed("max_share", o.max_share.as_deref(), &Ratio::parse_decimal)?;
         if max_share.is_some_and(|s| s.is_zero() || s > Ratio::int(100)) {
-            return Err(s.first_or(o.err("max_share", "must be a percent above 0 and at most 100")));
+            return Err(at.err("max_share", "must be a percent above 0 and at most 100"));
         }
-        s.finish(PayWithPoints { points, value, min_points, max_points, max_share })
+        Ok(PayWithPoints { points: o.points, value, min_points, max_points: o.max_points, max_share })
     }
 
     /// What `points` points are worth, in minor units, floored (towards minus infinity for

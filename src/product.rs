@@ -2,8 +2,8 @@
 //! category (gift cards earn nothing, shoes earn double). The first matching rule wins, so
 //! the merchant orders them from specific to general.
 
-use crate::decode::{Obj, Path};
-use crate::error::Result;
+use crate::error::{At, Result};
+use crate::spec::{MatchSpec, ProductRuleSpec};
 use crate::event::Line;
 use crate::ratio::Ratio;
 
@@ -16,10 +16,10 @@ pub struct Match {
 }
 
 impl Match {
-    pub fn read(o: &Obj) -> Result<Match> {
-        let m = Match { skus: o.str_list("sku")?, product_ids: o.str_list("product_id")?, categories: o.str_list("category")? };
+    pub fn check(m: MatchSpec, at: &At) -> Result<Match> {
+        let m = Match { skus: m.sku.unwrap_or_default(), product_ids: m.product_id.unwrap_or_default(), categories: m.category.unwrap_or_default() };
         if m.is_all() {
-            return Err(o.err("sku", "name at least one sku, product_id or category"));
+            return Err(at.err("sku", "name at least one sku, product_id or category"));
         }
         Ok(m)
     }
@@ -45,22 +45,18 @@ pub struct Rule {
     pub multiplier: Option<Ratio>,
 }
 
-pub const MATCH_FIELDS: &[&str] = &["sku", "product_id", "category"];
-
 impl Rule {
-    /// Reads `{name?, match: {sku, product_id, category}, multiplier | exclude: true}`.
-    pub fn read(code: &'static str, v: &crate::json::Value, path: Path) -> Result<Rule> {
-        let r = Obj::new(code, v, path, &["name", "match", "multiplier", "exclude"])?;
-        let matches = Match::read(&r.obj("match", MATCH_FIELDS)?)?;
-        let exclude = r.bool_or("exclude", false)?;
-        let multiplier = r.parsed("multiplier", Ratio::parse_decimal)?;
-        let multiplier = match (exclude, multiplier) {
+    /// Checks `{name?, match: {sku, product_id, category}, multiplier | exclude: true}`.
+    pub fn check(r: ProductRuleSpec, at: &At) -> Result<Rule> {
+        let matches = Match::check(r.matches, &at.key("match"))?;
+        let multiplier = at.parsed("multiplier", r.multiplier.as_deref(), &Ratio::parse_decimal)?;
+        let multiplier = match (r.exclude.unwrap_or(false), multiplier) {
             (true, None) => None,
             (false, Some(m)) => Some(m),
-            (true, Some(_)) => return Err(r.err("multiplier", "an excluding rule takes no multiplier")),
-            (false, None) => return Err(r.err("multiplier", "is required unless the rule has exclude: true")),
+            (true, Some(_)) => return Err(at.err("multiplier", "an excluding rule takes no multiplier")),
+            (false, None) => return Err(at.err("multiplier", "is required unless the rule has exclude: true")),
         };
-        Ok(Rule { name: r.opt_str("name")?.unwrap_or_else(|| path.render()), matches, multiplier })
+        Ok(Rule { name: r.name.unwrap_or_else(|| at.path.clone()), matches, multiplier })
     }
 }
 

@@ -3,17 +3,17 @@
 
 use crate::action::ActionRule;
 use crate::campaign::{Campaign, Stacking};
-#[cfg(feature = "status")]
-use crate::campaign::STACKINGS;
-use crate::decode::{Obj, Path};
-use crate::error::{Error, Result};
+use crate::error::{At, Result};
+use crate::spec::ProgramSpec;
 use crate::money;
 use crate::product;
 use crate::ratio::{Ratio, Rounding};
 use crate::tier::Tiers;
 use crate::time::{Duration, Zone};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
 pub enum ExpiryMode {
     /// Every order renews the validity of all points.
     Rolling,
@@ -21,7 +21,9 @@ pub enum ExpiryMode {
     PerLot,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
 pub enum NegativeBalance {
     /// The balance may go below zero; later earns pay the debt back.
     Allow,
@@ -29,7 +31,9 @@ pub enum NegativeBalance {
     Clamp,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
 pub enum CouponKind {
     Percent,
     Fixed,
@@ -38,6 +42,7 @@ pub enum CouponKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), serde(rename_all = "snake_case"))]
 pub enum Trigger {
     PointsEarned,
     RewardEarned,
@@ -61,8 +66,6 @@ const CHANNELS: &[(&str, Channel)] = &[("email", Channel::Email), ("push", Chann
 pub const COUPON_KINDS: &[(&str, CouponKind)] =
     &[("percent", CouponKind::Percent), ("fixed", CouponKind::Fixed), ("free_shipping", CouponKind::FreeShipping), ("free_product", CouponKind::FreeProduct)];
 pub const ROUNDINGS: &[(&str, Rounding)] = &[("floor", Rounding::Floor), ("round", Rounding::Round), ("ceil", Rounding::Ceil)];
-const EXPIRY_MODES: &[(&str, ExpiryMode)] = &[("rolling", ExpiryMode::Rolling), ("per_lot", ExpiryMode::PerLot)];
-const NEGATIVE: &[(&str, NegativeBalance)] = &[("allow", NegativeBalance::Allow), ("clamp", NegativeBalance::Clamp)];
 
 impl Trigger {
     pub fn name(self) -> &'static str {
@@ -79,6 +82,8 @@ impl Trigger {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", serde(rename_all = "snake_case"))]
 pub enum Channel {
     Email,
     Push,
@@ -179,177 +184,176 @@ pub struct CouponRule {
 impl Program {
     /// Parses and validates a program. `zone` is the offset table of `timezone` (UTC needs none).
     pub fn parse(json: &str, zone: Option<Zone>) -> Result<Program> {
-        let v = crate::decode::parse("invalid_program", json)?;
-        const FIELDS: &[&str] = &[
-            "id", "name", "currency", "timezone", "earn", "expiry", "rewards", "negative_balance", "notifications",
-            "actions", "referral", "tiers", "campaigns", "campaign_stacking", "pending", "pay_with_points", "memberships", "donations", "offers",
-            "brands",
-        ];
+        Program::check(crate::error::from_json("invalid_program", json)?, zone)
+    }
+
+    /// Checks what serde cannot (amounts in the currency, durations, known rewards, the zone)
+    /// and builds the rules' types.
+    pub fn check(p: ProgramSpec, zone: Option<Zone>) -> Result<Program> {
+        let at = At::new("invalid_program", "");
         #[cfg(not(feature = "status"))]
-        if let Some(k) = ["actions", "referral", "tiers", "campaigns", "campaign_stacking", "pending"].into_iter().find(|k| v.get(*k).is_some()) {
-            return Err(Error::program(k, "needs the engine's status rules (ways to earn, referrals, tiers, campaigns, pending points), which this build leaves out"));
+        {
+            let used = [
+                ("actions", p.actions.is_some()),
+                ("referral", p.referral.is_some()),
+                ("tiers", p.tiers.is_some()),
+                ("campaigns", p.campaigns.is_some()),
+                ("campaign_stacking", p.campaign_stacking.is_some()),
+                ("pending", p.pending.is_some()),
+            ];
+            if let Some((k, _)) = used.into_iter().find(|u| u.1) {
+                return Err(at.err(k, "needs the engine's status rules (ways to earn, referrals, tiers, campaigns, pending points), which this build leaves out"));
+            }
         }
-        let p = Obj::new("invalid_program", &v, Path::Root(""), FIELDS)?;
-        let s = crate::sink::Sink::default();
-        let id = s.take(p.str("id"));
-        if id.is_empty() {
-            return Err(s.first_or(p.err("id", "must not be empty")));
+        if p.id.is_empty() {
+            return Err(at.err("id", "must not be empty"));
         }
-        let currency = s.take(p.str("currency"));
-        let exponent = money::exponent(&currency).ok_or_else(|| s.first_or(p.err("currency", format!("unknown ISO 4217 currency \"{currency}\""))))?;
-        let timezone = s.take(p.str("timezone"));
+        let currency = p.currency;
+        let exponent = money::exponent(&currency).ok_or_else(|| at.err("currency", format!("unknown ISO 4217 currency \"{currency}\"")))?;
+        let timezone = p.timezone;
         let zone = match zone {
             Some(z) if z.name == timezone => {
-                z.validate().map_err(|m| s.first_or(p.err("timezone", m)))?;
+                z.validate().map_err(|m| at.err("timezone", m))?;
                 z
             }
-            Some(z) => return Err(p.err("timezone", format!("\"{timezone}\" but the zone table given is for \"{}\"", z.name))),
+            Some(z) => return Err(at.err("timezone", format!("\"{timezone}\" but the zone table given is for \"{}\"", z.name))),
             None if matches!(timezone.as_str(), "UTC" | "Etc/UTC") => Zone { name: timezone.clone(), ..Zone::utc() },
-            None => return Err(p.err("timezone", format!("unknown time zone \"{timezone}\" (no offset table was given for it)"))),
+            None => return Err(at.err("timezone", format!("unknown time zone \"{timezone}\" (no offset table was given for it)"))),
         };
-        let amount = |o: &Obj, key: &str| o.parsed(key, |s| money::parse_amount(s, exponent));
-        let duration = |o: &Obj, key: &str| o.parsed(key, Duration::parse);
+        let amount = |at: &At, key: &str, v: &Option<String>| at.parsed(key, v.as_deref(), &|s| money::parse_amount(s, exponent));
+        let duration = |at: &At, key: &str, v: &Option<String>| at.parsed(key, v.as_deref(), &Duration::parse);
 
-        let e = p.obj("earn", &["points_per_unit", "rounding", "include_shipping", "include_tax", "carry_remainder", "min_order", "rules"])?;
-        let rate_text = s.take(e.str("points_per_unit"));
-        let rate = Ratio::parse_decimal(&rate_text).map_err(|m| s.first_or(e.err("points_per_unit", m)))?;
-        let rounding = s.take(e.one_of("rounding", ROUNDINGS)).unwrap_or(Rounding::Floor);
-        let carry_remainder = s.take(e.bool_or("carry_remainder", false));
+        let e = p.earn;
+        let ea = at.key("earn");
+        let rate = Ratio::parse_decimal(&e.points_per_unit).map_err(|m| ea.err("points_per_unit", m))?;
+        let rounding = e.rounding.unwrap_or(Rounding::Floor);
+        let carry_remainder = e.carry_remainder.unwrap_or(false);
         if carry_remainder && rounding != Rounding::Floor {
-            return Err(s.first_or(e.err("carry_remainder", "needs rounding \"floor\" (the carried remainder is what floor drops)")));
+            return Err(ea.err("carry_remainder", "needs rounding \"floor\" (the carried remainder is what floor drops)"));
+        }
+        #[cfg(not(feature = "status"))]
+        if let Some(k) = [("min_order", e.min_order.is_some()), ("rules", e.rules.is_some())].into_iter().find(|u| u.1).map(|u| u.0) {
+            return Err(ea.err(k, "needs the engine's status rules (product rules), which this build leaves out"));
+        }
+        let mut rules = Vec::new();
+        for (i, r) in e.rules.unwrap_or_default().into_iter().enumerate() {
+            rules.push(product::Rule::check(r, &ea.item("rules", i))?);
         }
         let earn = Earn {
             rate,
-            rate_text,
+            rate_text: e.points_per_unit,
             rounding,
-            include_shipping: s.take(e.bool_or("include_shipping", false)),
-            include_tax: s.take(e.bool_or("include_tax", false)),
+            include_shipping: e.include_shipping.unwrap_or(false),
+            include_tax: e.include_tax.unwrap_or(false),
             carry_remainder,
-            min_order: None,
-            rules: Vec::new(),
+            min_order: amount(&ea, "min_order", &e.min_order)?,
+            rules,
         };
-        #[cfg(feature = "status")]
-        let earn = Earn {
-            min_order: amount(&e, "min_order")?,
-            rules: s.take(e.list("rules")).into_iter().map(|(path, r)| product::Rule::read("invalid_program", r, path)).collect::<Result<_>>()?,
-            ..earn
-        };
-        #[cfg(not(feature = "status"))]
-        if let Some(k) = ["min_order", "rules"].into_iter().find(|k| e.get(k).is_some()) {
-            return Err(s.first_or(e.err(k, "needs the engine's status rules (product rules), which this build leaves out")));
-        }
 
-        let expiry = match s.take(p.opt_obj("expiry", &["mode", "after", "warn_before"])) {
+        let expiry = match p.expiry {
             None => None,
             Some(x) => {
-                let mode = s.take(x.one_of("mode", EXPIRY_MODES)).ok_or_else(|| s.first_or(x.err("mode", "is required")))?;
-                let after = duration(&x, "after")?.ok_or_else(|| s.first_or(x.err("after", "is required")))?;
+                let xa = at.key("expiry");
+                let after = Duration::parse(&x.after).map_err(|m| xa.err("after", m))?;
                 if after == Duration::default() || after.ms != 0 {
-                    return Err(s.first_or(x.err("after", "must be a whole number of days, months or years")));
+                    return Err(xa.err("after", "must be a whole number of days, months or years"));
                 }
                 let mut warn = Vec::new();
-                for (path, w) in s.take(x.list("warn_before")) {
-                    let d = w.as_str().ok_or_else(|| s.first_or(Error::program(path.render(), "expected a duration string like \"P7D\"")))?;
-                    let d = Duration::parse(d).map_err(|m| s.first_or(Error::program(path.render(), m)))?;
+                for (i, w) in x.warn_before.unwrap_or_default().iter().enumerate() {
+                    let wa = xa.item("warn_before", i);
+                    let d = Duration::parse(w).map_err(|m| wa.err("", m))?;
                     if d == Duration::default() || d.ms != 0 {
-                        return Err(s.first_or(Error::program(path.render(), "must be a whole number of days, weeks or months")));
+                        return Err(wa.err("", "must be a whole number of days, weeks or months"));
                     }
                     warn.push(d);
                 }
                 // Farthest first: a duration in months is longer than any in days below 28.
                 crate::sort_by_key(&mut warn, |w| std::cmp::Reverse(w.max_days()));
                 warn.dedup();
-                Some(Expiry { mode, after, warn_before: warn })
+                Some(Expiry { mode: x.mode, after, warn_before: warn })
             }
         };
 
         let mut rewards: Vec<Reward> = Vec::new();
-        for (path, rv) in s.take(p.list("rewards")) {
-            let r = Obj::new("invalid_program", rv, path, &["id", "name", "auto", "points", "coupon", "stock", "limit"])?;
-            let rid = s.take(r.str("id"));
-            if rid.is_empty() {
-                return Err(s.first_or(r.err("id", "must not be empty")));
+        for (i, r) in p.rewards.unwrap_or_default().into_iter().enumerate() {
+            let ra = at.item("rewards", i);
+            if r.id.is_empty() {
+                return Err(ra.err("id", "must not be empty"));
             }
-            if rewards.iter().any(|x| x.id == rid) {
-                return Err(s.first_or(r.err("id", format!("duplicate reward id \"{rid}\""))));
+            if rewards.iter().any(|x| x.id == r.id) {
+                return Err(ra.err("id", format!("duplicate reward id \"{}\"", r.id)));
             }
-            let points = s.take(r.int("points"));
-            if points <= 0 {
-                return Err(s.first_or(r.err("points", "must be a positive number of points")));
+            if r.points <= 0 {
+                return Err(ra.err("points", "must be a positive number of points"));
             }
-            let c = r.obj("coupon", &["type", "value", "min_order", "max_discount", "valid_for", "product"])?;
-            let kind = s.take(c.one_of("type", COUPON_KINDS)).ok_or_else(|| s.first_or(c.err("type", "is required")))?;
-            let value_text = s.take(c.opt_str("value"));
+            let c = r.coupon;
+            let ca = ra.key("coupon");
+            let kind = c.kind;
             // The value is checked here and kept as text: coupons carry it as written.
-            match (kind, &value_text) {
+            match (kind, &c.value) {
                 (CouponKind::Percent, Some(v)) => {
-                    let pc = Ratio::parse_decimal(v).map_err(|m| s.first_or(c.err("value", m)))?;
+                    let pc = Ratio::parse_decimal(v).map_err(|m| ca.err("value", m))?;
                     if pc.is_zero() || pc > Ratio::int(100) {
-                        return Err(s.first_or(c.err("value", format!("percent \"{v}\" must be above 0 and at most 100"))));
+                        return Err(ca.err("value", format!("percent \"{v}\" must be above 0 and at most 100")));
                     }
                 }
                 (CouponKind::Fixed, Some(_)) => {
-                    if amount(&c, "value")? == Some(0) {
-                        return Err(s.first_or(c.err("value", "must be above zero")));
+                    if amount(&ca, "value", &c.value)? == Some(0) {
+                        return Err(ca.err("value", "must be above zero"));
                     }
                 }
                 (CouponKind::FreeShipping | CouponKind::FreeProduct, None) => {}
-                (CouponKind::FreeShipping | CouponKind::FreeProduct, Some(_)) => return Err(c.err("value", "free_shipping and free_product take no value")),
-                (_, None) => return Err(c.err("value", "is required for percent and fixed coupons")),
+                (CouponKind::FreeShipping | CouponKind::FreeProduct, Some(_)) => return Err(ca.err("value", "free_shipping and free_product take no value")),
+                (_, None) => return Err(ca.err("value", "is required for percent and fixed coupons")),
             }
-            let product = s.take(c.opt_str("product"));
-            if (kind == CouponKind::FreeProduct) != product.is_some() {
-                return Err(s.first_or(c.err("product", "is required for free_product coupons, and only for them")));
+            if (kind == CouponKind::FreeProduct) != c.product.is_some() {
+                return Err(ca.err("product", "is required for free_product coupons, and only for them"));
             }
-            let stock = s.take(r.opt_int("stock"));
-            if stock.is_some_and(|n| n < 0) {
-                return Err(s.first_or(r.err("stock", "must not be negative")));
+            if r.stock.is_some_and(|n| n < 0) {
+                return Err(ra.err("stock", "must not be negative"));
             }
-            let limit = match s.take(r.opt_obj("limit", &["count", "per"])) {
+            let limit = match r.limit {
                 None => None,
                 Some(l) => {
-                    let count = s.take(l.int("count"));
-                    if count <= 0 {
-                        return Err(s.first_or(l.err("count", "must be a positive number of times")));
+                    let la = ra.key("limit");
+                    if l.count <= 0 {
+                        return Err(la.err("count", "must be a positive number of times"));
                     }
-                    let per = s.take(l.str("per"));
-                    let i = crate::action::PERIODS.iter().position(|p| *p == per).ok_or_else(|| s.first_or(l.err("per", format!("unknown period \"{per}\", expected one of day, week, month, year, lifetime"))))?;
+                    let per = crate::action::PERIODS.iter().position(|p| *p == l.per);
+                    let i = per.ok_or_else(|| la.err("per", format!("unknown period \"{}\", expected one of day, week, month, year, lifetime", l.per)))?;
                     let mut limits = [None; 5];
-                    limits[i] = Some(count);
-                    Some(crate::action::ActionRule { name: rid.clone(), points: 0, limits })
+                    limits[i] = Some(l.count);
+                    Some(crate::action::ActionRule { name: r.id.clone(), points: 0, limits })
                 }
             };
-            rewards.push(Reward {
-                stock,
-                limit,
-                id: rid,
-                name: s.take(r.opt_str("name")),
-                auto: s.take(r.bool_or("auto", false)),
-                points,
-                coupon: CouponRule {
-                    kind,
-                    value_text,
-                    min_order: amount(&c, "min_order")?,
-                    max_discount: amount(&c, "max_discount")?,
-                    valid_for: duration(&c, "valid_for")?,
-                    product,
-                },
-            });
+            let coupon = CouponRule {
+                kind,
+                min_order: amount(&ca, "min_order", &c.min_order)?,
+                max_discount: amount(&ca, "max_discount", &c.max_discount)?,
+                valid_for: duration(&ca, "valid_for", &c.valid_for)?,
+                value_text: c.value,
+                product: c.product,
+            };
+            rewards.push(Reward { stock: r.stock, limit, id: r.id, name: r.name, auto: r.auto.unwrap_or(false), points: r.points, coupon });
         }
         // Auto rewards are tried biggest first, so a balance that reaches two thresholds at
         // once earns the larger reward.
         crate::sort_by_key(&mut rewards, |r| std::cmp::Reverse(r.points));
 
         let mut notifications = Vec::new();
-        if let Some(n) = s.take(p.opt_obj("notifications", &TRIGGERS.iter().map(|t| t.0).collect::<Vec<_>>())) {
+        if let Some(n) = p.notifications {
+            let na = at.key("notifications");
+            // An object, not a struct: one reader for every trigger.
+            if let Some((k, _)) = n.iter().find(|(k, _)| !TRIGGERS.iter().any(|t| t.0 == k)) {
+                let all: Vec<&str> = TRIGGERS.iter().map(|t| t.0).collect();
+                return Err(na.err(k, format!("unknown field \"{k}\", expected one of {}", all.join(", "))));
+            }
             for (name, trigger) in TRIGGERS {
                 let mut channels = Vec::new();
-                for (path, c) in s.take(n.list(name)) {
-                    let name = c.as_str().unwrap_or_default();
-                    let ch = CHANNELS.iter().find(|x| x.0 == name).map(|x| x.1).ok_or_else(|| s.first_or({
-                        Error::program(path.render(), format!("unknown channel {c}, expected one of email, push, sms, webhook"))
-                    }))?;
-                    channels.push(ch);
+                let list = n.iter().rev().find(|(k, _)| k == name).map(|(_, l)| l.as_slice()).unwrap_or_default();
+                for (i, c) in list.iter().enumerate() {
+                    let ch = CHANNELS.iter().find(|x| x.0 == c).map(|x| x.1);
+                    channels.push(ch.ok_or_else(|| na.item(name, i).err("", format!("unknown channel \"{c}\", expected one of email, push, sms, webhook")))?);
                 }
                 if !channels.is_empty() {
                     notifications.push((*trigger, channels));
@@ -358,41 +362,73 @@ impl Program {
         }
 
         let reward_ids: Vec<String> = rewards.iter().map(|r| r.id.clone()).collect();
+        let known = |at: &At, key: &str, id: Option<String>| known_reward(&reward_ids, at, key, id);
         #[cfg(feature = "status")]
-        let (actions, referral, tiers, campaigns, stacking, pending) = status_rules(&p, &reward_ids, exponent)?;
+        let (actions, referral, tiers, campaigns, stacking, pending) = {
+            let mut actions = Vec::new();
+            for (name, a) in p.actions.unwrap_or_default() {
+                actions.push(ActionRule::check(&name, a, &at.key("actions").key(&name))?);
+            }
+            let referral = match p.referral {
+                None => None,
+                Some(r) => {
+                    if r.referrer_points < 0 {
+                        return Err(at.key("referral").err("referrer_points", "must not be negative"));
+                    }
+                    Some(Referral { referrer_points: r.referrer_points, friend_reward: known(&at.key("referral"), "friend_reward", r.friend_reward)? })
+                }
+            };
+            let tiers = match p.tiers {
+                None => None,
+                Some(t) => Some(Tiers::check(t, &at.key("tiers"), &|s| money::parse_amount(s, exponent), &reward_ids)?),
+            };
+            let mut campaigns: Vec<Campaign> = Vec::new();
+            for (i, c) in p.campaigns.unwrap_or_default().into_iter().enumerate() {
+                campaigns.push(Campaign::check(c, &at.item("campaigns", i))?);
+            }
+            crate::sort_by_key(&mut campaigns, |c| std::cmp::Reverse(c.priority));
+            let pending = match p.pending {
+                None => None,
+                Some(w) => Some(Duration::parse(&w.window).map_err(|m| at.key("pending").err("window", m))?),
+            };
+            (actions, referral, tiers, campaigns, p.campaign_stacking.unwrap_or(Stacking::Multiply), pending)
+        };
         #[cfg(not(feature = "status"))]
         let (actions, referral, tiers, campaigns, stacking, pending) = (Vec::new(), None, None, Vec::new(), Stacking::Multiply, None);
 
-        let known = |o: &Obj, key: &str| known_reward(&reward_ids, o, key, s.take(o.opt_str(key)));
-        let pay_with_points = match s.take(p.opt_obj("pay_with_points", crate::pay::FIELDS)) {
+        let pay_with_points = match p.pay_with_points {
             None => None,
-            Some(o) => Some(crate::pay::PayWithPoints::read(&o, exponent)?),
+            Some(o) => Some(crate::pay::PayWithPoints::check(o, &at.key("pay_with_points"), exponent)?),
         };
-        let plans = s.take(p.list("memberships")).into_iter().map(|(path, v)| crate::membership::Plan::read(v, path, exponent, &known)).collect::<Result<Vec<_>>>()?;
-        if let Some(i) = (1..plans.len()).find(|&i| plans[..i].iter().any(|x| x.id == plans[i].id)) {
-            return Err(s.first_or(Error::program(format!("memberships[{i}].id"), format!("duplicate plan id \"{}\"", plans[i].id))));
+        let mut plans = Vec::new();
+        for (i, v) in p.memberships.unwrap_or_default().into_iter().enumerate() {
+            plans.push(crate::membership::Plan::check(v, &at.item("memberships", i), exponent, &known)?);
         }
-        let donations = match s.take(p.opt_obj("donations", &["charities", "min_points"])) {
+        if let Some(i) = (1..plans.len()).find(|&i| plans[..i].iter().any(|x| x.id == plans[i].id)) {
+            return Err(at.item("memberships", i).err("id", format!("duplicate plan id \"{}\"", plans[i].id)));
+        }
+        let donations = match p.donations {
             None => None,
-            Some(o) => Some(crate::donation::Donations::read(&o)?),
+            Some(o) => Some(crate::donation::Donations::check(o, &at.key("donations"))?),
         };
-        let offers = s.take(p.list("offers")).into_iter().map(|(path, v)| crate::offer::Offer::read(v, path, &known)).collect::<Result<Vec<_>>>()?;
+        let mut offers = Vec::new();
+        for (i, v) in p.offers.unwrap_or_default().into_iter().enumerate() {
+            offers.push(crate::offer::Offer::check(v, &at.item("offers", i), &known)?);
+        }
         let mut brands: Vec<Brand> = Vec::new();
-        for (path, v) in s.take(p.list("brands")) {
-            let b = Obj::new("invalid_program", v, path, &["id", "name", "points_per_unit"])?;
-            let id = s.take(b.str("id"));
-            if id.is_empty() || brands.iter().any(|x| x.id == id) {
-                return Err(s.first_or(b.err("id", format!("must be a unique, non-empty brand id (\"{id}\")"))));
+        for (i, b) in p.brands.unwrap_or_default().into_iter().enumerate() {
+            let ba = at.item("brands", i);
+            if b.id.is_empty() || brands.iter().any(|x| x.id == b.id) {
+                return Err(ba.err("id", format!("must be a unique, non-empty brand id (\"{}\")", b.id)));
             }
-            s.take(b.opt_str("name"));
-            let rate = match s.take(b.opt_str("points_per_unit")) {
+            let rate = match b.points_per_unit {
                 None => None,
-                Some(t) => Some((Ratio::parse_decimal(&t).map_err(|m| s.first_or(b.err("points_per_unit", m)))?, t)),
+                Some(t) => Some((Ratio::parse_decimal(&t).map_err(|m| ba.err("points_per_unit", m))?, t)),
             };
-            brands.push(Brand { id, rate });
+            brands.push(Brand { id: b.id, rate });
         }
 
-        s.finish(Program {
+        Ok(Program {
             pay_with_points,
             plans,
             donations,
@@ -404,15 +440,15 @@ impl Program {
             campaigns,
             stacking,
             pending,
-            id,
-            name: s.take(p.opt_str("name")),
+            id: p.id,
+            name: p.name,
             currency,
             exponent,
             zone,
             earn,
             expiry,
             rewards,
-            negative_balance: s.take(p.one_of("negative_balance", NEGATIVE)).unwrap_or(NegativeBalance::Allow),
+            negative_balance: p.negative_balance.unwrap_or(NegativeBalance::Allow),
             notifications,
         })
     }
@@ -434,49 +470,10 @@ impl Program {
     }
 }
 
-/// `id`, read at `key` of `o`, unless it names none of the program's rewards.
-fn known_reward(reward_ids: &[String], o: &Obj, key: &str, id: Option<String>) -> Result<Option<String>> {
+/// `id`, read at `key`, unless it names none of the program's rewards.
+fn known_reward(reward_ids: &[String], at: &At, key: &str, id: Option<String>) -> Result<Option<String>> {
     match id {
-        Some(r) if !reward_ids.contains(&r) => Err(o.err(key, format!("unknown reward \"{r}\""))),
+        Some(r) if !reward_ids.contains(&r) => Err(at.err(key, format!("unknown reward \"{r}\""))),
         id => Ok(id),
     }
-}
-
-/// Reads the status rules: ways to earn, referrals, tiers, campaigns and pending points.
-#[cfg(feature = "status")]
-#[allow(clippy::type_complexity)]
-fn status_rules(p: &Obj, reward_ids: &[String], exponent: u32) -> Result<(Vec<ActionRule>, Option<Referral>, Option<Tiers>, Vec<Campaign>, Stacking, Option<Duration>)> {
-    let known = |o: &Obj, key: &str| known_reward(reward_ids, o, key, o.opt_str(key)?);
-    let mut actions = Vec::new();
-    if let Some(a) = p.get("actions") {
-        let path = Path::Key(&p.here(), "actions");
-        let map = a.as_object().ok_or_else(|| Error::program(path.render(), "expected an object of action name to rule"))?;
-        for (name, v) in map {
-            actions.push(ActionRule::read("invalid_program", name, v, Path::Key(&path, name))?);
-        }
-    }
-    let referral = match p.opt_obj("referral", &["referrer_points", "friend_reward"])? {
-        None => None,
-        Some(r) => {
-            let points = r.int("referrer_points")?;
-            if points < 0 {
-                return Err(r.err("referrer_points", "must not be negative"));
-            }
-            Some(Referral { referrer_points: points, friend_reward: known(&r, "friend_reward")? })
-        }
-    };
-    let exponent_amount = |s: &str| money::parse_amount(s, exponent);
-    let tiers = match p.opt_obj("tiers", &["basis", "window", "retention", "levels"])? {
-        None => None,
-        Some(t) => Some(Tiers::read(&t, &exponent_amount, &reward_ids)?),
-    };
-    let mut campaigns: Vec<Campaign> = p.list("campaigns")?.into_iter().map(|(path, c)| Campaign::read("invalid_program", c, path)).collect::<Result<_>>()?;
-    crate::sort_by_key(&mut campaigns, |c| std::cmp::Reverse(c.priority));
-    let pending = match p.opt_obj("pending", &["window"])? {
-        None => None,
-        Some(w) => Some(w.parsed("window", Duration::parse)?.ok_or_else(|| w.err("window", "is required"))?),
-    };
-
-    let stacking = p.one_of("campaign_stacking", STACKINGS)?.unwrap_or(Stacking::Multiply);
-    Ok((actions, referral, tiers, campaigns, stacking, pending))
 }

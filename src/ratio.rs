@@ -16,7 +16,9 @@ pub struct Ratio {
 pub const ZERO: Ratio = Ratio { num: 0, den: 1 };
 const ONE: Ratio = Ratio { num: 1, den: 1 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
 pub enum Rounding {
     Floor,
     Round,

@@ -3,7 +3,8 @@
 //! a tier is then held until its period ends (plus a retention period or grace days), and
 //! only then re-evaluated, so a refund or a change of thresholds never drops a tier mid-period.
 
-use crate::decode::Obj;
+use crate::error::At;
+use crate::spec::{Threshold, TiersSpec};
 use crate::engine::{Effect, Tx};
 use crate::program::Trigger;
 use crate::json::D;
@@ -11,7 +12,9 @@ use crate::error::Result;
 use crate::ratio::Ratio;
 use crate::time::{Date, Duration};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
 pub enum Basis {
     /// Money spent on goods (minor units), net of discounts and refunds.
     Spend,
@@ -20,10 +23,13 @@ pub enum Basis {
     Orders,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
 pub enum Window {
     Lifetime,
     CalendarYear,
+    #[serde(rename = "rolling_12m")]
     Rolling12m,
 }
 
@@ -55,17 +61,14 @@ pub struct Perks {
     pub chosen_day_multiplier: Option<String>,
 }
 
-const BASES: &[(&str, Basis)] = &[("spend", Basis::Spend), ("points", Basis::Points), ("orders", Basis::Orders)];
-const WINDOWS: &[(&str, Window)] = &[("lifetime", Window::Lifetime), ("calendar_year", Window::CalendarYear), ("rolling_12m", Window::Rolling12m)];
-
 /// Checks a perk's decimal (`percent_off`, a multiplier), kept as written: it must parse,
 /// be nonzero when `above_zero` and at most `max` when given. Tiers and membership plans
 /// share it with their own limits.
-pub fn check_perk(o: &Obj, key: &str, text: Option<&str>, above_zero: bool, max: Option<i64>) -> Result<()> {
+pub fn check_perk(at: &At, key: &str, text: Option<&str>, above_zero: bool, max: Option<i64>) -> Result<()> {
     let Some(t) = text else { return Ok(()) };
-    let r = Ratio::parse_decimal(t).map_err(|m| o.err(key, m))?;
+    let r = Ratio::parse_decimal(t).map_err(|m| at.err(key, m))?;
     if (above_zero && r.is_zero()) || max.is_some_and(|m| r > Ratio::int(m)) {
-        return Err(o.err(key, match (above_zero, max) {
+        return Err(at.err(key, match (above_zero, max) {
             (true, Some(m)) => format!("must be above 0 and at most {m}"),
             (false, Some(m)) => format!("must be at most {m}"),
             _ => "must be above zero".to_string(),
@@ -74,59 +77,57 @@ pub fn check_perk(o: &Obj, key: &str, text: Option<&str>, above_zero: bool, max:
     Ok(())
 }
 
-fn multiplier(o: &Obj, key: &str) -> Result<Option<String>> {
-    let s = o.opt_str(key)?;
-    check_perk(o, key, s.as_deref(), true, None)?;
-    Ok(s)
-}
-
 impl Tiers {
-    /// Reads `tiers`: `{basis, window, retention: {periods, grace_days}, levels: [...]}`.
+    /// Checks `tiers`: `{basis, window, retention: {periods, grace_days}, levels: [...]}`.
     /// `amount` parses a spend threshold in the program currency.
-    pub fn read(t: &Obj, amount: &dyn Fn(&str) -> std::result::Result<i64, String>, rewards: &[String]) -> Result<Tiers> {
-        let basis = t.one_of("basis", BASES)?.ok_or_else(|| t.err("basis", "is required"))?;
-        let window = t.one_of("window", WINDOWS)?.unwrap_or(Window::Lifetime);
+    pub fn check(t: TiersSpec, at: &At, amount: &dyn Fn(&str) -> std::result::Result<i64, String>, rewards: &[String]) -> Result<Tiers> {
+        let basis = t.basis;
+        let window = t.window.unwrap_or(Window::Lifetime);
         let (mut retain_periods, mut grace_days) = (0, 0);
-        if let Some(r) = t.opt_obj("retention", &["periods", "grace_days"])? {
-            retain_periods = r.int_or("periods", 0)?;
-            grace_days = r.int_or("grace_days", 0)?;
+        if let Some(r) = t.retention {
+            let ra = at.key("retention");
+            retain_periods = r.periods.unwrap_or(0);
+            grace_days = r.grace_days.unwrap_or(0);
             if !(0..=10).contains(&retain_periods) {
-                return Err(r.err("periods", "must be from 0 to 10"));
+                return Err(ra.err("periods", "must be from 0 to 10"));
             }
             if !(0..=3660).contains(&grace_days) {
-                return Err(r.err("grace_days", "must be from 0 to 3660"));
+                return Err(ra.err("grace_days", "must be from 0 to 3660"));
             }
         }
         let mut levels: Vec<Level> = Vec::new();
-        for (path, v) in t.list("levels")? {
-            let l = Obj::new(t.code(), v, path, &["name", "threshold", "perks"])?;
-            let name = l.str("name")?;
+        for (i, l) in t.levels.unwrap_or_default().into_iter().enumerate() {
+            let la = at.item("levels", i);
+            let name = l.name;
             if name.is_empty() || levels.iter().any(|x| x.name == name) {
-                return Err(l.err("name", format!("\"{name}\" must be a unique, non-empty name")));
+                return Err(la.err("name", format!("\"{name}\" must be a unique, non-empty name")));
             }
-            let threshold = match basis {
-                Basis::Spend => l.parsed("threshold", amount)?.ok_or_else(|| l.err("threshold", "is required (an amount like \"500.00\")"))?,
-                _ => l.int("threshold")?,
+            let threshold = match (basis, l.threshold) {
+                (Basis::Spend, Some(Threshold::Amount(s))) => amount(&s).map_err(|m| la.err("threshold", m))?,
+                (Basis::Spend, Some(Threshold::Count(_))) => return Err(la.err("threshold", "expected a string, found a number")),
+                (Basis::Spend, None) => return Err(la.err("threshold", "is required (an amount like \"500.00\")")),
+                (_, Some(Threshold::Count(n))) => n,
+                (_, None) => return Err(la.err("threshold", "is required")),
+                (_, Some(Threshold::Amount(_))) => return Err(la.err("threshold", "expected a whole number, found a string")),
             };
             if threshold < 0 || levels.last().is_some_and(|p| p.threshold >= threshold) {
-                return Err(l.err("threshold", "levels must go up: each threshold above the one before"));
+                return Err(la.err("threshold", "levels must go up: each threshold above the one before"));
             }
             let mut perks = Perks::default();
-            if let Some(p) = l.opt_obj("perks", &["multiplier", "percent_off", "free_shipping", "entry_reward", "chosen_day_multiplier"])? {
-                perks.multiplier = multiplier(&p, "multiplier")?;
-                perks.chosen_day_multiplier = multiplier(&p, "chosen_day_multiplier")?;
-                perks.percent_off = p.opt_str("percent_off")?;
-                check_perk(&p, "percent_off", perks.percent_off.as_deref(), false, Some(100))?;
-                perks.free_shipping = p.bool_or("free_shipping", false)?;
-                perks.entry_reward = p.opt_str("entry_reward")?;
-                if let Some(r) = perks.entry_reward.as_ref().filter(|r| !rewards.contains(r)) {
-                    return Err(p.err("entry_reward", format!("unknown reward \"{r}\"")));
+            if let Some(p) = l.perks {
+                let pa = la.key("perks");
+                check_perk(&pa, "multiplier", p.multiplier.as_deref(), true, None)?;
+                check_perk(&pa, "chosen_day_multiplier", p.chosen_day_multiplier.as_deref(), true, None)?;
+                check_perk(&pa, "percent_off", p.percent_off.as_deref(), false, Some(100))?;
+                if let Some(r) = p.entry_reward.as_ref().filter(|r| !rewards.contains(r)) {
+                    return Err(pa.err("entry_reward", format!("unknown reward \"{r}\"")));
                 }
+                perks = Perks { multiplier: p.multiplier, percent_off: p.percent_off, free_shipping: p.free_shipping.unwrap_or(false), entry_reward: p.entry_reward, chosen_day_multiplier: p.chosen_day_multiplier };
             }
             levels.push(Level { name, threshold, perks });
         }
         if levels.is_empty() {
-            return Err(t.err("levels", "needs at least one level"));
+            return Err(at.err("levels", "needs at least one level"));
         }
         Ok(Tiers { basis, window, retain_periods, grace_days, levels })
     }

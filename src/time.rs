@@ -3,6 +3,7 @@
 //! it with `Intl`), which keeps the wasm free of a time-zone database and the engine pure.
 
 use crate::decode::{self, Obj, Path};
+use chrono::{DateTime, Datelike, Months, NaiveDate};
 
 
 const MS_PER_DAY: i64 = 86_400_000;
@@ -13,47 +14,27 @@ const MAX_OFFSET_MS: i64 = 18 * 3_600_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date(pub i64);
 
-// Howard Hinnant's civil-from-days algorithms: exact for the proleptic Gregorian calendar.
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m as i64 + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
-}
-
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
+/// Day 0 (1970-01-01) as chrono counts days from the common era.
+const EPOCH_CE: i64 = 719_163;
 
 impl Date {
+    fn naive(self) -> Option<NaiveDate> {
+        NaiveDate::from_num_days_from_ce_opt(i32::try_from(self.0 + EPOCH_CE).ok()?)
+    }
+    fn of(d: NaiveDate) -> Date {
+        Date(d.num_days_from_ce() as i64 - EPOCH_CE)
+    }
     pub fn from_ymd(y: i64, m: u32, d: u32) -> Option<Date> {
-        if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) || !(1..=9999).contains(&y) {
+        if !(1..=9999).contains(&y) {
             return None;
         }
-        Some(Date(days_from_civil(y, m, d)))
+        NaiveDate::from_ymd_opt(y as i32, m, d).map(Date::of)
     }
+    /// Year, month and day; a day past chrono's range (hundreds of thousands of years, out of
+    /// reach of any parsed date plus a duration) reads as its nearest end.
     pub fn ymd(self) -> (i64, u32, u32) {
-        civil_from_days(self.0)
+        let d = self.naive().unwrap_or(if self.0 < 0 { NaiveDate::MIN } else { NaiveDate::MAX });
+        (d.year() as i64, d.month(), d.day())
     }
     pub fn parse(s: &str) -> Option<Date> {
         let b = s.as_bytes();
@@ -65,18 +46,23 @@ impl Date {
     /// Adds a duration's calendar part: months first (clamped to the month's last day, so
     /// Jan 31 + P1M is Feb 28/29), then days.
     pub fn add(self, d: &Duration, sign: i64) -> Date {
-        let (y, m, day) = self.ymd();
-        let months = y * 12 + (m as i64 - 1) + sign * d.months;
-        let (ny, nm) = (months.div_euclid(12), (months.rem_euclid(12) + 1) as u32);
-        let nd = day.min(days_in_month(ny, nm));
-        Date(days_from_civil(ny, nm, nd) + sign * d.days)
+        let Some(date) = self.naive() else { return Date(self.0 + sign * (d.months * 31 + d.days)) };
+        let months = Months::new(d.months.unsigned_abs().min(u32::MAX as u64) as u32);
+        let moved = if (sign < 0) != (d.months < 0) { date.checked_sub_months(months) } else { date.checked_add_months(months) };
+        match moved {
+            Some(m) => Date(Date::of(m).0 + sign * d.days),
+            None => Date(self.0 + sign * (d.months * 31 + d.days)),
+        }
     }
     pub fn next(self) -> Date {
         Date(self.0 + 1)
     }
-    /// The ISO weekday: 1 for Monday to 7 for Sunday (1970-01-01 was a Thursday).
+    /// The ISO weekday: 1 for Monday to 7 for Sunday.
     pub fn weekday(self) -> u32 {
-        ((self.0 + 3).rem_euclid(7) + 1) as u32
+        match self.naive() {
+            Some(d) => d.weekday().number_from_monday(),
+            None => ((self.0 + 3).rem_euclid(7) + 1) as u32,
+        }
     }
     /// The month as one number, `year * 12 + (month - 1)`: consecutive months differ by 1.
     pub fn month_index(self) -> i64 {
@@ -107,50 +93,12 @@ impl std::fmt::Display for Date {
 /// An offset is required: a time without one means different instants in cart and webhook.
 pub fn parse_instant(s: &str) -> Result<i64, String> {
     let err = || format!("\"{s}\" is not an RFC 3339 time with offset like \"2026-11-24T10:00:00+01:00\"");
-    let b = s.as_bytes();
-    if b.len() < 20 || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+    let t = DateTime::parse_from_rfc3339(s).map_err(|_| err())?;
+    if !(1..=9999).contains(&t.year()) || t.offset().local_minus_utc().abs() >= 24 * 3600 {
         return Err(err());
     }
-    let date = s.get(0..10).and_then(Date::parse).ok_or_else(err)?;
-    // Digits only, so added up by hand: `str::parse` is generic and slower.
-    let digits = |p: &str| p.bytes().fold(0, |n, c| n * 10 + (c - b'0') as i64);
-    let num = |r: std::ops::Range<usize>| -> Result<i64, String> {
-        let p = s.get(r).ok_or_else(err)?;
-        if p.bytes().all(|c| c.is_ascii_digit()) { Ok(digits(p)) } else { Err(err()) }
-    };
-    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if h > 23 || mi > 59 || sec > 60 {
-        return Err(err());
-    }
-    let mut i = 19;
-    let mut ms = 0;
-    if b[i] == b'.' {
-        let start = i + 1;
-        i = start;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == start {
-            return Err(err());
-        }
-        let frac = s.get(start..i.min(start + 3)).unwrap_or("");
-        ms = digits(frac) * 10i64.pow(3 - frac.len() as u32);
-    }
-    // Compared as bytes: slicing `tz` could split a multi-byte character and panic.
-    let offset = match &b[i..] {
-        b"Z" | b"z" => 0,
-        tz if tz.len() == 6 && matches!(tz[0], b'+' | b'-') && tz[3] == b':' => {
-            let (oh, om) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
-            if oh > 23 || om > 59 {
-                return Err(err());
-            }
-            let o = (oh * 60 + om) * 60_000;
-            if tz[0] == b'-' { -o } else { o }
-        }
-        _ => return Err(err()),
-    };
-    let local = date.0 * MS_PER_DAY + ((h * 60 + mi) * 60 + sec.min(59)) * 1000 + ms;
-    Ok(local - offset)
+    // Milliseconds, truncated; a leap second (:60) reads as :59 and its fraction.
+    Ok(t.timestamp() * 1000 + (t.timestamp_subsec_millis() % 1000) as i64)
 }
 
 /// Formats UTC milliseconds as RFC 3339 at the given offset (seconds), with milliseconds
@@ -419,8 +367,8 @@ mod tests {
     #[test]
     fn civil_dates_round_trip() {
         for z in [-800_000, -1, 0, 1, 10_957, 20_000, 2_900_000] {
-            let (y, m, d) = civil_from_days(z);
-            assert_eq!(days_from_civil(y, m, d), z);
+            let (y, m, d) = Date(z).ymd();
+            assert_eq!(Date::of(NaiveDate::from_ymd_opt(y as i32, m, d).unwrap()), Date(z));
         }
         assert_eq!(Date::parse("2024-02-29").unwrap().to_string(), "2024-02-29");
         assert!(Date::parse("2023-02-29").is_none());
@@ -437,10 +385,14 @@ mod tests {
             let (y, m, d) = Date(days).ymd();
             assert_eq!(Date(days).to_string(), format!("{y:04}-{m:02}-{d:02}"));
         }
-        let far = 300_000 * 365;
+        // The far end of chrono's range: far beyond any date a program can reach.
+        let far = 260_000 * 365;
         assert!(format_instant(far * 86_400_000, 0).starts_with(&(Date(far).to_string() + "T00:00:00Z")));
         assert_eq!(format_instant(t, 3600), "2026-11-24T10:00:00.500+01:00");
         assert_eq!(parse_instant("2026-11-24T09:00:00.500Z"), Ok(t));
+        for same in ["2026-11-24 09:00:00.5Z", "2026-11-24t09:00:00.5z", "2026-11-24T10:00:00.500999999999+01:00"] {
+            assert_eq!(parse_instant(same), Ok(t), "{same}");
+        }
         assert_eq!(format_instant(parse_instant("2026-01-01T00:00:00-05:30").unwrap(), -19800), "2026-01-01T00:00:00-05:30");
         for bad in ["2026-11-24", "2026-11-24T10:00:00", "2026-11-24T25:00:00Z", "2026-02-30T10:00:00Z", "2026-11-24T10:00:00+1:00", "x", "2026-11-24T10:00:00é0:00"] {
             assert!(parse_instant(bad).is_err(), "{bad}");

@@ -28,7 +28,10 @@ const USAGE = `usage:
       (env: SMTP_URL, VAPID_*, SMS_WEBHOOK_URL, MERCHANT_WEBHOOK_URL, DATABASE_URL)
   loyalty reconcile --program P.json --since ISO --woo-url URL [--data DIR]
       (env: WOO_CONSUMER_KEY, WOO_CONSUMER_SECRET: secrets never on the command line, where ps shows them)
-      pulls WooCommerce orders modified since ISO and applies what was missed`;
+      pulls WooCommerce orders modified since ISO and applies what was missed
+  loyalty connect woocommerce --url https://shop.example --program P.json [--data DIR] [--timezone ZONE]
+      (env: WOO_CONSUMER_KEY, WOO_CONSUMER_SECRET, LOYALTY_ENCRYPTION_KEY, LOYALTY_PUBLIC_URL, DATABASE_URL)
+      checks the REST keys, registers the webhooks, stores the shop; prints its id and token secret`;
 
 const OPTIONS = {
   program: { type: 'string' }, events: { type: 'string' }, secret: { type: 'string' },
@@ -36,7 +39,7 @@ const OPTIONS = {
   url: { type: 'string' }, customer: { type: 'string' },
   file: { type: 'string' }, batch: { type: 'string' }, 'skip-invalid': { type: 'boolean' },
   since: { type: 'string' }, 'woo-url': { type: 'string' }, 'woo-key': { type: 'string' }, 'woo-secret': { type: 'string' },
-  once: { type: 'boolean' }, vs: { type: 'string' }, json: { type: 'boolean' },
+  timezone: { type: 'string' }, once: { type: 'boolean' }, vs: { type: 'string' }, json: { type: 'boolean' },
 };
 
 function readJsonl(path) {
@@ -97,6 +100,10 @@ async function main(argv) {
       if (!values.since || !values['woo-url']) break;
       if (!process.env.WOO_CONSUMER_KEY || !process.env.WOO_CONSUMER_SECRET) throw new LoyaltyError('config', 'WOO_CONSUMER_SECRET', 'WOO_CONSUMER_KEY and WOO_CONSUMER_SECRET are required');
       return (await import('../server/backfill.js')).reconcileCommand(values);
+    case 'connect':
+      if (values['woo-secret'] || values['woo-key']) throw new LoyaltyError('usage', 'woo-secret', 'secrets on the command line are visible to every user (ps): set WOO_CONSUMER_KEY and WOO_CONSUMER_SECRET instead');
+      if (positionals[0] !== 'woocommerce' || !values.url) break;
+      return (await import('../server/connect.js')).connectCommand(values);
   }
   process.stderr.write(USAGE + '\n');
   return 2;

@@ -261,13 +261,21 @@ export function couponTerms(coupon, { email, individualUse = false, timezone, de
     description: `Loyalty reward ${coupon.reward ?? ''}${customer ? ` for customer ${customer}` : ''}`.trim(),
     meta_data: [{ key: COUPON_META_KEY, value: JSON.stringify({ reward: coupon.reward ?? null, customer: customer ?? null }) }],
   };
-  if (coupon.min_order !== undefined && coupon.min_order !== null) body.minimum_amount = fromUnits(minorUnits(coupon.min_order, 'coupon.min_order'), scale);
+  // Two forms, as in shopify-admin.js: CONTRACT.md's integer minor units and epoch ms, and what
+  // the engine's coupon.issued effect carries today, a decimal string in the currency ("100.00")
+  // and an ISO time with offset. A number is minor units, a string an amount: never ambiguous.
+  if (coupon.min_order !== undefined && coupon.min_order !== null) {
+    body.minimum_amount = typeof coupon.min_order === 'string'
+      ? fromUnits(toUnits(decimalText(coupon.min_order, 'coupon.min_order'), scale, 'coupon.min_order'), scale)
+      : fromUnits(minorUnits(coupon.min_order, 'coupon.min_order'), scale);
+  }
   if (coupon.expires_at !== undefined && coupon.expires_at !== null) {
-    if (!Number.isSafeInteger(coupon.expires_at)) throw new TypeError(`coupon.expires_at: expected epoch milliseconds, got ${JSON.stringify(coupon.expires_at)}`);
+    const at = typeof coupon.expires_at === 'string' && /^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})$/.test(coupon.expires_at) ? Date.parse(coupon.expires_at) : coupon.expires_at;
+    if (!Number.isSafeInteger(at)) throw new TypeError(`coupon.expires_at: expected epoch milliseconds or an ISO time with offset, got ${JSON.stringify(coupon.expires_at)}`);
     // The store's local time with its offset: WooCommerce ignores date_expires_gmt on coupons
     // (WC_Coupon has no setter for it). Whole seconds, rounded down, so the store never accepts
     // the code after the engine's expiry.
-    body.date_expires = localDateTime(coupon.expires_at, requireZone(timezone));
+    body.date_expires = localDateTime(at, requireZone(timezone));
   }
   return body;
 }

@@ -8,7 +8,20 @@ import { verifyHmac, secretList, headerValue, wpSpecialcharsDecode } from './sig
 import { ignored, object, list, decimalString, count, gmtTime, currency } from './fields.js';
 
 const ORDER_TOPICS = new Set(['order.created', 'order.updated']);
+const CUSTOMER_TOPICS = new Set(['customer.created', 'customer.updated']);
 const PING = /^webhook_id=\d+$/;
+
+// The HMAC covers the body, not the topic header: a body signed for one topic can be
+// re-posted under another. So each topic's body must have that topic's shape. Negative marks
+// only for orders: their own fields are read (and named when missing) by fromOrder.
+const isCustomer = (b) => b.id != null && 'email' in b && ('username' in b || 'role' in b) && !('line_items' in b) && !('status' in b) && !('order_key' in b);
+const isOrder = (b) => !('username' in b) && !('role' in b) && !('refunded_by' in b);
+const SHAPES = {
+  'order.created': isOrder,
+  'order.updated': isOrder,
+  'customer.created': isCustomer,
+  'customer.updated': isCustomer,
+};
 
 export function createWooAdapter({ secrets, paidStatuses = ['processing', 'completed'] } = {}) {
   // WooCommerce signs with wp_specialchars_decode($secret, ENT_QUOTES).
@@ -30,13 +43,50 @@ function isPing(rawBody) {
 function toEvents(headers, rawBody, paid) {
   if (isPing(rawBody)) return { kind: 'ping' };
   const topic = headerValue(headers, 'x-wc-webhook-topic');
-  if (topic && !ORDER_TOPICS.has(topic)) return ignored('topic not handled');
+  if (topic && !SHAPES[topic]) return ignored('topic not handled');
   const body = object(parseBody(rawBody), 'body');
-  const events = (list) => ({ kind: 'events', events: list, deliveryId: null });
-  if (topic || 'status' in body) return fromOrder(body, paid, events);
+  if (topic && !SHAPES[topic](body)) throw badPayload('body', `does not have the shape of a ${topic} payload`);
+  // Dedupe is by event id: WooCommerce's X-WC-Webhook-Delivery-ID is new on every attempt.
+  const events = (list) => ({ kind: 'events', events: list, deliveryId: null, topic: topic ?? null, contact: orderContact(body) });
+  if (CUSTOMER_TOPICS.has(topic)) return fromCustomer(body, topic);
+  if (ORDER_TOPICS.has(topic) || (!topic && 'status' in body)) return fromOrder(body, paid, events);
   // No topic: a refund object from the REST API (/orders/<id>/refunds/<id>), e.g. a CLI import.
   if ('amount' in body && 'refunded_by' in body) return fromRefundObject(body, events);
   throw badPayload('x-wc-webhook-topic', 'header missing and the body is neither an order nor a refund');
+}
+
+const text = (v) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : null);
+
+// Where to reach the customer: a WooCommerce coupon is restricted to an email address, and
+// reward emails need one too. Orders carry the billing address; a guest (customer_id 0) has no account.
+function orderContact(order) {
+  const customer = order.customer_id == null ? '0' : String(order.customer_id);
+  if (!/^[1-9]\d*$/.test(customer) || !order.billing || typeof order.billing !== 'object') return null;
+  return withoutNulls({ customer, email: text(order.billing.email), name: text(order.billing.first_name) });
+}
+
+// WooCommerce has no locale field; a plugin (or WordPress' user `locale`) may leave one in meta.
+function metaLocale(meta) {
+  const value = Array.isArray(meta) ? meta.find((m) => m?.key === 'locale' || m?.key === '_locale')?.value : undefined;
+  return typeof value === 'string' && /^[a-z]{2,3}([_-][A-Za-z0-9]{2,8})*$/.test(value) ? value.replace('_', '-') : null;
+}
+
+const withoutNulls = (o) => Object.fromEntries(Object.entries(o).filter(([, v]) => v != null));
+
+// customer.created is the `signup` way to earn (the engine skips it without such a rule);
+// both topics keep the contact current.
+function fromCustomer(body, topic) {
+  const customer = idString(body.id, 'id');
+  const contact = withoutNulls({
+    customer,
+    email: text(body.email) ?? text(body.billing?.email),
+    name: text(body.first_name) ?? text(body.billing?.first_name),
+    locale: metaLocale(body.meta_data),
+  });
+  const events = topic === 'customer.created'
+    ? [{ id: `woo:customer:${customer}:signup`, type: 'action.completed', at: gmtTime(body.date_created_gmt, 'date_created_gmt'), customer, action: 'signup', ref: customer }]
+    : [];
+  return { kind: 'events', events, deliveryId: null, topic, contact };
 }
 
 function fromOrder(order, paid, events) {
@@ -75,6 +125,8 @@ function fromOrder(order, paid, events) {
       // WooCommerce stores line subtotal/total WITHOUT tax even when the shop enters
       // prices with tax (prices_include_tax), so the line amounts never include it.
       taxes_included: false,
+      // Codes as they come: WooCommerce lowercases them (wc_format_coupon_code), the engine
+      // compares them case-insensitively.
       coupon_codes: (order.coupon_lines ?? []).map((c) => c?.code).filter((c) => typeof c === 'string' && c !== ''),
     },
   };

@@ -23,8 +23,10 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 // Settings that only work together: one without the others is half a configuration.
 const TOGETHER = [
   ['LOYALTY_TOKEN', 'LOYALTY_SECRET'],
-  ['SHOPIFY_API_KEY', 'SHOPIFY_API_SECRET', 'SHOPIFY_APP_URL', 'LOYALTY_ENCRYPTION_KEY'],
+  ['SHOPIFY_API_KEY', 'SHOPIFY_API_SECRET', 'SHOPIFY_APP_URL'],
 ];
+// Settings that need another (one way): installed shops keep their tokens sealed.
+const NEEDS = [['SHOPIFY_API_KEY', 'LOYALTY_ENCRYPTION_KEY']];
 
 /**
  * @param {{program?: string, data?: string, port?: string|number, host?: string, demo?: boolean}} flags
@@ -42,6 +44,9 @@ export function serverConfig(flags = {}, env = process.env) {
       const given = group.filter((name) => env[name]);
       const missing = group.filter((name) => !env[name]);
       if (given.length && missing.length) throw configError(missing[0], `is required with ${given.join(', ')}: half a production configuration does not start`);
+    }
+    for (const [setting, needed] of NEEDS) {
+      if (env[setting] && !env[needed]) throw configError(needed, `is required with ${setting}: half a production configuration does not start`);
     }
   }
   const programPath = flags.program ?? env.LOYALTY_PROGRAM ?? (demo ? new URL('../../presets/seed.json', import.meta.url).pathname : undefined);

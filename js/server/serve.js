@@ -8,6 +8,8 @@ import { notifyConfig, notifyLocale } from '../notify/config.js';
 import { startShopWorkers } from '../shops/workers.js';
 import { shopifyInstall } from './shopify-install.js';
 import { storefrontRoutes } from './storefront.js';
+import { connectRoutes } from './connect-routes.js';
+import { pushSettingsRoutes } from './push-settings-routes.js';
 import { proxyIdentity, tokenIdentity } from './storefront-identity.js';
 import { deviceRoutes } from './device-routes.js';
 import { verifyCustomerToken } from '../platforms/customer-token.js';
@@ -35,6 +37,10 @@ export async function serve(config, { logger = true } = {}) {
   const app = buildApp({ loyalty, store, token: config.token, shops, bodyLimit: config.bodyLimit, logger, notifyLocale: notifyLocale(env) });
   // The Shopify app (OAuth install, webhook subscriptions, Admin API), when configured.
   const shopify = config.shopifyApp ? await shopifyInstall(app, { env, registry, program, log: app.log, onInstalled: () => workers.refresh() }) : null;
+  // Connecting a WooCommerce store from the admin (the CLI does the same: loyalty connect).
+  app.register(connectRoutes, { registry, publicUrl: env.LOYALTY_PUBLIC_URL, token: config.token, program, onConnected: () => workers.refresh() });
+  // The admin's shop's mobile app push settings, sealed with its other secrets.
+  app.register(pushSettingsRoutes, { registry, shopId: shop.id, token: config.token, onChanged: () => workers.refresh() });
   // The customer's own routes: through Shopify's App Proxy, and with a customer token the
   // shop signs (WooCommerce, mobile apps). Device registration for app pushes rides along.
   const devices = [[deviceRoutes, { store }]];

@@ -28,7 +28,8 @@ export function storeSyncProvider({ shop, db, shopify, fetch, shopStatus = async
       client = createShopifyAdmin({ shopify, shop: shop.domain, accessToken: s.access_token });
     } else {
       if (!s.consumer_key || !s.consumer_secret) throw new StoreApiError(`${shop.id}: no REST API keys (loyalty connect woocommerce)`, { code: 'NOT_CONNECTED', permanent: true });
-      client = createWooRestClient({ url: shop.domain, key: s.consumer_key, secret: s.consumer_secret, fetch });
+      // The REST address given at connection; the domain is the site's home (the webhooks' source).
+      client = createWooRestClient({ url: shop.settings.url ?? shop.domain, key: s.consumer_key, secret: s.consumer_secret, fetch });
     }
     return client;
   };

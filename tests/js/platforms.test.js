@@ -454,7 +454,9 @@ describe('WooCommerce', () => {
     const body = raw(W727);
     assert.deepEqual(woo.toEvents({ 'x-wc-webhook-topic': 'order.created' }, body), { kind: 'ignored', reason: 'guest order' });
     const r = woo.toEvents({ 'x-wc-webhook-topic': 'order.created' }, edit(body, (o) => { o.customer_id = 5; }));
-    assert.deepEqual(r, {
+    assert.deepEqual(r.contact, { customer: '5', email: 'john.doe@example.com', name: 'John' }, 'billing.email and billing.first_name');
+    assert.equal(r.topic, 'order.created');
+    assert.deepEqual(core(r), {
       kind: 'events',
       deliveryId: null,
       events: [{
@@ -505,7 +507,7 @@ describe('WooCommerce', () => {
 
   test('723: order.placed plus one amount refund per refunds entry (-10.00, -9.00), oldest first', () => {
     const r = woo.toEvents(updated, raw(W723));
-    assert.deepEqual(r, { kind: 'events', deliveryId: null, events: [placed723, refund723('724', '9.00'), refund723('726', '10.00')] });
+    assert.deepEqual(core(r), { kind: 'events', deliveryId: null, events: [placed723, refund723('724', '9.00'), refund723('726', '10.00')] });
     assert.equal(netOfLines(r.events[0].order, 2) + units(r.events[0].order.shipping, 2), 3900n); // total "39.00"
   });
 
@@ -551,7 +553,7 @@ describe('WooCommerce', () => {
     const { headers, body } = envelope('woocommerce_order_updated_real_RUB_100pct_coupon_n8n_envelope.json');
     assert.equal(headers['x-wc-webhook-topic'], 'order.updated');
     const r = woo.toEvents(headers, body);
-    assert.deepEqual(r, { kind: 'events', deliveryId: null, events: [rub3080] });
+    assert.deepEqual(core(r), { kind: 'events', deliveryId: null, events: [rub3080] });
     assert.equal(netOfLines(r.events[0].order, 2), 0n);
   });
 
@@ -569,10 +571,31 @@ describe('WooCommerce', () => {
     }]);
   });
 
-  test('customer topic is not handled', () => {
+  test('customer.created: the contact (email, first name, locale from meta) and the signup action; customer.updated: the contact only', () => {
     const body = raw('woocommerce_customer_official_docs_v3.json');
-    assert.deepEqual(woo.toEvents({ 'x-wc-webhook-topic': 'customer.created' }, body), { kind: 'ignored', reason: 'topic not handled' });
+    const contact = { customer: '25', email: 'john.doe@example.com', name: 'John' };
+    assert.deepEqual(woo.toEvents({ 'x-wc-webhook-topic': 'customer.created' }, body), {
+      kind: 'events', deliveryId: null, topic: 'customer.created', contact,
+      events: [{ id: 'woo:customer:25:signup', type: 'action.completed', at: '2017-03-21T19:09:28Z', customer: '25', action: 'signup', ref: '25' }],
+    });
+    const withLocale = edit(body, (c) => { c.meta_data = [{ id: 1, key: 'locale', value: 'nb_NO' }]; });
+    assert.deepEqual(woo.toEvents({ 'x-wc-webhook-topic': 'customer.updated' }, withLocale), {
+      kind: 'events', deliveryId: null, topic: 'customer.updated', contact: { ...contact, locale: 'nb-NO' }, events: [],
+    });
     throwsBadPayload(() => woo.toEvents({}, body), /^x-wc-webhook-topic: header missing/);
+    assert.deepEqual(woo.toEvents({ 'x-wc-webhook-topic': 'coupon.updated' }, body), { kind: 'ignored', reason: 'topic not handled' });
+  });
+
+  test('the topic header and the body must agree: an order is not a customer, nor the reverse', () => {
+    throwsBadPayload(() => woo.toEvents({ 'x-wc-webhook-topic': 'customer.created' }, raw(W723)), /^body: does not have the shape of a customer\.created payload/);
+    throwsBadPayload(() => woo.toEvents({ 'x-wc-webhook-topic': 'customer.updated' }, raw(W723)), /^body: does not have the shape of a customer\.updated payload/);
+    throwsBadPayload(() => woo.toEvents(updated, raw('woocommerce_customer_official_docs_v3.json')), /^body: does not have the shape of a order\.updated payload/);
+    throwsBadPayload(() => woo.toEvents(updated, raw('woocommerce_refund_official_docs_v3_724_with_line_item.json')), /^body: does not have the shape/);
+  });
+
+  test('coupon codes are kept as WooCommerce sends them (lowercased by it; the engine compares case-insensitively)', () => {
+    const body = edit(raw(W723), (o) => { o.coupon_lines = [{ id: 1, code: 'loy-abcd-efgh' }, { id: 2, code: '' }]; });
+    assert.deepEqual(woo.toEvents(updated, body).events[0].order.coupon_codes, ['loy-abcd-efgh']);
   });
 
   test('creation ping: webhook_id=12 is a ping, accepted unsigned', () => {

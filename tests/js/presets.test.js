@@ -15,7 +15,7 @@ const root = new URL('../../', import.meta.url).pathname;
 const dir = join(root, 'presets');
 const loyalty = (...args) => spawnSync(process.execPath, [join(root, 'js/cli/loyalty.js'), ...args], { cwd: root, encoding: 'utf8' });
 
-const presets = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+const presets = readdirSync(dir).filter((f) => f.endsWith('.json') && !f.endsWith('.expected.json')).map((f) => f.slice(0, -5)).sort();
 const readme = readFileSync(join(dir, 'README.md'), 'utf8');
 
 function replay(name) {
@@ -231,5 +231,13 @@ for (const name of presets) {
   test(`${name}: replaying its history gives the numbers presets/README.md states`, () => {
     assert.equal(typeof HEADLINES[name], 'function', `no headline test for ${name}`);
     HEADLINES[name](replay(name));
+  });
+
+  // The same answers tests/presets.rs checks natively: every account view and effect.
+  test(`${name}: replaying its history gives presets/${name}.expected.json`, () => {
+    const expected = JSON.parse(readFileSync(join(dir, `${name}.expected.json`), 'utf8'));
+    const out = replay(name);
+    assert.equal(expected.secret, 'presets-test');
+    assert.deepEqual({ customers: out.customers, effects: out.effects }, { customers: expected.customers, effects: expected.effects });
   });
 }

@@ -17,6 +17,7 @@ import { serverConfig } from '../../js/server/config.js';
 import { serve } from '../../js/server/serve.js';
 import { sampleShopifyOrder } from '../../js/server/demo.js';
 import { testDatabases, DATABASE_URL } from './databases.js';
+import { smtpSink } from './smtp-sink.js';
 
 const API_KEY = 'e2e-api-key';
 const API_SECRET = 'e2e-api-secret-0123456789';
@@ -24,6 +25,7 @@ const BROWSER = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0 Sa
 const scratch = mkdtempSync(join(tmpdir(), 'loyalty-shopify-e2e-'));
 const dbs = testDatabases('shopify_e2e');
 let standin;
+let smtp;
 let port;
 
 const freePort = () => new Promise((resolve) => {
@@ -32,10 +34,12 @@ const freePort = () => new Promise((resolve) => {
 
 before(async () => {
   port = await freePort();
+  smtp = await smtpSink();
   standin = await startShopifyStandin({ apiKey: API_KEY, apiSecret: API_SECRET, defaultShop: 'default.myshopify.com', currency: 'EUR', allowedRedirects: [`http://127.0.0.1:${port}/shopify/auth/callback`] });
 });
 after(async () => {
   await standin?.close();
+  await smtp?.close();
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -51,6 +55,7 @@ async function start(where) {
     // Shopify delivers to https only: behind a tunnel in production, posted directly here.
     SHOPIFY_WEBHOOK_URL: 'https://loyalty.example.com/webhooks/shopify',
     LOYALTY_ENCRYPTION_KEY: where.key, NOTIFY_SECONDS: '0', LOYALTY_TICK_SECONDS: '0',
+    SMTP_URL: smtp.url, MAIL_FROM: 'rewards@shop.example',
     ...(where.databaseUrl ? { DATABASE_URL: where.databaseUrl } : {}),
   };
   const config = { ...serverConfig({ program: programFile, data: where.dataDir, port }, env), env };
@@ -79,6 +84,8 @@ async function webhook(base, shop, topic, body) {
 }
 const paid = (id, customer, amount, at, codes = []) => ({
   ...sampleShopifyOrder({ id, customer, currency: 'EUR', at }),
+  customer: { id: Number(customer), admin_graphql_api_id: `gid://shopify/Customer/${customer}`, email: `c${customer}@example.no`, first_name: 'Kari' },
+  customer_locale: 'nb',
   discount_codes: codes.map((code) => ({ code, amount: '0.00', type: 'percentage' })),
   line_items: [{ id: Number(`${id}1`), admin_graphql_api_id: `gid://shopify/LineItem/${id}1`, product_id: 1, sku: 'X', quantity: 1, price: amount,
     price_set: { shop_money: { amount, currency_code: 'EUR' } }, total_discount: '0.00', discount_allocations: [] }],
@@ -107,6 +114,15 @@ for (const [name, where] of Object.entries(backends)) {
         ['APP_UNINSTALLED', 'CUSTOMERS_CREATE', 'CUSTOMERS_UPDATE', 'ORDERS_CANCELLED', 'ORDERS_PAID', 'REFUNDS_CREATE']);
       await install(base, SHOP); // a reinstall registers nothing twice
       assert.equal(standin.subscriptions(SHOP).length, 6);
+
+      // The customer signs up in the store: their address, name, language and consent are kept.
+      let res = await webhook(base, SHOP, 'customers/create', {
+        id: 7001, admin_graphql_api_id: 'gid://shopify/Customer/7001', email: 'c7001@example.no', first_name: 'Kari', locale: 'nb',
+        created_at: '2026-11-30T10:00:00+01:00', updated_at: '2026-11-30T10:00:00+01:00', email_marketing_consent: { state: 'subscribed' },
+      });
+      assert.equal(res.status, 200, await res.text());
+      const { rows: [contact] } = await server.store.db.query('SELECT email, name, locale, marketing FROM notify_contacts WHERE program = $1 AND customer = $2', [shop.id, '7001']);
+      assert.deepEqual(contact, { email: 'c7001@example.no', name: 'Kari', locale: 'nb', marketing: true });
 
       // Orders until the threshold: 300 + 250 EUR = 5500 points -> one 10% coupon.
       for (const [id, amount] of [['1001', '300.00'], ['1002', '250.00']]) {
@@ -157,8 +173,13 @@ for (const [name, where] of Object.entries(backends)) {
       const forged = new URLSearchParams({ shop: SHOP, logged_in_customer_id: '7001', timestamp: String(Math.floor(Date.now() / 1000)), signature: '0'.repeat(64) });
       assert.equal((await fetch(`${base}/proxy/loyalty/account?${forged}`)).status, 401, 'a forged signature');
 
+      // The reward email reached the address the store gave, in the customer's language, with the code.
+      const mail = smtp.accepted.find((m) => m.envelope.includes('c7001@example.no') && m.text?.includes(coupon.code));
+      assert.ok(mail, `a reward email with ${coupon.code}`);
+      assert.match(mail.subject, /Belønningen din er klar/);
+
       // The customer types the code at checkout; the order carries it: used, in that apply.
-      let res = await webhook(base, SHOP, 'orders/paid', paid('1003', '7001', '120.00', '2026-12-05T10:00:00+01:00', [coupon.code]));
+      res = await webhook(base, SHOP, 'orders/paid', paid('1003', '7001', '120.00', '2026-12-05T10:00:00+01:00', [coupon.code]));
       assert.equal(res.status, 200, await res.text());
       assert.equal((await loyalty.account('7001')).coupons.find((c) => c.code === coupon.code).status, 'used');
 

@@ -1,0 +1,49 @@
+// The admin panel's "Connect a WooCommerce store": POST /api/shops/woocommerce {url, key,
+// secret} with the admin bearer token. Same work as `loyalty connect woocommerce`
+// (js/server/connect.js), for a server already running (PGlite lets one process own its folder).
+import { bearerAuth } from './auth.js';
+import { httpError } from './errors.js';
+import { connectWoo } from './connect.js';
+import { StoreApiError } from '../platforms/store-error.js';
+
+const BODY = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['url', 'key', 'secret'],
+  properties: {
+    url: { type: 'string', minLength: 1, maxLength: 2000 },
+    key: { type: 'string', minLength: 1, maxLength: 200 },
+    secret: { type: 'string', minLength: 1, maxLength: 200 },
+    // Only when the store's public REST index (/wp-json/) is closed to visitors.
+    timezone: { type: 'string', minLength: 1, maxLength: 64 },
+  },
+};
+
+/**
+ * @param {object} app  Fastify
+ * @param {{registry: object, publicUrl: string, token: string, program?: object,
+ *          onConnected?: (shop: object) => Promise<void>|void, fetch?: typeof fetch}} options
+ *   `program`: the program a NEW shop starts with (the server's); a reconnect keeps the shop's.
+ *   `onConnected`: e.g. `() => workers.refresh()`, so the shop's outbox runs at once.
+ * @example app.register(connectRoutes, { registry, publicUrl: env.LOYALTY_PUBLIC_URL, token: config.token, program, onConnected: () => workers.refresh() });
+ */
+export async function connectRoutes(app, { registry, publicUrl, token, program, onConnected, fetch }) {
+  app.addHook('onRequest', bearerAuth(token));
+  app.post('/api/shops/woocommerce', {
+    schema: { summary: 'Connect a WooCommerce store (REST keys with Read/Write): registers its webhooks, stores the shop', security: [{ bearer: [] }], body: BODY },
+  }, async (request) => {
+    const { url, key, secret, timezone } = request.body;
+    let r;
+    try {
+      r = await connectWoo({ registry, url, key, secret, publicUrl, defaultProgram: program, timezone, fetch });
+    } catch (err) {
+      if (!(err instanceof StoreApiError)) throw err;
+      // The store's own words (its error code, the key masked): a refused key is the merchant's
+      // to fix (400), a store that does not answer is a bad gateway (502).
+      const refused = err.status === 401 || err.status === 403;
+      throw httpError(refused ? 400 : 502, refused ? 'store_refused' : 'store_error', refused ? 'key' : 'url', err.message);
+    }
+    await onConnected?.(r.shop);
+    return { shop: r.shop, webhooks: r.webhooks, token_secret: r.token_secret, adopted: r.adopted };
+  });
+}
