@@ -210,6 +210,29 @@ test('roles: a viewer cannot grant, staff can, and the audit log names who did i
   const entry = (await call('GET', '/api/customers/ann/history?limit=1')).body.entries[0];
   assert.equal(entry.by, 'sam'); // the operator, never the client's `by`
 
+  // Staff redeem a catalogue reward (published by the owner) and resend a notification;
+  // both land in the audit log under sam's name.
+  const owner = await session('olivia');
+  const inForce = (await call('GET', '/api/program')).body.program;
+  const gift = { id: 'gift-5', name: '5 EUR off', points: 500, coupon: { type: 'fixed', value: '5.00', valid_for: 'P30D' } };
+  assert.equal((await call('POST', '/api/program', { program: { ...inForce, rewards: [...inForce.rewards, gift] }, note: 'Gift' }, owner)).status, 200);
+  const staff = await session('sam');
+  const before = (await call('GET', '/api/customers/hist-0')).body.balance;
+  const redeemed = await call('POST', '/api/customers/hist-0/redeem', { reward: 'gift-5' }, staff);
+  assert.equal(redeemed.status, 200, JSON.stringify(redeemed.body));
+  assert.equal(redeemed.body.account.balance, before - 500);
+  assert.equal((await call('POST', '/api/customers/hist-0/redeem', { reward: 'gift-5' }, viewer)).status, 403);
+  const [sent] = (await call('GET', '/api/customers/ann/profile', undefined, staff)).body.notifications;
+  const resent = await call('POST', `/api/customers/ann/notifications/${sent.id}/resend`, {}, staff);
+  assert.equal(resent.status, 200, JSON.stringify(resent.body));
+  const { rows: copies } = await db.query("SELECT effect FROM outbox WHERE program = 'demo' AND id IN ($1, $2)", [sent.id, resent.body.id]);
+  assert.equal(copies.length, 2);
+  assert.deepEqual(copies[0].effect, copies[1].effect);
+  const log = (await call('GET', '/api/audit?limit=10', undefined, owner)).body.entries;
+  assert.deepEqual(log.filter((e) => ['rewards.redeem', 'notify.resend'].includes(e.action)).map((e) => [e.operator, e.action, e.target]),
+    [['sam', 'notify.resend', 'ann'], ['sam', 'rewards.redeem', 'hist-0']]);
+  assert.deepEqual(log.filter((e) => e.action === 'program.publish').map((e) => e.operator)[0], 'olivia');
+
   // The viewer's page has no grant form; the owner's audit tab shows sam's grant.
   const page = await newPage(VIEWPORTS.desktop);
   await signIn(page, 'vera');
