@@ -8,6 +8,9 @@ import { errorHandler, httpError } from './errors.js';
 import { jsonDepth, MAX_DEPTH } from '../platforms/json.js';
 import { openapi } from './openapi.js';
 import { schemas } from './schemas.js';
+import { adminAuth } from './admin-auth.js';
+import { operatorRoutes } from './operators.js';
+import { programRoutes } from './program-routes.js';
 
 export const MiB = 1024 * 1024;
 
@@ -71,9 +74,26 @@ export function buildApp({ loyalty, store, token, adapters = {}, shops, bodyLimi
   });
   app.get('/openapi.json', { schema: { summary: 'This document' } }, async () => doc.document());
 
-  app.register(webhookRoutes, { shops: shops ?? singleShop({ loyalty, store, adapters }), deliveries: deliveryLog(store) });
-  app.register(apiRoutes, { loyalty, store, token, now });
-  app.register(import('./admin-routes.js'), { loyalty, store, token, now }); // /admin, its assets, search, coupon cancel, KPIs
-  app.register(import('./notify-routes.js'), { loyalty, store, token, now, defaultLocale: notifyLocale }); // notification templates, contacts, opt-outs, dead letters
+  const contexts = shops ?? singleShop({ loyalty, store, adapters });
+  app.register(webhookRoutes, { shops: contexts, deliveries: deliveryLog(store) });
+  // The admin's shop is this app's program. Its ledger is read per request from the shops
+  // table (a program published by any process applies here at once); without a shops
+  // table, `loyalty` is the only one.
+  const shop = loyalty.program.id;
+  const loyaltyNow = async () => (await contexts.admin(shop))?.loyalty ?? loyalty;
+  const db = store?.db ?? null;
+  const auth = adminAuth({ token, shop, db, now });
+  // For admin routes mounted beside these (serve.js): the same sign-in and roles.
+  app.decorate('adminAuth', auth);
+  app.register(apiRoutes, { loyalty, store, token, now, auth, loyaltyNow });
+  app.register(import('./admin-routes.js'), { loyalty, store, token, now, auth, loyaltyNow }); // /admin, its assets, search, coupon cancel, KPIs
+  // Sign-in, operators and the audit log.
+  if (db) app.register(operatorRoutes, { db, shopOf: () => shop, auth, now });
+  // The program: read, schema, presets, preview, publish, versions, rollback.
+  app.register(async (api) => {
+    api.addHook('onRequest', auth);
+    await programRoutes(api, { db, shop, loyaltyNow, publishable: Boolean(shops && db), now });
+  });
+  app.register(import('./notify-routes.js'), { loyalty, store, token, auth, now, defaultLocale: notifyLocale }); // notification templates, contacts, opt-outs, dead letters
   return app;
 }

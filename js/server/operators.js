@@ -19,8 +19,8 @@ export const ROLES = ['owner', 'staff', 'viewer'];
 // Reads every role may do; writes by role. An action not listed is refused to all but the
 // owner, so a route added later is closed until someone decides who may use it.
 const READS = ['customers.read', 'coupons.read', 'kpis.read', 'program.read', 'templates.read', 'operators.read', 'audit.read'];
-const STAFF = ['points.adjust', 'rewards.redeem', 'coupons.cancel', 'templates.write'];
-const OWNER = ['program.write', 'operators.write'];
+const STAFF = ['points.adjust', 'rewards.redeem', 'coupons.cancel', 'templates.write', 'notify.resend'];
+const OWNER = ['program.write', 'operators.write', 'events.write'];
 export const ACTIONS = [...READS, ...STAFF, ...OWNER];
 const GRANTS = { owner: new Set(ACTIONS), staff: new Set([...READS, ...STAFF]), viewer: new Set(READS) };
 
@@ -128,6 +128,7 @@ export function requirePermission(action) {
 }
 
 const err = { type: 'object', additionalProperties: true };
+const security = [{ bearer: [] }];
 const schemas = {
   login: {
     summary: 'Sign in as a named operator of this shop; returns a session token',
@@ -138,6 +139,7 @@ const schemas = {
   },
   create: {
     summary: 'Add an operator (owners only)',
+    security,
     body: {
       type: 'object', required: ['name', 'password', 'role'], additionalProperties: false,
       properties: {
@@ -151,6 +153,7 @@ const schemas = {
   },
   audit: {
     summary: "The shop's audit log, newest first, keyset paged",
+    security,
     querystring: {
       type: 'object', additionalProperties: false,
       properties: { cursor: { type: 'string', pattern: '^[0-9]{1,19}$' }, limit: { type: 'string', pattern: '^[0-9]{1,3}$' } },
@@ -162,9 +165,9 @@ const schemas = {
  * Fastify plugin: POST /api/login, POST /api/logout, GET /api/operators, POST /api/operators
  * (owner), GET /api/audit. `shopOf(request)` names the request's shop (from the host, the
  * session of the embedding platform, ...).
- * @param {{db: object, shopOf: (request) => string | Promise<string>, sessionTtlMs?: number, now?: () => Date, maxFailures?: number, failureWindowMs?: number}} options
+ * @param {{db: object, shopOf: (request) => string | Promise<string>, auth?: Function, sessionTtlMs?: number, now?: () => Date, maxFailures?: number, failureWindowMs?: number}} options
  */
-export async function operatorRoutes(app, { db, shopOf, sessionTtlMs, now = () => new Date(), maxFailures = 10, failureWindowMs = 15 * 60_000 }) {
+export async function operatorRoutes(app, { db, shopOf, auth, sessionTtlMs, now = () => new Date(), maxFailures = 10, failureWindowMs = 15 * 60_000 }) {
   app.post('/api/login', { schema: schemas.login }, async (request, reply) => {
     const shop = await shopOf(request);
     const { name, password } = request.body;
@@ -182,14 +185,16 @@ export async function operatorRoutes(app, { db, shopOf, sessionTtlMs, now = () =
   });
 
   app.register(async (api) => {
-    api.addHook('onRequest', operatorAuth({ db, shopOf, now }));
+    // `auth`: the admin's own hook (js/server/admin-auth.js: the operator token as well as
+    // sessions); by default sessions only.
+    api.addHook('onRequest', auth ?? operatorAuth({ db, shopOf, now }));
 
-    api.post('/api/logout', { schema: { summary: 'End this session' } }, async (request) => {
+    api.post('/api/logout', { schema: { summary: 'End this session', security } }, async (request) => {
       await logout(db, bearer(request));
       return { ok: true };
     });
 
-    api.get('/api/operators', { schema: { summary: "The shop's operators and their roles" }, preHandler: requirePermission('operators.read') },
+    api.get('/api/operators', { schema: { summary: "The shop's operators and their roles", security }, preHandler: requirePermission('operators.read') },
       async (request) => ({ operators: await listOperators(db, request.operator.shop) }));
 
     api.post('/api/operators', { schema: schemas.create, preHandler: requirePermission('operators.write') }, async (request, reply) => {

@@ -37,8 +37,21 @@ export function createClient({ base = '', token = '', fetch: f = globalThis.fetc
   const id = encodeURIComponent;
   return {
     call,
-    program: () => call('GET', '/api/program'),
-    search: (q, limit = 20) => call('GET', `/api/customers?q=${id(q)}&limit=${limit}`),
+    program: async () => (await call('GET', '/api/program')).program,
+    search: (q, limit = 20, { field, sort, cursor } = {}) => call('GET', `/api/customers?q=${id(q)}&limit=${limit}${field ? `&field=${id(field)}` : ''}${sort ? `&sort=${id(sort)}` : ''}${cursor ? `&cursor=${id(cursor)}` : ''}`),
+    profile: (c) => call('GET', `/api/customers/${id(c)}/profile`),
+    redeem: (c, body) => call('POST', `/api/customers/${id(c)}/redeem`, body),
+    resend: (c, outbox) => call('POST', `/api/customers/${id(c)}/notifications/${id(outbox)}/resend`, {}),
+    // The program (js/server/program-routes.js): {program, version, author, created_at}.
+    programState: () => call('GET', '/api/program'),
+    programSchema: () => call('GET', '/api/program/schema'),
+    presets: () => call('GET', '/api/program/presets'),
+    previewProgram: (program) => call('POST', '/api/program/preview', { program }),
+    publishProgram: (program, note) => call('POST', '/api/program', note ? { program, note } : { program }),
+    versions: () => call('GET', '/api/program/versions'),
+    rollback: (version) => call('POST', '/api/program/rollback', { version }),
+    audit: ({ cursor, limit = 50 } = {}) => call('GET', `/api/audit?limit=${limit}${cursor ? `&cursor=${id(cursor)}` : ''}`),
+    login: (name, password) => call('POST', '/api/login', { name, password }),
     account: (c) => call('GET', `/api/customers/${id(c)}`),
     history: (c, { cursor, limit = 50 } = {}) => call('GET', `/api/customers/${id(c)}/history?limit=${limit}${cursor ? `&cursor=${id(cursor)}` : ''}`),
     coupons: (c) => call('GET', `/api/customers/${id(c)}/coupons`),

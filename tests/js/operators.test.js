@@ -8,7 +8,6 @@ import Fastify from 'fastify';
 import pg from 'pg';
 import { openPgliteStore } from '../../js/stores/pglite.js';
 import { openPostgresStore } from '../../js/stores/postgres.js';
-import { operatorMigration } from '../../js/stores/operator-schema.js';
 import { programVersionsMigration } from '../../js/stores/program-versions-schema.js';
 import { operatorRoutes, operatorAuth, requirePermission, createOperator, audit, can, hashPassword, verifyPassword, login, sessionOf } from '../../js/server/operators.js';
 import { PGlite } from '@electric-sql/pglite';
@@ -31,9 +30,7 @@ for (const backend of BACKENDS) describe(backend, () => {
       ? await openPgliteStore({ dataDir: await dbs.pgliteDir() })
       : await openPostgresStore({ connectionString: postgresUrl, max: 4 });
     db = store.db;
-    for (const m of [operatorMigration, programVersionsMigration]) {
-      await db.transaction(async (tx) => { for (const s of statements(m)) await tx.query(s); });
-    }
+    // The operator and program-version tables come with the store's migrations.
     // Two shops told apart by a header, as a host or an embedding platform would.
     const shopOf = (request) => request.headers['x-shop'] ?? 'shop-a';
     await createOperator(db, 'shop-a', { name: 'ann', role: 'owner', password: 'ann-password-1', display_name: 'Ann Owner' });

@@ -1,0 +1,64 @@
+// Who is calling the admin API: the operator token (scripts; acts as the shop's owner,
+// recorded as "token") or a named operator's session (POST /api/login). Each route then
+// says which action it is (js/server/operators.js ROLES), and writes are stamped with the
+// caller's name, so the ledger and the audit log never carry a client-supplied author.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { failureLimiter } from './auth.js';
+import { httpError } from './errors.js';
+import { can, sessionOf } from './operators.js';
+
+const digest = (s) => createHash('sha256').update(String(s)).digest();
+const bearer = (request) => /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1] ?? null;
+
+/**
+ * An onRequest hook setting `request.operator` ({shop, name, role}); 401 otherwise, 429
+ * after too many failures from one address. Without `db` only the token is accepted.
+ * @param {{token: string, shop: string, db?: object, limiter?: object, now?: () => Date}} options
+ */
+export function adminAuth({ token, shop, db, limiter = failureLimiter(), now = () => new Date() }) {
+  if (typeof token !== 'string' || token === '') throw new TypeError('token: a non-empty string is required for the admin API');
+  const expected = digest(token);
+  return async function checkAdmin(request, reply) {
+    const wait = limiter.blocked(request.ip);
+    if (wait) {
+      reply.header('retry-after', String(wait));
+      return reply.code(429).send({ error: { code: 'too_many_attempts', path: 'authorization', message: `too many failed attempts from this address: retry in ${wait} s` } });
+    }
+    const given = bearer(request);
+    if (given && timingSafeEqual(digest(given), expected)) {
+      request.operator = { shop, name: 'token', role: 'owner' };
+      return undefined;
+    }
+    // Session tokens are 43 characters of base64url; anything else is not worth a query.
+    const session = given && db && /^[A-Za-z0-9_-]{20,100}$/.test(given) ? await sessionOf(db, given, now()) : null;
+    if (session && session.shop === shop) {
+      request.operator = session;
+      return undefined;
+    }
+    if (given) limiter.fail(request.ip);
+    reply.header('www-authenticate', 'Bearer');
+    return reply.code(401).send({ error: { code: 'unauthorized', path: 'authorization', message: given ? 'bearer token does not match (or the session expired: sign in again)' : 'missing bearer token' } });
+  };
+}
+
+/**
+ * A preHandler: 403 unless the caller's role may do `action`.
+ * @example app.post('/api/customers/:id/adjust', { preHandler: permit('points.adjust') }, handler)
+ */
+export function permit(action) {
+  return async function checkRole(request) {
+    const role = request.operator?.role;
+    if (!can(role, action)) throw httpError(403, 'forbidden', 'authorization', `${role ?? 'nobody'} may not ${action}`);
+  };
+}
+
+/**
+ * A preValidation hook: a body's `by` is the signed-in operator's name, whatever the client
+ * sent (schemas that require `by` still validate: it is filled in before they run).
+ */
+export async function stampAuthor(request) {
+  const body = request.body;
+  if (request.operator && body && typeof body === 'object' && !Array.isArray(body) && 'by' in (request.routeOptions.schema?.body?.properties ?? {})) {
+    body.by = request.operator.name;
+  }
+}
