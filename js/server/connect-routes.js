@@ -2,6 +2,7 @@
 // secret} with the admin bearer token. Same work as `loyalty connect woocommerce`
 // (js/server/connect.js), for a server already running (PGlite lets one process own its folder).
 import { bearerAuth } from './auth.js';
+import { permit } from './admin-auth.js';
 import { httpError } from './errors.js';
 import { connectWoo } from './connect.js';
 import { StoreApiError } from '../platforms/store-error.js';
@@ -27,8 +28,10 @@ const BODY = {
  *   `onConnected`: e.g. `() => workers.refresh()`, so the shop's outbox runs at once.
  * @example app.register(connectRoutes, { registry, publicUrl: env.LOYALTY_PUBLIC_URL, token: config.token, program, onConnected: () => workers.refresh() });
  */
-export async function connectRoutes(app, { registry, publicUrl, token, program, onConnected, fetch }) {
-  app.addHook('onRequest', bearerAuth(token));
+export async function connectRoutes(app, { registry, publicUrl, token, auth, program, onConnected, fetch }) {
+  // With the admin's sign-in (`auth`), connecting a store is the owner's; a bare token is.
+  app.addHook('onRequest', auth ?? bearerAuth(token));
+  if (auth) app.addHook('preHandler', permit('program.write'));
   app.post('/api/shops/woocommerce', {
     schema: { summary: 'Connect a WooCommerce store (REST keys with Read/Write): registers its webhooks, stores the shop', security: [{ bearer: [] }], body: BODY },
   }, async (request) => {

@@ -3,6 +3,7 @@
 // the .p8 key never leave the server, and reading the settings shows only what is set.
 import { pushConfig, PUSH_SECRETS } from '../notify/push-config.js';
 import { bearerAuth } from './auth.js';
+import { permit } from './admin-auth.js';
 import { LoyaltyError } from '../errors.js';
 
 const FIELDS = ['fcm_project_id', 'fcm_service_account', 'apns_key_id', 'apns_team_id', 'apns_bundle_id', 'apns_key', 'apns_env'];
@@ -19,8 +20,10 @@ const visible = (push = {}) => Object.fromEntries(FIELDS.filter((f) => push[f] !
  * GET and PUT /api/push-settings for the admin's shop.
  * @param {{registry: object, shopId: string, token: string, onChanged?: () => Promise<void>}} options
  */
-export async function pushSettingsRoutes(app, { registry, shopId, token, onChanged = async () => {} }) {
-  app.addHook('onRequest', bearerAuth(token));
+export async function pushSettingsRoutes(app, { registry, shopId, token, auth, onChanged = async () => {} }) {
+  // With the admin's sign-in (`auth`), the shop's settings are the owner's; a bare token is.
+  app.addHook('onRequest', auth ?? bearerAuth(token));
+  if (auth) app.addHook('preHandler', permit('program.write'));
   app.get('/api/push-settings', { schema: { summary: "The shop's app push settings (secrets shown as set)", security: bearer } }, async () => {
     const shop = await registry.get(shopId);
     return { settings: visible(shop?.secrets.push) };

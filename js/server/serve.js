@@ -2,6 +2,7 @@
 // gracefully (in-flight requests finish, then the store closes).
 import { createShops, normalDomain } from '../shops/registry.js';
 import { dbShops } from '../shops/contexts.js';
+import { current as currentVersion } from '../stores/program-versions.js';
 import { buildApp } from './app.js';
 import { openStore } from './config.js';
 import { notifyConfig, notifyLocale } from '../notify/config.js';
@@ -26,10 +27,12 @@ export async function serve(config, { logger = true } = {}) {
   if (config.shopifySecrets.length) envShop.shopify = { domain: config.shopifyShop.toLowerCase(), secrets: config.shopifySecrets };
   if (config.wooSecrets.length) envShop.woocommerce = { url: config.wooUrl && normalDomain('woocommerce', config.wooUrl), secrets: config.wooSecrets };
   const known = await registry.get(program.id);
+  // A program published from the admin outranks the file: the file is the first version.
+  const published = known ? await currentVersion(store.db, program.id) : null;
   await registry.save({
     id: program.id, platform: envShop.shopify || !envShop.woocommerce ? 'shopify' : 'woocommerce',
     domain: known?.domain ?? envShop.shopify?.domain ?? envShop.woocommerce?.url ?? `${program.id}.local`,
-    program, status: known?.status ?? 'installed', settings: { legacy_secret: true },
+    program: published?.program ?? program, status: known?.status ?? 'installed', settings: { legacy_secret: true },
   });
   const shop = await registry.get(program.id);
   const loyalty = registry.loyalty(shop);
@@ -38,9 +41,9 @@ export async function serve(config, { logger = true } = {}) {
   // The Shopify app (OAuth install, webhook subscriptions, Admin API), when configured.
   const shopify = config.shopifyApp ? await shopifyInstall(app, { env, registry, program, log: app.log, onInstalled: () => workers.refresh() }) : null;
   // Connecting a WooCommerce store from the admin (the CLI does the same: loyalty connect).
-  app.register(connectRoutes, { registry, publicUrl: env.LOYALTY_PUBLIC_URL, token: config.token, program, onConnected: () => workers.refresh() });
+  app.register(connectRoutes, { registry, publicUrl: env.LOYALTY_PUBLIC_URL, token: config.token, auth: app.adminAuth, program, onConnected: () => workers.refresh() });
   // The admin's shop's mobile app push settings, sealed with its other secrets.
-  app.register(pushSettingsRoutes, { registry, shopId: shop.id, token: config.token, onChanged: () => workers.refresh() });
+  app.register(pushSettingsRoutes, { registry, shopId: shop.id, token: config.token, auth: app.adminAuth, onChanged: () => workers.refresh() });
   // The customer's own routes: through Shopify's App Proxy, and with a customer token the
   // shop signs (WooCommerce, mobile apps). Device registration for app pushes rides along.
   const devices = [[deviceRoutes, { store }]];
