@@ -4,7 +4,8 @@
 //    activity, and a keyset page further on;
 //  - publish-to-applied: a program published on one server process, then a signed Shopify
 //    order sent to a second `loyalty serve` process on the same database: the time from the
-//    publish request to that order's response, the order earning at the new rate.
+//    publish request to that order's response, the order earning at the new rate;
+//  - the program preview over 12 months of 100,000 orders.
 // PostgreSQL: DATABASE_URL if set (a fresh database is created in it), else a throwaway
 // server from scripts/pg.sh. LOYALTY_BENCH_QUICK=1 seeds a tenth of the accounts.
 import { spawn } from 'node:child_process';
@@ -89,6 +90,32 @@ try {
     cursor = r.body.next;
   }
   report('customer list by balance, pages 1 to 50 (p50 / p95)', `${ms(pct(deep, 0.5))} / ${ms(pct(deep, 0.95))}`);
+
+  // The preview before publishing: the shop's last 12 months replayed under the program in
+  // force and the edited one. 100,000 orders over 10,000 customers, written as event rows
+  // (the preview reads only their bodies).
+  const ORDERS = 100_000;
+  await db.query(`
+    INSERT INTO events (program, event_id, customer, type, at, body, result)
+    SELECT 'demo', 'pv-' || n, 'pv-c' || (n % 10000), 'order.placed', now() - make_interval(mins => 500000 - n * 5),
+      jsonb_build_object('id', 'pv-' || n, 'type', 'order.placed', 'at', to_char((now() - make_interval(mins => 500000 - n * 5)) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+        'customer', 'pv-c' || (n % 10000),
+        'order', jsonb_build_object('id', 'pv-' || n, 'currency', 'EUR', 'lines', jsonb_build_array(jsonb_build_object('id', 'l1', 'quantity', 1 + n % 3, 'unit_price', ((n * 7) % 200 + 10)::text || '.00', 'discount', '0.00')))),
+      '{}'::jsonb
+    FROM generate_series(1, ${ORDERS}) n`);
+  const inForce = (await (await fetch(`${server.url}/api/program`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()).program;
+  const previews = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    const res = await fetch(`${server.url}/api/program/preview`, {
+      method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ program: { ...inForce, earn: { ...inForce.earn, points_per_unit: '20' } } }),
+    });
+    const out = await res.json();
+    if (!res.ok || out.events < ORDERS) throw new Error(`preview: ${res.status} ${JSON.stringify(out).slice(0, 300)}`);
+    previews.push(performance.now() - t0);
+  }
+  report(`program preview over 12 months, ${ORDERS.toLocaleString('en')} orders (best / worst of 3; target under 10 s)`, `${ms(Math.min(...previews))} / ${ms(Math.max(...previews))}`);
 
   // Publish on this process, the order to the other one.
   second = await other(databaseUrl, programFile);
