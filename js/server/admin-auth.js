@@ -13,9 +13,11 @@ const bearer = (request) => /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authoriz
 /**
  * An onRequest hook setting `request.operator` ({shop, name, role}); 401 otherwise, 429
  * after too many failures from one address. Without `db` only the token is accepted.
- * @param {{token: string, shop: string, db?: object, limiter?: object, now?: () => Date}} options
+ * @param {{token: string, shop: string, db?: object, shopifySessions?: {verify: Function, domain: string},
+ *          limiter?: object, now?: () => Date}} options
+ *   `shopifySessions`: App Bridge session tokens of the shop `domain` are its owner's.
  */
-export function adminAuth({ token, shop, db, limiter = failureLimiter(), now = () => new Date() }) {
+export function adminAuth({ token, shop, db, shopifySessions, limiter = failureLimiter(), now = () => new Date() }) {
   if (typeof token !== 'string' || token === '') throw new TypeError('token: a non-empty string is required for the admin API');
   const expected = digest(token);
   return async function checkAdmin(request, reply) {
@@ -34,6 +36,15 @@ export function adminAuth({ token, shop, db, limiter = failureLimiter(), now = (
     if (session && session.shop === shop) {
       request.operator = session;
       return undefined;
+    }
+    // Inside the Shopify admin: an App Bridge session token (a JWT Shopify signs with the
+    // app's secret; signature, aud, dest, exp checked) for this admin's own shop.
+    if (given && shopifySessions && given.split('.').length === 3) {
+      const who = await shopifySessions.verify(request.headers.authorization).catch(() => null);
+      if (who && who.shop === shopifySessions.domain) {
+        request.operator = { shop, name: `shopify-user:${who.user}`, role: 'owner' };
+        return undefined;
+      }
     }
     if (given) limiter.fail(request.ip);
     reply.header('www-authenticate', 'Bearer');

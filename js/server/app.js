@@ -27,7 +27,7 @@ const requestForLog = (req) => ({ method: req.method, url: String(req.url).repla
  *   `shops`: where webhooks find their shop (js/shops/contexts.js); else `loyalty` with
  *   `adapters` is the only shop.
  */
-export function buildApp({ loyalty, store, token, adapters = {}, shops, bodyLimit = MiB, logger = false, now, notifyLocale }) {
+export function buildApp({ loyalty, store, token, adapters = {}, shops, shopifySessions, bodyLimit = MiB, logger = false, now, notifyLocale }) {
   const app = Fastify({
     logger: logger && { ...(logger === true ? {} : logger), serializers: { req: requestForLog } },
     bodyLimit,
@@ -82,7 +82,7 @@ export function buildApp({ loyalty, store, token, adapters = {}, shops, bodyLimi
   const shop = loyalty.program.id;
   const loyaltyNow = async () => (await contexts.admin(shop))?.loyalty ?? loyalty;
   const db = store?.db ?? null;
-  const auth = adminAuth({ token, shop, db, now });
+  const auth = adminAuth({ token, shop, db, shopifySessions, now });
   // For admin routes mounted beside these (serve.js): the same sign-in and roles.
   app.decorate('adminAuth', auth);
   app.register(apiRoutes, { loyalty, store, token, now, auth, loyaltyNow });

@@ -8,6 +8,8 @@ import { openStore } from './config.js';
 import { notifyConfig, notifyLocale } from '../notify/config.js';
 import { startShopWorkers } from '../shops/workers.js';
 import { shopifyInstall } from './shopify-install.js';
+import { createShopifyApp } from '../platforms/shopify-app.js';
+import { verifySessionToken } from './shopify-auth.js';
 import { storefrontRoutes } from './storefront.js';
 import { connectRoutes } from './connect-routes.js';
 import { pushSettingsRoutes } from './push-settings-routes.js';
@@ -37,9 +39,12 @@ export async function serve(config, { logger = true } = {}) {
   const shop = await registry.get(program.id);
   const loyalty = registry.loyalty(shop);
   const shops = dbShops({ shops: registry, store, appSecrets: config.shopifyAppSecrets ?? [], earnOn: config.shopifyEarnOn, envShop });
-  const app = buildApp({ loyalty, store, token: config.token, shops, bodyLimit: config.bodyLimit, logger, notifyLocale: notifyLocale(env) });
-  // The Shopify app (OAuth install, webhook subscriptions, Admin API), when configured.
-  const shopify = config.shopifyApp ? await shopifyInstall(app, { env, registry, program, log: app.log, onInstalled: () => workers.refresh() }) : null;
+  // The Shopify app (OAuth install, webhook subscriptions, Admin API), when configured; its
+  // session tokens sign the admin's own shop in when the admin is embedded in Shopify.
+  const shopify = config.shopifyApp ? createShopifyApp(env) : null;
+  const shopifySessions = shopify && shop.platform === 'shopify' ? { domain: shop.domain, verify: (header) => verifySessionToken(shopify, header) } : undefined;
+  const app = buildApp({ loyalty, store, token: config.token, shops, shopifySessions, bodyLimit: config.bodyLimit, logger, notifyLocale: notifyLocale(env) });
+  if (shopify) await shopifyInstall(app, { env, registry, program, shopify, log: app.log, onInstalled: () => workers.refresh() });
   // Connecting a WooCommerce store from the admin (the CLI does the same: loyalty connect).
   app.register(connectRoutes, { registry, publicUrl: env.LOYALTY_PUBLIC_URL, token: config.token, auth: app.adminAuth, program, onConnected: () => workers.refresh() });
   // The admin's shop's mobile app push settings, sealed with its other secrets.

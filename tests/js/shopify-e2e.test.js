@@ -12,7 +12,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startShopifyStandin, signProxyQuery } from './standins/shopify.js';
+import { startShopifyStandin, signProxyQuery, signSessionToken } from './standins/shopify.js';
 import { serverConfig } from '../../js/server/config.js';
 import { serve } from '../../js/server/serve.js';
 import { sampleShopifyOrder } from '../../js/server/demo.js';
@@ -47,8 +47,9 @@ after(async () => {
 const programFile = join(scratch, 'seed.json');
 writeFileSync(programFile, JSON.stringify({ ...JSON.parse((await import('node:fs')).readFileSync(new URL('../../presets/seed.json', import.meta.url), 'utf8')) }));
 
-async function start(where) {
+async function start(where, extra = {}) {
   const env = {
+    ...extra,
     LOYALTY_TOKEN: 'e2e-token', LOYALTY_SECRET: 'e2e-coupon-secret',
     SHOPIFY_API_KEY: API_KEY, SHOPIFY_API_SECRET: API_SECRET, SHOPIFY_APP_URL: `http://127.0.0.1:${port}`,
     SCOPES: 'write_discounts,read_orders,read_customers', SHOPIFY_ADMIN_ORIGIN: standin.adminOrigin,
@@ -216,3 +217,23 @@ for (const [name, where] of Object.entries(backends)) {
     }
   });
 }
+
+test('the admin embedded in Shopify: a session token of the admin\'s own shop signs in; another shop\'s, an expired or another app\'s does not', async () => {
+  const place = await backends.pglite();
+  const server = await start(place, { SHOPIFY_SECRETS: API_SECRET, SHOPIFY_SHOP_DOMAIN: 'embedded.myshopify.com' });
+  const get = (jwt) => fetch(`${server.url}/api/customers?limit=5`, { headers: { authorization: `Bearer ${jwt}` } });
+  try {
+    let res = await get(signSessionToken(API_SECRET, { apiKey: API_KEY, shop: 'embedded.myshopify.com' }));
+    assert.equal(res.status, 200, await res.text());
+    res = await get(signSessionToken(API_SECRET, { apiKey: API_KEY, shop: 'someone-else.myshopify.com' }));
+    assert.equal(res.status, 401, 'another shop\'s session');
+    res = await get(signSessionToken(API_SECRET, { apiKey: API_KEY, shop: 'embedded.myshopify.com', expiresIn: -120 }));
+    assert.equal(res.status, 401, 'expired');
+    res = await get(signSessionToken(API_SECRET, { apiKey: 'another-app', shop: 'embedded.myshopify.com' }));
+    assert.equal(res.status, 401, 'another app (aud)');
+    res = await get(signSessionToken('not-the-secret-0123456789', { apiKey: API_KEY, shop: 'embedded.myshopify.com' }));
+    assert.equal(res.status, 401, 'forged signature');
+  } finally {
+    await server.close();
+  }
+});
