@@ -3,7 +3,7 @@
 // says which action it is (js/server/operators.js ROLES), and writes are stamped with the
 // caller's name, so the ledger and the audit log never carry a client-supplied author.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { failureLimiter } from './auth.js';
+import { failureLimiter, tooMany } from './auth.js';
 import { httpError } from './errors.js';
 import { can, sessionOf } from './operators.js';
 
@@ -21,11 +21,7 @@ export function adminAuth({ token, shop, db, shopifySessions, limiter = failureL
   if (typeof token !== 'string' || token === '') throw new TypeError('token: a non-empty string is required for the admin API');
   const expected = digest(token);
   return async function checkAdmin(request, reply) {
-    const wait = limiter.blocked(request.ip);
-    if (wait) {
-      reply.header('retry-after', String(wait));
-      return reply.code(429).send({ error: { code: 'too_many_attempts', path: 'authorization', message: `too many failed attempts from this address: retry in ${wait} s` } });
-    }
+    if (limiter.blocked(request.ip)) return tooMany(limiter, request, reply);
     const given = bearer(request);
     if (given && timingSafeEqual(digest(given), expected)) {
       request.operator = { shop, name: 'token', role: 'owner' };

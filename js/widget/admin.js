@@ -8,7 +8,7 @@
 // token it is given (the operator token or a session); `role` only hides what the server
 // would refuse anyway.
 import { LitElement, html, css, nothing, svg } from 'lit';
-import { createClient } from './api.js';
+import { createClient, runAction } from './api.js';
 import './program-admin.js';
 import './audit-log.js';
 
@@ -115,18 +115,8 @@ export class LoyaltyAdmin extends LitElement {
   }
 
   // Runs an API action with the busy flag and error display; 401 tells the host page.
-  async _run(fn) {
-    this._busy = true;
-    this._error = null;
-    try {
-      return await fn();
-    } catch (err) {
-      if (err.status === 401) this.dispatchEvent(new CustomEvent('unauthorized', { bubbles: true, composed: true }));
-      this._error = err.message;
-      return undefined;
-    } finally {
-      this._busy = false;
-    }
+  _run(fn) {
+    return runAction(this, fn);
   }
 
   async search(e, { more = false } = {}) {

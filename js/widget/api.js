@@ -102,3 +102,21 @@ export function createStorefrontClient({ base, customerToken = '', fetch: f = gl
     referral: () => call('GET', '/referral'),
   };
 }
+
+/**
+ * Runs a widget's API action with its busy flag and error display (`_busy`, `_error`); a
+ * 401 tells the host page, which signs in again.
+ */
+export async function runAction(host, fn) {
+  host._busy = true;
+  host._error = null;
+  try {
+    return await fn();
+  } catch (err) {
+    if (err.status === 401) host.dispatchEvent(new CustomEvent('unauthorized', { bubbles: true, composed: true }));
+    host._error = err.message;
+    return undefined;
+  } finally {
+    host._busy = false;
+  }
+}

@@ -5,7 +5,7 @@
 // the first publish it offers the presets to start from and shows the storefront block's
 // wording for the program being edited.
 import { LitElement, html, css, nothing } from 'lit';
-import { createClient } from './api.js';
+import { createClient, runAction } from './api.js';
 import './program-editor.js';
 
 const fmt = new Intl.NumberFormat('en');
@@ -83,18 +83,8 @@ export class LoyaltyProgramAdmin extends LitElement {
     this.load();
   }
 
-  async _run(fn) {
-    this._busy = true;
-    this._error = null;
-    try {
-      return await fn();
-    } catch (err) {
-      if (err.status === 401) this.dispatchEvent(new CustomEvent('unauthorized', { bubbles: true, composed: true }));
-      this._error = err.message;
-      return undefined;
-    } finally {
-      this._busy = false;
-    }
+  _run(fn) {
+    return runAction(this, fn);
   }
 
   async load() {
