@@ -66,15 +66,24 @@ const PRELOAD = [
 
 const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function adminPage({ title: raw = 'Loyalty admin' } = {}) {
+/**
+ * The admin page. With `shopifyApiKey` it also runs embedded in the Shopify admin: App
+ * Bridge (Shopify's CDN script) hands out session tokens, and every API call carries a
+ * fresh one, so the merchant signs in with their Shopify login and sees their own shop.
+ */
+export function adminPage({ title: raw = 'Loyalty admin', shopifyApiKey } = {}) {
   // The program name is the merchant's text: escaped like any other.
   const title = escapeHtml(raw);
+  const appBridge = shopifyApiKey
+    ? `<meta name="shopify-api-key" content="${escapeHtml(shopifyApiKey)}">\n<script src="https://cdn.shopify.com/shopifycloud/app-bridge.js"></script>`
+    : '';
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title>
+${appBridge}
 <script type="importmap">${JSON.stringify(importMap())}</script>
 ${PRELOAD.map((href) => `<link rel="modulepreload" href="${href}">`).join('\n')}
 <style>
@@ -124,15 +133,17 @@ ${PRELOAD.map((href) => `<link rel="modulepreload" href="${href}">`).join('\n')}
   const app = document.getElementById('app');
   const logout = document.getElementById('logout');
   const signOut = () => { sessionStorage.removeItem(KEY); sessionStorage.removeItem(ROLE); show(); };
+  // Embedded in the Shopify admin: App Bridge's session tokens, fresh for every call.
+  const embedded = typeof window.shopify?.idToken === 'function';
   function show() {
-    const token = sessionStorage.getItem(KEY);
+    const token = embedded ? () => window.shopify.idToken() : sessionStorage.getItem(KEY);
     app.replaceChildren();
     login.hidden = !!token;
     logout.hidden = !token;
     if (!token) return;
     const el = document.createElement('loyalty-admin');
     el.token = token;
-    el.role = sessionStorage.getItem(ROLE) ?? 'owner';
+    el.role = embedded ? 'owner' : sessionStorage.getItem(ROLE) ?? 'owner';
     // /admin#program (or #dashboard, #templates, #audit) opens on that tab.
     if (['customers', 'program', 'dashboard', 'templates', 'audit'].includes(location.hash.slice(1))) el.tab = location.hash.slice(1);
     el.addEventListener('unauthorized', signOut);
@@ -249,7 +260,7 @@ const time = (value, name, fallback) => {
  * @param {{loyalty: object, store?: object, token: string, now?: () => Date, auth?: Function, loyaltyNow?: () => Promise<object>}} options
  *   `auth`, `loyaltyNow`: as for js/server/api.js.
  */
-export default async function adminRoutes(app, { loyalty: initial, store, token, now = () => new Date(), auth, loyaltyNow = async () => initial }) {
+export default async function adminRoutes(app, { loyalty: initial, store, token, now = () => new Date(), auth, loyaltyNow = async () => initial, shopifyApiKey }) {
   const program = initial.program;
   const db = store?.db ?? null;
   const sqlOnly = () => {
@@ -258,10 +269,13 @@ export default async function adminRoutes(app, { loyalty: initial, store, token,
   };
 
   // --- the page and its static files: no token (they hold none) ---
-  app.get('/admin', { schema: { hide: true } }, async (_request, reply) =>
-    reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store')
-      .header('referrer-policy', 'no-referrer')
-      .send(adminPage({ title: `${program.name ?? program.id} · loyalty admin` })));
+  app.get('/admin', { schema: { hide: true } }, async (request, reply) => {
+    reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+    // Framed only by the Shopify admin of the shop it names (Shopify requires this policy).
+    const shop = typeof request.query?.shop === 'string' && /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/.test(request.query.shop) ? request.query.shop : null;
+    reply.header('content-security-policy', shopifyApiKey && shop ? `frame-ancestors https://${shop} https://admin.shopify.com;` : "frame-ancestors 'none';");
+    return reply.send(adminPage({ title: `${program.name ?? program.id} · loyalty admin`, shopifyApiKey }));
+  });
 
   app.get('/admin/assets/*', { schema: { hide: true } }, async (request, reply) => {
     const full = fileUnder(widgetDir, request.params['*']);

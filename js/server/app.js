@@ -27,7 +27,7 @@ const requestForLog = (req) => ({ method: req.method, url: String(req.url).repla
  *   `shops`: where webhooks find their shop (js/shops/contexts.js); else `loyalty` with
  *   `adapters` is the only shop.
  */
-export function buildApp({ loyalty, store, token, adapters = {}, shops, shopifySessions, bodyLimit = MiB, logger = false, now, notifyLocale }) {
+export function buildApp({ loyalty, store, token, adapters = {}, shops, shopifySessions, shopifyApiKey, onRequest, bodyLimit = MiB, logger = false, now, notifyLocale }) {
   const app = Fastify({
     logger: logger && { ...(logger === true ? {} : logger), serializers: { req: requestForLog } },
     bodyLimit,
@@ -55,6 +55,8 @@ export function buildApp({ loyalty, store, token, adapters = {}, shops, shopifyS
     if (draining) reply.header('connection', 'close');
     return payload;
   });
+  // A request another app answers whole (serve.js: another shop's admin), before any route.
+  if (onRequest) app.addHook('onRequest', onRequest);
   const doc = openapi();
   app.addHook('onRoute', doc.collect);
   app.setErrorHandler(errorHandler);
@@ -86,7 +88,7 @@ export function buildApp({ loyalty, store, token, adapters = {}, shops, shopifyS
   // For admin routes mounted beside these (serve.js): the same sign-in and roles.
   app.decorate('adminAuth', auth);
   app.register(apiRoutes, { loyalty, store, token, now, auth, loyaltyNow });
-  app.register(import('./admin-routes.js'), { loyalty, store, token, now, auth, loyaltyNow }); // /admin, its assets, search, coupon cancel, KPIs
+  app.register(import('./admin-routes.js'), { loyalty, store, token, now, auth, loyaltyNow, shopifyApiKey }); // /admin, its assets, search, coupon cancel, KPIs
   // Sign-in, operators and the audit log.
   if (db) app.register(operatorRoutes, { db, shopOf: () => shop, auth, now });
   // The program: read, schema, presets, preview, publish, versions, rollback.

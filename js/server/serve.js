@@ -10,6 +10,7 @@ import { startShopWorkers } from '../shops/workers.js';
 import { shopifyInstall } from './shopify-install.js';
 import { createShopifyApp } from '../platforms/shopify-app.js';
 import { verifySessionToken } from './shopify-auth.js';
+import { shopAdmins } from './shop-admins.js';
 import { storefrontRoutes } from './storefront.js';
 import { connectRoutes } from './connect-routes.js';
 import { pushSettingsRoutes } from './push-settings-routes.js';
@@ -43,7 +44,9 @@ export async function serve(config, { logger = true } = {}) {
   // session tokens sign the admin's own shop in when the admin is embedded in Shopify.
   const shopify = config.shopifyApp ? createShopifyApp(env) : null;
   const shopifySessions = shopify && shop.platform === 'shopify' ? { domain: shop.domain, verify: (header) => verifySessionToken(shopify, header) } : undefined;
-  const app = buildApp({ loyalty, store, token: config.token, shops, shopifySessions, bodyLimit: config.bodyLimit, logger, notifyLocale: notifyLocale(env) });
+  // Every other installed shop's admin, inside the Shopify admin, by its session tokens.
+  const admins = shopify ? shopAdmins({ shopify, registry, store, shops, ownDomain: shopifySessions?.domain, notifyLocale: notifyLocale(env) }) : null;
+  const app = buildApp({ loyalty, store, token: config.token, shops, shopifySessions, shopifyApiKey: shopify ? env.SHOPIFY_API_KEY : undefined, onRequest: admins?.hook, bodyLimit: config.bodyLimit, logger, notifyLocale: notifyLocale(env) });
   if (shopify) await shopifyInstall(app, { env, registry, program, shopify, log: app.log, onInstalled: () => workers.refresh() });
   // Connecting a WooCommerce store from the admin (the CLI does the same: loyalty connect).
   app.register(connectRoutes, { registry, publicUrl: env.LOYALTY_PUBLIC_URL, token: config.token, auth: app.adminAuth, program, onConnected: () => workers.refresh() });
@@ -60,6 +63,7 @@ export async function serve(config, { logger = true } = {}) {
     // Idempotent: a second signal waits for the first shutdown instead of racing it.
     closing ??= (async () => {
       await app.close(); // stops accepting, waits for in-flight requests
+      await admins?.close();
       await workers.stop();
       await registry.close();
       await store.close();

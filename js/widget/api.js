@@ -14,9 +14,10 @@ export class ApiError extends Error {
 }
 
 // One JSON call: errors come back as ApiError with the route's code and path.
+// `fixed`: headers, or a function giving them per call (a session token fetched fresh).
 function caller(base, fixed, f) {
   return async function call(method, path, body, extra = {}) {
-    const headers = { accept: 'application/json', ...fixed, ...extra };
+    const headers = { accept: 'application/json', ...(typeof fixed === 'function' ? await fixed() : fixed), ...extra };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await f(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
@@ -31,9 +32,13 @@ function caller(base, fixed, f) {
   };
 }
 
-/** @param {{base?: string, token?: string, fetch?: typeof fetch}} options */
+/**
+ * @param {{base?: string, token?: string | (() => Promise<string>), fetch?: typeof fetch}} options
+ *   `token` may be a function: embedded in Shopify, App Bridge's `shopify.idToken()`.
+ */
 export function createClient({ base = '', token = '', fetch: f = globalThis.fetch.bind(globalThis) } = {}) {
-  const call = caller(base, token ? { authorization: `Bearer ${token}` } : {}, f);
+  const auth = typeof token === 'function' ? async () => ({ authorization: `Bearer ${await token()}` }) : token ? { authorization: `Bearer ${token}` } : {};
+  const call = caller(base, auth, f);
   const id = encodeURIComponent;
   return {
     call,

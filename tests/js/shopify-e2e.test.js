@@ -18,6 +18,7 @@ import { serve } from '../../js/server/serve.js';
 import { sampleShopifyOrder } from '../../js/server/demo.js';
 import { testDatabases, DATABASE_URL } from './databases.js';
 import { smtpSink } from './smtp-sink.js';
+import { launch } from './fixtures/component-page.js';
 
 const API_KEY = 'e2e-api-key';
 const API_SECRET = 'e2e-api-secret-0123456789';
@@ -133,6 +134,41 @@ for (const [name, where] of Object.entries(backends)) {
       // The same order for the other shop lands in the other shop's ledger only.
       assert.equal((await webhook(base, OTHER, 'orders/paid', paid('1001', '7001', '300.00', '2026-12-01T10:00:00+01:00'))).status, 200);
       let loyalty = server.registry.loyalty(await server.registry.get(shop.id));
+      // Each installed shop's admin, inside the Shopify admin: its session token reaches its
+      // own ledger only (the same customer id in the other shop is another account).
+      const session = (domain) => ({ authorization: `Bearer ${signSessionToken(API_SECRET, { apiKey: API_KEY, shop: domain })}`, 'content-type': 'application/json' });
+      let seen = await fetch(`${base}/api/customers/7001`, { headers: session(OTHER) });
+      assert.equal(seen.status, 200, await seen.clone().text());
+      assert.equal((await seen.json()).balance, 3000);
+      seen = await fetch(`${base}/api/customers/7001/adjust`, { method: 'POST', headers: session(OTHER), body: JSON.stringify({ points: 5, reason: 'goodwill', by: 'anyone' }) });
+      assert.equal(seen.status, 200, await seen.clone().text());
+      assert.equal((await seen.json()).account.balance, 3005);
+      seen = await fetch(`${base}/api/customers/7001`, { headers: session(SHOP) });
+      assert.equal((await seen.json()).balance, 500, 'the other shop\'s grant did not touch this one');
+      seen = await fetch(`${base}/api/customers/7001`, { headers: session('never-installed.myshopify.com') });
+      assert.equal(seen.status, 401);
+      if (name === 'pglite') {
+        // The admin page as the Shopify admin frames it: App Bridge (stood in for: Shopify's
+        // CDN cannot be reached) hands out session tokens; the page finds the other shop's
+        // customer by id, with the balance of that shop's ledger.
+        const page0 = await fetch(`${base}/admin?shop=${OTHER}&host=x`);
+        assert.match(page0.headers.get('content-security-policy'), new RegExp(`frame-ancestors https://${OTHER} https://admin.shopify.com`));
+        assert.match(await page0.text(), /app-bridge\.js/);
+        const browser = await launch();
+        try {
+          const page = await browser.newPage();
+          await page.route('https://cdn.shopify.com/**', (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: '' }));
+          const jwt = signSessionToken(API_SECRET, { apiKey: API_KEY, shop: OTHER, expiresIn: 600 });
+          await page.addInitScript((token) => { window.shopify = { idToken: async () => token }; }, jwt);
+          await page.goto(`${base}/admin?shop=${OTHER}&host=x`);
+          await page.fill('loyalty-admin >> #q', '7001');
+          await page.click('loyalty-admin >> #search button[type=submit]');
+          await page.waitForSelector('loyalty-admin >> #account[data-customer="7001"]');
+          assert.match(await page.textContent('loyalty-admin >> #account'), /3,?005/);
+        } finally {
+          await browser.close();
+        }
+      }
       const account = await loyalty.account('7001');
       assert.equal(account.balance, 500);
       const [coupon] = account.coupons;
