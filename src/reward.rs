@@ -81,7 +81,6 @@ fn coupon(tx: &mut Tx, reward: &Reward, debit: bool) {
         expires_at,
         status: CouponStatus::Issued,
         order_id: None,
-        terms: Default::default(),
     };
     // What the host is told of the coupon, only if it is told (see `Tx::detail`).
     let view = tx.detail.then(|| tx.coupon_view(&coupon));
