@@ -48,7 +48,7 @@ pub struct CouponView {
 }
 
 /// `parts` in one string: `format!` without the formatting machinery (slow in wasm), and
-/// `concat` without its generic code (700 bytes of wasm).
+/// `concat` without its generic code.
 pub fn joined(parts: &[&str]) -> String {
     let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
     for p in parts {
