@@ -845,54 +845,15 @@ pub fn push_digits(s: &mut String, m: u128, width: usize) {
     Put::new(s).bytes(&buf[at..]);
 }
 
-/// Whether this build is for speed (the Node module, native builds) rather than size (the
-/// checkout module, under its 256,000-byte cap): there, numbers go by `digits` and strings
-/// are scanned byte by byte, in less code.
-const FAST: bool = cfg!(any(feature = "node", not(target_arch = "wasm32")));
-
-/// `m` (below 10^8) as eight digits, zero-padded, one per byte (its value, not yet ASCII)
-/// and the first in the lowest byte, as a little-endian store writes them. Made by
-/// multiplies on lanes of one u64, with no table: halves of four digits in 32-bit lanes,
-/// each split into pairs in 16-bit lanes, each into digits in bytes. `x * 10486 >> 20` is
-/// `x / 100` for `x < 10^4`, `x * 103 >> 10` is `x / 10` for `x < 100`; no lane overflows.
-#[inline(always)]
-fn eight_digits(m: u32) -> u64 {
-    let x = (m / 10_000) as u64 | ((m % 10_000) as u64) << 32;
-    let hundreds = ((x * 10_486) >> 20) & 0x0000_007f_0000_007f;
-    let x = hundreds | (x - hundreds * 100) << 16;
-    let tens = ((x * 103) >> 10) & 0x000f_000f_000f_000f;
-    tens | (x - tens * 10) << 8
-}
-
-/// Copies `src` to `dst` a word at a time, its last word overlapping the one before (no
-/// byte past either end is touched): a byte loop took most of the time of writing JSON,
-/// and `copy_from_slice` would be a `memory.copy` (in V8, a call out of wasm).
+/// Copies `src` to `dst` byte by byte: `copy_from_slice` would be a `memory.copy` (in V8,
+/// a call out of wasm).
 ///
 /// # Safety
 /// `dst` must have room for `src.len()` bytes, and not overlap `src`.
-#[cfg_attr(any(feature = "node", not(target_arch = "wasm32")), inline(always))]
 unsafe fn copy_short(dst: *mut u8, src: &[u8]) {
-    let (n, s) = (src.len(), src.as_ptr());
-    if !FAST {
-        // Less code, where size counts.
-        for i in 0..n {
-            copy_n::<1>(dst.add(i), s.add(i));
-        }
-    } else if n >= 8 {
-        let mut i = 0;
-        while i + 8 < n {
-            copy_n::<8>(dst.add(i), s.add(i));
-            i += 8;
-        }
-        copy_n::<8>(dst.add(n - 8), s.add(n - 8));
-    } else if n >= 4 {
-        copy_n::<4>(dst, s);
-        copy_n::<4>(dst.add(n - 4), s.add(n - 4));
-    } else if n > 0 {
-        // One to three bytes: the first, the middle and the last.
-        copy_n::<1>(dst, s);
-        copy_n::<1>(dst.add(n / 2), s.add(n / 2));
-        copy_n::<1>(dst.add(n - 1), s.add(n - 1));
+    let s = src.as_ptr();
+    for i in 0..src.len() {
+        copy_n::<1>(dst.add(i), s.add(i));
     }
 }
 
@@ -910,8 +871,6 @@ unsafe fn copy_n<const N: usize>(dst: *mut u8, src: *const u8) {
 /// V8 runs as a call out of wasm, and `push` a call per byte in the size-optimised module.)
 /// A store may write a few bytes past those it keeps: spare room, written over by the next.
 /// Only whole `str`s and ASCII are written; the text's length is set when it is dropped.
-/// Its larger steps are inlined in the Node module and native builds only: in the checkout
-/// module, under its size cap, an inlined copy at each call cost KBs.
 struct Put<'a> {
     v: &'a mut Vec<u8>,
     /// `v`'s buffer and capacity, kept apart (in registers, wasm locals): else each store to
@@ -955,7 +914,6 @@ impl<'a> Put<'a> {
     }
 
     /// Copies `b`: a whole `str`, or ASCII.
-    #[cfg_attr(any(feature = "node", not(target_arch = "wasm32")), inline(always))]
     fn bytes(&mut self, b: &[u8]) {
         self.room(b.len());
         // SAFETY: `room` made room for `b` at `at`, in the text's own buffer (not `b`).
@@ -975,48 +933,21 @@ impl<'a> Put<'a> {
         self.ascii(if comma { *b",\"" } else { *b"\"," }, 1 + comma as usize);
     }
 
-    #[cfg_attr(any(feature = "node", not(target_arch = "wasm32")), inline(always))]
     fn int(&mut self, n: i64) {
         self.ascii(*b"-", (n < 0) as usize);
         self.uint(n.unsigned_abs());
     }
 
-    /// `m` in decimal, by groups of eight digits, each in one store: a 64-bit division (slow
-    /// in wasm) only for numbers from 10^8 (timestamps: one).
-    #[cfg_attr(any(feature = "node", not(target_arch = "wasm32")), inline(always))]
+    /// `m` in decimal.
     fn uint(&mut self, m: u64) {
-        const E8: u64 = 100_000_000;
-        if !FAST {
-            self.long(m as u128);
-        } else if m < E8 {
-            self.eight(m as u32, false);
-        } else if m < E8 * E8 {
-            self.eight((m / E8) as u32, false);
-            self.eight((m % E8) as u32, true);
-        } else {
-            self.long(m as u128);
-        }
+        self.long(m as u128);
     }
 
-    /// `m` (below 10^8) in decimal: all eight digits if `padded`, else without leading zeros
-    /// (one digit kept for 0). These are the zero bytes at the low end of `eight_digits`.
-    #[inline(always)]
-    fn eight(&mut self, m: u32, padded: bool) {
-        const ZEROS: u64 = u64::from_ne_bytes([b'0'; 8]);
-        let d = eight_digits(m);
-        let skip = if padded { 0 } else { (d.trailing_zeros() / 8).min(7) };
-        self.ascii(((d | ZEROS) >> (8 * skip)).to_le_bytes(), 8 - skip as usize);
-    }
-
-    #[cfg_attr(any(feature = "node", not(target_arch = "wasm32")), inline(always))]
     fn uint128(&mut self, m: u128) {
-        match u64::try_from(m) {
-            Ok(m) => self.uint(m),
-            Err(_) => self.long(m),
-        }
+        self.long(m);
     }
 
-    /// Numbers from 10^16, which the engine writes in no state (and any, in the checkout module).
+    /// `m` in decimal, by `digits`.
     #[inline(always)]
     fn long(&mut self, m: u128) {
         long(self.v, self.at, m);
@@ -1055,73 +986,9 @@ impl Drop for Put<'_> {
     }
 }
 
-/// Whether `s` goes out as it is between quotes: most strings (ids, codes, dates). Eight
-/// bytes at a step, the last step overlapping the one before, as `copy_short` copies.
-#[cfg_attr(any(feature = "node", not(target_arch = "wasm32")), inline(always))]
+/// Whether `s` goes out as it is between quotes: most strings (ids, codes, dates).
 fn plain(s: &str) -> bool {
-    let (b, n) = (s.as_bytes(), s.len());
-    if !FAST || n < 4 {
-        return b.iter().all(|&c| c >= 0x20 && c != b'"' && c != b'\\');
-    }
-    let word = |i: usize| b.get(i..i + 8).map_or(0, |w| u64::from_le_bytes(w.try_into().unwrap_or_default()));
-    let half = |i: usize| b.get(i..i + 4).map_or(0, |w| u32::from_le_bytes(w.try_into().unwrap_or_default()) as u64);
-    if n >= 8 {
-        let mut i = 0;
-        while i + 8 < n {
-            if !plain_word(word(i)) {
-                return false;
-            }
-            i += 8;
-        }
-        plain_word(word(n - 8))
-    } else {
-        plain_word(half(0) | half(n - 4) << 32)
-    }
-}
-
-/// One in each byte of a u64, for the byte-lane tests below.
-const ONES: u64 = u64::MAX / 255;
-
-/// The high bit of each byte of `x` below `n` (for `n` up to 0x80; exact for the lowest
-/// such byte, a byte after one may be flagged too): `x - n * 0x01.. & !x & 0x80..`.
-#[inline(always)]
-fn lanes_below(x: u64, n: u8) -> u64 {
-    x.wrapping_sub(ONES * n as u64) & !x & (ONES * 0x80)
-}
-
-/// The high bit of each byte of `w` equal to `b` (as `lanes_below`: exact for the lowest):
-/// a byte is `b` where `w ^ b * 0x01..` has a zero byte.
-#[inline(always)]
-pub(crate) fn lanes_eq(w: u64, b: u8) -> u64 {
-    lanes_below(w ^ (ONES * b as u64), 1)
-}
-
-/// Whether no byte of `w` is below 0x20, `"` or `\`, by lanes of a u64.
-#[inline(always)]
-fn plain_word(w: u64) -> bool {
-    lanes_below(w, 0x20) | lanes_eq(w, b'"') | lanes_eq(w, b'\\') == 0
-}
-
-/// Appends `s` as a JSON string to a list's text, after a comma if the list has items.
-pub fn push_item_str(list: &mut String, s: &str) {
-    let mut o = Out(std::mem::take(list), false);
-    o.1 = !o.0.is_empty();
-    o.item_str(s);
-    *list = o.0;
-}
-
-/// `s` as it stands between the quotes of a JSON string: `s` itself unless it has
-/// something to escape.
-pub fn escaped_text(s: &str) -> std::borrow::Cow<'_, str> {
-    if plain(s) {
-        return s.into();
-    }
-    let mut o = Out(String::new(), false);
-    o.escaped(s);
-    // Without its quotes: the closing one popped, the opening one drained.
-    o.0.pop();
-    o.0.drain(..1);
-    o.0.into()
+    s.bytes().all(|c| c >= 0x20 && c != b'"' && c != b'\\')
 }
 
 /// Compact JSON output, written as serde_json writes it. The caller places the commas:
@@ -1270,22 +1137,12 @@ impl Out {
     // The common members, `k_str` and `k_int`, in one write where speed counts; in the
     // checkout module as the key and then the value, in less code.
     pub fn k_str(&mut self, k: &str, s: &str) {
-        if FAST && plain(s) {
-            let mut p = self.member(k, true);
-            p.str(s);
-            p.ascii(*b"\"", 1);
-        } else {
-            self.key(k);
-            self.str(s);
-        }
+        self.key(k);
+        self.str(s);
     }
     pub fn k_int(&mut self, k: &str, n: i64) {
-        if FAST {
-            self.member(k, false).int(n);
-        } else {
-            self.key(k);
-            self.int(n);
-        }
+        self.key(k);
+        self.int(n);
     }
     /// `k: "num/den"`, or `k: "num"` when `den` is 1 (a `Ratio`'s text), with no `String`
     /// made: an order record holds several ratios per line.

@@ -35,7 +35,7 @@ pub struct Account {
     /// How many entries the account has: entry ids are `customer:seq`-free and stable.
     pub seq: u64,
     /// The latest event ids applied, newest last, so a redelivery is a no-op.
-    pub recent: Recent,
+    pub recent: Vec<String>,
     pub totals: Totals,
     /// When this account next needs a `clock.tick` (UTC ms): the host indexes it.
     pub next_due: Option<i64>,
@@ -84,92 +84,6 @@ pub struct PendingLot {
 /// order record and every event by the store's unique event id; this covers the rest.
 pub const RECENT: usize = 32;
 
-/// A list of event ids, oldest first, kept as the JSON it is written as: `"e1","e2"`, each
-/// id escaped, without the brackets. Every state written copies it in one piece (it was
-/// 32 strings, each scanned for escapes, on every apply); every event looks through it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Recent {
-    json: String,
-    len: usize,
-}
-
-impl Recent {
-    /// Appends `id`, first dropping the oldest when the list holds `cap` already.
-    pub fn push(&mut self, id: &str, cap: usize) {
-        if self.len >= cap {
-            let first = self.items().next().map_or(0, |item| item.len() + 2);
-            // The oldest, its quotes and the comma after it (none if it was the only one).
-            self.json.drain(..(first + 1).min(self.json.len()));
-            self.len -= 1;
-        }
-        crate::json::push_item_str(&mut self.json, id);
-        self.len += 1;
-    }
-
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    pub fn contains(&self, id: &str) -> bool {
-        // An id is escaped the one way `push` escapes it: equal ids, equal texts. An id whose
-        // quoted text is nowhere in the list (a new event's: nearly always) is not in it; a
-        // text found is checked item by item, as it may straddle two (`","` in `"a,","b"`).
-        let id = crate::json::escaped_text(id);
-        quoted_in(self.json.as_bytes(), id.as_bytes()) && self.items().any(|item| item == id)
-    }
-
-    /// The list's JSON, for writing the state: the items between `[` and `]`.
-    pub fn json(&self) -> &str {
-        &self.json
-    }
-
-    /// Each id as escaped in the text, oldest first.
-    pub fn items(&self) -> impl Iterator<Item = &str> {
-        let b = self.json.as_bytes();
-        let mut at = 0;
-        std::iter::from_fn(move || {
-            // `at` is on an opening quote; the item ends at the next quote not escaped.
-            let start = at + 1;
-            let mut i = start;
-            while i < b.len() && b[i] != b'"' {
-                i += if b[i] == b'\\' { 2 } else { 1 };
-            }
-            if i >= b.len() {
-                return None;
-            }
-            at = i + 2; // past the closing quote and the comma
-            Some(crate::json::sub(&self.json, start..i))
-        })
-    }
-}
-
-/// Whether `"text"` occurs in `hay`: eight places at a time, by the quote before and the last
-/// byte, each hit then compared whole. Walking the items one by one was a seventh of an apply.
-fn quoted_in(hay: &[u8], text: &[u8]) -> bool {
-    use crate::json::lanes_eq as equal;
-    let Some(&last) = text.last() else { return true };
-    let n = text.len();
-    let at = |q: usize| hay.get(q) == Some(&b'"') && hay.get(q + 1..q + 1 + n) == Some(text) && hay.get(q + 1 + n) == Some(&b'"');
-    let word = |from: usize| hay.get(from..from.saturating_add(8)).and_then(|w| <[u8; 8]>::try_from(w).ok()).map(u64::from_le_bytes);
-    // A flagged byte is only a place to compare: `equal` may flag one after a hit.
-    let mut q = 0;
-    while let (Some(quotes), Some(lasts)) = (word(q), word(q + n)) {
-        let mut hits = equal(quotes, b'"') & equal(lasts, last);
-        while hits != 0 {
-            if at(q + (hits.trailing_zeros() / 8) as usize) {
-                return true;
-            }
-            hits &= hits - 1;
-        }
-        q += 8;
-    }
-    (q..hay.len()).any(at)
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Totals {
     pub earned: i64,
@@ -191,24 +105,6 @@ pub type Name = std::rc::Rc<str>;
 #[inline(never)]
 pub fn name(s: &str) -> Name {
     Name::from(s)
-}
-
-/// The JSON of a value's fields that never change once it is made, written the first time
-/// the value is and copied after (see `Coupon::terms`). Derived data: it never makes two
-/// values differ, and a value that is never written (the simulator's) never holds one.
-#[derive(Clone, Default)]
-pub struct Memo(pub std::cell::OnceCell<Name>);
-
-impl PartialEq for Memo {
-    fn eq(&self, _: &Memo) -> bool {
-        true
-    }
-}
-impl Eq for Memo {}
-impl std::fmt::Debug for Memo {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Memo")
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -246,9 +142,6 @@ pub struct Coupon {
     pub expires_at: Option<i64>,
     pub status: CouponStatus,
     pub order_id: Option<String>,
-    /// The JSON of every field above `status`, which never change once the coupon is issued:
-    /// coupons are most of an old account's text, written again on every apply.
-    pub terms: Memo,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -391,11 +284,11 @@ impl Account {
     }
 
     pub fn remember(&mut self, event_id: &str) {
-        self.recent.push(event_id, RECENT);
+        push_bounded(&mut self.recent, event_id.to_string(), RECENT);
     }
 
     pub fn seen(&self, event_id: &str) -> bool {
-        self.recent.contains(event_id)
+        self.recent.iter().any(|id| id == event_id)
     }
 
     /// Checks the invariants a stored state must satisfy before rules run on it.
@@ -480,7 +373,6 @@ impl Account {
                 expires_at: s.take(c.opt_int("expires_at")),
                 status: s.take(c.one_of("status", STATUSES)).ok_or_else(|| s.first_or(c.err("status", "is required")))?,
                 order_id: s.take(c.opt_str("order_id")),
-                terms: Memo::default(),
             });
         }
         account.warned = match s.take(a.opt_obj("warned", &["until", "done"])) {
@@ -513,9 +405,7 @@ impl Account {
         account.clock = s.take(a.int_or("clock", 0));
         account.seq = u64::try_from(s.take(a.int_or("seq", 0))).map_err(|_| s.first_or(a.err("seq", "must not be negative")))?;
         // As stored, however many: `remember` drops the oldest only once there are `RECENT`.
-        for id in s.take(a.str_list("recent")) {
-            account.recent.push(&id, usize::MAX);
-        }
+        account.recent = s.take(a.str_list("recent"));
         account.next_due = s.take(a.opt_int("next_due"));
         account.joined = s.take(a.parsed("joined", date));
         account.tier_until = s.take(a.parsed("tier_until", date));
@@ -592,68 +482,27 @@ mod tests {
 
     #[test]
     fn recent_ids_drop_the_oldest_at_the_cap() {
-        let mut r = Recent::default();
-        for id in ["e1", "e2", "", "é4"] {
-            r.push(id, 3);
+        let mut a = Account::new("c1");
+        for i in 0..RECENT + 2 {
+            a.remember(&format!("e{i}"));
         }
-        assert_eq!(r.items().collect::<Vec<_>>(), ["e2", "", "é4"]);
-        assert_eq!(r.len(), 3);
-        assert!(r.contains("é4") && r.contains("") && !r.contains("e1") && !r.contains("e"));
-        // Ids with quotes, backslashes and commas are escaped once and told apart exactly.
-        let mut r = Recent::default();
-        for id in ["a\"b", "c\\", "\",\"", "d"] {
-            r.push(id, 3);
-        }
-        assert_eq!(r.json(), r#""c\\","\",\"","d""#);
-        assert!(r.contains("c\\") && r.contains("\",\"") && r.contains("d"));
-        assert!(!r.contains("a\"b") && !r.contains(",") && !r.contains("c") && !r.contains("\""));
-        r.push("e", 3);
-        assert_eq!((r.json(), r.len()), (r#""\",\"","d","e""#, 3));
-        let mut one = Recent::default();
-        one.push("x", 1);
-        one.push("y", 1);
-        assert_eq!((one.json(), one.len()), (r#""y""#, 1));
+        assert_eq!(a.recent.len(), RECENT);
+        assert!(!a.seen("e0") && !a.seen("e1") && a.seen("e2") && a.seen(&format!("e{}", RECENT + 1)));
     }
 
     #[test]
-    fn quoted_texts_are_found_at_every_offset() {
-        let naive = |hay: &[u8], text: &[u8]| hay.windows(text.len() + 2).any(|w| w[0] == b'"' && w[w.len() - 1] == b'"' && &w[1..w.len() - 1] == text);
-        for len in 0..24 {
-            for q in 0..len {
-                for n in 0..4 {
-                    let mut hay = vec![b'x'; len];
-                    hay[q] = b'"';
-                    if let Some(end) = hay.get_mut(q + n + 1) {
-                        *end = b'"';
-                    }
-                    for text in [&b"xxx"[..n], b"x", b"xx\\", b"\"", b"\xff"] {
-                        assert_eq!(quoted_in(&hay, text), naive(&hay, text) || text.is_empty(), "{hay:?} {text:?}");
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn a_coupon_written_again_keeps_its_terms_and_shows_its_new_status() {
+    fn a_coupon_is_written_with_its_status_after_its_terms() {
         use crate::json::ToJson;
         let mut c = Coupon {
             code: name("LOY-AAAA-BBBB-CCCC"), reward: name("r\"1"), kind: CouponKind::Percent, value: Some(name("10")),
             min_order: Some(10_000), max_discount: None, points: 5000, issued_at: -1, expires_at: Some(1_769_036_400_000),
-            status: CouponStatus::Issued, order_id: None, terms: Memo::default(),
+            status: CouponStatus::Issued, order_id: None,
         };
         let first = c.to_json();
         assert_eq!(first, r#"{"code":"LOY-AAAA-BBBB-CCCC","reward":"r\"1","type":"percent","value":"10","min_order":10000,"points":5000,"issued_at":-1,"expires_at":1769036400000,"status":"issued"}"#);
-        let fresh = c.clone();
         c.status = CouponStatus::Used;
         c.order_id = Some("o-9".into());
         assert_eq!(c.to_json(), first.replace(r#""status":"issued"}"#, r#""status":"used","order_id":"o-9"}"#));
-        // The memo is derived: a coupon that holds one equals one that does not.
-        assert!(c.terms.0.get().is_some());
-        let mut unwritten = c.clone();
-        unwritten.terms = Memo::default();
-        assert_eq!(c, unwritten);
-        assert_ne!(c, fresh);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 pub mod action;
 pub mod cache;
 pub mod campaign;
+pub mod context;
 pub mod decode;
 pub mod donation;
 pub mod encode;

@@ -2,14 +2,13 @@
 //! reach them, catalogue rewards on request, deterministic readable codes, and the discount a
 //! coupon gives on a cart.
 
-use crate::engine::{CouponView, Effect, Tx};
+use crate::context::{key, CouponView, Effect, Key, Tx};
 use crate::event::Order;
 use crate::ledger::{Coupon, CouponStatus, EntryKind};
 use crate::program::{CouponKind, Reward, Trigger};
 use crate::ratio::Ratio;
-use hmac::{Hmac, Mac};
+use hmac::Mac;
 use crate::json::D;
-use sha2::Sha256;
 
 /// Crockford's base32: no I, L, O or U, so a code read aloud or retyped survives.
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -21,16 +20,6 @@ pub fn code(secret: &[u8], event_id: &str, n: usize) -> String {
     keyed_code(&key(secret), event_id, n)
 }
 
-/// The HMAC keyed with the program secret: made once per engine, so a code costs two
-/// SHA-256 blocks instead of four.
-pub type Key = Hmac<Sha256>;
-
-pub fn key(secret: &[u8]) -> Key {
-    // HMAC accepts keys of any length, so this never fails.
-    <Key as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!())
-}
-
-/// `code` with the key made already.
 pub fn keyed_code(key: &Key, event_id: &str, n: usize) -> String {
     let mut mac = key.clone();
     mac.update(event_id.as_bytes());
@@ -81,7 +70,6 @@ fn coupon(tx: &mut Tx, reward: &Reward, debit: bool) {
         expires_at,
         status: CouponStatus::Issued,
         order_id: None,
-        terms: Default::default(),
     };
     // What the host is told of the coupon, only if it is told (see `Tx::detail`).
     let view = tx.detail.then(|| tx.coupon_view(&coupon));
