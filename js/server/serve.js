@@ -45,7 +45,7 @@ export async function serve(config, { logger = true } = {}) {
   const shopify = config.shopifyApp ? createShopifyApp(env) : null;
   const shopifySessions = shopify && shop.platform === 'shopify' ? { domain: shop.domain, verify: (header) => verifySessionToken(shopify, header) } : undefined;
   // Every other installed shop's admin, inside the Shopify admin, by its session tokens.
-  const admins = shopify ? shopAdmins({ shopify, registry, store, shops, ownDomain: shopifySessions?.domain, notifyLocale: notifyLocale(env) }) : null;
+  const admins = shopify ? shopAdmins({ shopify, registry, store, shops, ownDomain: shopifySessions?.domain, notifyLocale: notifyLocale(env), bodyLimit: config.bodyLimit }) : null;
   const app = buildApp({ loyalty, store, token: config.token, shops, shopifySessions, shopifyApiKey: shopify ? env.SHOPIFY_API_KEY : undefined, onRequest: admins?.hook, bodyLimit: config.bodyLimit, logger, notifyLocale: notifyLocale(env) });
   if (shopify) await shopifyInstall(app, { env, registry, program, shopify, log: app.log, onInstalled: () => workers.refresh() });
   // Connecting a WooCommerce store from the admin (the CLI does the same: loyalty connect).

@@ -13,9 +13,9 @@ const bearer = (request) => /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authoriz
  * An onRequest hook for the outer app: requests to /api/* with a session token of another
  * installed shop than `ownDomain` are answered by that shop's admin app.
  * @param {{shopify: object, registry: object, store: object, shops: object, ownDomain?: string,
- *          notifyLocale?: string}} options
+ *          notifyLocale?: string, bodyLimit?: number}} options
  */
-export function shopAdmins({ shopify, registry, store, shops, ownDomain, notifyLocale }) {
+export function shopAdmins({ shopify, registry, store, shops, ownDomain, notifyLocale, bodyLimit = 1024 * 1024 }) {
   const apps = new Map(); // shop id -> Promise<app>
 
   function appFor(shop) {
@@ -46,7 +46,12 @@ export function shopAdmins({ shopify, registry, store, shops, ownDomain, notifyL
     }
     // The body is not parsed yet: read it raw and hand the request over unchanged.
     const chunks = [];
-    for await (const c of request.raw) chunks.push(c);
+    let size = 0;
+    for await (const c of request.raw) {
+      size += c.length;
+      if (size > bodyLimit) return reply.code(413).send({ error: { code: 'payload_too_large', path: 'body', message: `body over ${bodyLimit} bytes` } });
+      chunks.push(c);
+    }
     const inner = await appFor(shop);
     const res = await inner.inject({ method: request.method, url: request.url, headers: request.headers, payload: Buffer.concat(chunks) });
     const headers = { ...res.headers };
