@@ -12,7 +12,7 @@ import { simulate } from '../simulate.js';
 import { permit } from './admin-auth.js';
 import { httpError } from './errors.js';
 import { audit } from './operators.js';
-import { publish, rollback, list, current, applyToShop } from '../stores/program-versions.js';
+import { publish, rollback, list, current } from '../stores/program-versions.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 // The generated schema (from the Rust types) once it exists; until then the hand-written
@@ -87,10 +87,8 @@ const figures = (r) => ({
  *   buildApp({loyalty})), so a published program can reach every process.
  */
 export async function programRoutes(app, { db, shop, loyaltyNow, publishable, now = () => new Date() }) {
-  // A server started from its configuration file saves that program to the shop row; once
-  // programs are published from the admin, the newest version is the one in force.
-  const latest = publishable ? await current(db, shop) : null;
-  if (latest) await applyToShop(db, shop, latest.program);
+  // The newest published version is the one in force: serve.js saves it over the program
+  // file at start, and publishing writes it to the shop row.
   const writable = () => {
     if (!publishable) throw httpError(404, 'not_supported', '', 'publishing programs needs the shops table (loyalty serve); this app has a fixed program');
   };

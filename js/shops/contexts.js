@@ -48,7 +48,7 @@ export function singleShop({ loyalty, store, adapters = {} }) {
   shop.erase = () => loyalty.redactShop();
   return {
     platforms: Object.keys(adapters),
-    webhookShop: async (platform) => (adapters[platform] ? { ...shop, status: shop.status, adapter: adapters[platform] } : null),
+    webhookShop: async (platform) => (adapters[platform] ? { ...shop, adapter: adapters[platform] } : null),
     admin: () => shop,
   };
 }
