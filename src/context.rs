@@ -91,8 +91,8 @@ impl Tx<'_> {
         }
     }
 
-    /// The body of `push_entry`, kept out of its per-closure copies (each copy cost ~500 bytes
-    /// of wasm). Without `detail` the entry is only counted.
+    /// The body of `push_entry`, kept out of its per-closure copies (each would carry
+    /// its own copy in the wasm). Without `detail` the entry is only counted.
     #[inline(never)]
     fn entry(&mut self, kind: EntryKind, points: i64, reason: Reason, at: i64) -> Option<&mut Entry> {
         self.account.seq += 1;

@@ -92,10 +92,6 @@ impl<'a, 'p> Obj<'a, 'p> {
         m.iter().find(|(k, _)| same(text(k), key)).map(|(_, v)| v).filter(|v| !v.is_null())
     }
 
-    fn require(&self, key: &str) -> Result<&'a Value<'a>> {
-        self.get(key).ok_or_else(|| self.err(key, "is required"))
-    }
-
     pub fn opt_str(&self, key: &str) -> Result<Option<String>> {
         Ok(self.opt_text(key)?.map(String::from))
     }
@@ -153,13 +149,6 @@ impl<'a, 'p> Obj<'a, 'p> {
         }
     }
 
-    pub fn opt_list<'s>(&'s self, key: &'s str) -> Result<Option<Vec<(Path<'s>, &'a Value<'a>)>>> {
-        if self.get(key).is_none() {
-            return Ok(None);
-        }
-        self.list(key).map(Some)
-    }
-
     pub fn str_list(&self, key: &str) -> Result<Vec<String>> {
         // Read in place, not through `list`'s Vec of paths.
         let a = match self.get(key) {
@@ -180,10 +169,6 @@ impl<'a, 'p> Obj<'a, 'p> {
     /// A nested object at `key`, if present.
     pub fn opt_obj<'s>(&'s self, key: &'s str, fields: &[&str]) -> Result<Option<Obj<'a, 's>>> {
         self.get(key).map(|v| Obj::new(self.code, v, Path::Key(&self.path, key), fields)).transpose()
-    }
-
-    pub fn obj<'s>(&'s self, key: &'s str, fields: &[&str]) -> Result<Obj<'a, 's>> {
-        Obj::new(self.code, self.require(key)?, Path::Key(&self.path, key), fields)
     }
 
     /// A string that must be one of `names`, mapped to its value.

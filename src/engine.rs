@@ -17,7 +17,8 @@ use crate::json::D;
 use std::collections::HashMap;
 
 // The rules' context, where it was first declared: `engine::Effect` and the others stay valid.
-pub use crate::context::{joined, CouponView, Effect, Tx};
+pub use crate::context::{CouponView, Effect};
+use crate::context::{joined, Tx};
 
 /// A program compiled once and applied to many events.
 pub struct Engine {
@@ -163,6 +164,8 @@ impl Engine {
             return Err(Error::new("invalid_state", "customer", format!("state is for \"{}\", the event for \"{customer}\"", account.customer)));
         }
         account.check().map_err(|m| Error::new("invalid_state", "", m))?;
+        // A state from elsewhere is held to the same bounds as one this engine wrote.
+        crate::limits::account(&account)?;
         if let Some(o) = &order {
             if Some(o.id.as_str()) != event.order_id() || o.customer != *customer {
                 return Err(Error::new("invalid_state", "order", format!("the record of order \"{}\" for \"{}\" does not belong to this event", o.id, o.customer)));
@@ -225,17 +228,10 @@ impl Engine {
             Body::CouponCancelled { code } => skipped = reward::cancel(tx, code),
             Body::Membership { kind, plan } => skipped = crate::membership::change(tx, kind, plan)?,
             Body::PointsDonated { charity, points } => skipped = crate::donation::donate(tx, charity, *points)?,
-            Body::CouponUsed { code, order_id } => {
-                let customer = tx.account.customer.clone();
-                match tx.account.issued_coupon_mut(code) {
-                    Err(why) => skipped = Some(why),
-                    Ok(c) => {
-                        c.status = CouponStatus::Used;
-                        c.order_id = order_id.clone();
-                        tx.effects.push(Effect::CouponUsed { customer, code: code.clone(), order_id: order_id.clone() });
-                    }
-                }
-            }
+            Body::CouponUsed { code, order_id } => match tx.account.issued_coupon_index(code) {
+                Err(why) => skipped = Some(why),
+                Ok(i) => reward::mark_used(tx, i, order_id.clone()),
+            },
             Body::ClockTick => {}
         }
         reward::issue_thresholds(tx)?;
@@ -275,7 +271,7 @@ impl Engine {
     /// rule; and that sum, whose fraction carries on.
     fn points(&self, exact: Ratio, carry_in: Ratio) -> Result<(i64, Ratio)> {
         let with_carry = exact.checked_add(carry_in).ok_or_else(|| Error::event("order", "too large"))?;
-        let points = with_carry.round(self.program.earn.rounding).ok_or_else(|| Error::event("order", "earns too many points"))?;
+        let points = with_carry.round(self.program.earn.rounding).ok_or_else(|| crate::limits::too_many("order"))?;
         Ok((points, with_carry))
     }
 

@@ -2,13 +2,9 @@
 // recorded as "token") or a named operator's session (POST /api/login). Each route then
 // says which action it is (js/server/operators.js ROLES), and writes are stamped with the
 // caller's name, so the ledger and the audit log never carry a client-supplied author.
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { failureLimiter, tooMany } from './auth.js';
-import { httpError } from './errors.js';
-import { can, sessionOf } from './operators.js';
-
-const digest = (s) => createHash('sha256').update(String(s)).digest();
-const bearer = (request) => /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1] ?? null;
+import { timingSafeEqual } from 'node:crypto';
+import { bearer, digest, failureLimiter, tooMany } from './auth.js';
+import { sessionOf } from './operators.js';
 
 /**
  * An onRequest hook setting `request.operator` ({shop, name, role}); 401 otherwise, 429
@@ -37,7 +33,8 @@ export function adminAuth({ token, shop, db, shopifySessions, limiter = failureL
     // app's secret; signature, aud, dest, exp checked) for this admin's own shop.
     if (given && shopifySessions && given.split('.').length === 3) {
       const who = await shopifySessions.verify(request.headers.authorization).catch(() => null);
-      if (who && who.shop === shopifySessions.domain) {
+      // The Shopify staff member (`sub`) is the author of what they do.
+      if (who?.user && who.shop === shopifySessions.domain) {
         request.operator = { shop, name: `shopify-user:${who.user}`, role: 'owner' };
         return undefined;
       }
@@ -48,16 +45,8 @@ export function adminAuth({ token, shop, db, shopifySessions, limiter = failureL
   };
 }
 
-/**
- * A preHandler: 403 unless the caller's role may do `action`.
- * @example app.post('/api/customers/:id/adjust', { preHandler: permit('points.adjust') }, handler)
- */
-export function permit(action) {
-  return async function checkRole(request) {
-    const role = request.operator?.role;
-    if (!can(role, action)) throw httpError(403, 'forbidden', 'authorization', `${role ?? 'nobody'} may not ${action}`);
-  };
-}
+// Roles per action live with the operators (one check for every route).
+export { permit } from './operators.js';
 
 /**
  * A preValidation hook: a body's `by` is the signed-in operator's name, whatever the client

@@ -27,13 +27,16 @@ const requestForLog = (req) => ({ method: req.method, url: String(req.url).repla
  *   `shops`: where webhooks find their shop (js/shops/contexts.js); else `loyalty` with
  *   `adapters` is the only shop.
  */
-export function buildApp({ loyalty, store, token, adapters = {}, shops, shopifySessions, shopifyApiKey, onRequest, bodyLimit = MiB, logger = false, now, notifyLocale }) {
+export function buildApp({ loyalty, store, token, adapters = {}, shops, shopifySessions, shopifyApiKey, onRequest, trustProxy = false, bodyLimit = MiB, logger = false, now, notifyLocale }) {
   const app = Fastify({
     logger: logger && { ...(logger === true ? {} : logger), serializers: { req: requestForLog } },
     bodyLimit,
     // "5" is not a number of points and unknown fields are errors, not silently dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
     return503OnClosing: true,
+    // Behind a load balancer (TRUST_PROXY), the client's address comes from X-Forwarded-For:
+    // failed sign-ins are throttled per client, not per balancer.
+    trustProxy,
     // Ids up to 200 characters (the schemas' limit) must reach the routes, URL-encoded.
     routerOptions: { maxParamLength: 1000 },
   });

@@ -2,7 +2,10 @@
 // neither the token nor its length.
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-const digest = (s) => createHash('sha256').update(String(s)).digest();
+export const digest = (s) => createHash('sha256').update(String(s)).digest();
+
+/** The token of `Authorization: Bearer <token>`, or null. */
+export const bearer = (request) => /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1] ?? null;
 
 /**
  * Failed attempts per client address in a sliding window: past `max`, every request from
@@ -38,10 +41,10 @@ export function bearerAuth(token, limiter = failureLimiter()) {
   const expected = digest(token);
   return async function checkBearer(request, reply) {
     if (limiter.blocked(request.ip)) return tooMany(limiter, request, reply);
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-    if (m && timingSafeEqual(digest(m[1]), expected)) return;
-    if (m) limiter.fail(request.ip);
+    const given = bearer(request);
+    if (given && timingSafeEqual(digest(given), expected)) return;
+    if (given) limiter.fail(request.ip);
     reply.header('www-authenticate', 'Bearer');
-    return reply.code(401).send({ error: { code: 'unauthorized', path: 'authorization', message: m ? 'bearer token does not match' : 'missing bearer token' } });
+    return reply.code(401).send({ error: { code: 'unauthorized', path: 'authorization', message: given ? 'bearer token does not match' : 'missing bearer token' } });
   };
 }

@@ -22,13 +22,14 @@ const BODY = {
 
 /**
  * @param {object} app  Fastify
- * @param {{registry: object, publicUrl: string, token: string, program?: object,
+ * `record(request, action, target, details)`: the audit log (who connected which store).
+ * @param {{registry: object, publicUrl: string, token: string, program?: object, record?: Function,
  *          onConnected?: (shop: object) => Promise<void>|void, fetch?: typeof fetch}} options
  *   `program`: the program a NEW shop starts with (the server's); a reconnect keeps the shop's.
  *   `onConnected`: e.g. `() => workers.refresh()`, so the shop's outbox runs at once.
  * @example app.register(connectRoutes, { registry, publicUrl: env.LOYALTY_PUBLIC_URL, token: config.token, program, onConnected: () => workers.refresh() });
  */
-export async function connectRoutes(app, { registry, publicUrl, token, auth, program, onConnected, fetch }) {
+export async function connectRoutes(app, { registry, publicUrl, token, auth, program, onConnected, record = async () => {}, fetch }) {
   // With the admin's sign-in (`auth`), connecting a store is the owner's; a bare token is.
   app.addHook('onRequest', auth ?? bearerAuth(token));
   if (auth) app.addHook('preHandler', permit('program.write'));
@@ -46,6 +47,7 @@ export async function connectRoutes(app, { registry, publicUrl, token, auth, pro
       const refused = err.status === 401 || err.status === 403;
       throw httpError(refused ? 400 : 502, refused ? 'store_refused' : 'store_error', refused ? 'key' : 'url', err.message);
     }
+    await record(request, 'shop.connect', r.shop.id, { url, adopted: r.adopted });
     await onConnected?.(r.shop);
     return { shop: r.shop, webhooks: r.webhooks, token_secret: r.token_secret, adopted: r.adopted };
   });

@@ -18,9 +18,11 @@ const visible = (push = {}) => Object.fromEntries(FIELDS.filter((f) => push[f] !
 
 /**
  * GET and PUT /api/push-settings for the admin's shop.
- * @param {{registry: object, shopId: string, token: string, onChanged?: () => Promise<void>}} options
+ * @param {{registry: object, shopId: string, token: string, onChanged?: () => Promise<void>,
+ *          record?: (request, action, target, details) => Promise<void>}} options
+ *   `record`: the audit log (who changed which settings; never their values).
  */
-export async function pushSettingsRoutes(app, { registry, shopId, token, auth, onChanged = async () => {} }) {
+export async function pushSettingsRoutes(app, { registry, shopId, token, auth, onChanged = async () => {}, record = async () => {} }) {
   // With the admin's sign-in (`auth`), the shop's settings are the owner's; a bare token is.
   app.addHook('onRequest', auth ?? bearerAuth(token));
   if (auth) app.addHook('preHandler', permit('program.write'));
@@ -43,6 +45,7 @@ export async function pushSettingsRoutes(app, { registry, shopId, token, auth, o
       throw err;
     }
     await registry.save({ platform: shop.platform, domain: shop.domain, status: shop.status, secrets: { push } });
+    await record(request, 'push.settings', shopId, { settings: Object.keys(request.body) });
     await onChanged();
     return { settings: visible(push) };
   });

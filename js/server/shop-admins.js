@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { buildApp } from './app.js';
 import { verifySessionToken } from './shopify-auth.js';
+import { bearer } from './auth.js';
 
-const bearer = (request) => /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1] ?? null;
 
 /**
  * An onRequest hook for the outer app: requests to /api/* with a session token of another
@@ -53,7 +53,8 @@ export function shopAdmins({ shopify, registry, store, shops, ownDomain, notifyL
       chunks.push(c);
     }
     const inner = await appFor(shop);
-    const res = await inner.inject({ method: request.method, url: request.url, headers: request.headers, payload: Buffer.concat(chunks) });
+    // The caller's address goes along: the inner app throttles and audits by it.
+    const res = await inner.inject({ method: request.method, url: request.url, headers: request.headers, payload: Buffer.concat(chunks), remoteAddress: request.ip });
     const headers = { ...res.headers };
     delete headers['content-length'];
     delete headers['transfer-encoding'];

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { openPgliteStore } from '../../js/stores/pglite.js';
 import { openPostgresStore } from '../../js/stores/postgres.js';
 import { programVersionsMigration } from '../../js/stores/program-versions-schema.js';
-import { operatorRoutes, operatorAuth, requirePermission, createOperator, audit, can, hashPassword, verifyPassword, login, sessionOf } from '../../js/server/operators.js';
+import { operatorRoutes, operatorAuth, permit, createOperator, audit, can, hashPassword, verifyPassword, login, sessionOf } from '../../js/server/operators.js';
 import { PGlite } from '@electric-sql/pglite';
 import { publish, current, list, rollback, currentVersion, getVersion, PROGRAM_CHANNEL } from '../../js/stores/program-versions.js';
 import { errorHandler } from '../../js/server/errors.js';
@@ -41,7 +41,7 @@ for (const backend of BACKENDS) describe(backend, () => {
     // A grant route guarded the way the lead wires the admin API's.
     await app.register(async (api) => {
       api.addHook('onRequest', operatorAuth({ db, shopOf }));
-      api.post('/api/customers/:id/adjust', { preHandler: requirePermission('points.adjust') }, async (request) => {
+      api.post('/api/customers/:id/adjust', { preHandler: permit('points.adjust') }, async (request) => {
         await audit(db, { shop: request.operator.shop, operator: request.operator.name, action: 'points.adjust', target: request.params.id, details: request.body });
         return { ok: true };
       });
