@@ -11,6 +11,10 @@ import { LoyaltyError } from './errors.js';
 
 const NEEDS_ORDER = new Set(['order.refunded', 'order.cancelled']);
 
+// What a refund or cancellation answers while its order has not arrived.
+const parkedResult = (event, orderId) =>
+  ({ event: event.id, customer: event.customer ?? null, entries: [], effects: [], parked: `order ${orderId} is not in the ledger yet: applied when it arrives` });
+
 // Events the engine derived for other accounts (a referrer's reward); none for a redelivery.
 const derived = (result) => (result && !result.duplicate ? (result.effects ?? []).filter((f) => f.type === 'event').map((f) => f.event) : []);
 
@@ -63,6 +67,11 @@ export function createLoyalty({ program, store, secret = '' }) {
     engine = fresh;
     broken = false;
   }
+  // The engine to call now: a trapped one is replaced first.
+  async function live() {
+    if (broken) await renew();
+    return engine;
+  }
   const trapped = (err) => !(err instanceof LoyaltyError) && (err instanceof WebAssembly.RuntimeError || err?.name === 'RuntimeError' || /unreachable|memory access out of bounds|recursive use/.test(String(err?.message)));
   const P = engine.program.id;
   // Rewards with a program-wide stock: redeeming one needs the count issued so far.
@@ -94,7 +103,7 @@ export function createLoyalty({ program, store, secret = '' }) {
       // under the order's lock, it is applied right after the order (see `handle`), and
       // its event id stays unused until then.
       await tx.park(P, orderId, event);
-      return { event: event.id, customer: event.customer ?? null, entries: [], effects: [], parked: `order ${orderId} is not in the ledger yet: applied when it arrives` };
+      return parkedResult(event, orderId);
     }
     const customer = event.customer ?? order?.customer;
     if (!customer) {
@@ -175,7 +184,7 @@ export function createLoyalty({ program, store, secret = '' }) {
 
   /** Applies one event durably; a redelivery returns the first result with `duplicate`. */
   async function handle(event) {
-    if (broken) await renew();
+    await live();
     try {
       return await handleOn(event);
     } catch (err) {
@@ -192,8 +201,7 @@ export function createLoyalty({ program, store, secret = '' }) {
     const event = { id: 'health:canary', type: 'points.adjusted', at: '2026-01-01T00:00:00Z', customer: 'health-check', points: 1, reason: 'canary', by: 'health' };
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        if (broken) await renew();
-        return engine.apply(null, event).state.balance === 1;
+        return (await live()).apply(null, event).state.balance === 1;
       } catch (err) {
         if (err instanceof LoyaltyError) return false;
         broken = true;
@@ -294,7 +302,7 @@ export function createLoyalty({ program, store, secret = '' }) {
     if (held && orderId != null && NEEDS_ORDER.has(event.type) && !(await tx.findOrder(P, orderId))) {
       if (!held.has(orderId)) held.set(orderId, new Map());
       held.get(orderId).set(event.id, event);
-      return { event: event.id, customer: event.customer ?? null, entries: [], effects: [], parked: `order ${orderId} is not in the ledger yet: applied when it arrives` };
+      return parkedResult(event, orderId);
     }
     const result = await applyIn(tx, event);
     for (const e of derived(result)) await applyOne(tx, e, held);
@@ -358,15 +366,14 @@ export function createLoyalty({ program, store, secret = '' }) {
 
   const quote = async (customer, cart) => {
     if (customer != null) checkCustomer(customer);
-    if (broken) await renew();
-    return engine.quote(customer == null ? null : await store.account(P, customer), cart);
+    const state = customer == null ? null : await store.account(P, customer);
+    return (await live()).quote(state, cart);
   };
 
   async function account(customer) {
     checkCustomer(customer);
     const state = await store.account(P, customer);
-    if (broken) await renew();
-    return state ? engine.view(state) : null;
+    return state ? (await live()).view(state) : null;
   }
 
   async function history(customer, { cursor = null, limit = 50 } = {}) {

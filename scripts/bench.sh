@@ -9,3 +9,4 @@ node tests/bench/bench.js
 node tests/bench/server-bench.js
 node tests/bench/kpi-bench.js
 node tests/bench/simulate-bench.js
+node tests/bench/admin-bench.js

@@ -4,7 +4,7 @@
 
 use crate::error::At;
 use crate::spec::ActionSpec;
-use crate::engine::Tx;
+use crate::context::Tx;
 use crate::error::{Error, Result};
 use crate::ledger::REFS;
 use crate::program::Trigger;

@@ -3,7 +3,7 @@
 //! ledger.
 
 use crate::spec::DonationsSpec;
-use crate::engine::Tx;
+use crate::context::Tx;
 use crate::error::{At, Error, Result};
 use crate::ledger::EntryKind;
 

@@ -8,8 +8,8 @@ use crate::error::{Error, Result};
 use crate::event::{Body, Event, Order, Refund};
 use crate::expiry;
 use crate::status::{self, Multipliers};
-use crate::ledger::{Account, CouponStatus, Entry, EntryKind, Reason};
-use crate::program::{Channel, NegativeBalance, Program, Trigger};
+use crate::ledger::{Account, CouponStatus, Entry, EntryKind};
+use crate::program::{NegativeBalance, Program, Trigger};
 use crate::ratio::Ratio;
 use crate::reward::{self, CouponQuote};
 use crate::time::Zone;
@@ -18,11 +18,15 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 use std::collections::HashMap;
 
+// The rules' context, where it was first declared: `engine::Effect` and the others stay valid.
+pub use crate::context::{CouponView, Effect};
+use crate::context::{joined, Tx};
+
 /// A program compiled once and applied to many events.
 pub struct Engine {
     pub program: Program,
     /// The coupon codes' HMAC, keyed with the program secret.
-    key: reward::Key,
+    key: crate::context::Key,
 }
 
 /// What one event did.
@@ -74,33 +78,6 @@ impl Outcome {
         // serde_json writes UTF-8.
         (String::from_utf8(out).unwrap_or_default(), state)
     }
-}
-
-/// What the host must do after committing an event.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "type")]
-pub enum Effect {
-    #[serde(rename = "coupon.issued")]
-    CouponIssued { customer: String, reward: String, points: i64, coupon: CouponView },
-    #[serde(rename = "coupon.used")]
-    CouponUsed { customer: String, code: String, order_id: Option<String> },
-    #[serde(rename = "coupon.expired")]
-    CouponExpired { customer: String, code: String },
-    /// An unused coupon withdrawn: its `points` came back, and the reward's stock with it.
-    #[serde(rename = "coupon.cancelled")]
-    CouponCancelled { customer: String, code: String, reward: String, points: i64 },
-    #[serde(rename = "membership.changed")]
-    MembershipChanged { customer: String, plan: String, status: crate::membership::Status, until: Option<String>, fee: String },
-    #[serde(rename = "tier.changed")]
-    TierChanged { customer: String, from: Option<String>, to: String, reason: String },
-    /// An event the host must apply to another account (a referrer's reward): idempotent
-    /// by its id, so applying it more than once is harmless.
-    #[serde(rename = "event")]
-    Event { event: Value },
-    /// `key` is unique per notification, so a dispatcher can deliver each exactly once.
-    /// `data`'s keys are sorted (a `serde_json` map).
-    #[serde(rename = "notify")]
-    Notify { key: String, trigger: Trigger, customer: String, channels: Vec<Channel>, data: Value },
 }
 
 /// The account as the admin API, the widget and the replay CLI show it.
@@ -158,22 +135,6 @@ impl Serialize for TierProgress {
 pub struct NextExpiry {
     pub points: i64,
     pub at: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CouponView {
-    pub code: String,
-    #[serde(rename = "type")]
-    pub kind: crate::program::CouponKind,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub min_order: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_discount: Option<String>,
-    pub expires_at: Option<String>,
-    pub status: CouponStatus,
-    pub reward: String,
 }
 
 #[derive(Debug, Clone)]
@@ -240,175 +201,14 @@ struct Earning<'p> {
     rules: Vec<String>,
 }
 
-/// `parts` in one string: `format!` without the formatting machinery (slow in wasm), and
-/// `concat` without its generic code (700 bytes of wasm).
-pub fn joined(parts: &[&str]) -> String {
-    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-    for p in parts {
-        s.push_str(p);
-    }
-    s
-}
-
-/// One event's work in progress on one account.
-pub struct Tx<'a> {
-    pub program: &'a Program,
-    /// Keys the coupon codes.
-    pub key: &'a reward::Key,
-    pub account: Account,
-    pub event_id: &'a str,
-    pub at: i64,
-    pub entries: Vec<Entry>,
-    pub effects: Vec<Effect>,
-    pub coupons_issued: usize,
-    /// Coupons issued so far per stock-limited reward, program-wide, as the host counts them;
-    /// `None` when the host gave no counts.
-    pub stock: Option<&'a HashMap<String, i64>>,
-    /// Whether entries and effects carry their detail. A simulation only sums the state and
-    /// counts coupons, so it turns this off: entries are then only counted (`seq`),
-    /// notifications are not written, and a coupon's effect names its reward and points but
-    /// not the coupon. The rules run the same either way.
-    pub detail: bool,
-}
-
-impl Tx<'_> {
-    pub fn at_text(&self) -> String {
-        self.program.zone.format(self.at)
-    }
-
-    /// Appends a ledger entry dated at the instant `at` (UTC ms) after the account has
-    /// changed, so `balance_after` is exact.
-    pub fn push_entry(&mut self, kind: EntryKind, points: i64, reason: impl Into<Reason>, at: i64, fill: impl FnOnce(&mut Entry)) {
-        if let Some(e) = self.entry(kind, points, reason.into(), at) {
-            fill(e);
-        }
-    }
-
-    /// The body of `push_entry`, kept out of its per-closure copies (each copy cost ~500 bytes
-    /// of wasm). Without `detail` the entry is only counted.
-    #[inline(never)]
-    fn entry(&mut self, kind: EntryKind, points: i64, reason: Reason, at: i64) -> Option<&mut Entry> {
-        self.account.seq += 1;
-        if !self.detail {
-            return None;
-        }
-        let mut id = String::with_capacity(self.event_id.len() + 3);
-        id.push_str(self.event_id);
-        id.push('#');
-        crate::money::push_digits(&mut id, self.entries.len() as u128, 1);
-        self.entries.push(Entry {
-            id,
-            event: self.event_id.to_string(),
-            customer: self.account.customer.clone(),
-            kind,
-            points,
-            balance_after: self.account.balance,
-            at: self.program.zone.stamp(at),
-            reason,
-            rules: vec![],
-            lots: vec![],
-            order_id: None,
-            coupon: None,
-            forgiven: 0,
-            pending: 0,
-            by: None,
-            charity: None,
-        });
-        self.entries.last_mut()
-    }
-
-    /// Emits a notification if the program sends this trigger on any channel: only then is
-    /// its `data` made, with `customer` and `program` added.
-    #[inline]
-    pub fn notify(&mut self, trigger: Trigger, data: impl FnOnce() -> Vec<(&'static str, Value)>) {
-        let program = self.program;
-        if let Some(channels) = program.channels(trigger).filter(|_| self.detail) {
-            self.push_notify(trigger, channels, data());
-        }
-    }
-
-    fn push_notify(&mut self, trigger: Trigger, channels: &[Channel], data: Vec<(&str, Value)>) {
-        let mut all: serde_json::Map<String, Value> = data.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-        all.insert("customer".into(), self.account.customer.clone().into());
-        all.insert("program".into(), self.program.name.as_deref().unwrap_or(&self.program.id).into());
-        let data = Value::Object(all);
-        let n = self.effects.iter().filter(|e| matches!(e, Effect::Notify { .. })).count();
-        self.effects.push(Effect::Notify {
-            key: format!("{}:{}:{n}", self.event_id, trigger.name()),
-            trigger,
-            customer: self.account.customer.clone(),
-            channels: channels.to_vec(),
-            data,
-        });
-    }
-
-    pub fn coupon_view(&self, c: &crate::ledger::Coupon) -> CouponView {
-        let amount = |m: Option<i64>| m.map(|m| self.program.format_amount(m));
-        CouponView {
-            code: c.code.to_string(),
-            kind: c.kind,
-            value: c.value.as_deref().map(String::from),
-            min_order: amount(c.min_order),
-            max_discount: amount(c.max_discount),
-            expires_at: c.expires_at.map(|e| self.program.zone.format(e - 1)),
-            status: c.status,
-            reward: c.reward.to_string(),
-        }
-    }
-
-    /// Debits a reversal under the program's negative-balance policy.
-    pub fn reverse(&mut self, owed: i64, order_id: Option<&str>, reason: Reason) {
-        if owed == 0 {
-            return;
-        }
-        let allow = self.program.negative_balance == NegativeBalance::Allow;
-        let (takes, forgiven) = self.account.debit(owed, allow);
-        let taken = owed - forgiven;
-        self.account.totals.reversed += taken;
-        self.account.totals.forgiven += forgiven;
-        self.push_entry(EntryKind::Reverse, -taken, reason, self.at, |e| {
-            e.lots = takes;
-            e.order_id = order_id.map(String::from);
-            e.forgiven = forgiven;
-        });
-    }
-
-    /// Credits points that are not an order's (actions, referrals): a lot that expires like
-    /// any other but does not renew rolling validity (only orders do).
-    pub fn grant(&mut self, points: i64, reason: Reason, rules: Vec<String>) {
-        self.account.totals.earned += points;
-        self.lot(EntryKind::Earn, points, reason, |e| e.rules = rules);
-    }
-
-    /// Credits points given back (a cancelled coupon, a returned order's points) as a new
-    /// lot that expires like a grant.
-    pub fn restore(&mut self, points: i64, reason: Reason, fill: impl FnOnce(&mut Entry)) {
-        self.account.totals.restored += points;
-        self.lot(EntryKind::Restore, points, reason, fill);
-    }
-
-    fn lot(&mut self, kind: EntryKind, points: i64, reason: Reason, fill: impl FnOnce(&mut Entry)) {
-        let expires = self.grant_expiry();
-        self.account.credit(self.event_id, points, self.at, expires);
-        self.push_entry(kind, points, reason, self.at, fill);
-    }
-
-    pub fn grant_expiry(&mut self) -> Option<i64> {
-        match self.program.expiry.as_ref().map(|x| x.mode) {
-            Some(crate::program::ExpiryMode::Rolling) if self.account.rolling_until.is_some() => None,
-            _ => expiry::on_earn(self, self.at),
-        }
-    }
-
-    /// Time-driven work due by `now`: expired lots and coupons, released pending points and
-    /// tiers whose period ended.
-    fn advance(&mut self, now: i64) {
-        expiry::expire_due(self, now);
-        reward::expire_coupons(self, now);
-        status::advance(self, now);
-        crate::membership::advance(self, now);
-        crate::offer::advance(self, now);
-    }
+/// Time-driven work due by `now`: expired lots and coupons, released pending points and
+/// tiers whose period ended.
+fn advance(tx: &mut Tx, now: i64) {
+    expiry::expire_due(tx, now);
+    reward::expire_coupons(tx, now);
+    status::advance(tx, now);
+    crate::membership::advance(tx, now);
+    crate::offer::advance(tx, now);
 }
 
 impl Engine {
@@ -416,7 +216,7 @@ impl Engine {
     /// zone (UTC needs none); `secret` keys the coupon codes.
     pub fn new(program_json: &str, zone: Option<Zone>, secret: &[u8]) -> Result<Engine> {
         let program = Program::parse(program_json, zone)?;
-        let key = reward::key(if secret.is_empty() { program.id.as_bytes() } else { secret });
+        let key = crate::context::key(if secret.is_empty() { program.id.as_bytes() } else { secret });
         Ok(Engine { program, key })
     }
 
@@ -449,6 +249,8 @@ impl Engine {
             return Err(Error::new("invalid_state", "customer", format!("state is for \"{}\", the event for \"{customer}\"", account.customer)));
         }
         account.check().map_err(|m| Error::new("invalid_state", "", m))?;
+        // A state from elsewhere is held to the same bounds as one this engine wrote.
+        crate::limits::account(&account)?;
         if let Some(o) = &order {
             if Some(o.id.as_str()) != event.order_id() || o.customer != *customer {
                 return Err(Error::new("invalid_state", "order", format!("the record of order \"{}\" for \"{}\" does not belong to this event", o.id, o.customer)));
@@ -469,7 +271,7 @@ impl Engine {
         if tx.account.joined.is_none() {
             tx.account.joined = Some(self.program.zone.local_date(event.at));
         }
-        tx.advance(now);
+        advance(tx, now);
         let mut changed = None;
         let mut skipped = None;
         match &event.body {
@@ -511,24 +313,17 @@ impl Engine {
             Body::CouponCancelled { code } => skipped = reward::cancel(tx, code),
             Body::Membership { kind, plan } => skipped = crate::membership::change(tx, kind, plan)?,
             Body::PointsDonated { charity, points } => skipped = crate::donation::donate(tx, charity, *points)?,
-            Body::CouponUsed { code, order_id } => {
-                let customer = tx.account.customer.clone();
-                match tx.account.issued_coupon_mut(code) {
-                    Err(why) => skipped = Some(why),
-                    Ok(c) => {
-                        c.status = CouponStatus::Used;
-                        c.order_id = order_id.clone();
-                        tx.effects.push(Effect::CouponUsed { customer, code: code.clone(), order_id: order_id.clone() });
-                    }
-                }
-            }
+            Body::CouponUsed { code, order_id } => match tx.account.issued_coupon_index(code) {
+                Err(why) => skipped = Some(why),
+                Ok(i) => reward::mark_used(tx, i, order_id.clone()),
+            },
             Body::ClockTick => {}
         }
         reward::issue_thresholds(tx)?;
         // A late event (an old webhook) can add points whose validity already ended by the
         // account's clock: expire them now, so the state is always fully advanced to `now`
         // and a later redelivery of an old tick finds nothing to do.
-        tx.advance(now);
+        advance(tx, now);
         expiry::warn_due(tx, now);
         if !matches!(event.body, Body::ClockTick) {
             tx.account.remember(&event.id);
@@ -561,7 +356,7 @@ impl Engine {
     /// rule; and that sum, whose fraction carries on.
     fn points(&self, exact: Ratio, carry_in: Ratio) -> Result<(i64, Ratio)> {
         let with_carry = exact.checked_add(carry_in).ok_or_else(|| Error::event("order", "too large"))?;
-        let points = with_carry.round(self.program.earn.rounding).ok_or_else(|| Error::event("order", "earns too many points"))?;
+        let points = with_carry.round(self.program.earn.rounding).ok_or_else(|| crate::limits::too_many("order"))?;
         Ok((points, with_carry))
     }
 
@@ -577,7 +372,7 @@ impl Engine {
         if e.carry_remainder && !below_minimum {
             tx.account.carry = with_carry.checked_sub(Ratio::int(points)).unwrap_or_default();
         }
-        let expires = expiry::on_earn(tx, event.at);
+        let expires = tx.expiry_on_earn(event.at);
         let mut held = false;
         if points > 0 {
             held = status::hold(tx, &o.id, points, event.at, expires);

@@ -37,7 +37,7 @@ impl Error {
 /// (`order.lines[0].size: unknown field "size", expected one of id, sku, ...`).
 ///
 /// The path comes from where serde_json stopped (`path_at`), not from serde_path_to_error,
-/// whose wrapper around every derived deserializer cost 165 KB of the browser module.
+/// whose wrapper around every derived deserializer would not fit the browser module's budget.
 pub fn from_json<T: serde::de::DeserializeOwned>(code: &'static str, json: &str) -> Result<T> {
     serde_json::from_str(json).map_err(|e| {
         let message = e.to_string();
@@ -102,7 +102,7 @@ fn invalid_type(m: &str) -> String {
 
 /// The JSON path (`rewards[0].coupon.type`) at a line and column of a JSON text, found by
 /// scanning the text up to there. It replaces serde_path_to_error, whose wrappers around
-/// every deserializer cost about 100 KB of wasm.
+/// every deserializer would not fit the browser module's budget.
 pub fn path_at(text: &str, line: usize, column: usize, object_only: bool) -> String {
     enum Frame {
         Object(Option<String>),

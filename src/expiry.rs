@@ -2,27 +2,10 @@
 //! program's offsets before that day. `rolling` mode gives all lots one date that every
 //! order renews; `per_lot` gives each lot its own.
 
-use crate::engine::Tx;
+use crate::context::Tx;
 use crate::ledger::{EntryKind, Warned};
 use crate::program::{ExpiryMode, Trigger};
 use crate::time::{Date, Duration, Zone};
-
-/// Sets the expiry of points earned at `at`: per lot, or renewing the account's rolling date.
-/// Returns the lot's own expiry (per_lot only).
-pub fn on_earn(tx: &mut Tx, at: i64) -> Option<i64> {
-    let x = tx.program.expiry.as_ref()?;
-    let until = tx.program.zone.local_date(at).add(&x.after, 1);
-    match x.mode {
-        ExpiryMode::PerLot => Some(tx.program.zone.end_of_day(until)),
-        ExpiryMode::Rolling => {
-            // An order placed out of order (an old webhook) never shortens validity.
-            if tx.account.rolling_until.is_none_or(|d| d < until) {
-                tx.account.rolling_until = Some(until);
-            }
-            None
-        }
-    }
-}
 
 /// The next expiry: its exclusive end instant, local date and the points it takes.
 pub fn next(tx: &Tx) -> Option<(i64, Date, i64)> {

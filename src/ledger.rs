@@ -335,10 +335,16 @@ impl Account {
     /// This customer's coupon `code` while it can still be used or cancelled, or why not
     /// (the reason an event on it is skipped).
     pub fn issued_coupon_mut(&mut self, code: &str) -> Result<&mut Coupon, String> {
-        match self.coupons.iter_mut().find(|c| *c.code == *code) {
+        let i = self.issued_coupon_index(code)?;
+        Ok(&mut self.coupons[i])
+    }
+
+    /// Where this customer's issued coupon `code` is, or why it cannot be used.
+    pub fn issued_coupon_index(&self, code: &str) -> Result<usize, String> {
+        match self.coupons.iter().position(|c| *c.code == *code) {
             None => Err(format!("coupon {code} is not one of this customer's")),
-            Some(c) if c.status != CouponStatus::Issued => Err(format!("coupon {code} is {}", c.status.name())),
-            Some(c) => Ok(c),
+            Some(i) if self.coupons[i].status != CouponStatus::Issued => Err(format!("coupon {code} is {}", self.coupons[i].status.name())),
+            Some(i) => Ok(i),
         }
     }
 

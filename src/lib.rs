@@ -6,6 +6,7 @@
 pub mod action;
 pub mod cache;
 pub mod campaign;
+pub mod context;
 pub mod donation;
 pub mod earn;
 pub mod engine;

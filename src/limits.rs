@@ -23,6 +23,11 @@ pub fn event_points(path: &str, points: i64) -> Result<()> {
     Ok(())
 }
 
+/// The error of an amount whose points do not even fit a number.
+pub fn too_many(path: &str) -> Error {
+    Error::new("points_out_of_range", path, format!("earns more points than one event may move ({EVENT_POINTS})"))
+}
+
 /// The account after an event: every amount within `BALANCE`.
 pub fn account(a: &Account) -> Result<()> {
     let t = &a.totals;

@@ -5,7 +5,7 @@
 
 use crate::error::At;
 use crate::spec::PlanSpec;
-use crate::engine::{Effect, Tx};
+use crate::context::{Effect, Tx};
 use crate::error::Result;
 use crate::program::{CouponKind, CouponRule, Reward};
 use crate::ratio::Ratio;

@@ -4,7 +4,7 @@
 
 use crate::error::At;
 use crate::spec::OfferSpec;
-use crate::engine::Tx;
+use crate::context::Tx;
 use crate::error::Result;
 use crate::event::Order;
 use crate::product::Match;

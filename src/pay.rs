@@ -5,7 +5,7 @@
 
 use crate::spec::PayWithPointsSpec;
 use crate::earn::OrderRecord;
-use crate::engine::Tx;
+use crate::context::Tx;
 use crate::error::{At, Error, Result};
 use crate::ledger::EntryKind;
 use crate::ratio::{Ratio, Rounding};

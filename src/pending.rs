@@ -2,7 +2,7 @@
 //! be spent. A refund inside the window cancels pending points without debt; the tick
 //! releases the rest into ordinary lots.
 
-use crate::engine::Tx;
+use crate::context::Tx;
 use crate::ledger::{EntryKind, PendingLot};
 
 /// Holds an order's points until the return window ends (`Zone::after`: through the local

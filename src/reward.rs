@@ -2,13 +2,12 @@
 //! reach them, catalogue rewards on request, deterministic readable codes, and the discount a
 //! coupon gives on a cart.
 
-use crate::engine::{CouponView, Effect, Tx};
+use crate::context::{key, CouponView, Effect, Key, Tx};
 use crate::event::Order;
 use crate::ledger::{Coupon, CouponStatus, EntryKind};
 use crate::program::{CouponKind, Reward, Trigger};
 use crate::ratio::Ratio;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use hmac::Mac;
 
 /// Crockford's base32: no I, L, O or U, so a code read aloud or retyped survives.
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -20,16 +19,6 @@ pub fn code(secret: &[u8], event_id: &str, n: usize) -> String {
     keyed_code(&key(secret), event_id, n)
 }
 
-/// The HMAC keyed with the program secret: made once per engine, so a code costs two
-/// SHA-256 blocks instead of four.
-pub type Key = Hmac<Sha256>;
-
-pub fn key(secret: &[u8]) -> Key {
-    // HMAC accepts keys of any length, so this never fails.
-    <Key as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!())
-}
-
-/// `code` with the key made already.
 pub fn keyed_code(key: &Key, event_id: &str, n: usize) -> String {
     let mut mac = key.clone();
     mac.update(event_id.as_bytes());
@@ -174,19 +163,21 @@ pub fn count_stock(program: &crate::program::Program, stock: &mut std::collectio
 /// balance buys is a division, not a loop to the end of the balance: beyond
 /// `limits::REWARDS_PER_EVENT` coupons the event is refused (a typo'd price, not a purchase).
 pub fn issue_thresholds(tx: &mut Tx) -> crate::error::Result<()> {
+    // Issuing debits without debt, so an account in debt stays in debt for the whole loop.
+    if tx.account.debt > 0 {
+        return Ok(());
+    }
     let program = tx.program;
     let mut issued = 0;
-    for reward in program.rewards.iter().filter(|r| r.auto && r.points > 0) {
-        if tx.account.debt > 0 {
-            break;
-        }
-        let n = tx.account.spendable().max(0) / reward.points;
+    // Reward points are positive (the program's check).
+    for reward in program.rewards.iter().filter(|r| r.auto) {
+        let n = tx.account.spendable() / reward.points;
         issued += n;
         if issued > crate::limits::REWARDS_PER_EVENT {
             return Err(crate::error::Error::new(
                 "too_many_rewards",
                 "",
-                format!("this event would issue {issued} coupons of {}: one event may issue at most {}", reward.id, crate::limits::REWARDS_PER_EVENT),
+                format!("this event would issue {issued} threshold coupons: one event may issue at most {}", crate::limits::REWARDS_PER_EVENT),
             ));
         }
         for _ in 0..n {
@@ -200,13 +191,19 @@ pub fn issue_thresholds(tx: &mut Tx) -> crate::error::Result<()> {
 /// issued coupons it names is used by this order. Platforms compare codes without case.
 pub fn use_codes(tx: &mut Tx, codes: &[String], order_id: &str) {
     for code in codes {
-        let customer = tx.account.customer.clone();
-        let Some(c) = tx.account.coupons.iter_mut().find(|c| c.status == CouponStatus::Issued && c.code.eq_ignore_ascii_case(code)) else { continue };
-        c.status = CouponStatus::Used;
-        c.order_id = Some(order_id.to_string());
-        let code = c.code.to_string();
-        tx.effects.push(Effect::CouponUsed { customer, code, order_id: Some(order_id.to_string()) });
+        if let Some(i) = tx.account.coupons.iter().position(|c| c.status == CouponStatus::Issued && c.code.eq_ignore_ascii_case(code)) {
+            mark_used(tx, i, Some(order_id.to_string()));
+        }
     }
+}
+
+/// Marks the account's coupon at `index` used by `order_id`, with the effect the host acts on.
+pub fn mark_used(tx: &mut Tx, index: usize, order_id: Option<String>) {
+    let c = &mut tx.account.coupons[index];
+    c.status = CouponStatus::Used;
+    c.order_id = order_id.clone();
+    let code = c.code.to_string();
+    tx.effects.push(Effect::CouponUsed { customer: tx.account.customer.clone(), code, order_id });
 }
 
 /// Marks coupons whose validity ended by `now` as expired.

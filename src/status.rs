@@ -8,7 +8,7 @@
 //! the field.
 
 use crate::earn::OrderRecord;
-use crate::engine::Tx;
+use crate::context::Tx;
 use crate::error::Result;
 #[cfg(not(feature = "status"))]
 use crate::{ledger::Account, program::Program};
@@ -81,7 +81,7 @@ pub fn on_order(tx: &mut Tx, record: &mut OrderRecord) {
     #[cfg(feature = "status")]
     if tx.account.lifetime.orders == 0 {
         if let Some(r) = tx.account.referred_by.take() {
-            tx.effects.push(crate::engine::Effect::Event { event: crate::action::referral_event(tx, &r, false) });
+            tx.effects.push(crate::context::Effect::Event { event: crate::action::referral_event(tx, &r, false) });
             record.referrer = Some(r);
         }
     }
@@ -109,7 +109,7 @@ pub fn on_refund(tx: &mut Tx, before: &OrderRecord, rec: &mut OrderRecord, owed:
         activity(tx, tx.at, rec.spend_now() - before.spend_now(), -owed, 0);
         if rec.points_now() == Some(0) {
             if let Some(r) = rec.referrer.take() {
-                tx.effects.push(crate::engine::Effect::Event { event: crate::action::referral_event(tx, &r, true) });
+                tx.effects.push(crate::context::Effect::Event { event: crate::action::referral_event(tx, &r, true) });
             }
         }
         from_pending

@@ -5,7 +5,7 @@
 
 use crate::error::At;
 use crate::spec::{Threshold, TiersSpec};
-use crate::engine::{Effect, Tx};
+use crate::context::{Effect, Tx};
 use crate::program::Trigger;
 use crate::error::Result;
 use crate::ratio::Ratio;

@@ -1,7 +1,9 @@
 //! Every preset's canonical history (presets/<name>.events.jsonl) against the answers it
 //! carries (presets/<name>.expected.json: the zone table, the coupon secret, each customer's
 //! account view and every effect). tests/js/presets.test.js reads the same files through
-//! the npm package's `loyalty replay`.
+//! the npm package's `loyalty replay`. The presets use tiers, product rules and campaigns:
+//! they need the `status` rules, which `--no-default-features` leaves out.
+#![cfg(feature = "status")]
 
 use loyalty_engine::event::Event;
 use loyalty_engine::time::Zone;

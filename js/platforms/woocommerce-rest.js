@@ -246,7 +246,11 @@ export function couponTerms(coupon, { email, individualUse = false, timezone, de
   const scale = exponent(decimals);
 
   let amount = '0';
-  if (type === 'percent') amount = decimalText(value, 'coupon.value');
+  if (type === 'percent') {
+    amount = decimalText(value, 'coupon.value');
+    // As Shopify's client refuses: a percentage is above 0 and at most 100.
+    if (!/[1-9]/.test(amount) || Number(amount) > 100) throw unsupported('coupon.value', `${amount}% is not a percentage a coupon can take`);
+  }
   if (type === 'fixed') amount = fromUnits(toUnits(decimalText(value, 'coupon.value'), scale, 'coupon.value'), scale);
 
   const body = {

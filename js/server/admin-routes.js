@@ -6,9 +6,11 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bearerAuth } from './auth.js';
 import { httpError } from './errors.js';
-import { kpis, searchCustomers, markCancelled } from '../stores/kpi.js';
+import { adminAuth, permit, stampAuthor } from './admin-auth.js';
+import { audit } from './operators.js';
+import { kpis, customerPage, markCancelled } from '../stores/kpi.js';
+import { notifyStore } from '../notify/store.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const jsDir = join(here, '..');
@@ -55,6 +57,7 @@ function sendFile(reply, full, { cache = 'no-cache' } = {}) {
 // The whole module graph, fetched in parallel instead of as an import waterfall.
 const PRELOAD = [
   '/admin/assets/index.js', '/admin/assets/admin.js', '/admin/assets/balance.js', '/admin/assets/api.js',
+  '/admin/assets/program-admin.js', '/admin/assets/program-editor.js', '/admin/assets/audit-log.js',
   '/admin/assets/browser-engine.js', '/admin/zone.js', '/admin/errors.js', '/pkg/loyalty_engine.js',
   '/admin/vendor/lit/index.js', '/admin/vendor/lit-element/lit-element.js', '/admin/vendor/lit-html/lit-html.js',
   '/admin/vendor/lit-html/is-server.js', '/admin/vendor/@lit/reactive-element/reactive-element.js',
@@ -63,15 +66,24 @@ const PRELOAD = [
 
 const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function adminPage({ title: raw = 'Loyalty admin' } = {}) {
+/**
+ * The admin page. With `shopifyApiKey` it also runs embedded in the Shopify admin: App
+ * Bridge (Shopify's CDN script) hands out session tokens, and every API call carries a
+ * fresh one, so the merchant signs in with their Shopify login and sees their own shop.
+ */
+export function adminPage({ title: raw = 'Loyalty admin', shopifyApiKey } = {}) {
   // The program name is the merchant's text: escaped like any other.
   const title = escapeHtml(raw);
+  const appBridge = shopifyApiKey
+    ? `<meta name="shopify-api-key" content="${escapeHtml(shopifyApiKey)}">\n<script src="https://cdn.shopify.com/shopifycloud/app-bridge.js"></script>`
+    : '';
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title>
+${appBridge}
 <script type="importmap">${JSON.stringify(importMap())}</script>
 ${PRELOAD.map((href) => `<link rel="modulepreload" href="${href}">`).join('\n')}
 <style>
@@ -81,6 +93,9 @@ ${PRELOAD.map((href) => `<link rel="modulepreload" href="${href}">`).join('\n')}
   main { max-width: 1100px; margin: 20px auto; padding: 0 16px; }
   #login { background: #fff; padding: 20px; border-radius: 8px; max-width: 420px; }
   #login input { width: 100%; box-sizing: border-box; padding: 8px; margin: 8px 0; }
+  #login h2 { margin: 0 0 8px; font-size: 16px; }
+  #login-error { color: #a3231b; }
+  #login button { min-height: 40px; padding: 6px 16px; }
   button { cursor: pointer; }
 </style>
 </head>
@@ -88,8 +103,15 @@ ${PRELOAD.map((href) => `<link rel="modulepreload" href="${href}">`).join('\n')}
 <header><h1>${title}</h1><button id="logout" hidden>Sign out</button></header>
 <main>
   <form id="login" hidden>
+    <h2>Sign in</h2>
+    <p id="login-error" role="alert" hidden></p>
+    <label for="name">Operator name</label>
+    <input id="name" name="name" autocomplete="username">
+    <label for="password">Password</label>
+    <input id="password" name="password" type="password" autocomplete="current-password">
+    <p>or</p>
     <label for="token">Admin API token</label>
-    <input id="token" name="token" type="password" autocomplete="current-password" required>
+    <input id="token" name="token" type="password" autocomplete="off">
     <button type="submit">Sign in</button>
   </form>
   <div id="app"></div>
@@ -97,36 +119,64 @@ ${PRELOAD.map((href) => `<link rel="modulepreload" href="${href}">`).join('\n')}
 <script type="module">
   import '/admin/assets/index.js';
   const KEY = 'loyalty-admin-token';
+  const ROLE = 'loyalty-admin-role';
   const url = new URL(location.href);
   // A token in the address bar is taken once and removed from it (and from history).
   if (url.searchParams.has('token')) {
     sessionStorage.setItem(KEY, url.searchParams.get('token'));
+    sessionStorage.setItem(ROLE, 'owner');
     url.searchParams.delete('token');
     history.replaceState(null, '', url.pathname + url.search + url.hash);
   }
   const login = document.getElementById('login');
+  const loginError = document.getElementById('login-error');
   const app = document.getElementById('app');
   const logout = document.getElementById('logout');
+  const signOut = () => { sessionStorage.removeItem(KEY); sessionStorage.removeItem(ROLE); show(); };
+  // Embedded in the Shopify admin: App Bridge's session tokens, fresh for every call.
+  const embedded = typeof window.shopify?.idToken === 'function';
   function show() {
-    const token = sessionStorage.getItem(KEY);
+    const token = embedded ? () => window.shopify.idToken() : sessionStorage.getItem(KEY);
     app.replaceChildren();
     login.hidden = !!token;
     logout.hidden = !token;
     if (!token) return;
     const el = document.createElement('loyalty-admin');
     el.token = token;
-    // /admin#dashboard (or #templates) opens on that tab.
-    if (['customers', 'dashboard', 'templates'].includes(location.hash.slice(1))) el.tab = location.hash.slice(1);
-    el.addEventListener('unauthorized', () => { sessionStorage.removeItem(KEY); show(); });
+    el.role = embedded ? 'owner' : sessionStorage.getItem(ROLE) ?? 'owner';
+    // /admin#program (or #dashboard, #templates, #audit) opens on that tab.
+    if (['customers', 'program', 'dashboard', 'templates', 'audit'].includes(location.hash.slice(1))) el.tab = location.hash.slice(1);
+    el.addEventListener('unauthorized', signOut);
     app.append(el);
   }
-  login.addEventListener('submit', (e) => {
+  login.addEventListener('submit', async (e) => {
     e.preventDefault();
-    sessionStorage.setItem(KEY, login.token.value.trim());
+    loginError.hidden = true;
+    const name = login.name.value.trim();
+    if (name) {
+      // A named operator: the session token and role the server hands back.
+      const res = await fetch('/api/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, password: login.password.value }) });
+      const body = await res.json().catch(() => ({}));
+      if (!res.ok) {
+        loginError.textContent = body.error?.message ?? 'Sign-in failed';
+        loginError.hidden = false;
+        return;
+      }
+      sessionStorage.setItem(KEY, body.token);
+      sessionStorage.setItem(ROLE, body.operator.role);
+    } else {
+      // The operator token (scripts, the installer): acts as the owner.
+      sessionStorage.setItem(KEY, login.token.value.trim());
+      sessionStorage.setItem(ROLE, 'owner');
+    }
     login.reset();
     show();
   });
-  logout.addEventListener('click', () => { sessionStorage.removeItem(KEY); show(); });
+  logout.addEventListener('click', async () => {
+    const token = sessionStorage.getItem(KEY);
+    if (token) await fetch('/api/logout', { method: 'POST', headers: { authorization: 'Bearer ' + token, 'content-type': 'application/json' }, body: '{}' }).catch(() => {});
+    signOut();
+  });
   show();
 </script>
 </body>
@@ -142,14 +192,31 @@ const bearer = [{ bearer: [] }];
 
 export const adminSchemas = {
   search: {
-    summary: 'Customers whose id starts with `q` (at most `limit`, default 20)',
+    summary: 'Customers, a keyset page at a time: all sorted by id, balance or last activity, or those whose id, email or name starts with `q`',
     security: bearer,
     querystring: {
       type: 'object',
-      properties: { q: { type: 'string', maxLength: 200 }, limit: { type: 'string', pattern: '^[0-9]{1,3}$' } },
+      properties: {
+        q: { type: 'string', maxLength: 200 }, limit: { type: 'string', pattern: '^[0-9]{1,3}$' },
+        field: { type: 'string', enum: ['any', 'id', 'email', 'name'] }, sort: { type: 'string', enum: ['id', 'balance', 'activity'] },
+        cursor: { type: 'string', maxLength: 2000 },
+      },
       additionalProperties: false,
     },
     response: { 200: anyObject, 400: error, 401: error },
+  },
+  redeem: {
+    summary: 'Redeem a catalogue reward for the customer (staff)',
+    security: bearer,
+    params: customerParams,
+    body: { type: 'object', required: ['reward'], properties: { reward: { type: 'string', minLength: 1, maxLength: 200 }, id: { type: 'string', minLength: 1, maxLength: 200 } }, additionalProperties: false },
+    response: { 200: anyObject, 400: error, 401: error, 403: error, 404: error },
+  },
+  resend: {
+    summary: "Send one of the customer's notifications again (staff)",
+    security: bearer,
+    params: { type: 'object', required: ['id', 'outbox'], properties: { id: customerParams.properties.id, outbox: { type: 'string', pattern: '^[0-9]{1,18}$' } } },
+    response: { 200: anyObject, 401: error, 403: error, 404: error },
   },
   cancelCoupon: {
     summary: 'Cancel an issued coupon (staff), with a reason; recorded as an event',
@@ -157,7 +224,7 @@ export const adminSchemas = {
     params: codeParams,
     body: {
       type: 'object',
-      required: ['reason', 'by'],
+      required: ['reason'], // `by` is the signed-in operator, whatever is sent
       properties: { reason: { type: 'string', minLength: 1, maxLength: 500 }, by: { type: 'string', minLength: 1, maxLength: 200 } },
       additionalProperties: false,
     },
@@ -190,10 +257,11 @@ const time = (value, name, fallback) => {
 
 /**
  * Fastify plugin. Register with `app.register(import('./admin-routes.js'), {loyalty, store, token, now})`.
- * @param {{loyalty: object, store?: object, token: string, now?: () => Date}} options
+ * @param {{loyalty: object, store?: object, token: string, now?: () => Date, auth?: Function, loyaltyNow?: () => Promise<object>}} options
+ *   `auth`, `loyaltyNow`: as for js/server/api.js.
  */
-export default async function adminRoutes(app, { loyalty, store, token, now = () => new Date() }) {
-  const program = loyalty.program;
+export default async function adminRoutes(app, { loyalty: initial, store, token, now = () => new Date(), auth, loyaltyNow = async () => initial, shopifyApiKey }) {
+  const program = initial.program;
   const db = store?.db ?? null;
   const sqlOnly = () => {
     if (!db) throw httpError(501, 'not_implemented', '', 'needs a SQL store (PGlite or PostgreSQL)');
@@ -201,10 +269,13 @@ export default async function adminRoutes(app, { loyalty, store, token, now = ()
   };
 
   // --- the page and its static files: no token (they hold none) ---
-  app.get('/admin', { schema: { hide: true } }, async (_request, reply) =>
-    reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store')
-      .header('referrer-policy', 'no-referrer')
-      .send(adminPage({ title: `${program.name ?? program.id} · loyalty admin` })));
+  app.get('/admin', { schema: { hide: true } }, async (request, reply) => {
+    reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+    // Framed only by the Shopify admin of the shop it names (Shopify requires this policy).
+    const shop = typeof request.query?.shop === 'string' && /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/.test(request.query.shop) ? request.query.shop : null;
+    reply.header('content-security-policy', shopifyApiKey && shop ? `frame-ancestors https://${shop} https://admin.shopify.com;` : "frame-ancestors 'none';");
+    return reply.send(adminPage({ title: `${program.name ?? program.id} · loyalty admin`, shopifyApiKey }));
+  });
 
   app.get('/admin/assets/*', { schema: { hide: true } }, async (request, reply) => {
     const full = fileUnder(widgetDir, request.params['*']);
@@ -233,37 +304,87 @@ export default async function adminRoutes(app, { loyalty, store, token, now = ()
     return sendFile(reply, full);
   });
 
-  // --- the admin API: bearer token, in its own scope ---
+  // --- the admin API: the token or an operator's session, in its own scope ---
   app.register(async (api) => {
-    api.addHook('onRequest', bearerAuth(token));
+    api.addHook('onRequest', auth ?? adminAuth({ token, shop: program.id, db }));
+    api.addHook('preValidation', stampAuthor);
+    const record = (request, action, target, details) =>
+      (db ? audit(db, { shop: program.id, operator: request.operator?.name ?? null, action, target, details }) : undefined);
 
-    // The program (no secrets in it: the coupon secret is separate), for the widgets'
-    // labels and the browser engine.
-    api.get('/api/program', { schema: { summary: 'The program configuration', security: bearer, response: { 200: anyObject, 401: error } } },
-      async () => program);
-
-    api.get('/api/customers', { schema: adminSchemas.search }, async (request) => {
-      const { q = '', limit } = request.query;
+    api.get('/api/customers', { schema: adminSchemas.search, preHandler: permit('customers.read') }, async (request) => {
+      const { q = '', limit, field, sort, cursor } = request.query;
       const n = limit === undefined ? 20 : Number(limit);
       if (n < 1 || n > 100) throw httpError(400, 'invalid_request', 'limit', 'limit: must be from 1 to 100');
-      return { customers: await searchCustomers(sqlOnly(), program, q, { limit: n }) };
+      try {
+        return await customerPage(sqlOnly(), program, { q, field, sort, cursor, limit: n });
+      } catch (err) {
+        if (err.code === 'invalid_request') throw httpError(400, 'invalid_request', err.path, err.message);
+        throw err;
+      }
     });
 
-    api.get('/api/customers/:id/coupons', { schema: adminSchemas.coupons }, async (request) => {
+    // The customer page beyond the account view: contact, opt-outs, notifications sent.
+    api.get('/api/customers/:id/profile', { schema: { summary: "A customer's contact, opt-outs and latest notifications", security: bearer, params: customerParams }, preHandler: permit('customers.read') }, async (request) => {
       const { id } = request.params;
+      const loyalty = await loyaltyNow();
       if (!(await loyalty.account(id))) throw httpError(404, 'not_found', 'id', `no account for customer ${id}`);
+      const contact = db ? await notifyStore(db).contact(program.id, id) : null;
+      const { rows } = db ? await db.query(
+        `SELECT id, effect->>'trigger' AS trigger, effect->'channels' AS channels, created_at, delivered_at, attempts FROM outbox
+          WHERE program = $1 AND customer = $2 AND type = 'notify' ORDER BY id DESC LIMIT 20`, [program.id, id]) : { rows: [] };
+      return {
+        customer: id,
+        contact: contact ? { email: contact.email ?? null, phone: contact.phone ?? null, name: contact.name ?? null, locale: contact.locale ?? null, opt_out: contact.opt_out ?? [] } : null,
+        notifications: rows.map((r) => ({ id: String(r.id), trigger: r.trigger, channels: r.channels ?? [], created_at: new Date(r.created_at).toISOString(), delivered_at: r.delivered_at ? new Date(r.delivered_at).toISOString() : null, attempts: r.attempts })),
+      };
+    });
+
+    api.get('/api/customers/:id/coupons', { schema: adminSchemas.coupons, preHandler: permit('coupons.read') }, async (request) => {
+      const { id } = request.params;
+      if (!(await (await loyaltyNow()).account(id))) throw httpError(404, 'not_found', 'id', `no account for customer ${id}`);
       const { rows } = await sqlOnly().query(
-        'SELECT code, reward, status, order_id, data FROM coupons WHERE program = $1 AND customer = $2 ORDER BY code',
+        'SELECT code, reward, status, order_id, data, sync_status, store_id, sync_error FROM coupons WHERE program = $1 AND customer = $2 ORDER BY code',
         [program.id, id]);
-      return { coupons: rows.map((r) => ({ ...r.data, code: r.code, reward: r.reward, status: r.status, order_id: r.order_id ?? null })) };
+      return {
+        coupons: rows.map((r) => ({
+          ...r.data, code: r.code, reward: r.reward, status: r.status, order_id: r.order_id ?? null,
+          // Where the code stands in the shop's own store (js/shops/store-sync.js).
+          sync: { status: r.sync_status ?? null, store_id: r.store_id ?? null, error: r.sync_error ?? null },
+        })),
+      };
+    });
+
+    api.post('/api/customers/:id/redeem', { schema: adminSchemas.redeem, preHandler: permit('rewards.redeem') }, async (request) => {
+      const { id } = request.params;
+      const loyalty = await loyaltyNow();
+      if (!(await loyalty.account(id))) throw httpError(404, 'not_found', 'id', `no account for customer ${id}`);
+      const result = await loyalty.redeem(id, { reward: request.body.reward, id: request.body.id, at: now() });
+      if (result.skipped) throw httpError(409, 'conflict', 'reward', result.skipped);
+      if (!result.duplicate) await record(request, 'rewards.redeem', id, { reward: request.body.reward });
+      return { ...result, account: await loyalty.account(id) };
+    });
+
+    // Resending puts the notification's effect in the outbox again under a new key, so the
+    // dispatcher delivers it like any other (with its retries), and the first stays as sent.
+    api.post('/api/customers/:id/notifications/:outbox/resend', { schema: adminSchemas.resend, preHandler: permit('notify.resend') }, async (request) => {
+      const { id, outbox } = request.params;
+      const { rows } = await sqlOnly().query(
+        `INSERT INTO outbox (program, key, event_id, customer, type, effect)
+         SELECT program, key || ':resend:' || $4, event_id, customer, type, effect FROM outbox
+          WHERE program = $1 AND customer = $2 AND id = $3 AND type = 'notify' RETURNING id`,
+        [program.id, id, outbox, now().getTime()]);
+      if (!rows.length) throw httpError(404, 'not_found', 'outbox', `no notification ${outbox} for customer ${id}`);
+      await record(request, 'notify.resend', id, { outbox, id: String(rows[0].id) });
+      return { id: String(rows[0].id), resent: outbox };
     });
 
     // A cancel is the event `coupon.cancelled`: the engine withdraws the coupon and gives its
     // points back (a rebuild reproduces it), and the coupons row records who and why. The
     // event id is derived from the code, so a retried cancel is a no-op.
-    api.post('/api/coupons/:code/cancel', { schema: adminSchemas.cancelCoupon }, async (request) => {
+    api.post('/api/coupons/:code/cancel', { schema: adminSchemas.cancelCoupon, preHandler: permit('coupons.cancel') }, async (request) => {
       const { code } = request.params;
       const { reason, by } = request.body;
+      const loyalty = await loyaltyNow();
       const coupon = await loyalty.coupon(code);
       if (!coupon) throw httpError(404, 'not_found', 'code', `no coupon ${code}`);
       if (coupon.status === 'cancelled') return { code, customer: coupon.customer, status: 'cancelled', duplicate: true, account: await loyalty.account(coupon.customer) };
@@ -272,17 +393,18 @@ export default async function adminRoutes(app, { loyalty, store, token, now = ()
       const result = await loyalty.handle({ id: `coupon-cancel:${code}`, type: 'coupon.cancelled', at, customer: coupon.customer, code });
       if (result.skipped) throw httpError(409, 'conflict', 'code', result.skipped);
       if (db) await markCancelled(db, program, code, { reason, by, at });
+      await record(request, 'coupons.cancel', code, { customer: coupon.customer, reason });
       return { code, customer: coupon.customer, status: 'cancelled', reason, by, at, account: await loyalty.account(coupon.customer) };
     });
 
-    api.get('/api/donations', { schema: { summary: 'Points donated per charity, for payout', security: bearer, response: { 200: anyObject, 401: error } } },
-      async () => ({ charities: await loyalty.donations() }));
+    api.get('/api/donations', { schema: { summary: 'Points donated per charity, for payout', security: bearer, response: { 200: anyObject, 401: error } }, preHandler: permit('kpis.read') },
+      async () => ({ charities: await (await loyaltyNow()).donations() }));
 
-    api.get('/api/kpis', { schema: adminSchemas.kpis }, async (request) => {
+    api.get('/api/kpis', { schema: adminSchemas.kpis, preHandler: permit('kpis.read') }, async (request) => {
       const to = time(request.query.to, 'to', now());
       const from = time(request.query.from, 'from', new Date(to.getTime() - 30 * 86_400_000));
       if (from >= to) throw httpError(400, 'invalid_request', 'from', 'from: must be before to');
-      return kpis(sqlOnly(), program, { from, to });
+      return kpis(sqlOnly(), (await loyaltyNow()).program, { from, to });
     });
   });
 }

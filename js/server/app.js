@@ -8,6 +8,9 @@ import { errorHandler, httpError } from './errors.js';
 import { jsonDepth, MAX_DEPTH } from '../platforms/json.js';
 import { openapi } from './openapi.js';
 import { schemas } from './schemas.js';
+import { adminAuth } from './admin-auth.js';
+import { operatorRoutes } from './operators.js';
+import { programRoutes } from './program-routes.js';
 
 export const MiB = 1024 * 1024;
 
@@ -24,13 +27,16 @@ const requestForLog = (req) => ({ method: req.method, url: String(req.url).repla
  *   `shops`: where webhooks find their shop (js/shops/contexts.js); else `loyalty` with
  *   `adapters` is the only shop.
  */
-export function buildApp({ loyalty, store, token, adapters = {}, shops, bodyLimit = MiB, logger = false, now, notifyLocale }) {
+export function buildApp({ loyalty, store, token, adapters = {}, shops, shopifySessions, shopifyApiKey, onRequest, trustProxy = false, bodyLimit = MiB, logger = false, now, notifyLocale }) {
   const app = Fastify({
     logger: logger && { ...(logger === true ? {} : logger), serializers: { req: requestForLog } },
     bodyLimit,
     // "5" is not a number of points and unknown fields are errors, not silently dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
     return503OnClosing: true,
+    // Behind a load balancer (TRUST_PROXY), the client's address comes from X-Forwarded-For:
+    // failed sign-ins are throttled per client, not per balancer.
+    trustProxy,
     // Ids up to 200 characters (the schemas' limit) must reach the routes, URL-encoded.
     routerOptions: { maxParamLength: 1000 },
   });
@@ -52,6 +58,8 @@ export function buildApp({ loyalty, store, token, adapters = {}, shops, bodyLimi
     if (draining) reply.header('connection', 'close');
     return payload;
   });
+  // A request another app answers whole (serve.js: another shop's admin), before any route.
+  if (onRequest) app.addHook('onRequest', onRequest);
   const doc = openapi();
   app.addHook('onRoute', doc.collect);
   app.setErrorHandler(errorHandler);
@@ -71,9 +79,26 @@ export function buildApp({ loyalty, store, token, adapters = {}, shops, bodyLimi
   });
   app.get('/openapi.json', { schema: { summary: 'This document' } }, async () => doc.document());
 
-  app.register(webhookRoutes, { shops: shops ?? singleShop({ loyalty, store, adapters }), deliveries: deliveryLog(store) });
-  app.register(apiRoutes, { loyalty, store, token, now });
-  app.register(import('./admin-routes.js'), { loyalty, store, token, now }); // /admin, its assets, search, coupon cancel, KPIs
-  app.register(import('./notify-routes.js'), { loyalty, store, token, now, defaultLocale: notifyLocale }); // notification templates, contacts, opt-outs, dead letters
+  const contexts = shops ?? singleShop({ loyalty, store, adapters });
+  app.register(webhookRoutes, { shops: contexts, deliveries: deliveryLog(store) });
+  // The admin's shop is this app's program. Its ledger is read per request from the shops
+  // table (a program published by any process applies here at once); without a shops
+  // table, `loyalty` is the only one.
+  const shop = loyalty.program.id;
+  const loyaltyNow = async () => (await contexts.admin(shop))?.loyalty ?? loyalty;
+  const db = store?.db ?? null;
+  const auth = adminAuth({ token, shop, db, shopifySessions, now });
+  // For admin routes mounted beside these (serve.js): the same sign-in and roles.
+  app.decorate('adminAuth', auth);
+  app.register(apiRoutes, { loyalty, store, token, now, auth, loyaltyNow });
+  app.register(import('./admin-routes.js'), { loyalty, store, token, now, auth, loyaltyNow, shopifyApiKey }); // /admin, its assets, search, coupon cancel, KPIs
+  // Sign-in, operators and the audit log.
+  if (db) app.register(operatorRoutes, { db, shopOf: () => shop, auth, now });
+  // The program: read, schema, presets, preview, publish, versions, rollback.
+  app.register(async (api) => {
+    api.addHook('onRequest', auth);
+    await programRoutes(api, { db, shop, loyaltyNow, publishable: Boolean(shops && db), now });
+  });
+  app.register(import('./notify-routes.js'), { loyalty, store, token, auth, now, defaultLocale: notifyLocale }); // notification templates, contacts, opt-outs, dead letters
   return app;
 }

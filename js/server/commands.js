@@ -1,11 +1,16 @@
 // The `loyalty serve` and `loyalty send-sample` commands.
 import { serverConfig, DEMO } from './config.js';
 import { serve } from './serve.js';
-import { seedDemo, demoBanner, sampleShopifyOrder, sign } from './demo.js';
+import { seedDemo, seedDemoOwner, demoBanner, sampleShopifyOrder, sign } from './demo.js';
 
 export async function serveCommand(flags) {
   const config = serverConfig(flags);
-  if (config.demo) config.onReady = ({ loyalty }) => seedDemo(loyalty);
+  if (config.demo) {
+    config.onReady = async ({ loyalty, store }) => {
+      await seedDemo(loyalty);
+      await seedDemoOwner(store.db, loyalty.program.id);
+    };
+  }
   // JSON logs to stderr; the banner and nothing else to stdout.
   const server = await serve(config, { logger: { level: process.env.LOG_LEVEL ?? 'info', stream: process.stderr } });
   process.stdout.write(config.demo ? demoBanner({ url: server.url, config }) + '\n' : `listening on ${server.url}\n`);

@@ -73,6 +73,8 @@ export function serverConfig(flags = {}, env = process.env) {
     encryptionKey: env.LOYALTY_ENCRYPTION_KEY ? encryptionKey(env.LOYALTY_ENCRYPTION_KEY) : undefined,
     // The public Shopify app: installs by OAuth (js/server/shopify-install.js).
     shopifyApp: Boolean(env.SHOPIFY_API_KEY),
+    // `true`, a number of hops, or the balancers' addresses (Fastify's trustProxy).
+    trustProxy: env.TRUST_PROXY ? (env.TRUST_PROXY === 'true' ? true : /^\d+$/.test(env.TRUST_PROXY) ? Number(env.TRUST_PROXY) : env.TRUST_PROXY) : false,
     tickSeconds: Number(env.LOYALTY_TICK_SECONDS ?? 60),
     bodyLimit: Number(env.LOYALTY_BODY_LIMIT ?? 1024 * 1024),
   };

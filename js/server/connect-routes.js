@@ -2,6 +2,7 @@
 // secret} with the admin bearer token. Same work as `loyalty connect woocommerce`
 // (js/server/connect.js), for a server already running (PGlite lets one process own its folder).
 import { bearerAuth } from './auth.js';
+import { permit } from './admin-auth.js';
 import { httpError } from './errors.js';
 import { connectWoo } from './connect.js';
 import { StoreApiError } from '../platforms/store-error.js';
@@ -21,14 +22,17 @@ const BODY = {
 
 /**
  * @param {object} app  Fastify
- * @param {{registry: object, publicUrl: string, token: string, program?: object,
+ * `record(request, action, target, details)`: the audit log (who connected which store).
+ * @param {{registry: object, publicUrl: string, token: string, program?: object, record?: Function,
  *          onConnected?: (shop: object) => Promise<void>|void, fetch?: typeof fetch}} options
  *   `program`: the program a NEW shop starts with (the server's); a reconnect keeps the shop's.
  *   `onConnected`: e.g. `() => workers.refresh()`, so the shop's outbox runs at once.
  * @example app.register(connectRoutes, { registry, publicUrl: env.LOYALTY_PUBLIC_URL, token: config.token, program, onConnected: () => workers.refresh() });
  */
-export async function connectRoutes(app, { registry, publicUrl, token, program, onConnected, fetch }) {
-  app.addHook('onRequest', bearerAuth(token));
+export async function connectRoutes(app, { registry, publicUrl, token, auth, program, onConnected, record = async () => {}, fetch }) {
+  // With the admin's sign-in (`auth`), connecting a store is the owner's; a bare token is.
+  app.addHook('onRequest', auth ?? bearerAuth(token));
+  if (auth) app.addHook('preHandler', permit('program.write'));
   app.post('/api/shops/woocommerce', {
     schema: { summary: 'Connect a WooCommerce store (REST keys with Read/Write): registers its webhooks, stores the shop', security: [{ bearer: [] }], body: BODY },
   }, async (request) => {
@@ -43,6 +47,7 @@ export async function connectRoutes(app, { registry, publicUrl, token, program, 
       const refused = err.status === 401 || err.status === 403;
       throw httpError(refused ? 400 : 502, refused ? 'store_refused' : 'store_error', refused ? 'key' : 'url', err.message);
     }
+    await record(request, 'shop.connect', r.shop.id, { url, adopted: r.adopted });
     await onConnected?.(r.shop);
     return { shop: r.shop, webhooks: r.webhooks, token_secret: r.token_secret, adopted: r.adopted };
   });

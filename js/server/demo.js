@@ -7,6 +7,18 @@ import { tmpdir } from 'node:os';
 
 const DAY = 86_400_000;
 
+// The demo's owner operator: printed in the banner, created only by `npm start`'s demo seed
+// (demo mode refuses to run beside production settings, js/server/config.js).
+export const DEMO_OWNER = { name: 'owner', password: 'demo-owner-password' };
+
+/** Creates the demo owner operator of `shop` unless the shop has operators. Returns true when it did. */
+export async function seedDemoOwner(db, shop) {
+  const { createOperator, countOperators } = await import('./operators.js');
+  if (!db || (await countOperators(db, shop)) > 0) return false;
+  await createOperator(db, shop, { ...DEMO_OWNER, role: 'owner', display_name: 'Demo owner', by: 'demo' });
+  return true;
+}
+
 function order(id, customer, at, currency, lines) {
   return {
     id: `demo:${id}:placed`, type: 'order.placed', at, customer,
@@ -64,6 +76,9 @@ export function demoBanner({ url, config }) {
   return [
     '',
     `loyalty backend listening on ${url}  (store: ${config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}`})`,
+    '',
+    'The admin panel (customers, the program editor with preview and publish, audit log):',
+    `  ${url}/admin   sign in as operator ${DEMO_OWNER.name}, password ${DEMO_OWNER.password} (demo only), or with the token ${config.token}`,
     '',
     'Open:',
     `  curl -H ${q(`Authorization: Bearer ${config.token}`)} ${url}/api/customers/demo-1`,

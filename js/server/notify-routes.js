@@ -2,6 +2,7 @@
 // revert, preview), customer contact details, opt-outs and push subscriptions, and the
 // dead letters with a retry. Needs a SQL store; with the memory store no route is added.
 import { bearerAuth } from './auth.js';
+import { permit } from './admin-auth.js';
 import { httpError } from './errors.js';
 import { notifyStore } from '../notify/store.js';
 import { TRIGGERS, CHANNELS, FIELDS, LOCALES, sampleData } from '../notify/templates.js';
@@ -57,9 +58,12 @@ function checkFields(channel, fields) {
  * so the templates shown and previewed are the ones that are sent.
  * @param {{loyalty: object, store?: object, token: string, now?: () => Date, vapidPublicKey?: string, defaultLocale?: string}} options
  */
-export async function notifyRoutes(app, { loyalty, store, token, now = () => new Date(), vapidPublicKey = process.env.VAPID_PUBLIC_KEY, defaultLocale = notifyLocale(process.env) }) {
+export async function notifyRoutes(app, { loyalty, store, token, auth, now = () => new Date(), vapidPublicKey = process.env.VAPID_PUBLIC_KEY, defaultLocale = notifyLocale(process.env) }) {
   if (!store?.db) return;
-  app.addHook('onRequest', bearerAuth(token));
+  app.addHook('onRequest', auth ?? bearerAuth(token));
+  // With the admin's own hook (operator sessions too): reads for every role, changes
+  // (templates, contacts, opt-outs, retries) for staff and owners.
+  if (auth) app.addHook('preHandler', (request) => permit(request.method === 'GET' ? 'templates.read' : 'templates.write')(request));
   const ns = notifyStore(store.db);
   const P = loyalty.program.id;
 

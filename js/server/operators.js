@@ -8,6 +8,7 @@
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { httpError } from './errors.js';
+import { bearer, failureLimiter, tooMany } from './auth.js';
 import {
   insertOperator, findOperator, listOperators, countOperators, insertSession, findSession, deleteSession, audit, auditLog, failedLogins,
 } from '../stores/operators.js';
@@ -19,8 +20,8 @@ export const ROLES = ['owner', 'staff', 'viewer'];
 // Reads every role may do; writes by role. An action not listed is refused to all but the
 // owner, so a route added later is closed until someone decides who may use it.
 const READS = ['customers.read', 'coupons.read', 'kpis.read', 'program.read', 'templates.read', 'operators.read', 'audit.read'];
-const STAFF = ['points.adjust', 'rewards.redeem', 'coupons.cancel', 'templates.write'];
-const OWNER = ['program.write', 'operators.write'];
+const STAFF = ['points.adjust', 'rewards.redeem', 'coupons.cancel', 'templates.write', 'notify.resend'];
+const OWNER = ['program.write', 'operators.write', 'events.write'];
 export const ACTIONS = [...READS, ...STAFF, ...OWNER];
 const GRANTS = { owner: new Set(ACTIONS), staff: new Set([...READS, ...STAFF]), viewer: new Set(READS) };
 
@@ -97,7 +98,6 @@ export const sessionOf = (db, token, now = new Date()) => findSession(db, tokenH
 export const logout = (db, token) => deleteSession(db, tokenHash(token));
 
 // --- Fastify hooks ---------------------------------------------------------------------
-const bearer = (request) => /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1] ?? null;
 
 /**
  * An onRequest hook: 401 unless the bearer token is a live session of this request's shop;
@@ -118,16 +118,17 @@ export function operatorAuth({ db, shopOf, now = () => new Date() }) {
 
 /**
  * A preHandler: 403 `forbidden` unless request.operator's role may do `action`.
- * @example api.post('/api/customers/:id/adjust', { preHandler: requirePermission('points.adjust') }, handler)
+ * @example app.post('/api/customers/:id/adjust', { preHandler: permit('points.adjust') }, handler)
  */
-export function requirePermission(action) {
-  return async function checkPermission(request) {
+export function permit(action) {
+  return async function checkRole(request) {
     const role = request.operator?.role;
     if (!can(role, action)) throw httpError(403, 'forbidden', '', `${role ?? 'nobody'} may not ${action}`);
   };
 }
 
 const err = { type: 'object', additionalProperties: true };
+const security = [{ bearer: [] }];
 const schemas = {
   login: {
     summary: 'Sign in as a named operator of this shop; returns a session token',
@@ -138,6 +139,7 @@ const schemas = {
   },
   create: {
     summary: 'Add an operator (owners only)',
+    security,
     body: {
       type: 'object', required: ['name', 'password', 'role'], additionalProperties: false,
       properties: {
@@ -151,6 +153,7 @@ const schemas = {
   },
   audit: {
     summary: "The shop's audit log, newest first, keyset paged",
+    security,
     querystring: {
       type: 'object', additionalProperties: false,
       properties: { cursor: { type: 'string', pattern: '^[0-9]{1,19}$' }, limit: { type: 'string', pattern: '^[0-9]{1,3}$' } },
@@ -162,10 +165,14 @@ const schemas = {
  * Fastify plugin: POST /api/login, POST /api/logout, GET /api/operators, POST /api/operators
  * (owner), GET /api/audit. `shopOf(request)` names the request's shop (from the host, the
  * session of the embedding platform, ...).
- * @param {{db: object, shopOf: (request) => string | Promise<string>, sessionTtlMs?: number, now?: () => Date, maxFailures?: number, failureWindowMs?: number}} options
+ * @param {{db: object, shopOf: (request) => string | Promise<string>, auth?: Function, sessionTtlMs?: number, now?: () => Date, maxFailures?: number, failureWindowMs?: number}} options
  */
-export async function operatorRoutes(app, { db, shopOf, sessionTtlMs, now = () => new Date(), maxFailures = 10, failureWindowMs = 15 * 60_000 }) {
+export async function operatorRoutes(app, { db, shopOf, auth, sessionTtlMs, now = () => new Date(), maxFailures = 10, failureWindowMs = 15 * 60_000 }) {
+  // Per address too, more loosely (an office shares one): each new name would otherwise get
+  // its own fresh attempts, and its own audit rows.
+  const limiter = failureLimiter({ max: maxFailures * 5, windowMs: failureWindowMs, now: () => now().getTime() });
   app.post('/api/login', { schema: schemas.login }, async (request, reply) => {
+    if (limiter.blocked(request.ip)) return tooMany(limiter, request, reply);
     const shop = await shopOf(request);
     const { name, password } = request.body;
     // Password guessing: after maxFailures wrong passwords for a name within the window,
@@ -177,22 +184,27 @@ export async function operatorRoutes(app, { db, shopOf, sessionTtlMs, now = () =
     }
     const out = await login(db, shop, name, password, { ttlMs: sessionTtlMs, now: now() });
     await audit(db, { shop, operator: out ? name : null, action: out ? 'operator.login' : 'operator.login_failed', target: name, details: { ip: request.ip } });
-    if (!out) throw httpError(401, 'invalid_credentials', 'password', 'name or password does not match');
+    if (!out) {
+      limiter.fail(request.ip);
+      throw httpError(401, 'invalid_credentials', 'password', 'name or password does not match');
+    }
     return out;
   });
 
   app.register(async (api) => {
-    api.addHook('onRequest', operatorAuth({ db, shopOf, now }));
+    // `auth`: the admin's own hook (js/server/admin-auth.js: the operator token as well as
+    // sessions); by default sessions only.
+    api.addHook('onRequest', auth ?? operatorAuth({ db, shopOf, now }));
 
-    api.post('/api/logout', { schema: { summary: 'End this session' } }, async (request) => {
+    api.post('/api/logout', { schema: { summary: 'End this session', security } }, async (request) => {
       await logout(db, bearer(request));
       return { ok: true };
     });
 
-    api.get('/api/operators', { schema: { summary: "The shop's operators and their roles" }, preHandler: requirePermission('operators.read') },
+    api.get('/api/operators', { schema: { summary: "The shop's operators and their roles", security }, preHandler: permit('operators.read') },
       async (request) => ({ operators: await listOperators(db, request.operator.shop) }));
 
-    api.post('/api/operators', { schema: schemas.create, preHandler: requirePermission('operators.write') }, async (request, reply) => {
+    api.post('/api/operators', { schema: schemas.create, preHandler: permit('operators.write') }, async (request, reply) => {
       const { shop, name: by } = request.operator;
       const { name, role, password, display_name } = request.body;
       const created = await createOperator(db, shop, { name, role, password, display_name, by }).catch((e) => {
@@ -202,7 +214,7 @@ export async function operatorRoutes(app, { db, shopOf, sessionTtlMs, now = () =
       return reply.code(201).send(created);
     });
 
-    api.get('/api/audit', { schema: schemas.audit, preHandler: requirePermission('audit.read') }, async (request) => {
+    api.get('/api/audit', { schema: schemas.audit, preHandler: permit('audit.read') }, async (request) => {
       const { cursor, limit } = request.query;
       return auditLog(db, request.operator.shop, { cursor: cursor ?? null, limit: limit === undefined ? 50 : Number(limit) });
     });

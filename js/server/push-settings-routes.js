@@ -3,6 +3,7 @@
 // the .p8 key never leave the server, and reading the settings shows only what is set.
 import { pushConfig, PUSH_SECRETS } from '../notify/push-config.js';
 import { bearerAuth } from './auth.js';
+import { permit } from './admin-auth.js';
 import { LoyaltyError } from '../errors.js';
 
 const FIELDS = ['fcm_project_id', 'fcm_service_account', 'apns_key_id', 'apns_team_id', 'apns_bundle_id', 'apns_key', 'apns_env'];
@@ -17,10 +18,14 @@ const visible = (push = {}) => Object.fromEntries(FIELDS.filter((f) => push[f] !
 
 /**
  * GET and PUT /api/push-settings for the admin's shop.
- * @param {{registry: object, shopId: string, token: string, onChanged?: () => Promise<void>}} options
+ * @param {{registry: object, shopId: string, token: string, onChanged?: () => Promise<void>,
+ *          record?: (request, action, target, details) => Promise<void>}} options
+ *   `record`: the audit log (who changed which settings; never their values).
  */
-export async function pushSettingsRoutes(app, { registry, shopId, token, onChanged = async () => {} }) {
-  app.addHook('onRequest', bearerAuth(token));
+export async function pushSettingsRoutes(app, { registry, shopId, token, auth, onChanged = async () => {}, record = async () => {} }) {
+  // With the admin's sign-in (`auth`), the shop's settings are the owner's; a bare token is.
+  app.addHook('onRequest', auth ?? bearerAuth(token));
+  if (auth) app.addHook('preHandler', permit('program.write'));
   app.get('/api/push-settings', { schema: { summary: "The shop's app push settings (secrets shown as set)", security: bearer } }, async () => {
     const shop = await registry.get(shopId);
     return { settings: visible(shop?.secrets.push) };
@@ -40,6 +45,7 @@ export async function pushSettingsRoutes(app, { registry, shopId, token, onChang
       throw err;
     }
     await registry.save({ platform: shop.platform, domain: shop.domain, status: shop.status, secrets: { push } });
+    await record(request, 'push.settings', shopId, { settings: Object.keys(request.body) });
     await onChanged();
     return { settings: visible(push) };
   });

@@ -1,5 +1,9 @@
 // JSON schemas of the HTTP API. Fastify validates request bodies with them (no type
-// coercion: "5" is not a number of points) and openapi.js publishes them.
+// coercion: "5" is not a number of points) and openapi.js publishes them. Events and carts
+// are the engine's own wire types, generated from the Rust (js/schema/).
+
+import cartSchema from '../schema/cart.schema.json' with { type: 'json' };
+import eventSchema from '../schema/event.schema.json' with { type: 'json' };
 
 const error = {
   type: 'object',
@@ -17,31 +21,66 @@ const amount = { type: 'string', pattern: '^-?[0-9]+(\\.[0-9]+)?$' };
 const id = { type: 'string', minLength: 1, maxLength: 200 };
 const time = { type: 'string', minLength: 1, description: 'RFC 3339 with offset' };
 
-const line = {
-  type: 'object',
-  required: ['id', 'quantity', 'unit_price'],
-  properties: {
-    id, sku: { type: ['string', 'null'] }, product_id: { type: ['string', 'null'] },
-    categories: { type: 'array', items: { type: 'string' } },
-    quantity: { type: 'integer', minimum: 0 }, unit_price: amount, discount: amount,
-  },
+/**
+ * A schema generated from the engine's wire types (js/schema/*.json, `cargo run --example
+ * schema --features schema`) in the form Fastify's Ajv compiles inside a route: `$defs`
+ * inlined (a route's body is its own root), no draft or title, and an optional object
+ * (`anyOf` of it and null) as that object or null, so an error inside it keeps its path.
+ * Unknown keys are left to the engine, which rejects them with the path per event type.
+ */
+function forRoute(schema) {
+  const defs = schema.$defs ?? {};
+  const walk = (s) => {
+    if (Array.isArray(s)) return s.map(walk);
+    if (!s || typeof s !== 'object') return s;
+    if (typeof s.$ref === 'string') return walk(defs[s.$ref.replace('#/$defs/', '')]);
+    const nullable = s.anyOf?.length === 2 && s.anyOf.find((a) => a.type === 'null');
+    if (nullable) {
+      const inner = walk(s.anyOf.find((a) => a !== nullable));
+      return { ...inner, type: [inner.type, 'null'].flat() };
+    }
+    const out = {};
+    for (const [k, v] of Object.entries(s)) {
+      if (k === '$defs' || k === '$schema' || k === 'title' || k === 'description' || k === 'additionalProperties') continue;
+      out[k] = k === 'properties' ? Object.fromEntries(Object.entries(v).map(([p, x]) => [p, walk(x)])) : walk(v);
+    }
+    return out;
+  };
+  return walk(schema);
+}
+
+/** `schema` with `properties` refined by `more` (per property, merged; nested by path). */
+function refine(schema, more) {
+  const properties = { ...schema.properties };
+  for (const [k, v] of Object.entries(more)) {
+    properties[k] = typeof v === 'function' ? v(properties[k]) : { ...properties[k], ...v };
+  }
+  return { ...schema, properties };
+}
+
+// The generated shapes, with the limits the API adds: ids and amounts as above, at most
+// 1,000 lines, a three-letter currency.
+const line = (l) => refine(l, { id, quantity: { minimum: 0 }, unit_price: amount, discount: { ...amount, type: ['string', 'null'] } });
+const lines = (ls) => ({ ...ls, items: line(ls.items), maxItems: 1000 });
+const orderFields = {
+  currency: { minLength: 3, maxLength: 3 },
+  lines,
+  shipping: { ...amount, type: ['string', 'null'] },
+  tax: { ...amount, type: ['string', 'null'] },
 };
 
-const cart = {
-  type: 'object',
-  required: ['currency', 'lines'],
-  properties: {
-    id, at: time, currency: { type: 'string', minLength: 3, maxLength: 3 },
-    lines: { type: 'array', items: line, maxItems: 1000 },
-    shipping: amount, tax: amount, taxes_included: { type: 'boolean' },
-    coupon_codes: { type: 'array', items: { type: 'string' } },
-  },
-};
+// Through the API a cart lists its lines (even none), and `at` is optional: the server
+// quotes at the time of the request.
+const cart = { ...refine(forRoute(cartSchema), { ...orderFields, id: { ...id, type: ['string', 'null'] }, at: time }), required: ['currency', 'lines'] };
 
 const event = {
-  type: 'object',
-  required: ['id', 'type', 'at'],
-  properties: { id, type: { type: 'string', minLength: 1 }, at: time, customer: id },
+  ...refine(forRoute(eventSchema), {
+    id,
+    type: { minLength: 1 },
+    at: time,
+    customer: { ...id, type: ['string', 'null'] },
+    order: (o) => refine(o, { ...orderFields, id }),
+  }),
   // The engine rejects unknown keys per event type, with the path.
   additionalProperties: true,
 };

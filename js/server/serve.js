@@ -2,11 +2,16 @@
 // gracefully (in-flight requests finish, then the store closes).
 import { createShops, normalDomain } from '../shops/registry.js';
 import { dbShops } from '../shops/contexts.js';
+import { current as currentVersion } from '../stores/program-versions.js';
 import { buildApp } from './app.js';
 import { openStore } from './config.js';
 import { notifyConfig, notifyLocale } from '../notify/config.js';
 import { startShopWorkers } from '../shops/workers.js';
 import { shopifyInstall } from './shopify-install.js';
+import { createShopifyApp } from '../platforms/shopify-app.js';
+import { verifySessionToken } from './shopify-auth.js';
+import { shopAdmins } from './shop-admins.js';
+import { audit } from './operators.js';
 import { storefrontRoutes } from './storefront.js';
 import { connectRoutes } from './connect-routes.js';
 import { pushSettingsRoutes } from './push-settings-routes.js';
@@ -26,21 +31,30 @@ export async function serve(config, { logger = true } = {}) {
   if (config.shopifySecrets.length) envShop.shopify = { domain: config.shopifyShop.toLowerCase(), secrets: config.shopifySecrets };
   if (config.wooSecrets.length) envShop.woocommerce = { url: config.wooUrl && normalDomain('woocommerce', config.wooUrl), secrets: config.wooSecrets };
   const known = await registry.get(program.id);
+  // A program published from the admin outranks the file: the file is the first version.
+  const published = known ? await currentVersion(store.db, program.id) : null;
   await registry.save({
     id: program.id, platform: envShop.shopify || !envShop.woocommerce ? 'shopify' : 'woocommerce',
     domain: known?.domain ?? envShop.shopify?.domain ?? envShop.woocommerce?.url ?? `${program.id}.local`,
-    program, status: known?.status ?? 'installed', settings: { legacy_secret: true },
+    program: published?.program ?? program, status: known?.status ?? 'installed', settings: { legacy_secret: true },
   });
   const shop = await registry.get(program.id);
   const loyalty = registry.loyalty(shop);
   const shops = dbShops({ shops: registry, store, appSecrets: config.shopifyAppSecrets ?? [], earnOn: config.shopifyEarnOn, envShop });
-  const app = buildApp({ loyalty, store, token: config.token, shops, bodyLimit: config.bodyLimit, logger, notifyLocale: notifyLocale(env) });
-  // The Shopify app (OAuth install, webhook subscriptions, Admin API), when configured.
-  const shopify = config.shopifyApp ? await shopifyInstall(app, { env, registry, program, log: app.log, onInstalled: () => workers.refresh() }) : null;
+  // The Shopify app (OAuth install, webhook subscriptions, Admin API), when configured; its
+  // session tokens sign the admin's own shop in when the admin is embedded in Shopify.
+  const shopify = config.shopifyApp ? createShopifyApp(env) : null;
+  const shopifySessions = shopify && shop.platform === 'shopify' ? { domain: shop.domain, verify: (header) => verifySessionToken(shopify, header) } : undefined;
+  // Every other installed shop's admin, inside the Shopify admin, by its session tokens.
+  const admins = shopify ? shopAdmins({ shopify, registry, store, shops, ownDomain: shopifySessions?.domain, notifyLocale: notifyLocale(env), bodyLimit: config.bodyLimit }) : null;
+  const app = buildApp({ loyalty, store, token: config.token, trustProxy: config.trustProxy, shops, shopifySessions, shopifyApiKey: shopify ? env.SHOPIFY_API_KEY : undefined, onRequest: admins?.hook, bodyLimit: config.bodyLimit, logger, notifyLocale: notifyLocale(env) });
+  if (shopify) await shopifyInstall(app, { env, registry, program, shopify, log: app.log, onInstalled: () => workers.refresh() });
+  // Operator actions beside the admin's own routes, in the same audit log, by the same name.
+  const record = (request, action, target, details) => audit(store.db, { shop: shop.id, operator: request.operator?.name ?? 'token', action, target, details });
   // Connecting a WooCommerce store from the admin (the CLI does the same: loyalty connect).
-  app.register(connectRoutes, { registry, publicUrl: env.LOYALTY_PUBLIC_URL, token: config.token, program, onConnected: () => workers.refresh() });
+  app.register(connectRoutes, { registry, publicUrl: env.LOYALTY_PUBLIC_URL, token: config.token, auth: app.adminAuth, program, record, onConnected: () => workers.refresh() });
   // The admin's shop's mobile app push settings, sealed with its other secrets.
-  app.register(pushSettingsRoutes, { registry, shopId: shop.id, token: config.token, onChanged: () => workers.refresh() });
+  app.register(pushSettingsRoutes, { registry, shopId: shop.id, token: config.token, auth: app.adminAuth, record, onChanged: () => workers.refresh() });
   // The customer's own routes: through Shopify's App Proxy, and with a customer token the
   // shop signs (WooCommerce, mobile apps). Device registration for app pushes rides along.
   const devices = [[deviceRoutes, { store }]];
@@ -52,6 +66,7 @@ export async function serve(config, { logger = true } = {}) {
     // Idempotent: a second signal waits for the first shutdown instead of racing it.
     closing ??= (async () => {
       await app.close(); // stops accepting, waits for in-flight requests
+      await admins?.close();
       await workers.stop();
       await registry.close();
       await store.close();

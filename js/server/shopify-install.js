@@ -13,11 +13,10 @@ export const SHOPIFY_TOPICS = ['orders/paid', 'orders/cancelled', 'refunds/creat
  * Mounts /shopify/auth and /shopify/auth/callback on `app` and returns the configured
  * Shopify app (for the Admin API clients of the store sync).
  * @param {object} app Fastify
- * @param {{env: object, registry: object, program: object, log?: object, onInstalled?: Function}} options
+ * @param {{env: object, registry: object, program: object, shopify?: object, log?: object, onInstalled?: Function}} options
  *   `program`: the program a newly installed shop starts with (the merchant edits it after).
  */
-export async function shopifyInstall(app, { env, registry, program, log = console, onInstalled = async () => {} }) {
-  const shopify = createShopifyApp(env, { log: (level, message) => log.debug?.({ shopify: level }, message) });
+export async function shopifyInstall(app, { env, registry, program, shopify = createShopifyApp(env), log = console, onInstalled = async () => {} }) {
   // Where Shopify delivers webhooks: the app's own URL, unless it is reached through another
   // https address (a tunnel, a load balancer): SHOPIFY_WEBHOOK_URL.
   const webhookUrl = env.SHOPIFY_WEBHOOK_URL || `${String(env.SHOPIFY_APP_URL).replace(/\/+$/, '')}/webhooks/shopify`;

@@ -8,6 +8,8 @@
 // httpError: 401 when nobody is vouched for, 403 when the request asks for someone else.
 import { verifyProxyQuery } from './shopify-auth.js';
 import { httpError } from './errors.js';
+import { bearer } from './auth.js';
+import { tokenShop } from '../platforms/customer-token.js';
 
 // Fields a caller might use to name a customer. The vouched-for customer is the only one:
 // naming another is refused (an attempt, not a mistake), naming the same one is dropped.
@@ -64,18 +66,6 @@ export function proxyIdentity({ shopify, shops, store }) {
   };
 }
 
-/** The shop a token claims, unverified: only to pick whose secret verifies it. */
-function claimedShop(token) {
-  const [payload] = token.split('.');
-  if (!payload || !/^[A-Za-z0-9_-]+$/.test(payload)) return null;
-  try {
-    const shop = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))?.shop;
-    return typeof shop === 'string' && shop !== '' ? shop : null;
-  } catch {
-    return null;
-  }
-}
-
 const badToken = (path, message) => httpError(401, 'bad_token', path, message);
 
 /**
@@ -91,15 +81,14 @@ export function tokenIdentity({ shops, store, verify, now = () => Date.now() }) 
   if (!shops?.get) throw new TypeError('tokenIdentity: options.shops must be createShops(...)');
   if (typeof verify !== 'function') throw new TypeError('tokenIdentity: options.verify must be a function (verifyCustomerToken)');
   async function identifyToken(request) {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-    if (!m) throw badToken('authorization', 'authorization: expected "Bearer <customer token>"');
-    const token = m[1];
-    const id = claimedShop(token);
+    const token = bearer(request);
+    if (!token) throw badToken('authorization', 'authorization: expected "Bearer <customer token>"');
+    // The shop it claims, unverified: only to pick whose secret verifies it.
+    const id = tokenShop(token);
     if (!id) throw badToken('token', 'not a customer token');
     const shop = await shops.get(id);
     // An unknown shop is a bad token, not a 404: nothing tells a prober which shops exist.
     if (!shop) throw badToken('token', 'not a customer token of a known shop');
-    installed(shop, id);
     const given = shop.secrets?.token_secret;
     const secrets = (Array.isArray(given) ? given : [given]).filter((s) => typeof s === 'string' && s !== '');
     if (!secrets.length) throw badToken('token', 'this shop has no customer token secret yet');
@@ -112,6 +101,8 @@ export function tokenIdentity({ shops, store, verify, now = () => Date.now() }) 
       throw err;
     }
     if (claims?.shop !== id || typeof claims.customer !== 'string' || claims.customer === '') throw badToken('token', 'the token does not name this shop and a customer');
+    // Only a verified token learns that its shop is not installed.
+    installed(shop, id);
     refuseOthers(request, claims.customer);
     return context({ shops, store }, shop, claims.customer, { origin: new URL(shopUrlOf(shop)).origin });
   }

@@ -53,9 +53,9 @@ async function apply(shop, mapped, log) {
       return { ok: true, deleted };
     }
     case 'data_request': {
-      // customers/data_request: the export goes to the merchant (kept for the admin, and
-      // announced on the merchant's channel), never into this response: whoever can replay
-      // a signed body must not read a customer's data from it.
+      // customers/data_request: the export is kept for the merchant (GET /api/exports),
+      // never put into this response: whoever can replay a signed body must not read a
+      // customer's data from it.
       const id = await shop.exportData(mapped.customer, mapped.topic ?? 'data_request');
       log.info({ shop: shop.id, customer: mapped.customer, export: id }, 'customer data request');
       return { ok: true, export: id };

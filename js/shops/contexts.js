@@ -48,7 +48,7 @@ export function singleShop({ loyalty, store, adapters = {} }) {
   shop.erase = () => loyalty.redactShop();
   return {
     platforms: Object.keys(adapters),
-    webhookShop: async (platform) => (adapters[platform] ? { ...shop, status: shop.status, adapter: adapters[platform] } : null),
+    webhookShop: async (platform) => (adapters[platform] ? { ...shop, adapter: adapters[platform] } : null),
     admin: () => shop,
   };
 }
@@ -75,33 +75,34 @@ export function dbShops({ shops, store, appSecrets = [], earnOn, envShop }) {
   return {
     platforms: ['shopify', 'woocommerce'],
     async webhookShop(platform, headers) {
-      const env = envShop?.[platform];
-      if (env) {
-        // The shop configured by environment (one store wired by hand, or the demo): its
-        // secrets come from the environment on every start, never from the table.
-        const named = platform === 'shopify' ? shopOf(headers) : normalDomain('woocommerce', headerValue(headers, 'x-wc-webhook-source') ?? '');
-        if (platform === 'woocommerce' ? !env.url || named === env.url : named === env.domain) {
-          const shop = await shops.get(envShop.id);
-          if (shop) {
-            const adapter = platform === 'shopify'
-              ? createShopifyAdapter({ secrets: env.secrets, earnOn, shopDomain: env.domain })
-              : createWooAdapter({ secrets: env.secrets });
-            return context(shop, adapter);
-          }
-        }
-      }
+      // The shop configured by environment (one store wired by hand, or the demo): its
+      // secrets come from the environment on every start, never from the table.
+      const fromEnv = async () => {
+        const shop = await shops.get(envShop.id);
+        const env = envShop[platform];
+        return shop && context(shop, platform === 'shopify'
+          ? createShopifyAdapter({ secrets: env.secrets, earnOn, shopDomain: env.domain })
+          : createWooAdapter({ secrets: env.secrets }));
+      };
       if (platform === 'shopify') {
         const domain = shopOf(headers);
+        if (envShop?.shopify && domain === envShop.shopify.domain) return fromEnv();
         const shop = domain && (await shops.byDomain('shopify', domain));
         if (!shop) return null;
         const secrets = [...(shop.secrets.webhook_secrets ?? []), ...appSecrets];
         if (!secrets.length) return null;
         return context(shop, createShopifyAdapter({ secrets, earnOn: shop.settings.earn_on ?? earnOn, shopDomain: shop.domain }));
       }
-      const source = headerValue(headers, 'x-wc-webhook-source');
-      const shop = source && (await shops.byDomain('woocommerce', normalDomain('woocommerce', source)));
-      if (!shop || !shop.secrets.webhook_secrets?.length) return null;
-      return context(shop, createWooAdapter({ secrets: shop.secrets.webhook_secrets }));
+      // WooCommerce: a connected store by its X-WC-Webhook-Source first; else the store wired
+      // by environment (any source when WOO_URL is not set, as before shops).
+      const source = normalDomain('woocommerce', headerValue(headers, 'x-wc-webhook-source') ?? '');
+      const shop = source && (await shops.byDomain('woocommerce', source));
+      if (shop && shop.id !== envShop?.id && shop.secrets.webhook_secrets?.length) {
+        return context(shop, createWooAdapter({ secrets: shop.secrets.webhook_secrets }));
+      }
+      const env = envShop?.woocommerce;
+      if (env && (!env.url || source === env.url)) return fromEnv();
+      return null;
     },
     /** The shop an admin request is for. */
     admin: async (id) => {

@@ -49,32 +49,31 @@ export function createShops({ store, key, secret }) {
     return rows.map((r) => { const s = row(r); delete s.sealed; return s; });
   }
 
+  const refuse = () => { throw new LoyaltyError('config', 'LOYALTY_ENCRYPTION_KEY', 'is required to store credentials: they are kept encrypted'); };
+
   /**
    * Creates or updates a shop by (platform, domain). Secrets given are merged into the
    * sealed ones; `program` only replaces the stored one when given.
    */
   async function save({ id, platform, domain, program, settings, secrets, status = 'installed', scope }) {
     const d = normalDomain(platform, domain);
-    {
-      const { rows } = await db.query('SELECT * FROM shops WHERE platform = $1 AND domain = $2', [platform, d]);
-      const old = row(rows[0]);
-      const shopId = old?.id ?? id ?? `${platform}:${d.replace(/^https?:\/\//, '')}`;
-      const merged = { ...(old ? open(old) : {}), ...(secrets ?? {}) };
-      const sealed = Object.keys(merged).length ? (key ? seal(key, JSON.stringify(merged), shopId) : refuse()) : null;
-      const prog = program ?? old?.program;
-      if (!prog) throw new LoyaltyError('invalid_request', 'program', 'a new shop needs a program');
-      await db.query(
-        `INSERT INTO shops (id, platform, domain, status, program, settings, secrets, scope, installed_at, uninstalled_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $4 = 'installed' THEN now() END, NULL, now())
-         ON CONFLICT (id) DO UPDATE SET status = $4, program = $5, settings = $6, secrets = $7, scope = COALESCE($8, shops.scope),
-           installed_at = CASE WHEN $4 = 'installed' AND shops.status <> 'installed' THEN now() ELSE shops.installed_at END,
-           uninstalled_at = CASE WHEN $4 = 'installed' THEN NULL ELSE shops.uninstalled_at END, updated_at = now()`,
-        [shopId, platform, d, status, JSON.stringify({ ...prog, id: shopId }), JSON.stringify({ ...(old?.settings ?? {}), ...(settings ?? {}) }), sealed, scope ?? null],
-      );
-      return get(shopId);
-    }
+    const { rows } = await db.query('SELECT * FROM shops WHERE platform = $1 AND domain = $2', [platform, d]);
+    const old = row(rows[0]);
+    const shopId = old?.id ?? id ?? `${platform}:${d.replace(/^https?:\/\//, '')}`;
+    const merged = { ...(old ? open(old) : {}), ...(secrets ?? {}) };
+    const sealed = Object.keys(merged).length ? (key ? seal(key, JSON.stringify(merged), shopId) : refuse()) : null;
+    const prog = program ?? old?.program;
+    if (!prog) throw new LoyaltyError('invalid_request', 'program', 'a new shop needs a program');
+    await db.query(
+      `INSERT INTO shops (id, platform, domain, status, program, settings, secrets, scope, installed_at, uninstalled_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $4 = 'installed' THEN now() END, NULL, now())
+       ON CONFLICT (id) DO UPDATE SET status = $4, program = $5, settings = $6, secrets = $7, scope = COALESCE($8, shops.scope),
+         installed_at = CASE WHEN $4 = 'installed' AND shops.status <> 'installed' THEN now() ELSE shops.installed_at END,
+         uninstalled_at = CASE WHEN $4 = 'installed' THEN NULL ELSE shops.uninstalled_at END, updated_at = now()`,
+      [shopId, platform, d, status, JSON.stringify({ ...prog, id: shopId }), JSON.stringify({ ...(old?.settings ?? {}), ...(settings ?? {}) }), sealed, scope ?? null],
+    );
+    return get(shopId);
   }
-  const refuse = () => { throw new LoyaltyError('config', 'LOYALTY_ENCRYPTION_KEY', 'is required to store credentials: they are kept encrypted'); };
 
   /** The shop's status alone (read before every call to its store). */
   async function status(id) {

@@ -3,12 +3,11 @@
 // there. The platform clients look the code up before creating it, so a retry after a
 // timeout or a crash never makes a second discount. Each outcome is written on the coupon
 // row (its id in the store and its sync state), which the admin shows.
-import { createShopifyAdmin } from '../platforms/shopify-admin.js';
+import { createShopifyAdmin, currencyExponent } from '../platforms/shopify-admin.js';
 import { createWooRestClient } from '../platforms/woocommerce-rest.js';
 import { notifyStore } from '../notify/store.js';
 import { StoreApiError } from '../platforms/store-error.js';
 
-const exponent = (currency) => new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits;
 
 /**
  * The store provider of one shop, for the dispatcher's `store` channel.
@@ -48,7 +47,7 @@ export function storeSyncProvider({ shop, db, shopify, fetch, shopStatus = async
     const { email } = await contacts.contact(shop.id, customer);
     if (!email) throw new StoreApiError(`no email address for customer ${customer} yet`, { code: 'NO_EMAIL', retryAfterMs: 60_000 });
     return clientOf().ensureCoupon(coupon, {
-      email, customer, individualUse: shop.settings.individual_use === true, timezone: shop.settings.timezone ?? shop.program.timezone, decimals: exponent(currency),
+      email, customer, individualUse: shop.settings.individual_use === true, timezone: shop.settings.timezone ?? shop.program.timezone, decimals: currencyExponent(currency),
     });
   }
 
@@ -67,6 +66,9 @@ export function storeSyncProvider({ shop, db, shopify, fetch, shopStatus = async
         await mark(code, { store_id: r.id, status: 'deactivated' });
         return { id: r.id };
       } catch (err) {
+        // The clients wrap every answer and every network failure in StoreApiError: anything
+        // else is a coupon they refuse to send (bad input), which no retry can mend.
+        if (!(err instanceof StoreApiError)) err.permanent = true;
         // The store's own words go to the dead letter and to the coupon row.
         const detail = err.details?.userErrors ?? err.details ?? null;
         const message = `${err.code ?? 'error'}: ${err.message}${detail ? ` ${JSON.stringify(detail).slice(0, 400)}` : ''}`;

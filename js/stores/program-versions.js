@@ -30,13 +30,17 @@ function check(shop, author) {
 
 // Inside the caller's transaction: one writer per shop at a time (the advisory lock), so
 // two publishes at once get versions n+1 and n+2 instead of a key conflict.
-async function insertVersion(tx, shop, program, author, note) {
+// With `apply`, the shop's row (shops.program, the one every process's registry compiles,
+// keyed by updated_at) takes the program in the same transaction: a version is never
+// recorded as published without being the one events get, nor the other way round.
+async function insertVersion(tx, shop, program, author, note, apply) {
   await tx.query("SELECT pg_advisory_xact_lock(hashtext('loyalty_program:' || $1))", [shop]);
   const { rows } = await tx.query(
     `INSERT INTO program_versions (shop, version, program, author, note)
      SELECT $1, COALESCE(MAX(version), 0) + 1, $2::jsonb, $3, $4 FROM program_versions WHERE shop = $1
      RETURNING shop, version, program, author, note, created_at`,
     [shop, JSON.stringify(program), author, note ?? null]);
+  if (apply) await applyToShop(tx, shop, program);
   await tx.query('SELECT pg_notify($1, $2)', [PROGRAM_CHANNEL, shop]);
   return row(rows[0]);
 }
@@ -46,10 +50,10 @@ async function insertVersion(tx, shop, program, author, note) {
  * (createEngine(program) throws a LoyaltyError with the field's path): this stores it as given.
  * @example const v = await publish(store.db, 'shop-1', program, 'ann', { note: 'Summer rates' }); // v.version === 3
  */
-export async function publish(db, shop, program, author, { note } = {}) {
+export async function publish(db, shop, program, author, { note, apply = false } = {}) {
   check(shop, author);
   if (!program || typeof program !== 'object' || Array.isArray(program)) throw new LoyaltyError('invalid_request', 'program', 'must be a program object');
-  return db.transaction((tx) => insertVersion(tx, shop, program, author, note));
+  return db.transaction((tx) => insertVersion(tx, shop, program, author, note, apply));
 }
 
 /** The version in force: {shop, version, program, author, note, created_at}, or null before the first publish. */
@@ -80,14 +84,14 @@ export async function list(db, shop, { limit = 100 } = {}) {
  * Makes an old version's content current again, as a new version authored by `author`.
  * @example await rollback(store.db, 'shop-1', 2, 'ann'); // -> {version: 4, note: 'rollback to version 2', ...}
  */
-export async function rollback(db, shop, version, author, { note } = {}) {
+export async function rollback(db, shop, version, author, { note, apply = false } = {}) {
   check(shop, author);
   if (!Number.isInteger(version) || version < 1) throw new LoyaltyError('invalid_request', 'version', 'must be a version number');
   return db.transaction(async (tx) => {
     const { rows } = await tx.query('SELECT program FROM program_versions WHERE shop = $1 AND version = $2', [shop, version]);
     if (!rows.length) throw new LoyaltyError('not_found', 'version', `shop ${shop} has no program version ${version}`);
     const program = typeof rows[0].program === 'string' ? JSON.parse(rows[0].program) : rows[0].program;
-    return insertVersion(tx, shop, program, author, note ?? `rollback to version ${version}`);
+    return insertVersion(tx, shop, program, author, note ?? `rollback to version ${version}`, apply);
   });
 }
 
@@ -96,4 +100,16 @@ export async function currentVersion(db, shop) {
   check(shop);
   const { rows } = await db.query('SELECT MAX(version) AS v FROM program_versions WHERE shop = $1', [shop]);
   return Number(rows[0]?.v ?? 0);
+}
+
+/**
+ * Makes `program` the shop's program in force (shops.program, with the shop's id; a new
+ * updated_at makes every process's registry compile it on its next read of the row).
+ * A shop without a row is a not_found LoyaltyError.
+ */
+export async function applyToShop(db, shop, program) {
+  const { rows } = await db.query(
+    'UPDATE shops SET program = $2::jsonb, updated_at = clock_timestamp() WHERE id = $1 RETURNING id',
+    [shop, JSON.stringify({ ...program, id: shop })]);
+  if (!rows.length) throw new LoyaltyError('not_found', 'shop', `no shop ${shop}`);
 }

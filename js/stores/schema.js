@@ -8,6 +8,9 @@ import { notifyMigrations } from './notify-schema.js';
 import { recordFunction } from './record-schema.js';
 import { shopMigrations } from './shop-schema.js';
 import { deviceMigrations } from './device-schema.js';
+import { operatorMigration } from './operator-schema.js';
+import { programVersionsMigration } from './program-versions-schema.js';
+import { adminSearchMigration } from './admin-search-schema.js';
 
 export const migrations = [
   // 1: the ledger.
@@ -109,6 +112,12 @@ export const migrations = [
   ...shopMigrations,
   // Mobile app devices (FCM, APNs) for push.
   ...deviceMigrations,
+  // Named operators, their sessions and the audit log.
+  operatorMigration,
+  // Program versions per shop (publish, rollback).
+  programVersionsMigration,
+  // The admin's customer list: email and name prefixes, sorts by balance and activity.
+  adminSearchMigration,
 ];
 
 // pg's extended protocol (and PGlite's query) takes one statement at a time. Our SQL has

@@ -1,10 +1,16 @@
-// <loyalty-admin token="..." base="" by="staff name">: the merchant's admin panel as one
-// web component. Customer lookup (balance, pending, tier, next expiry, coupons, history
-// with reasons and the rules that fired), grant or deduct points with a reason, coupon
-// cancel, a KPI dashboard with a chart of points per day, and the notification template
-// editor with live preview. It talks to the backend's API with the bearer token it is given.
+// <loyalty-admin token="..." base="" role="owner">: the merchant's admin panel as one web
+// component. Customers (search by id, email or name, sorted by balance or last activity,
+// paged), the customer page (balance, pending, tier, next expiry, contact and opt-outs,
+// coupons with their sync state in the store, history with reasons and the rules that
+// fired, notifications with resend), grant or deduct points, redeem a reward, cancel a
+// coupon, the program (editor, preview, publish, versions), the audit log, a KPI dashboard
+// and the notification template editor. It talks to the backend's API with the bearer
+// token it is given (the operator token or a session); `role` only hides what the server
+// would refuse anyway.
 import { LitElement, html, css, nothing, svg } from 'lit';
-import { createClient } from './api.js';
+import { createClient, runAction } from './api.js';
+import './program-admin.js';
+import './audit-log.js';
 
 const fmt = new Intl.NumberFormat('en');
 const pct = (r) => (r == null ? '–' : `${(r * 100).toFixed(1)}%`);
@@ -16,7 +22,12 @@ export class LoyaltyAdmin extends LitElement {
     token: { type: String },
     base: { type: String },
     by: { type: String },
+    role: { type: String },
     tab: { type: String, reflect: true },
+    _field: { state: true },
+    _sort: { state: true },
+    _next: { state: true },
+    _profile: { state: true },
     _q: { state: true },
     _results: { state: true },
     _customer: { state: true },
@@ -37,13 +48,13 @@ export class LoyaltyAdmin extends LitElement {
 
   static styles = css`
     :host { display: block; font: 14px/1.45 system-ui, sans-serif; color: #1d2330; }
-    nav { display: flex; gap: 4px; margin-bottom: 12px; }
+    nav { display: flex; flex-wrap: wrap; gap: 4px; margin-bottom: 12px; }
     nav button { border: 0; padding: 8px 14px; border-radius: 6px 6px 0 0; background: #dde1e8; font: inherit; cursor: pointer; }
     nav button[aria-selected='true'] { background: #fff; font-weight: 600; }
     section { background: #fff; border-radius: 8px; padding: 16px; margin-bottom: 12px; }
     h2 { font-size: 15px; margin: 0 0 10px; }
     input, select, textarea, button { font: inherit; }
-    input, select, textarea { padding: 6px 8px; border: 1px solid #c5cad3; border-radius: 4px; }
+    input, select, textarea { max-width: 100%; box-sizing: border-box; padding: 6px 8px; border: 1px solid #c5cad3; border-radius: 4px; }
     button.primary { background: #2d5bd8; color: #fff; border: 0; padding: 7px 14px; border-radius: 4px; cursor: pointer; }
     button.primary[disabled] { opacity: 0.6; }
     table { border-collapse: collapse; width: 100%; }
@@ -60,6 +71,9 @@ export class LoyaltyAdmin extends LitElement {
     .rules { color: #5a6272; font-size: 12px; }
     .msg { padding: 8px 12px; border-radius: 4px; background: #e6f4ea; margin-bottom: 10px; }
     .err { padding: 8px 12px; border-radius: 4px; background: #fce8e6; color: #b3261e; margin-bottom: 10px; }
+    /* Wide tables scroll inside their region on a phone; the region takes focus so keys scroll it. */
+    .scroll { overflow-x: auto; }
+    .scroll:focus-visible { outline: 3px solid #2d5bd8; }
     .editor { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
     .editor textarea { width: 100%; box-sizing: border-box; min-height: 260px; font-family: ui-monospace, monospace; font-size: 13px; }
     .preview { border: 1px solid #c5cad3; border-radius: 4px; padding: 10px; min-height: 240px; }
@@ -76,7 +90,10 @@ export class LoyaltyAdmin extends LitElement {
     this.base = '';
     this.by = 'admin';
     this.tab = 'customers';
+    this.role = 'owner';
     this._q = '';
+    this._field = 'any';
+    this._sort = 'id';
     this._results = null;
     const to = new Date(Date.now() + 86_400_000);
     this._range = { from: day(new Date(to.getTime() - 31 * 86_400_000)), to: day(to) };
@@ -98,47 +115,57 @@ export class LoyaltyAdmin extends LitElement {
   }
 
   // Runs an API action with the busy flag and error display; 401 tells the host page.
-  async _run(fn) {
-    this._busy = true;
-    this._error = null;
-    try {
-      return await fn();
-    } catch (err) {
-      if (err.status === 401) this.dispatchEvent(new CustomEvent('unauthorized', { bubbles: true, composed: true }));
-      this._error = err.message;
-      return undefined;
-    } finally {
-      this._busy = false;
-    }
+  _run(fn) {
+    return runAction(this, fn);
   }
 
-  async search(e) {
+  async search(e, { more = false } = {}) {
     e?.preventDefault();
     const q = this._q.trim();
-    const out = await this._run(() => this.api.search(q));
-    if (!out) return;
-    this._results = out.customers;
-    // An exact match opens at once.
-    if (out.customers.length === 1 || out.customers.some((c) => c.customer === q)) await this.open(out.customers.length === 1 ? out.customers[0].customer : q);
+    const seq = (this._searchSeq = (this._searchSeq ?? 0) + 1);
+    const out = await this._run(() => this.api.search(q, 20, { field: this._field, sort: this._sort, cursor: more ? this._next : undefined }));
+    if (!out || seq !== this._searchSeq) return; // a later search answers instead
+    this._results = more ? [...this._results, ...out.customers] : out.customers;
+    this._next = out.next;
+    // An exact id match opens at once (a search, not the first listing).
+    if (!more && q && (out.customers.length === 1 || out.customers.some((c) => c.customer === q))) await this.open(out.customers.length === 1 ? out.customers[0].customer : q);
   }
 
   async open(customer) {
     this._customer = customer;
     this._message = null;
     await this._run(async () => {
-      const [account, history, coupons] = await Promise.all([
+      const [account, history, coupons, profile] = await Promise.all([
         this.api.account(customer),
         this.api.history(customer, { limit: 50 }),
         this.api.coupons(customer).catch(() => null),
+        this.api.profile(customer).catch(() => null),
       ]);
       this._account = account;
       this._history = history;
+      this._profile = profile;
       // Keep the search results in step with what was just loaded.
       if (this._results?.some((r) => r.customer === customer)) {
         this._results = this._results.map((r) => (r.customer === customer ? { ...r, balance: account.balance, pending: account.pending, tier: account.tier } : r));
       }
       this._coupons = coupons?.coupons ?? account.coupons;
+      if (!this._program) this._program = await this.api.program().catch(() => null);
     });
+  }
+
+  async redeem(e) {
+    e.preventDefault();
+    const reward = e.target.reward.value;
+    if (!reward) return void (this._error = 'Choose a reward');
+    const out = await this._run(() => this.api.redeem(this._customer, { reward }));
+    if (!out) return;
+    await this.open(this._customer);
+    this._message = `Redeemed ${reward}`;
+  }
+
+  async resend(outbox) {
+    const out = await this._run(() => this.api.resend(this._customer, outbox));
+    if (out) this._message = `Notification ${outbox} queued again`;
   }
 
   async grant(e) {
@@ -148,6 +175,7 @@ export class LoyaltyAdmin extends LitElement {
     const reason = form.reason.value.trim();
     if (!Number.isInteger(points) || points === 0) return void (this._error = 'Points: a whole number, not 0');
     if (!reason) return void (this._error = 'A reason is required');
+    // The server records the signed-in operator as the author, whatever `by` says.
     const out = await this._run(() => this.api.adjust(this._customer, { points, reason, by: this.by || 'admin' }));
     if (!out) return;
     form.reset();
@@ -254,34 +282,61 @@ export class LoyaltyAdmin extends LitElement {
 
   // --- rendering ---
   render() {
-    const tabs = [['customers', 'Customers'], ['dashboard', 'Dashboard'], ['templates', 'Templates']];
+    const tabs = [['customers', 'Customers'], ['program', 'Program'], ['dashboard', 'Dashboard'], ['templates', 'Templates'], ['audit', 'Audit']];
     return html`
       <nav role="tablist">
         ${tabs.map(([id, label]) => html`<button role="tab" id="tab-${id}" aria-selected=${this.tab === id} @click=${() => this.setTab(id)}>${label}</button>`)}
       </nav>
       ${this._message ? html`<div class="msg" id="message">${this._message}</div>` : nothing}
       ${this._error ? html`<div class="err" id="error" role="alert">${this._error}</div>` : nothing}
-      ${this.tab === 'customers' ? this.renderCustomers() : this.tab === 'dashboard' ? this.renderDashboard() : this.renderTemplates()}
+      ${this.tab === 'customers' ? this.renderCustomers()
+        : this.tab === 'program' ? html`<loyalty-program-admin .token=${this.token} .base=${this.base} .role=${this.role}></loyalty-program-admin>`
+        : this.tab === 'audit' ? html`<loyalty-audit-log .token=${this.token} .base=${this.base}></loyalty-audit-log>`
+        : this.tab === 'dashboard' ? this.renderDashboard() : this.renderTemplates()}
     `;
   }
 
   renderCustomers() {
+    const sel = (key) => (e) => { this[key] = e.target.value; this.search(); };
     return html`
       <section>
         <form class="row" id="search" @submit=${this.search}>
-          <input id="q" type="search" placeholder="Customer id" .value=${this._q} @input=${(e) => (this._q = e.target.value)} aria-label="Customer id">
-          <button class="primary" type="submit" ?disabled=${this._busy}>Look up</button>
+          <input id="q" type="search" placeholder="Email, name or customer id" .value=${this._q} @input=${(e) => (this._q = e.target.value)} aria-label="Search customers">
+          <select id="field" aria-label="Search in" @change=${sel('_field')}>
+            ${[['any', 'Email or id'], ['email', 'Email'], ['name', 'Name'], ['id', 'Customer id']].map(([v, l]) => html`<option value=${v} ?selected=${this._field === v}>${l}</option>`)}
+          </select>
+          <select id="sort" aria-label="Sort by" @change=${sel('_sort')}>
+            ${[['id', 'By id'], ['balance', 'Highest balance'], ['activity', 'Latest activity']].map(([v, l]) => html`<option value=${v} ?selected=${this._sort === v}>${l}</option>`)}
+          </select>
+          <button class="primary" type="submit" ?disabled=${this._busy}>Search</button>
         </form>
         ${this._results ? html`
-          <table class="results" id="results">
-            <tr><th>Customer</th><th class="num">Balance</th><th class="num">Pending</th><th>Tier</th></tr>
-            ${this._results.length === 0 ? html`<tr><td colspan="4">No customer id starts with “${this._q}”.</td></tr>` : nothing}
-            ${this._results.map((c) => html`<tr><td><button @click=${() => this.open(c.customer)}>${c.customer}</button></td>
-              <td class="num">${fmt.format(c.balance)}</td><td class="num">${fmt.format(c.pending)}</td><td>${c.tier ?? '–'}</td></tr>`)}
-          </table>` : nothing}
+          <div class="scroll" tabindex="0" role="region" aria-label="Customers"><table class="results" id="results">
+            <tr><th>Customer</th><th>Email</th><th class="num">Balance</th><th class="num">Pending</th><th>Tier</th></tr>
+            ${this._results.length === 0 ? html`<tr><td colspan="5">No customer matches “${this._q}”.</td></tr>` : nothing}
+            ${this._results.map((c) => html`<tr><td><button @click=${() => this.open(c.customer)}>${c.customer}</button>${c.name ? html`<div class="rules">${c.name}</div>` : nothing}</td>
+              <td>${c.email ?? ''}</td><td class="num">${fmt.format(c.balance)}</td><td class="num">${fmt.format(c.pending)}</td><td>${c.tier ?? '–'}</td></tr>`)}
+          </table></div>
+          ${this._next ? html`<p><button id="more-customers" @click=${() => this.search(null, { more: true })}>More customers</button></p>` : nothing}` : nothing}
       </section>
       ${this._account ? this.renderAccount() : nothing}
     `;
+  }
+
+  renderProfile() {
+    const p = this._profile;
+    if (!p) return nothing;
+    const c = p.contact;
+    return html`<section id="profile">
+      <h2>Contact</h2>
+      ${c ? html`<p><span id="contact-email">${c.email ?? 'no email'}</span>${c.name ? ` · ${c.name}` : ''}${c.phone ? ` · ${c.phone}` : ''}${c.locale ? ` · ${c.locale}` : ''}</p>
+        <p id="opt-outs">Opted out of: ${c.opt_out?.length ? c.opt_out.join(', ') : 'nothing'}</p>` : html`<p>No contact details.</p>`}
+      ${p.notifications?.length ? html`<div class="scroll" tabindex="0" role="region" aria-label="Notifications"><table id="notifications">
+        <tr><th>Notification</th><th>Channels</th><th>Created</th><th>Delivered</th><th></th></tr>
+        ${p.notifications.map((n) => html`<tr><td>${n.trigger}</td><td>${n.channels.join(', ')}</td><td>${when(n.created_at)}</td><td>${when(n.delivered_at)}</td>
+          <td>${this.role !== 'viewer' ? html`<button @click=${() => this.resend(n.id)} aria-label="Resend ${n.trigger} ${n.id}">Resend</button>` : nothing}</td></tr>`)}
+      </table></div>` : nothing}
+    </section>`;
   }
 
   renderAccount() {
@@ -299,33 +354,39 @@ export class LoyaltyAdmin extends LitElement {
             <span>${a.next_expiry ? `expire ${when(a.next_expiry.at)}` : 'nothing expiring'}</span></div>
         </div>
       </section>
-      <section>
+      ${this.renderProfile()}
+      ${this.role === 'viewer' ? nothing : html`<section>
         <h2>Grant or deduct points</h2>
         <form class="row" id="grant" @submit=${this.grant}>
           <input name="points" type="number" step="1" required placeholder="Points (+/−)" aria-label="Points">
           <input name="reason" required placeholder="Reason (required)" aria-label="Reason" size="40" maxlength="500">
           <button class="primary" type="submit" ?disabled=${this._busy}>Apply</button>
         </form>
-      </section>
+        ${(this._program?.rewards ?? []).some((r) => !r.auto) ? html`<form class="row" id="redeem" @submit=${this.redeem} style="margin-top:8px">
+          <select name="reward" aria-label="Reward to redeem">${this._program.rewards.filter((r) => !r.auto).map((r) => html`<option value=${r.id}>${r.id} (${fmt.format(r.points)} points)</option>`)}</select>
+          <button type="submit" ?disabled=${this._busy}>Redeem</button>
+        </form>` : nothing}
+      </section>`}
       <section>
         <h2>Coupons</h2>
         ${coupons.length === 0 ? html`<p>No coupons.</p>` : html`
-        <table id="coupons">
-          <tr><th>Code</th><th>Offer</th><th>Expires</th><th>Status</th><th></th></tr>
+        <div class="scroll" tabindex="0" role="region" aria-label="Coupons"><table id="coupons">
+          <tr><th>Code</th><th>Offer</th><th>Expires</th><th>Status</th><th>In the store</th><th></th></tr>
           ${coupons.map((c) => html`<tr data-code=${c.code}>
             <td><code>${c.code}</code></td>
             <td>${c.type === 'percent' ? `${c.value}% off` : c.type === 'fixed' ? `${c.value} off` : c.type}${c.min_order ? ` (min ${c.min_order})` : ''}</td>
             <td>${when(c.expires_at)}</td>
             <td class="status">${c.status}${c.cancelled ? html`<div class="rules">${c.cancelled.reason} · ${c.cancelled.by}</div>` : nothing}</td>
-            <td>${c.status === 'issued' ? html`<span class="row">
+            <td class="sync">${c.sync?.status ?? 'not synced'}${c.sync?.store_id ? html`<div class="rules">${c.sync.store_id}</div>` : nothing}${c.sync?.error ? html`<div class="rules neg">${c.sync.error}</div>` : nothing}</td>
+            <td>${c.status === 'issued' && this.role !== 'viewer' ? html`<span class="row">
               <input data-cancel-reason=${c.code} placeholder="Reason" aria-label="Cancel reason" size="14">
               <button @click=${() => this.cancelCoupon(c.code)}>Cancel</button></span>` : nothing}</td>
           </tr>`)}
-        </table>`}
+        </table></div>`}
       </section>
       <section>
         <h2>History</h2>
-        <table id="history">
+        <div class="scroll" tabindex="0" role="region" aria-label="History"><table id="history">
           <tr><th>When</th><th>Type</th><th class="num">Points</th><th class="num">Balance</th><th>Reason and rules</th></tr>
           ${entries.map((e) => html`<tr data-id=${e.id}>
             <td>${when(e.at)}</td><td>${e.type}</td>
@@ -334,7 +395,7 @@ export class LoyaltyAdmin extends LitElement {
             <td><div class="reason">${e.reason ?? ''}${e.by ? ` (by ${e.by})` : ''}${e.order_id ? ` · order ${e.order_id}` : ''}${e.coupon ? ` · ${e.coupon}` : ''}</div>
               ${e.rules?.length ? html`<div class="rules">${e.rules.join(' · ')}</div>` : nothing}</td>
           </tr>`)}
-        </table>
+        </table></div>
         ${this._history?.next ? html`<p><button @click=${this.more}>Older entries</button></p>` : nothing}
       </section>
     `;

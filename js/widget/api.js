@@ -14,9 +14,10 @@ export class ApiError extends Error {
 }
 
 // One JSON call: errors come back as ApiError with the route's code and path.
+// `fixed`: headers, or a function giving them per call (a session token fetched fresh).
 function caller(base, fixed, f) {
   return async function call(method, path, body, extra = {}) {
-    const headers = { accept: 'application/json', ...fixed, ...extra };
+    const headers = { accept: 'application/json', ...(typeof fixed === 'function' ? await fixed() : fixed), ...extra };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await f(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
@@ -31,14 +32,31 @@ function caller(base, fixed, f) {
   };
 }
 
-/** @param {{base?: string, token?: string, fetch?: typeof fetch}} options */
+/**
+ * @param {{base?: string, token?: string | (() => Promise<string>), fetch?: typeof fetch}} options
+ *   `token` may be a function: embedded in Shopify, App Bridge's `shopify.idToken()`.
+ */
 export function createClient({ base = '', token = '', fetch: f = globalThis.fetch.bind(globalThis) } = {}) {
-  const call = caller(base, token ? { authorization: `Bearer ${token}` } : {}, f);
+  const auth = typeof token === 'function' ? async () => ({ authorization: `Bearer ${await token()}` }) : token ? { authorization: `Bearer ${token}` } : {};
+  const call = caller(base, auth, f);
   const id = encodeURIComponent;
   return {
     call,
-    program: () => call('GET', '/api/program'),
-    search: (q, limit = 20) => call('GET', `/api/customers?q=${id(q)}&limit=${limit}`),
+    program: async () => (await call('GET', '/api/program')).program,
+    search: (q, limit = 20, { field, sort, cursor } = {}) => call('GET', `/api/customers?q=${id(q)}&limit=${limit}${field ? `&field=${id(field)}` : ''}${sort ? `&sort=${id(sort)}` : ''}${cursor ? `&cursor=${id(cursor)}` : ''}`),
+    profile: (c) => call('GET', `/api/customers/${id(c)}/profile`),
+    redeem: (c, body) => call('POST', `/api/customers/${id(c)}/redeem`, body),
+    resend: (c, outbox) => call('POST', `/api/customers/${id(c)}/notifications/${id(outbox)}/resend`, {}),
+    // The program (js/server/program-routes.js): {program, version, author, created_at}.
+    programState: () => call('GET', '/api/program'),
+    programSchema: () => call('GET', '/api/program/schema'),
+    presets: () => call('GET', '/api/program/presets'),
+    previewProgram: (program) => call('POST', '/api/program/preview', { program }),
+    publishProgram: (program, note) => call('POST', '/api/program', note ? { program, note } : { program }),
+    versions: () => call('GET', '/api/program/versions'),
+    rollback: (version) => call('POST', '/api/program/rollback', { version }),
+    audit: ({ cursor, limit = 50 } = {}) => call('GET', `/api/audit?limit=${limit}${cursor ? `&cursor=${id(cursor)}` : ''}`),
+    login: (name, password) => call('POST', '/api/login', { name, password }),
     account: (c) => call('GET', `/api/customers/${id(c)}`),
     history: (c, { cursor, limit = 50 } = {}) => call('GET', `/api/customers/${id(c)}/history?limit=${limit}${cursor ? `&cursor=${id(cursor)}` : ''}`),
     coupons: (c) => call('GET', `/api/customers/${id(c)}/coupons`),
@@ -88,4 +106,22 @@ export function createStorefrontClient({ base, customerToken = '', fetch: f = gl
     action: (action) => call('POST', '/actions', { action }),
     referral: () => call('GET', '/referral'),
   };
+}
+
+/**
+ * Runs a widget's API action with its busy flag and error display (`_busy`, `_error`); a
+ * 401 tells the host page, which signs in again.
+ */
+export async function runAction(host, fn) {
+  host._busy = true;
+  host._error = null;
+  try {
+    return await fn();
+  } catch (err) {
+    if (err.status === 401) host.dispatchEvent(new CustomEvent('unauthorized', { bubbles: true, composed: true }));
+    host._error = err.message;
+    return undefined;
+  } finally {
+    host._busy = false;
+  }
 }

@@ -465,3 +465,10 @@ test('the theme block renders <loyalty-balance> on the App Proxy path for a cust
   const toml = readFileSync(new URL('../../js/platforms/shopify-theme/shopify.extension.toml', import.meta.url), 'utf8');
   assert.match(toml, /^type = "theme"$/m);
 });
+
+test('the stand-in enforces access scopes as Shopify does: a token without write_discounts creates nothing', async () => {
+  const sync = createShopifyAdmin({ shopify, shop: SHOP, accessToken: standin.issueToken(SHOP, 'read_orders') });
+  const c = coupon();
+  await assert.rejects(sync.ensureCoupon(c, { customer: '31', currency: 'EUR' }), (err) => err instanceof StoreApiError && err.permanent && /ACCESS_DENIED|Access denied/.test(`${err.code} ${err.message}`));
+  assert.equal(standin.discount(c.code), null);
+});

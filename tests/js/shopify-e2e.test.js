@@ -12,12 +12,13 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startShopifyStandin, signProxyQuery } from './standins/shopify.js';
+import { startShopifyStandin, signProxyQuery, signSessionToken } from './standins/shopify.js';
 import { serverConfig } from '../../js/server/config.js';
 import { serve } from '../../js/server/serve.js';
 import { sampleShopifyOrder } from '../../js/server/demo.js';
 import { testDatabases, DATABASE_URL } from './databases.js';
 import { smtpSink } from './smtp-sink.js';
+import { launch } from './fixtures/component-page.js';
 
 const API_KEY = 'e2e-api-key';
 const API_SECRET = 'e2e-api-secret-0123456789';
@@ -47,8 +48,9 @@ after(async () => {
 const programFile = join(scratch, 'seed.json');
 writeFileSync(programFile, JSON.stringify({ ...JSON.parse((await import('node:fs')).readFileSync(new URL('../../presets/seed.json', import.meta.url), 'utf8')) }));
 
-async function start(where) {
+async function start(where, extra = {}) {
   const env = {
+    ...extra,
     LOYALTY_TOKEN: 'e2e-token', LOYALTY_SECRET: 'e2e-coupon-secret',
     SHOPIFY_API_KEY: API_KEY, SHOPIFY_API_SECRET: API_SECRET, SHOPIFY_APP_URL: `http://127.0.0.1:${port}`,
     SCOPES: 'write_discounts,read_orders,read_customers', SHOPIFY_ADMIN_ORIGIN: standin.adminOrigin,
@@ -132,6 +134,41 @@ for (const [name, where] of Object.entries(backends)) {
       // The same order for the other shop lands in the other shop's ledger only.
       assert.equal((await webhook(base, OTHER, 'orders/paid', paid('1001', '7001', '300.00', '2026-12-01T10:00:00+01:00'))).status, 200);
       let loyalty = server.registry.loyalty(await server.registry.get(shop.id));
+      // Each installed shop's admin, inside the Shopify admin: its session token reaches its
+      // own ledger only (the same customer id in the other shop is another account).
+      const session = (domain) => ({ authorization: `Bearer ${signSessionToken(API_SECRET, { apiKey: API_KEY, shop: domain })}`, 'content-type': 'application/json' });
+      let seen = await fetch(`${base}/api/customers/7001`, { headers: session(OTHER) });
+      assert.equal(seen.status, 200, await seen.clone().text());
+      assert.equal((await seen.json()).balance, 3000);
+      seen = await fetch(`${base}/api/customers/7001/adjust`, { method: 'POST', headers: session(OTHER), body: JSON.stringify({ points: 5, reason: 'goodwill', by: 'anyone' }) });
+      assert.equal(seen.status, 200, await seen.clone().text());
+      assert.equal((await seen.json()).account.balance, 3005);
+      seen = await fetch(`${base}/api/customers/7001`, { headers: session(SHOP) });
+      assert.equal((await seen.json()).balance, 500, 'the other shop\'s grant did not touch this one');
+      seen = await fetch(`${base}/api/customers/7001`, { headers: session('never-installed.myshopify.com') });
+      assert.equal(seen.status, 401);
+      if (name === 'pglite') {
+        // The admin page as the Shopify admin frames it: App Bridge (stood in for: Shopify's
+        // CDN cannot be reached) hands out session tokens; the page finds the other shop's
+        // customer by id, with the balance of that shop's ledger.
+        const page0 = await fetch(`${base}/admin?shop=${OTHER}&host=x`);
+        assert.match(page0.headers.get('content-security-policy'), new RegExp(`frame-ancestors https://${OTHER} https://admin.shopify.com`));
+        assert.match(await page0.text(), /app-bridge\.js/);
+        const browser = await launch();
+        try {
+          const page = await browser.newPage();
+          await page.route('https://cdn.shopify.com/**', (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: '' }));
+          const jwt = signSessionToken(API_SECRET, { apiKey: API_KEY, shop: OTHER, expiresIn: 600 });
+          await page.addInitScript((token) => { window.shopify = { idToken: async () => token }; }, jwt);
+          await page.goto(`${base}/admin?shop=${OTHER}&host=x`);
+          await page.fill('loyalty-admin >> #q', '7001');
+          await page.click('loyalty-admin >> #search button[type=submit]');
+          await page.waitForSelector('loyalty-admin >> #account[data-customer="7001"]');
+          assert.match(await page.textContent('loyalty-admin >> #account'), /3,?005/);
+        } finally {
+          await browser.close();
+        }
+      }
       const account = await loyalty.account('7001');
       assert.equal(account.balance, 500);
       const [coupon] = account.coupons;
@@ -139,16 +176,22 @@ for (const [name, where] of Object.entries(backends)) {
       await server.close();
       server = await start(place);
       loyalty = server.registry.loyalty(await server.registry.get(shop.id));
-      // The first call times out after Shopify committed it: the retry looks the code up.
+      // The create times out after Shopify committed it (the look-up before it passes): the
+      // retry finds the code and creates nothing.
+      const creates = () => standin.calls().filter((x) => x.fields?.includes('discountCodeBasicCreate') && x.shop === SHOP).length;
+      standin.failNext(undefined);
       standin.failNext({ kind: 'drop-after-commit' });
-      let drained = await server.workers.dispatcher(shop.id).drain();
+      await server.workers.dispatcher(shop.id).drain();
+      assert.deepEqual(standin.discounts(SHOP), [coupon.code], 'Shopify did create it, though the answer was lost');
       await server.store.db.query("UPDATE outbox SET next_attempt_at = now() - interval '1 second' WHERE status = 'pending'");
-      drained = await server.workers.dispatcher(shop.id).drain();
+      await server.workers.dispatcher(shop.id).drain();
       assert.deepEqual(standin.discounts(SHOP), [coupon.code], 'exactly one discount, however often it was tried');
+      assert.equal(creates(), 1);
       const d = standin.discount(coupon.code, SHOP);
       assert.equal(d.kind, 'basic');
       assert.equal(d.input.customerGets.value.percentage, 0.1);
       assert.equal(d.input.minimumRequirement.subtotal.greaterThanOrEqualToSubtotal, '100.00');
+      assert.ok(d.input.endsAt && coupon.expires_at);
       assert.equal(Date.parse(d.input.endsAt), Date.parse(coupon.expires_at));
       assert.equal(d.input.usageLimit, 1);
       assert.equal(d.input.appliesOncePerCustomer, true);
@@ -216,3 +259,23 @@ for (const [name, where] of Object.entries(backends)) {
     }
   });
 }
+
+test('the admin embedded in Shopify: a session token of the admin\'s own shop signs in; another shop\'s, an expired or another app\'s does not', async () => {
+  const place = await backends.pglite();
+  const server = await start(place, { SHOPIFY_SECRETS: API_SECRET, SHOPIFY_SHOP_DOMAIN: 'embedded.myshopify.com' });
+  const get = (jwt) => fetch(`${server.url}/api/customers?limit=5`, { headers: { authorization: `Bearer ${jwt}` } });
+  try {
+    let res = await get(signSessionToken(API_SECRET, { apiKey: API_KEY, shop: 'embedded.myshopify.com' }));
+    assert.equal(res.status, 200, await res.text());
+    res = await get(signSessionToken(API_SECRET, { apiKey: API_KEY, shop: 'someone-else.myshopify.com' }));
+    assert.equal(res.status, 401, 'another shop\'s session');
+    res = await get(signSessionToken(API_SECRET, { apiKey: API_KEY, shop: 'embedded.myshopify.com', expiresIn: -120 }));
+    assert.equal(res.status, 401, 'expired');
+    res = await get(signSessionToken(API_SECRET, { apiKey: 'another-app', shop: 'embedded.myshopify.com' }));
+    assert.equal(res.status, 401, 'another app (aud)');
+    res = await get(signSessionToken('not-the-secret-0123456789', { apiKey: API_KEY, shop: 'embedded.myshopify.com' }));
+    assert.equal(res.status, 401, 'forged signature');
+  } finally {
+    await server.close();
+  }
+});

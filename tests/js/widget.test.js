@@ -128,12 +128,13 @@ test('sign in, look up a customer, grant points with a reason: balance and histo
   await page.waitForFunction(() => document.querySelector('loyalty-admin').shadowRoot.querySelector('#balance')?.textContent === '3,227');
   assert.match(await page.textContent('loyalty-admin >> #message'), /Granted 250 points: Birthday gift/);
   const top = await page.locator('loyalty-admin >> #history tr[data-id]').first().textContent();
-  assert.match(top, /adjust[\s\S]*\+250[\s\S]*3,227[\s\S]*Birthday gift \(by admin\)/);
+  // The author is who signed in (the operator token: "token"), never what the page sends.
+  assert.match(top, /adjust[\s\S]*\+250[\s\S]*3,227[\s\S]*Birthday gift \(by token\)/);
   // The server agrees.
   const afterGrant = (await api('/api/customers/c-1001')).body;
   assert.equal(afterGrant.balance, before.balance + 250);
   const [entry] = (await api('/api/customers/c-1001/history?limit=1')).body.entries;
-  assert.deepEqual([entry.type, entry.points, entry.reason, entry.by], ['adjust', 250, 'Birthday gift', 'admin']);
+  assert.deepEqual([entry.type, entry.points, entry.reason, entry.by], ['adjust', 250, 'Birthday gift', 'token']);
 
   // A deduction; an empty reason is refused by the form (nothing reaches the server).
   await page.fill('loyalty-admin >> #grant input[name=points]', '-100');

@@ -38,6 +38,15 @@ function buildAdminSchema() {
   return schema;
 }
 
+// The access scope each root field needs (Admin API reference, each field's "Requires").
+const SCOPE_OF = {
+  codeDiscountNodeByCode: 'read_discounts',
+  discountCodeBasicCreate: 'write_discounts',
+  discountCodeFreeShippingCreate: 'write_discounts',
+  discountCodeDeactivate: 'write_discounts',
+};
+const scopesOf = (scope) => new Set(String(scope ?? '').split(',').map((x) => x.trim()).filter(Boolean));
+
 const hmacHex = (secret, text) => crypto.createHmac('sha256', secret).update(text).digest('hex');
 
 /** Signs a query object as Shopify signs the OAuth redirect: sorted params, hmac excluded. */
@@ -97,7 +106,7 @@ export async function startShopifyStandin({ apiKey, apiSecret, defaultShop = 'lo
 
   function shopState(shop) {
     if (!shops.has(shop)) {
-      shops.set(shop, { discounts: new Map(), subscriptions: [], tokens: new Set(), bucket: { maximumAvailable: 2000, restoreRate: 100, available: 2000, at: Date.now() } });
+      shops.set(shop, { discounts: new Map(), subscriptions: [], tokens: new Map(), bucket: { maximumAvailable: 2000, restoreRate: 100, available: 2000, at: Date.now() } });
     }
     return shops.get(shop);
   }
@@ -288,6 +297,16 @@ export async function startShopifyStandin({ apiKey, apiSecret, defaultShop = 'lo
       log.push({ shop, operation: null, refused: invalid.map((e) => e.message) });
       return json(res, 200, { errors: invalid.map(shopifyValidationError) });
     }
+    // Access scopes, as Shopify enforces them per field: a write_ scope implies its read_.
+    const granted = state.tokens.get(req.headers['x-shopify-access-token']);
+    const op0 = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
+    for (const f of op0?.selectionSet.selections ?? []) {
+      const need = SCOPE_OF[f.name?.value];
+      if (need && !granted.has(need) && !(need.startsWith('read_') && granted.has(need.replace('read_', 'write_')))) {
+        log.push({ shop, operation: null, refused: [`${f.name.value}: ${need}`] });
+        return json(res, 200, { errors: [{ message: `Access denied for ${f.name.value} field. Required access: \`${need}\` access scope.`, extensions: { code: 'ACCESS_DENIED', documentation: 'https://shopify.dev/api/usage/access-scopes', requiredAccess: `\`${need}\` access scope.` } }] });
+      }
+    }
     const requested = costOf(document);
     const b = bucketNow(state);
     if (failure?.kind === 'throttled') b.available = Math.min(b.available, failure.available ?? 0);
@@ -365,7 +384,7 @@ export async function startShopifyStandin({ apiKey, apiSecret, defaultShop = 'lo
     codes.delete(body.code);
     if (!grant || grant.shop !== shop || grant.expires < Date.now()) return json(res, 400, { error: 'invalid_request', error_description: 'The authorization code was not found or was already used' });
     const token = `shpat_${crypto.randomBytes(16).toString('hex')}`;
-    shopState(shop).tokens.add(token);
+    shopState(shop).tokens.set(token, scopesOf(grant.scope));
     return json(res, 200, { access_token: token, scope: grant.scope });
   }
 
@@ -404,9 +423,9 @@ export async function startShopifyStandin({ apiKey, apiSecret, defaultShop = 'lo
     /** Every accepted or refused GraphQL call: {shop, operation, name, fields} or {refused}. */
     calls: () => structuredClone(log),
     /** A token as if the app were installed (skips OAuth in tests of the Admin API). */
-    issueToken(shop = defaultShop) {
+    issueToken(shop = defaultShop, scope = grantedScopes) {
       const token = `shpat_${crypto.randomBytes(16).toString('hex')}`;
-      shopState(shop).tokens.add(token);
+      shopState(shop).tokens.set(token, scopesOf(scope));
       return token;
     },
     /**

@@ -128,7 +128,13 @@ export async function startWooStandin({
     const denied = auth.user && keyPermission(req.method);
     if (denied) throw denied;
     const sub = m[1];
-    const body = req.method === 'POST' || req.method === 'PUT' ? parseJson(raw) : {};
+    // WP_REST_Server::EDITABLE is POST, PUT and PATCH; WordPress reads a JSON body only when
+    // it is sent as application/json (else the fields are silently missing: refused here).
+    const editable = ['POST', 'PUT', 'PATCH'].includes(req.method);
+    if (editable && raw.length && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+      return wpError(415, 'standin_content_type', 'a JSON body must be sent as application/json');
+    }
+    const body = editable ? parseJson(raw) : {};
     const query = Object.fromEntries(url.searchParams);
     const params = { ...query, ...body }; // WP_REST_Request merges query and JSON body params
     let r;
