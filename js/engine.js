@@ -88,7 +88,7 @@ export function orderIdOf(event) {
 
 /**
  * `createEngine` over a loaded wasm-bindgen module of the engine (`{Engine, memory}`): the
- * Node module by default; the bench also wraps the checkout module with it.
+ * Node module (the checkout module cannot apply: it has no ledger exports).
  */
 export function engineOver({ Engine, memory }) {
   return (program, options) => create(Engine, memory, program, options);

@@ -4,17 +4,24 @@
 //! `Error`s whose message is `{"code","path","message"}` JSON; the JS shim turns that into a
 //! `LoyaltyError`. JSON strings cross the boundary because one `JSON.parse` in JS is faster
 //! than building objects field by field, and ids and i64 points survive it unchanged.
+//!
+//! The exports that write the ledger (`apply`, `applyBatch` and their `…Input` forms) are
+//! built only with the `ledger` feature, into the Node module: they mint coupon codes with
+//! the program secret, which a storefront never holds. The checkout module has what a
+//! browser runs: the program, quotes and views.
 
+#[cfg(feature = "ledger")]
 use crate::earn::OrderRecord;
 use crate::cache::StateCache;
 use crate::engine::Engine as Core;
 use crate::error::Error;
+#[cfg(feature = "ledger")]
 use crate::event::Event;
 use crate::ledger::Account;
 use crate::time::Zone;
-use serde::de::DeserializeOwned;
 use std::cell::RefCell;
-use std::collections::HashMap;
+#[cfg(feature = "ledger")]
+use {serde::de::DeserializeOwned, std::collections::HashMap};
 use wasm_bindgen::prelude::*;
 
 fn js_error(e: Error) -> JsError {
@@ -36,6 +43,7 @@ fn decode<T>(json: &str, read: impl Fn(&str) -> Result<T, Error>) -> Result<Opti
     read(json).map(Some).map_err(js_error)
 }
 
+#[cfg(feature = "ledger")]
 /// Reads a JSON object of id -> item (accounts by customer, orders by id, coupons issued by
 /// reward), each checked by `check`.
 fn decode_map<T: DeserializeOwned>(code: &'static str, json: &str, check: impl Fn(&T) -> Result<(), Error>) -> Result<HashMap<String, T>, JsError> {
@@ -47,6 +55,7 @@ fn decode_map<T: DeserializeOwned>(code: &'static str, json: &str, check: impl F
 }
 
 /// A count in a map of reward id to coupons issued.
+#[cfg(feature = "ledger")]
 fn count(n: &i64) -> Result<(), Error> {
     if *n < 0 {
         return Err(Error::new("invalid_context", "", "expected a count of coupons (a whole number, not negative)"));
@@ -58,7 +67,8 @@ fn count(n: &i64) -> Result<(), Error> {
 ///
 /// ```js
 /// const engine = new Engine(programJson, zoneJson, "coupon-secret");
-/// const [state, order, rest] = engine.apply("", "", eventJson, "").split("\n");
+/// const [state, order, rest] = engine.apply("", "", eventJson, "").split("\n"); // Node module
+/// const { points, coupons } = JSON.parse(engine.quote(stateJson, cartJson));
 /// ```
 #[wasm_bindgen]
 pub struct Engine(Core, RefCell<StateCache>, RefCell<Vec<u8>>);
@@ -94,6 +104,7 @@ impl Engine {
         decode(text(json), Account::parse)
     }
 
+    #[cfg(feature = "ledger")]
     fn apply_state(&self, state: &[u8], order: &str, event: &str, stock: &str) -> Result<String, JsError> {
         let state = self.state(state)?;
         let order = decode(order, OrderRecord::parse)?;
@@ -130,21 +141,6 @@ impl Engine {
         core(program, zone, secret).map(|c| Engine(c, RefCell::default(), RefCell::default())).map_err(js_error)
     }
 
-    /// Applies one event to an account state ("" for a new account) and the record of the
-    /// order the event names ("" if none); `stock` maps stock-limited reward ids to the
-    /// coupons issued so far program-wide ("" if not counted). Returns three texts in one
-    /// (see `Outcome::write_parts`): the new state's JSON, a newline, the order record's JSON
-    /// ("" if none), a newline, and the rest of the outcome. A host that stores the texts
-    /// never parses them, and the engine knows its own state text when it comes back.
-    ///
-    /// ```js
-    /// const [stateJson, orderJson, rest] = engine.apply(stateJson, "", eventJson, "").split("\n");
-    /// const { entries, effects } = JSON.parse(rest);
-    /// ```
-    pub fn apply(&self, state: &str, order: &str, event: &str, stock: &str) -> Result<String, JsError> {
-        self.apply_state(state.as_bytes(), order, event, stock)
-    }
-
     /// Room for `len` bytes of input in the wasm memory: the host writes the UTF-8 of the
     /// texts of an `…Input` call there, one after another, with `TextEncoder.encodeInto`
     /// (native, where passing a `&str` copies it char by char in JS: 4 us for a 1.6 KB state).
@@ -156,39 +152,10 @@ impl Engine {
         b.as_mut_ptr()
     }
 
-    /// `apply` of the texts in the input: the byte lengths of state, order, event and stock.
-    #[wasm_bindgen(js_name = applyInput)]
-    pub fn apply_input(&self, state: usize, order: usize, event: usize, stock: usize) -> Result<String, JsError> {
-        // The state stays bytes: a cache hit needs no UTF-8 check.
-        self.with_input([state, order, event, stock], |[s, o, e, k]| self.apply_state(s, text(o), text(e), text(k)))
-    }
-
-    /// `applyBatch` of the texts in the input: the byte lengths of states, orders, events, stock.
-    #[wasm_bindgen(js_name = applyBatchInput)]
-    pub fn apply_batch_input(&self, states: usize, orders: usize, events: usize, stock: usize) -> Result<String, JsError> {
-        self.with_input([states, orders, events, stock], |[s, o, e, k]| self.apply_batch(text(s), text(o), text(e), text(k)))
-    }
-
     /// `quote` of the texts in the input: the byte lengths of state and cart.
     #[wasm_bindgen(js_name = quoteInput)]
     pub fn quote_input(&self, state: usize, cart: usize) -> Result<String, JsError> {
         self.with_input([state, cart, 0, 0], |[s, c, _, _]| self.quote_state(s, text(c)))
-    }
-
-    /// Applies an array of events to many accounts in one call: `states` maps customer to
-    /// state, `orders` maps order id to record, `stock` reward id to coupons issued (all ""
-    /// when empty).
-    ///
-    /// ```js
-    /// const { states, orders, entries, effects } = JSON.parse(engine.applyBatch("", "", eventsJson, ""));
-    /// ```
-    #[wasm_bindgen(js_name = applyBatch)]
-    pub fn apply_batch(&self, states: &str, orders: &str, events: &str, stock: &str) -> Result<String, JsError> {
-        let states = decode_map("invalid_state", states, |a: &Account| a.check().map_err(|m| Error::new("invalid_state", "", m)))?;
-        let orders = decode_map("invalid_state", orders, OrderRecord::check)?;
-        let stock = decode_map("invalid_context", stock, count)?;
-        let events = Event::parse_many(events, &self.0.program).map_err(js_error)?;
-        Ok(encode(&self.0.apply_batch_with(states, orders, &events, stock).map_err(js_error)?))
     }
 
     /// What a cart would earn and what the customer's coupons take off it.
@@ -211,6 +178,55 @@ impl Engine {
     }
 }
 
+/// The exports that write the ledger: the Node module's only (see the top of this file).
+#[cfg(feature = "ledger")]
+#[wasm_bindgen]
+impl Engine {
+    /// Applies one event to an account state ("" for a new account) and the record of the
+    /// order the event names ("" if none); `stock` maps stock-limited reward ids to the
+    /// coupons issued so far program-wide ("" if not counted). Returns three texts in one
+    /// (see `Outcome::write_parts`): the new state's JSON, a newline, the order record's JSON
+    /// ("" if none), a newline, and the rest of the outcome. A host that stores the texts
+    /// never parses them, and the engine knows its own state text when it comes back.
+    ///
+    /// ```js
+    /// const [stateJson, orderJson, rest] = engine.apply(stateJson, "", eventJson, "").split("\n");
+    /// const { entries, effects } = JSON.parse(rest);
+    /// ```
+    pub fn apply(&self, state: &str, order: &str, event: &str, stock: &str) -> Result<String, JsError> {
+        self.apply_state(state.as_bytes(), order, event, stock)
+    }
+
+    /// `apply` of the texts in the input: the byte lengths of state, order, event and stock.
+    #[wasm_bindgen(js_name = applyInput)]
+    pub fn apply_input(&self, state: usize, order: usize, event: usize, stock: usize) -> Result<String, JsError> {
+        // The state stays bytes: a cache hit needs no UTF-8 check.
+        self.with_input([state, order, event, stock], |[s, o, e, k]| self.apply_state(s, text(o), text(e), text(k)))
+    }
+
+    /// `applyBatch` of the texts in the input: the byte lengths of states, orders, events, stock.
+    #[wasm_bindgen(js_name = applyBatchInput)]
+    pub fn apply_batch_input(&self, states: usize, orders: usize, events: usize, stock: usize) -> Result<String, JsError> {
+        self.with_input([states, orders, events, stock], |[s, o, e, k]| self.apply_batch(text(s), text(o), text(e), text(k)))
+    }
+
+    /// Applies an array of events to many accounts in one call: `states` maps customer to
+    /// state, `orders` maps order id to record, `stock` reward id to coupons issued (all ""
+    /// when empty).
+    ///
+    /// ```js
+    /// const { states, orders, entries, effects } = JSON.parse(engine.applyBatch("", "", eventsJson, ""));
+    /// ```
+    #[wasm_bindgen(js_name = applyBatch)]
+    pub fn apply_batch(&self, states: &str, orders: &str, events: &str, stock: &str) -> Result<String, JsError> {
+        let states = decode_map("invalid_state", states, |a: &Account| a.check().map_err(|m| Error::new("invalid_state", "", m)))?;
+        let orders = decode_map("invalid_state", orders, OrderRecord::check)?;
+        let stock = decode_map("invalid_context", stock, count)?;
+        let events = Event::parse_many(events, &self.0.program).map_err(js_error)?;
+        Ok(encode(&self.0.apply_batch_with(states, orders, &events, stock).map_err(js_error)?))
+    }
+}
+
 /// A history replayed under one program, kept in memory: feed it the raw bytes of a JSONL
 /// file in chunks of any size (lines may straddle chunks), then `finish` for the totals.
 /// Use it through `simulate` in `loyalty-engine`.
@@ -222,8 +238,7 @@ impl Engine {
 /// ```
 ///
 /// Built only with the `simulate` feature, into the Node module (`pkg/node/`) for
-/// `loyalty simulate`: the module that runs in checkouts stays under Shopify Functions'
-/// 256,000-byte cap without it.
+/// `loyalty simulate`.
 #[cfg(feature = "simulate")]
 #[wasm_bindgen]
 pub struct Simulation(crate::simulate::Simulation, usize);

@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { createEngine, zoneTable } from '../../js/index.js';
-import { engineOver, input } from '../../js/engine.js';
+import { input } from '../../js/engine.js';
 import { Engine as NodeEngine, memory as nodeMemory } from '../../js/wasm.js';
 import * as checkout from '../../pkg/loyalty_engine.js';
 
@@ -78,10 +78,14 @@ const rawRate = rate((i) => { sink += raw.applyInput(...input(nodeMemory, raw, [
 const applyOut = raw.applyInput(...input(nodeMemory, raw, [yearText, '', eventTexts[0], '']));
 const applyRest = applyOut.slice(applyOut.lastIndexOf('\n') + 1);
 const applyFloor = rate((i) => { sink += JSON.stringify(events[i % events.length]).length + JSON.parse(applyRest).entries.length; }, 50_000);
-// The checkout module (pkg/, size-optimised for Shopify Functions) through the same shim.
-const { memory: checkoutMemory } = checkout.initSync({ module: readFileSync(`${root}pkg/loyalty_engine_bg.wasm`) });
-const checkoutEngine = engineOver({ Engine: checkout.Engine, memory: checkoutMemory })(seed, { secret: 'bench' });
-const checkoutRate = rate((i) => { sink += checkoutEngine.apply(yearText, eventTexts[i % events.length]).stateText.length; }, 50_000);
+// A cart quote on the year-old account: the checkout module (pkg/, size-optimised; what a
+// storefront runs, with no ledger exports) against the Node module, same texts in.
+checkout.initSync({ module: readFileSync(`${root}pkg/loyalty_engine_bg.wasm`) });
+const zoneText = JSON.stringify(zoneTable(seed.timezone));
+const cartText = JSON.stringify({ at: iso(start + 53 * 7 * DAY), currency: 'EUR', lines: order(0, 'c1', start).order.lines });
+const quoters = { checkout: new checkout.Engine(JSON.stringify(seed), zoneText, ''), node: new NodeEngine(JSON.stringify(seed), zoneText, '') };
+const quoteRate = {};
+for (const [name, q] of Object.entries(quoters)) quoteRate[name] = rate(() => { sink += q.quote(yearText, cartText).length; }, 20_000);
 const applyRateObject = rate((i) => { sink += engine.apply(year.state, events[i % events.length]).state.balance; }, 50_000);
 const other = createEngine(seed, { secret: 'bench' });
 const applyRateMiss = rate((i) => { sink += other.apply(year.state, events[i % events.length]).state.balance; }, 50_000);
@@ -140,7 +144,6 @@ const rows = [
   ['wasm apply via JS API, 1 call/event, state text', `${fmt(applyRate)} events/s`, `${(native.apply_cached / applyRate).toFixed(2)}x native time`],
   ['  same, event as JSON text (as native reads it)', `${fmt(applyRateText)} events/s`, `${(native.apply_cached / applyRateText).toFixed(2)}x native time`],
   ['  the wasm call alone: texts in, texts out', `${fmt(rawRate)} events/s`, `${(native.apply_cached / rawRate).toFixed(2)}x native time`],
-  ['  same, checkout module', `${fmt(checkoutRate)} events/s`, `${(native.apply_cached / checkoutRate).toFixed(2)}x native time`],
   ['  same, state as an object in and out', `${fmt(applyRateObject)} events/s`, `${(native.apply_cached / applyRateObject).toFixed(2)}x native time`],
   ['JS alone, no engine: stringify the event, parse entries and effects', `${fmt(applyFloor)} events/s`, 'ceiling with event objects'],
   ['native apply, state parsed (baseline)', `${fmt(native.apply)} events/s`, '1.00x'],
@@ -151,6 +154,8 @@ const rows = [
   ['  the wasm call alone: texts in, text out', `${fmt(batchRateRaw)} events/s`, `${(native.batch / batchRateRaw).toFixed(2)}x native time`],
   [`JS alone, no engine: JSON.parse of the batch's output (${fmt(batchOut.length / 1000)} B/event)`, `${fmt(parseFloor)} events/s`, 'ceiling of the JS API'],
   ['JS alone, no engine: JSON.stringify of its events', `${fmt(stringifyFloor)} events/s`, 'ceiling with event objects'],
+  ['wasm quote, Node module (baseline)', `${fmt(quoteRate.node)} quotes/s`, '1.00x'],
+  ['  same, checkout module (what a storefront runs)', `${fmt(quoteRate.checkout)} quotes/s`, `${(quoteRate.node / quoteRate.checkout).toFixed(2)}x Node module time`],
   ...Object.entries(byAge).map(([k, v]) => [`wasm apply, account with ${k} of history`, `${fmt(v.rate)} events/s (state ${fmt(v.stateBytes)} B)`, `${(byAge['1 month'].rate / v.rate).toFixed(2)}x the 1-month time`]),
 ];
 const w = rows.reduce((m, r) => Math.max(m, r[0].length), 0);
