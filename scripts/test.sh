@@ -16,8 +16,8 @@ echo "== cargo test (native, as shipped: with the earning and status rules)"
 cargo test --quiet
 echo "== cargo test (native, --no-default-features: the smaller engine without them)"
 cargo test --quiet --no-default-features
-echo "== cargo test (wasm32, in Node; with the ledger's exports, as the Node module)"
-cargo test --target wasm32-unknown-unknown --test wasm --features ledger
+echo "== cargo test (wasm32, in Node, with the Node module's exports)"
+cargo test --target wasm32-unknown-unknown --test wasm --features node
 
 if [ -z "${DATABASE_URL:-}" ]; then
   eval "$(bash scripts/pg.sh start)"

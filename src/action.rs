@@ -137,7 +137,7 @@ pub fn complete(tx: &mut Tx, action: &str, reference: Option<&str>) -> Result<Op
                 return Ok(None);
             }
             if action == "referral_qualified" {
-                tx.grant(points, format!("referral: {friend}'s first order").into(), vec!["referral".into()]);
+                crate::expiry::grant(tx, points, format!("referral: {friend}'s first order").into(), vec!["referral".into()]);
                 tx.notify(Trigger::Referral, || vec![("friend", friend.into()), ("role", "referrer".into()), ("points", points.into())]);
             } else {
                 tx.reverse(points, None, format!("referral: {friend}'s first order refunded").into());
@@ -181,7 +181,7 @@ pub fn complete(tx: &mut Tx, action: &str, reference: Option<&str>) -> Result<Op
             if let Some(k) = key {
                 remember(tx, k);
             }
-            tx.grant(rule.points, format!("action {action}").into(), vec![format!("action:{action}")]);
+            crate::expiry::grant(tx, rule.points, format!("action {action}").into(), vec![format!("action:{action}")]);
             Ok(None)
         }
     }

@@ -3,7 +3,7 @@
 //! and the engine sits on them: nothing here, and no rule, imports the engine.
 
 use crate::ledger::{Account, CouponStatus, Entry, EntryKind, Reason};
-use crate::program::{Channel, ExpiryMode, NegativeBalance, Program, Trigger};
+use crate::program::{Channel, NegativeBalance, Program, Trigger};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use serde::Serialize;
@@ -193,49 +193,5 @@ impl Tx<'_> {
             e.order_id = order_id.map(String::from);
             e.forgiven = forgiven;
         });
-    }
-
-    /// Credits points that are not an order's (actions, referrals): a lot that expires like
-    /// any other but does not renew rolling validity (only orders do).
-    pub fn grant(&mut self, points: i64, reason: Reason, rules: Vec<String>) {
-        self.account.totals.earned += points;
-        self.lot(EntryKind::Earn, points, reason, |e| e.rules = rules);
-    }
-
-    /// Credits points given back (a cancelled coupon, a returned order's points) as a new
-    /// lot that expires like a grant.
-    pub fn restore(&mut self, points: i64, reason: Reason, fill: impl FnOnce(&mut Entry)) {
-        self.account.totals.restored += points;
-        self.lot(EntryKind::Restore, points, reason, fill);
-    }
-
-    fn lot(&mut self, kind: EntryKind, points: i64, reason: Reason, fill: impl FnOnce(&mut Entry)) {
-        let expires = self.grant_expiry();
-        self.account.credit(self.event_id, points, self.at, expires);
-        self.push_entry(kind, points, reason, self.at, fill);
-    }
-
-    pub fn grant_expiry(&mut self) -> Option<i64> {
-        match self.program.expiry.as_ref().map(|x| x.mode) {
-            Some(ExpiryMode::Rolling) if self.account.rolling_until.is_some() => None,
-            _ => self.expiry_on_earn(self.at),
-        }
-    }
-
-    /// The validity of points earned at `at`: their exclusive end in `per_lot` mode; in
-    /// `rolling` mode none (the account's date, pushed out to cover them, holds for all).
-    pub fn expiry_on_earn(&mut self, at: i64) -> Option<i64> {
-        let x = self.program.expiry.as_ref()?;
-        let until = self.program.zone.local_date(at).add(&x.after, 1);
-        match x.mode {
-            ExpiryMode::PerLot => Some(self.program.zone.end_of_day(until)),
-            ExpiryMode::Rolling => {
-                // An order placed out of order (an old webhook) never shortens validity.
-                if self.account.rolling_until.is_none_or(|d| d < until) {
-                    self.account.rolling_until = Some(until);
-                }
-                None
-            }
-        }
     }
 }

@@ -372,7 +372,7 @@ impl Engine {
         if e.carry_remainder && !below_minimum {
             tx.account.carry = with_carry.checked_sub(Ratio::int(points)).unwrap_or_default();
         }
-        let expires = tx.expiry_on_earn(event.at);
+        let expires = expiry::on_earn(tx, event.at);
         let mut held = false;
         if points > 0 {
             held = status::hold(tx, &o.id, points, event.at, expires);
@@ -445,7 +445,7 @@ impl Engine {
     fn adjust(&self, tx: &mut Tx, points: i64, reason: &str, by: &str) -> Result<()> {
         crate::limits::event_points("points", points)?;
         let takes = if points > 0 {
-            let expires = tx.grant_expiry();
+            let expires = expiry::on_grant(tx);
             tx.account.credit(tx.event_id, points, tx.at, expires);
             vec![]
         } else {

@@ -3,7 +3,7 @@
 //! order renews; `per_lot` gives each lot its own.
 
 use crate::context::Tx;
-use crate::ledger::{EntryKind, Warned};
+use crate::ledger::{Entry, EntryKind, Reason, Warned};
 use crate::program::{ExpiryMode, Trigger};
 use crate::time::{Date, Duration, Zone};
 
@@ -23,6 +23,52 @@ pub fn next(tx: &Tx) -> Option<(i64, Date, i64)> {
             let end = tx.account.lots.iter().filter_map(|l| l.expires_at).min()?;
             let d = tx.program.zone.local_date(end - 1);
             Some((end, d, held(&|e| e == end)))
+        }
+    }
+}
+
+/// Credits points that are not an order's (actions, referrals): a lot that expires like any
+/// other but does not renew rolling validity (only orders do).
+pub fn grant(tx: &mut Tx, points: i64, reason: Reason, rules: Vec<String>) {
+    tx.account.totals.earned += points;
+    lot(tx, EntryKind::Earn, points, reason, |e| e.rules = rules);
+}
+
+/// Credits points given back (a cancelled coupon, a returned order's points) as a new lot
+/// that expires like a grant.
+pub fn restore(tx: &mut Tx, points: i64, reason: Reason, fill: impl FnOnce(&mut Entry)) {
+    tx.account.totals.restored += points;
+    lot(tx, EntryKind::Restore, points, reason, fill);
+}
+
+fn lot(tx: &mut Tx, kind: EntryKind, points: i64, reason: Reason, fill: impl FnOnce(&mut Entry)) {
+    let expires = on_grant(tx);
+    tx.account.credit(tx.event_id, points, tx.at, expires);
+    tx.push_entry(kind, points, reason, tx.at, fill);
+}
+
+/// The validity of points credited now that are not an order's: as earned points in
+/// `per_lot` mode; in `rolling` mode the account's date holds, unless there is none yet.
+pub fn on_grant(tx: &mut Tx) -> Option<i64> {
+    match tx.program.expiry.as_ref().map(|x| x.mode) {
+        Some(ExpiryMode::Rolling) if tx.account.rolling_until.is_some() => None,
+        _ => on_earn(tx, tx.at),
+    }
+}
+
+/// The validity of points earned at `at`: their exclusive end in `per_lot` mode; in
+/// `rolling` mode none (the account's date, pushed out to cover them, holds for all).
+pub fn on_earn(tx: &mut Tx, at: i64) -> Option<i64> {
+    let x = tx.program.expiry.as_ref()?;
+    let until = tx.program.zone.local_date(at).add(&x.after, 1);
+    match x.mode {
+        ExpiryMode::PerLot => Some(tx.program.zone.end_of_day(until)),
+        ExpiryMode::Rolling => {
+            // An order placed out of order (an old webhook) never shortens validity.
+            if tx.account.rolling_until.is_none_or(|d| d < until) {
+                tx.account.rolling_until = Some(until);
+            }
+            None
         }
     }
 }

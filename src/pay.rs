@@ -116,6 +116,6 @@ pub fn give_back(tx: &mut Tx, rec: &mut OrderRecord) {
     if owed > 0 {
         rec.points_returned += owed;
         let order_id = rec.id.clone();
-        tx.restore(owed, "points paid back".into(), |e| e.order_id = Some(order_id));
+        crate::expiry::restore(tx, owed, "points paid back".into(), |e| e.order_id = Some(order_id));
     }
 }

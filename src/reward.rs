@@ -139,7 +139,7 @@ pub fn cancel(tx: &mut Tx, code: &str) -> Option<String> {
     let auto = tx.program.reward(&reward).is_some_and(|r| r.auto);
     let points = if auto { 0 } else { points };
     if points > 0 {
-        tx.restore(points, "coupon cancelled".into(), |e| e.coupon = Some(code.to_string()));
+        crate::expiry::restore(tx, points, "coupon cancelled".into(), |e| e.coupon = Some(code.to_string()));
     }
     tx.effects.push(Effect::CouponCancelled { customer, code: code.to_string(), reward, points });
     None

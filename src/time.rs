@@ -17,8 +17,11 @@ pub struct Date(pub i64);
 const EPOCH_CE: i64 = 719_163;
 
 impl Date {
-    fn naive(self) -> Option<NaiveDate> {
-        NaiveDate::from_num_days_from_ce_opt(i32::try_from(self.0 + EPOCH_CE).ok()?)
+    /// The chrono date; a day past chrono's range (hundreds of thousands of years, out of
+    /// reach of any parsed date plus a bounded duration) reads as its nearest end.
+    fn naive(self) -> NaiveDate {
+        let d = i32::try_from(self.0 + EPOCH_CE).ok().and_then(NaiveDate::from_num_days_from_ce_opt);
+        d.unwrap_or(if self.0 < 0 { NaiveDate::MIN } else { NaiveDate::MAX })
     }
     fn of(d: NaiveDate) -> Date {
         Date(d.num_days_from_ce() as i64 - EPOCH_CE)
@@ -29,10 +32,8 @@ impl Date {
         }
         NaiveDate::from_ymd_opt(y as i32, m, d).map(Date::of)
     }
-    /// Year, month and day; a day past chrono's range (hundreds of thousands of years, out of
-    /// reach of any parsed date plus a duration) reads as its nearest end.
     pub fn ymd(self) -> (i64, u32, u32) {
-        let d = self.naive().unwrap_or(if self.0 < 0 { NaiveDate::MIN } else { NaiveDate::MAX });
+        let d = self.naive();
         (d.year() as i64, d.month(), d.day())
     }
     pub fn parse(s: &str) -> Option<Date> {
@@ -44,24 +45,20 @@ impl Date {
     }
     /// Adds a duration's calendar part: months first (clamped to the month's last day, so
     /// Jan 31 + P1M is Feb 28/29), then days.
+    /// Past chrono's range the date stays at its end (see `naive`).
     pub fn add(self, d: &Duration, sign: i64) -> Date {
-        let Some(date) = self.naive() else { return Date(self.0 + sign * (d.months * 31 + d.days)) };
         let months = Months::new(d.months.unsigned_abs().min(u32::MAX as u64) as u32);
-        let moved = if (sign < 0) != (d.months < 0) { date.checked_sub_months(months) } else { date.checked_add_months(months) };
-        match moved {
-            Some(m) => Date(Date::of(m).0 + sign * d.days),
-            None => Date(self.0 + sign * (d.months * 31 + d.days)),
-        }
+        let back = (sign < 0) != (d.months < 0);
+        let moved = if back { self.naive().checked_sub_months(months) } else { self.naive().checked_add_months(months) };
+        let moved = moved.unwrap_or(if back { NaiveDate::MIN } else { NaiveDate::MAX });
+        Date(Date::of(moved).0 + sign * d.days)
     }
     pub fn next(self) -> Date {
         Date(self.0 + 1)
     }
     /// The ISO weekday: 1 for Monday to 7 for Sunday.
     pub fn weekday(self) -> u32 {
-        match self.naive() {
-            Some(d) => d.weekday().number_from_monday(),
-            None => ((self.0 + 3).rem_euclid(7) + 1) as u32,
-        }
+        self.naive().weekday().number_from_monday()
     }
     /// The month as one number, `year * 12 + (month - 1)`: consecutive months differ by 1.
     pub fn month_index(self) -> i64 {

@@ -104,11 +104,13 @@ impl Engine {
         decode(text(json), Account::parse)
     }
 
+    /// `apply` of texts; `event` reads the event once state and order are read, so an error
+    /// names the first bad part in the order they are given.
     #[cfg(feature = "ledger")]
-    fn apply_state(&self, state: &[u8], order: &str, event: &str, stock: &str) -> Result<String, JsError> {
+    fn apply_state(&self, state: &[u8], order: &str, event: impl FnOnce() -> Result<Event, Error>, stock: &str) -> Result<String, JsError> {
         let state = self.state(state)?;
         let order = decode(order, OrderRecord::parse)?;
-        let event = self.0.parse_event(event).map_err(js_error)?;
+        let event = event().map_err(js_error)?;
         let stock = (!stock.is_empty()).then(|| decode_map("invalid_context", stock, count)).transpose()?;
         let out = self.0.apply_with(state, order, &event, stock.as_ref()).map_err(js_error)?;
         let (text, state) = out.write_parts();
@@ -194,14 +196,14 @@ impl Engine {
     /// const { entries, effects } = JSON.parse(rest);
     /// ```
     pub fn apply(&self, state: &str, order: &str, event: &str, stock: &str) -> Result<String, JsError> {
-        self.apply_state(state.as_bytes(), order, event, stock)
+        self.apply_state(state.as_bytes(), order, || self.0.parse_event(event), stock)
     }
 
     /// `apply` of the texts in the input: the byte lengths of state, order, event and stock.
     #[wasm_bindgen(js_name = applyInput)]
     pub fn apply_input(&self, state: usize, order: usize, event: usize, stock: usize) -> Result<String, JsError> {
         // The state stays bytes: a cache hit needs no UTF-8 check.
-        self.with_input([state, order, event, stock], |[s, o, e, k]| self.apply_state(s, text(o), text(e), text(k)))
+        self.with_input([state, order, event, stock], |[s, o, e, k]| self.apply_state(s, text(o), || self.0.parse_event(text(e)), text(k)))
     }
 
     /// `applyBatch` of the texts in the input: the byte lengths of states, orders, events, stock.
@@ -225,6 +227,41 @@ impl Engine {
         let events = Event::parse_many(events, &self.0.program).map_err(js_error)?;
         Ok(encode(&self.0.apply_batch_with(states, orders, &events, stock).map_err(js_error)?))
     }
+}
+
+/// The same calls with JS objects crossing through serde-wasm-bindgen instead of JSON text,
+/// built into the Node module for `npm run bench`, which measures both ways for each call.
+/// The shim uses JSON text: it measured faster each way (figures in the README), and a
+/// syntax or type error in text keeps the JSON path of the field it is in.
+#[cfg(feature = "objects")]
+#[wasm_bindgen]
+impl Engine {
+    /// `view`, returning the view as an object.
+    #[wasm_bindgen(js_name = viewObject)]
+    pub fn view_object(&self, state: &str) -> Result<JsValue, JsError> {
+        let state = self.state(state.as_bytes())?.ok_or_else(|| js_error(Error::new("invalid_state", "", "a state is required")))?;
+        to_object(&self.0.view(&state))
+    }
+
+    /// `quote`, returning the quote as an object.
+    #[wasm_bindgen(js_name = quoteObject)]
+    pub fn quote_object(&self, state: &str, cart: &str) -> Result<JsValue, JsError> {
+        let state = self.state(state.as_bytes())?;
+        to_object(&self.0.quote(state.as_ref(), cart).map_err(js_error)?)
+    }
+
+    /// `apply` with the event given as an object, read by serde-wasm-bindgen.
+    #[wasm_bindgen(js_name = applyObject)]
+    pub fn apply_object(&self, state: &str, order: &str, event: JsValue, stock: &str) -> Result<String, JsError> {
+        let read = || Event::check(serde_wasm_bindgen::from_value(event).map_err(|e| Error::new("invalid_event", "", e.to_string()))?, &self.0.program);
+        self.apply_state(state.as_bytes(), order, read, stock)
+    }
+}
+
+/// An output as a JS object: maps as plain objects, `None` as `null`, as `JSON.parse` makes them.
+#[cfg(feature = "objects")]
+fn to_object<T: serde::Serialize>(v: &T) -> Result<JsValue, JsError> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))
 }
 
 /// A history replayed under one program, kept in memory: feed it the raw bytes of a JSONL

@@ -133,3 +133,20 @@ fn inputs_written_into_the_wasm_memory_apply_as_strings_do() {
     let [s, o, e, k] = write_input(&engine, ["", "", &order("o9", "1.00"), ""]);
     assert!(engine.apply_input(s, o, e, k).is_ok());
 }
+
+/// The serde-wasm-bindgen twins the bench compares give what the text calls give.
+#[cfg(feature = "objects")]
+#[wasm_bindgen_test]
+fn objects_cross_as_the_texts_do() {
+    let engine = Engine::new(&utc_seed(), "", "secret").unwrap();
+    let event = order("o1", "300.00");
+    let by_text = engine.apply("", "", &event, "").unwrap();
+    let by_object = engine.apply_object("", "", js_sys::JSON::parse(&event).unwrap(), "").unwrap();
+    assert_eq!(by_object, by_text);
+    let state = by_text.split('\n').next().unwrap();
+    let view: Value = serde_json::from_str(&engine.view(state).unwrap()).unwrap();
+    let view_object: Value = serde_json::from_str(&String::from(js_sys::JSON::stringify(&engine.view_object(state).unwrap()).unwrap())).unwrap();
+    assert_eq!(view_object, view);
+    let bad = js_sys::JSON::parse(r#"{"id":"e","type":"order.placed","at":"2026-01-10T12:00:00Z","customer":"c1","order":{"id":"o2","currency":"EUR","lines":[{"id":"l1","quantity":"one","unit_price":"1.00"}]}}"#).unwrap();
+    assert_eq!(error_of(engine.apply_object(state, "", bad, "").unwrap_err())["code"], "invalid_event");
+}

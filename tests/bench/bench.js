@@ -1,6 +1,7 @@
 // `npm run bench`: wasm size, cold start, and events/s through apply and applyBatch for a
 // 3-line order on an account with a year of history, with native Rust on the same workload
 // in the same run as the baseline of every ratio.
+import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
@@ -86,6 +87,21 @@ const cartText = JSON.stringify({ at: iso(start + 53 * 7 * DAY), currency: 'EUR'
 const quoters = { checkout: new checkout.Engine(JSON.stringify(seed), zoneText, ''), node: new NodeEngine(JSON.stringify(seed), zoneText, '') };
 const quoteRate = {};
 for (const [name, q] of Object.entries(quoters)) quoteRate[name] = rate(() => { sink += q.quote(yearText, cartText).length; }, 20_000);
+// Text or objects across the boundary, each call as the shim makes it: JSON text (through the
+// input buffer where the shim uses it) and JSON.parse/stringify in JS, or serde-wasm-bindgen
+// building and reading JS objects.
+const crossing = {
+  view: [() => JSON.parse(raw.view(yearText)).balance, () => raw.viewObject(yearText).balance],
+  quote: [() => JSON.parse(raw.quoteInput(...input(nodeMemory, raw, [yearText, cartText]))).points, () => raw.quoteObject(yearText, cartText).points],
+  'apply, event in': [
+    (i) => raw.applyInput(...input(nodeMemory, raw, [yearText, '', JSON.stringify(events[i % events.length]), ''])).length,
+    (i) => raw.applyObject(yearText, '', events[i % events.length], '').length,
+  ],
+};
+const crossingRate = Object.fromEntries(Object.entries(crossing).map(([k, [text, object]]) => {
+  assert.deepEqual(object(0), text(0), `${k}: both ways give the same answer`);
+  return [k, { text: rate((i) => { sink += text(i); }, 20_000), object: rate((i) => { sink += object(i); }, 20_000) }];
+}));
 const applyRateObject = rate((i) => { sink += engine.apply(year.state, events[i % events.length]).state.balance; }, 50_000);
 const other = createEngine(seed, { secret: 'bench' });
 const applyRateMiss = rate((i) => { sink += other.apply(year.state, events[i % events.length]).state.balance; }, 50_000);
@@ -154,6 +170,10 @@ const rows = [
   ['  the wasm call alone: texts in, text out', `${fmt(batchRateRaw)} events/s`, `${(native.batch / batchRateRaw).toFixed(2)}x native time`],
   [`JS alone, no engine: JSON.parse of the batch's output (${fmt(batchOut.length / 1000)} B/event)`, `${fmt(parseFloor)} events/s`, 'ceiling of the JS API'],
   ['JS alone, no engine: JSON.stringify of its events', `${fmt(stringifyFloor)} events/s`, 'ceiling with event objects'],
+  ...Object.entries(crossingRate).flatMap(([k, r]) => [
+    [`${k}: JSON text across the boundary (baseline)`, `${fmt(r.text)} calls/s`, '1.00x'],
+    [`  same, JS objects by serde-wasm-bindgen`, `${fmt(r.object)} calls/s`, `${(r.text / r.object).toFixed(2)}x text time`],
+  ]),
   ['wasm quote, Node module (baseline)', `${fmt(quoteRate.node)} quotes/s`, '1.00x'],
   ['  same, checkout module (what a storefront runs)', `${fmt(quoteRate.checkout)} quotes/s`, `${(quoteRate.node / quoteRate.checkout).toFixed(2)}x Node module time`],
   ...Object.entries(byAge).map(([k, v]) => [`wasm apply, account with ${k} of history`, `${fmt(v.rate)} events/s (state ${fmt(v.stateBytes)} B)`, `${(byAge['1 month'].rate / v.rate).toFixed(2)}x the 1-month time`]),
