@@ -10,10 +10,8 @@ use crate::ratio::{Ratio, Rounding, ZERO};
 use serde::{Deserialize, Serialize};
 
 /// What an order earned and what has been refunded since: stored by the host per order, as
-/// JSON text. Optional parts are left out when empty, as records from before them were;
-/// `Serialize` is written out below because `points_returned` goes beside `points_spent`
-/// only, which no field attribute can say.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// JSON text. Optional parts are left out when empty, as records from before them were.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrderRecord {
     pub id: String,
@@ -24,7 +22,7 @@ pub struct OrderRecord {
     pub rate: String,
     pub rounding: Rounding,
     /// The product rules, campaigns and tier perks that set the lines' multipliers.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<String>,
     /// The fraction carried in from earlier orders (`earn.carry_remainder`).
     #[serde(default, with = "crate::ratio::fraction")]
@@ -41,18 +39,18 @@ pub struct OrderRecord {
     #[serde(default)]
     pub cancelled: bool,
     /// The points are still pending (inside the return window).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub pending: bool,
     /// The referrer this order (a referred friend's first) paid a referral to.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub referrer: Option<String>,
     /// Points the customer paid with, and how many came back on refunds.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "crate::ledger::is_zero")]
     pub points_spent: i64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "crate::ledger::is_zero")]
     pub points_returned: i64,
     /// The goods counted towards a membership dividend.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub member: bool,
 }
 
@@ -120,49 +118,6 @@ pub fn compute(program: &Program, order: &Order, goods: i64, rate: Ratio, multip
         lines.push(LineEarn { id: SHIPPING_LINE.into(), quantity: 1, basis, points, multiplier: base, refunded: 0 });
     }
     Ok(Computed { lines, exact, total })
-}
-
-impl Serialize for OrderRecord {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        struct Fraction<'a>(&'a Ratio);
-        impl Serialize for Fraction<'_> {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-                crate::ratio::fraction::serialize(self.0, s)
-            }
-        }
-        let mut o = s.serialize_struct("OrderRecord", 19)?;
-        o.serialize_field("id", &self.id)?;
-        o.serialize_field("customer", &self.customer)?;
-        o.serialize_field("event", &self.event)?;
-        o.serialize_field("at", &self.at)?;
-        o.serialize_field("rate", &self.rate)?;
-        o.serialize_field("rounding", &self.rounding)?;
-        if !self.rules.is_empty() {
-            o.serialize_field("rules", &self.rules)?;
-        }
-        o.serialize_field("carry_in", &Fraction(&self.carry_in))?;
-        o.serialize_field("lines", &self.lines)?;
-        o.serialize_field("total", &self.total)?;
-        o.serialize_field("earned", &self.earned)?;
-        o.serialize_field("reversed", &self.reversed)?;
-        o.serialize_field("refunded_amount", &self.refunded_amount)?;
-        o.serialize_field("cancelled", &self.cancelled)?;
-        if self.pending {
-            o.serialize_field("pending", &true)?;
-        }
-        if let Some(r) = &self.referrer {
-            o.serialize_field("referrer", r)?;
-        }
-        if self.points_spent != 0 {
-            o.serialize_field("points_spent", &self.points_spent)?;
-            o.serialize_field("points_returned", &self.points_returned)?;
-        }
-        if self.member {
-            o.serialize_field("member", &true)?;
-        }
-        o.end()
-    }
 }
 
 impl OrderRecord {

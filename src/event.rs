@@ -124,6 +124,8 @@ pub struct OrderIn {
 }
 
 /// A cart for `quote`: an order's shape (without points spent) plus the time to quote at.
+/// Its fields repeat `OrderIn`'s because serde cannot flatten into a struct that refuses
+/// unknown fields; `parse_cart` reads it as that order.
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
@@ -187,8 +189,7 @@ impl Event {
         let body = match kind {
             "order.placed" => {
                 let o = w.order.ok_or_else(|| Error::event("order", "is required"))?;
-                let parts = OrderParts { id: o.id, currency: o.currency, lines: o.lines, shipping: o.shipping, tax: o.tax, taxes_included: o.taxes_included, coupon_codes: o.coupon_codes, brand: o.brand, points_spent: o.points_spent };
-                Body::OrderPlaced(order(parts, program, "invalid_event").map_err(|e| e.within("order"))?)
+                Body::OrderPlaced(order(o, program, "invalid_event").map_err(|e| e.within("order"))?)
             }
             "order.refunded" => {
                 let refund = match (w.lines, &w.amount) {
@@ -261,21 +262,8 @@ fn refund_lines(lines: Vec<RefundLineIn>) -> Result<Vec<(String, i64)>> {
     Ok(out)
 }
 
-/// The fields an order and a cart share.
-struct OrderParts {
-    id: Option<String>,
-    currency: String,
-    lines: Option<Vec<LineIn>>,
-    shipping: Option<String>,
-    tax: Option<String>,
-    taxes_included: Option<bool>,
-    coupon_codes: Option<Vec<String>>,
-    brand: Option<String>,
-    points_spent: Option<i64>,
-}
-
 /// Checks an order or cart against the program currency and converts its amounts.
-fn order(o: OrderParts, program: &Program, code: &'static str) -> Result<Order> {
+fn order(o: OrderIn, program: &Program, code: &'static str) -> Result<Order> {
     let err = |key: String, msg: String| Error::new(code, key, msg);
     let amount = |key: &str, v: &Option<String>| -> Result<i64> {
         v.as_deref().map_or(Ok(0), |s| crate::money::parse_amount(s, program.exponent).map_err(|m| err(key.to_string(), m)))
@@ -326,8 +314,8 @@ fn order(o: OrderParts, program: &Program, code: &'static str) -> Result<Order> 
 pub fn parse_cart(json: &str, program: &Program) -> Result<(i64, Order)> {
     let c: CartIn = crate::error::from_json("invalid_cart", json)?;
     let at = parse_instant(&c.at).map_err(|m| Error::new("invalid_cart", "at", m))?;
-    let parts = OrderParts { id: c.id, currency: c.currency, lines: c.lines, shipping: c.shipping, tax: c.tax, taxes_included: c.taxes_included, coupon_codes: c.coupon_codes, brand: c.brand, points_spent: None };
-    Ok((at, order(parts, program, "invalid_cart")?))
+    let o = OrderIn { id: c.id, currency: c.currency, lines: c.lines, shipping: c.shipping, tax: c.tax, taxes_included: c.taxes_included, coupon_codes: c.coupon_codes, brand: c.brand, points_spent: None };
+    Ok((at, order(o, program, "invalid_cart")?))
 }
 
 #[cfg(test)]

@@ -25,7 +25,6 @@ pub mod pending;
 pub mod program;
 pub mod ratio;
 pub mod reward;
-#[cfg(any(feature = "simulate", not(target_arch = "wasm32")))]
 pub mod simulate;
 pub mod spec;
 pub mod status;
@@ -36,12 +35,5 @@ pub mod time;
 pub mod wasm;
 
 pub use engine::{Engine, Outcome, View};
-
-/// The wasm allocator: Talc, not Rust's default dlmalloc, which took ~25% of a wasm replay
-/// (a million events make tens of millions of short-lived allocations; with Talc one program
-/// replays in ~8.3 s instead of ~11 s), and whose code is 7 KB larger.
-#[cfg(target_arch = "wasm32")]
-#[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
 pub use error::Error;

@@ -24,6 +24,11 @@ use std::cell::RefCell;
 use {serde::de::DeserializeOwned, std::collections::HashMap};
 use wasm_bindgen::prelude::*;
 
+/// The wasm allocator: Talc, not Rust's default dlmalloc, which is slower on a replay's many
+/// short-lived allocations and has more code.
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 fn js_error(e: Error) -> JsError {
     let body = serde_json::json!({ "code": e.code, "path": e.path, "message": e.message });
     JsError::new(&body.to_string())
