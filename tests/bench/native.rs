@@ -11,13 +11,8 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 /// The JSON text a host stores and reads back: serde_json over the engine's derives.
-trait ToJson {
-    fn to_json(&self) -> String;
-}
-impl<T: serde::Serialize + ?Sized> ToJson for T {
-    fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap()
-    }
+fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).unwrap()
 }
 
 fn main() {
@@ -41,7 +36,7 @@ fn main() {
             for _ in 0..n / 1000 {
                 let m = serde_json::from_str::<HashMap<String, Account>>(&states).unwrap();
                 let evs = Event::parse_many(&batch, &engine.program).unwrap();
-                std::hint::black_box(engine.apply_batch(m.into_iter().collect(), Default::default(), &evs).unwrap().to_json());
+                std::hint::black_box(to_json(&engine.apply_batch(m.into_iter().collect(), Default::default(), &evs).unwrap()));
             }
             return;
         }
@@ -53,7 +48,7 @@ fn main() {
                 "event" => drop(std::hint::black_box(Event::parse(&events[i % events.len()], &engine.program).unwrap())),
                 "state" => drop(std::hint::black_box(Account::parse(&state).unwrap())),
                 "apply" => drop(std::hint::black_box(engine.apply(Some(s.clone()), None, &ev).unwrap())),
-                "encode" => drop(std::hint::black_box(out.to_json())),
+                "encode" => drop(std::hint::black_box(to_json(&out))),
                 _ => panic!("BENCH_LOOP: event, state, apply, encode or batch"),
             }
         }
@@ -67,7 +62,7 @@ fn main() {
             let o: Option<OrderRecord> = None;
             let ev = Event::parse(e, &engine.program).unwrap();
             let out = engine.apply(Some(s), o, &ev).unwrap();
-            std::hint::black_box(out.to_json());
+            std::hint::black_box(to_json(&out));
         }
     };
     apply(2_000);
@@ -79,7 +74,7 @@ fn main() {
     // The same with the state text the engine wrote, found in its cache as src/wasm.rs does.
     let own = {
         let s = Account::parse(&state).unwrap();
-        s.to_json()
+        to_json(&s)
     };
     let mut cache = StateCache::default();
     cache.put(&own, Account::parse(&own).unwrap());
@@ -108,7 +103,7 @@ fn main() {
         let m = serde_json::from_str::<HashMap<String, Account>>(&states).unwrap();
         let evs = Event::parse_many(&batch, &engine.program).unwrap();
         let out = engine.apply_batch(m.into_iter().collect(), Default::default(), &evs).unwrap();
-        std::hint::black_box(out.to_json());
+        std::hint::black_box(to_json(&out));
     };
     run_batch();
     let rounds = 50;
@@ -130,7 +125,7 @@ fn main() {
         time("parse event", &mut || { std::hint::black_box(Event::parse(&events[0], &engine.program).unwrap()); });
         time("apply", &mut || { std::hint::black_box(engine.apply(Some(s.clone()), None, &ev).unwrap()); });
         let out = engine.apply(Some(s.clone()), None, &ev).unwrap();
-        time("encode", &mut || { std::hint::black_box(out.to_json()); });
+        time("encode", &mut || { std::hint::black_box(to_json(&out)); });
     }
     println!("{}", serde_json::json!({ "apply": apply_rate, "apply_cached": apply_cached_rate, "batch": batch_rate }));
 }
