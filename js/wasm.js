@@ -1,5 +1,5 @@
 // Loads the Node module once, synchronously: the same rules as the checkout module (pkg/),
-// built for speed rather than size, plus `Simulation` (see scripts/build.sh).
+// built for speed rather than size, plus the ledger's exports and `Simulation` (see scripts/build.sh).
 import { readFileSync } from 'node:fs';
 import { initSync, Engine, Simulation } from '../pkg/node/loyalty_engine_node.js';
 

@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Builds pkg/, two modules of the same rules, each: cargo, wasm-opt, then wasm-bindgen's JS glue
 # (--target web, which loads in Node and in browsers alike). Run scripts/setup.sh first.
-# - pkg/: the checkout module (browsers, the admin widget, Shopify Functions), size-optimised
-#   within a 450,000-byte budget (npm run bench prints its size, raw and gzipped).
+# - pkg/: the checkout module (browsers: the admin widget, <loyalty-balance>, cart previews):
+#   the program, quotes and views, size-optimised within a 450,000-byte budget (npm run bench
+#   prints its size, raw and gzipped).
 # - pkg/node/: the Node module (the npm import, the server, the CLI), built for speed, where
-#   145 KB more wasm costs nothing: opt-level 3 makes apply about 3.5x faster. It also
-#   carries the `Simulation` export of `loyalty simulate`.
+#   more wasm costs nothing: opt-level 3 makes apply several times faster. It also carries
+#   the exports that write the ledger (apply, applyBatch), `Simulation` for `loyalty
+#   simulate`, and the serde-wasm-bindgen twins the bench compares (cargo feature `node`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
 # SIMD (128-bit) lets LLVM move 16 bytes per instruction: every Result and struct the engine
-# passes around is copied in half the code (~7.7 KB less wasm). Node 16.4+ (we need 20), Chrome 91+,
-# Firefox 89+, Safari 16.4+ run it.
+# passes around is copied in half the code. Node 16.4+ (we need 20), Chrome 91+, Firefox
+# 89+, Safari 16.4+ run it.
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128"
 cargo build --quiet --release --target wasm32-unknown-unknown "$@"
 mkdir -p target/opt

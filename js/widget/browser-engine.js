@@ -1,6 +1,6 @@
-// The engine in the browser: the same wasm as the server (pkg/, wasm-bindgen --target web)
-// and the same time-zone table from Intl, so a storefront cart preview gives the server's
-// numbers without a round trip.
+// The engine in the browser: the checkout module (pkg/, wasm-bindgen --target web), the
+// server's rules without the ledger's exports, and the same time-zone table from Intl, so a
+// storefront cart preview gives the server's numbers without a round trip.
 import init, { Engine } from '../../pkg/loyalty_engine.js';
 import { zoneTable } from '../zone.js';
 import { fromWasm } from '../errors.js';

@@ -12,7 +12,7 @@ export interface BrowserEngine {
   free(): void;
 }
 
-/** Loads pkg/ (the server's wasm) in the browser and compiles the program. */
+/** Loads pkg/ (the checkout module: the server's rules, quotes and views) in the browser and compiles the program. */
 export function createBrowserEngine(program: Program | string, options?: { wasmUrl?: string | URL }): Promise<BrowserEngine>;
 
 export class ApiError extends Error {
