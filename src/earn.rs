@@ -10,11 +10,13 @@ use crate::ratio::{Ratio, Rounding, ZERO};
 use serde::{Deserialize, Serialize};
 
 /// What an order earned and what has been refunded since: stored by the host per order, as
-/// JSON text. Optional parts are left out when empty, as records from before them were;
-/// `Serialize` is written out below because `points_returned` goes beside `points_spent`
-/// only, which no field attribute can say.
+/// JSON text. Optional parts are left out when empty, as records from before them were.
+// `Serialize` is written out below because `points_returned` goes beside `points_spent`
+// only, which no field attribute can say; the `schemars` attributes say what it writes.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(extend("dependentRequired" = { "points_spent": ["points_returned"] })))]
 pub struct OrderRecord {
     pub id: String,
     pub customer: String,
@@ -25,9 +27,11 @@ pub struct OrderRecord {
     pub rounding: Rounding,
     /// The product rules, campaigns and tier perks that set the lines' multipliers.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(skip_serializing_if = "Vec::is_empty"))]
     pub rules: Vec<String>,
     /// The fraction carried in from earlier orders (`earn.carry_remainder`).
     #[serde(default, with = "crate::ratio::fraction")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::ratio::fraction::Text"))]
     pub carry_in: Ratio,
     #[serde(default)]
     pub lines: Vec<LineEarn>,
@@ -42,34 +46,43 @@ pub struct OrderRecord {
     pub cancelled: bool,
     /// The points are still pending (inside the return window).
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(skip_serializing_if = "std::ops::Not::not", extend("const" = true)))]
     pub pending: bool,
     /// The referrer this order (a referred friend's first) paid a referral to.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(skip_serializing_if = "Option::is_none"))]
     pub referrer: Option<String>,
     /// Points the customer paid with, and how many came back on refunds.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(skip_serializing_if = "crate::ledger::is_zero"))]
     pub points_spent: i64,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(skip_serializing_if = "crate::ledger::is_zero"))]
     pub points_returned: i64,
     /// The goods counted towards a membership dividend.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(skip_serializing_if = "std::ops::Not::not", extend("const" = true)))]
     pub member: bool,
 }
 
 /// One line's share of an order's earn. Shipping, when it earns, is a line with id `shipping`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LineEarn {
     pub id: String,
     pub quantity: i64,
     /// The money the points were computed on (minor units, after discounts and tax rules).
     #[serde(with = "crate::ratio::fraction")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::ratio::fraction::Text"))]
     pub basis: Ratio,
     /// Exact points before rounding.
     #[serde(with = "crate::ratio::fraction")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::ratio::fraction::Text"))]
     pub points: Ratio,
     /// Product rule x campaigns x tier, as it applied when the order was placed.
     #[serde(with = "crate::ratio::fraction")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::ratio::fraction::Text"))]
     pub multiplier: Ratio,
     #[serde(default)]
     pub refunded: i64,
