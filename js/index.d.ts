@@ -223,6 +223,51 @@ export interface When {
   nth_order?: number | null;
 }
 export type Window = 'lifetime' | 'calendar_year' | 'rolling_12m';
+/** An event as it arrives (DESIGN.md, "Events"): one flat object whose `type` says which of the optional fields it needs (`LoyaltyEvent` lists them per type). Amounts stay text until checked against the program. */
+export interface EventFields {
+  type: string;
+  action?: string | null;
+  amount?: string | null;
+  at: string;
+  by?: string | null;
+  charity?: string | null;
+  code?: string | null;
+  customer?: string | null;
+  id: string;
+  lines?: RefundLine[] | null;
+  order?: Order | null;
+  order_id?: string | null;
+  plan?: string | null;
+  points?: number | null;
+  reason?: string | null;
+  ref?: string | null;
+  reward?: string | null;
+}
+export interface OrderLine {
+  categories?: string[] | null;
+  discount?: string | null;
+  id: string;
+  product_id?: string | null;
+  quantity: number;
+  sku?: string | null;
+  unit_price: string;
+}
+export interface Order {
+  /** Coalition programs: the brand (shop) the order was placed with. */
+  brand?: string | null;
+  coupon_codes?: string[] | null;
+  currency: string;
+  id?: string | null;
+  lines?: OrderLine[] | null;
+  points_spent?: number | null;
+  shipping?: string | null;
+  tax?: string | null;
+  taxes_included?: boolean | null;
+}
+export interface RefundLine {
+  id: string;
+  quantity: number;
+}
 /** An event as it arrives (DESIGN.md, "Events"): `type` says which fields it has. */
 export type LoyaltyEvent =
   | {
@@ -333,31 +378,6 @@ export type LoyaltyEvent =
     customer?: string | null;
     id: string;
   };
-export interface OrderLine {
-  categories?: string[] | null;
-  discount?: string | null;
-  id: string;
-  product_id?: string | null;
-  quantity: number;
-  sku?: string | null;
-  unit_price: string;
-}
-export interface Order {
-  /** Coalition programs: the brand (shop) the order was placed with. */
-  brand?: string | null;
-  coupon_codes?: string[] | null;
-  currency: string;
-  id?: string | null;
-  lines?: OrderLine[] | null;
-  points_spent?: number | null;
-  shipping?: string | null;
-  tax?: string | null;
-  taxes_included?: boolean | null;
-}
-export interface RefundLine {
-  id: string;
-  quantity: number;
-}
 /** A cart for `quote`: an order's shape (without points spent) plus the time to quote at. */
 export interface Cart {
   at: string;

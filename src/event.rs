@@ -81,7 +81,8 @@ impl Line {
 pub const TYPES: &str = "order.placed, order.refunded, order.cancelled, action.completed, points.adjusted, reward.redeemed, coupon.used, coupon.cancelled, membership.started, membership.renewed, membership.cancelled, points.donated, clock.tick";
 
 /// An event as it arrives (DESIGN.md, "Events"): one flat object whose `type` says which of
-/// the optional fields it needs. Amounts stay text until checked against the program.
+/// the optional fields it needs (`LoyaltyEvent` lists them per type). Amounts stay text until
+/// checked against the program.
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]

@@ -88,9 +88,9 @@ fn never_null(o: &mut Map<String, Value>) {
 fn main() {
     let check = std::env::args().any(|a| a == "--check");
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/");
-    // Each file's root is declared in TypeScript under `ts_name` of its title, except `event`:
-    // the one flat object serde reads, for the server's route schemas, where TypeScript has
-    // the union by `type` (`loyalty-event`).
+    // Each file's root is declared in TypeScript under `ts_name` of its title. `event` is the
+    // one flat object serde reads (the server's route schemas; `EventFields`), `loyalty-event`
+    // the union by `type` that hosts write (`LoyaltyEvent`).
     let schemas: Vec<(&str, Schema)> = vec![
         ("program", input::<ProgramSpec>()),
         ("event", input::<EventIn>()),
@@ -108,9 +108,7 @@ fn main() {
     for (file, schema) in &schemas {
         let v = schema.as_value();
         files.push((format!("{root}js/schema/{file}.schema.json"), serde_json::to_string_pretty(v).unwrap() + "\n"));
-        if *file != "event" {
-            ts.root(v);
-        }
+        ts.root(v);
     }
     let dts_path = format!("{root}js/index.d.ts");
     let dts = std::fs::read_to_string(&dts_path).unwrap();
@@ -149,6 +147,7 @@ fn ts_name(rust: &str) -> String {
         "OrderIn" => "Order".into(),
         "LineIn" => "OrderLine".into(),
         "CartIn" => "Cart".into(),
+        "EventIn" => "EventFields".into(),
         "RefundLineIn" => "RefundLine".into(),
         "MatchSpec" => "ProductMatch".into(),
         "TierPerksSpec" => "TierPerks".into(),
