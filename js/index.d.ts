@@ -3,11 +3,13 @@
 
 export type Amount = string;
 export type Duration = string;
-export type Trigger = 'points_earned' | 'reward_earned' | 'points_expiring' | 'points_expired' | 'tier_changed' | 'welcome' | 'referral';
 export type Period = 'day' | 'week' | 'month' | 'year' | 'lifetime';
 
-// Program, Order, OrderLine, Cart, ProductMatch, TierPerks and the event's fields are
-// generated from the engine's Rust types (src/spec.rs, src/event.rs): edit those.
+// Generated from the engine's Rust types, so each wire shape is declared once: the inputs
+// (Program, LoyaltyEvent, Cart; src/spec.rs, src/event.rs) and the outputs (AccountState,
+// OrderRecord, Outcome's fields, BatchOutcome, Entry, Effect, AccountView, Quote;
+// src/ledger.rs, src/earn.rs, src/context.rs, src/engine.rs). Edit those, then run
+// `cargo run --example schema --features schema`; js/schema/ has them as JSON Schema.
 // --- generated from the Rust types by tests/gen/schema.rs: do not edit ---
 export interface Program {
   /** Ways to earn besides buying, by action name. */
@@ -82,10 +84,10 @@ export interface Charity {
 }
 export type CouponType = 'percent' | 'fixed' | 'free_shipping' | 'free_product';
 export interface Coupon {
+  type: CouponType;
   max_discount?: string | null;
   min_order?: string | null;
   product?: string | null;
-  type: CouponType;
   valid_for?: string | null;
   value?: string | null;
 }
@@ -221,8 +223,9 @@ export interface When {
   nth_order?: number | null;
 }
 export type Window = 'lifetime' | 'calendar_year' | 'rolling_12m';
-/** An event as it arrives (DESIGN.md, "Events"): one flat object whose `type` says which of the optional fields it needs. Amounts stay text until checked against the program. */
+/** An event as it arrives (DESIGN.md, "Events"): one flat object whose `type` says which of the optional fields it needs (`LoyaltyEvent` lists them per type). Amounts stay text until checked against the program. */
 export interface EventFields {
+  type: string;
   action?: string | null;
   amount?: string | null;
   at: string;
@@ -239,7 +242,6 @@ export interface EventFields {
   reason?: string | null;
   ref?: string | null;
   reward?: string | null;
-  type: string;
 }
 export interface OrderLine {
   categories?: string[] | null;
@@ -266,7 +268,117 @@ export interface RefundLine {
   id: string;
   quantity: number;
 }
-/** A cart for `quote`: an order's shape (without points spent) plus the time to quote at. */
+/** An event as it arrives (DESIGN.md, "Events"): `type` says which fields it has. */
+export type LoyaltyEvent =
+  | {
+    type: 'order.placed';
+    at: string;
+    customer: string;
+    id: string;
+    order: Order;
+  }
+  /** A refund of some lines (quantities per line id). */
+  | {
+    type: 'order.refunded';
+    at: string;
+    customer?: string | null;
+    id: string;
+    lines: RefundLine[];
+    order_id: string;
+  }
+  /** A refund by amount, for refunds without lines. */
+  | {
+    type: 'order.refunded';
+    amount: string;
+    at: string;
+    customer?: string | null;
+    id: string;
+    order_id: string;
+  }
+  | {
+    type: 'order.cancelled';
+    at: string;
+    customer?: string | null;
+    id: string;
+    order_id: string;
+  }
+  | {
+    type: 'action.completed';
+    action: string;
+    at: string;
+    customer: string;
+    id: string;
+    ref?: string | null;
+  }
+  | {
+    type: 'points.adjusted';
+    at: string;
+    by: string;
+    customer: string;
+    id: string;
+    points: number;
+    reason: string;
+  }
+  | {
+    type: 'reward.redeemed';
+    at: string;
+    customer: string;
+    id: string;
+    reward: string;
+  }
+  | {
+    type: 'coupon.used';
+    at: string;
+    code: string;
+    customer: string;
+    id: string;
+    order_id?: string | null;
+  }
+  /** Withdraws an unused coupon: its points come back. */
+  | {
+    type: 'coupon.cancelled';
+    at: string;
+    code: string;
+    customer: string;
+    id: string;
+  }
+  | {
+    type: 'membership.started';
+    at: string;
+    customer: string;
+    id: string;
+    plan: string;
+  }
+  | {
+    type: 'membership.renewed';
+    at: string;
+    customer: string;
+    id: string;
+    plan: string;
+  }
+  | {
+    type: 'membership.cancelled';
+    at: string;
+    customer: string;
+    id: string;
+    plan: string;
+  }
+  | {
+    type: 'points.donated';
+    at: string;
+    charity: string;
+    customer: string;
+    id: string;
+    points: number;
+  }
+  /** Without `customer`, the host ticks every due account. */
+  | {
+    type: 'clock.tick';
+    at: string;
+    customer?: string | null;
+    id: string;
+  };
+/** A cart for `quote`: an order's shape (without points spent) plus the time to quote at. Its fields repeat `OrderIn`'s because serde cannot flatten into a struct that refuses unknown fields; `parse_cart` reads it as that order. */
 export interface Cart {
   at: string;
   brand?: string | null;
@@ -278,65 +390,375 @@ export interface Cart {
   tax?: string | null;
   taxes_included?: boolean | null;
 }
+/** One customer's account: what the host stores between events, as JSON text. Optional parts are left out when empty, so states from before a part existed stay byte for byte. */
+export interface AccountState {
+  /** Ways-to-earn counts per period. */
+  actions?: ActionCounts[];
+  /** Spendable points: the lots' remaining points less the debt. */
+  balance: number;
+  /** Units bought so far towards `bought` offers: `(offer id, units)`. */
+  bought?: Array<[string, number]>;
+  /** Fractional points carried to the next order (`earn.carry_remainder`). */
+  carry?: string;
+  /** The day this year the customer picked for the tier's bonus multiplier. */
+  chosen_day?: string;
+  /** The latest event time seen (UTC ms): time never runs backwards for an account. */
+  clock: number;
+  coupons: AccountCoupon[];
+  customer: string;
+  /** Points owed after reversals beyond the balance (policy `allow`); earns repay it first. */
+  debt: number;
+  /** The local day of the account's first event (or signup): "new member" campaigns. */
+  joined?: string;
+  last_order?: number;
+  lifetime: MonthActivity;
+  lots: Lot[];
+  membership?: Membership;
+  /** Qualifying activity per local month (recent months) and over the lifetime. */
+  months?: MonthActivity[];
+  /** When this account next needs a `clock.tick` (UTC ms): the host indexes it. */
+  next_due?: number;
+  /** Offers already issued (each once per customer). */
+  offers?: string[];
+  /** Points inside the return window: not spendable until the tick releases them. */
+  pending: number;
+  pending_lots?: PendingLot[];
+  /** The latest event ids applied, newest last, so a redelivery is a no-op. */
+  recent: string[];
+  /** Catalogue redemptions per period, for rewards with a per-customer limit. */
+  redeemed?: ActionCounts[];
+  /** Who referred this customer, until their first order settles it. */
+  referred_by?: string;
+  /** `action:ref` keys already counted (the latest `REFS`). */
+  refs?: string[];
+  /** The shared expiry date of all lots in `rolling` mode. */
+  rolling_until?: string;
+  /** How many entries the account has: entry ids are `customer:seq`-free and stable. */
+  seq: number;
+  tier?: string;
+  /** The last local day the tier is held before it is re-evaluated. */
+  tier_until?: string;
+  totals: Totals;
+  /** Expiry warnings already sent for the coming expiry date. */
+  warned?: Warned;
+}
+/** How often a customer did an action, per current period. */
+export interface ActionCounts {
+  action: string;
+  /** `[period key, times]` for day, week, month and year, then `[0, lifetime times]`. */
+  periods: number[][];
+}
+export interface AccountCoupon {
+  type: CouponType;
+  code: string;
+  /** Exclusive end of validity (UTC ms). */
+  expires_at?: number;
+  issued_at: number;
+  max_discount?: number;
+  min_order?: number;
+  order_id?: string;
+  points: number;
+  reward: string;
+  status: CouponStatus;
+  value?: string;
+}
+export type CouponStatus = 'issued' | 'used' | 'expired' | 'cancelled';
+export interface Lot {
+  /** When it was earned (UTC ms). */
+  at: number;
+  /** Exclusive end of validity in `per_lot` mode (UTC ms); rolling lots use the account's. */
+  expires_at?: number;
+  /** The id of the event that earned it: shared by the account's every copy (each apply on a cached state makes one) and by the debits that name the lot. */
+  id: string;
+  points: number;
+  remaining: number;
+}
+/** A customer's membership. */
+export interface Membership {
+  /** Fees paid so far, in minor units. */
+  fees: number;
+  /** When the next monthly reward is due. */
+  gift_at?: number;
+  plan: string;
+  since: number;
+  spend: number;
+  status: MembershipStatus;
+  /** The end of the paid period (UTC ms, exclusive); `None` for lifetime plans. */
+  until?: number;
+  /** The local year whose member spend `spend` counts towards the dividend. */
+  year: number;
+}
+/** Qualifying activity per local month, so any window can be summed without the ledger. */
+export interface MonthActivity {
+  /** `yyyy * 12 + (month - 1)`. */
+  month: number;
+  orders: number;
+  points: number;
+  spend: number;
+}
+/** Points from an order waiting out the return window. */
+export interface PendingLot {
+  expires_at?: number;
+  /** The id of the event that earned it. */
+  id: string;
+  order_id: string;
+  points: number;
+  /** When the points become spendable (UTC ms). */
+  release_at: number;
+}
+export type MembershipStatus = 'active' | 'lapsed' | 'cancelled';
+export interface Totals {
+  adjusted: number;
+  donated?: number;
+  earned: number;
+  expired: number;
+  forgiven: number;
+  redeemed: number;
+  restored?: number;
+  reversed: number;
+}
+export interface Warned {
+  /** How many of the program's warning offsets (farthest first) are done. */
+  done: number;
+  /** The expiry date the warnings are about. */
+  until: string;
+}
+/** What an order earned and what has been refunded since: stored by the host per order, as JSON text. Optional parts are left out when empty, as records from before them were. */
+export interface OrderRecord {
+  at: number;
+  cancelled: boolean;
+  /** The fraction carried in from earlier orders (`earn.carry_remainder`). */
+  carry_in: string;
+  customer: string;
+  earned: number;
+  /** The event that placed it. */
+  event: string;
+  id: string;
+  lines: LineEarn[];
+  /** The goods counted towards a membership dividend. */
+  member?: true;
+  /** The points are still pending (inside the return window). */
+  pending?: true;
+  points_returned?: number;
+  /** Points the customer paid with, and how many came back on refunds. */
+  points_spent?: number;
+  rate: string;
+  /** The referrer this order (a referred friend's first) paid a referral to. */
+  referrer?: string;
+  refunded_amount: number;
+  reversed: number;
+  rounding: Rounding;
+  /** The product rules, campaigns and tier perks that set the lines' multipliers. */
+  rules?: string[];
+  /** What the customer paid (minor units), the base for refunds by amount. */
+  total: number;
+}
+/** One line's share of an order's earn. Shipping, when it earns, is a line with id `shipping`. */
+export interface LineEarn {
+  /** The money the points were computed on (minor units, after discounts and tax rules). */
+  basis: string;
+  id: string;
+  /** Product rule x campaigns x tier, as it applied when the order was placed. */
+  multiplier: string;
+  /** Exact points before rounding. */
+  points: string;
+  quantity: number;
+  refunded: number;
+}
+/** What one event did. */
+export interface OutcomeFields {
+  /** The event was applied before: nothing changed. */
+  duplicate?: true;
+  effects: Effect[];
+  entries: Entry[];
+  /** The order record this event created or changed, for the host to store. */
+  order?: OrderRecord;
+  /** Why the event changed nothing, when it is a business outcome and not an error. */
+  skipped?: string;
+  state: AccountState;
+}
+export interface CouponView {
+  type: CouponType;
+  code: string;
+  expires_at: string | null;
+  max_discount?: string;
+  min_order?: string;
+  reward: string;
+  status: CouponStatus;
+  value?: string;
+}
+/** What the host must do after committing an event. */
+export type Effect =
+  | {
+    type: 'coupon.issued';
+    coupon: CouponView;
+    customer: string;
+    points: number;
+    reward: string;
+  }
+  | {
+    type: 'coupon.used';
+    code: string;
+    customer: string;
+    order_id: string | null;
+  }
+  | {
+    type: 'coupon.expired';
+    code: string;
+    customer: string;
+  }
+  /** An unused coupon withdrawn: its `points` came back, and the reward's stock with it. */
+  | {
+    type: 'coupon.cancelled';
+    code: string;
+    customer: string;
+    points: number;
+    reward: string;
+  }
+  | {
+    type: 'membership.changed';
+    customer: string;
+    fee: string;
+    plan: string;
+    status: MembershipStatus;
+    until: string | null;
+  }
+  | {
+    type: 'tier.changed';
+    customer: string;
+    from: string | null;
+    reason: string;
+    to: string;
+  }
+  /** An event the host must apply to another account (a referrer's reward): idempotent by its id, so applying it more than once is harmless. */
+  | {
+    type: 'event';
+    event: LoyaltyEvent;
+  }
+  /** `key` is unique per notification, so a dispatcher can deliver each exactly once. `data`'s keys are sorted (a `serde_json` map). */
+  | {
+    type: 'notify';
+    channels: Channel[];
+    customer: string;
+    data: Record<string, unknown>;
+    key: string;
+    trigger: Trigger;
+  };
+/** An append-only ledger row. */
+export interface Entry {
+  type: EntryKind;
+  at: string;
+  balance_after: number;
+  by?: string;
+  charity?: string;
+  coupon?: string;
+  customer: string;
+  event: string;
+  /** Points a clamped reversal could not take and forgave. */
+  forgiven?: number;
+  /** `event id` + `#` + position within the event: stable across replays. */
+  id: string;
+  lots?: LotTake[];
+  order_id?: string;
+  /** Change of pending points (which `points` and the balance do not include). */
+  pending?: number;
+  points: number;
+  reason: string;
+  rules?: string[];
+}
+export type EntryKind = 'earn' | 'reverse' | 'redeem' | 'expire' | 'adjust' | 'pending' | 'release' | 'donate' | 'restore';
+/** Points taken from one lot by a debit. */
+export interface LotTake {
+  lot: string;
+  points: number;
+}
+export type Trigger = 'points_earned' | 'reward_earned' | 'points_expiring' | 'points_expired' | 'tier_changed' | 'welcome' | 'referral';
+/** Many events at once: the changed accounts and orders, and everything they wrote. */
+export interface BatchOutcome {
+  effects: Effect[];
+  entries: Entry[];
+  orders: Record<string, OrderRecord>;
+  skipped: Skipped[];
+  states: Record<string, AccountState>;
+}
+export interface Skipped {
+  event: string;
+  reason: string;
+}
+/** The account as the admin API, the widget and the replay CLI show it. */
+export interface AccountView {
+  balance: number;
+  coupons: CouponView[];
+  customer: string;
+  membership?: MembershipView;
+  next_expiry: NextExpiry | null;
+  pending: number;
+  tier: string | null;
+  /** Where the customer stands towards the next tier, when the program has tiers. */
+  tier_progress: TierProgress | null;
+}
+export interface MembershipView {
+  plan: string;
+  status: MembershipStatus;
+  /** Paid until (the last instant), none for lifetime plans. */
+  until: string | null;
+}
+export interface NextExpiry {
+  at: string;
+  points: number;
+}
+/** Qualifying activity in the tier window as of the account's last event, and what the next level needs: amounts as decimal strings for spend, counts for points and orders. */
+export interface TierProgress {
+  basis: Basis;
+  current: string | number;
+  needed: string | number;
+  next_tier: string | null;
+}
+/** A cart preview: what it would earn, the perks and coupons it can use. */
+export interface Quote {
+  coupons: CouponQuote[];
+  /** The most points the customer can pay with on this cart, when the program allows it. */
+  pay_with_points?: PayQuote;
+  /** The customer's tier perks (a standing percent off, free shipping) for the checkout. */
+  perks: Perks;
+  points: number;
+  /** The product rules, campaigns and tier perks that multiply the cart's points. */
+  rules: string[];
+}
+/** What a coupon does for a cart: its discount, or why it cannot be used. */
+export interface CouponQuote {
+  type: CouponType;
+  code: string;
+  discount: string;
+  reason?: string;
+  usable: boolean;
+}
+/** A quote's `pay_with_points`: the points, the discount they pay as an amount, and why none when none. */
+export interface PayQuote {
+  discount: string;
+  points: number;
+  reason?: string;
+}
+export interface Perks {
+  /** Multiplier on the one day a year the customer picks (`action.completed` `choose_day`). */
+  chosen_day_multiplier?: string;
+  entry_reward?: string;
+  free_shipping?: boolean;
+  multiplier?: string;
+  percent_off?: string;
+}
 // --- end of generated types ---
 
-interface EventBase { id: string; at: string; customer?: string }
-export type LoyaltyEvent = EventBase & (
-  | { type: 'order.placed'; customer: string; order: Order }
-  | { type: 'order.refunded'; order_id: string; lines: Array<{ id: string; quantity: number }> }
-  | { type: 'order.refunded'; order_id: string; amount: Amount }
-  | { type: 'order.cancelled'; order_id: string }
-  | { type: 'action.completed'; customer: string; action: string; ref?: string }
-  | { type: 'points.adjusted'; customer: string; points: number; reason: string; by: string }
-  | { type: 'reward.redeemed'; customer: string; reward: string }
-  | { type: 'coupon.used'; customer: string; code: string; order_id?: string }
-  /** Withdraws an unused coupon: its points come back. */
-  | { type: 'coupon.cancelled'; customer: string; code: string }
-  | { type: 'membership.started' | 'membership.renewed' | 'membership.cancelled'; customer: string; plan: string }
-  | { type: 'points.donated'; customer: string; charity: string; points: number }
-  | { type: 'clock.tick' });
-
-/** The stored account: opaque to hosts except for these fields. */
-export interface AccountState { customer: string; balance: number; pending: number; tier?: string; next_due?: number; [k: string]: unknown }
-/** The stored record of what an order earned, for exact reversals. */
-export interface OrderRecord { id: string; customer: string; earned: number; reversed: number; [k: string]: unknown }
-
-export interface Entry {
-  id: string; event: string; customer: string;
-  type: 'earn' | 'reverse' | 'redeem' | 'expire' | 'adjust' | 'pending' | 'release' | 'donate' | 'restore';
-  points: number; balance_after: number; at: string; reason: string;
-  rules?: string[]; lots?: Array<{ lot: string; points: number }>;
-  order_id?: string; coupon?: string; forgiven?: number; pending?: number; by?: string; charity?: string;
-}
-
-export interface CouponView { code: string; type: CouponType; value?: string; min_order?: Amount; max_discount?: Amount; expires_at: string | null; status: 'issued' | 'used' | 'expired' | 'cancelled'; reward: string }
-
-export type Effect =
-  | { type: 'coupon.issued'; customer: string; reward: string; points: number; coupon: CouponView }
-  | { type: 'coupon.used'; customer: string; code: string; order_id: string | null }
-  | { type: 'coupon.expired'; customer: string; code: string }
-  | { type: 'coupon.cancelled'; customer: string; code: string; reward: string; points: number }
-  | { type: 'membership.changed'; customer: string; plan: string; status: 'active' | 'cancelled' | 'lapsed'; until: string | null; fee: Amount }
-  | { type: 'tier.changed'; customer: string; from: string | null; to: string; reason: string }
-  /** An event for another account (a referrer's reward): apply it too; it is idempotent by id. */
-  | { type: 'event'; event: LoyaltyEvent }
-  | { type: 'notify'; key: string; trigger: Trigger; customer: string; channels: Channel[]; data: Record<string, unknown> };
-
-export interface Outcome { state: AccountState;
-  /** The engine's JSON text of `state` (not enumerable): store it or pass it back to `apply` and nothing is parsed or stringified. */
+/**
+ * What one event did: the engine's fields, and the texts js/engine.js keeps beside them (not
+ * enumerable, so spreading or stringifying an outcome leaves them out).
+ */
+export interface Outcome extends OutcomeFields {
+  /** The engine's JSON text of `state`: store it or pass it back to `apply` and nothing is parsed or stringified. */
   readonly stateText: string;
-  order?: OrderRecord;
-  /** With `order`: the engine's JSON text of it (not enumerable), to store as is. */
+  /** With `order`: the engine's JSON text of it, to store as is. */
   readonly orderText?: string;
-  entries: Entry[]; effects: Effect[]; duplicate?: true; skipped?: string }
-export interface BatchOutcome { states: Record<string, AccountState>; orders: Record<string, OrderRecord>; entries: Entry[]; effects: Effect[]; skipped: Array<{ event: string; reason: string }> }
-export interface AccountView { customer: string; balance: number; pending: number; tier: string | null; next_expiry: { points: number; at: string } | null; coupons: CouponView[];
-  /** Towards the next tier: amounts (decimal strings) for a spend basis, counts for points and orders. */
-  tier_progress: { basis: 'spend' | 'points' | 'orders'; current: string | number; next_tier: string | null; needed: string | number } | null;
-  membership?: { plan: string; status: 'active' | 'cancelled' | 'lapsed'; until: string | null } }
-export interface Quote { points: number; rules: string[]; perks: TierPerks; coupons: Array<{ code: string; type: CouponType; usable: boolean; discount: Amount; reason?: string }>;
-  /** The most points the customer can pay with on this cart (0 with a reason when none). */
-  pay_with_points?: { points: number; discount: Amount; reason?: string } }
+}
 /** Coupons issued so far per stock-limited reward, program-wide, as the host counts them. */
 export type Stock = Record<string, number>;
 
@@ -379,7 +801,7 @@ export declare function createEngine(program: Program | string, options?: { secr
 export declare function orderIdOf(event: LoyaltyEvent): string | null;
 export declare function zoneTable(name: string): ZoneTable | null;
 export declare function replay(engine: Engine, events: Iterable<LoyaltyEvent>, options?: { onProgress?: (done: number) => void }): {
-  customers: Record<string, AccountView>; effects: Effect[]; skipped: Array<{ event: string; reason: string }>;
+  customers: Record<string, AccountView>; effects: Effect[]; skipped: Skipped[];
   states: Map<string, AccountState>; orders: Map<string, OrderRecord>;
 };
 
@@ -417,7 +839,7 @@ export declare function simulate(options: {
 export type TimeInput = Date | string | number;
 
 /** The event that ticks every due account (no `customer`): `handle` runs {@link Loyalty.tick} for it. */
-export type ProgramTick = EventBase & { type: 'clock.tick'; customer?: undefined };
+export type ProgramTick = Extract<LoyaltyEvent, { type: 'clock.tick' }> & { customer?: undefined };
 /** Events that name their customer: their result always has one. */
 export type CustomerEvent = Extract<LoyaltyEvent, { customer: string }>;
 

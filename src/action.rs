@@ -49,6 +49,7 @@ impl ActionRule {
 
 /// How often a customer did an action, per current period.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Counts {
     pub action: String,

@@ -21,6 +21,7 @@ pub fn key(secret: &[u8]) -> Key {
 
 /// What the host must do after committing an event.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type")]
 pub enum Effect {
     #[serde(rename = "coupon.issued")]
@@ -39,14 +40,25 @@ pub enum Effect {
     /// An event the host must apply to another account (a referrer's reward): idempotent
     /// by its id, so applying it more than once is harmless.
     #[serde(rename = "event")]
-    Event { event: Value },
+    Event {
+        #[cfg_attr(feature = "schema", schemars(schema_with = "crate::event::union::schema"))]
+        event: Value,
+    },
     /// `key` is unique per notification, so a dispatcher can deliver each exactly once.
     /// `data`'s keys are sorted (a `serde_json` map).
     #[serde(rename = "notify")]
-    Notify { key: String, trigger: Trigger, customer: String, channels: Vec<Channel>, data: Value },
+    Notify {
+        key: String,
+        trigger: Trigger,
+        customer: String,
+        channels: Vec<Channel>,
+        #[cfg_attr(feature = "schema", schemars(with = "serde_json::Map<String, Value>"))]
+        data: Value,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CouponView {
     pub code: String,
     #[serde(rename = "type")]

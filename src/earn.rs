@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 /// What an order earned and what has been refunded since: stored by the host per order, as
 /// JSON text. Optional parts are left out when empty, as records from before them were.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OrderRecord {
     pub id: String,
@@ -26,6 +27,7 @@ pub struct OrderRecord {
     pub rules: Vec<String>,
     /// The fraction carried in from earlier orders (`earn.carry_remainder`).
     #[serde(default, with = "crate::ratio::fraction")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::ratio::fraction::Text"))]
     pub carry_in: Ratio,
     #[serde(default)]
     pub lines: Vec<LineEarn>,
@@ -40,6 +42,7 @@ pub struct OrderRecord {
     pub cancelled: bool,
     /// The points are still pending (inside the return window).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "schema", schemars(extend("const" = true)))]
     pub pending: bool,
     /// The referrer this order (a referred friend's first) paid a referral to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -51,23 +54,28 @@ pub struct OrderRecord {
     pub points_returned: i64,
     /// The goods counted towards a membership dividend.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "schema", schemars(extend("const" = true)))]
     pub member: bool,
 }
 
 /// One line's share of an order's earn. Shipping, when it earns, is a line with id `shipping`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LineEarn {
     pub id: String,
     pub quantity: i64,
     /// The money the points were computed on (minor units, after discounts and tax rules).
     #[serde(with = "crate::ratio::fraction")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::ratio::fraction::Text"))]
     pub basis: Ratio,
     /// Exact points before rounding.
     #[serde(with = "crate::ratio::fraction")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::ratio::fraction::Text"))]
     pub points: Ratio,
     /// Product rule x campaigns x tier, as it applied when the order was placed.
     #[serde(with = "crate::ratio::fraction")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::ratio::fraction::Text"))]
     pub multiplier: Ratio,
     #[serde(default)]
     pub refunded: i64,

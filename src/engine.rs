@@ -31,6 +31,7 @@ pub struct Engine {
 
 /// What one event did.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Outcome {
     pub state: Account,
     /// The order record this event created or changed, for the host to store.
@@ -40,6 +41,7 @@ pub struct Outcome {
     pub effects: Vec<Effect>,
     /// The event was applied before: nothing changed.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "schema", schemars(extend("const" = true)))]
     pub duplicate: bool,
     /// Why the event changed nothing, when it is a business outcome and not an error.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -82,6 +84,7 @@ impl Outcome {
 
 /// The account as the admin API, the widget and the replay CLI show it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct View {
     pub customer: String,
     pub balance: i64,
@@ -96,6 +99,7 @@ pub struct View {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MembershipView {
     pub plan: String,
     pub status: crate::membership::Status,
@@ -105,14 +109,30 @@ pub struct MembershipView {
 
 /// Qualifying activity in the tier window as of the account's last event, and what the
 /// next level needs: amounts as decimal strings for spend, counts for points and orders.
+// The `schemars` attributes say what the `Serialize` below writes.
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TierProgress {
+    #[cfg_attr(feature = "schema", schemars(with = "crate::tier::Basis"))]
     pub basis: &'static str,
+    #[cfg_attr(feature = "schema", schemars(with = "AmountOrCount"))]
     pub current: i64,
     pub next_tier: Option<String>,
+    #[cfg_attr(feature = "schema", schemars(with = "AmountOrCount"))]
     pub needed: i64,
     /// The currency exponent when the basis is spend (money), to print amounts.
+    #[cfg_attr(feature = "schema", schemars(skip))]
     pub exponent: Option<u32>,
+}
+
+// How `TierProgress` writes `current` and `needed`: an amount for spend, else a count.
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema)]
+#[schemars(untagged, inline)]
+#[allow(dead_code)]
+enum AmountOrCount {
+    Amount(String),
+    Count(i64),
 }
 
 /// Spend is money, written as decimal strings like every amount; points and orders count.
@@ -132,12 +152,16 @@ impl Serialize for TierProgress {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NextExpiry {
     pub points: i64,
     pub at: String,
 }
 
+/// A cart preview: what it would earn, the perks and coupons it can use.
+// The `schemars` attributes say what the `Serialize` below writes.
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Quote {
     pub points: i64,
     /// The product rules, campaigns and tier perks that multiply the cart's points.
@@ -146,28 +170,34 @@ pub struct Quote {
     pub perks: crate::tier::Perks,
     pub coupons: Vec<CouponQuote>,
     /// The most points the customer can pay with on this cart, when the program allows it.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<PayQuote<'static>>", skip_serializing_if = "Option::is_none"))]
     pub pay_with_points: Option<crate::pay::Allowance>,
     /// The currency exponent, to write the discount as an amount.
+    #[cfg_attr(feature = "schema", schemars(skip))]
     pub exponent: u32,
+}
+
+/// A quote's `pay_with_points`: the points, the discount they pay as an amount, and why
+/// none when none.
+#[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+struct PayQuote<'a> {
+    points: i64,
+    discount: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
 }
 
 /// The discount points pay is an amount: a decimal string like every amount.
 impl Serialize for Quote {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Pay<'a> {
-            points: i64,
-            discount: String,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            reason: Option<&'a str>,
-        }
         let mut o = s.serialize_struct("Quote", 5)?;
         o.serialize_field("points", &self.points)?;
         o.serialize_field("rules", &self.rules)?;
         o.serialize_field("perks", &self.perks)?;
         o.serialize_field("coupons", &self.coupons)?;
         if let Some(p) = &self.pay_with_points {
-            o.serialize_field("pay_with_points", &Pay { points: p.points, discount: crate::money::format_amount(p.discount, self.exponent), reason: p.reason.as_deref() })?;
+            o.serialize_field("pay_with_points", &PayQuote { points: p.points, discount: crate::money::format_amount(p.discount, self.exponent), reason: p.reason.as_deref() })?;
         }
         o.end()
     }
@@ -175,6 +205,7 @@ impl Serialize for Quote {
 
 /// Many events at once: the changed accounts and orders, and everything they wrote.
 #[derive(Debug, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Batch {
     pub states: HashMap<String, Account>,
     pub orders: HashMap<String, OrderRecord>,
@@ -184,6 +215,7 @@ pub struct Batch {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Skipped {
     pub event: String,
     pub reason: String,

@@ -81,7 +81,8 @@ impl Line {
 pub const TYPES: &str = "order.placed, order.refunded, order.cancelled, action.completed, points.adjusted, reward.redeemed, coupon.used, coupon.cancelled, membership.started, membership.renewed, membership.cancelled, points.donated, clock.tick";
 
 /// An event as it arrives (DESIGN.md, "Events"): one flat object whose `type` says which of
-/// the optional fields it needs. Amounts stay text until checked against the program.
+/// the optional fields it needs (`LoyaltyEvent` lists them per type). Amounts stay text until
+/// checked against the program.
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
@@ -107,6 +108,7 @@ pub struct EventIn {
     pub charity: Option<String>,
 }
 
+#[cfg_attr(test, derive(serde::Serialize))]
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
@@ -141,6 +143,7 @@ pub struct CartIn {
     pub brand: Option<String>,
 }
 
+#[cfg_attr(test, derive(serde::Serialize))]
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
@@ -154,12 +157,79 @@ pub struct LineIn {
     pub discount: Option<String>,
 }
 
+#[cfg_attr(test, derive(serde::Serialize))]
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RefundLineIn {
     pub id: String,
     pub quantity: i64,
+}
+
+/// The events as a union by `type`, each variant with exactly the fields `Event::check` reads
+/// for it (required or optional as it reads them), where `EventIn` is the one flat object
+/// serde reads. For the schema and TypeScript (`LoyaltyEvent`) only: the parser stays on
+/// `EventIn`, so its errors and their paths do not change. The test below parses every
+/// variant with the real parser.
+#[cfg(any(test, feature = "schema"))]
+pub mod union {
+    use super::{OrderIn, RefundLineIn};
+
+    /// An event as it arrives (DESIGN.md, "Events"): `type` says which fields it has.
+    #[cfg_attr(test, derive(serde::Serialize))]
+    #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+    #[serde(tag = "type")]
+    pub enum LoyaltyEvent {
+        #[serde(rename = "order.placed")]
+        OrderPlaced { id: String, at: String, customer: String, order: OrderIn },
+        /// A refund of some lines (quantities per line id).
+        #[serde(rename = "order.refunded")]
+        OrderRefundedLines { id: String, at: String, customer: Option<String>, order_id: String, lines: Vec<RefundLineIn> },
+        /// A refund by amount, for refunds without lines.
+        #[serde(rename = "order.refunded")]
+        OrderRefundedAmount { id: String, at: String, customer: Option<String>, order_id: String, amount: String },
+        #[serde(rename = "order.cancelled")]
+        OrderCancelled { id: String, at: String, customer: Option<String>, order_id: String },
+        #[serde(rename = "action.completed")]
+        ActionCompleted {
+            id: String,
+            at: String,
+            customer: String,
+            action: String,
+            #[serde(rename = "ref")]
+            reference: Option<String>,
+        },
+        #[serde(rename = "points.adjusted")]
+        PointsAdjusted { id: String, at: String, customer: String, points: i64, reason: String, by: String },
+        #[serde(rename = "reward.redeemed")]
+        RewardRedeemed { id: String, at: String, customer: String, reward: String },
+        #[serde(rename = "coupon.used")]
+        CouponUsed { id: String, at: String, customer: String, code: String, order_id: Option<String> },
+        /// Withdraws an unused coupon: its points come back.
+        #[serde(rename = "coupon.cancelled")]
+        CouponCancelled { id: String, at: String, customer: String, code: String },
+        #[serde(rename = "membership.started")]
+        MembershipStarted { id: String, at: String, customer: String, plan: String },
+        #[serde(rename = "membership.renewed")]
+        MembershipRenewed { id: String, at: String, customer: String, plan: String },
+        #[serde(rename = "membership.cancelled")]
+        MembershipCancelled { id: String, at: String, customer: String, plan: String },
+        #[serde(rename = "points.donated")]
+        PointsDonated { id: String, at: String, customer: String, charity: String, points: i64 },
+        /// Without `customer`, the host ticks every due account.
+        #[serde(rename = "clock.tick")]
+        ClockTick { id: String, at: String, customer: Option<String> },
+    }
+
+    /// The union's schema inside an output's (an `event` effect): events are input, so their
+    /// schema is the deserialize contract's whichever contract the output is written under.
+    #[cfg(feature = "schema")]
+    pub fn schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut input = schemars::generate::SchemaSettings::draft2020_12().into_generator();
+        let s = input.subschema_for::<LoyaltyEvent>();
+        g.definitions_mut().extend(input.take_definitions(true));
+        s
+    }
 }
 
 impl Event {
@@ -364,5 +434,96 @@ mod tests {
         let e = Event::parse(&hot(r#""sku":"MUG""#, r#""sku":null,"product_id":null"#), &p).unwrap();
         let Body::OrderPlaced(o) = &e.body else { panic!() };
         assert_eq!((o.lines[1].sku.as_deref(), o.lines[0].categories.len()), (None, 2));
+    }
+
+    /// Every variant of the event union (`union::LoyaltyEvent`, the schema and TypeScript
+    /// `LoyaltyEvent`) parses with the real parser into its type, with its optional fields
+    /// given, null or left out; and the parser needs each of its required fields.
+    #[test]
+    fn the_event_union_is_what_the_parser_reads() {
+        use union::LoyaltyEvent as U;
+        let p = program();
+        let s = || "x".to_string();
+        let (id, at) = (s, || "2026-01-05T10:00:00Z".to_string());
+        let order = || OrderIn { id: Some("o1".into()), currency: "EUR".into(), lines: None, shipping: None, tax: None, taxes_included: None, coupon_codes: None, brand: None, points_spent: None };
+        // Each variant twice: optional fields given, then null (`None`).
+        let mut all = Vec::new();
+        for some in [true, false] {
+            let opt = |v: &str| some.then(|| v.to_string());
+            all.extend([
+                U::OrderPlaced { id: id(), at: at(), customer: s(), order: order() },
+                U::OrderRefundedLines { id: id(), at: at(), customer: opt("c"), order_id: s(), lines: vec![RefundLineIn { id: s(), quantity: 1 }] },
+                U::OrderRefundedAmount { id: id(), at: at(), customer: opt("c"), order_id: s(), amount: "1.00".into() },
+                U::OrderCancelled { id: id(), at: at(), customer: opt("c"), order_id: s() },
+                U::ActionCompleted { id: id(), at: at(), customer: s(), action: s(), reference: opt("r") },
+                U::PointsAdjusted { id: id(), at: at(), customer: s(), points: -5, reason: s(), by: s() },
+                U::RewardRedeemed { id: id(), at: at(), customer: s(), reward: s() },
+                U::CouponUsed { id: id(), at: at(), customer: s(), code: s(), order_id: opt("o") },
+                U::CouponCancelled { id: id(), at: at(), customer: s(), code: s() },
+                U::MembershipStarted { id: id(), at: at(), customer: s(), plan: s() },
+                U::MembershipRenewed { id: id(), at: at(), customer: s(), plan: s() },
+                U::MembershipCancelled { id: id(), at: at(), customer: s(), plan: s() },
+                U::PointsDonated { id: id(), at: at(), customer: s(), charity: s(), points: 5 },
+                U::ClockTick { id: id(), at: at(), customer: opt("c") },
+            ]);
+        }
+        // A new variant fails to compile here until it is given a sample above.
+        let index = |u: &U| match u {
+            U::OrderPlaced { .. } => 0,
+            U::OrderRefundedLines { .. } => 1,
+            U::OrderRefundedAmount { .. } => 2,
+            U::OrderCancelled { .. } => 3,
+            U::ActionCompleted { .. } => 4,
+            U::PointsAdjusted { .. } => 5,
+            U::RewardRedeemed { .. } => 6,
+            U::CouponUsed { .. } => 7,
+            U::CouponCancelled { .. } => 8,
+            U::MembershipStarted { .. } => 9,
+            U::MembershipRenewed { .. } => 10,
+            U::MembershipCancelled { .. } => 11,
+            U::PointsDonated { .. } => 12,
+            U::ClockTick { .. } => 13,
+        };
+        let mut seen: Vec<usize> = all.iter().map(index).collect();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen, (0..14).collect::<Vec<_>>());
+        let body_type = |b: &Body| match b {
+            Body::OrderPlaced(_) => "order.placed",
+            Body::OrderRefunded { .. } => "order.refunded",
+            Body::OrderCancelled { .. } => "order.cancelled",
+            Body::ActionCompleted { .. } => "action.completed",
+            Body::PointsAdjusted { .. } => "points.adjusted",
+            Body::RewardRedeemed { .. } => "reward.redeemed",
+            Body::CouponUsed { .. } => "coupon.used",
+            Body::CouponCancelled { .. } => "coupon.cancelled",
+            Body::Membership { kind, .. } => kind,
+            Body::PointsDonated { .. } => "points.donated",
+            Body::ClockTick => "clock.tick",
+        };
+        let mut types = Vec::new();
+        for (i, u) in all.iter().enumerate() {
+            let v = serde_json::to_value(u).unwrap();
+            let kind = v["type"].as_str().unwrap().to_string();
+            let e = Event::parse(&v.to_string(), &p).unwrap_or_else(|e| panic!("{v}: {e}"));
+            assert_eq!(body_type(&e.body), kind, "{v}");
+            // The optional fields left out, not null: the fields still there are the required
+            // ones (in the second half, whose optional fields are all `None`).
+            let mut min = v.as_object().unwrap().clone();
+            min.retain(|_, x| !x.is_null());
+            Event::parse(&serde_json::to_string(&min).unwrap(), &p).unwrap_or_else(|e| panic!("{v}: {e}"));
+            for key in min.keys().filter(|k| *k != "type" && i >= all.len() / 2) {
+                let mut less = min.clone();
+                less.remove(key);
+                let json = serde_json::to_string(&less).unwrap();
+                assert!(Event::parse(&json, &p).is_err(), "{kind} parses without {key}, which the union requires");
+            }
+            types.push(kind);
+        }
+        types.sort();
+        types.dedup();
+        let mut expected: Vec<&str> = TYPES.split(", ").collect();
+        expected.sort();
+        assert_eq!(types, expected, "the union has every event type the parser knows");
     }
 }

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 /// One customer's account: what the host stores between events, as JSON text. Optional
 /// parts are left out when empty, so states from before a part existed stay byte for byte.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Account {
     pub customer: String,
@@ -37,6 +38,7 @@ pub struct Account {
     pub coupons: Vec<Coupon>,
     /// Fractional points carried to the next order (`earn.carry_remainder`).
     #[serde(default, skip_serializing_if = "crate::ratio::fraction::is_zero", with = "crate::ratio::fraction")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::ratio::fraction::Text"))]
     pub carry: Ratio,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<String>,
@@ -99,6 +101,7 @@ pub const REFS: usize = 100;
 
 /// Points from an order waiting out the return window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PendingLot {
     /// The id of the event that earned it.
@@ -116,6 +119,7 @@ pub struct PendingLot {
 pub const RECENT: usize = 32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Totals {
     pub earned: i64,
@@ -147,6 +151,7 @@ pub fn name(s: &str) -> Name {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Lot {
     /// The id of the event that earned it: shared by the account's every copy (each apply
@@ -162,6 +167,7 @@ pub struct Lot {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Warned {
     /// The expiry date the warnings are about.
@@ -171,6 +177,7 @@ pub struct Warned {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Coupon {
     pub code: Name,
@@ -194,6 +201,7 @@ pub struct Coupon {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum CouponStatus {
     Issued,
@@ -215,6 +223,7 @@ impl CouponStatus {
 
 /// An append-only ledger row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Entry {
     /// `event id` + `#` + position within the event: stable across replays.
     pub id: String,
@@ -247,6 +256,7 @@ pub struct Entry {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum EntryKind {
     Earn,
@@ -270,6 +280,7 @@ pub type Reason = std::borrow::Cow<'static, str>;
 
 /// Points taken from one lot by a debit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Take {
     pub lot: Name,
     pub points: i64,

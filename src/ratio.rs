@@ -298,6 +298,24 @@ pub mod fraction {
         r.is_zero()
     }
 
+    /// The schema of a ratio's text, for `#[schemars(with = "fraction::Text")]` beside
+    /// `#[serde(with = "fraction")]` (schemars cannot see through a serde module).
+    #[cfg(feature = "schema")]
+    pub struct Text;
+
+    #[cfg(feature = "schema")]
+    impl schemars::JsonSchema for Text {
+        fn inline_schema() -> bool {
+            true
+        }
+        fn schema_name() -> std::borrow::Cow<'static, str> {
+            "Fraction".into()
+        }
+        fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+            schemars::json_schema!({ "type": "string", "pattern": "^-?[0-9]+(/[0-9]+)?$", "description": "An exact fraction, `num` or `num/den`." })
+        }
+    }
+
     use serde::Deserialize;
 }
 

@@ -227,6 +227,7 @@ pub fn next_due(tx: &Tx) -> Option<i64> {
 
 /// What a coupon does for a cart: its discount, or why it cannot be used.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CouponQuote {
     pub code: String,
     #[serde(rename = "type")]

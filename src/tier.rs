@@ -51,6 +51,7 @@ pub struct Level {
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Perks {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub multiplier: Option<String>,
@@ -164,6 +165,7 @@ impl Tiers {
 
 /// Qualifying activity per local month, so any window can be summed without the ledger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Month {
     /// `yyyy * 12 + (month - 1)`.

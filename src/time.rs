@@ -96,6 +96,19 @@ impl serde::Serialize for Date {
     }
 }
 
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Date {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "LocalDate".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "format": "date" })
+    }
+}
+
 impl<'de> serde::Deserialize<'de> for Date {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
         let s = std::borrow::Cow::<str>::deserialize(d)?;
@@ -207,6 +220,20 @@ impl std::ops::Deref for Stamp {
 impl serde::Serialize for Stamp {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
+    }
+}
+
+/// A stamp is written as its text (RFC 3339, in the program's zone).
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Stamp {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Stamp".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "format": "date-time" })
     }
 }
 

@@ -14,6 +14,7 @@ fn seed_scenario_matches_its_expected_output() {
     let events: Vec<Value> = include_str!("scenarios/seed.jsonl").lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let events = Event::parse_many(&Value::Array(events).to_string(), &engine.program).unwrap();
     let out = engine.apply_batch(Default::default(), Default::default(), &events).unwrap();
+    common::schema::check("batch-outcome", &out);
     let expected: Value = serde_json::from_str(include_str!("scenarios/seed.expected.json")).unwrap();
     for (customer, view) in expected["customers"].as_object().unwrap() {
         let got = serde_json::from_str::<Value>(&engine.view(&out.states[customer]).to_json()).unwrap();

@@ -9,6 +9,8 @@ use loyalty_engine::{Engine, Error, Outcome, View};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
+pub mod schema;
+
 /// The JSON text a host stores and reads back: serde_json over the engine's derives.
 pub trait ToJson {
     fn to_json(&self) -> String;
@@ -85,6 +87,7 @@ impl Harness {
         self.effects.extend(out.effects.iter().map(|x| serde_json::from_str::<Value>(&x.to_json()).unwrap()));
         self.states.insert(customer.clone(), out.state.clone());
         self.check(&customer);
+        self.check_schemas(&out, &customer, &event);
         // Events the engine asks for on other accounts (a referrer's reward) follow at once.
         for e in &out.effects {
             if let loyalty_engine::engine::Effect::Event { event, .. } = e {
@@ -121,6 +124,18 @@ impl Harness {
         // And the text is what serde_json would read and write back unchanged.
         let again: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(serde_json::to_string(&again).unwrap().len(), text.len());
+    }
+
+    /// What the engine wrote for an event, and the account's view and a quote after it, are
+    /// what the generated response schemas say.
+    fn check_schemas(&self, out: &Outcome, customer: &str, event: &Value) {
+        schema::check("outcome", out);
+        let state = &self.states[customer];
+        schema::check("account-view", &self.engine.view(state));
+        let cart = json!({ "at": event["at"], "currency": self.engine.program.currency, "lines": [{ "id": "l1", "quantity": 2, "unit_price": "40" }], "shipping": "5" });
+        if let Ok(q) = self.engine.quote(Some(state), &cart.to_string()) {
+            schema::check("quote", &q);
+        }
     }
 
     pub fn view(&self, customer: &str) -> View {
