@@ -64,9 +64,11 @@ export async function notifyRoutes(app, { loyalty, store, token, auth, now = () 
   const P = loyalty.program.id;
   // The admin's own hook (operator sessions too), else the token acting as the owner: either
   // way request.operator names the author. Reads for every role, changes (templates,
-  // contacts, opt-outs, retries) for staff and owners.
+  // contacts, opt-outs, retries) for staff and owners. A route that reads by POST (the
+  // preview) says so in its config.
   app.addHook('onRequest', auth ?? adminAuth({ token, shop: P, db: store.db }));
-  app.addHook('preHandler', (request) => permit(request.method === 'GET' ? 'templates.read' : 'templates.write')(request));
+  app.addHook('preHandler', (request) =>
+    permit(request.routeOptions.config?.action ?? (request.method === 'GET' ? 'templates.read' : 'templates.write'))(request));
   const ns = notifyStore(store.db);
   const record = auditor(store.db, P);
 
@@ -98,7 +100,9 @@ export async function notifyRoutes(app, { loyalty, store, token, auth, now = () 
     return { deleted };
   });
 
+  // A preview renders and stores nothing: a read, open to viewers.
   app.post('/api/notify/preview', {
+    config: { action: 'templates.read' },
     schema: {
       summary: 'Render a template against sample (or given) data; Liquid errors come back with their line',
       security: bearer,

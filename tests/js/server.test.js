@@ -363,6 +363,32 @@ test('events, account, history pages, adjust, quote and coupon validation', asyn
   ]);
 });
 
+test('a viewer previews a program change and a template, and can change neither', async () => {
+  const { app, store } = await setup();
+  const at = new Date(Date.now() - 86_400_000).toISOString();
+  const order = { id: 'o-v1', currency: 'HKD', lines: [{ id: 'l1', quantity: 1, unit_price: '10.00', discount: '0.00' }], shipping: '0.00', tax: '0.00', taxes_included: false, coupon_codes: [] };
+  assert.equal((await post(app, '/api/events', { id: 'v1', type: 'order.placed', at, customer: 'c1', order })).statusCode, 200);
+  await createOperator(store.db, program.id, { name: 'vic', role: 'viewer', password: 'vic-password-1' });
+  const vic = { authorization: `Bearer ${(await login(store.db, program.id, 'vic', 'vic-password-1')).token}` };
+  const doubled = { ...program, earn: { ...program.earn, points_per_unit: '20' } };
+
+  // The program preview replays the shop's last 12 months under both programs.
+  let res = await post(app, '/api/program/preview', { program: doubled }, vic);
+  assert.equal(res.statusCode, 200, res.body);
+  assert.deepEqual([res.json().events, res.json().current.issued, res.json().proposed.issued], [1, 100, 200]);
+  res = await post(app, '/api/program', { program: doubled }, vic);
+  assert.deepEqual([res.statusCode, res.json().error.code], [403, 'forbidden'], 'publishing is the owner\'s');
+
+  // A template preview is a read too; saving the template is staff work.
+  res = await post(app, '/api/notify/preview', { trigger: 'reward_earned', channel: 'email', locale: 'en', source: { subject: 'Code {{ coupon.code }}' } }, vic);
+  assert.equal(res.statusCode, 200, res.body);
+  assert.match(res.json().rendered.subject, /^Code LOY-/);
+  res = await app.inject({ method: 'PUT', url: '/api/notify/templates/reward_earned/email/en', headers: vic, payload: { subject: 'Code {{ coupon.code }}' } });
+  assert.deepEqual([res.statusCode, res.json().error.code], [403, 'forbidden']);
+  const log = (await app.inject({ url: '/api/audit', headers: auth })).json().entries;
+  assert.deepEqual(log.map((e) => [e.operator, e.action]), [['token', 'events.write']], 'previews record nothing; refused changes neither');
+});
+
 test('/openapi.json lists every route with its schemas', async () => {
   const { app } = await setup();
   const doc = (await app.inject({ url: '/openapi.json' })).json();
