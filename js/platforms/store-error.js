@@ -17,3 +17,13 @@ export class StoreApiError extends Error {
     this.details = details;
   }
 }
+
+/**
+ * Input a store-sync client refuses before calling the store (a coupon term the platform
+ * cannot take, a missing email, an unknown time zone): permanent, since no retry mends it,
+ * with the field in the message and in `details.field`, so the dead letter names it.
+ * @example throw inputError('coupon.value', 'not a decimal string (12,5)');
+ */
+export function inputError(field, problem) {
+  return new StoreApiError(`${field}: ${problem}`, { code: 'invalid_input', permanent: true, details: { field } });
+}

@@ -7,6 +7,10 @@ import { startWooStandin } from './standins/woocommerce.js';
 import { createWooRestClient, couponTerms, localDateTime, siteZone, storeUrl } from '../../js/platforms/woocommerce-rest.js';
 import { connectWooStore, WOO_TOPICS } from '../../js/platforms/woocommerce-connect.js';
 import { StoreApiError } from '../../js/platforms/store-error.js';
+import { storeSyncProvider } from '../../js/shops/store-sync.js';
+import { notifyStore } from '../../js/notify/store.js';
+import { openPgliteStore } from '../../js/stores/pglite.js';
+import { testDatabases } from './databases.js';
 import { createWooAdapter } from '../../js/platforms/woocommerce.js';
 import { FIXTURES } from './fixtures.js';
 import { readFileSync } from 'node:fs';
@@ -185,11 +189,54 @@ test('fixed amounts and free shipping keep their exact terms', async () => {
 
   // Zero-decimal currency: minor units are whole yen.
   assert.equal(couponTerms(engineCoupon({ type: 'fixed', value: '500', min_order: 3000 }), { ...opts, decimals: 0 }).minimum_amount, '3000');
-  assert.throws(() => couponTerms(engineCoupon({ type: 'fixed', value: '1.005' }), opts), /coupon.value: more than 2 decimals/);
-  assert.throws(() => couponTerms(engineCoupon({ max_discount: 2000 }), opts), (e) => e instanceof StoreApiError && e.permanent && /max_discount/.test(e.message));
-  assert.throws(() => couponTerms(engineCoupon({ type: 'free_product' }), opts), /coupon.type/);
-  assert.throws(() => couponTerms(engineCoupon(), { ...opts, email: undefined }), /^TypeError: email:/);
-  assert.throws(() => couponTerms(engineCoupon(), { ...opts, timezone: undefined }), /^TypeError: timezone:/);
+});
+
+test('terms the client refuses are a permanent invalid_input naming the field, as the Shopify client\'s are', () => {
+  const cases = [
+    [engineCoupon({ type: 'fixed', value: '1.005' }), opts, 'coupon.value', /more than 2 decimals/],
+    [engineCoupon({ type: 'fixed', value: 12.5 }), opts, 'coupon.value', /not a non-negative decimal string/],
+    [engineCoupon({ value: '0' }), opts, 'coupon.value', /not a percentage/],
+    [engineCoupon({ value: '101' }), opts, 'coupon.value', /not a percentage/],
+    [engineCoupon({ max_discount: 2000 }), opts, 'coupon.max_discount', /no maximum discount/],
+    [engineCoupon({ type: 'free_product' }), opts, 'coupon.type', /no WooCommerce coupon/],
+    [engineCoupon({ code: ' ' }), opts, 'coupon.code', /non-empty/],
+    [engineCoupon({ min_order: 100.5 }), opts, 'coupon.min_order', /integer minor units/],
+    [engineCoupon({ expires_at: '2026-12-05' }), opts, 'coupon.expires_at', /epoch milliseconds/],
+    [engineCoupon(), { ...opts, email: undefined }, 'email', /email is required/],
+    [engineCoupon(), { ...opts, timezone: undefined }, 'timezone', /time zone is required/],
+    [engineCoupon(), { ...opts, timezone: 'Mars/Olympus' }, 'timezone', /unknown time zone/],
+    [engineCoupon(), { ...opts, decimals: 2.5 }, 'decimals', /currency's decimals/],
+    [null, opts, 'coupon', /coupon object/],
+  ];
+  for (const [coupon, options, field, problem] of cases) {
+    assert.throws(() => couponTerms(coupon, options), (e) => e instanceof StoreApiError && e.code === 'invalid_input' && e.permanent === true
+      && e.details.field === field && e.message.startsWith(`${field}: `) && problem.test(e.message), `${field} ${problem}`);
+  }
+});
+
+test('store sync: a coupon the client refuses is a dead letter at once, its text naming the field; nothing reaches the store', async () => {
+  const dbs = testDatabases('woo-sync');
+  const db = await openPgliteStore({ dataDir: await dbs.pgliteDir() });
+  try {
+    const shop = {
+      id: 'shop-w', platform: 'woocommerce', status: 'installed', domain: store.url, program: { currency: 'EUR', timezone: 'Europe/Oslo' },
+      settings: { url: store.url, timezone: 'Europe/Oslo', individual_use: false }, secrets: { consumer_key: store.key, consumer_secret: store.secret },
+    };
+    await notifyStore(db.db).putContact(shop.id, '42', { email: 'ann@example.com' });
+    const coupon = engineCoupon({ type: 'fixed', value: '12.345' });
+    await db.db.query("INSERT INTO coupons (program, code, customer, reward, status, data) VALUES ($1, $2, '42', 'r', 'issued', '{}')", [shop.id, coupon.code]);
+    const before = store.requests.length;
+    const err = await storeSyncProvider({ shop, db: db.db }).send({ type: 'coupon.issued', customer: '42', coupon }).then(() => null, (e) => e);
+    assert.ok(err instanceof StoreApiError, String(err));
+    assert.equal(err.permanent, true, 'no retry mends it');
+    assert.match(err.message, /^invalid_input: coupon\.value: more than 2 decimals for this currency \(12\.345\)/);
+    assert.equal(store.requests.length, before, 'refused before any call');
+    const { rows: [row] } = await db.db.query('SELECT sync_status, sync_error FROM coupons WHERE program = $1 AND code = $2', [shop.id, coupon.code]);
+    assert.equal(row.sync_status, 'failed');
+    assert.match(row.sync_error, /coupon\.value/);
+  } finally {
+    await db.close();
+  }
 });
 
 test('a retry after a timeout that committed creates no second coupon', async () => {
