@@ -94,6 +94,9 @@ for (const [name, where] of Object.entries(backends)) {
       // A program in another currency is refused by name, before anything is written to the store.
       await assert.rejects(connectCli(place, port, store, usdFile), (e) => e.code === 'invalid_request' && e.path === 'program.currency' && /store sells in EUR/.test(e.message));
       assert.equal(store.webhooks().length, 0, 'no webhook left behind by a refused connect');
+      // A refused key, from the CLI: compared below with the admin route's answer.
+      const cliRefused = await connectCommand({ url: store.url, program: programFile, data: place.dataDir }, { ...envOf(place, port, store), WOO_CONSUMER_SECRET: 'cs_wrong' }, { out: { write() {} } })
+        .then(() => null, (e) => e);
 
       // Connect twice (the CLI, server stopped: PGlite lets one process own its folder).
       const first = await connectCli(place, port, store);
@@ -129,6 +132,9 @@ for (const [name, where] of Object.entries(backends)) {
       const bad = await admin.inject({ method: 'POST', url: '/api/shops/woocommerce', headers: { authorization: `Bearer ${TOKEN}` }, payload: { ...body, secret: 'cs_wrong' } });
       assert.equal(bad.statusCode, 400, bad.body);
       assert.equal(bad.json().error.code, 'store_refused');
+      assert.deepEqual([cliRefused?.code, cliRefused?.path, cliRefused?.message], [bad.json().error.code, bad.json().error.path, bad.json().error.message],
+        'the CLI and the route say the same about a refused key');
+      assert.match(bad.json().error.message, /^key: .*refused consumer key/);
       assert.ok(!bad.body.includes('cs_wrong'), 'the secret is not echoed');
       const viaRoute = await admin.inject({ method: 'POST', url: '/api/shops/woocommerce', headers: { authorization: `Bearer ${TOKEN}` }, payload: body });
       assert.equal(viaRoute.statusCode, 200, viaRoute.body);

@@ -6,7 +6,7 @@ import { createHmac } from 'node:crypto';
 import { startWooStandin } from './standins/woocommerce.js';
 import { createWooRestClient, couponTerms, localDateTime, siteZone, storeUrl } from '../../js/platforms/woocommerce-rest.js';
 import { connectWooStore, WOO_TOPICS } from '../../js/platforms/woocommerce-connect.js';
-import { StoreApiError } from '../../js/platforms/store-error.js';
+import { StoreApiError, storeFailure } from '../../js/platforms/store-error.js';
 import { storeSyncProvider } from '../../js/shops/store-sync.js';
 import { notifyStore } from '../../js/notify/store.js';
 import { openPgliteStore } from '../../js/stores/pglite.js';
@@ -212,6 +212,21 @@ test('terms the client refuses are a permanent invalid_input naming the field, a
     assert.throws(() => couponTerms(coupon, options), (e) => e instanceof StoreApiError && e.code === 'invalid_input' && e.permanent === true
       && e.details.field === field && e.message.startsWith(`${field}: `) && problem.test(e.message), `${field} ${problem}`);
   }
+});
+
+test('storeFailure: a store error as the CLI and the admin API both show it', async () => {
+  const view = (e) => [e.statusCode, e.code, e.path, e.message];
+  const wrong = createWooRestClient({ url: store.url, key: store.key, secret: 'cs_wrong' });
+  const refused = storeFailure(await wrong.storeSettings().then(() => null, (e) => e));
+  assert.deepEqual(view(refused).slice(0, 3), [400, 'store_refused', 'key']);
+  assert.match(refused.message, /^key: WooCommerce GET \/settings\/general: the store refused consumer key ck_…cdef: Consumer secret is invalid\./);
+  assert.ok(!refused.message.includes('cs_wrong'));
+  assert.deepEqual(view(storeFailure(await woo.storeSettings({ timezone: 'Mars/Olympus' }).then(() => null, (e) => e))),
+    [400, 'invalid_request', 'timezone', 'timezone: unknown time zone "Mars/Olympus"']);
+  const gone = createWooRestClient({ url: 'http://127.0.0.1:9', key: store.key, secret: store.secret, timeoutMs: 2000 });
+  const down = storeFailure(await gone.storeSettings().then(() => null, (e) => e));
+  assert.deepEqual(view(down).slice(0, 3), [502, 'store_error', 'url']);
+  assert.match(down.message, /^url: WooCommerce GET \/settings\/general: network error/);
 });
 
 test('store sync: a coupon the client refuses is a dead letter at once, its text naming the field; nothing reaches the store', async () => {
