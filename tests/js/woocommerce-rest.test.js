@@ -358,12 +358,38 @@ test('the stand-in refuses what WooCommerce would refuse or silently drop', asyn
   assert.equal(err.code, 'woocommerce_rest_shop_coupon_invalid_id');
   assert.equal(err.status, 404);
 
+  // Query parameters, as WordPress checks the route's declared args: WooCommerce's own error shape.
+  const get = (path, query) => woo.call('GET', path, { query }).then(() => null, (e) => e);
+  for (const [path, query, param, message] of [
+    ['/coupons', { per_page: 101 }, 'per_page', 'per_page must be between 1 (inclusive) and 100 (inclusive)'],
+    ['/coupons', { per_page: 0 }, 'per_page', 'per_page must be between 1 (inclusive) and 100 (inclusive)'],
+    ['/webhooks', { per_page: 'all' }, 'per_page', 'per_page is not of type integer.'],
+    ['/webhooks', { page: 0 }, 'page', 'page must be greater than or equal to 1'],
+    ['/webhooks', { status: 'paused', orderby: 'name' }, 'orderby', 'orderby is not one of date, id, and title.'],
+  ]) {
+    err = await get(path, query);
+    assert.ok(err instanceof StoreApiError, `${path} ${JSON.stringify(query)}`);
+    assert.deepEqual([err.status, err.code, err.permanent], [400, 'rest_invalid_param', true]);
+    assert.deepEqual(err.details, { code: 'rest_invalid_param', message: `Invalid parameter(s): ${param}`, data: { status: 400, params: { [param]: message } } });
+  }
+  assert.equal((await woo.call('GET', '/coupons', { query: { per_page: 100, page: 1, code: 'nothing-here' } })).body.length, 0, 'the client\'s own queries pass');
+  const hook = (await woo.call('POST', '/webhooks', { body: { name: 'q', topic: 'order.created', delivery_url: HOOK_URL, secret: 's', status: 'active' } })).body;
+  err = await woo.call('DELETE', `/webhooks/${hook.id}`, { query: { force: 'yes' } }).then(() => null, (e) => e);
+  assert.deepEqual([err.status, err.code, err.details.data.params], [400, 'rest_invalid_param', { force: 'force is not of type boolean.' }]);
+  assert.ok(store.webhooks().some((w) => w.id === hook.id), 'a refused DELETE deletes nothing');
+  await woo.call('DELETE', `/webhooks/${hook.id}`, { query: { force: 'true' } });
+  err = await get('/coupons', { per_pgae: 5 });
+  assert.equal(err.code, 'standin_unknown_field', 'a misspelt parameter WordPress would ignore');
+  assert.match(err.details.data.params.per_pgae, /not a parameter of this route/);
+
   // Mirroring WooCommerce instead: the unknown field is dropped without a word.
   const lax = await startWooStandin({ unknownFields: 'ignore' });
   try {
     const c = createWooRestClient({ url: lax.url, key: lax.key, secret: lax.secret });
     await c.call('POST', '/coupons', { body: { code: 'lax', amount: '5', expiry_date: '2026-12-01', date_expires_gmt: '2026-12-01T00:00:00' } });
     assert.equal(lax.coupons()[0].date_expires, null);
+    assert.equal((await c.call('GET', '/coupons', { query: { per_pgae: 5 } })).body.length, 1, 'an undeclared query parameter is ignored');
+    await assert.rejects(c.call('GET', '/coupons', { query: { per_page: 500 } }), { code: 'rest_invalid_param' });
   } finally {
     await lax.close();
   }
