@@ -33,6 +33,7 @@ const ONLY = process.env.LOYALTY_BENCH_ONLY; // webhooks | tick | import: one pa
 const seedText = readFileSync(join(root, 'presets/seed.json'), 'utf8');
 const seed = JSON.parse(seedText);
 const SHOPIFY = 'bench-shopify-secret';
+const SHOP = 'bench.myshopify.com';
 const SECRET = 'bench-coupon-secret';
 const TOKEN = 'bench-token';
 const scratch = mkdtempSync(join(tmpdir(), 'loyalty-server-bench-'));
@@ -50,7 +51,7 @@ const report = (what, figure, ratio = '') => {
 // --- the server under test --------------------------------------------------------------
 function startServer({ databaseUrl, dataDir }) {
   const env = {
-    ...process.env, LOYALTY_TOKEN: TOKEN, SHOPIFY_SECRETS: SHOPIFY, LOYALTY_SECRET: SECRET,
+    ...process.env, LOYALTY_TOKEN: TOKEN, SHOPIFY_SECRETS: SHOPIFY, SHOPIFY_SHOP_DOMAIN: SHOP, LOYALTY_SECRET: SECRET,
     PORT: '0', HOST: '127.0.0.1', LOYALTY_TICK_SECONDS: '0', LOG_LEVEL: 'warn',
   };
   delete env.DATABASE_URL;
@@ -79,7 +80,7 @@ function deliveries(n, { offset, customers }) {
     return {
       body,
       headers: {
-        'content-type': 'application/json', 'content-length': String(body.length), 'x-shopify-topic': 'orders/paid',
+        'content-type': 'application/json', 'content-length': String(body.length), 'x-shopify-topic': 'orders/paid', 'x-shopify-shop-domain': SHOP,
         'x-shopify-webhook-id': `bench-${id}`, 'x-shopify-hmac-sha256': createHmac('sha256', SHOPIFY).update(body).digest('base64'),
       },
     };
