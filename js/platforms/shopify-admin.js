@@ -3,10 +3,9 @@
 // are subscribed. Calls go through the library's Admin GraphQL client (pinned version,
 // shopify-app.js); every failure leaves as a StoreApiError the outbox can act on.
 import { Session, GraphqlQueryError, HttpThrottlingError, HttpInternalError, HttpResponseError, HttpRequestError, HttpMaxRetriesError } from '@shopify/shopify-api';
-import { StoreApiError } from './store-error.js';
-import { fromUnits, toUnits } from './amounts.js';
+import { StoreApiError, inputError } from './store-error.js';
+import { DECIMAL, amountDecimal, minimumDecimal } from './coupon-amounts.js';
 
-const DECIMAL = /^\d+(\.\d+)?$/;
 const CUSTOMER_GID = /^gid:\/\/shopify\/Customer\/\d+$/;
 const DEFAULT_TIMEOUT_MS = 30_000;
 // A mutation costs 10 points at Shopify; a small query 1-2. Below this we wait rather than call.
@@ -71,10 +70,6 @@ const CREATE_WEBHOOK = `#graphql
 // The cost bucket is Shopify's, per app and shop: shared by every client made for a shop.
 const buckets = new Map();
 
-function inputError(field, problem) {
-  return new StoreApiError(`${field}: ${problem}`, { code: 'invalid_input', permanent: true, details: { field } });
-}
-
 /** Decimals of an ISO 4217 currency (EUR 2, JPY 0, KWD 3), from the runtime's ICU data. */
 export function currencyExponent(currency) {
   if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) throw inputError('currency', `not an ISO 4217 code (${JSON.stringify(currency)})`);
@@ -82,28 +77,6 @@ export function currencyExponent(currency) {
     return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits;
   } catch {
     throw inputError('currency', `unknown currency ${currency}`);
-  }
-}
-
-// min_order arrives two ways: CONTRACT.md says integer minor units (a JS number, 10000),
-// the engine's effect today carries a decimal string in the currency ("100.00", JPY "14090").
-// A number is minor units, a string is an amount: never ambiguous, never a float.
-function minimumDecimal(value, exponent, field) {
-  if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value) || value < 0) throw inputError(field, `expected non-negative integer minor units (${value})`);
-    return fromUnits(BigInt(value), exponent);
-  }
-  return amountDecimal(value, exponent, field);
-}
-
-/** "10" or "10.5" in the currency -> "10.00" (amounts.js, the one money parser); more decimals than the currency has is refused. */
-function amountDecimal(value, exponent, field) {
-  if (typeof value !== 'string' || !DECIMAL.test(value)) throw inputError(field, `not a non-negative decimal string (${JSON.stringify(value)})`);
-  try {
-    return fromUnits(toUnits(value, exponent, field), exponent);
-  } catch (err) {
-    if (err.code === 'bad_payload') throw inputError(field, `more than ${exponent} decimals for this currency (${value})`);
-    throw err;
   }
 }
 

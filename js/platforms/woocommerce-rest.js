@@ -3,9 +3,11 @@
 // accepts Basic only over HTTPS (WC_REST_Authentication::authenticate runs it when is_ssl()),
 // and Basic over TLS needs no OAuth 1.0a signing, so the official client
 // (@woocommerce/woocommerce-rest-api: axios + an OAuth library) would add two dependencies for
-// four routes. Every failure is a StoreApiError carrying WooCommerce's own `code`.
-import { StoreApiError } from './store-error.js';
-import { toUnits, fromUnits } from './amounts.js';
+// four routes. Every failure is a StoreApiError carrying WooCommerce's own `code`; input
+// refused before any call is one too (inputError: `invalid_input`, naming the field), as in
+// shopify-admin.js.
+import { StoreApiError, inputError } from './store-error.js';
+import { DECIMAL, amountDecimal, minimumDecimal } from './coupon-amounts.js';
 import { zoneTable } from '../zone.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -164,7 +166,7 @@ export function createWooRestClient({ url, key, secret, fetch: f = globalThis.fe
      * @returns {Promise<{id: string|null, done: boolean}>}
      */
     async deactivateCoupon(code, { mode = 'delete', timezone, now = Date.now() } = {}) {
-      if (typeof code !== 'string' || code === '') throw new TypeError('code: expected a non-empty string');
+      if (typeof code !== 'string' || code === '') throw inputError('code', 'expected a non-empty string');
       const found = await findCoupon(code);
       if (!found) return { id: null, done: true };
       if (!isOurs(found)) return adoptOrRefuse(found, code);
@@ -175,7 +177,7 @@ export function createWooRestClient({ url, key, secret, fetch: f = globalThis.fe
         } else if (mode === 'delete') {
           await call('DELETE', `/coupons/${id}`, { query: { force: 'true' } });
         } else {
-          throw new TypeError(`mode: expected "delete" or "expire", got ${JSON.stringify(mode)}`);
+          throw inputError('mode', `expected "delete" or "expire", got ${JSON.stringify(mode)}`);
         }
       } catch (err) {
         // Deleted in between (by the merchant or an earlier attempt): the goal is met.
@@ -192,10 +194,10 @@ export function createWooRestClient({ url, key, secret, fetch: f = globalThis.fe
      * @returns {Promise<Array<{topic: string, id: string, created: boolean}>>}
      */
     async registerWebhooks(deliveryUrl, topics, secret) {
-      if (typeof deliveryUrl !== 'string' || !/^https?:\/\/[^/]+/.test(deliveryUrl)) throw new TypeError(`deliveryUrl: expected an http(s) URL, got ${JSON.stringify(deliveryUrl)}`);
-      if (!Array.isArray(topics) || topics.length === 0 || topics.some((t) => typeof t !== 'string')) throw new TypeError('topics: expected a non-empty array of topic names such as "order.created"');
+      if (typeof deliveryUrl !== 'string' || !/^https?:\/\/[^/]+/.test(deliveryUrl)) throw inputError('deliveryUrl', `expected an http(s) URL, got ${JSON.stringify(deliveryUrl)}`);
+      if (!Array.isArray(topics) || topics.length === 0 || topics.some((t) => typeof t !== 'string')) throw inputError('topics', 'expected a non-empty array of topic names such as "order.created"');
       // Without our secret the deliveries cannot be verified, so it is required here.
-      if (typeof secret !== 'string' || secret === '') throw new TypeError('secret: the webhook secret is required (WooCommerce would otherwise pick one we never see)');
+      if (typeof secret !== 'string' || secret === '') throw inputError('secret', 'the webhook secret is required (WooCommerce would otherwise pick one we never see)');
       const ours = (await listAll('/webhooks')).filter((w) => w.delivery_url === deliveryUrl).sort((a, b) => a.id - b.id);
       const result = [];
       for (const topic of topics) {
@@ -234,24 +236,25 @@ export function storeUrl(url) {
  * Terms WooCommerce cannot express (max_discount, free_product) are refused, never dropped.
  */
 export function couponTerms(coupon, { email, individualUse = false, timezone, decimals, customer } = {}) {
-  if (!coupon || typeof coupon !== 'object') throw new TypeError('coupon: expected the coupon object of a coupon.issued effect');
+  if (!coupon || typeof coupon !== 'object') throw inputError('coupon', 'expected the coupon object of a coupon.issued effect');
   const { code, type, value } = coupon;
-  if (typeof code !== 'string' || code.trim() === '') throw new TypeError('coupon.code: expected a non-empty string');
-  if (!(type in TYPES)) throw unsupported('coupon.type', `${JSON.stringify(type)} has no WooCommerce coupon (percent, fixed and free_shipping do)`);
+  if (typeof code !== 'string' || code.trim() === '') throw inputError('coupon.code', 'expected a non-empty string');
+  if (!(type in TYPES)) throw inputError('coupon.type', `${JSON.stringify(type)} has no WooCommerce coupon (percent, fixed and free_shipping do)`);
   if (coupon.max_discount !== undefined && coupon.max_discount !== null) {
-    throw unsupported('coupon.max_discount', 'WooCommerce coupons have no maximum discount; refusing to create a coupon worth more than the reward');
+    throw inputError('coupon.max_discount', 'WooCommerce coupons have no maximum discount; refusing to create a coupon worth more than the reward');
   }
-  if (typeof email !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(email)) throw new TypeError(`email: the customer's email is required to restrict the coupon to them (got ${JSON.stringify(email)})`);
-  if (typeof individualUse !== 'boolean') throw new TypeError('individualUse: expected a boolean (the shop\'s individual_use setting)');
+  if (typeof email !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(email)) throw inputError('email', `the customer's email is required to restrict the coupon to them (got ${JSON.stringify(email)})`);
+  if (typeof individualUse !== 'boolean') throw inputError('individualUse', 'expected a boolean (the shop\'s individual_use setting)');
   const scale = exponent(decimals);
 
   let amount = '0';
   if (type === 'percent') {
-    amount = decimalText(value, 'coupon.value');
+    if (typeof value !== 'string' || !DECIMAL.test(value)) throw inputError('coupon.value', `not a non-negative decimal string (${JSON.stringify(value)})`);
     // As Shopify's client refuses: a percentage is above 0 and at most 100.
-    if (!/[1-9]/.test(amount) || Number(amount) > 100) throw unsupported('coupon.value', `${amount}% is not a percentage a coupon can take`);
+    if (!/[1-9]/.test(value) || Number(value) > 100) throw inputError('coupon.value', `${value}% is not a percentage a coupon can take`);
+    amount = value;
   }
-  if (type === 'fixed') amount = fromUnits(toUnits(decimalText(value, 'coupon.value'), scale, 'coupon.value'), scale);
+  if (type === 'fixed') amount = amountDecimal(value, scale, 'coupon.value');
 
   const body = {
     code,
@@ -268,14 +271,10 @@ export function couponTerms(coupon, { email, individualUse = false, timezone, de
   // Two forms, as in shopify-admin.js: CONTRACT.md's integer minor units and epoch ms, and what
   // the engine's coupon.issued effect carries today, a decimal string in the currency ("100.00")
   // and an ISO time with offset. A number is minor units, a string an amount: never ambiguous.
-  if (coupon.min_order !== undefined && coupon.min_order !== null) {
-    body.minimum_amount = typeof coupon.min_order === 'string'
-      ? fromUnits(toUnits(decimalText(coupon.min_order, 'coupon.min_order'), scale, 'coupon.min_order'), scale)
-      : fromUnits(minorUnits(coupon.min_order, 'coupon.min_order'), scale);
-  }
+  if (coupon.min_order !== undefined && coupon.min_order !== null) body.minimum_amount = minimumDecimal(coupon.min_order, scale, 'coupon.min_order');
   if (coupon.expires_at !== undefined && coupon.expires_at !== null) {
     const at = typeof coupon.expires_at === 'string' && /^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})$/.test(coupon.expires_at) ? Date.parse(coupon.expires_at) : coupon.expires_at;
-    if (!Number.isSafeInteger(at)) throw new TypeError(`coupon.expires_at: expected epoch milliseconds or an ISO time with offset, got ${JSON.stringify(coupon.expires_at)}`);
+    if (!Number.isSafeInteger(at)) throw inputError('coupon.expires_at', `expected epoch milliseconds or an ISO time with offset, got ${JSON.stringify(coupon.expires_at)}`);
     // The store's local time with its offset: WooCommerce ignores date_expires_gmt on coupons
     // (WC_Coupon has no setter for it). Whole seconds, rounded down, so the store never accepts
     // the code after the engine's expiry.
@@ -306,7 +305,7 @@ function offsetSeconds(zone, atSeconds) {
   try {
     table = zoneTable(zone);
   } catch {
-    throw new TypeError(`timezone: unknown time zone ${JSON.stringify(zone)}`);
+    throw inputError('timezone', `unknown time zone ${JSON.stringify(zone)}`);
   }
   if (!table) return 0;
   let offset = table.offset;
@@ -377,31 +376,16 @@ function settingError(id, value) {
   return new StoreApiError(`WooCommerce GET /settings/general: ${id} is ${JSON.stringify(value)}`, { code: 'bad_setting', status: 200, permanent: true });
 }
 
-function unsupported(field, problem) {
-  return new StoreApiError(`${field}: ${problem}`, { code: 'unsupported_coupon', status: null, permanent: true });
-}
-
 function maskKey(key) {
   return key.length > 10 ? `${key.slice(0, 3)}…${key.slice(-4)}` : `${key.slice(0, 3)}…`;
 }
 
 function requireZone(zone) {
-  if (typeof zone !== 'string' || zone === '') throw new TypeError('timezone: the store\'s time zone is required for a coupon expiry (storeSettings().timezone)');
+  if (typeof zone !== 'string' || zone === '') throw inputError('timezone', 'the store\'s time zone is required for a coupon expiry (storeSettings().timezone)');
   return zone;
 }
 
 function exponent(decimals) {
-  if (!Number.isInteger(decimals) || decimals < 0 || decimals > 6) throw new TypeError(`decimals: expected the currency's decimals (0-6), got ${JSON.stringify(decimals)}`);
+  if (!Number.isInteger(decimals) || decimals < 0 || decimals > 6) throw inputError('decimals', `expected the currency's decimals (0-6), got ${JSON.stringify(decimals)}`);
   return decimals;
-}
-
-function decimalText(value, field) {
-  if (typeof value !== 'string' || !/^\d+(\.\d+)?$/.test(value)) throw new TypeError(`${field}: expected a non-negative decimal string, got ${JSON.stringify(value)}`);
-  return value;
-}
-
-function minorUnits(value, field) {
-  if (Number.isSafeInteger(value) && value >= 0) return BigInt(value);
-  if (typeof value === 'string' && /^\d+$/.test(value)) return BigInt(value);
-  throw new TypeError(`${field}: expected non-negative integer minor units, got ${JSON.stringify(value)}`);
 }

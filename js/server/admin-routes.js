@@ -8,7 +8,7 @@ import { dirname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { httpError } from './errors.js';
 import { adminAuth, permit, stampAuthor } from './admin-auth.js';
-import { audit } from './operators.js';
+import { auditor } from './operators.js';
 import { kpis, customerPage, markCancelled } from '../stores/kpi.js';
 import { notifyStore } from '../notify/store.js';
 
@@ -308,8 +308,7 @@ export default async function adminRoutes(app, { loyalty: initial, store, token,
   app.register(async (api) => {
     api.addHook('onRequest', auth ?? adminAuth({ token, shop: program.id, db }));
     api.addHook('preValidation', stampAuthor);
-    const record = (request, action, target, details) =>
-      (db ? audit(db, { shop: program.id, operator: request.operator?.name ?? null, action, target, details }) : undefined);
+    const record = auditor(db, program.id);
 
     api.get('/api/customers', { schema: adminSchemas.search, preHandler: permit('customers.read') }, async (request) => {
       const { q = '', limit, field, sort, cursor } = request.query;

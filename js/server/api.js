@@ -4,7 +4,7 @@
 import { schemas } from './schemas.js';
 import { httpError } from './errors.js';
 import { adminAuth, permit, stampAuthor } from './admin-auth.js';
-import { audit } from './operators.js';
+import { auditor } from './operators.js';
 
 const BEARER = [{ bearer: [] }];
 const notFound = (customer) => httpError(404, 'not_found', 'id', `no account for customer ${customer}`);
@@ -21,8 +21,7 @@ export async function apiRoutes(app, { loyalty: initial, store, token, now = () 
   // Every handler reads the ledger through L(request): the one in force for this request.
   app.addHook('preHandler', async (request) => { request.loyalty = await loyaltyNow(); });
   const L = (request) => request.loyalty ?? initial;
-  const record = (request, action, target, details) =>
-    (store?.db ? audit(store.db, { shop: P, operator: request.operator?.name ?? null, action, target, details }) : undefined);
+  const record = auditor(store?.db, P);
 
   async function existing(customer, request) {
     const view = await L(request).account(customer);
@@ -31,11 +30,15 @@ export async function apiRoutes(app, { loyalty: initial, store, token, now = () 
   }
 
   // Canonical events from scripts: any event type, so owners only (the token acts as one).
+  // One audit row per request, naming the events it applied (not the duplicates, not a failed one).
   app.post('/api/events', { schema: schemas.events, preHandler: permit('events.write') }, async (request) => {
     const body = request.body;
-    if (!Array.isArray(body)) return L(request).handle(body);
     // A batch reports each event's failure in place, like loyalty.handleMany.
-    return { results: await L(request).handleMany(body) };
+    const events = Array.isArray(body) ? body : [body];
+    const results = Array.isArray(body) ? await L(request).handleMany(body) : [await L(request).handle(body)];
+    const ids = results.flatMap((r, i) => (r.error || r.duplicate ? [] : [events[i].id]));
+    if (ids.length) await record(request, 'events.write', ids.length === 1 ? ids[0] : `${ids.length} events`, { ids });
+    return Array.isArray(body) ? { results } : results[0];
   });
 
   app.get('/api/customers/:id', { schema: schemas.account, preHandler: permit('customers.read') }, (request) => existing(request.params.id, request));

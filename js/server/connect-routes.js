@@ -3,9 +3,8 @@
 // (js/server/connect.js), for a server already running (PGlite lets one process own its folder).
 import { bearerAuth } from './auth.js';
 import { permit } from './admin-auth.js';
-import { httpError } from './errors.js';
 import { connectWoo } from './connect.js';
-import { StoreApiError } from '../platforms/store-error.js';
+import { StoreApiError, storeFailure } from '../platforms/store-error.js';
 
 const BODY = {
   type: 'object',
@@ -41,11 +40,9 @@ export async function connectRoutes(app, { registry, publicUrl, token, auth, pro
     try {
       r = await connectWoo({ registry, url, key, secret, publicUrl, defaultProgram: program, timezone, fetch });
     } catch (err) {
-      if (!(err instanceof StoreApiError)) throw err;
-      // The store's own words (its error code, the key masked): a refused key is the merchant's
-      // to fix (400), a store that does not answer is a bad gateway (502).
-      const refused = err.status === 401 || err.status === 403;
-      throw httpError(refused ? 400 : 502, refused ? 'store_refused' : 'store_error', refused ? 'key' : 'url', err.message);
+      // The store's own words, as the CLI prints them (storeFailure: 400 for a refused key, 502
+      // for a store that does not answer).
+      throw err instanceof StoreApiError ? storeFailure(err) : err;
     }
     await record(request, 'shop.connect', r.shop.id, { url, adopted: r.adopted });
     await onConnected?.(r.shop);

@@ -10,7 +10,7 @@ import { connectWooStore } from '../platforms/woocommerce-connect.js';
 import { createWooRestClient, storeUrl } from '../platforms/woocommerce-rest.js';
 import { createEngine, LoyaltyError } from '../index.js';
 import { encryptionKey } from '../shops/crypto.js';
-import { StoreApiError } from '../platforms/store-error.js';
+import { StoreApiError, storeFailure } from '../platforms/store-error.js';
 
 /** Where WooCommerce delivers: the backend's public URL (no trailing slash) + the route. */
 export function wooWebhookUrl(publicUrl) {
@@ -100,9 +100,9 @@ export async function connectCommand(values, env = process.env, { out = process.
     try {
       r = await connectWoo({ registry, url: values.url, key, secret, publicUrl, program, timezone: values.timezone, fetch });
     } catch (err) {
-      // The store's own words (its error code, the key masked), without a stack trace.
-      if (err instanceof StoreApiError) throw new LoyaltyError('store_error', 'url', err.message);
-      throw err;
+      // The store's own words (its error code, the key masked), without a stack trace; the
+      // same mapping as the admin route's.
+      throw err instanceof StoreApiError ? storeFailure(err) : err;
     }
     const hooks = r.webhooks.map((w) => `${w.topic} #${w.id}${w.created ? ' (created)' : ' (kept)'}`).join(', ');
     out.write(`${r.adopted ? 'reconnected' : 'connected'}: shop ${r.shop.id} (${r.shop.domain}, ${r.shop.settings.currency}, ${r.shop.settings.timezone})\n`

@@ -31,7 +31,9 @@ const FASTIFY = {
 
 function classify(err) {
   if (err.validation) return fromValidation(err);
-  if (err instanceof LoyaltyError) return { status: err.code === 'not_found' ? 404 : 400, code: err.code, path: err.path, message: err.message };
+  // A LoyaltyError is the caller's to fix (400, 404 for not_found) unless it says otherwise
+  // (storeFailure: a store that does not answer is a 502).
+  if (err instanceof LoyaltyError) return { status: err.statusCode ?? (err.code === 'not_found' ? 404 : 400), code: err.code, path: err.path, message: err.message };
   if (err.code === 'bad_payload') return { status: 400, code: 'bad_payload', path: err.field ?? '', message: err.message };
   if (err.statusCode >= 400 && err.statusCode < 500) {
     const code = FASTIFY[err.code] ?? (typeof err.code === 'string' && !err.code.startsWith('FST_') ? err.code : 'bad_request');

@@ -1,8 +1,9 @@
 // The notifications admin API under /api (bearer token): templates (read, override,
 // revert, preview), customer contact details, opt-outs and push subscriptions, and the
 // dead letters with a retry. Needs a SQL store; with the memory store no route is added.
-import { bearerAuth } from './auth.js';
-import { permit } from './admin-auth.js';
+// Every change lands in the audit log under the caller's name (contact values never do).
+import { adminAuth, permit } from './admin-auth.js';
+import { auditor } from './operators.js';
 import { httpError } from './errors.js';
 import { notifyStore } from '../notify/store.js';
 import { TRIGGERS, CHANNELS, FIELDS, LOCALES, sampleData } from '../notify/templates.js';
@@ -60,12 +61,16 @@ function checkFields(channel, fields) {
  */
 export async function notifyRoutes(app, { loyalty, store, token, auth, now = () => new Date(), vapidPublicKey = process.env.VAPID_PUBLIC_KEY, defaultLocale = notifyLocale(process.env) }) {
   if (!store?.db) return;
-  app.addHook('onRequest', auth ?? bearerAuth(token));
-  // With the admin's own hook (operator sessions too): reads for every role, changes
-  // (templates, contacts, opt-outs, retries) for staff and owners.
-  if (auth) app.addHook('preHandler', (request) => permit(request.method === 'GET' ? 'templates.read' : 'templates.write')(request));
-  const ns = notifyStore(store.db);
   const P = loyalty.program.id;
+  // The admin's own hook (operator sessions too), else the token acting as the owner: either
+  // way request.operator names the author. Reads for every role, changes (templates,
+  // contacts, opt-outs, retries) for staff and owners. A route that reads by POST (the
+  // preview) says so in its config.
+  app.addHook('onRequest', auth ?? adminAuth({ token, shop: P, db: store.db }));
+  app.addHook('preHandler', (request) =>
+    permit(request.routeOptions.config?.action ?? (request.method === 'GET' ? 'templates.read' : 'templates.write'))(request));
+  const ns = notifyStore(store.db);
+  const record = auditor(store.db, P);
 
   // --- templates -------------------------------------------------------------------
   app.get('/api/notify/templates', { schema: { summary: 'Triggers, channels, locales and the merchant overrides', security: bearer } }, async () => ({
@@ -83,16 +88,21 @@ export async function notifyRoutes(app, { loyalty, store, token, auth, now = () 
     checkFields(channel, request.body);
     try { check(channel, request.body); } catch (err) { if (err instanceof TemplateError) return templateError(reply, err); throw err; }
     await ns.putTemplate(P, trigger, channel, l.toLowerCase(), request.body);
+    await record(request, 'template.override', `${trigger}/${channel}/${l.toLowerCase()}`, { fields: Object.keys(request.body) });
     const t = await resolveTemplate(ns, P, trigger, channel, l, defaultLocale);
     return { trigger, channel, locale: l, resolved_locale: t.locale, origin: t.origin, fields: t.fields };
   });
 
   app.delete('/api/notify/templates/:trigger/:channel/:locale', { schema: { summary: 'Revert to the shipped default', params: templateParams, security: bearer } }, async (request) => {
     const { trigger, channel, locale: l } = request.params;
-    return { deleted: await ns.deleteTemplate(P, trigger, channel, l.toLowerCase()) };
+    const deleted = await ns.deleteTemplate(P, trigger, channel, l.toLowerCase());
+    if (deleted) await record(request, 'template.revert', `${trigger}/${channel}/${l.toLowerCase()}`, {});
+    return { deleted };
   });
 
+  // A preview renders and stores nothing: a read, open to viewers.
   app.post('/api/notify/preview', {
+    config: { action: 'templates.read' },
     schema: {
       summary: 'Render a template against sample (or given) data; Liquid errors come back with their line',
       security: bearer,
@@ -125,14 +135,22 @@ export async function notifyRoutes(app, { loyalty, store, token, auth, now = () 
   app.get('/api/customers/:id/contact', { schema: { summary: 'Contact details, locale and opt-outs', params: customerParams, security: bearer } },
     (request) => ns.contact(P, request.params.id));
 
+  // The audit row names the fields changed, not their values (personal data stays out of the log).
   app.put('/api/customers/:id/contact', { schema: { summary: 'Set contact details, locale, opt-outs (fields left out are kept)', params: customerParams, body: contact, security: bearer } },
-    (request) => ns.putContact(P, request.params.id, request.body));
+    async (request) => {
+      const out = await ns.putContact(P, request.params.id, request.body);
+      await record(request, 'customer.contact', request.params.id, { fields: Object.keys(request.body) });
+      return out;
+    });
 
-  app.put('/api/customers/:id/opt-outs/:channel', { schema: { summary: 'Opt the customer out of a channel', params: channelParams, security: bearer } },
-    (request) => ns.setOptOut(P, request.params.id, request.params.channel, true));
-
-  app.delete('/api/customers/:id/opt-outs/:channel', { schema: { summary: 'Opt the customer back in', params: channelParams, security: bearer } },
-    (request) => ns.setOptOut(P, request.params.id, request.params.channel, false));
+  const optOut = (out) => async (request) => {
+    const { id, channel } = request.params;
+    const result = await ns.setOptOut(P, id, channel, out);
+    await record(request, out ? 'customer.opt_out' : 'customer.opt_in', id, { channel });
+    return result;
+  };
+  app.put('/api/customers/:id/opt-outs/:channel', { schema: { summary: 'Opt the customer out of a channel', params: channelParams, security: bearer } }, optOut(true));
+  app.delete('/api/customers/:id/opt-outs/:channel', { schema: { summary: 'Opt the customer back in', params: channelParams, security: bearer } }, optOut(false));
 
   app.get('/api/customers/:id/push-subscriptions', { schema: { summary: "The customer's Web Push subscriptions", params: customerParams, security: bearer } },
     async (request) => ({ subscriptions: await ns.subscriptions(P, request.params.id) }));
@@ -140,13 +158,19 @@ export async function notifyRoutes(app, { loyalty, store, token, auth, now = () 
   app.post('/api/customers/:id/push-subscriptions', { schema: { summary: 'Store a PushSubscription (its toJSON())', params: customerParams, body: subscription, security: bearer } },
     async (request, reply) => {
       await ns.addSubscription(P, request.params.id, request.body);
+      // The endpoint is a capability URL: its origin is enough to tell which service.
+      await record(request, 'customer.push_subscription.add', request.params.id, { service: new URL(request.body.endpoint).origin });
       return reply.code(201).send({ subscriptions: await ns.subscriptions(P, request.params.id) });
     });
 
   app.delete('/api/customers/:id/push-subscriptions', {
     schema: { summary: 'Remove a subscription by endpoint', params: customerParams, security: bearer,
       body: { type: 'object', required: ['endpoint'], properties: { endpoint: { type: 'string' } }, additionalProperties: false } },
-  }, async (request) => ({ deleted: await ns.removeSubscription(P, request.params.id, request.body.endpoint) }));
+  }, async (request) => {
+    const deleted = await ns.removeSubscription(P, request.params.id, request.body.endpoint);
+    if (deleted) await record(request, 'customer.push_subscription.remove', request.params.id, {});
+    return { deleted };
+  });
 
   app.get('/api/notify/vapid-public-key', { schema: { summary: 'The VAPID public key for PushManager.subscribe', security: bearer } }, async () => {
     if (!vapidPublicKey) throw httpError(404, 'not_found', '', 'Web Push is not configured (VAPID_PUBLIC_KEY)');
@@ -172,6 +196,7 @@ export async function notifyRoutes(app, { loyalty, store, token, auth, now = () 
   app.post('/api/notify/outbox/:id/retry', { schema: { summary: 'Retry a dead letter now', params: outboxParams, security: bearer } }, async (request) => {
     const row = await ns.retry(P, Number(request.params.id), now());
     if (!row) throw httpError(404, 'not_found', 'id', `no dead or pending outbox row ${request.params.id}`);
+    await record(request, 'notify.retry', request.params.id, { key: row.key });
     return row;
   });
 }

@@ -15,6 +15,17 @@ import {
 
 export { audit, auditLog, listOperators, countOperators };
 
+/**
+ * A route's audit log for one shop: `record(request, action, target, details)` appends a row
+ * whose author is the request's operator (set by the admin's sign-in hook), never a name the
+ * client sent. Without a SQL store (an npm import on the memory store) nothing is recorded.
+ * @example const record = auditor(store.db, 'shop-1'); await record(request, 'points.adjust', 'c-1', { points: 250 });
+ */
+export function auditor(db, shop) {
+  return async (request, action, target, details) =>
+    (db ? audit(db, { shop, operator: request.operator?.name ?? null, action, target, details }) : undefined);
+}
+
 export const ROLES = ['owner', 'staff', 'viewer'];
 
 // Reads every role may do; writes by role. An action not listed is refused to all but the

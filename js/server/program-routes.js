@@ -111,6 +111,8 @@ export async function programRoutes(app, { db, shop, loyaltyNow, publishable, no
     }),
   }));
 
+  // A read, open to viewers on purpose: it replays the shop's own events (the orders viewers
+  // already read in customers' histories) under a proposed program and stores nothing.
   app.post('/api/program/preview', { schema: schemas.preview, preHandler: permit('program.read') }, async (request) => {
     if (!db) throw httpError(404, 'not_supported', '', 'a preview replays the stored events: it needs a SQL store');
     const proposed = validProgram(request.body.program, shop);

@@ -11,7 +11,7 @@ import { shopifyInstall } from './shopify-install.js';
 import { createShopifyApp } from '../platforms/shopify-app.js';
 import { verifySessionToken } from './shopify-auth.js';
 import { shopAdmins } from './shop-admins.js';
-import { audit } from './operators.js';
+import { auditor } from './operators.js';
 import { storefrontRoutes } from './storefront.js';
 import { connectRoutes } from './connect-routes.js';
 import { pushSettingsRoutes } from './push-settings-routes.js';
@@ -50,7 +50,7 @@ export async function serve(config, { logger = true } = {}) {
   const app = buildApp({ loyalty, store, token: config.token, trustProxy: config.trustProxy, shops, shopifySessions, shopifyApiKey: shopify ? env.SHOPIFY_API_KEY : undefined, onRequest: admins?.hook, bodyLimit: config.bodyLimit, logger, notifyLocale: notifyLocale(env) });
   if (shopify) await shopifyInstall(app, { env, registry, program, shopify, log: app.log, onInstalled: () => workers.refresh() });
   // Operator actions beside the admin's own routes, in the same audit log, by the same name.
-  const record = (request, action, target, details) => audit(store.db, { shop: shop.id, operator: request.operator?.name ?? 'token', action, target, details });
+  const record = auditor(store.db, shop.id);
   // Connecting a WooCommerce store from the admin (the CLI does the same: loyalty connect).
   app.register(connectRoutes, { registry, publicUrl: env.LOYALTY_PUBLIC_URL, token: config.token, auth: app.adminAuth, program, record, onConnected: () => workers.refresh() });
   // The admin's shop's mobile app push settings, sealed with its other secrets.

@@ -20,6 +20,7 @@ import {
   createDispatcher, notifyStore, smtpProvider, webPushProvider, webhookProvider, signWebhook, messageId,
   render, TRIGGERS, FIELDS, LOCALES, shippedTemplate, sampleData, localeChain, backoff,
 } from '../../js/notify/index.js';
+import { createOperator, login, auditLog } from '../../js/server/operators.js';
 import { testDatabases, DATABASE_URL } from './databases.js';
 import { smtpSink } from './smtp-sink.js';
 
@@ -85,6 +86,13 @@ async function httpSink(respond = () => 201) {
 
 const fast = { maxAgeMs: 0, maxAttempts: 3, leaseMs: 30000, batch: 20, backoffMs: 1000, publicUrl: PUBLIC_URL, discountsPath: '/account/discounts' };
 const quiet = { info() {}, warn() {}, error() {} };
+/** A signed-in operator of the program's shop: the bearer header of their session. */
+async function signedIn(store, name, role) {
+  await createOperator(store.db, P, { name, role, password: `${name}-password-1` });
+  return { authorization: `Bearer ${(await login(store.db, P, name, `${name}-password-1`)).token}` };
+}
+/** The shop's audit rows, oldest first, as [operator, action, target, details]. */
+const auditRows = async (store) => (await auditLog(store.db, P, { limit: 500 })).entries.reverse().map((e) => [e.operator, e.action, e.target, e.details]);
 const outboxRows = async (store) => (await store.db.query(`SELECT id, key, type, status, attempts FROM outbox WHERE program = $1 ORDER BY id`, [P])).rows;
 
 // --- templates (no store) ----------------------------------------------------------------
@@ -330,6 +338,7 @@ function suite(backend) {
         res = await app.inject({ method: 'POST', url: `/api/notify/outbox/${dead[0].id}/retry`, headers: auth, payload: {} });
         assert.equal(res.statusCode, 200, res.body);
         assert.equal(res.json().status, 'pending');
+        assert.deepEqual(await auditRows(store), [['token', 'notify.retry', String(dead[0].id), { key }]], 'the retry is in the audit log, by the token');
         assert.equal((await d.drain()).delivered, 1);
         assert.equal(smtp.accepted.length, 1);
         assert.match(smtp.accepted[0].subject, /^Tu recompensa ya está aquí/);
@@ -486,6 +495,50 @@ function suite(backend) {
           if (saved === undefined) delete process.env.VAPID_PUBLIC_KEY; else process.env.VAPID_PUBLIC_KEY = saved;
           await keyed.close();
         }
+      } finally {
+        await app.close();
+      }
+    }));
+
+  test('every change through the notification routes is in the audit log under the operator who made it', () =>
+    withStore(backend, async ({ store, loyalty }) => {
+      const app = buildApp({ loyalty, store, token: TOKEN });
+      try {
+        const sam = await signedIn(store, 'sam', 'staff');
+        const vic = await signedIn(store, 'vic', 'viewer');
+        const call = (method, url, headers, payload) => app.inject({ method, url, headers, payload });
+        const sub = subscriber('https://updates.push.services.mozilla.com/wpush/v2/audit').subscription;
+        // A viewer changes nothing, and nothing is recorded for the attempts.
+        for (const [method, url, payload] of [
+          ['PUT', '/api/notify/templates/reward_earned/email/nb', { subject: 'x' }], ['PUT', '/api/customers/c1/contact', { name: 'x' }],
+          ['PUT', '/api/customers/c1/opt-outs/sms'], ['POST', '/api/customers/c1/push-subscriptions', sub], ['POST', '/api/notify/outbox/1/retry', {}],
+        ]) {
+          const res = await call(method, url, vic, payload);
+          assert.equal(res.statusCode, 403, `${method} ${url}: ${res.body}`);
+          assert.equal(res.json().error.code, 'forbidden');
+        }
+        assert.deepEqual(await auditRows(store), []);
+
+        const ok = async (...args) => { const res = await call(...args); assert.ok(res.statusCode < 300, `${args[0]} ${args[1]}: ${res.body}`); return res.json(); };
+        await ok('PUT', '/api/notify/templates/reward_earned/email/nb-NO', sam, { subject: 'Koden {{ coupon.code }}' });
+        await ok('DELETE', '/api/notify/templates/reward_earned/email/nb-NO', sam);
+        assert.deepEqual(await ok('DELETE', '/api/notify/templates/reward_earned/email/nb-NO', sam), { deleted: false });
+        await ok('PUT', '/api/customers/c1/contact', sam, { email: 'c1@example.com', phone: '+47 22 00 00 00' });
+        await ok('PUT', '/api/customers/c1/opt-outs/sms', sam);
+        await ok('DELETE', '/api/customers/c1/opt-outs/sms', sam);
+        await ok('POST', '/api/customers/c1/push-subscriptions', sam, sub);
+        await ok('DELETE', '/api/customers/c1/push-subscriptions', sam, { endpoint: sub.endpoint });
+        const rows = await auditRows(store);
+        assert.deepEqual(rows, [
+          ['sam', 'template.override', 'reward_earned/email/nb-no', { fields: ['subject'] }],
+          ['sam', 'template.revert', 'reward_earned/email/nb-no', {}],
+          ['sam', 'customer.contact', 'c1', { fields: ['email', 'phone'] }],
+          ['sam', 'customer.opt_out', 'c1', { channel: 'sms' }],
+          ['sam', 'customer.opt_in', 'c1', { channel: 'sms' }],
+          ['sam', 'customer.push_subscription.add', 'c1', { service: 'https://updates.push.services.mozilla.com' }],
+          ['sam', 'customer.push_subscription.remove', 'c1', {}],
+        ], 'a revert that deleted nothing is no change');
+        assert.ok(!JSON.stringify(rows).includes('c1@example.com') && !JSON.stringify(rows).includes('/wpush/v2/audit'), 'contact values and push endpoints stay out of the log');
       } finally {
         await app.close();
       }

@@ -16,6 +16,7 @@ import { createShopifyAdapter } from '../../js/platforms/shopify.js';
 import { createWooAdapter } from '../../js/platforms/woocommerce.js';
 import { createEngine, replay } from '../../js/index.js';
 import { buildApp } from '../../js/server/app.js';
+import { createOperator, login } from '../../js/server/operators.js';
 import { sampleShopifyOrder } from '../../js/server/demo.js';
 import { startScheduler } from '../../js/server/scheduler.js';
 import { FIXTURES } from './fixtures.js';
@@ -343,6 +344,49 @@ test('events, account, history pages, adjust, quote and coupon validation', asyn
   res = await post(app, '/api/coupons/validate', { code, customer: 'c1', cart: cart('50.00') });
   assert.equal(res.json().valid, false, 'below min_order');
   assert.ok(res.json().reason);
+
+  // Events posted through the API are in the audit log under who posted them: the token, or a
+  // named owner's session; duplicates and the event a batch stopped at are not named.
+  const { store } = open.at(-1);
+  await createOperator(store.db, program.id, { name: 'olga', role: 'owner', password: 'olga-password-1' });
+  const olga = { authorization: `Bearer ${(await login(store.db, program.id, 'olga', 'olga-password-1')).token}` };
+  res = await post(app, '/api/events', [placed('e3', 'c2', '10.00', '2026-03-06T10:00:00+08:00'), placed('e1', 'c1', '450.00', '2026-03-01T10:00:00+08:00'),
+    placed('e4', 'c2', '10.00', '2026-03-07T10:00:00+08:00'), placed('e5', 'c2', '10.00', '1960-03-08T10:00:00+08:00')], olga);
+  assert.deepEqual(res.json().results.map((r) => r.error?.path ?? r.duplicate ?? false), [false, true, false, 'at']);
+  assert.equal((await post(app, '/api/events', placed('e3', 'c2', '10.00', '2026-03-06T10:00:00+08:00'), olga)).json().duplicate, true);
+  const log = (await app.inject({ url: '/api/audit?limit=10', headers: auth })).json().entries.reverse();
+  assert.deepEqual(log.map((e) => [e.operator, e.action, e.target, e.details]), [
+    ['token', 'events.write', 'e1', { ids: ['e1'] }],
+    ['token', 'events.write', 'e2', { ids: ['e2'] }],
+    ['token', 'points.adjust', 'c1', { points: 25, reason: 'goodwill' }],
+    ['olga', 'events.write', '2 events', { ids: ['e3', 'e4'] }],
+  ]);
+});
+
+test('a viewer previews a program change and a template, and can change neither', async () => {
+  const { app, store } = await setup();
+  const at = new Date(Date.now() - 86_400_000).toISOString();
+  const order = { id: 'o-v1', currency: 'HKD', lines: [{ id: 'l1', quantity: 1, unit_price: '10.00', discount: '0.00' }], shipping: '0.00', tax: '0.00', taxes_included: false, coupon_codes: [] };
+  assert.equal((await post(app, '/api/events', { id: 'v1', type: 'order.placed', at, customer: 'c1', order })).statusCode, 200);
+  await createOperator(store.db, program.id, { name: 'vic', role: 'viewer', password: 'vic-password-1' });
+  const vic = { authorization: `Bearer ${(await login(store.db, program.id, 'vic', 'vic-password-1')).token}` };
+  const doubled = { ...program, earn: { ...program.earn, points_per_unit: '20' } };
+
+  // The program preview replays the shop's last 12 months under both programs.
+  let res = await post(app, '/api/program/preview', { program: doubled }, vic);
+  assert.equal(res.statusCode, 200, res.body);
+  assert.deepEqual([res.json().events, res.json().current.issued, res.json().proposed.issued], [1, 100, 200]);
+  res = await post(app, '/api/program', { program: doubled }, vic);
+  assert.deepEqual([res.statusCode, res.json().error.code], [403, 'forbidden'], 'publishing is the owner\'s');
+
+  // A template preview is a read too; saving the template is staff work.
+  res = await post(app, '/api/notify/preview', { trigger: 'reward_earned', channel: 'email', locale: 'en', source: { subject: 'Code {{ coupon.code }}' } }, vic);
+  assert.equal(res.statusCode, 200, res.body);
+  assert.match(res.json().rendered.subject, /^Code LOY-/);
+  res = await app.inject({ method: 'PUT', url: '/api/notify/templates/reward_earned/email/en', headers: vic, payload: { subject: 'Code {{ coupon.code }}' } });
+  assert.deepEqual([res.statusCode, res.json().error.code], [403, 'forbidden']);
+  const log = (await app.inject({ url: '/api/audit', headers: auth })).json().entries;
+  assert.deepEqual(log.map((e) => [e.operator, e.action]), [['token', 'events.write']], 'previews record nothing; refused changes neither');
 });
 
 test('/openapi.json lists every route with its schemas', async () => {

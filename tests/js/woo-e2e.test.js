@@ -94,6 +94,9 @@ for (const [name, where] of Object.entries(backends)) {
       // A program in another currency is refused by name, before anything is written to the store.
       await assert.rejects(connectCli(place, port, store, usdFile), (e) => e.code === 'invalid_request' && e.path === 'program.currency' && /store sells in EUR/.test(e.message));
       assert.equal(store.webhooks().length, 0, 'no webhook left behind by a refused connect');
+      // A refused key, from the CLI: compared below with the admin route's answer.
+      const cliRefused = await connectCommand({ url: store.url, program: programFile, data: place.dataDir }, { ...envOf(place, port, store), WOO_CONSUMER_SECRET: 'cs_wrong' }, { out: { write() {} } })
+        .then(() => null, (e) => e);
 
       // Connect twice (the CLI, server stopped: PGlite lets one process own its folder).
       const first = await connectCli(place, port, store);
@@ -129,6 +132,9 @@ for (const [name, where] of Object.entries(backends)) {
       const bad = await admin.inject({ method: 'POST', url: '/api/shops/woocommerce', headers: { authorization: `Bearer ${TOKEN}` }, payload: { ...body, secret: 'cs_wrong' } });
       assert.equal(bad.statusCode, 400, bad.body);
       assert.equal(bad.json().error.code, 'store_refused');
+      assert.deepEqual([cliRefused?.code, cliRefused?.path, cliRefused?.message], [bad.json().error.code, bad.json().error.path, bad.json().error.message],
+        'the CLI and the route say the same about a refused key');
+      assert.match(bad.json().error.message, /^key: .*refused consumer key/);
       assert.ok(!bad.body.includes('cs_wrong'), 'the secret is not echoed');
       const viaRoute = await admin.inject({ method: 'POST', url: '/api/shops/woocommerce', headers: { authorization: `Bearer ${TOKEN}` }, payload: body });
       assert.equal(viaRoute.statusCode, 200, viaRoute.body);
@@ -179,15 +185,19 @@ for (const [name, where] of Object.entries(backends)) {
       await server.store.db.query("UPDATE outbox SET next_attempt_at = now() - interval '1 second' WHERE status = 'pending'");
       await server.workers.dispatcher(shopId).drain();
       assert.deepEqual(store.coupons().map((c) => c.code), [coupon.code.toLowerCase()], 'exactly one coupon, however often it was tried');
-      const c = store.coupons()[0].view;
-      assert.equal(c.discount_type, 'percent');
-      assert.equal(c.amount, '10.00');
-      assert.equal(c.minimum_amount, '100.00');
-      assert.equal(c.usage_limit, 1);
-      assert.equal(c.usage_limit_per_user, 1);
-      assert.deepEqual(c.email_restrictions, ['ann@example.com'], 'restricted to billing.email');
+      // What our client sent, as the store received it (not the store's formatting of it):
+      // amounts as decimal strings (the minimum in EUR's two decimals), never numbers; one POST.
       const expires = Date.parse(coupon.expires_at);
-      assert.equal(c.date_expires, localDateTime(expires, 'Europe/Oslo').slice(0, 19), 'store-local wall time');
+      const posts = store.requests.filter((q) => q.method === 'POST' && q.path === '/wp-json/wc/v3/coupons');
+      assert.equal(posts.length, 1, 'the retry looked the code up and did not post again');
+      assert.deepEqual(JSON.parse(posts[0].body), {
+        code: coupon.code, discount_type: 'percent', amount: '10', individual_use: false, usage_limit: 1, usage_limit_per_user: 1,
+        email_restrictions: ['ann@example.com'], free_shipping: false, description: `Loyalty reward ${coupon.reward} for customer 7001`,
+        meta_data: [{ key: 'loyalty_engine_coupon', value: JSON.stringify({ reward: coupon.reward, customer: '7001' }) }],
+        minimum_amount: '100.00', date_expires: localDateTime(expires, 'Europe/Oslo'),
+      });
+      // And how the store reads it: the engine's instant, to the second.
+      const c = store.coupons()[0].view;
       assert.equal(Date.parse(`${c.date_expires_gmt}Z`), Math.floor(expires / 1000) * 1000, 'the engine\'s instant, to the second');
       const { rows: [synced] } = await server.store.db.query('SELECT store_id, sync_status FROM coupons WHERE program = $1 AND code = $2', [shopId, coupon.code]);
       assert.deepEqual(synced, { store_id: String(c.id), sync_status: 'synced' });

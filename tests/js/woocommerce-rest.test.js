@@ -6,7 +6,11 @@ import { createHmac } from 'node:crypto';
 import { startWooStandin } from './standins/woocommerce.js';
 import { createWooRestClient, couponTerms, localDateTime, siteZone, storeUrl } from '../../js/platforms/woocommerce-rest.js';
 import { connectWooStore, WOO_TOPICS } from '../../js/platforms/woocommerce-connect.js';
-import { StoreApiError } from '../../js/platforms/store-error.js';
+import { StoreApiError, storeFailure } from '../../js/platforms/store-error.js';
+import { storeSyncProvider } from '../../js/shops/store-sync.js';
+import { notifyStore } from '../../js/notify/store.js';
+import { openPgliteStore } from '../../js/stores/pglite.js';
+import { testDatabases } from './databases.js';
 import { createWooAdapter } from '../../js/platforms/woocommerce.js';
 import { FIXTURES } from './fixtures.js';
 import { readFileSync } from 'node:fs';
@@ -185,11 +189,69 @@ test('fixed amounts and free shipping keep their exact terms', async () => {
 
   // Zero-decimal currency: minor units are whole yen.
   assert.equal(couponTerms(engineCoupon({ type: 'fixed', value: '500', min_order: 3000 }), { ...opts, decimals: 0 }).minimum_amount, '3000');
-  assert.throws(() => couponTerms(engineCoupon({ type: 'fixed', value: '1.005' }), opts), /coupon.value: more than 2 decimals/);
-  assert.throws(() => couponTerms(engineCoupon({ max_discount: 2000 }), opts), (e) => e instanceof StoreApiError && e.permanent && /max_discount/.test(e.message));
-  assert.throws(() => couponTerms(engineCoupon({ type: 'free_product' }), opts), /coupon.type/);
-  assert.throws(() => couponTerms(engineCoupon(), { ...opts, email: undefined }), /^TypeError: email:/);
-  assert.throws(() => couponTerms(engineCoupon(), { ...opts, timezone: undefined }), /^TypeError: timezone:/);
+});
+
+test('terms the client refuses are a permanent invalid_input naming the field, as the Shopify client\'s are', () => {
+  const cases = [
+    [engineCoupon({ type: 'fixed', value: '1.005' }), opts, 'coupon.value', /more than 2 decimals/],
+    [engineCoupon({ type: 'fixed', value: 12.5 }), opts, 'coupon.value', /not a non-negative decimal string/],
+    [engineCoupon({ value: '0' }), opts, 'coupon.value', /not a percentage/],
+    [engineCoupon({ value: '101' }), opts, 'coupon.value', /not a percentage/],
+    [engineCoupon({ max_discount: 2000 }), opts, 'coupon.max_discount', /no maximum discount/],
+    [engineCoupon({ type: 'free_product' }), opts, 'coupon.type', /no WooCommerce coupon/],
+    [engineCoupon({ code: ' ' }), opts, 'coupon.code', /non-empty/],
+    [engineCoupon({ min_order: 100.5 }), opts, 'coupon.min_order', /integer minor units/],
+    [engineCoupon({ expires_at: '2026-12-05' }), opts, 'coupon.expires_at', /epoch milliseconds/],
+    [engineCoupon(), { ...opts, email: undefined }, 'email', /email is required/],
+    [engineCoupon(), { ...opts, timezone: undefined }, 'timezone', /time zone is required/],
+    [engineCoupon(), { ...opts, timezone: 'Mars/Olympus' }, 'timezone', /unknown time zone/],
+    [engineCoupon(), { ...opts, decimals: 2.5 }, 'decimals', /currency's decimals/],
+    [null, opts, 'coupon', /coupon object/],
+  ];
+  for (const [coupon, options, field, problem] of cases) {
+    assert.throws(() => couponTerms(coupon, options), (e) => e instanceof StoreApiError && e.code === 'invalid_input' && e.permanent === true
+      && e.details.field === field && e.message.startsWith(`${field}: `) && problem.test(e.message), `${field} ${problem}`);
+  }
+});
+
+test('storeFailure: a store error as the CLI and the admin API both show it', async () => {
+  const view = (e) => [e.statusCode, e.code, e.path, e.message];
+  const wrong = createWooRestClient({ url: store.url, key: store.key, secret: 'cs_wrong' });
+  const refused = storeFailure(await wrong.storeSettings().then(() => null, (e) => e));
+  assert.deepEqual(view(refused).slice(0, 3), [400, 'store_refused', 'key']);
+  assert.match(refused.message, /^key: WooCommerce GET \/settings\/general: the store refused consumer key ck_…cdef: Consumer secret is invalid\./);
+  assert.ok(!refused.message.includes('cs_wrong'));
+  assert.deepEqual(view(storeFailure(await woo.storeSettings({ timezone: 'Mars/Olympus' }).then(() => null, (e) => e))),
+    [400, 'invalid_request', 'timezone', 'timezone: unknown time zone "Mars/Olympus"']);
+  const gone = createWooRestClient({ url: 'http://127.0.0.1:9', key: store.key, secret: store.secret, timeoutMs: 2000 });
+  const down = storeFailure(await gone.storeSettings().then(() => null, (e) => e));
+  assert.deepEqual(view(down).slice(0, 3), [502, 'store_error', 'url']);
+  assert.match(down.message, /^url: WooCommerce GET \/settings\/general: network error/);
+});
+
+test('store sync: a coupon the client refuses is a dead letter at once, its text naming the field; nothing reaches the store', async () => {
+  const dbs = testDatabases('woo-sync');
+  const db = await openPgliteStore({ dataDir: await dbs.pgliteDir() });
+  try {
+    const shop = {
+      id: 'shop-w', platform: 'woocommerce', status: 'installed', domain: store.url, program: { currency: 'EUR', timezone: 'Europe/Oslo' },
+      settings: { url: store.url, timezone: 'Europe/Oslo', individual_use: false }, secrets: { consumer_key: store.key, consumer_secret: store.secret },
+    };
+    await notifyStore(db.db).putContact(shop.id, '42', { email: 'ann@example.com' });
+    const coupon = engineCoupon({ type: 'fixed', value: '12.345' });
+    await db.db.query("INSERT INTO coupons (program, code, customer, reward, status, data) VALUES ($1, $2, '42', 'r', 'issued', '{}')", [shop.id, coupon.code]);
+    const before = store.requests.length;
+    const err = await storeSyncProvider({ shop, db: db.db }).send({ type: 'coupon.issued', customer: '42', coupon }).then(() => null, (e) => e);
+    assert.ok(err instanceof StoreApiError, String(err));
+    assert.equal(err.permanent, true, 'no retry mends it');
+    assert.match(err.message, /^invalid_input: coupon\.value: more than 2 decimals for this currency \(12\.345\)/);
+    assert.equal(store.requests.length, before, 'refused before any call');
+    const { rows: [row] } = await db.db.query('SELECT sync_status, sync_error FROM coupons WHERE program = $1 AND code = $2', [shop.id, coupon.code]);
+    assert.equal(row.sync_status, 'failed');
+    assert.match(row.sync_error, /coupon\.value/);
+  } finally {
+    await db.close();
+  }
 });
 
 test('a retry after a timeout that committed creates no second coupon', async () => {
@@ -296,12 +358,38 @@ test('the stand-in refuses what WooCommerce would refuse or silently drop', asyn
   assert.equal(err.code, 'woocommerce_rest_shop_coupon_invalid_id');
   assert.equal(err.status, 404);
 
+  // Query parameters, as WordPress checks the route's declared args: WooCommerce's own error shape.
+  const get = (path, query) => woo.call('GET', path, { query }).then(() => null, (e) => e);
+  for (const [path, query, param, message] of [
+    ['/coupons', { per_page: 101 }, 'per_page', 'per_page must be between 1 (inclusive) and 100 (inclusive)'],
+    ['/coupons', { per_page: 0 }, 'per_page', 'per_page must be between 1 (inclusive) and 100 (inclusive)'],
+    ['/webhooks', { per_page: 'all' }, 'per_page', 'per_page is not of type integer.'],
+    ['/webhooks', { page: 0 }, 'page', 'page must be greater than or equal to 1'],
+    ['/webhooks', { status: 'paused', orderby: 'name' }, 'orderby', 'orderby is not one of date, id, and title.'],
+  ]) {
+    err = await get(path, query);
+    assert.ok(err instanceof StoreApiError, `${path} ${JSON.stringify(query)}`);
+    assert.deepEqual([err.status, err.code, err.permanent], [400, 'rest_invalid_param', true]);
+    assert.deepEqual(err.details, { code: 'rest_invalid_param', message: `Invalid parameter(s): ${param}`, data: { status: 400, params: { [param]: message } } });
+  }
+  assert.equal((await woo.call('GET', '/coupons', { query: { per_page: 100, page: 1, code: 'nothing-here' } })).body.length, 0, 'the client\'s own queries pass');
+  const hook = (await woo.call('POST', '/webhooks', { body: { name: 'q', topic: 'order.created', delivery_url: HOOK_URL, secret: 's', status: 'active' } })).body;
+  err = await woo.call('DELETE', `/webhooks/${hook.id}`, { query: { force: 'yes' } }).then(() => null, (e) => e);
+  assert.deepEqual([err.status, err.code, err.details.data.params], [400, 'rest_invalid_param', { force: 'force is not of type boolean.' }]);
+  assert.ok(store.webhooks().some((w) => w.id === hook.id), 'a refused DELETE deletes nothing');
+  await woo.call('DELETE', `/webhooks/${hook.id}`, { query: { force: 'true' } });
+  err = await get('/coupons', { per_pgae: 5 });
+  assert.equal(err.code, 'standin_unknown_field', 'a misspelt parameter WordPress would ignore');
+  assert.match(err.details.data.params.per_pgae, /not a parameter of this route/);
+
   // Mirroring WooCommerce instead: the unknown field is dropped without a word.
   const lax = await startWooStandin({ unknownFields: 'ignore' });
   try {
     const c = createWooRestClient({ url: lax.url, key: lax.key, secret: lax.secret });
     await c.call('POST', '/coupons', { body: { code: 'lax', amount: '5', expiry_date: '2026-12-01', date_expires_gmt: '2026-12-01T00:00:00' } });
     assert.equal(lax.coupons()[0].date_expires, null);
+    assert.equal((await c.call('GET', '/coupons', { query: { per_pgae: 5 } })).body.length, 1, 'an undeclared query parameter is ignored');
+    await assert.rejects(c.call('GET', '/coupons', { query: { per_page: 500 } }), { code: 'rest_invalid_param' });
   } finally {
     await lax.close();
   }

@@ -15,6 +15,12 @@
 // - system_status settings: Version2/class-wc-rest-system-status-v2-controller.php @ b4b698f029daec18034b90e70792a75ba15f3378
 // - validation messages: WordPress src/wp-includes/rest-api.php (rest_validate_value_from_schema) and
 //   class-wp-rest-request.php (has_valid_params: rest_invalid_param, "Invalid parameter(s): %s", data.params)
+// - query parameters: WordPress src/wp-includes/rest-api/endpoints/class-wp-rest-controller.php
+//   (get_collection_params: context, page >= 1, per_page 1..100, search), Version3/class-wc-rest-crud-controller.php
+//   @ 0059466f3da2b36aabd12f626f79ca3cdf5008f8 (get_collection_params: the same plus after, before, offset,
+//   order, orderby, ...), Version2/class-wc-rest-coupons-v2-controller.php @ 2a74c4d8 (adds `code`, a string),
+//   Version1/class-wc-rest-webhooks-v1-controller.php @ 3e93c838 (offset, order, orderby, status), and the
+//   DELETE routes of both (`force`, a boolean, default false)
 //
 // Unknown fields: WordPress validates only the declared args and the controllers read only the
 // schema's writable keys, so WooCommerce SILENTLY IGNORES a field it lacks (and read-only ones,
@@ -54,6 +60,37 @@ const COUPON_SCHEMA = {
   email_restrictions: { type: 'array', items: 'string' },
   meta_data: { type: 'array', items: 'object' },
 };
+// The query parameters each route declares (WP_REST_Request::has_valid_params checks them
+// before the permission callback runs). WordPress ignores a parameter a route does not declare;
+// with `unknownFields: 'reject'` the stand-in refuses it, as it refuses unknown body fields.
+const COLLECTION_QUERY = {
+  context: { type: 'string', enum: ['view', 'embed', 'edit'] },
+  page: { type: 'integer', minimum: 1 },
+  per_page: { type: 'integer', minimum: 1, maximum: 100 },
+  search: { type: 'string' },
+  after: { type: 'string' },
+  before: { type: 'string' },
+  exclude: { type: 'array', items: 'integer' },
+  include: { type: 'array', items: 'integer' },
+  offset: { type: 'integer' },
+  order: { type: 'string', enum: ['asc', 'desc'] },
+};
+const COUPON_QUERY = {
+  ...COLLECTION_QUERY,
+  modified_after: { type: 'string' }, modified_before: { type: 'string' }, dates_are_gmt: { type: 'boolean' },
+  orderby: { type: 'string', enum: ['date', 'id', 'include', 'title', 'slug', 'modified'] },
+  code: { type: 'string' },
+  status: { type: 'string' }, // not declared, but WC_REST_Coupons_Controller::prepare_objects_query reads it
+};
+const WEBHOOK_QUERY = {
+  ...COLLECTION_QUERY,
+  orderby: { type: 'string', enum: ['date', 'id', 'title'] },
+  status: { type: 'string', enum: ['all', ...WEBHOOK_STATUSES] },
+};
+const ITEM_QUERY = { GET: { context: COLLECTION_QUERY.context }, DELETE: { force: { type: 'boolean' } } };
+// Parameters WordPress itself reads on every route (WP_REST_Server::serve_request, rest_filter_response_fields).
+const GLOBAL_QUERY = ['_fields', '_embed', '_envelope', '_method', '_jsonp'];
+
 const COUPON_READONLY = ['id', 'date_created', 'date_created_gmt', 'date_modified', 'date_modified_gmt', 'usage_count', 'used_by'];
 
 // Writable properties of the webhook schema; delivery_url is readonly in the schema but both
@@ -137,6 +174,11 @@ export async function startWooStandin({
     const body = editable ? parseJson(raw) : {};
     const query = Object.fromEntries(url.searchParams);
     const params = { ...query, ...body }; // WP_REST_Request merges query and JSON body params
+    // GET and DELETE carry their parameters in the query; POST and PUT bodies are validated
+    // with the query merged in (validate below).
+    const declared = /^\/(coupons|webhooks)$/.test(sub) ? (req.method === 'GET' ? (sub === '/coupons' ? COUPON_QUERY : WEBHOOK_QUERY) : null)
+      : /^\/(coupons|webhooks)\/\d+$/.test(sub) ? ITEM_QUERY[req.method] : null;
+    if (declared) checkQuery(query, declared);
     let r;
     if ((r = /^\/coupons$/.exec(sub))) return collection(req.method, auth, 'coupons', () => listCoupons(query), () => createCoupon(params));
     if ((r = /^\/coupons\/(\d+)$/.exec(sub))) return item(req.method, auth, Number(r[1]), getCoupon, (id) => updateCoupon(id, params), (id) => deleteCoupon(id, query.force));
@@ -321,10 +363,7 @@ export async function startWooStandin({
   // ---- webhooks ----
 
   function listWebhooks(query) {
-    const status = query.status ?? 'all';
-    if (!['all', ...WEBHOOK_STATUSES].includes(status)) {
-      return invalidParams({ status: `status is not one of ${listText(['all', ...WEBHOOK_STATUSES])}.` });
-    }
+    const status = query.status ?? 'all'; // checked against WEBHOOK_QUERY
     const all = [...state.webhooks.values()].filter((w) => status === 'all' || w.status === status).sort((a, b) => b.date_created - a.date_created || b.id - a.id);
     return page(all.map(webhookView), query);
   }
@@ -456,6 +495,24 @@ export async function startWooStandin({
     return values;
   }
 
+  // has_valid_params over the query: each declared parameter against its schema; an
+  // undeclared one ignored (WordPress) or refused (`unknownFields: 'reject'`).
+  function checkQuery(query, declared) {
+    const invalid = {};
+    for (const [k, v] of Object.entries(query)) {
+      if (declared[k]) {
+        const problem = typeProblem(k, v, declared[k]);
+        if (problem) invalid[k] = problem;
+      } else if (unknownFields === 'reject' && !GLOBAL_QUERY.includes(k)) {
+        invalid[k] = `stand-in: ${k} is not a parameter of this route; WordPress would silently ignore it`;
+      }
+    }
+    if (Object.keys(invalid).length) {
+      const ours = Object.values(invalid).every((m) => m.startsWith('stand-in:'));
+      throw fail(invalidParams(invalid, ours ? 'standin_unknown_field' : 'rest_invalid_param'));
+    }
+  }
+
   const home = `http://127.0.0.1:${await listen(server)}`;
   selfUrl = home;
   return {
@@ -579,7 +636,13 @@ function typeProblem(k, v, spec) {
       if (spec.enum && !spec.enum.includes(v)) return `${k} is not one of ${listText(spec.enum)}.`;
       return null;
     case 'integer':
-      return isInteger(v) ? null : `${k} is not of type integer.`;
+      if (!isInteger(v)) return `${k} is not of type integer.`;
+      // rest_validate_number_value_from_schema: the bounds, inclusive.
+      if (spec.minimum !== undefined && spec.maximum !== undefined && (Number(v) < spec.minimum || Number(v) > spec.maximum)) {
+        return `${k} must be between ${spec.minimum} (inclusive) and ${spec.maximum} (inclusive)`;
+      }
+      if (spec.minimum !== undefined && Number(v) < spec.minimum) return `${k} must be greater than or equal to ${spec.minimum}`;
+      return null;
     case 'boolean':
       return isBoolean(v) ? null : `${k} is not of type boolean.`;
     case 'array': {
@@ -657,8 +720,8 @@ function validUrl(url) {
 }
 
 function page(items, query) {
-  const perPage = Math.min(Math.max(Number(query.per_page ?? 10), 1), 100);
-  const n = Math.max(Number(query.page ?? 1), 1);
+  const perPage = Number(query.per_page ?? 10); // 1..100, checked with the query
+  const n = Number(query.page ?? 1);
   const pages = Math.max(1, Math.ceil(items.length / perPage));
   return { status: 200, body: items.slice((n - 1) * perPage, n * perPage), headers: { 'x-wp-total': String(items.length), 'x-wp-totalpages': String(pages) } };
 }
