@@ -22,15 +22,18 @@ import { LoyaltyError } from '../../js/errors.js';
 import { storefrontRoutes, referralCode, referrerOf } from '../../js/server/storefront.js';
 import { proxyIdentity, tokenIdentity } from '../../js/server/storefront-identity.js';
 import { signProxyQuery } from './standins/shopify.js';
+import { webhookRoutes } from '../../js/server/webhooks.js';
+import { dbShops, deliveryLog } from '../../js/shops/contexts.js';
+import { sampleShopifyOrder, sign } from '../../js/server/demo.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const seed = JSON.parse(readFileSync(join(root, 'presets/seed.json'), 'utf8'));
-// The seed program with a catalogue reward, ways to earn and referrals.
+// The seed program with a catalogue reward, ways to earn and referrals (free shipping for the friend).
 const program = {
   ...seed,
   rewards: [...seed.rewards, { id: 'free-ship', name: 'Free shipping', points: 300, coupon: { type: 'free_shipping', valid_for: 'P30D' } }],
   actions: { newsletter: { points: 50, limits: { lifetime: 1 } }, social_follow: { points: 20, limits: { day: 1 } }, birthday: { points: 100 } },
-  referral: { referrer_points: 500 },
+  referral: { referrer_points: 500, friend_reward: 'free-ship' },
 };
 const API_KEY = 'storefront-api-key';
 const API_SECRET = 'storefront-api-secret';
@@ -142,6 +145,8 @@ before(async () => {
   // A plugin mounted inside (as the push helper's device routes are) sees only customerOf.
   const whoAmI = async (inner, { customerOf }) => inner.post('/whoami', async (request) => customerOf(request));
   app.register(storefrontRoutes, { prefix: '/storefront', identify: tokenIdentity({ shops, store, verify: verifyToken }), extraRoutes: [[whoAmI, {}]] });
+  // The shops' webhooks, as serve.js mounts them: Shopify's signed with the app's secret.
+  app.register(webhookRoutes, { shops: dbShops({ shops, store, appSecrets: [API_SECRET] }), deliveries: deliveryLog(store) });
   await app.listen({ host: '127.0.0.1', port: 0 });
   backend = `http://127.0.0.1:${app.server.address().port}`;
 });
@@ -361,6 +366,98 @@ test('referral: a personal code and link that only this shop can read back', asy
   const [, mac] = r.body.code.split('.');
   assert.equal(referrerOf(secret, `${Buffer.from('1002').toString('base64url')}.${mac}`), null);
   assert.equal(referrerOf(secret, 'garbage'), null);
+});
+
+// A signed Shopify orders/paid for `customer` (2 x 24.50 of merchandise: 490 points).
+async function shopifyOrder(id, customer) {
+  const body = JSON.stringify(sampleShopifyOrder({ id, customer, currency: 'EUR' }));
+  const res = await fetch(`${backend}/webhooks/shopify`, {
+    method: 'POST', body,
+    headers: { 'content-type': 'application/json', 'x-shopify-topic': 'orders/paid', 'x-shopify-webhook-id': `wh-${id}`, 'x-shopify-hmac-sha256': sign(API_SECRET, body), 'x-shopify-shop-domain': SHOP },
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  return res.json();
+}
+const claim = (customer, body) => proxy('referral/claim', customer, { method: 'POST', body });
+
+test('referral claim: the friend is referred (welcome gift), and their first order, a signed webhook, pays the referrer', async () => {
+  const { code } = (await proxy('referral', '3001')).body;
+  assert.equal((await proxy('account', '3001')).body.balance, 0);
+  const r = await claim('4001', { code });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.credited, true);
+  assert.equal(r.body.reason, undefined);
+  // The friend's ledger names the referrer; the friend's reward is in their account.
+  assert.equal((await store.account(shopifyShop.id, '4001')).referred_by, '3001');
+  assert.deepEqual(r.body.account.coupons.map((c) => [c.reward, c.status]), [['free-ship', 'issued']]);
+  assert.deepEqual((await proxy('coupons', '4001')).body.coupons.map((c) => c.reward), ['free-ship']);
+  const { rows } = await store.db.query("SELECT event_id, body FROM events WHERE program = $1 AND body->>'action' = 'referral'", [shopifyShop.id]);
+  assert.deepEqual(rows.map((e) => [e.event_id, e.body.customer, e.body.ref]), [['storefront:referral:4001', '4001', '3001']]);
+
+  // Claimed again (a retry, another tab, another friend's link): the same event, nothing more.
+  for (const again of [code, referralCode(shops.codeSecret(shopifyShop.id), '3002')]) {
+    const second = await claim('4001', { code: again });
+    assert.equal(second.status, 200);
+    assert.deepEqual([second.body.credited, second.body.duplicate], [false, true]);
+  }
+  assert.equal((await store.account(shopifyShop.id, '4001')).referred_by, '3001');
+  assert.equal((await proxy('account', '3002')).body.balance, 0);
+
+  // The friend's first order: the friend earns for it, the referrer gets the referral points.
+  const placed = await shopifyOrder('880001', '4001');
+  assert.equal(placed.results[0].customer, '4001');
+  assert.equal((await proxy('account', '4001')).body.balance, 490);
+  assert.equal((await proxy('account', '3001')).body.balance, 500);
+  const [entry] = (await proxy('history', '3001')).body.entries;
+  assert.deepEqual([entry.type, entry.points, entry.reason], ['earn', 500, "referral: 4001's first order"]);
+  assert.equal((await store.account(shopifyShop.id, '4001')).referred_by ?? null, null);
+  // The friend's second order pays the referrer nothing more.
+  await shopifyOrder('880002', '4001');
+  assert.equal((await proxy('account', '4001')).body.balance, 980);
+  assert.equal((await proxy('account', '3001')).body.balance, 500);
+});
+
+test('referral claim: a forged code, another shop\'s code, self-referral and an existing customer credit nothing', async () => {
+  const secret = shops.codeSecret(shopifyShop.id);
+  const code = referralCode(secret, '3101');
+  // Not this shop's codes: 400 naming `code`, before any customer data is read.
+  const forged = `${Buffer.from('3101').toString('base64url')}.${'A'.repeat(16)}`;
+  const otherShops = referralCode(shops.codeSecret(otherShop.id), '3101');
+  for (const bad of [forged, otherShops, 'garbage', `${code}x`]) {
+    refused(await readsNothing(() => claim('4101', { code: bad })), 400, 'invalid_code', 'code');
+  }
+  // The other shop's own code is good there, for that shop's customer of the same id.
+  const there = await proxy('referral/claim', '4101', { method: 'POST', body: { code: otherShops }, query: { shop: OTHER_SHOP } });
+  assert.equal(there.body.credited, true, JSON.stringify(there.body));
+  assert.equal((await store.account(shopifyShop.id, '4101')), null);
+  refused(await claim('4101', {}), 400, 'invalid_request');
+  refused(await claim('4101', { code, ref: '3101' }), 400, 'invalid_request');
+
+  // Self-referral and a customer who already ordered: answered with the engine's reason.
+  const self = await claim('3101', { code });
+  assert.deepEqual([self.status, self.body.credited], [200, false]);
+  assert.match(self.body.reason, /self-referral/);
+  const customer = await claim('1001', { code });
+  assert.deepEqual([customer.status, customer.body.credited], [200, false]);
+  assert.match(customer.body.reason, /already a customer/);
+  assert.equal((await store.account(shopifyShop.id, '1001')).referred_by ?? null, null);
+
+  // The friend is only the customer Shopify signed: naming another is refused, unsigned is 401.
+  refused(await readsNothing(() => claim('4102', { code, customer: '4103' })), 403, 'forbidden_customer', 'customer');
+  refused(await readsNothing(() => call(`/proxy/loyalty/referral/claim?${proxyQuery({ logged_in_customer_id: '4102' }, 'not-the-app-secret')}`, { method: 'POST', body: { code } })), 401, 'bad_signature');
+  refused(await readsNothing(() => claim('', { code })), 401, 'not_logged_in');
+  assert.equal(await store.account(shopifyShop.id, '4103'), null);
+});
+
+test('referral claim: with a customer token (WooCommerce), for that shop\'s codes only', async () => {
+  const secret = shops.codeSecret(wooShop.id);
+  const at = (customer, code) => call('/storefront/referral/claim', { method: 'POST', headers: bearer(wooToken(customer)), body: { code } });
+  refused(await readsNothing(() => at('w-9', referralCode(shops.codeSecret(shopifyShop.id), 'w-7'))), 400, 'invalid_code', 'code');
+  refused(await readsNothing(() => call('/storefront/referral/claim', { method: 'POST', body: { code: referralCode(secret, 'w-7') } })), 401, 'bad_token');
+  const r = await at('w-9', referralCode(secret, 'w-7'));
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.credited, true);
+  assert.equal((await store.account(wooShop.id, 'w-9')).referred_by, 'w-7');
 });
 
 // --- customer tokens ----------------------------------------------------------------------
