@@ -13,6 +13,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
+import { Liquid } from 'liquidjs';
 import { chromium } from 'playwright-core';
 import { openPgliteStore } from '../../js/stores/pglite.js';
 import { createShops } from '../../js/shops/registry.js';
@@ -45,6 +46,11 @@ const WOO2_SECRET = 'woo2-token-secret-0123456789abcdef';
 const fmt = new Intl.NumberFormat('en');
 const artifacts = join(root, 'test-artifacts');
 mkdirSync(artifacts, { recursive: true });
+
+// The theme's app embed, rendered by liquidjs; Shopify's {% schema %} renders nothing.
+const embedSource = readFileSync(join(root, 'js/platforms/shopify-theme/blocks/loyalty-referral.liquid'), 'utf8');
+const liquid = new Liquid();
+liquid.registerTag('schema', { parse(_token, remain) { let t; while ((t = remain.shift()) && t.name !== 'endschema'); }, render: () => '' });
 
 const scratch = mkdtempSync(join(tmpdir(), 'loyalty-storefront-test-'));
 let store, shops, shopify, app, backend, shopServer, shopOrigin, browser;
@@ -112,12 +118,21 @@ before(async () => {
       // Shopify knows the customer from the shop's session; this stand-in from a cookie.
       const session = /(?:^|;\s*)customer=([^;]+)/.exec(req.headers.cookie ?? '')?.[1] ?? '';
       const q = proxyQuery({ ...Object.fromEntries(url.searchParams), logged_in_customer_id: session });
-      const upstream = await fetch(`${backend}/proxy/loyalty/${url.pathname.slice('/apps/loyalty/'.length)}?${q}`);
+      // The method and body go along, as Shopify's proxy forwards a POST.
+      const chunks = [];
+      for await (const chunk of req) chunks.push(chunk);
+      const body = chunks.length ? Buffer.concat(chunks) : undefined;
+      const upstream = await fetch(`${backend}/proxy/loyalty/${url.pathname.slice('/apps/loyalty/'.length)}?${q}`, {
+        method: req.method, body, headers: body ? { 'content-type': req.headers['content-type'] ?? 'application/json' } : {},
+      });
       res.writeHead(upstream.status, { 'content-type': 'application/json' });
       return res.end(await upstream.text());
     }
+    // Every page carries the app embed (blocks/loyalty-referral.liquid), as Shopify renders it.
+    const session = /(?:^|;\s*)customer=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
+    const embed = await liquid.parseAndRender(embedSource, { block: { settings: {} }, customer: session ? { id: session } : null });
     res.writeHead(200, { 'content-type': 'text/html' });
-    res.end('<!doctype html><html><head><script src="/loyalty-widget.js" defer></script></head><body><main></main></body></html>');
+    res.end(`<!doctype html><html><head><script src="/loyalty-widget.js" defer></script></head><body><main></main>${embed}</body></html>`);
   });
   await new Promise((resolve) => shopServer.listen(0, '127.0.0.1', resolve));
   shopOrigin = `http://127.0.0.1:${shopServer.address().port}`;
@@ -584,6 +599,36 @@ test('<loyalty-balance> from the theme bundle shows the balance through base + c
   assert.equal(await page.textContent('loyalty-balance >> #quote-points'), fmt.format(local.points));
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+test('the theme\'s app embed: a guest lands on a referral link, signs in, and the referral is credited through the App Proxy', async () => {
+  const schema = JSON.parse(/\{% schema %\}([\s\S]*?)\{% endschema %\}/.exec(embedSource)[1]);
+  assert.deepEqual([schema.target, schema.javascript], ['body', 'loyalty-widget.js']);
+  browser ??= await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const claims = [];
+  page.on('request', (r) => r.url().includes('/referral/claim') && claims.push(r.postDataJSON()));
+  const { code, link } = (await proxy('referral', '3201')).body;
+  // The link's path and query on the stand-in shop; nobody is signed in yet.
+  await page.goto(`${shopOrigin}${new URL(link).pathname}${new URL(link).search}`);
+  await page.waitForFunction(() => localStorage.getItem('loyalty-referral'));
+  assert.equal(await page.locator('loyalty-referral:not([base])').count(), 1);
+  assert.deepEqual(claims, []);
+  // Signed in (the shop's session), any page: the embed claims once and forgets the code.
+  await context.addCookies([{ name: 'customer', value: '4201', url: shopOrigin }]);
+  const answered = page.waitForEvent('response', (r) => r.url().includes('/apps/loyalty/referral/claim'));
+  await page.goto(`${shopOrigin}/collections/all`);
+  const answer = await (await answered).json();
+  assert.equal(answer.credited, true, JSON.stringify(answer));
+  assert.equal(await page.evaluate(() => localStorage.getItem('loyalty-referral')), null);
+  assert.equal((await store.account(shopifyShop.id, '4201')).referred_by, '3201');
+  await page.goto(`${shopOrigin}/`);
+  assert.deepEqual(claims, [{ code }]);
+  assert.deepEqual(errors, []);
+  await context.close();
 });
 
 test('any identify will do: one ledger on the memory store (an npm import) serves what needs no SQL', async () => {
