@@ -1,6 +1,6 @@
 // The storefront routes: what a logged-in customer may see and do with their own account
 // (balance, rewards, coupons, history, redeem, cart quote, preferences, ways to earn,
-// referral link). The same handlers serve two prefixes; only `identify` differs:
+// referral link and its claim). The same handlers serve two prefixes; only `identify` differs:
 //   /proxy/loyalty  Shopify's App Proxy (signed query, logged_in_customer_id)
 //   /storefront     WooCommerce and mobile apps (Authorization: Bearer <customer token>)
 // The customer is ONLY the one `identify` vouches for: no handler reads a customer id
@@ -316,6 +316,30 @@ export async function storefrontRoutes(app, { identify, now = () => new Date(), 
       enabled: true, code, ...(shopUrl ? { link: `${shopUrl}/?ref=${encodeURIComponent(code)}` } : {}),
       referrer_points: rule.referrer_points, ...(rule.friend_reward ? { friend_reward: rule.friend_reward } : {}),
     };
+  });
+
+  // The friend's side of a referral link: the storefront remembered `?ref=CODE` and sends it
+  // once the visitor is a logged-in customer. The friend is the vouched-for customer, the
+  // referrer only what this shop's secret signed; the event id is the friend's, so a second
+  // claim (another code, a retry) is the first one again. The engine refuses self-referral
+  // and friends who already ordered or were referred; the referrer earns on the first order.
+  app.post('/referral/claim', {
+    schema: {
+      summary: "Credit a referral link's code to this customer (the friend), once",
+      querystring: openQuery(),
+      body: { type: 'object', required: ['code'], properties: { code: { type: 'string', minLength: 1, maxLength: 420 } }, additionalProperties: false },
+      response: { 200: anyObject, ...errors },
+    },
+  }, async (request) => {
+    const who = request.storefront;
+    const { loyalty, customer, secret } = who;
+    if (!loyalty.program.referral) return { credited: false, reason: 'the program has no referral rule' };
+    if (!secret) throw httpError(404, 'not_supported', '', 'no referral secret for this shop');
+    const referrer = referrerOf(secret, request.body.code);
+    if (!referrer) throw httpError(400, 'invalid_code', 'code', 'code: not a referral code of this shop');
+    const result = await loyalty.handle({ id: `storefront:referral:${customer}`, type: 'action.completed', at: now().toISOString(), customer, action: 'referral', ref: referrer });
+    if (result.duplicate) return { credited: false, reason: 'a referral was already claimed for this customer', duplicate: true };
+    return { credited: !result.skipped, ...(result.skipped ? { reason: result.skipped } : {}), account: await account(who) };
   });
 
   // Registered after the hooks above, so they run for these routes too: by the time a

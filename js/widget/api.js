@@ -105,6 +105,8 @@ export function createStorefrontClient({ base, customerToken = '', fetch: f = gl
     setPreferences: (fields) => call('PUT', '/preferences', fields),
     action: (action) => call('POST', '/actions', { action }),
     referral: () => call('GET', '/referral'),
+    // The friend's side: a `?ref=` code remembered on arrival (js/widget/referral.js).
+    claimReferral: (code) => call('POST', '/referral/claim', { code }),
   };
 }
 

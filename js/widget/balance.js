@@ -7,9 +7,12 @@
 // token: that one must never reach a shop's page.
 // With a `.program` and a `.cart` it also previews the cart's points with the wasm engine
 // in the browser (the server's numbers, no round trip).
+// A referral link's `?ref=` code is remembered on arrival and, once the box has loaded a
+// customer's account, claimed for them once (js/widget/referral.js).
 import { LitElement, html, css, nothing } from 'lit';
 import { createStorefrontClient } from './api.js';
 import { createBrowserEngine } from './browser-engine.js';
+import { claimReferral, rememberReferral } from './referral.js';
 
 const fmt = new Intl.NumberFormat('en');
 
@@ -47,6 +50,11 @@ export class LoyaltyBalance extends LitElement {
     super();
     this.base = '';
     this.customerToken = '';
+  }
+
+  connectedCallback() {
+    super.connectedCallback();
+    rememberReferral();
   }
 
   /** The engine for local quotes, loaded once per program. */
@@ -93,6 +101,10 @@ export class LoyaltyBalance extends LitElement {
         this.account = await this.client().account();
         this._error = undefined;
         this.dispatchEvent(new CustomEvent('account', { detail: this.account }));
+        // A customer is vouched for: a remembered referral code is theirs to claim.
+        const referral = await claimReferral(this.client());
+        if (referral) this.dispatchEvent(new CustomEvent('referral', { detail: referral }));
+        if (referral?.account) this.account = referral.account;
       } catch (err) {
         this._error = err.message;
       }

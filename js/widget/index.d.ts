@@ -72,10 +72,26 @@ export class LoyaltyAccount extends LitElement {
   redeem(reward: { id: string; points?: number }): Promise<void>;
 }
 
+/**
+ * <loyalty-referral base customer-token>: no UI. Remembers a referral link's `?ref=` code for
+ * 30 days (an earlier one is kept); with `base` (a logged-in customer) claims it once with
+ * `POST {base}/referral/claim` and forgets it. Fires `referral` (detail: the answer or the error).
+ */
+export class LoyaltyReferral extends LitElement {
+  base: string;
+  customerToken: string;
+  claim(): Promise<object | null>;
+}
+/** Keeps the page address's `?ref=` code unless one is kept; returns the kept code or null. */
+export function rememberReferral(options?: { url?: string; now?: number; days?: number }): string | null;
+/** Sends the kept code once through a storefront client and forgets it; null when none is kept. */
+export function claimReferral(client: { claimReferral(code: string): Promise<any> }, options?: { now?: number }): Promise<any>;
+
 declare global {
   interface HTMLElementTagNameMap {
     'loyalty-admin': LoyaltyAdmin;
     'loyalty-balance': LoyaltyBalance;
     'loyalty-account': LoyaltyAccount;
+    'loyalty-referral': LoyaltyReferral;
   }
 }

@@ -13,6 +13,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
+import { Liquid } from 'liquidjs';
 import { chromium } from 'playwright-core';
 import { openPgliteStore } from '../../js/stores/pglite.js';
 import { createShops } from '../../js/shops/registry.js';
@@ -22,15 +23,18 @@ import { LoyaltyError } from '../../js/errors.js';
 import { storefrontRoutes, referralCode, referrerOf } from '../../js/server/storefront.js';
 import { proxyIdentity, tokenIdentity } from '../../js/server/storefront-identity.js';
 import { signProxyQuery } from './standins/shopify.js';
+import { webhookRoutes } from '../../js/server/webhooks.js';
+import { dbShops, deliveryLog } from '../../js/shops/contexts.js';
+import { sampleShopifyOrder, sign } from '../../js/server/demo.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const seed = JSON.parse(readFileSync(join(root, 'presets/seed.json'), 'utf8'));
-// The seed program with a catalogue reward, ways to earn and referrals.
+// The seed program with a catalogue reward, ways to earn and referrals (free shipping for the friend).
 const program = {
   ...seed,
   rewards: [...seed.rewards, { id: 'free-ship', name: 'Free shipping', points: 300, coupon: { type: 'free_shipping', valid_for: 'P30D' } }],
   actions: { newsletter: { points: 50, limits: { lifetime: 1 } }, social_follow: { points: 20, limits: { day: 1 } }, birthday: { points: 100 } },
-  referral: { referrer_points: 500 },
+  referral: { referrer_points: 500, friend_reward: 'free-ship' },
 };
 const API_KEY = 'storefront-api-key';
 const API_SECRET = 'storefront-api-secret';
@@ -42,6 +46,11 @@ const WOO2_SECRET = 'woo2-token-secret-0123456789abcdef';
 const fmt = new Intl.NumberFormat('en');
 const artifacts = join(root, 'test-artifacts');
 mkdirSync(artifacts, { recursive: true });
+
+// The theme's app embed, rendered by liquidjs; Shopify's {% schema %} renders nothing.
+const embedSource = readFileSync(join(root, 'js/platforms/shopify-theme/blocks/loyalty-referral.liquid'), 'utf8');
+const liquid = new Liquid();
+liquid.registerTag('schema', { parse(_token, remain) { let t; while ((t = remain.shift()) && t.name !== 'endschema'); }, render: () => '' });
 
 const scratch = mkdtempSync(join(tmpdir(), 'loyalty-storefront-test-'));
 let store, shops, shopify, app, backend, shopServer, shopOrigin, browser;
@@ -109,12 +118,21 @@ before(async () => {
       // Shopify knows the customer from the shop's session; this stand-in from a cookie.
       const session = /(?:^|;\s*)customer=([^;]+)/.exec(req.headers.cookie ?? '')?.[1] ?? '';
       const q = proxyQuery({ ...Object.fromEntries(url.searchParams), logged_in_customer_id: session });
-      const upstream = await fetch(`${backend}/proxy/loyalty/${url.pathname.slice('/apps/loyalty/'.length)}?${q}`);
+      // The method and body go along, as Shopify's proxy forwards a POST.
+      const chunks = [];
+      for await (const chunk of req) chunks.push(chunk);
+      const body = chunks.length ? Buffer.concat(chunks) : undefined;
+      const upstream = await fetch(`${backend}/proxy/loyalty/${url.pathname.slice('/apps/loyalty/'.length)}?${q}`, {
+        method: req.method, body, headers: body ? { 'content-type': req.headers['content-type'] ?? 'application/json' } : {},
+      });
       res.writeHead(upstream.status, { 'content-type': 'application/json' });
       return res.end(await upstream.text());
     }
+    // Every page carries the app embed (blocks/loyalty-referral.liquid), as Shopify renders it.
+    const session = /(?:^|;\s*)customer=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
+    const embed = await liquid.parseAndRender(embedSource, { block: { settings: {} }, customer: session ? { id: session } : null });
     res.writeHead(200, { 'content-type': 'text/html' });
-    res.end('<!doctype html><html><head><script src="/loyalty-widget.js" defer></script></head><body><main></main></body></html>');
+    res.end(`<!doctype html><html><head><script src="/loyalty-widget.js" defer></script></head><body><main></main>${embed}</body></html>`);
   });
   await new Promise((resolve) => shopServer.listen(0, '127.0.0.1', resolve));
   shopOrigin = `http://127.0.0.1:${shopServer.address().port}`;
@@ -142,6 +160,8 @@ before(async () => {
   // A plugin mounted inside (as the push helper's device routes are) sees only customerOf.
   const whoAmI = async (inner, { customerOf }) => inner.post('/whoami', async (request) => customerOf(request));
   app.register(storefrontRoutes, { prefix: '/storefront', identify: tokenIdentity({ shops, store, verify: verifyToken }), extraRoutes: [[whoAmI, {}]] });
+  // The shops' webhooks, as serve.js mounts them: Shopify's signed with the app's secret.
+  app.register(webhookRoutes, { shops: dbShops({ shops, store, appSecrets: [API_SECRET] }), deliveries: deliveryLog(store) });
   await app.listen({ host: '127.0.0.1', port: 0 });
   backend = `http://127.0.0.1:${app.server.address().port}`;
 });
@@ -363,6 +383,98 @@ test('referral: a personal code and link that only this shop can read back', asy
   assert.equal(referrerOf(secret, 'garbage'), null);
 });
 
+// A signed Shopify orders/paid for `customer` (2 x 24.50 of merchandise: 490 points).
+async function shopifyOrder(id, customer) {
+  const body = JSON.stringify(sampleShopifyOrder({ id, customer, currency: 'EUR' }));
+  const res = await fetch(`${backend}/webhooks/shopify`, {
+    method: 'POST', body,
+    headers: { 'content-type': 'application/json', 'x-shopify-topic': 'orders/paid', 'x-shopify-webhook-id': `wh-${id}`, 'x-shopify-hmac-sha256': sign(API_SECRET, body), 'x-shopify-shop-domain': SHOP },
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  return res.json();
+}
+const claim = (customer, body) => proxy('referral/claim', customer, { method: 'POST', body });
+
+test('referral claim: the friend is referred (welcome gift), and their first order, a signed webhook, pays the referrer', async () => {
+  const { code } = (await proxy('referral', '3001')).body;
+  assert.equal((await proxy('account', '3001')).body.balance, 0);
+  const r = await claim('4001', { code });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.credited, true);
+  assert.equal(r.body.reason, undefined);
+  // The friend's ledger names the referrer; the friend's reward is in their account.
+  assert.equal((await store.account(shopifyShop.id, '4001')).referred_by, '3001');
+  assert.deepEqual(r.body.account.coupons.map((c) => [c.reward, c.status]), [['free-ship', 'issued']]);
+  assert.deepEqual((await proxy('coupons', '4001')).body.coupons.map((c) => c.reward), ['free-ship']);
+  const { rows } = await store.db.query("SELECT event_id, body FROM events WHERE program = $1 AND body->>'action' = 'referral'", [shopifyShop.id]);
+  assert.deepEqual(rows.map((e) => [e.event_id, e.body.customer, e.body.ref]), [['storefront:referral:4001', '4001', '3001']]);
+
+  // Claimed again (a retry, another tab, another friend's link): the same event, nothing more.
+  for (const again of [code, referralCode(shops.codeSecret(shopifyShop.id), '3002')]) {
+    const second = await claim('4001', { code: again });
+    assert.equal(second.status, 200);
+    assert.deepEqual([second.body.credited, second.body.duplicate], [false, true]);
+  }
+  assert.equal((await store.account(shopifyShop.id, '4001')).referred_by, '3001');
+  assert.equal((await proxy('account', '3002')).body.balance, 0);
+
+  // The friend's first order: the friend earns for it, the referrer gets the referral points.
+  const placed = await shopifyOrder('880001', '4001');
+  assert.equal(placed.results[0].customer, '4001');
+  assert.equal((await proxy('account', '4001')).body.balance, 490);
+  assert.equal((await proxy('account', '3001')).body.balance, 500);
+  const [entry] = (await proxy('history', '3001')).body.entries;
+  assert.deepEqual([entry.type, entry.points, entry.reason], ['earn', 500, "referral: 4001's first order"]);
+  assert.equal((await store.account(shopifyShop.id, '4001')).referred_by ?? null, null);
+  // The friend's second order pays the referrer nothing more.
+  await shopifyOrder('880002', '4001');
+  assert.equal((await proxy('account', '4001')).body.balance, 980);
+  assert.equal((await proxy('account', '3001')).body.balance, 500);
+});
+
+test('referral claim: a forged code, another shop\'s code, self-referral and an existing customer credit nothing', async () => {
+  const secret = shops.codeSecret(shopifyShop.id);
+  const code = referralCode(secret, '3101');
+  // Not this shop's codes: 400 naming `code`, before any customer data is read.
+  const forged = `${Buffer.from('3101').toString('base64url')}.${'A'.repeat(16)}`;
+  const otherShops = referralCode(shops.codeSecret(otherShop.id), '3101');
+  for (const bad of [forged, otherShops, 'garbage', `${code}x`]) {
+    refused(await readsNothing(() => claim('4101', { code: bad })), 400, 'invalid_code', 'code');
+  }
+  // The other shop's own code is good there, for that shop's customer of the same id.
+  const there = await proxy('referral/claim', '4101', { method: 'POST', body: { code: otherShops }, query: { shop: OTHER_SHOP } });
+  assert.equal(there.body.credited, true, JSON.stringify(there.body));
+  assert.equal((await store.account(shopifyShop.id, '4101')), null);
+  refused(await claim('4101', {}), 400, 'invalid_request');
+  refused(await claim('4101', { code, ref: '3101' }), 400, 'invalid_request');
+
+  // Self-referral and a customer who already ordered: answered with the engine's reason.
+  const self = await claim('3101', { code });
+  assert.deepEqual([self.status, self.body.credited], [200, false]);
+  assert.match(self.body.reason, /self-referral/);
+  const customer = await claim('1001', { code });
+  assert.deepEqual([customer.status, customer.body.credited], [200, false]);
+  assert.match(customer.body.reason, /already a customer/);
+  assert.equal((await store.account(shopifyShop.id, '1001')).referred_by ?? null, null);
+
+  // The friend is only the customer Shopify signed: naming another is refused, unsigned is 401.
+  refused(await readsNothing(() => claim('4102', { code, customer: '4103' })), 403, 'forbidden_customer', 'customer');
+  refused(await readsNothing(() => call(`/proxy/loyalty/referral/claim?${proxyQuery({ logged_in_customer_id: '4102' }, 'not-the-app-secret')}`, { method: 'POST', body: { code } })), 401, 'bad_signature');
+  refused(await readsNothing(() => claim('', { code })), 401, 'not_logged_in');
+  assert.equal(await store.account(shopifyShop.id, '4103'), null);
+});
+
+test('referral claim: with a customer token (WooCommerce), for that shop\'s codes only', async () => {
+  const secret = shops.codeSecret(wooShop.id);
+  const at = (customer, code) => call('/storefront/referral/claim', { method: 'POST', headers: bearer(wooToken(customer)), body: { code } });
+  refused(await readsNothing(() => at('w-9', referralCode(shops.codeSecret(shopifyShop.id), 'w-7'))), 400, 'invalid_code', 'code');
+  refused(await readsNothing(() => call('/storefront/referral/claim', { method: 'POST', body: { code: referralCode(secret, 'w-7') } })), 401, 'bad_token');
+  const r = await at('w-9', referralCode(secret, 'w-7'));
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.credited, true);
+  assert.equal((await store.account(wooShop.id, 'w-9')).referred_by, 'w-7');
+});
+
 // --- customer tokens ----------------------------------------------------------------------
 
 test('token: a valid customer token shows that customer of that shop', async () => {
@@ -487,6 +599,36 @@ test('<loyalty-balance> from the theme bundle shows the balance through base + c
   assert.equal(await page.textContent('loyalty-balance >> #quote-points'), fmt.format(local.points));
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+test('the theme\'s app embed: a guest lands on a referral link, signs in, and the referral is credited through the App Proxy', async () => {
+  const schema = JSON.parse(/\{% schema %\}([\s\S]*?)\{% endschema %\}/.exec(embedSource)[1]);
+  assert.deepEqual([schema.target, schema.javascript], ['body', 'loyalty-widget.js']);
+  browser ??= await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const claims = [];
+  page.on('request', (r) => r.url().includes('/referral/claim') && claims.push(r.postDataJSON()));
+  const { code, link } = (await proxy('referral', '3201')).body;
+  // The link's path and query on the stand-in shop; nobody is signed in yet.
+  await page.goto(`${shopOrigin}${new URL(link).pathname}${new URL(link).search}`);
+  await page.waitForFunction(() => localStorage.getItem('loyalty-referral'));
+  assert.equal(await page.locator('loyalty-referral:not([base])').count(), 1);
+  assert.deepEqual(claims, []);
+  // Signed in (the shop's session), any page: the embed claims once and forgets the code.
+  await context.addCookies([{ name: 'customer', value: '4201', url: shopOrigin }]);
+  const answered = page.waitForEvent('response', (r) => r.url().includes('/apps/loyalty/referral/claim'));
+  await page.goto(`${shopOrigin}/collections/all`);
+  const answer = await (await answered).json();
+  assert.equal(answer.credited, true, JSON.stringify(answer));
+  assert.equal(await page.evaluate(() => localStorage.getItem('loyalty-referral')), null);
+  assert.equal((await store.account(shopifyShop.id, '4201')).referred_by, '3201');
+  await page.goto(`${shopOrigin}/`);
+  assert.deepEqual(claims, [{ code }]);
+  assert.deepEqual(errors, []);
+  await context.close();
 });
 
 test('any identify will do: one ledger on the memory store (an npm import) serves what needs no SQL', async () => {

@@ -320,3 +320,89 @@ test('<loyalty-balance> takes no admin token: it reads ${base}/account with the 
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test('a referral link: ?ref= is remembered for 30 days, claimed once for the logged-in customer, then forgotten', async () => {
+  const page = await newPage();
+  const CODE = `${Buffer.from('c-1001').toString('base64url')}.AbCdEfGhIjKlMnOp`;
+  const LATER = `${Buffer.from('c-2001').toString('base64url')}.QrStUvWxYz012345`;
+  const claims = [];
+  let answer = { status: 200, body: { credited: true } };
+  // The storefront backend, answered here: what the widgets send is what is checked.
+  await page.route('https://backend.test/**', async (route) => {
+    const req = route.request();
+    const path = new URL(req.url()).pathname;
+    if (path.endsWith('/referral/claim')) {
+      claims.push({ method: req.method(), path, authorization: (await req.allHeaders()).authorization ?? null, body: req.postDataJSON() });
+      if (answer === 'offline') return route.abort('internetdisconnected');
+      return route.fulfill({ status: answer.status, contentType: 'application/json', headers: { 'access-control-allow-origin': url }, body: JSON.stringify(answer.body) });
+    }
+    return route.fulfill({ status: 200, contentType: 'application/json', headers: { 'access-control-allow-origin': url, 'access-control-allow-headers': 'authorization, content-type' },
+      body: JSON.stringify({ customer: 'c-3001', balance: 0, pending: 0, tier: null, next_expiry: null, coupons: [], tier_progress: null, catalogue: [], next_reward: null }) });
+  });
+  const stored = () => page.evaluate(() => JSON.parse(localStorage.getItem('loyalty-referral')));
+  // A guest's page: the element remembers, sends nothing.
+  const visit = async (query) => {
+    await page.goto(`${url}/admin${query}`); // any page with the import map
+    await page.evaluate(async () => {
+      await import('/admin/assets/index.js');
+      document.body.append(document.createElement('loyalty-referral'));
+    });
+  };
+  await visit(`?ref=${CODE}`);
+  const kept = await stored();
+  assert.equal(kept.code, CODE);
+  const days = (kept.expires - Date.now()) / 86_400_000;
+  assert.ok(days > 29.9 && days <= 30, `expires in ${days} days`);
+  // A later link does not replace the first; junk is not kept.
+  await visit(`?ref=${LATER}`);
+  assert.deepEqual(await stored(), kept);
+  assert.equal(claims.length, 0);
+
+  // Signed in: the box loads the account and claims the code once, with the customer token.
+  const render = (tag) => page.evaluate(async (tag) => {
+    const el = document.createElement(tag);
+    el.setAttribute('customer-token', 'customer-token-3001');
+    const answered = new Promise((resolve) => {
+      el.addEventListener('referral', (e) => resolve(e.detail), { once: true });
+      setTimeout(() => resolve(null), 1500); // no claim: nothing to answer
+    });
+    el.setAttribute('base', 'https://backend.test/storefront');
+    document.querySelector('main').append(el);
+    const detail = await answered;
+    return detail && { credited: detail.credited ?? null, status: detail.status ?? null };
+  }, tag);
+  await visit('');
+  assert.deepEqual(await render('loyalty-balance'), { credited: true, status: null });
+  assert.deepEqual(claims, [{ method: 'POST', path: '/storefront/referral/claim', authorization: 'Bearer customer-token-3001', body: { code: CODE } }]);
+  assert.equal(await stored(), null);
+  // Another box, the embed, a reload: nothing left to claim.
+  assert.equal(await render('loyalty-balance'), null);
+  assert.equal(await render('loyalty-referral'), null);
+  await visit('');
+  assert.equal(await render('loyalty-referral'), null);
+  assert.equal(claims.length, 1);
+
+  // A refusal is final: the code is forgotten. Offline, it is kept for the next page.
+  answer = { status: 400, body: { error: { code: 'invalid_code', path: 'code', message: 'code: not a referral code of this shop' } } };
+  await visit(`?ref=${LATER}`);
+  assert.deepEqual(await render('loyalty-referral'), { credited: null, status: 400 });
+  assert.equal(await stored(), null);
+  answer = 'offline';
+  await visit(`?ref=${CODE}`);
+  await render('loyalty-referral');
+  assert.equal((await stored())?.code, CODE);
+  answer = { status: 200, body: { credited: false, reason: 'self-referral earns nothing' } };
+  await visit('');
+  assert.deepEqual(await render('loyalty-referral'), { credited: false, status: null });
+  assert.equal(await stored(), null);
+  assert.deepEqual(claims.map((c) => c.body.code), [CODE, LATER, CODE, CODE]);
+  // An expired code is dropped, not sent.
+  await visit(`?ref=${LATER}`);
+  await page.evaluate(() => localStorage.setItem('loyalty-referral', JSON.stringify({ ...JSON.parse(localStorage.getItem('loyalty-referral')), expires: Date.now() - 1 })));
+  await visit('');
+  assert.equal(await render('loyalty-referral'), null);
+  assert.equal(await stored(), null);
+  assert.equal(claims.length, 4);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});

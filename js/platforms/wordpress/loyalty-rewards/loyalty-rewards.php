@@ -247,6 +247,27 @@ function loyalty_rewards_account_page() {
 	echo '<script type="module" src="' . esc_url( $widget ) . '"></script>'; // phpcs:ignore WordPress.WP.EnqueuedResources.NonEnqueuedScript
 }
 
+/* ---------- Referral links (?ref=CODE) ---------- */
+
+/**
+ * On every page: <loyalty-referral> (js/widget/referral.js) remembers a referral link's
+ * ?ref= code in the browser for 30 days; for a logged-in customer it sends it once to the
+ * backend's /storefront/referral/claim with the customer's token, which credits the referral.
+ */
+function loyalty_rewards_referral_tag() {
+	$backend = loyalty_rewards_option( 'backend_url' );
+	if ( '' === $backend ) {
+		return;
+	}
+	$widget = loyalty_rewards_option( 'widget_url' );
+	$widget = '' !== $widget ? $widget : $backend . '/widget/index.js';
+	$token  = loyalty_rewards_customer_token();
+	$attrs  = '' === $token ? '' : sprintf( ' base="%s" customer-token="%s"', esc_url( $backend . '/storefront' ), esc_attr( $token ) );
+	echo '<loyalty-referral hidden' . $attrs . '></loyalty-referral>'; // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- every attribute escaped above.
+	echo '<script type="module" src="' . esc_url( $widget ) . '"></script>'; // phpcs:ignore WordPress.WP.EnqueuedResources.NonEnqueuedScript
+}
+add_action( 'wp_footer', 'loyalty_rewards_referral_tag' );
+
 // A fresh token for a page left open past the token's 15 minutes (logged-in customers only).
 add_action(
 	'wp_ajax_loyalty_rewards_token',
