@@ -1,7 +1,8 @@
-// <loyalty-account base="/apps/loyalty" token="..." locale="nb">: the customer's own loyalty
-// page. It talks only to the customer-scoped storefront routes (CONTRACT.md): the platform
-// vouches for the customer (Shopify's signed app proxy under `base`, or a short-lived
-// customer token from the store as `token`), so no secret and no admin token is ever here.
+// <loyalty-account base="/apps/loyalty" customer-token="..." locale="nb">: the customer's own
+// loyalty page. It talks only to the customer-scoped storefront routes (CONTRACT.md): the
+// platform vouches for the customer (Shopify's signed app proxy under `base`, or the backend's
+// `/storefront` with `customer-token`, the short-lived token the store signed for this
+// customer, as <loyalty-balance> takes it), so no secret and no admin token is ever here.
 //
 // Routes under `base`, and the answers it reads (fields it does not know are ignored):
 //   GET  account      {balance, pending, tier, tier_progress, next_expiry, coupons, currency?, timezone?,
@@ -108,7 +109,7 @@ const webUrl = (u) => (/^https?:\/\//i.test(String(u ?? '')) ? String(u) : '');
 export class LoyaltyAccount extends LitElement {
   static properties = {
     base: { type: String },
-    token: { type: String },
+    customerToken: { type: String, attribute: 'customer-token' },
     locale: { type: String },
     followUrl: { type: String, attribute: 'follow-url' },
     shopUrl: { type: String, attribute: 'shop-url' },
@@ -160,7 +161,7 @@ export class LoyaltyAccount extends LitElement {
   constructor() {
     super();
     this.base = '';
-    this.token = '';
+    this.customerToken = '';
     this.locale = '';
     this.followUrl = '';
     this.shopUrl = '';
@@ -187,8 +188,8 @@ export class LoyaltyAccount extends LitElement {
   }
 
   get api() {
-    if (this._client?.base !== this.base || this._client?.token !== this.token) {
-      this._client = { base: this.base, token: this.token, call: createClient({ base: this.base.replace(/\/$/, ''), token: this.token }).call };
+    if (this._client?.base !== this.base || this._client?.customerToken !== this.customerToken) {
+      this._client = { base: this.base, customerToken: this.customerToken, call: createClient({ base: this.base.replace(/\/$/, ''), token: this.customerToken }).call };
     }
     return this._client.call;
   }
@@ -205,7 +206,7 @@ export class LoyaltyAccount extends LitElement {
   }
 
   updated(changed) {
-    if ((changed.has('base') && changed.get('base') !== undefined) || (changed.has('token') && changed.get('token') !== undefined)) this.load();
+    if ((changed.has('base') && changed.get('base') !== undefined) || (changed.has('customerToken') && changed.get('customerToken') !== undefined)) this.load();
     if (changed.has('locale') || changed.has('_prefs')) this.setAttribute('lang', this.lang);
   }
 

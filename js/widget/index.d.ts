@@ -57,14 +57,14 @@ export class LoyaltyBalance extends LitElement {
 }
 
 /**
- * <loyalty-account base token locale follow-url shop-url>: the customer's own page over the
- * customer-scoped storefront routes (balance, coupons at #discounts, catalogue, tier, history,
- * preferences, birthday, referral). `token` is the short-lived customer token, never an admin one.
- * Fires `redeemed` (detail: the redeem answer).
+ * <loyalty-account base customer-token locale follow-url shop-url>: the customer's own page over
+ * the customer-scoped storefront routes (balance, coupons at #discounts, catalogue, tier, history,
+ * preferences, birthday, referral). `customer-token` is the short-lived customer token, as
+ * <loyalty-balance> takes it, never an admin one. Fires `redeemed` (detail: the redeem answer).
  */
 export class LoyaltyAccount extends LitElement {
   base: string;
-  token: string;
+  customerToken: string;
   locale: '' | 'en' | 'nb' | 'sv' | 'es' | string;
   followUrl: string;
   shopUrl: string;

@@ -216,7 +216,7 @@ test('locale from the attribute or the browser (en, nb, sv, es); a customer toke
   await page.context().close();
   // The attribute wins; the /storefront prefix with the customer token.
   requests = [];
-  const attrs = encodeURIComponent(`base="/storefront" token="${TOKEN}" locale="es"`);
+  const attrs = encodeURIComponent(`base="/storefront" customer-token="${TOKEN}" locale="es"`);
   page = await open(VIEWPORTS.desktop, { path: `/account?attrs=${attrs}`, locale: 'nb-NO' });
   assert.equal(await text(page, '#balance-h'), 'Tus puntos');
   assert.equal(await text(page, '#discounts-h'), 'Tus códigos de descuento');
@@ -227,5 +227,14 @@ test('locale from the attribute or the browser (en, nb, sv, es); a customer toke
   assert.equal(await text(page, '#error'), 'Algo salió mal: not enough points');
   assert.deepEqual(await seriousViolations(page), []);
   assert.deepEqual(page.errors, []);
+  await page.context().close();
+  // `token` is not an attribute of the storefront elements (an operator token must never be
+  // put on a shop's page): given as `token`, nothing goes as Bearer and the refusal shows.
+  requests = [];
+  page = await (await browser.newContext({ viewport: VIEWPORTS.desktop, locale: 'en-GB' })).newPage();
+  await page.goto(`${server.url}/account?attrs=${encodeURIComponent(`base="/storefront" token="${TOKEN}"`)}`);
+  await page.waitForFunction(() => document.querySelector('loyalty-account')?.shadowRoot?.querySelector('#error')?.textContent);
+  assert.equal(await text(page, '#error'), 'Something went wrong: missing customer token');
+  assert.ok(requests.length > 0 && requests.every((r) => r.authorization === null));
   await page.context().close();
 });
