@@ -157,10 +157,12 @@ test('the plugin in php-cli: Rewards tab, a verifiable token in the page, and th
     assert.equal(out.title, 'Rewards');
 
     // The account page: both widgets, the storefront base, and a token for customer 42 of shop-1.
-    assert.match(out.account, /<loyalty-balance base="http:\/\/127\.0\.0\.1:\d+\/storefront" token="[^"]+" customer="42"/);
-    assert.match(out.account, /<loyalty-account /);
+    assert.match(out.account, /<loyalty-balance base="http:\/\/127\.0\.0\.1:\d+\/storefront" customer-token="[^"]+" customer="42"/);
+    // Both elements take the customer token as `customer-token`, never as `token`.
+    assert.match(out.account, /<loyalty-account base="http:\/\/127\.0\.0\.1:\d+\/storefront" customer-token="[^"]+" customer="42"/);
+    assert.doesNotMatch(out.account, /\stoken=/);
     assert.match(out.account, /<script type="module" src="http:\/\/127\.0\.0\.1:\d+\/widget\/index\.js">/);
-    const token = /token="([^"]+)"/.exec(out.account)[1];
+    const token = / customer-token="([^"]+)"/.exec(out.account)[1];
     const claims = verifyCustomerToken(token, SECRET, { shop: 'shop-1' });
     assert.equal(claims.customer, '42');
     assert.ok(claims.expiresAt - Date.now() <= 15 * 60_000 + 1000);

@@ -234,7 +234,7 @@ function loyalty_rewards_account_page() {
 	$widget = loyalty_rewards_option( 'widget_url' );
 	$widget = '' !== $widget ? $widget : $backend . '/widget/index.js';
 	$attrs  = sprintf(
-		'base="%s" token="%s" customer="%s" data-token-url="%s" data-token-nonce="%s"',
+		'base="%s" customer-token="%s" customer="%s" data-token-url="%s" data-token-nonce="%s"',
 		esc_url( $backend . '/storefront' ),
 		esc_attr( $token ),
 		esc_attr( (string) get_current_user_id() ),
