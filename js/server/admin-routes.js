@@ -1,7 +1,8 @@
 // The admin panel: GET /admin (a page that loads <loyalty-admin>), its static assets (the
-// widget modules, Lit through an import map, the wasm for the browser under /pkg), and the
-// admin API routes the widget needs beyond api.js: customer search, coupon cancel, the
-// customer's coupon rows and the KPIs. The page carries no token: the browser takes it from
+// widget modules, Lit through an import map, the wasm for the browser under /pkg), the
+// storefront bundle under /widget (scripts/build-widget.sh: what the WordPress plugin's pages
+// load, as a classic script from this backend), and the admin API routes the widget needs
+// beyond api.js: customer search, coupon cancel, the customer's coupon rows and the KPIs. The page carries no token: the browser takes it from
 // a login form (or ?token=, removed from the address bar at once) into sessionStorage.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, sep } from 'node:path';
@@ -16,6 +17,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const jsDir = join(here, '..');
 const widgetDir = join(jsDir, 'widget');
 const pkgDir = join(jsDir, '..', 'pkg');
+// The storefront bundle, built by scripts/build-widget.sh (not committed: built by scripts/build.sh).
+const bundleDir = join(jsDir, 'platforms', 'shopify-theme', 'assets');
+const BUNDLE = 'loyalty-widget.js';
 
 // The browser module graph: Lit's packages, found the way Node would (walking up to any
 // node_modules that holds them, so it works installed as a dependency too).
@@ -302,6 +306,22 @@ export default async function adminRoutes(app, { loyalty: initial, store, token,
     const full = /^loyalty_engine(_bg\.wasm|\.js)$/.test(rel) ? fileUnder(pkgDir, rel) : null;
     if (!full) throw httpError(404, 'not_found', '', `no file ${rel}`);
     return sendFile(reply, full);
+  });
+
+  // The storefront bundle (<loyalty-balance>, <loyalty-account>, <loyalty-referral>) for
+  // pages on the shop's own origin (the WordPress plugin's <script src defer>), and the wasm
+  // beside it, where its glue looks (the script's own address): a cart preview in the
+  // browser. Public files, no token in them; any origin may fetch the wasm (a fetch, unlike
+  // the script, needs CORS).
+  app.get(`/widget/${BUNDLE}`, { schema: { hide: true } }, async (_request, reply) => {
+    const full = fileUnder(bundleDir, BUNDLE);
+    if (!full) throw httpError(404, 'not_found', '', `no file ${BUNDLE}: build it with scripts/build-widget.sh`);
+    return sendFile(reply.header('access-control-allow-origin', '*'), full);
+  });
+  app.get('/widget/loyalty_engine_bg.wasm', { schema: { hide: true } }, async (_request, reply) => {
+    const full = fileUnder(pkgDir, 'loyalty_engine_bg.wasm');
+    if (!full) throw httpError(404, 'not_found', '', 'no file loyalty_engine_bg.wasm');
+    return sendFile(reply.header('access-control-allow-origin', '*'), full);
   });
 
   // --- the admin API: the token or an operator's session, in its own scope ---

@@ -3,11 +3,12 @@
 // recovery (PostgreSQL when DATABASE_URL is set, else PGlite).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import vm from 'node:vm';
 import pg from 'pg';
 import { createLoyalty } from '../../js/loyalty.js';
 import { openPgliteStore } from '../../js/stores/pglite.js';
@@ -409,6 +410,47 @@ test('/openapi.json lists every route with its schemas', async () => {
   assert.deepEqual(adjust.requestBody.content['application/json'].schema.required, ['points', 'reason', 'by']);
   assert.deepEqual(adjust.security, [{ bearer: [] }]);
   assert.equal(doc.paths['/webhooks/shopify'].post.parameters[0].name, 'x-shopify-hmac-sha256');
+});
+
+test('GET /widget/loyalty-widget.js: the storefront bundle, a classic script defining the three storefront elements, and its wasm beside it', async () => {
+  // As scripts/build.sh builds it (the bundle is not committed).
+  execFileSync('bash', [join(root, 'scripts/build-widget.sh')], { cwd: root, stdio: 'pipe' });
+  const { app } = await setup();
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  const res = await fetch(`${url}/widget/loyalty-widget.js`);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'text/javascript; charset=utf-8');
+  assert.equal(res.headers.get('cache-control'), 'no-cache');
+  const source = await res.text();
+  assert.equal(source, readFileSync(join(root, 'js/platforms/shopify-theme/assets/loyalty-widget.js'), 'utf8'));
+  // A classic script (no import or export at its top level): run it as a page would, with
+  // the few browser globals Lit needs to load; it defines the elements, once each.
+  const defined = new Map();
+  const page = {
+    document: { currentScript: { src: `${url}/widget/loyalty-widget.js` }, createTreeWalker: () => ({}) },
+    HTMLElement: class {}, TextDecoder, TextEncoder, URL, Intl,
+    customElements: { get: (name) => defined.get(name), define: (name, cls) => { assert.ok(!defined.has(name), name); defined.set(name, cls); } },
+  };
+  page.globalThis = page;
+  vm.runInNewContext(source, page);
+  assert.deepEqual([...defined.keys()].sort(), ['loyalty-account', 'loyalty-balance', 'loyalty-referral']);
+  // All three take the customer's token as `customer-token`, none as `token`.
+  for (const [name, cls] of defined) {
+    assert.equal(cls.properties.customerToken?.attribute, 'customer-token', name);
+    assert.equal(cls.properties.token, undefined, name);
+  }
+  // The wasm glue looks beside the script (the bundle's import.meta.url is the script's src):
+  // /widget/loyalty_engine_bg.wasm, fetched cross-origin by the shop's page.
+  assert.match(source, /new URL\(\s*["']loyalty_engine_bg\.wasm["']\s*,\s*__loyaltyWidgetUrl\s*\)/);
+  const wasm = await fetch(new URL('loyalty_engine_bg.wasm', `${url}/widget/loyalty-widget.js`), { headers: { origin: 'https://shop.example' } });
+  assert.equal(wasm.status, 200);
+  assert.equal(wasm.headers.get('content-type'), 'application/wasm');
+  assert.equal(wasm.headers.get('access-control-allow-origin'), '*');
+  assert.ok(WebAssembly.validate(new Uint8Array(await wasm.arrayBuffer())));
+  // Nothing else under /widget, and no way out of it.
+  for (const path of ['/widget/index.js', '/widget/.gitignore', '/widget/..%2Fpkg%2Floyalty_engine.js', '/widget/loyalty_engine.js']) {
+    assert.equal((await fetch(`${url}${path}`)).status, 404, path);
+  }
 });
 
 test('the scheduler ticks due accounts only, and stop() waits for the running tick', async () => {
