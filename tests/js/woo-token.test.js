@@ -140,6 +140,7 @@ test('the plugin in php-cli: Rewards tab, a verifiable token in the page, and th
     $out['menu'] = array_keys(apply_filters('woocommerce_account_menu_items', array('dashboard' => 'Dashboard', 'orders' => 'Orders', 'customer-logout' => 'Log out')));
     $out['title'] = apply_filters('woocommerce_endpoint_rewards_title', 'x');
     ob_start(); do_action('woocommerce_account_rewards_endpoint', ''); $out['account'] = ob_get_clean();
+    ob_start(); do_action('wp_footer'); $out['footer'] = ob_get_clean();
     ob_start(); do_action('woocommerce_cart_totals_after_order_total'); $out['cart'] = ob_get_clean();
     ob_start(); do_action('woocommerce_review_order_after_order_total'); $out['checkout'] = ob_get_clean();
     $out['requests'] = count($GLOBALS['standin']['requests']);
@@ -161,7 +162,12 @@ test('the plugin in php-cli: Rewards tab, a verifiable token in the page, and th
     // Both elements take the customer token as `customer-token`, never as `token`.
     assert.match(out.account, /<loyalty-account base="http:\/\/127\.0\.0\.1:\d+\/storefront" customer-token="[^"]+" customer="42"/);
     assert.doesNotMatch(out.account, /\stoken=/);
-    assert.match(out.account, /<script type="module" src="http:\/\/127\.0\.0\.1:\d+\/widget\/index\.js">/);
+    // The backend's storefront bundle, an IIFE: a classic deferred script, not a module.
+    assert.match(out.account, /<\/loyalty-account><script src="http:\/\/127\.0\.0\.1:\d+\/widget\/loyalty-widget\.js" defer><\/script>$/);
+    assert.doesNotMatch(out.account, /type="module"/);
+    // The footer's <loyalty-referral> on the same page: the script is not printed twice (a
+    // classic script would run twice).
+    assert.match(out.footer, /^<loyalty-referral hidden base="http:\/\/127\.0\.0\.1:\d+\/storefront" customer-token="[^"]+"><\/loyalty-referral>$/);
     const token = / customer-token="([^"]+)"/.exec(out.account)[1];
     const claims = verifyCustomerToken(token, SECRET, { shop: 'shop-1' });
     assert.equal(claims.customer, '42');
@@ -180,4 +186,26 @@ test('the plugin in php-cli: Rewards tab, a verifiable token in the page, and th
   } finally {
     server.close();
   }
+});
+
+test('the footer tag on any page: <loyalty-referral> and the widget script, from the backend or the widget_url option', () => {
+  const standin = fileURLToPath(new URL('./standins/wordpress.php', import.meta.url));
+  const footer = (options, user) => {
+    const r = php(`require $argv[1]; require $argv[2];
+      $GLOBALS['standin']['options'] = json_decode($argv[3], true);
+      $GLOBALS['standin']['user'] = (int) $argv[4];
+      ob_start(); do_action('wp_footer'); echo ob_get_clean();`, [standin, join(plugin, 'loyalty-rewards.php'), JSON.stringify(options), String(user)]);
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
+  const configured = { loyalty_rewards_backend_url: 'https://loyalty.example', loyalty_rewards_shop_id: 'shop-1', loyalty_rewards_token_secret: SECRET };
+  assert.equal(footer(configured, 0), '<loyalty-referral hidden></loyalty-referral><script src="https://loyalty.example/widget/loyalty-widget.js" defer></script>');
+  const signedIn = footer(configured, 42);
+  assert.match(signedIn, /^<loyalty-referral hidden base="https:\/\/loyalty\.example\/storefront" customer-token="([^"]+)"><\/loyalty-referral><script src="https:\/\/loyalty\.example\/widget\/loyalty-widget\.js" defer><\/script>$/);
+  assert.equal(verifyCustomerToken(/customer-token="([^"]+)"/.exec(signedIn)[1], SECRET, { shop: 'shop-1' }).customer, '42');
+  // The option overrides where the script comes from (a copy on the shop's own CDN).
+  assert.equal(footer({ ...configured, loyalty_rewards_widget_url: 'https://cdn.example/loyalty-widget.js' }, 0),
+    '<loyalty-referral hidden></loyalty-referral><script src="https://cdn.example/loyalty-widget.js" defer></script>');
+  // No backend set: nothing at all.
+  assert.equal(footer({}, 42), '');
 });

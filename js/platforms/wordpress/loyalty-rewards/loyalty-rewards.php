@@ -111,7 +111,7 @@ add_action(
 			'backend_url'  => array( __( 'Backend URL', 'loyalty-rewards' ), 'url', 'https://loyalty.example.com' ),
 			'shop_id'      => array( __( 'Shop id', 'loyalty-rewards' ), 'text', '' ),
 			'token_secret' => array( __( 'Token secret', 'loyalty-rewards' ), 'password', __( 'Leave empty to keep the saved secret', 'loyalty-rewards' ) ),
-			'widget_url'   => array( __( 'Widget script URL (optional)', 'loyalty-rewards' ), 'url', __( 'Default: {backend}/widget/index.js', 'loyalty-rewards' ) ),
+			'widget_url'   => array( __( 'Widget script URL (optional)', 'loyalty-rewards' ), 'url', __( 'Default: {backend}/widget/loyalty-widget.js', 'loyalty-rewards' ) ),
 		);
 		foreach ( $fields as $name => $field ) {
 			add_settings_field(
@@ -183,6 +183,28 @@ function loyalty_rewards_settings_page() {
 	echo '</form></div>';
 }
 
+/* ---------- The widgets' script ---------- */
+
+/**
+ * Prints the storefront bundle once per page: <loyalty-balance>, <loyalty-account> and
+ * <loyalty-referral> in one classic script (an IIFE, not a module: printed twice it would run
+ * twice), deferred so the elements upgrade once the page is parsed. It is the backend's
+ * /widget/loyalty-widget.js unless the widget_url option names another copy. Printed with
+ * the content: works in classic and block themes alike.
+ *
+ * @param string $backend The backend URL.
+ */
+function loyalty_rewards_widget_script( $backend ) {
+	static $printed = false;
+	if ( $printed ) {
+		return;
+	}
+	$printed = true;
+	$widget  = loyalty_rewards_option( 'widget_url' );
+	$widget  = '' !== $widget ? $widget : $backend . '/widget/loyalty-widget.js';
+	echo '<script src="' . esc_url( $widget ) . '" defer></script>'; // phpcs:ignore WordPress.WP.EnqueuedResources.NonEnqueuedScript
+}
+
 /* ---------- My Account > Rewards ---------- */
 
 add_action(
@@ -231,9 +253,7 @@ function loyalty_rewards_account_page() {
 		echo '<p>' . esc_html__( 'Rewards are not available right now.', 'loyalty-rewards' ) . '</p>';
 		return;
 	}
-	$widget = loyalty_rewards_option( 'widget_url' );
-	$widget = '' !== $widget ? $widget : $backend . '/widget/index.js';
-	$attrs  = sprintf(
+	$attrs = sprintf(
 		'base="%s" customer-token="%s" customer="%s" data-token-url="%s" data-token-nonce="%s"',
 		esc_url( $backend . '/storefront' ),
 		esc_attr( $token ),
@@ -243,8 +263,7 @@ function loyalty_rewards_account_page() {
 	);
 	echo '<loyalty-balance ' . $attrs . '></loyalty-balance>'; // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- every attribute escaped above.
 	echo '<loyalty-account ' . $attrs . '></loyalty-account>'; // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- every attribute escaped above.
-	// A module script printed with the content: works in classic and block themes alike.
-	echo '<script type="module" src="' . esc_url( $widget ) . '"></script>'; // phpcs:ignore WordPress.WP.EnqueuedResources.NonEnqueuedScript
+	loyalty_rewards_widget_script( $backend );
 }
 
 /* ---------- Referral links (?ref=CODE) ---------- */
@@ -259,12 +278,10 @@ function loyalty_rewards_referral_tag() {
 	if ( '' === $backend ) {
 		return;
 	}
-	$widget = loyalty_rewards_option( 'widget_url' );
-	$widget = '' !== $widget ? $widget : $backend . '/widget/index.js';
-	$token  = loyalty_rewards_customer_token();
-	$attrs  = '' === $token ? '' : sprintf( ' base="%s" customer-token="%s"', esc_url( $backend . '/storefront' ), esc_attr( $token ) );
+	$token = loyalty_rewards_customer_token();
+	$attrs = '' === $token ? '' : sprintf( ' base="%s" customer-token="%s"', esc_url( $backend . '/storefront' ), esc_attr( $token ) );
 	echo '<loyalty-referral hidden' . $attrs . '></loyalty-referral>'; // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- every attribute escaped above.
-	echo '<script type="module" src="' . esc_url( $widget ) . '"></script>'; // phpcs:ignore WordPress.WP.EnqueuedResources.NonEnqueuedScript
+	loyalty_rewards_widget_script( $backend );
 }
 add_action( 'wp_footer', 'loyalty_rewards_referral_tag' );
 
