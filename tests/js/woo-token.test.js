@@ -1,14 +1,26 @@
 // The WordPress plugin's PHP, run by Debian's php-cli: tokens it signs verify with the JS
 // verifier (and tampered, expired or other-shop ones do not), and the cart it sends for a quote
-// reads like the order the WooCommerce adapter later reads. Needs `php` (apt-get install php-cli).
+// reads like the order the WooCommerce adapter later reads. Then its Rewards tab, as the PHP
+// prints it, in Chromium (playwright-core, Debian's /usr/bin/chromium) on the shop's origin
+// against the real backend: the storefront bundle from the backend's /widget/loyalty-widget.js
+// shows the customer's balance in both elements. Needs `php` (apt-get install php-cli).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync, execFile } from 'node:child_process';
+import { spawnSync, execFile, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import { verifyCustomerToken } from '../../js/platforms/customer-token.js';
 import { createWooAdapter } from '../../js/platforms/woocommerce.js';
+import { openPgliteStore } from '../../js/stores/pglite.js';
+import { createShops } from '../../js/shops/registry.js';
+import { buildApp } from '../../js/server/app.js';
+import { storefrontRoutes } from '../../js/server/storefront.js';
+import { tokenIdentity } from '../../js/server/storefront-identity.js';
 
 const plugin = fileURLToPath(new URL('../../js/platforms/wordpress/loyalty-rewards/', import.meta.url));
 const SECRET = 'plugin-token-secret-0123456789';
@@ -208,4 +220,108 @@ test('the footer tag on any page: <loyalty-referral> and the widget script, from
     '<loyalty-referral hidden></loyalty-referral><script src="https://cdn.example/loyalty-widget.js" defer></script>');
   // No backend set: nothing at all.
   assert.equal(footer({}, 42), '');
+});
+
+test('the Rewards tab as the plugin prints it, in Chromium: the bundle from the backend shows the customer\'s balance in both elements', async () => {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const artifacts = join(root, 'test-artifacts');
+  mkdirSync(artifacts, { recursive: true });
+  // The bundle the backend serves, as scripts/build.sh builds it (it is not committed).
+  execFileSync('bash', [join(root, 'scripts/build-widget.sh')], { cwd: root, stdio: 'pipe' });
+  const standin = fileURLToPath(new URL('./standins/wordpress.php', import.meta.url));
+  const scratch = mkdtempSync(join(tmpdir(), 'loyalty-wp-page-test-'));
+  const OPERATOR_TOKEN = 'operator-token-never-on-a-shop-page';
+  let store, shops, app, shopServer, browser;
+  let page = '';
+  try {
+    // The WordPress site: whatever the plugin printed for the Rewards tab and the footer.
+    shopServer = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(page);
+    });
+    await new Promise((r) => shopServer.listen(0, '127.0.0.1', r));
+    const shopOrigin = `http://127.0.0.1:${shopServer.address().port}`;
+
+    // The backend, as serve.js mounts it: the app (its /widget files) and the /storefront
+    // routes that take the shop's customer tokens; the shop connected with the token secret.
+    store = await openPgliteStore({ dataDir: join(scratch, 'db') });
+    shops = createShops({ store, key: randomBytes(32), secret: 'coupon-secret' });
+    const program = JSON.parse(readFileSync(join(root, 'presets/seed.json'), 'utf8'));
+    const shop = await shops.save({ platform: 'woocommerce', domain: `${shopOrigin}/`, program, secrets: { token_secret: SECRET } });
+    const loyalty = shops.loyalty(shop);
+    const at = new Date(Date.now() - 86_400_000).toISOString();
+    await loyalty.handle({ id: 'wp1', type: 'order.placed', at, customer: '42', order: { id: 'o-wp1', currency: 'EUR', lines: [{ id: 'l1', quantity: 2, unit_price: '64.00' }] } });
+    await loyalty.handle({ id: 'wp2', type: 'order.placed', at, customer: '43', order: { id: 'o-wp2', currency: 'EUR', lines: [{ id: 'l1', quantity: 1, unit_price: '12.00' }] } });
+    const balance = (await loyalty.account('42')).balance;
+    assert.equal(balance, 1280);
+    app = buildApp({ loyalty, store, token: OPERATOR_TOKEN });
+    app.register(storefrontRoutes, { prefix: '/storefront', identify: tokenIdentity({ shops, store, verify: verifyCustomerToken }) });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const backend = `http://127.0.0.1:${app.server.address().port}`;
+
+    // The plugin's output for customer 42: the Rewards tab, then the footer.
+    const r = php(`require $argv[1]; require $argv[2];
+      $GLOBALS['standin']['options'] = array('loyalty_rewards_backend_url' => $argv[3], 'loyalty_rewards_shop_id' => $argv[4], 'loyalty_rewards_token_secret' => $argv[5]);
+      $GLOBALS['standin']['user'] = 42;
+      do_action('init');
+      ob_start(); do_action('woocommerce_account_rewards_endpoint', ''); do_action('wp_footer'); echo ob_get_clean();`,
+    [standin, join(plugin, 'loyalty-rewards.php'), backend, shop.id, SECRET]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((r.stdout.match(/<script /g) ?? []).length, 1);
+    assert.ok(r.stdout.includes(`<script src="${backend}/widget/loyalty-widget.js" defer></script>`), r.stdout);
+    page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>My account</title></head>
+<body><main><h1>Rewards</h1>${r.stdout}</main></body></html>`;
+    assert.ok(!page.includes(OPERATOR_TOKEN));
+
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const tab = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' })).newPage();
+    tab.setDefaultTimeout(10_000);
+    const errors = [];
+    tab.on('pageerror', (e) => errors.push(e.message));
+    tab.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    const calls = [];
+    tab.on('request', (q) => q.url().startsWith(backend) && calls.push({ url: q.url().slice(backend.length), method: q.method(), authorization: q.headers().authorization ?? null }));
+    await tab.goto(`${shopOrigin}/my-account/rewards/`);
+
+    // Both elements load the customer's account through /storefront with the token.
+    await tab.waitForSelector('loyalty-balance >> #balance');
+    await tab.waitForSelector('loyalty-account >> #balance');
+    const shown = new Intl.NumberFormat('en-US').format(balance);
+    assert.equal(shown, '1,280');
+    assert.equal((await tab.textContent('loyalty-balance >> #balance')).trim(), shown);
+    assert.equal((await tab.textContent('loyalty-account >> #balance')).trim(), shown);
+    assert.equal((await tab.textContent('loyalty-account >> #error')).trim(), '');
+    assert.deepEqual(calls.filter((c) => c.url.startsWith('/widget/')).map((c) => c.url), ['/widget/loyalty-widget.js']);
+    const accountCalls = calls.filter((c) => c.url === '/storefront/account' && c.method === 'GET');
+    assert.ok(accountCalls.length >= 2, JSON.stringify(calls));
+    const token = / customer-token="([^"]+)"/.exec(r.stdout)[1];
+    assert.ok(accountCalls.every((c) => c.authorization === `Bearer ${token}`));
+    assert.ok(calls.every((c) => c.authorization !== `Bearer ${OPERATOR_TOKEN}`));
+    // The classic script defined all three elements; the footer's <loyalty-referral> too.
+    assert.deepEqual(await tab.evaluate(() => ['loyalty-balance', 'loyalty-account', 'loyalty-referral'].map((n) => !!customElements.get(n))), [true, true, true]);
+
+    // The cart preview in the browser: the wasm beside the bundle, fetched from the backend
+    // across origins, gives the server's points.
+    const cart = { currency: 'EUR', at: '2026-12-06T12:00:00+01:00', lines: [{ id: 'a', quantity: 3, unit_price: '49.90', discount: '5.00' }] };
+    const server = await (await fetch(`${backend}/storefront/quote`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ cart }) })).json();
+    const local = await tab.evaluate(async ({ program, cart }) => {
+      const el = document.querySelector('loyalty-balance');
+      const quoted = new Promise((resolve) => el.addEventListener('quote', (e) => resolve(e.detail), { once: true }));
+      el.program = program;
+      el.cart = cart;
+      return quoted;
+    }, { program: (await shops.get(shop.id)).program, cart });
+    assert.equal(typeof server.points, 'number');
+    assert.equal(local.points, server.points);
+    assert.ok(calls.some((c) => c.url === '/widget/loyalty_engine_bg.wasm'), JSON.stringify(calls));
+    await tab.screenshot({ path: join(artifacts, 'wordpress-rewards-tab.png'), fullPage: true });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser?.close();
+    await app?.close();
+    await new Promise((r) => (shopServer ? shopServer.close(r) : r()));
+    await shops?.close();
+    await store?.close();
+    rmSync(scratch, { recursive: true, force: true });
+  }
 });
