@@ -14,7 +14,9 @@ test('the packed tarball installs, imports, runs its bin and type-checks', { tim
   const dir = mkdtempSync(join(tmpdir(), 'loyalty-pack-'));
   const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', dir], root))[0];
   const files = packed.files.map((f) => f.path);
-  for (const f of ['pkg/loyalty_engine_bg.wasm', 'pkg/loyalty_engine.js', 'pkg/node/loyalty_engine_node_bg.wasm', 'pkg/node/loyalty_engine_node.js', 'js/index.js', 'js/index.d.ts', 'js/stores/pglite.d.ts', 'js/stores/postgres.d.ts', 'js/widget/index.d.ts', 'js/cli/loyalty.js', 'presets/seed.json']) {
+  for (const f of ['pkg/loyalty_engine_bg.wasm', 'pkg/loyalty_engine.js', 'pkg/node/loyalty_engine_node_bg.wasm', 'pkg/node/loyalty_engine_node.js', 'js/index.js', 'js/index.d.ts', 'js/stores/pglite.d.ts', 'js/stores/postgres.d.ts', 'js/widget/index.d.ts', 'js/cli/loyalty.js', 'presets/seed.json',
+    // The storefront bundle (built, not committed) that the backend serves at /widget/loyalty-widget.js.
+    'js/platforms/shopify-theme/assets/loyalty-widget.js']) {
     assert.ok(files.includes(f), `${f} must be in the tarball`);
   }
   assert.ok(!files.some((f) => f.startsWith('src/') || f.startsWith('target/')), 'no sources or build leftovers');
