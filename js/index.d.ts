@@ -1054,7 +1054,8 @@ export interface Loyalty {
   /** Previews a cart: the points it earns and the coupons usable on it; a null customer quotes for a guest. */
   quote(customer: string | null | undefined, cart: Cart): Promise<Quote>;
   /** The customer's account view, or null when they have none. */
-  account(customer: string): Promise<AccountView | null>;
+  /** Null without an account; with `orNew`, the view a new member would have (nothing is written). */
+  account(customer: string, options?: { orNew?: boolean }): Promise<AccountView | null>;
   /** Ledger entries newest first, keyset paged: `limit` 1..1000 (default 50), `cursor` the previous page's `next`. */
   history(customer: string, options?: { cursor?: string | null; limit?: number }): Promise<HistoryPage>;
   /** Grants (or deducts, negative `points`) points as a `points.adjusted` event; `id` defaults to `adjust:<uuid>`, `at` to now. */

@@ -370,9 +370,10 @@ export function createLoyalty({ program, store, secret = '' }) {
     return (await live()).quote(state, cart);
   };
 
-  async function account(customer) {
+  /** The account view, or null without an account; `orNew` views one as a new member's. */
+  async function account(customer, { orNew = false } = {}) {
     checkCustomer(customer);
-    const state = await store.account(P, customer);
+    const state = (await store.account(P, customer)) ?? (orNew ? { customer, balance: 0 } : null);
     return state ? (await live()).view(state) : null;
   }
 

@@ -59,19 +59,6 @@ function validBirthday(text) {
   return d.getUTCMonth() === +m[1] - 1 && d.getUTCDate() === +m[2];
 }
 
-// The view of a customer who never earned: the engine's shape with nothing in it, read
-// without creating an account.
-function zeroView(program, customer) {
-  const levels = [...(program.tiers?.levels ?? [])].filter((l) => Number(l.threshold) > 0).sort((a, b) => Number(a.threshold) - Number(b.threshold));
-  const first = levels[0];
-  // A spend threshold is an amount ("500.00"): zero in the same notation.
-  const zero = (t) => (typeof t === 'string' ? t.replace(/\d/g, '0').replace(/^0+(?=\d)/, '') : 0);
-  return {
-    customer, balance: 0, pending: 0, tier: null, next_expiry: null, coupons: [],
-    tier_progress: first ? { basis: program.tiers.basis, current: zero(first.threshold), next_tier: first.name, needed: first.threshold } : null,
-  };
-}
-
 // The program's rewards as the customer sees them: the catalogue to redeem from, and the
 // next threshold (auto) reward with how far the balance is from it.
 function rewardsFor(program, balance) {
@@ -141,7 +128,7 @@ export async function storefrontRoutes(app, { identify, now = () => new Date(), 
   });
 
   const account = async ({ loyalty, customer }) => {
-    const view = (await loyalty.account(customer)) ?? zeroView(loyalty.program, customer);
+    const view = await loyalty.account(customer, { orNew: true });
     return { ...view, ...rewardsFor(loyalty.program, view.balance) };
   };
   // A 4xx, not a 5xx: on this setup the route does not exist, there is nothing to retry.

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createEngine, replay } from '../../js/index.js';
+import { createEngine, createLoyalty, openMemoryStore, replay } from '../../js/index.js';
 
 const seed = JSON.parse(readFileSync(new URL('../../presets/seed.json', import.meta.url), 'utf8'));
 const order = (id, at, customer, lines) => ({
@@ -70,4 +70,17 @@ test('ways to earn and referrals across accounts in one replay', () => {
   assert.equal(customers.alice.balance, 100 + 500, 'signup once, then the referral');
   assert.equal(customers.bob.balance, 200);
   assert.equal(customers.bob.coupons[0].value, '5.00', 'the friend\'s welcome coupon');
+});
+
+test("a customer with no account is viewed as the engine views a new member, and none is opened", async () => {
+  const program = { ...seed, tiers: { basis: 'spend', window: 'calendar_year', levels: [{ name: 'Bronze', threshold: '0' }, { name: 'Gold', threshold: '500.00' }] } };
+  const store = openMemoryStore();
+  const loyalty = createLoyalty({ program, store, secret: 's' });
+  assert.equal(await loyalty.account('new'), null);
+  const view = await loyalty.account('new', { orNew: true });
+  assert.deepEqual(view, createEngine(program, { secret: 's' }).view({ customer: 'new', balance: 0 }));
+  // Spend is an amount in the program's currency, as for any account.
+  assert.deepEqual(view.tier_progress, { basis: 'spend', current: '0.00', next_tier: 'Gold', needed: '500.00' });
+  assert.equal(await loyalty.account('new'), null);
+  await loyalty.close();
 });
