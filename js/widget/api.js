@@ -81,13 +81,39 @@ export function createClient({ base = '', token = '', fetch: f = globalThis.fetc
  * The storefront routes (js/server/storefront.js) for the logged-in customer. `base` is the
  * Shopify App Proxy path (`/apps/loyalty`: Shopify adds the signed customer; the shop's
  * cookies go along, same origin) or the backend's `/storefront` with `customerToken`, the
- * short-lived token the store signed for this customer.
- * @param {{base: string, customerToken?: string, fetch?: typeof fetch}} options
+ * short-lived token the store signed for this customer. With `refreshToken` (a function
+ * resolving to a new token), a call answered 401 gets a new token once and is retried with
+ * it; concurrent 401s share one refresh, later calls use the new token, and a second 401 (or
+ * a failed refresh, as `cause`) is the call's error.
+ * @param {{base: string, customerToken?: string, refreshToken?: () => Promise<string>, fetch?: typeof fetch}} options
  * @example const me = await createStorefrontClient({ base: '/apps/loyalty' }).account();
  */
-export function createStorefrontClient({ base, customerToken = '', fetch: f = globalThis.fetch.bind(globalThis) } = {}) {
+export function createStorefrontClient({ base, customerToken = '', refreshToken, fetch: f = globalThis.fetch.bind(globalThis) } = {}) {
   if (typeof base !== 'string' || base === '') throw new TypeError('createStorefrontClient: base is required (e.g. /apps/loyalty)');
-  const call = caller(base.replace(/\/+$/, ''), customerToken ? { authorization: `Bearer ${customerToken}` } : {}, f);
+  let token = customerToken;
+  let refreshing = null;
+  const once = caller(base.replace(/\/+$/, ''), () => (token ? { authorization: `Bearer ${token}` } : {}), f);
+  const call = !refreshToken ? once : async (...args) => {
+    const sent = token;
+    try {
+      return await once(...args);
+    } catch (err) {
+      if (err?.status !== 401) throw err;
+      // Not yet replaced by another call's refresh: refresh (once for all waiting calls).
+      if (token === sent) {
+        refreshing ??= (async () => refreshToken())().finally(() => { refreshing = null; });
+        try {
+          const fresh = await refreshing;
+          if (typeof fresh !== 'string' || fresh === '') throw new Error('refreshToken: no token');
+          token = fresh;
+        } catch (cause) {
+          err.cause = cause;
+          throw err;
+        }
+      }
+      return once(...args);
+    }
+  };
   return {
     call,
     account: () => call('GET', '/account'),
@@ -108,6 +134,40 @@ export function createStorefrontClient({ base, customerToken = '', fetch: f = gl
     // The friend's side: a `?ref=` code remembered on arrival (js/widget/referral.js).
     claimReferral: (code) => call('POST', '/referral/claim', { code }),
   };
+}
+
+// The tokens tokenRefresher set on each element, so its reload on a new `customer-token`
+// skips them (the call that needed it is retried by the client).
+const refreshed = new WeakMap();
+
+/**
+ * `refreshToken` for createStorefrontClient from an element's `data-token-url` and
+ * `data-token-nonce` (the WordPress plugin prints admin-ajax.php?action=loyalty_rewards_token
+ * and a nonce): POSTs `_ajax_nonce`, reads `{success, data: {token}}`, and sets the element's
+ * `customer-token` to the new token. Undefined without `data-token-url`.
+ */
+export function tokenRefresher(el, { fetch: f = globalThis.fetch?.bind(globalThis) } = {}) {
+  const url = el.getAttribute?.('data-token-url');
+  if (!url) return undefined;
+  return async () => {
+    const res = await f(url, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _ajax_nonce: el.getAttribute('data-token-nonce') ?? '' }).toString(),
+    });
+    const out = await res.json().catch(() => null);
+    const token = res.ok && out?.success ? out.data?.token : undefined;
+    if (typeof token !== 'string' || token === '') throw new Error(`token refresh failed (HTTP ${res.status})`);
+    refreshed.set(el, token);
+    el.setAttribute('customer-token', token);
+    return token;
+  };
+}
+
+/** Whether an element's `customer-token` changed to a token other than the one tokenRefresher set. */
+export function tokenChanged(el, changed) {
+  return changed.has('customerToken') && el.customerToken !== refreshed.get(el);
 }
 
 /**

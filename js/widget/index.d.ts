@@ -35,10 +35,19 @@ export class LoyaltyAdmin extends LitElement {
   tab: 'customers' | 'dashboard' | 'templates';
 }
 
-/** The customer-scoped storefront routes (App Proxy base or `/storefront` with a customer token). */
-export function createStorefrontClient(options: { base: string; customerToken?: string; fetch?: typeof fetch }): {
+/**
+ * The customer-scoped storefront routes (App Proxy base or `/storefront` with a customer token).
+ * With `refreshToken`, a 401 gets one new token (shared by concurrent calls) and one retry.
+ */
+export function createStorefrontClient(options: { base: string; customerToken?: string; refreshToken?: () => Promise<string>; fetch?: typeof fetch }): {
   [route: string]: (...args: any[]) => Promise<any>;
 };
+
+/**
+ * `refreshToken` from an element's `data-token-url` / `data-token-nonce` (the WordPress
+ * plugin's admin-ajax action); sets the element's `customer-token`. Undefined without a URL.
+ */
+export function tokenRefresher(el: Element, options?: { fetch?: typeof fetch }): (() => Promise<string>) | undefined;
 
 /**
  * <loyalty-balance base customer-token>: balance, pending, tier, progress to the next reward,

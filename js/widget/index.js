@@ -6,7 +6,7 @@ import { LoyaltyBalance } from './balance.js';
 
 export { LoyaltyAdmin, LoyaltyBalance };
 export { createBrowserEngine } from './browser-engine.js';
-export { createClient, createStorefrontClient, ApiError } from './api.js';
+export { createClient, createStorefrontClient, tokenRefresher, ApiError } from './api.js';
 export { LoyaltyAccount } from './account.js'; // defines <loyalty-account> itself
 export { LoyaltyReferral, rememberReferral, claimReferral } from './referral.js'; // defines <loyalty-referral> itself
 
