@@ -17,7 +17,7 @@
 //
 // A reward push opens this page at #discounts: the coupons section scrolls into view.
 import { LitElement, html, css, nothing } from 'lit';
-import { createClient } from './api.js';
+import { createStorefrontClient, tokenChanged, tokenRefresher } from './api.js';
 
 // --- texts -------------------------------------------------------------------------------
 const MESSAGES = {
@@ -189,7 +189,7 @@ export class LoyaltyAccount extends LitElement {
 
   get api() {
     if (this._client?.base !== this.base || this._client?.customerToken !== this.customerToken) {
-      this._client = { base: this.base, customerToken: this.customerToken, call: createClient({ base: this.base.replace(/\/$/, ''), token: this.customerToken }).call };
+      this._client = { base: this.base, customerToken: this.customerToken, call: createStorefrontClient({ base: this.base, customerToken: this.customerToken, refreshToken: tokenRefresher(this) }).call };
     }
     return this._client.call;
   }
@@ -206,7 +206,7 @@ export class LoyaltyAccount extends LitElement {
   }
 
   updated(changed) {
-    if ((changed.has('base') && changed.get('base') !== undefined) || (changed.has('customerToken') && changed.get('customerToken') !== undefined)) this.load();
+    if ((changed.has('base') && changed.get('base') !== undefined) || (tokenChanged(this, changed) && changed.get('customerToken') !== undefined)) this.load();
     if (changed.has('locale') || changed.has('_prefs')) this.setAttribute('lang', this.lang);
   }
 

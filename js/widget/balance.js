@@ -10,7 +10,7 @@
 // A referral link's `?ref=` code is remembered on arrival and, once the box has loaded a
 // customer's account, claimed for them once (js/widget/referral.js).
 import { LitElement, html, css, nothing } from 'lit';
-import { createStorefrontClient } from './api.js';
+import { createStorefrontClient, tokenChanged, tokenRefresher } from './api.js';
 import { createBrowserEngine } from './browser-engine.js';
 import { claimReferral, rememberReferral } from './referral.js';
 
@@ -73,7 +73,7 @@ export class LoyaltyBalance extends LitElement {
   }
 
   client() {
-    return createStorefrontClient({ base: this.base, customerToken: this.customerToken });
+    return createStorefrontClient({ base: this.base, customerToken: this.customerToken, refreshToken: tokenRefresher(this) });
   }
 
   /** Redeems a catalogue reward (through `base`): the account updates, the code is shown. */
@@ -96,7 +96,7 @@ export class LoyaltyBalance extends LitElement {
   }
 
   async updated(changed) {
-    if ((changed.has('base') || changed.has('customerToken')) && this.base && !changed.has('account')) {
+    if ((changed.has('base') || tokenChanged(this, changed)) && this.base && !changed.has('account')) {
       try {
         this.account = await this.client().account();
         this._error = undefined;

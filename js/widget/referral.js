@@ -10,7 +10,7 @@
 //   <loyalty-referral base customer-token> also claims it for that customer
 // <loyalty-balance> does the same on its own (js/widget/balance.js).
 import { LitElement } from 'lit';
-import { createStorefrontClient } from './api.js';
+import { createStorefrontClient, tokenChanged, tokenRefresher } from './api.js';
 
 export const REFERRAL_KEY = 'loyalty-referral';
 export const REFERRAL_DAYS = 30;
@@ -107,13 +107,13 @@ export class LoyaltyReferral extends LitElement {
   }
 
   updated(changed) {
-    if (changed.has('base') || changed.has('customerToken')) this.claim();
+    if (changed.has('base') || tokenChanged(this, changed)) this.claim();
   }
 
   /** Claims the remembered code through `base`; fires `referral` with the answer. */
   async claim() {
     if (!this.base || !storedReferral()) return null;
-    const out = await claimReferral(createStorefrontClient({ base: this.base, customerToken: this.customerToken }));
+    const out = await claimReferral(createStorefrontClient({ base: this.base, customerToken: this.customerToken, refreshToken: tokenRefresher(this) }));
     if (out) this.dispatchEvent(new CustomEvent('referral', { detail: out, bubbles: true, composed: true }));
     return out;
   }
