@@ -179,7 +179,9 @@ test('the plugin in php-cli: Rewards tab, a verifiable token in the page, and th
     assert.doesNotMatch(out.account, /type="module"/);
     // The footer's <loyalty-referral> on the same page: the script is not printed twice (a
     // classic script would run twice).
-    assert.match(out.footer, /^<loyalty-referral hidden base="http:\/\/127\.0\.0\.1:\d+\/storefront" customer-token="[^"]+"><\/loyalty-referral>$/);
+    assert.match(out.footer, /^<loyalty-referral hidden base="http:\/\/127\.0\.0\.1:\d+\/storefront" customer-token="[^"]+" data-token-url="https:\/\/store\.example\/wp-admin\/admin-ajax\.php\?action=loyalty_rewards_token" data-token-nonce="\w+"><\/loyalty-referral>$/);
+    // Both tags carry where a fresh token comes from (the wp_ajax action) when theirs expires.
+    assert.match(out.account, /<loyalty-balance [^>]* data-token-url="https:\/\/store\.example\/wp-admin\/admin-ajax\.php\?action=loyalty_rewards_token" data-token-nonce="\w+"><\/loyalty-balance>/);
     const token = / customer-token="([^"]+)"/.exec(out.account)[1];
     const claims = verifyCustomerToken(token, SECRET, { shop: 'shop-1' });
     assert.equal(claims.customer, '42');
@@ -213,7 +215,7 @@ test('the footer tag on any page: <loyalty-referral> and the widget script, from
   const configured = { loyalty_rewards_backend_url: 'https://loyalty.example', loyalty_rewards_shop_id: 'shop-1', loyalty_rewards_token_secret: SECRET };
   assert.equal(footer(configured, 0), '<loyalty-referral hidden></loyalty-referral><script src="https://loyalty.example/widget/loyalty-widget.js" defer></script>');
   const signedIn = footer(configured, 42);
-  assert.match(signedIn, /^<loyalty-referral hidden base="https:\/\/loyalty\.example\/storefront" customer-token="([^"]+)"><\/loyalty-referral><script src="https:\/\/loyalty\.example\/widget\/loyalty-widget\.js" defer><\/script>$/);
+  assert.match(signedIn, /^<loyalty-referral hidden base="https:\/\/loyalty\.example\/storefront" customer-token="([^"]+)" data-token-url="[^"]+" data-token-nonce="\w+"><\/loyalty-referral><script src="https:\/\/loyalty\.example\/widget\/loyalty-widget\.js" defer><\/script>$/);
   assert.equal(verifyCustomerToken(/customer-token="([^"]+)"/.exec(signedIn)[1], SECRET, { shop: 'shop-1' }).customer, '42');
   // The option overrides where the script comes from (a copy on the shop's own CDN).
   assert.equal(footer({ ...configured, loyalty_rewards_widget_url: 'https://cdn.example/loyalty-widget.js' }, 0),

@@ -244,6 +244,18 @@ add_filter(
 add_action( 'woocommerce_account_' . LOYALTY_REWARDS_ENDPOINT . '_endpoint', 'loyalty_rewards_account_page' );
 
 /**
+ * Where a widget gets a fresh token when the printed one has expired (the wp_ajax action
+ * below; js/widget/api.js tokenRefresher reads these attributes).
+ */
+function loyalty_rewards_token_refresh_attrs() {
+	return sprintf(
+		'data-token-url="%s" data-token-nonce="%s"',
+		esc_url( admin_url( 'admin-ajax.php?action=loyalty_rewards_token' ) ),
+		esc_attr( wp_create_nonce( 'loyalty_rewards_token' ) )
+	);
+}
+
+/**
  * The Rewards tab: the backend's widgets, given the storefront base URL and the customer's token.
  */
 function loyalty_rewards_account_page() {
@@ -254,12 +266,11 @@ function loyalty_rewards_account_page() {
 		return;
 	}
 	$attrs = sprintf(
-		'base="%s" customer-token="%s" customer="%s" data-token-url="%s" data-token-nonce="%s"',
+		'base="%s" customer-token="%s" customer="%s" %s',
 		esc_url( $backend . '/storefront' ),
 		esc_attr( $token ),
 		esc_attr( (string) get_current_user_id() ),
-		esc_url( admin_url( 'admin-ajax.php?action=loyalty_rewards_token' ) ),
-		esc_attr( wp_create_nonce( 'loyalty_rewards_token' ) )
+		loyalty_rewards_token_refresh_attrs()
 	);
 	echo '<loyalty-balance ' . $attrs . '></loyalty-balance>'; // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- every attribute escaped above.
 	echo '<loyalty-account ' . $attrs . '></loyalty-account>'; // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- every attribute escaped above.
@@ -279,7 +290,7 @@ function loyalty_rewards_referral_tag() {
 		return;
 	}
 	$token = loyalty_rewards_customer_token();
-	$attrs = '' === $token ? '' : sprintf( ' base="%s" customer-token="%s"', esc_url( $backend . '/storefront' ), esc_attr( $token ) );
+	$attrs = '' === $token ? '' : sprintf( ' base="%s" customer-token="%s" %s', esc_url( $backend . '/storefront' ), esc_attr( $token ), loyalty_rewards_token_refresh_attrs() );
 	echo '<loyalty-referral hidden' . $attrs . '></loyalty-referral>'; // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- every attribute escaped above.
 	loyalty_rewards_widget_script( $backend );
 }
