@@ -224,7 +224,7 @@ test('the footer tag on any page: <loyalty-referral> and the widget script, from
   assert.equal(footer({}, 42), '');
 });
 
-test('the Rewards tab as the plugin prints it, in Chromium: the bundle from the backend shows the customer\'s balance in both elements', async () => {
+test('the Rewards tab as the plugin prints it, in Chromium: the bundle from the backend shows the customer\'s balance in both elements, also once the printed token has expired', async () => {
   const root = fileURLToPath(new URL('../../', import.meta.url));
   const artifacts = join(root, 'test-artifacts');
   mkdirSync(artifacts, { recursive: true });
@@ -235,10 +235,37 @@ test('the Rewards tab as the plugin prints it, in Chromium: the bundle from the 
   const OPERATOR_TOKEN = 'operator-token-never-on-a-shop-page';
   let store, shops, app, shopServer, browser;
   let page = '';
+  let options = {};
   try {
-    // The WordPress site: whatever the plugin printed for the Rewards tab and the footer.
+    // The WordPress site: whatever the plugin printed for the Rewards tab and the footer, with
+    // the login cookie; and admin-ajax.php, which runs the plugin's wp_ajax_ action in php-cli
+    // for the cookie's user (a guest's request finds no wp_ajax_nopriv_ action: 400 "0").
+    const ajax = [];
     shopServer = createServer((req, res) => {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      const url = new URL(req.url, 'http://shop');
+      if (req.method === 'POST' && url.pathname === '/wp-admin/admin-ajax.php') {
+        let raw = '';
+        req.on('data', (c) => { raw += c; });
+        req.on('end', () => {
+          const request = { ...Object.fromEntries(url.searchParams), ...Object.fromEntries(new URLSearchParams(raw)) };
+          const user = /(?:^|; )wp_standin_user=42(?:;|$)/.test(req.headers.cookie ?? '') ? 42 : 0;
+          ajax.push({ request, user, type: req.headers['content-type'] });
+          execFile('php', ['-d', 'display_errors=stderr', '-r', `require $argv[1]; require $argv[2];
+            $GLOBALS['standin']['options'] = json_decode($argv[3], true);
+            $GLOBALS['standin']['user'] = (int) $argv[4];
+            $_REQUEST = json_decode($argv[5], true);
+            do_action(($GLOBALS['standin']['user'] ? 'wp_ajax_' : 'wp_ajax_nopriv_') . $_REQUEST['action']);
+            standin_exit(400, '0');`, '--', standin, join(plugin, 'loyalty-rewards.php'), JSON.stringify(options), String(user), JSON.stringify(request)],
+          { cwd: plugin }, (err, out, errOut) => {
+            if (err) return res.writeHead(500).end(errOut);
+            const answer = JSON.parse(out);
+            res.writeHead(answer.status, { 'content-type': answer.body.startsWith('{') ? 'application/json' : 'text/html', ...(answer.nocache ? { 'cache-control': 'no-cache, must-revalidate, max-age=0' } : {}) });
+            res.end(answer.body);
+          });
+        });
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'set-cookie': 'wp_standin_user=42; Path=/; HttpOnly; SameSite=Lax' });
       res.end(page);
     });
     await new Promise((r) => shopServer.listen(0, '127.0.0.1', r));
@@ -262,12 +289,14 @@ test('the Rewards tab as the plugin prints it, in Chromium: the bundle from the 
     const backend = `http://127.0.0.1:${app.server.address().port}`;
 
     // The plugin's output for customer 42: the Rewards tab, then the footer.
+    options = { loyalty_rewards_backend_url: backend, loyalty_rewards_shop_id: shop.id, loyalty_rewards_token_secret: SECRET };
     const r = php(`require $argv[1]; require $argv[2];
-      $GLOBALS['standin']['options'] = array('loyalty_rewards_backend_url' => $argv[3], 'loyalty_rewards_shop_id' => $argv[4], 'loyalty_rewards_token_secret' => $argv[5]);
+      $GLOBALS['standin']['options'] = json_decode($argv[3], true);
       $GLOBALS['standin']['user'] = 42;
+      $GLOBALS['standin']['site'] = $argv[4];
       do_action('init');
       ob_start(); do_action('woocommerce_account_rewards_endpoint', ''); do_action('wp_footer'); echo ob_get_clean();`,
-    [standin, join(plugin, 'loyalty-rewards.php'), backend, shop.id, SECRET]);
+    [standin, join(plugin, 'loyalty-rewards.php'), JSON.stringify(options), shopOrigin]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal((r.stdout.match(/<script /g) ?? []).length, 1);
     assert.ok(r.stdout.includes(`<script src="${backend}/widget/loyalty-widget.js" defer></script>`), r.stdout);
@@ -318,6 +347,37 @@ test('the Rewards tab as the plugin prints it, in Chromium: the bundle from the 
     assert.ok(calls.some((c) => c.url === '/widget/loyalty_engine_bg.wasm'), JSON.stringify(calls));
     await tab.screenshot({ path: join(artifacts, 'wordpress-rewards-tab.png'), fullPage: true });
     assert.deepEqual(errors, []);
+    assert.deepEqual(ajax, []);
+
+    // The page left open past the token's 15 minutes: the printed token (signed 16 minutes
+    // ago) is refused, each element gets a fresh one from admin-ajax.php with its nonce and the
+    // login cookie, retries, and shows the balance; the new token is its customer-token.
+    const now = Math.floor(Date.now() / 1000);
+    const stale = phpSign(shop.id, '42', now - 60, SECRET, now - 16 * 60).token;
+    assert.throws(() => verifyCustomerToken(stale, SECRET, { shop: shop.id }), /expired/);
+    page = page.replace(/ customer-token="[^"]+"/g, ` customer-token="${stale}"`);
+    assert.equal(page.split(stale).length - 1, 3);
+    calls.length = 0;
+    errors.length = 0;
+    await tab.goto(`${shopOrigin}/my-account/rewards/`);
+    await tab.waitForSelector('loyalty-balance >> #balance');
+    await tab.waitForSelector('loyalty-account >> #balance');
+    assert.equal((await tab.textContent('loyalty-balance >> #balance')).trim(), shown);
+    assert.equal((await tab.textContent('loyalty-account >> #balance')).trim(), shown);
+    assert.equal((await tab.textContent('loyalty-account >> #error')).trim(), '');
+    assert.equal(await tab.evaluate(() => document.querySelector('loyalty-balance').shadowRoot.querySelector('.err')), null);
+    const nonce = / data-token-nonce="(\w+)"/.exec(page)[1];
+    assert.equal(ajax.length, 2, JSON.stringify(ajax));
+    assert.deepEqual(ajax[0], { request: { action: 'loyalty_rewards_token', _ajax_nonce: nonce }, user: 42, type: 'application/x-www-form-urlencoded' });
+    const fresh = await tab.evaluate(() => ['loyalty-balance', 'loyalty-account'].map((n) => document.querySelector(n).getAttribute('customer-token')));
+    for (const t of fresh) assert.equal(verifyCustomerToken(t, SECRET, { shop: shop.id }).customer, '42');
+    const bearers = calls.filter((c) => c.url === '/storefront/account' && c.method === 'GET').map((c) => c.authorization.slice('Bearer '.length));
+    assert.equal(bearers.filter((b) => b === stale).length, 2, JSON.stringify(calls));
+    assert.ok(bearers.filter((b) => b !== stale).every((b) => fresh.includes(b)));
+    // Each element loads once: setting the fresh token does not reload it.
+    assert.equal(bearers.length, 4, JSON.stringify(calls));
+    // Only the refused first calls show in the console (Chromium logs every 401 response).
+    assert.ok(errors.every((e) => /status of 401/.test(e)), JSON.stringify(errors));
   } finally {
     await browser?.close();
     await app?.close();

@@ -71,10 +71,51 @@ function esc_url( $url ) {
 	return htmlspecialchars( (string) $url, ENT_QUOTES, 'UTF-8' );
 }
 function admin_url( $path = '' ) {
-	return 'https://store.example/wp-admin/' . $path;
+	$site = isset( $GLOBALS['standin']['site'] ) ? $GLOBALS['standin']['site'] : 'https://store.example';
+	return $site . '/wp-admin/' . $path;
 }
+// Bound to the user, as WordPress's nonces are (not to time or session here).
 function wp_create_nonce( $action ) {
-	return substr( hash( 'sha256', 'nonce|' . $action ), 0, 10 );
+	return substr( hash( 'sha256', 'nonce|' . $action . '|' . get_current_user_id() ), 0, 10 );
+}
+
+// admin-ajax.php: a handler's answer ends the request; php-cli prints it as JSON
+// {status, body} for the test's web server to send.
+function standin_exit( $status, $body ) {
+	echo json_encode(
+		array(
+			'status'  => $status,
+			'body'    => $body,
+			'nocache' => ! empty( $GLOBALS['standin']['nocache'] ),
+		)
+	);
+	exit( 0 );
+}
+function check_ajax_referer( $action = -1, $query_arg = false, $stop = true ) {
+	$nonce = '';
+	foreach ( array( $query_arg, '_ajax_nonce', '_wpnonce' ) as $arg ) {
+		if ( $arg && isset( $_REQUEST[ $arg ] ) ) {
+			$nonce = (string) $_REQUEST[ $arg ];
+			break;
+		}
+	}
+	$ok = '' !== $nonce && hash_equals( wp_create_nonce( $action ), $nonce );
+	if ( ! $ok && $stop ) {
+		standin_exit( 403, '-1' ); // wp_die( -1, 403 ) in an ajax request.
+	}
+	return $ok ? 1 : false;
+}
+function nocache_headers() {
+	$GLOBALS['standin']['nocache'] = true;
+}
+function wp_send_json( $response, $status = null ) {
+	standin_exit( null === $status ? 200 : $status, wp_json_encode( $response ) );
+}
+function wp_send_json_success( $data = null, $status = null ) {
+	wp_send_json( array( 'success' => true, 'data' => $data ), $status );
+}
+function wp_send_json_error( $data = null, $status = null ) {
+	wp_send_json( array( 'success' => false, 'data' => $data ), $status );
 }
 
 function get_option( $name, $default = false ) {
