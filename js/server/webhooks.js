@@ -1,9 +1,10 @@
 // Platform webhooks: find the shop the delivery names, verify the signature over the RAW
 // body bytes with that shop's secrets, map to canonical events with the platform adapter
 // (lossless JSON: Shopify ids exceed 2^53), apply to that shop's ledger only.
-// Idempotency lives in the ledger (event ids derive from order/refund ids); delivery ids
-// are also kept durably per shop, so a redelivered compliance or uninstall webhook is a
-// no-op even after a restart.
+// Idempotency lives in the ledger (event ids derive from order/refund ids: a redelivery gets
+// the first result); the deliveries whose effect is not an event (uninstall, redaction, data
+// requests) are kept durably per shop by delivery id, so their redelivery is a no-op even
+// after a restart.
 import { schemas } from './schemas.js';
 
 const ROUTES = [
@@ -90,7 +91,8 @@ export async function webhookRoutes(app, { shops, deliveries }) {
       if (shop.status !== 'installed' && !AFTER_UNINSTALL.has(mapped.kind)) {
         return reply.code(410).send(error('shop_uninstalled', 'shop', `${shop.id} has uninstalled the app: its webhooks are not applied`));
       }
-      const id = mapped.deliveryId;
+      // Events need no delivery log: the ledger's unique event ids already make them once-only.
+      const id = mapped.kind === 'events' ? null : mapped.deliveryId;
       if (id && (await deliveries.seen(shop.id, id))) return { ok: true, duplicate: true };
       const key = `${shop.id}\u0000${id}`;
       if (id && inflight.has(key)) return { ...(await inflight.get(key)), duplicate: true };

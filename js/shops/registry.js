@@ -5,6 +5,7 @@ import { createHmac } from 'node:crypto';
 import { createLoyalty } from '../loyalty.js';
 import { seal, unseal } from './crypto.js';
 import { LoyaltyError } from '../errors.js';
+import { PROGRAM_CHANNEL } from '../stores/program-versions.js';
 
 const row = (r) => r && {
   id: r.id, platform: r.platform, domain: r.domain, status: r.status, program: r.program, settings: r.settings ?? {},
@@ -34,14 +35,50 @@ export function createShops({ store, key, secret }) {
   };
   const withSecrets = (shop) => (shop ? { ...shop, secrets: open(shop) } : null);
 
-  async function get(id) {
-    const { rows } = await db.query('SELECT * FROM shops WHERE id = $1', [id]);
-    return withSecrets(row(rows[0]));
-  }
+  // Every webhook reads its shop. Rows are kept (secrets opened) until a change signal drops
+  // them: each write to a shop's row, here or in another process, and each publish notifies
+  // PROGRAM_CHANNEL with the shop's id. Until this process listens, and after its listening
+  // connection is lost, every read goes to the table.
+  const cached = new Map(); // shop id -> shop
+  const ids = new Map(); // platform + domain -> shop id
+  let listening = false;
+  let signals = 0; // a read keeps its row only if no signal came while it ran
+  const forget = (id) => {
+    signals++;
+    cached.delete(id);
+    for (const [k, v] of ids) if (v === id) ids.delete(k);
+  };
+  const lost = () => {
+    listening = false;
+    signals++;
+    cached.clear();
+    ids.clear();
+  };
+  const stopListening = db.listen
+    ? db.listen(PROGRAM_CHANNEL, forget, lost).then((stop) => { listening = true; return stop; }, () => null)
+    : Promise.resolve(null);
+  const read = async (sql, params) => {
+    const before = signals;
+    const { rows } = await db.query(sql, params);
+    const shop = withSecrets(row(rows[0]));
+    if (shop && listening && before === signals) {
+      cached.set(shop.id, shop);
+      ids.set(`${shop.platform}\u0000${shop.domain}`, shop.id);
+    }
+    return shop;
+  };
+  const changed = async (id) => {
+    forget(id);
+    await db.query('SELECT pg_notify($1, $2)', [PROGRAM_CHANNEL, id]);
+  };
+
+  const get = async (id) => (cached.has(id) ? cached.get(id) : read('SELECT * FROM shops WHERE id = $1', [id]));
 
   async function byDomain(platform, domain) {
-    const { rows } = await db.query('SELECT * FROM shops WHERE platform = $1 AND domain = $2', [platform, normalDomain(platform, domain)]);
-    return withSecrets(row(rows[0]));
+    const d = normalDomain(platform, domain);
+    const id = ids.get(`${platform}\u0000${d}`);
+    if (id !== undefined && cached.has(id)) return cached.get(id);
+    return read('SELECT * FROM shops WHERE platform = $1 AND domain = $2', [platform, d]);
   }
 
   async function list() {
@@ -72,6 +109,7 @@ export function createShops({ store, key, secret }) {
          uninstalled_at = CASE WHEN $4 = 'installed' THEN NULL ELSE shops.uninstalled_at END, updated_at = now()`,
       [shopId, platform, d, status, JSON.stringify({ ...prog, id: shopId }), JSON.stringify({ ...(old?.settings ?? {}), ...(settings ?? {}) }), sealed, scope ?? null],
     );
+    await changed(shopId);
     return get(shopId);
   }
 
@@ -87,10 +125,14 @@ export function createShops({ store, key, secret }) {
               uninstalled_at = CASE WHEN $2 = 'uninstalled' THEN now() ELSE uninstalled_at END WHERE id = $1`,
       [id, status],
     );
+    await changed(id);
   }
 
   /** Removes the shop itself (after shop/redact erased its ledger). */
-  const remove = (id) => db.query('DELETE FROM shops WHERE id = $1', [id]);
+  const remove = async (id) => {
+    await db.query('DELETE FROM shops WHERE id = $1', [id]);
+    await changed(id);
+  };
 
   /** The shop's own coupon secret: derived, so one master secret serves every shop. */
   const codeSecret = (id) => createHmac('sha256', secret).update(`shop:${id}`).digest('base64url');
@@ -107,6 +149,7 @@ export function createShops({ store, key, secret }) {
   }
 
   async function close() {
+    await (await stopListening)?.();
     for (const { loyalty: l } of engines.values()) await l.close().catch(() => {});
     engines.clear();
   }

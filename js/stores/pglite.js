@@ -31,6 +31,11 @@ export async function openPgliteStore({ dataDir = 'memory://', migrate = true } 
   const db = {
     query: (text, params) => turn(() => pg.query(text, params)),
     transaction: (fn) => turn(() => pg.transaction((tx) => fn({ query: (text, params) => tx.query(text, params) }))),
+    // One process, one database: a NOTIFY reaches its listeners here as in PostgreSQL.
+    listen: async (channel, fn) => {
+      const stop = await turn(() => pg.listen(channel, fn));
+      return () => turn(() => stop());
+    },
   };
   const store = createSqlStore(db, { close: () => turn(() => pg.close()).finally(release) });
   if (migrate) await store.migrate();

@@ -44,9 +44,34 @@ export async function openPostgresStore({ connectionString, pool, max = 10, migr
         client.release(broken);
       }
     },
+    /**
+     * Calls `fn(payload)` for each NOTIFY on `channel`, on a connection of its own, and
+     * `lost()` once if that connection ends; resolves to a function that stops listening.
+     */
+    async listen(channel, fn, lost = () => {}) {
+      const client = await p.connect();
+      let done = false;
+      const end = (err) => {
+        if (done) return;
+        done = true;
+        lost();
+        client.release(err ?? true);
+      };
+      client.on('notification', (m) => m.channel === channel && fn(m.payload));
+      client.on('error', end);
+      client.on('end', () => end());
+      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      listeners.add(end);
+      return () => { listeners.delete(end); end(); };
+    },
+  };
+  const listeners = new Set();
+  const close = () => {
+    for (const end of [...listeners]) end();
+    return owned ? p.end() : undefined;
   };
   // A pool: the import's reads and writes run on other connections while this thread applies events.
-  const store = createSqlStore(db, { close: () => (owned ? p.end() : undefined), pipeline: true });
+  const store = createSqlStore(db, { close, pipeline: true });
   if (migrate) await store.migrate();
   return store;
 }

@@ -3,10 +3,9 @@
 // version, so the history reads in the order things happened and nothing is rewritten.
 //
 // Change signal: publishing sends `NOTIFY loyalty_program, '<shop>'` (delivered on commit),
-// so PostgreSQL servers holding a compiled engine per shop reload on the signal. PGlite is
-// one process with nobody else to tell; a server there (or one that missed a notification
-// while reconnecting) compares `currentVersion(db, shop)`, one primary-key lookup, with the
-// version it compiled.
+// as every write to a shop's row does (js/shops/registry.js keeps rows until it hears it).
+// A server that holds the env shop's engine and missed a notification while reconnecting
+// compares `currentVersion(db, shop)`, one primary-key lookup, with the version it compiled.
 //
 // `db` is a store's `{query, transaction}` (store.db of PGlite or PostgreSQL).
 import { LoyaltyError } from '../errors.js';
@@ -104,12 +103,13 @@ export async function currentVersion(db, shop) {
 
 /**
  * Makes `program` the shop's program in force (shops.program, with the shop's id; a new
- * updated_at makes every process's registry compile it on its next read of the row).
- * A shop without a row is a not_found LoyaltyError.
+ * updated_at makes every process's registry compile it, once the change signal has made
+ * it read the row again). A shop without a row is a not_found LoyaltyError.
  */
 export async function applyToShop(db, shop, program) {
   const { rows } = await db.query(
     'UPDATE shops SET program = $2::jsonb, updated_at = clock_timestamp() WHERE id = $1 RETURNING id',
     [shop, JSON.stringify({ ...program, id: shop })]);
   if (!rows.length) throw new LoyaltyError('not_found', 'shop', `no shop ${shop}`);
+  await db.query('SELECT pg_notify($1, $2)', [PROGRAM_CHANNEL, shop]);
 }

@@ -1,0 +1,28 @@
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import pg from 'pg';
+import { sampleShopifyOrder } from '../../js/server/demo.js';
+const root = new URL('../../', import.meta.url).pathname;
+const base = 'postgres://postgres@127.0.0.1:54331/';
+const admin = new pg.Client(base + 'postgres'); await admin.connect();
+await admin.query('DROP DATABASE IF EXISTS qcount'); await admin.query('CREATE DATABASE qcount');
+const scratch = mkdtempSync(join(tmpdir(), 'qc-')); const programFile = join(scratch, 'p.json');
+writeFileSync(programFile, readFileSync(join(root, 'presets/seed.json')));
+const env = { ...process.env, LOYALTY_TOKEN: 't', SHOPIFY_SECRETS: 's', SHOPIFY_SHOP_DOMAIN: 'b.myshopify.com', LOYALTY_SECRET: 'x', PORT: '0', HOST: '127.0.0.1', LOYALTY_TICK_SECONDS: '0', LOG_LEVEL: 'warn', DATABASE_URL: base + 'qcount' };
+const child = spawn(process.execPath, [join(root, 'js/cli/loyalty.js'), 'serve', '--program', programFile], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+const url = await new Promise((res) => { let o = ''; child.stdout.on('data', (d) => { o += d; const m = /listening on (http:\/\/\S+)/.exec(o); if (m) res(m[1]); }); });
+const send = async (i, customer) => {
+  const body = JSON.stringify(sampleShopifyOrder({ id: String(900 + i), customer, currency: 'EUR', at: new Date(Date.parse('2026-02-01T10:00:00Z') + i * 1000).toISOString() }));
+  const r = await fetch(`${url}/webhooks/shopify`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-shopify-topic': 'orders/paid', 'x-shopify-shop-domain': 'b.myshopify.com', 'x-shopify-webhook-id': `w${i}`, 'x-shopify-hmac-sha256': createHmac('sha256', 's').update(body).digest('base64') } });
+  return r.status;
+};
+console.log(await send(1, 'c1'), await send(2, 'c1'));
+await admin.query("ALTER SYSTEM SET log_statement = 'all'"); await admin.query('SELECT pg_reload_conf()');
+await new Promise((r) => setTimeout(r, 300));
+console.log('MARK-START'); console.log(await send(3, 'c1'));
+await new Promise((r) => setTimeout(r, 300));
+await admin.query("ALTER SYSTEM RESET log_statement"); await admin.query('SELECT pg_reload_conf()');
+child.kill('SIGTERM'); await admin.end();
