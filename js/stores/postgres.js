@@ -45,24 +45,32 @@ export async function openPostgresStore({ connectionString, pool, max = 10, migr
       }
     },
     /**
-     * Calls `fn(payload)` for each NOTIFY on `channel`, on a connection of its own, and
-     * `lost()` once if that connection ends; resolves to a function that stops listening.
+     * Calls `fn(payload)` for each NOTIFY on `channel`, on a connection of its own (outside
+     * the pool, so it never takes a query's place), and `lost()` once when that connection
+     * ends; resolves to a function that stops listening.
      */
     async listen(channel, fn, lost = () => {}) {
-      const client = await p.connect();
+      const client = new pg.Client(p.options);
       let done = false;
-      const end = (err) => {
+      const end = () => {
         if (done) return;
         done = true;
+        listeners.delete(end);
         lost();
-        client.release(err ?? true);
+        client.end().catch(() => {});
       };
       client.on('notification', (m) => m.channel === channel && fn(m.payload));
       client.on('error', end);
-      client.on('end', () => end());
-      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      client.on('end', end);
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      } catch (err) {
+        end();
+        throw err;
+      }
       listeners.add(end);
-      return () => { listeners.delete(end); end(); };
+      return end;
     },
   };
   const listeners = new Set();
