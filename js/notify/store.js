@@ -29,18 +29,26 @@ export function notifyStore(db) {
     /** Sets the given fields (undefined keeps the stored value, null clears it). */
     async putContact(program, customer, patch) {
       const has = (k) => (patch[k] !== undefined ? 1 : 0);
+      // Every order carries its customer's contact: when nothing in it changed, the row is
+      // left as it is (no write) and read back in the same statement.
       const r = await one(
-        `INSERT INTO notify_contacts AS c (program, customer, email, phone, name, locale, opt_out, marketing)
-         VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7::jsonb, '[]'), $14)
-         ON CONFLICT (program, customer) DO UPDATE SET
-           marketing = CASE WHEN $13::int = 1 THEN EXCLUDED.marketing ELSE c.marketing END,
-           email  = CASE WHEN $8::int = 1 THEN EXCLUDED.email  ELSE c.email  END,
-           phone  = CASE WHEN $9::int = 1 THEN EXCLUDED.phone  ELSE c.phone  END,
-           name   = CASE WHEN $10::int = 1 THEN EXCLUDED.name  ELSE c.name   END,
-           locale = CASE WHEN $11::int = 1 THEN EXCLUDED.locale ELSE c.locale END,
-           opt_out = CASE WHEN $12::int = 1 THEN EXCLUDED.opt_out ELSE c.opt_out END,
-           updated_at = now()
-         RETURNING *`,
+        `WITH up AS (
+           INSERT INTO notify_contacts AS c (program, customer, email, phone, name, locale, opt_out, marketing)
+           VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7::jsonb, '[]'), $14)
+           ON CONFLICT (program, customer) DO UPDATE SET
+             marketing = CASE WHEN $13::int = 1 THEN EXCLUDED.marketing ELSE c.marketing END,
+             email  = CASE WHEN $8::int = 1 THEN EXCLUDED.email  ELSE c.email  END,
+             phone  = CASE WHEN $9::int = 1 THEN EXCLUDED.phone  ELSE c.phone  END,
+             name   = CASE WHEN $10::int = 1 THEN EXCLUDED.name  ELSE c.name   END,
+             locale = CASE WHEN $11::int = 1 THEN EXCLUDED.locale ELSE c.locale END,
+             opt_out = CASE WHEN $12::int = 1 THEN EXCLUDED.opt_out ELSE c.opt_out END,
+             updated_at = now()
+           WHERE ($13::int = 1 AND c.marketing IS DISTINCT FROM EXCLUDED.marketing) OR ($8::int = 1 AND c.email IS DISTINCT FROM EXCLUDED.email)
+              OR ($9::int = 1 AND c.phone IS DISTINCT FROM EXCLUDED.phone) OR ($10::int = 1 AND c.name IS DISTINCT FROM EXCLUDED.name)
+              OR ($11::int = 1 AND c.locale IS DISTINCT FROM EXCLUDED.locale) OR ($12::int = 1 AND c.opt_out IS DISTINCT FROM EXCLUDED.opt_out)
+           RETURNING *)
+         SELECT * FROM up
+         UNION ALL SELECT * FROM notify_contacts WHERE program = $1 AND customer = $2 AND NOT EXISTS (SELECT 1 FROM up)`,
         [program, customer, patch.email ?? null, patch.phone ?? null, patch.name ?? null, patch.locale ?? null, json(patch.opt_out ?? null),
           has('email'), has('phone'), has('name'), has('locale'), has('opt_out'), has('marketing'), patch.marketing ?? null],
       );
