@@ -3,6 +3,25 @@
 //!
 //! The core modules know nothing of WebAssembly; `wasm` is the one boundary file.
 
+/// The JSON Schema of a type written as text: `text_schema!(Date, "LocalDate", {"format": "date"})`
+/// gives `{"type": "string", "format": "date"}` under that name, inlined where it is used.
+#[cfg(feature = "schema")]
+macro_rules! text_schema {
+    ($ty:ty, $name:literal, { $($k:literal : $v:literal),* }) => {
+        impl schemars::JsonSchema for $ty {
+            fn inline_schema() -> bool {
+                true
+            }
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                $name.into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({ "type": "string", $($k: $v),* })
+            }
+        }
+    };
+}
+
 pub mod action;
 pub mod cache;
 pub mod campaign;

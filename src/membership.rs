@@ -43,14 +43,6 @@ pub enum Status {
     Lapsed,
 }
 
-pub const STATUSES: &[(&str, Status)] = &[("active", Status::Active), ("cancelled", Status::Cancelled), ("lapsed", Status::Lapsed)];
-
-impl Status {
-    pub fn name(self) -> &'static str {
-        STATUSES.iter().find(|s| s.1 == self).map_or("", |s| s.0)
-    }
-}
-
 /// A customer's membership.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

@@ -304,17 +304,7 @@ pub mod fraction {
     pub struct Text;
 
     #[cfg(feature = "schema")]
-    impl schemars::JsonSchema for Text {
-        fn inline_schema() -> bool {
-            true
-        }
-        fn schema_name() -> std::borrow::Cow<'static, str> {
-            "Fraction".into()
-        }
-        fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-            schemars::json_schema!({ "type": "string", "pattern": "^-?[0-9]+(/[0-9]+)?$", "description": "An exact fraction, `num` or `num/den`." })
-        }
-    }
+    text_schema!(Text, "Fraction", { "pattern": "^-?[0-9]+(/[0-9]+)?$", "description": "An exact fraction, `num` or `num/den`." });
 
     use serde::Deserialize;
 }

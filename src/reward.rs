@@ -88,11 +88,12 @@ fn coupon(tx: &mut Tx, reward: &Reward, debit: bool) {
         tx.effects.push(Effect::CouponIssued { customer, reward: reward.id.clone(), points, coupon });
         return;
     };
-    let coupon = serde_json::to_value(&view).unwrap_or_default();
+    // The notification's copy of the coupon is made only when the program sends one.
+    let coupon = tx.program.channels(Trigger::RewardEarned).map(|_| serde_json::to_value(&view).unwrap_or_default());
     tx.effects.push(Effect::CouponIssued { customer, reward: reward.id.clone(), points, coupon: view });
     let name = reward.name.as_deref().unwrap_or(&reward.id);
     let balance = tx.account.balance;
-    tx.notify(Trigger::RewardEarned, || vec![("reward", reward.id.as_str().into()), ("reward_name", name.into()), ("coupon", coupon), ("balance", balance.into())]);
+    tx.notify(Trigger::RewardEarned, || vec![("reward", reward.id.as_str().into()), ("reward_name", name.into()), ("coupon", coupon.unwrap_or_default()), ("balance", balance.into())]);
 }
 
 /// The error (at field `what`) of an event naming something the program lacks: `unknown <what> "<id>"

@@ -1,11 +1,8 @@
 //! Earning and status rules beyond points per purchase: ways to earn, referrals, product
 //! rules, tiers, campaigns and pending points. They are built with the `status` feature, which
-//! is on by default and in the shipped wasm: together they cost about 31 KB of wasm, and since
-//! the engine reads and writes JSON with its own small module instead of serde the whole
-//! engine fits Shopify Functions' 256,000-byte cap with them (247,063 bytes with the spending
-//! rules). `--no-default-features` builds the engine without them (215,979 bytes); the engine
-//! calls these hooks, which then do nothing, and a program that uses them is refused, naming
-//! the field.
+//! is on by default and in the shipped wasm. `--no-default-features` builds the engine without
+//! them: the engine calls these hooks, which then do nothing, and a program that uses them is
+//! refused, naming the field.
 
 use crate::earn::OrderRecord;
 use crate::context::Tx;

@@ -97,17 +97,7 @@ impl serde::Serialize for Date {
 }
 
 #[cfg(feature = "schema")]
-impl schemars::JsonSchema for Date {
-    fn inline_schema() -> bool {
-        true
-    }
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "LocalDate".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type": "string", "format": "date" })
-    }
-}
+text_schema!(Date, "LocalDate", { "format": "date" });
 
 impl<'de> serde::Deserialize<'de> for Date {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
@@ -223,19 +213,9 @@ impl serde::Serialize for Stamp {
     }
 }
 
-/// A stamp is written as its text (RFC 3339, in the program's zone).
+// A stamp is written as its text (RFC 3339, in the program's zone).
 #[cfg(feature = "schema")]
-impl schemars::JsonSchema for Stamp {
-    fn inline_schema() -> bool {
-        true
-    }
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Stamp".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type": "string", "format": "date-time" })
-    }
-}
+text_schema!(Stamp, "Stamp", { "format": "date-time" });
 
 impl std::fmt::Debug for Stamp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -19,12 +19,12 @@ const contactView = (r, customer) => ({
 export function notifyStore(db) {
   const one = async (sql, params) => (await db.query(sql, params)).rows[0] ?? null;
   const all = async (sql, params) => (await db.query(sql, params)).rows;
+  const contact = async (program, customer) =>
+    contactView(await one('SELECT * FROM notify_contacts WHERE program = $1 AND customer = $2', [program, customer]), customer);
 
   return {
     // --- contacts and opt-outs -------------------------------------------------------
-    async contact(program, customer) {
-      return contactView(await one('SELECT * FROM notify_contacts WHERE program = $1 AND customer = $2', [program, customer]), customer);
-    },
+    contact,
 
     /** Sets the given fields (undefined keeps the stored value, null clears it). */
     async putContact(program, customer, patch) {
@@ -52,7 +52,9 @@ export function notifyStore(db) {
         [program, customer, patch.email ?? null, patch.phone ?? null, patch.name ?? null, patch.locale ?? null, json(patch.opt_out ?? null),
           has('email'), has('phone'), has('name'), has('locale'), has('opt_out'), has('marketing'), patch.marketing ?? null],
       );
-      return contactView(r, customer);
+      // Two first writes at once: the loser's statement saw neither its own insert nor the
+      // winner's row; a fresh read has it.
+      return r ? contactView(r, customer) : contact(program, customer);
     },
 
     async setOptOut(program, customer, channel, out) {

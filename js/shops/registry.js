@@ -5,7 +5,7 @@ import { createHmac } from 'node:crypto';
 import { createLoyalty } from '../loyalty.js';
 import { seal, unseal } from './crypto.js';
 import { LoyaltyError } from '../errors.js';
-import { PROGRAM_CHANNEL } from '../stores/program-versions.js';
+import { PROGRAM_CHANNEL, notifyShop } from '../stores/program-versions.js';
 
 const row = (r) => r && {
   id: r.id, platform: r.platform, domain: r.domain, status: r.status, program: r.program, settings: r.settings ?? {},
@@ -39,7 +39,7 @@ export function createShops({ store, key, secret }) {
   // them: each write to a shop's row, here or in another process, and each publish notifies
   // PROGRAM_CHANNEL with the shop's id. Until this process listens, and after its listening
   // connection is lost, every read goes to the table.
-  const cached = new Map(); // shop id -> shop
+  const cached = new Map(); // shop id -> {shop, at}
   const ids = new Map(); // platform + domain -> shop id
   let listening = false;
   let signals = 0; // a read keeps its row only if no signal came while it ran
@@ -59,25 +59,32 @@ export function createShops({ store, key, secret }) {
     : Promise.resolve(null);
   const read = async (sql, params) => {
     const before = signals;
+    const heard = listening; // a read begun before LISTEN may have missed a signal
     const { rows } = await db.query(sql, params);
     const shop = withSecrets(row(rows[0]));
-    if (shop && listening && before === signals) {
-      cached.set(shop.id, shop);
+    if (shop && heard && listening && before === signals) {
+      cached.set(shop.id, { shop, at: Date.now() });
       ids.set(`${shop.platform}\u0000${shop.domain}`, shop.id);
     }
     return shop;
   };
   const changed = async (id) => {
     forget(id);
-    await db.query('SELECT pg_notify($1, $2)', [PROGRAM_CHANNEL, id]);
+    await notifyShop(db, id);
   };
 
-  const get = async (id) => (cached.has(id) ? cached.get(id) : read('SELECT * FROM shops WHERE id = $1', [id]));
+  // A backstop for a signal lost without the connection saying so (a proxy that drops NOTIFY).
+  const KEPT_MS = 30_000;
+  const fresh = (id) => {
+    const c = cached.get(id);
+    return c && Date.now() - c.at < KEPT_MS ? c.shop : null;
+  };
+  const get = async (id) => fresh(id) ?? read('SELECT * FROM shops WHERE id = $1', [id]);
 
   async function byDomain(platform, domain) {
     const d = normalDomain(platform, domain);
     const id = ids.get(`${platform}\u0000${d}`);
-    if (id !== undefined && cached.has(id)) return cached.get(id);
+    if (id !== undefined && fresh(id)) return fresh(id);
     return read('SELECT * FROM shops WHERE platform = $1 AND domain = $2', [platform, d]);
   }
 

@@ -66,9 +66,8 @@ export function storeSyncProvider({ shop, db, shopify, fetch, shopStatus = async
         await mark(code, { store_id: r.id, status: 'deactivated' });
         return { id: r.id };
       } catch (err) {
-        // The clients wrap every answer and every network failure in StoreApiError: anything
-        // else is a coupon they refuse to send (bad input), which no retry can mend.
-        if (!(err instanceof StoreApiError)) err.permanent = true;
+        // Input a client refuses to send is a permanent StoreApiError (inputError); anything
+        // else (a database hiccup while marking the coupon) is retried like any failure.
         // The store's own words go to the dead letter and to the coupon row.
         const detail = err.details?.userErrors ?? err.details ?? null;
         const message = `${err.code ?? 'error'}: ${err.message}${detail ? ` ${JSON.stringify(detail).slice(0, 400)}` : ''}`;

@@ -12,6 +12,9 @@ import { LoyaltyError } from '../errors.js';
 
 export const PROGRAM_CHANNEL = 'loyalty_program';
 
+/** The change signal of a shop's row (delivered on commit inside a transaction). */
+export const notifyShop = (db, shop) => db.query('SELECT pg_notify($1, $2)', [PROGRAM_CHANNEL, shop]);
+
 const iso = (t) => (t instanceof Date ? t.toISOString() : new Date(t).toISOString());
 const row = (r) => ({
   shop: r.shop,
@@ -40,7 +43,7 @@ async function insertVersion(tx, shop, program, author, note, apply) {
      RETURNING shop, version, program, author, note, created_at`,
     [shop, JSON.stringify(program), author, note ?? null]);
   if (apply) await applyToShop(tx, shop, program);
-  await tx.query('SELECT pg_notify($1, $2)', [PROGRAM_CHANNEL, shop]);
+  else await notifyShop(tx, shop);
   return row(rows[0]);
 }
 
@@ -111,5 +114,5 @@ export async function applyToShop(db, shop, program) {
     'UPDATE shops SET program = $2::jsonb, updated_at = clock_timestamp() WHERE id = $1 RETURNING id',
     [shop, JSON.stringify({ ...program, id: shop })]);
   if (!rows.length) throw new LoyaltyError('not_found', 'shop', `no shop ${shop}`);
-  await db.query('SELECT pg_notify($1, $2)', [PROGRAM_CHANNEL, shop]);
+  await notifyShop(db, shop);
 }

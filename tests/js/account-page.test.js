@@ -189,6 +189,8 @@ test('history pages with reasons; preferences, birthday once, newsletter and ref
     await page.click('loyalty-account >> #share-referral');
     await page.waitForFunction(() => document.querySelector('loyalty-account').shadowRoot.querySelector('#status').textContent === 'Thank you!');
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), 'https://shop.example/r/ANN-42');
+    // The page thanks the customer while the share is recorded: wait for the request.
+    for (let i = 0; i < 100 && sent('POST', 'actions').length < 2; i++) await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(sent('POST', 'actions').at(-1).body, { action: 'social_share' });
   }
 

@@ -55,7 +55,7 @@ for (const kind of ['PGlite', 'PostgreSQL']) {
     const b = createShops({ store: storeB, key, secret: 's' });
     try {
       const saved = await a.save({ platform: 'shopify', domain: 'cache.myshopify.com', program: { id: 'p', currency: 'EUR', timezone: 'UTC', earn: { points_per_unit: '1' } }, secrets: { webhook_secrets: ['w'] } });
-      await until(async () => (await a.get(saved.id)) === (await a.get(saved.id)));
+      assert.equal(await until(async () => (await a.get(saved.id)) === (await a.get(saved.id))), true, 'a listening registry keeps the row');
       const first = await a.byDomain('shopify', 'CACHE.myshopify.com');
       assert.equal(first, await a.get(saved.id), 'the kept row, by domain and by id');
       assert.deepEqual(first.secrets, { webhook_secrets: ['w'] });
